@@ -1,0 +1,96 @@
+#include "amqp/frame.h"
+
+#include <cstdio>
+
+namespace pulse::amqp {
+
+FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max) {
+  FrameDecode d;
+  if (buf.size() < 7) return d;
+  ByteReader r(buf);
+  uint8_t type;
+  uint16_t channel;
+  uint32_t size;
+  (void)r.u8(type);
+  (void)r.u16(channel);
+  (void)r.u32(size);
+  if (frame_max != 0 && uint64_t{size} + kFrameOverhead > frame_max) {
+    d.status = DecodeStatus::kError;
+    char text[128];
+    std::snprintf(text, sizeof text, "FRAME_ERROR - frame size %u > negotiated max %u",
+                  static_cast<unsigned>(size + kFrameOverhead), frame_max);
+    d.error = Error{kFrameError, text};
+    return d;
+  }
+  if (buf.size() < size_t{size} + kFrameOverhead) return d;
+  if (buf[7 + size] != kFrameEnd) {
+    d.status = DecodeStatus::kError;
+    d.error = Error{kFrameError, "FRAME_ERROR - invalid frame end marker"};
+    return d;
+  }
+  d.status = DecodeStatus::kFrame;
+  d.frame = FrameView{type, channel, buf.subspan(7, size)};
+  d.consumed = size + kFrameOverhead;
+  return d;
+}
+
+bool decode_content_header(std::span<const uint8_t> payload, ContentHeader& out) {
+  ByteReader r(payload);
+  uint16_t weight;
+  if (!r.u16(out.class_id) || !r.u16(weight) || !r.u64(out.body_size)) return false;
+  const uint8_t* start = r.cursor();
+  if (!decode_properties(r, out.properties)) return false;
+  out.raw_properties =
+      std::string_view(reinterpret_cast<const char*>(start), static_cast<size_t>(r.cursor() - start));
+  return r.empty();
+}
+
+void append_heartbeat(std::string& out) {
+  static constexpr char kBeat[] = {8, 0, 0, 0, 0, 0, 0, static_cast<char>(0xCE)};
+  out.append(kBeat, sizeof kBeat);
+}
+
+static void append_header_frame(std::string& out, uint16_t channel, size_t body_size,
+                                const auto& encode_props) {
+  ByteWriter w(out);
+  w.u8(kFrameHeader);
+  w.u16(channel);
+  size_t at = w.size();
+  w.u32(0);
+  w.u16(60);  // basic
+  w.u16(0);   // weight
+  w.u64(body_size);
+  encode_props(w);
+  w.patch_u32(at, static_cast<uint32_t>(w.size() - at - 4));
+  w.u8(kFrameEnd);
+}
+
+static void append_body_frames(std::string& out, uint16_t channel, std::string_view body,
+                               uint32_t frame_max) {
+  size_t chunk = frame_max > kFrameOverhead ? frame_max - kFrameOverhead : body.size();
+  if (chunk == 0) chunk = 1;
+  ByteWriter w(out);
+  for (size_t off = 0; off < body.size(); off += chunk) {
+    size_t n = std::min(chunk, body.size() - off);
+    w.u8(kFrameBody);
+    w.u16(channel);
+    w.u32(static_cast<uint32_t>(n));
+    w.bytes(body.substr(off, n));
+    w.u8(kFrameEnd);
+  }
+}
+
+void append_content(std::string& out, uint16_t channel, std::string_view raw_properties,
+                    std::string_view body, uint32_t frame_max) {
+  append_header_frame(out, channel, body.size(), [&](ByteWriter& w) { w.bytes(raw_properties); });
+  append_body_frames(out, channel, body, frame_max);
+}
+
+void append_content(std::string& out, uint16_t channel, const BasicProperties& props,
+                    std::string_view body, uint32_t frame_max) {
+  append_header_frame(out, channel, body.size(),
+                      [&](ByteWriter& w) { encode_properties(w, props); });
+  append_body_frames(out, channel, body, frame_max);
+}
+
+}  // namespace pulse::amqp
