@@ -2,7 +2,8 @@
 """Generates the AMQP 0-9-1 method, constant and property codecs from the RabbitMQ spec JSON.
 
 Usage: amqp_codegen.py SPEC_JSON OUT_DIR
-Writes constants.h, methods.h, methods.cc and properties.h, properties.cc into OUT_DIR. The output
+Writes constants.h, methods.h, methods.cc, properties.h, properties.cc and method_samples.h (sample
+instances for tests and fuzz seeds) into OUT_DIR. The output
 is committed; tests/unit regenerates it and diffs, so spec and code never drift apart.
 """
 import json
@@ -247,6 +248,51 @@ def gen_props_cc(spec):
     return "\n".join(out)
 
 
+def sample_value(t, field, k, rich):
+    """C++ literal for one argument of a sample method instance.
+
+    The rich sample gives every field a distinct non-zero value (and binary bytes in long strings);
+    the sparse one uses extremes and empty strings/tables. Bits are inverted between the two, so
+    every bit is seen both set and clear next to neighbours in the other state.
+    """
+    if t == "bit":
+        return "true" if (k % 2 == 0) == rich else "false"
+    if not rich:
+        return {"octet": "0xFFu", "short": "0xFFFFu", "long": "0xFFFFFFFFu",
+                "longlong": "0xFFFFFFFFFFFFFFFFull", "timestamp": "0xFFFFFFFFFFFFFFFFull",
+                "shortstr": "std::string()", "longstr": "std::string()",
+                "table": "FieldTable{}"}[t]
+    return {"octet": f"{(k * 7 + 1) & 0xFF}u", "short": f"0x{0x0100 + k:04X}u",
+            "long": f"0x{0x01020300 + k:08X}u", "longlong": f"0x{0x0102030405060700 + k:016X}ull",
+            "timestamp": f"0x{0x0102030405060700 + k:016X}ull",
+            "shortstr": f"std::string(\"{field}\")",
+            # An embedded NUL and a high byte prove long strings are length-delimited.
+            "longstr": f"std::string(\"\\x00\\xFF\" \"{field}\", {2 + len(field)})",
+            "table": f"FieldTable{{{{\"{field}\", FieldValue(std::string(\"v\"))}}, "
+                     f"{{\"n\", FieldValue(int32_t{{{k}}})}}}}"}[t]
+
+
+def gen_samples_h(spec):
+    out = [HEADER, "#pragma once\n#include <cstddef>\n#include <cstdint>\n#include <string>\n"
+           "#include <vector>\n\n#include \"amqp/generated/methods.h\"\n\nnamespace pulse::amqp {\n",
+           "// Two sample instances of every method in the spec, in spec order, for round-trip",
+           "// tests and fuzz seeds. Generated so that a method added to the spec cannot be missed.",
+           f"inline constexpr size_t kMethodCount = {sum(1 for _ in methods_of(spec))};\n",
+           "inline std::vector<Method> sample_methods() {", "  std::vector<Method> out;"]
+    for c, m in methods_of(spec):
+        sname = camel(c["name"]) + camel(m["name"])
+        for rich in (True, False):
+            out.append("  {")
+            out.append(f"    {sname} m;")
+            for k, a in enumerate(m["arguments"]):
+                v = sample_value(arg_type(spec, a), a["name"], k, rich)
+                out.append(f"    m.{snake(a['name'])} = {v};")
+            out.append("    out.emplace_back(std::move(m));\n  }")
+    out.append("  return out;\n}\n")
+    out.append("}  // namespace pulse::amqp\n")
+    return "\n".join(out)
+
+
 def main():
     spec = json.loads(Path(sys.argv[1]).read_text())
     outdir = Path(sys.argv[2])
@@ -257,6 +303,7 @@ def main():
         "methods.cc": gen_methods_cc(spec),
         "properties.h": gen_props_h(spec),
         "properties.cc": gen_props_cc(spec),
+        "method_samples.h": gen_samples_h(spec),
     }
     for name, text in files.items():
         (outdir / name).write_text(text)
