@@ -134,7 +134,9 @@ bool decode_value(ByteReader& r, FieldValue& out, int depth) {
     }
     case 'F': {
       FieldTable t;
-      if (!decode_table(r, t, depth + 1)) return false;
+      // decode_table counts its own level for its values, as decode_array does; adding one
+      // here too made nested tables hit kMaxFieldDepth at half the nesting of arrays.
+      if (!decode_table(r, t, depth)) return false;
       out.v = std::move(t);
       return true;
     }
