@@ -1,0 +1,92 @@
+import os
+import sys
+
+import pika
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness.broker import DEFINITIONS, make_broker, target_name  # noqa: E402
+from harness.util import unique  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "rabbitmq_only: test runs only against RabbitMQ")
+    config.addinivalue_line("markers", "pulsed_only: test runs only against pulsed")
+
+
+def pytest_collection_modifyitems(config, items):
+    t = target_name()
+    for item in items:
+        if t != "rabbitmq" and item.get_closest_marker("rabbitmq_only"):
+            item.add_marker(pytest.mark.skip(reason="RabbitMQ-only test"))
+        if t != "pulsed" and item.get_closest_marker("pulsed_only"):
+            item.add_marker(pytest.mark.skip(reason="pulsed-only test"))
+
+
+def pytest_report_header(config):
+    return "pulse integration target: %s" % target_name()
+
+
+_brokers = {}
+
+
+def _start(config):
+    key = tuple(sorted((k, str(v)) for k, v in (config or {}).items()))
+    b = _brokers.get(key)
+    if b is None:
+        b = make_broker(config).start()
+        _brokers[key] = b
+    return b
+
+
+@pytest.fixture(scope="session")
+def definitions_path():
+    return DEFINITIONS
+
+
+@pytest.fixture(scope="session")
+def _broker_registry():
+    yield _brokers
+    errors = []
+    for b in list(_brokers.values()):
+        try:
+            b.stop()
+        except Exception as e:  # noqa
+            errors.append("%r: %s" % (b, e))
+    _brokers.clear()
+    if errors:
+        raise RuntimeError("broker shutdown failed:\n" + "\n".join(errors))
+
+
+@pytest.fixture(scope="session")
+def broker(_broker_registry):
+    return _start({})
+
+
+@pytest.fixture(scope="session")
+def broker_with(_broker_registry):
+    def factory(config):
+        return _start(dict(config))
+    return factory
+
+
+@pytest.fixture
+def conn(broker):
+    c = broker.connect()
+    yield c
+    try:
+        if c.is_open:
+            c.close()
+    except Exception:
+        pass
+
+
+@pytest.fixture
+def ch(conn):
+    return conn.channel()
+
+
+@pytest.fixture
+def uname():
+    return unique

@@ -1,0 +1,340 @@
+"""Start/stop the broker under test: pulsed or a private RabbitMQ node."""
+import atexit
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import pika
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+INTEG_DIR = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(INTEG_DIR))
+DEFINITIONS = os.path.join(INTEG_DIR, "fixtures", "definitions.json")
+RABBIT_BIN = "/usr/lib/rabbitmq/bin"
+HOST = "127.0.0.1"
+
+_counter = 0
+_lock = threading.Lock()
+
+
+def target_name():
+    t = os.environ.get("PULSE_TEST_TARGET", "pulsed").strip().lower()
+    if t not in ("pulsed", "rabbitmq"):
+        raise RuntimeError("PULSE_TEST_TARGET must be 'pulsed' or 'rabbitmq', got %r" % t)
+    return t
+
+
+def free_port():
+    s = socket.socket()
+    s.bind((HOST, 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def _port_open(port, timeout=0.2):
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _conf_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+class BrokerHandle:
+    target = None
+
+    def __init__(self, config=None):
+        global _counter
+        with _lock:
+            _counter += 1
+            self.index = _counter
+        self.config = dict(config or {})
+        self.host = HOST
+        self.port = None
+        self.tmp = tempfile.mkdtemp(prefix="pulse-it-%s-%d-" % (self.target, self.index))
+        self.data_dir = os.path.join(self.tmp, "data")
+        os.makedirs(self.data_dir)
+        self.log_path = os.path.join(self.tmp, "broker.log")
+        self.proc = None
+        self._stopped = False
+        atexit.register(self._atexit)
+
+    # -- client helpers --------------------------------------------------
+    def url(self, user="guest", password="guest", vhost="/"):
+        return "amqp://%s:%s@%s:%d/%s" % (
+            urllib.parse.quote(user, safe=""),
+            urllib.parse.quote(password, safe=""),
+            self.host, self.port,
+            urllib.parse.quote(vhost, safe=""))
+
+    def pika_params(self, user="guest", password="guest", vhost="/", **kw):
+        kw.setdefault("connection_attempts", 1)
+        kw.setdefault("socket_timeout", 10)
+        kw.setdefault("blocked_connection_timeout", None)
+        return pika.ConnectionParameters(
+            host=self.host, port=self.port, virtual_host=vhost,
+            credentials=pika.PlainCredentials(user, password), **kw)
+
+    def connect(self, user="guest", password="guest", vhost="/", **kw):
+        return pika.BlockingConnection(self.pika_params(user, password, vhost, **kw))
+
+    def log_tail(self, n=60):
+        out = []
+        for root, _dirs, files in os.walk(self.tmp):
+            for f in files:
+                if f.endswith(".log") or f.endswith(".out"):
+                    p = os.path.join(root, f)
+                    try:
+                        with open(p, errors="replace") as fh:
+                            lines = fh.readlines()[-n:]
+                        out.append("==> %s <==\n%s" % (p, "".join(lines)))
+                    except OSError:
+                        pass
+        return "\n".join(out)
+
+    def _wait_pika(self, deadline):
+        last = None
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s during startup\n%s"
+                                   % (self.target, self.proc.returncode, self.log_tail()))
+            if self.port and _port_open(self.port):
+                try:
+                    c = self.connect()
+                    c.close()
+                    return
+                except Exception as e:  # noqa
+                    last = e
+            time.sleep(0.2)
+        raise RuntimeError("%s did not become ready: %r\n%s" % (self.target, last, self.log_tail()))
+
+    def _atexit(self):
+        try:
+            self.stop()
+        except Exception:
+            pass
+
+    def cleanup_tmp(self):
+        if os.environ.get("PULSE_TEST_KEEP_TMP") != "1":
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __repr__(self):
+        return "<%s broker %s:%s config=%r>" % (self.target, self.host, self.port, self.config)
+
+
+class PulsedBroker(BrokerHandle):
+    target = "pulsed"
+
+    def start(self, timeout=30):
+        binary = os.environ.get("PULSED_BIN", os.path.join(REPO, "build", "src", "app", "pulsed"))
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError("pulsed binary not found: %s (set PULSED_BIN)" % binary)
+        self.port = free_port()
+        conf = os.path.join(self.tmp, "pulsed.conf")
+        with open(conf, "w") as f:
+            for k, v in self.config.items():
+                f.write("%s = %s\n" % (k, _conf_value(v)))
+        self.ready = threading.Event()
+        self._logf = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [binary, "--data-dir", self.data_dir,
+             "--amqp-listen", "%s:%d" % (HOST, self.port),
+             "--definitions", DEFINITIONS, "--config", conf, "--log-level", "info"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        pat = re.compile(r"listening on 127\.0\.0\.1:%d" % self.port)
+
+        def pump():
+            for raw in self.proc.stdout:
+                line = raw.decode(errors="replace")
+                self._logf.write(line)
+                self._logf.flush()
+                if pat.search(line):
+                    self.ready.set()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+        deadline = time.time() + timeout
+        while not self.ready.wait(0.05):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop(check=False)
+                raise RuntimeError("pulsed failed to start (rc=%s)\n%s"
+                                   % (self.proc.returncode, self.log_tail()))
+        self._wait_pika(deadline)
+        return self
+
+    def stop(self, check=True):
+        if self._stopped or self.proc is None:
+            return
+        self._stopped = True
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(5)
+                if check:
+                    raise RuntimeError("pulsed did not exit within 10 s of SIGTERM (killed)")
+        else:
+            rc = self.proc.returncode
+        self._pump.join(2)
+        self._logf.close()
+        if check and rc != 0:
+            raise RuntimeError("pulsed exited with %s after SIGTERM\n%s" % (rc, self.log_tail()))
+        self.cleanup_tmp()
+
+
+class _Epmd:
+    """One private epmd per pytest process, on a free port, 127.0.0.1 only."""
+    proc = None
+    port = None
+
+    @classmethod
+    def ensure(cls):
+        if cls.proc is not None and cls.proc.poll() is None:
+            return cls.port
+        cls.port = free_port()
+        env = dict(os.environ, ERL_EPMD_ADDRESS=HOST)
+        cls.proc = subprocess.Popen(["epmd", "-port", str(cls.port)], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+        deadline = time.time() + 10
+        while not _port_open(cls.port):
+            if time.time() > deadline or cls.proc.poll() is not None:
+                raise RuntimeError("private epmd failed to start")
+            time.sleep(0.05)
+        atexit.register(cls.stop)
+        return cls.port
+
+    @classmethod
+    def stop(cls):
+        if cls.proc is not None and cls.proc.poll() is None:
+            cls.proc.terminate()
+            try:
+                cls.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                cls.proc.kill()
+                cls.proc.wait()
+        cls.proc = None
+
+
+class RabbitBroker(BrokerHandle):
+    target = "rabbitmq"
+
+    def start(self, timeout=90):
+        self.port = free_port()
+        dist_port = free_port()
+        epmd_port = _Epmd.ensure()
+        self.nodename = "pulsetest-%d-%d@localhost" % (os.getpid(), self.index)
+        home = os.path.join(self.tmp, "home")
+        logs = os.path.join(self.tmp, "log")
+        for d in (home, logs):
+            os.makedirs(d)
+        conf = os.path.join(self.tmp, "rabbitmq.conf")
+        lines = {
+            "listeners.tcp.default": "%s:%d" % (HOST, self.port),
+            "definitions.import_backend": "local_filesystem",
+            "definitions.local.path": DEFINITIONS,
+            "log.console": "false",
+            "log.file.level": "info",
+            "disk_free_limit.absolute": "1MB",
+        }
+        lines.update({k: _conf_value(v) for k, v in self.config.items()})
+        with open(conf, "w") as f:
+            for k, v in lines.items():
+                f.write("%s = %s\n" % (k, v))
+        plugins = os.path.join(self.tmp, "enabled_plugins")
+        with open(plugins, "w") as f:
+            f.write("[].\n")
+        envconf = os.path.join(self.tmp, "rabbitmq-env.conf")
+        open(envconf, "w").close()
+        self.env = dict(
+            os.environ,
+            HOME=home,
+            RABBITMQ_NODENAME=self.nodename,
+            RABBITMQ_CONFIG_FILE=conf,
+            RABBITMQ_ADVANCED_CONFIG_FILE=os.path.join(self.tmp, "advanced.config"),
+            RABBITMQ_CONF_ENV_FILE=envconf,
+            RABBITMQ_MNESIA_BASE=self.data_dir,
+            RABBITMQ_LOG_BASE=logs,
+            RABBITMQ_ENABLED_PLUGINS_FILE=plugins,
+            RABBITMQ_PLUGINS_EXPAND_DIR=os.path.join(self.tmp, "plugins-expand"),
+            RABBITMQ_PID_FILE=os.path.join(self.tmp, "rabbit.pid"),
+            RABBITMQ_DIST_PORT=str(dist_port),
+            RABBITMQ_NODE_IP_ADDRESS=HOST,
+            ERL_EPMD_PORT=str(epmd_port),
+            ERL_EPMD_ADDRESS=HOST,
+            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
+        )
+        self._out = open(os.path.join(self.tmp, "server.out"), "w")
+        self.proc = subprocess.Popen(
+            [os.path.join(RABBIT_BIN, "rabbitmq-server")], env=self.env, cwd=self.tmp,
+            stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        try:
+            self._wait_pika(time.time() + timeout)
+        except Exception:
+            self.stop(check=False)
+            raise
+        return self
+
+    def ctl(self, *args, timeout=60):
+        """Run rabbitmqctl against this node (RabbitMQ only)."""
+        return subprocess.run([os.path.join(RABBIT_BIN, "rabbitmqctl"), "-n", self.nodename] + list(args),
+                              env=self.env, capture_output=True, text=True, timeout=timeout)
+
+    def stop(self, check=True):
+        if self._stopped or self.proc is None:
+            return
+        self._stopped = True
+        pgid = self.proc.pid
+        if self.proc.poll() is None:
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(45)
+            except subprocess.TimeoutExpired:
+                pass
+        # make sure nothing of the node's process group survives
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._out.close()
+        self.cleanup_tmp()
+
+
+def make_broker(config=None):
+    cls = RabbitBroker if target_name() == "rabbitmq" else PulsedBroker
+    return cls(config)
