@@ -1,0 +1,372 @@
+#include "app/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace pulse::app {
+namespace {
+
+// Per-file parse state: list-valued keys replace their default on first use, as cuttlefish's
+// translations build the list only from the keys present.
+struct State {
+  Config& cfg;
+  bool tcp_set = false, ssl_set = false, stomp_set = false, tags_set = false, loopback_set = false;
+};
+
+// Returns an empty string on success, else why the value is malformed.
+using Setter = std::string (*)(State&, std::string_view var, std::string_view value);
+
+template <typename T>
+std::string parse_uint(std::string_view v, T& out, uint64_t min = 0,
+                       uint64_t max = std::numeric_limits<T>::max()) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty()) return "expected an integer";
+  if (n < min || n > max) {
+    return "expected an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  }
+  out = static_cast<T>(n);
+  return {};
+}
+
+std::string parse_double(std::string_view v, double& out) {
+  // from_chars for double is in GCC 11+; accept plain decimals like "0.4" and "1".
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty() || !(out >= 0)) {
+    return "expected a non-negative number";
+  }
+  return {};
+}
+
+std::string parse_bool(std::string_view v, bool& out) {
+  if (v == "true") {
+    out = true;
+  } else if (v == "false") {
+    out = false;
+  } else {
+    return "expected true or false";
+  }
+  return {};
+}
+
+std::string parse_bytes(std::string_view v, uint64_t& out) {
+  auto n = parse_information_unit(v);
+  if (!n) return "expected a size such as 1000000, 512MiB or 2GB";
+  out = *n;
+  return {};
+}
+
+std::string parse_level(std::string_view v, std::string& out) {
+  static constexpr std::string_view kLevels[] = {
+      "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency", "none"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), v) == std::end(kLevels)) {
+    return "expected a log level (debug, info, warning, error, critical, none)";
+  }
+  out = v;
+  return {};
+}
+
+std::string set_listener(std::vector<Listener>& list, bool& touched, std::string_view name,
+                         std::string_view v) {
+  auto l = parse_listener(v);
+  if (!l) return "expected a port or host:port";
+  if (!touched) list.clear();
+  touched = true;
+  l->name = name;
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const Listener& x) { return x.name == name; });
+  if (it != list.end()) {
+    *it = std::move(*l);
+  } else {
+    list.push_back(std::move(*l));
+  }
+  return {};
+}
+
+std::string set_flag_list(std::vector<std::string>& list, bool& touched, std::string_view item,
+                          std::string_view v) {
+  bool on = false;
+  if (auto e = parse_bool(v, on); !e.empty()) return e;
+  if (!touched) list.clear();
+  touched = true;
+  std::erase(list, item);
+  if (on) list.emplace_back(item);
+  return {};
+}
+
+// `key = none` empties a list-valued setting (listeners.tcp, loopback_users).
+template <typename T>
+std::string set_none(std::vector<T>& list, bool& touched, std::string_view v) {
+  if (v != "none") return "only 'none' is allowed here";
+  list.clear();
+  touched = true;
+  return {};
+}
+
+std::string set_string(std::string& out, std::string_view v) {
+  out = v;
+  return {};
+}
+
+struct KeySpec {
+  // Dot-separated; "$" matches one segment (passed to the setter), a final "*" one or more.
+  std::string_view pattern;
+  Setter set;
+};
+
+// One line per key: adding a key is adding a row.
+#define FIELD(expr) [](State& s, std::string_view, std::string_view v) { return expr; }
+const KeySpec kKeys[] = {
+    {"listeners.tcp", FIELD(set_none(s.cfg.tcp_listeners, s.tcp_set, v))},
+    {"listeners.tcp.$", [](State& s, std::string_view n, std::string_view v) {
+       return set_listener(s.cfg.tcp_listeners, s.tcp_set, n, v);
+     }},
+    {"listeners.ssl.$", [](State& s, std::string_view n, std::string_view v) {
+       return set_listener(s.cfg.ssl_listeners, s.ssl_set, n, v);
+     }},
+    {"ssl_options.*", [](State& s, std::string_view n, std::string_view v) {
+       s.cfg.ssl_options[std::string(n)] = v;
+       return std::string();
+     }},
+    {"stomp.listeners.tcp.$", [](State& s, std::string_view n, std::string_view v) {
+       return set_listener(s.cfg.stomp_tcp_listeners, s.stomp_set, n, v);
+     }},
+    {"default_user", FIELD(set_string(s.cfg.default_user, v))},
+    {"default_pass", FIELD(set_string(s.cfg.default_pass, v))},
+    {"default_vhost", FIELD(set_string(s.cfg.default_vhost, v))},
+    {"default_permissions.configure", FIELD(set_string(s.cfg.default_permissions_configure, v))},
+    {"default_permissions.write", FIELD(set_string(s.cfg.default_permissions_write, v))},
+    {"default_permissions.read", FIELD(set_string(s.cfg.default_permissions_read, v))},
+    {"default_user_tags.$", [](State& s, std::string_view n, std::string_view v) {
+       return set_flag_list(s.cfg.default_user_tags, s.tags_set, n, v);
+     }},
+    {"loopback_users", FIELD(set_none(s.cfg.loopback_users, s.loopback_set, v))},
+    {"loopback_users.$", [](State& s, std::string_view n, std::string_view v) {
+       return set_flag_list(s.cfg.loopback_users, s.loopback_set, n, v);
+     }},
+    {"heartbeat", FIELD(parse_uint(v, s.cfg.heartbeat))},
+    {"frame_max", FIELD(parse_uint(v, s.cfg.frame_max))},
+    {"channel_max", FIELD(parse_uint(v, s.cfg.channel_max))},
+    // RabbitMQ caps max_message_size at 512 MiB.
+    {"max_message_size", FIELD(parse_uint(v, s.cfg.max_message_size, 1, 536870912))},
+    {"handshake_timeout", FIELD(parse_uint(v, s.cfg.handshake_timeout_ms))},
+    {"connection_max", FIELD(v == "infinity" ? (s.cfg.connection_max.reset(), std::string())
+                                             : parse_uint(v, s.cfg.connection_max.emplace()))},
+    {"vm_memory_high_watermark.relative", FIELD(parse_double(v, s.cfg.memory_high_watermark_relative))},
+    {"vm_memory_high_watermark.absolute",
+     FIELD(parse_bytes(v, s.cfg.memory_high_watermark_absolute.emplace()))},
+    {"disk_free_limit.absolute", FIELD(parse_bytes(v, s.cfg.disk_free_limit_absolute.emplace()))},
+    {"disk_free_limit.relative", FIELD(parse_double(v, s.cfg.disk_free_limit_relative.emplace()))},
+    {"log.console", FIELD(parse_bool(v, s.cfg.log_console))},
+    {"log.console.level", FIELD(parse_level(v, s.cfg.log_console_level))},
+    {"log.file", FIELD(set_string(s.cfg.log_file, v == "false" ? std::string_view() : v))},
+    {"log.file.level", FIELD(parse_level(v, s.cfg.log_file_level))},
+    {"management.tcp.port", FIELD(parse_uint(v, s.cfg.management_port))},
+    {"management.tcp.ip", FIELD(set_string(s.cfg.management_ip, v))},
+    {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
+    {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
+    {"definitions.import_backend", FIELD(set_string(s.cfg.definitions_import_backend, v))},
+    {"pulse.*", [](State& s, std::string_view n, std::string_view v) {
+       s.cfg.pulse["pulse." + std::string(n)] = v;
+       return std::string();
+     }},
+};
+#undef FIELD
+
+// Matches `key` against `pattern`; on success `var` holds the "$" segment or the "*" tail.
+bool match_key(std::string_view pattern, std::string_view key, std::string_view& var) {
+  var = {};
+  while (true) {
+    size_t pd = pattern.find('.');
+    std::string_view pseg = pattern.substr(0, pd);
+    if (pseg == "*") {
+      if (key.empty()) return false;
+      var = key;
+      return true;
+    }
+    size_t kd = key.find('.');
+    std::string_view kseg = key.substr(0, kd);
+    if (pseg == "$") {
+      if (kseg.empty()) return false;
+      var = kseg;
+    } else if (pseg != kseg) {
+      return false;
+    }
+    if ((pd == std::string_view::npos) != (kd == std::string_view::npos)) return false;
+    if (pd == std::string_view::npos) return true;
+    pattern.remove_prefix(pd + 1);
+    key.remove_prefix(kd + 1);
+  }
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool valid_key(std::string_view key) {
+  if (key.empty() || key.front() == '.' || key.back() == '.') return false;
+  for (size_t i = 0; i < key.size(); ++i) {
+    char c = key[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || (c == '.' && key[i - 1] != '.');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Error config_error(std::string_view source, size_t line, std::string msg) {
+  return Error{0, std::string(source) + ":" + std::to_string(line) + ": " + std::move(msg)};
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_information_unit(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return std::nullopt;
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + digits, n);
+  if (ec != std::errc()) return std::nullopt;
+  struct Unit {
+    std::string_view name;
+    uint64_t mult;
+  };
+  static constexpr Unit kUnits[] = {
+      {"", 1},
+      {"k", 1024},
+      {"K", 1024},
+      {"kiB", 1024},
+      {"KiB", 1024},
+      {"kib", 1024},
+      {"KIB", 1024},
+      {"m", 1 << 20},
+      {"M", 1 << 20},
+      {"MiB", 1 << 20},
+      {"mib", 1 << 20},
+      {"MIB", 1 << 20},
+      {"g", 1 << 30},
+      {"G", 1 << 30},
+      {"GiB", 1 << 30},
+      {"gib", 1 << 30},
+      {"GIB", 1 << 30},
+      {"kB", 1000},
+      {"KB", 1000},
+      {"kb", 1000},
+      {"Kb", 1000},
+      {"MB", 1000000},
+      {"mB", 1000000},
+      {"mb", 1000000},
+      {"Mb", 1000000},
+      {"GB", 1000000000},
+      {"gB", 1000000000},
+      {"gb", 1000000000},
+      {"Gb", 1000000000},
+  };
+  std::string_view unit = text.substr(digits);
+  for (const Unit& u : kUnits) {
+    if (u.name == unit) {
+      if (n > std::numeric_limits<uint64_t>::max() / u.mult) return std::nullopt;
+      return n * u.mult;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Listener> parse_listener(std::string_view text) {
+  Listener l;
+  std::string_view port_text = text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    l.host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else if (size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    l.host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  if (port_text.empty() || (text.find(':') != std::string_view::npos && l.host.empty())) {
+    return std::nullopt;
+  }
+  uint16_t port = 0;
+  if (!parse_uint(port_text, port, 1).empty()) return std::nullopt;
+  l.port = port;
+  return l;
+}
+
+Result<Config> parse_config(std::string_view text, std::string_view source) {
+  Config cfg;
+  State state{cfg};
+  size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos)
+      return config_error(source, line_no, "expected 'key = value'");
+    std::string_view key = trim(line.substr(0, eq));
+    std::string_view value = trim(line.substr(eq + 1));
+    if (!valid_key(key)) {
+      return config_error(source, line_no, "invalid key '" + std::string(key) + "'");
+    }
+    // A value is either single-quoted (may hold '#') or runs up to an inline '#' comment.
+    if (!value.empty() && value.front() == '\'') {
+      size_t close = value.find('\'', 1);
+      if (close == std::string_view::npos || !(trim(value.substr(close + 1)).empty() ||
+                                               trim(value.substr(close + 1)).front() == '#')) {
+        return config_error(source, line_no,
+                            "unterminated quoted value for key '" + std::string(key) + "'");
+      }
+      value = value.substr(1, close - 1);
+    } else {
+      value = trim(value.substr(0, value.find('#')));
+      if (value.empty()) {
+        return config_error(source, line_no, "missing value for key '" + std::string(key) + "'");
+      }
+    }
+
+    const KeySpec* spec = nullptr;
+    std::string_view var;
+    for (const KeySpec& k : kKeys) {
+      if (match_key(k.pattern, key, var)) {
+        spec = &k;
+        break;
+      }
+    }
+    if (spec == nullptr) {
+      return config_error(source, line_no, "unknown key '" + std::string(key) + "'");
+    }
+    if (std::string why = spec->set(state, var, value); !why.empty()) {
+      return config_error(
+          source, line_no,
+          "invalid value '" + std::string(value) + "' for key '" + std::string(key) + "': " + why);
+    }
+  }
+  if (cfg.frame_max != 0 && cfg.frame_max < 4096) {
+    return Error{0, std::string(source) + ": frame_max must be 0 (no limit) or at least 4096"};
+  }
+  return cfg;
+}
+
+Result<Config> load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{0, "cannot read config file '" + path + "'"};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace pulse::app

@@ -1,0 +1,86 @@
+#pragma once
+// pulsed configuration: the rabbitmq.conf (cuttlefish, sysctl-like) format with RabbitMQ's key
+// names and defaults, plus `pulse.*` keys. Defaults differ from RabbitMQ only where pulsed binds
+// loopback by default (AMQP, STOMP, HTTP). Unknown keys and malformed values are start-up
+// errors naming file, line and key, because RabbitMQ refuses to boot on them too.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace pulse::app {
+
+struct Listener {
+  std::string name;  // the key suffix: "default" in listeners.tcp.default, "1" in ...tcp.1
+  std::string host;  // empty = all interfaces (a bare port, as in RabbitMQ)
+  uint16_t port = 0;
+  bool operator==(const Listener&) const = default;
+};
+
+inline constexpr uint64_t kDefaultDiskFreeLimit = 50'000'000;  // RabbitMQ: 50MB
+
+struct Config {
+  // listeners.tcp.<name>; setting any replaces the default; `listeners.tcp = none` disables.
+  std::vector<Listener> tcp_listeners{{"default", "127.0.0.1", 5672}};
+  std::vector<Listener> ssl_listeners;             // listeners.ssl.<name>
+  std::map<std::string, std::string> ssl_options;  // ssl_options.<key> (certfile, verify, ...)
+  std::vector<Listener> stomp_tcp_listeners{{"1", "127.0.0.1", 61613}};  // stomp.listeners.tcp.<n>
+
+  std::string default_user = "guest";
+  std::string default_pass = "guest";
+  std::string default_vhost = "/";
+  std::string default_permissions_configure = ".*";
+  std::string default_permissions_write = ".*";
+  std::string default_permissions_read = ".*";
+  // default_user_tags.<tag> = true; setting any replaces the default.
+  std::vector<std::string> default_user_tags{"administrator"};
+  // loopback_users.<user> = true|false (any setting replaces the default); `= none` empties.
+  std::vector<std::string> loopback_users{"guest"};
+
+  uint16_t heartbeat = 60;  // seconds
+  uint32_t frame_max = 131072;
+  uint16_t channel_max = 2047;
+  uint64_t max_message_size = 134217728;
+  uint32_t handshake_timeout_ms = 10000;
+  std::optional<uint64_t> connection_max;  // nullopt = infinity
+
+  // vm_memory_high_watermark: .absolute (bytes) takes precedence over .relative when both are
+  // set, as in RabbitMQ.
+  double memory_high_watermark_relative = 0.4;
+  std::optional<uint64_t> memory_high_watermark_absolute;
+  // disk_free_limit: .absolute takes precedence; .relative is a multiple of total RAM; neither
+  // set means kDefaultDiskFreeLimit.
+  std::optional<uint64_t> disk_free_limit_absolute;
+  std::optional<double> disk_free_limit_relative;
+
+  bool log_console = true;
+  std::string log_console_level = "info";
+  std::string log_file;  // empty = no log file (log.file = false)
+  std::string log_file_level = "info";
+
+  std::string management_ip = "127.0.0.1";
+  uint16_t management_port = 15672;
+
+  std::string load_definitions;        // path to a definitions JSON file imported at boot
+  std::string definitions_local_path;  // definitions.local.path
+  std::string definitions_import_backend;
+
+  // Every pulse.* key verbatim (full key -> raw value), for the modules that own them.
+  std::map<std::string, std::string> pulse;
+};
+
+// `source` names the input in error texts (normally the file path).
+Result<Config> parse_config(std::string_view text, std::string_view source = "<config>");
+Result<Config> load_config_file(const std::string& path);
+
+// RabbitMQ's information units: "1000000", "512MiB", "1GB", "10k" (k/K/kiB = 1024, kB/KB = 1000,
+// likewise M and G), exactly the unit spellings RabbitMQ accepts.
+std::optional<uint64_t> parse_information_unit(std::string_view text);
+// "5672", "127.0.0.1:5672", "[::1]:5672", "::1:5672" (last colon splits, as cuttlefish's ip).
+std::optional<Listener> parse_listener(std::string_view text);
+
+}  // namespace pulse::app
