@@ -1,0 +1,222 @@
+#include "app/definitions.h"
+
+#include <gtest/gtest.h>
+
+namespace pulse::app {
+namespace {
+
+// Shaped like `rabbitmqctl export_definitions` from RabbitMQ 3.12.
+constexpr std::string_view kExport = R"json({
+  "rabbit_version": "3.12.1",
+  "rabbitmq_version": "3.12.1",
+  "product_name": "RabbitMQ",
+  "product_version": "3.12.1",
+  "users": [
+    {"name": "guest", "password_hash": "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR",
+     "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"],
+     "limits": {}},
+    {"name": "pulse-bob", "password_hash": "", "hashing_algorithm":
+     "rabbit_password_hashing_sha256", "tags": "management,monitoring", "limits": {}}
+  ],
+  "vhosts": [
+    {"name": "/", "description": "Default virtual host", "tags": [],
+     "metadata": {"description": "Default virtual host", "tags": [],
+                  "default_queue_type": "classic"}}
+  ],
+  "permissions": [
+    {"user": "guest", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"},
+    {"user": "pulse-bob", "vhost": "/",
+     "configure": "^(queue/pulse-bob/.*|exchange/pulse-bob/.*)",
+     "write": "^(queue/pulse-bob/.*|exchange/pulse-bob/.*)",
+     "read": "^(queue/pulse-bob/.*|exchange/.*)"}
+  ],
+  "topic_permissions": [
+    {"user": "pulse-bob", "vhost": "/", "exchange": "amq.topic", "write": "^{username}\\.",
+     "read": ".*"}
+  ],
+  "parameters": [
+    {"value": {"max-connections": 100}, "vhost": "/", "component": "vhost-limits",
+     "name": "limits"}
+  ],
+  "global_parameters": [
+    {"name": "cluster_name", "value": "rabbit@pulse-1"},
+    {"name": "internal_cluster_id", "value": "rabbitmq-cluster-id-Xn4i8mzR3"}
+  ],
+  "policies": [
+    {"vhost": "/", "name": "ttl", "pattern": "^queue/", "apply-to": "queues",
+     "definition": {"message-ttl": 86400000, "max-length-bytes": 104857600}, "priority": 1}
+  ],
+  "queues": [
+    {"name": "queue/pulse-bob/builds", "vhost": "/", "durable": true, "auto_delete": false,
+     "arguments": {"x-queue-type": "classic", "x-max-length": 10000, "x-ratio": 0.5,
+                   "x-flags": [true, null, "s"], "x-nested": {"a": {"b": 1}}}},
+    {"name": "transient", "vhost": "/", "durable": false, "auto_delete": true, "arguments": {},
+     "type": "classic"}
+  ],
+  "exchanges": [
+    {"name": "exchange/pulse-bob/builds", "vhost": "/", "type": "topic", "durable": true,
+     "auto_delete": false, "internal": false, "arguments": {"alternate-exchange": "ae"}}
+  ],
+  "bindings": [
+    {"source": "exchange/pulse-bob/builds", "vhost": "/",
+     "destination": "queue/pulse-bob/builds", "destination_type": "queue",
+     "routing_key": "#.linux.#", "arguments": {}},
+    {"source": "amq.topic", "vhost": "/", "destination": "exchange/pulse-bob/builds",
+     "destination_type": "exchange", "routing_key": "", "arguments": {"x-match": "all"}}
+  ]
+})json";
+
+TEST(Definitions, ParsesRealisticExport) {
+  auto r = parse_definitions(kExport);
+  ASSERT_TRUE(r.ok()) << r.error().text;
+  const Definitions& d = *r;
+  EXPECT_EQ(d.rabbit_version, "3.12.1");
+  ASSERT_EQ(d.users.size(), 2u);
+  EXPECT_EQ(d.users[0].tags, std::vector<std::string>{"administrator"});
+  EXPECT_EQ(d.users[1].tags, (std::vector<std::string>{"management", "monitoring"}));
+  EXPECT_EQ(d.users[1].hashing_algorithm, "rabbit_password_hashing_sha256");
+  ASSERT_EQ(d.vhosts.size(), 1u);
+  EXPECT_EQ(d.vhosts[0].description, "Default virtual host");
+  EXPECT_EQ(d.vhosts[0].default_queue_type, "classic");
+  ASSERT_EQ(d.permissions.size(), 2u);
+  EXPECT_EQ(d.permissions[1].read, "^(queue/pulse-bob/.*|exchange/.*)");
+  ASSERT_EQ(d.topic_permissions.size(), 1u);
+  EXPECT_EQ(d.topic_permissions[0].write, "^{username}\\.");
+  ASSERT_EQ(d.parameters.size(), 1u);
+  EXPECT_EQ(d.parameters[0].component, "vhost-limits");
+  EXPECT_EQ(d.parameters[0].value["max-connections"], 100);
+  ASSERT_EQ(d.global_parameters.size(), 2u);
+  EXPECT_EQ(d.global_parameters[0].value, "rabbit@pulse-1");
+  ASSERT_EQ(d.policies.size(), 1u);
+  EXPECT_EQ(d.policies[0].apply_to, "queues");
+  EXPECT_EQ(d.policies[0].priority, 1);
+  EXPECT_EQ(amqp::find(d.policies[0].definition, "message-ttl")->as_int(), 86400000);
+
+  ASSERT_EQ(d.queues.size(), 2u);
+  const amqp::FieldTable& args = d.queues[0].arguments;
+  EXPECT_EQ(amqp::find(args, "x-queue-type")->tag(), 'S');
+  const amqp::FieldValue* max_len = amqp::find(args, "x-max-length");
+  EXPECT_EQ(max_len->tag(), 'l');
+  EXPECT_EQ(max_len->as_int(), 10000);
+  EXPECT_EQ(amqp::find(args, "x-ratio")->tag(), 'd');
+  const amqp::FieldArray* flags = amqp::find(args, "x-flags")->as_array();
+  ASSERT_NE(flags, nullptr);
+  ASSERT_EQ(flags->size(), 3u);
+  EXPECT_EQ((*flags)[0].tag(), 't');
+  EXPECT_EQ((*flags)[1].tag(), 'V');
+  const amqp::FieldTable* nested = amqp::find(args, "x-nested")->as_table();
+  ASSERT_NE(nested, nullptr);
+  EXPECT_EQ(amqp::find(*amqp::find(*nested, "a")->as_table(), "b")->as_int(), 1);
+  EXPECT_FALSE(d.queues[1].durable);
+  EXPECT_TRUE(d.queues[1].auto_delete);
+  EXPECT_EQ(d.queues[1].type, "classic");
+
+  ASSERT_EQ(d.exchanges.size(), 1u);
+  EXPECT_EQ(d.exchanges[0].type, "topic");
+  EXPECT_EQ(*amqp::find(d.exchanges[0].arguments, "alternate-exchange")->as_string(), "ae");
+  ASSERT_EQ(d.bindings.size(), 2u);
+  EXPECT_EQ(d.bindings[0].routing_key, "#.linux.#");
+  EXPECT_EQ(d.bindings[1].destination_type, "exchange");
+}
+
+TEST(Definitions, ApplyAuth) {
+  auto d = parse_definitions(kExport);
+  ASSERT_TRUE(d.ok());
+  auth::AuthStore store;
+  ASSERT_TRUE(apply_auth(*d, store).ok());
+  EXPECT_NE(store.authenticate("guest", "test12"), nullptr);
+  const auth::User* bob = store.find_user("pulse-bob");
+  ASSERT_NE(bob, nullptr);
+  EXPECT_TRUE(bob->has_tag("monitoring"));
+  EXPECT_EQ(store.authenticate("pulse-bob", ""), nullptr);  // empty hash: no password login
+  EXPECT_TRUE(store.check("pulse-bob", "/", "queue/pulse-bob/q", auth::Access::kConfigure));
+  EXPECT_FALSE(store.check("pulse-bob", "/", "queue/alice/q", auth::Access::kConfigure));
+  EXPECT_TRUE(store.check("pulse-bob", "/", "exchange/alice/x", auth::Access::kRead));
+  EXPECT_TRUE(
+      store.check_topic("pulse-bob", "/", "amq.topic", "pulse-bob.x", auth::Access::kWrite));
+  EXPECT_FALSE(store.check_topic("pulse-bob", "/", "amq.topic", "alice.x", auth::Access::kWrite));
+}
+
+TEST(Definitions, LegacyExportDefaultsToMd5AndCleartextPassword) {
+  auto d = parse_definitions(R"({"rabbit_version": "3.5.7",
+    "users": [{"name": "old", "password_hash": "ytUIm8s3AnKsXQjptplKFytfVxI=", "tags": ""},
+              {"name": "plain", "password": "pw1", "tags": "administrator"}]})");
+  ASSERT_TRUE(d.ok()) << d.error().text;
+  EXPECT_EQ(d->users[0].hashing_algorithm, "rabbit_password_hashing_md5");
+  EXPECT_TRUE(d->users[0].tags.empty());
+  auth::AuthStore store;
+  ASSERT_TRUE(apply_auth(*d, store).ok());
+  EXPECT_NE(store.authenticate("old", "simon"), nullptr);
+  EXPECT_NE(store.authenticate("plain", "pw1"), nullptr);
+}
+
+std::string error_of(std::string_view json) {
+  auto r = parse_definitions(json);
+  return r.ok() ? "(parsed)" : r.error().text;
+}
+
+TEST(Definitions, ErrorsNameTheEntry) {
+  EXPECT_NE(error_of("{not json").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of("[]").find("top level must be a JSON object"), std::string::npos);
+  EXPECT_NE(error_of(R"({"queues": {}})").find("'queues' must be a list"), std::string::npos);
+  EXPECT_EQ(error_of(R"({"queues": [{"name": "q", "vhost": "/"},
+                                    {"name": "q1", "vhost": "/", "durable": "yes"}]})"),
+            "invalid definitions: queues[1] ('q1' in vhost '/'): 'durable' must be a boolean");
+  EXPECT_EQ(error_of(R"({"users": [{"password_hash": ""}]})"),
+            "invalid definitions: users[0]: 'name' is missing");
+  EXPECT_EQ(error_of(R"({"users": [{"name": "u", "tags": [1]}]})"),
+            "invalid definitions: users[0] ('u'): 'tags' must be a list of strings");
+  EXPECT_NE(error_of(R"({"exchanges": [{"name": "x", "vhost": "/", "type": "topic",
+                                        "arguments": [1]}]})")
+                .find("exchanges[0] ('x' in vhost '/'): 'arguments' must be an object"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"queues": [{"name": "q", "vhost": "/",
+                                     "arguments": {"x": 18446744073709551615}}]})")
+                .find("does not fit"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"bindings": [{"source": "a", "vhost": "/", "destination": "b",
+                                       "destination_type": "topic", "routing_key": ""}]})")
+                .find("bindings[0]: 'destination_type' must be"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"permissions": ["x"]})").find("permissions[0]: must be an object"),
+            std::string::npos);
+}
+
+TEST(Definitions, DeepNestingRefused) {
+  std::string deep = R"({"queues": [{"name": "q", "vhost": "/", "arguments": {"a": )";
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  deep += "}}]}";
+  EXPECT_NE(error_of(deep).find("nesting too deep"), std::string::npos);
+}
+
+TEST(Definitions, ApplyAuthErrorsNameTheEntry) {
+  Definitions d;
+  d.users.push_back({"u", "", "rabbit_password_hashing_sha256", std::nullopt, {}});
+  d.permissions.push_back({"u", "/", "(", ".*", ".*"});
+  auth::AuthStore store;
+  Status s = apply_auth(d, store);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().text.rfind("permissions[0] (user 'u' in vhost '/'): ", 0), 0u)
+      << s.error().text;
+  d.permissions.clear();
+  d.topic_permissions.push_back({"nobody", "/", "amq.topic", ".*", ".*"});
+  s = apply_auth(d, store);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().text.find("no user 'nobody'"), std::string::npos);
+  d.users[0].hashing_algorithm = "rabbit_password_hashing_bcrypt";
+  EXPECT_NE(apply_auth(d, store).error().text.find("users[0] ('u')"), std::string::npos);
+}
+
+TEST(Definitions, LoadsIntegrationFixture) {
+  auto d = load_definitions_file(PULSE_INTEGRATION_FIXTURES "/definitions.json");
+  ASSERT_TRUE(d.ok()) << d.error().text;
+  auth::AuthStore store;
+  ASSERT_TRUE(apply_auth(*d, store).ok());
+  EXPECT_NE(store.authenticate("guest", "guest"), nullptr);
+  EXPECT_TRUE(store.has_vhost_access("guest", "/"));
+  EXPECT_FALSE(load_definitions_file("/nonexistent/definitions.json").ok());
+}
+
+}  // namespace
+}  // namespace pulse::app
