@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 
+import pika
 import pytest
 
 from harness.util import wait_for
@@ -34,9 +35,13 @@ def message_count(broker, q):
 
 
 def consumer_count(broker, q):
+    """Consumer count of q, or None if q does not exist."""
     c = broker.connect()
     try:
         return c.channel().queue_declare(q, passive=True).method.consumer_count
+    except pika.exceptions.ChannelClosedByBroker as e:
+        assert e.reply_code == 404, e
+        return None
     finally:
         c.close()
 
@@ -106,14 +111,15 @@ def test_consume_with_count(broker, url, uname):
 
 
 def test_consume_from_exchange_binding(broker, url, uname):
-    """amqp-consume -e/-r binds the queue, then consumes what is published after."""
+    """amqp-consume -q/-e/-r declares the queue itself (auto-delete), binds it,
+    then consumes what is published after."""
     q = uname("tools.bound")
-    assert tool("amqp-declare-queue", "-u", url, "-q", q).returncode == 0
     p = subprocess.Popen(["amqp-consume", "-u", url, "-q", q, "-e", "amq.topic", "-r", "tools.#",
                           "-c", "2", "--", "sh", "-c", "cat; echo"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
         wait_for(lambda: consumer_count(broker, q) == 1, timeout=10, msg="amqp-consume to attach")
+        assert p.poll() is None, p.communicate()
         assert tool("amqp-publish", "-u", url, "-e", "amq.topic", "-r", "other.key", "-b", "nope").returncode == 0
         assert tool("amqp-publish", "-u", url, "-e", "amq.topic", "-r", "tools.a", "-b", "one").returncode == 0
         assert tool("amqp-publish", "-u", url, "-e", "amq.topic", "-r", "tools.b.c", "-b", "two").returncode == 0
@@ -124,7 +130,8 @@ def test_consume_from_exchange_binding(broker, url, uname):
             p.wait()
     assert p.returncode == 0, err
     assert out.decode().splitlines() == ["one", "two"]
-    tool("amqp-delete-queue", "-u", url, "-q", q)
+    # it was declared auto-delete: gone with its consumer
+    wait_for(lambda: consumer_count(broker, q) is None, timeout=5, msg="auto-delete of the queue")
 
 
 def test_publish_line_buffered_with_properties(broker, uname):
