@@ -1,0 +1,60 @@
+#include "app/boot.h"
+
+namespace pulse::app {
+
+Status apply_defaults(const Config& config, broker::Broker& broker, auth::AuthStore& auth) {
+  broker.add_vhost(config.default_vhost);
+  if (!auth.find_user(config.default_user)) {
+    if (auto s = auth.add_user(config.default_user, config.default_pass, config.default_user_tags);
+        !s)
+      return s;
+  }
+  return auth.set_permissions(config.default_user, config.default_vhost,
+                              config.default_permissions_configure,
+                              config.default_permissions_write, config.default_permissions_read);
+}
+
+Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth) {
+  for (const auto& v : defs.vhosts) broker.add_vhost(v.name);
+  if (auto s = apply_auth(defs, auth); !s) return s;
+  auto vhost = [&](const std::string& name) -> Result<broker::VHost*> {
+    if (auto* vh = broker.find_vhost(name)) return vh;
+    return Error{0, "definitions refer to vhost '" + name + "' which is not defined"};
+  };
+  for (const auto& x : defs.exchanges) {
+    auto vh = vhost(x.vhost);
+    if (!vh) return std::move(vh).error();
+    if (x.name.empty() || x.name.starts_with("amq.")) continue;
+    broker::ExchangeDeclare d{x.name, x.type, false, x.durable, x.auto_delete, x.internal,
+                              x.arguments};
+    if (auto r = (*vh)->declare_exchange(d); !r) {
+      return Error{0, "exchange '" + x.name + "': " + r.error().text};
+    }
+  }
+  for (const auto& q : defs.queues) {
+    auto vh = vhost(q.vhost);
+    if (!vh) return std::move(vh).error();
+    broker::QueueDeclare d;
+    d.name = q.name;
+    d.durable = q.durable;
+    d.auto_delete = q.auto_delete;
+    d.arguments = q.arguments;
+    if (!q.type.empty() && !amqp::find(d.arguments, "x-queue-type")) {
+      amqp::set(d.arguments, "x-queue-type", q.type);
+    }
+    if (auto r = (*vh)->declare_queue(std::move(d)); !r) {
+      return Error{0, "queue '" + q.name + "': " + r.error().text};
+    }
+  }
+  for (const auto& b : defs.bindings) {
+    auto vh = vhost(b.vhost);
+    if (!vh) return std::move(vh).error();
+    Status s = b.destination_type == "exchange"
+                   ? (*vh)->bind_exchange(b.destination, b.source, b.routing_key, b.arguments)
+                   : (*vh)->bind_queue(b.destination, b.source, b.routing_key, b.arguments, 0);
+    if (!s) return Error{0, "binding " + b.source + " -> " + b.destination + ": " + s.error().text};
+  }
+  return {};
+}
+
+}  // namespace pulse::app

@@ -1,0 +1,117 @@
+// pulsed: the Pulse broker process.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "app/boot.h"
+#include "app/config.h"
+#include "app/definitions.h"
+#include "base/log.h"
+#include "server/asio.h"
+#include "server/server.h"
+
+namespace {
+
+struct Flags {
+  std::string data_dir;
+  std::string amqp_listen;
+  std::string config_file;
+  std::string definitions_file;
+  std::string log_level;
+};
+
+[[noreturn]] void die(const std::string& msg) {
+  std::cerr << "pulsed: " << msg << std::endl;
+  std::exit(2);
+}
+
+pulse::server::ServerOptions server_options(const pulse::app::Config& c) {
+  pulse::server::ServerOptions o;
+  o.channel_max = c.channel_max;
+  o.frame_max = c.frame_max;
+  o.heartbeat = c.heartbeat;
+  o.handshake_timeout_ms = c.handshake_timeout_ms;
+  o.max_message_size = c.max_message_size;
+  o.connection_max = c.connection_max.value_or(0);
+  o.loopback_users = c.loopback_users;
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pulse::init_logging();
+  Flags flags;
+  CLI::App cli{"pulsed: the Pulse message broker (AMQP 0-9-1)"};
+  cli.add_option("--data-dir", flags.data_dir, "data directory (default ./var/pulse or $PULSE_DATA_DIR)");
+  cli.add_option("--amqp-listen", flags.amqp_listen, "AMQP listener HOST:PORT (default 127.0.0.1:5672)");
+  cli.add_option("--config", flags.config_file, "rabbitmq.conf-style configuration file");
+  cli.add_option("--definitions", flags.definitions_file, "RabbitMQ definitions JSON to import at boot");
+  cli.add_option("--log-level", flags.log_level, "debug, info, warning, error, none");
+  CLI11_PARSE(cli, argc, argv);
+
+  pulse::app::Config config;
+  if (!flags.config_file.empty()) {
+    auto c = pulse::app::load_config_file(flags.config_file);
+    if (!c) die(c.error().text);
+    config = std::move(*c);
+  }
+  std::string level = flags.log_level.empty() ? config.log_console_level : flags.log_level;
+  if (!pulse::set_log_level(level)) die("unknown log level '" + level + "'");
+
+  std::string data_dir = flags.data_dir;
+  if (data_dir.empty()) {
+    const char* env = std::getenv("PULSE_DATA_DIR");
+    data_dir = env && *env ? env : "./var/pulse";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) die("cannot create data directory '" + data_dir + "': " + ec.message());
+
+  std::vector<pulse::app::Listener> listeners = config.tcp_listeners;
+  if (!flags.amqp_listen.empty()) {
+    auto l = pulse::app::parse_listener(flags.amqp_listen);
+    if (!l) die("invalid --amqp-listen '" + flags.amqp_listen + "' (expected HOST:PORT)");
+    listeners = {*l};
+  }
+
+  pulse::broker::BrokerOptions bopts;
+  bopts.max_message_size = config.max_message_size;
+  pulse::broker::Broker broker(bopts);
+  pulse::auth::AuthStore auth;
+  if (auto s = pulse::app::apply_defaults(config, broker, auth); !s) die(s.error().text);
+
+  std::string defs_path = flags.definitions_file;
+  if (defs_path.empty()) defs_path = !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
+  if (!defs_path.empty()) {
+    auto defs = pulse::app::load_definitions_file(defs_path);
+    if (!defs) die(defs_path + ": " + defs.error().text);
+    if (auto s = pulse::app::apply_definitions(*defs, broker, auth); !s)
+      die(defs_path + ": " + s.error().text);
+    spdlog::info("imported definitions from {}", defs_path);
+  }
+
+  boost::asio::io_context io(1);
+  pulse::server::Server server(io, broker, auth, server_options(config));
+  for (const auto& l : listeners) {
+    std::string host = l.host.empty() ? "0.0.0.0" : l.host;
+    auto ep = server.listen(host, l.port);
+    if (!ep) die(ep.error().text);
+    spdlog::info("listening on {}:{}", ep->address().to_string(), ep->port());
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int sig) {
+    spdlog::info("received signal {}, shutting down", sig);
+    server.shutdown();
+    // Give connections a moment to flush their close frames, then stop.
+    auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(200));
+    timer->async_wait([&io, timer](boost::system::error_code) { io.stop(); });
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+  io.run();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,81 @@
+#pragma once
+// The root of all broker state. Nothing in the broker is global: a test can run several
+// Brokers in one process. Everything here runs on the single event-loop thread that owns it.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "broker/message.h"
+#include "broker/vhost.h"
+
+namespace pulse::broker {
+
+struct BrokerOptions {
+  uint64_t max_message_size = 128ull * 1024 * 1024;  // RabbitMQ's default
+};
+
+// A consumer of `amq.rabbitmq.reply-to`: replies published to its token go straight to it.
+class DirectReplySink {
+ public:
+  virtual ~DirectReplySink() = default;
+  virtual void deliver_reply(MessagePtr msg) = 0;
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerOptions options = {});
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  const BrokerOptions& options() const { return options_; }
+
+  VHost* find_vhost(const std::string& name);
+  VHost& add_vhost(const std::string& name);
+  bool delete_vhost(const std::string& name);
+  const std::map<std::string, std::unique_ptr<VHost>>& vhosts() const { return vhosts_; }
+
+  uint64_t next_id() { return ++last_id_; }
+  // RabbitMQ-style generated names: prefix + 22 url-safe base64 characters.
+  std::string generate_name(const char* prefix);
+
+  // Timers: queues ask to be woken at a deadline (TTL, x-expires). The server arms one OS
+  // timer for the earliest deadline through the hook.
+  void schedule(Queue& q, TimePoint when);
+  void run_timers(TimePoint now);
+  std::optional<TimePoint> next_timer() const;
+  void set_timer_hook(std::function<void(TimePoint)> hook) { timer_hook_ = std::move(hook); }
+
+  // Direct reply-to.
+  std::string register_reply_sink(DirectReplySink* sink);
+  void unregister_reply_sink(const std::string& token);
+  DirectReplySink* find_reply_sink(const std::string& token);
+
+  // The connection closed: drop its exclusive queues everywhere.
+  void connection_closed(uint64_t connection_id);
+
+ private:
+  struct TimerEntry {
+    TimePoint when;
+    std::weak_ptr<Queue> queue;
+    bool operator>(const TimerEntry& o) const { return when > o.when; }
+  };
+
+  BrokerOptions options_;
+  std::map<std::string, std::unique_ptr<VHost>> vhosts_;
+  uint64_t last_id_ = 0;
+  std::mt19937_64 rng_;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  std::function<void(TimePoint)> timer_hook_;
+  std::unordered_map<std::string, DirectReplySink*> reply_sinks_;
+};
+
+}  // namespace pulse::broker

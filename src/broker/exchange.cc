@@ -1,0 +1,104 @@
+#include "broker/exchange.h"
+
+#include <algorithm>
+
+#include "broker/routing/headers_match.h"
+
+namespace pulse::broker {
+
+std::optional<ExchangeType> parse_exchange_type(std::string_view s) {
+  if (s == "direct") return ExchangeType::kDirect;
+  if (s == "fanout") return ExchangeType::kFanout;
+  if (s == "topic") return ExchangeType::kTopic;
+  if (s == "headers") return ExchangeType::kHeaders;
+  return std::nullopt;
+}
+
+const char* exchange_type_name(ExchangeType t) {
+  switch (t) {
+    case ExchangeType::kDirect: return "direct";
+    case ExchangeType::kFanout: return "fanout";
+    case ExchangeType::kTopic: return "topic";
+    case ExchangeType::kHeaders: return "headers";
+  }
+  return "direct";
+}
+
+Exchange::Exchange(std::string name, ExchangeType type, bool durable, bool auto_delete,
+                   bool internal, amqp::FieldTable arguments)
+    : name_(std::move(name)),
+      type_(type),
+      durable_(durable),
+      auto_delete_(auto_delete),
+      internal_(internal),
+      arguments_(std::move(arguments)) {
+  if (auto* ae = amqp::find(arguments_, "alternate-exchange")) {
+    if (auto* s = ae->as_string()) alternate_ = *s;
+  }
+}
+
+bool Exchange::add_binding(Binding b) {
+  for (const auto& e : bindings_)
+    if (e.same_as(b.destination, b.routing_key, b.arguments)) return false;
+  bindings_.push_back(std::move(b));
+  if (type_ == ExchangeType::kDirect) {
+    direct_index_[bindings_.back().routing_key].push_back(bindings_.size() - 1);
+  } else if (type_ == ExchangeType::kTopic) {
+    topic_index_.add(bindings_.back().routing_key, bindings_.size() - 1);
+  }
+  return true;
+}
+
+bool Exchange::remove_binding(const Destination& d, std::string_view key,
+                              const amqp::FieldTable& args) {
+  auto it = std::find_if(bindings_.begin(), bindings_.end(),
+                         [&](const Binding& b) { return b.same_as(d, key, args); });
+  if (it == bindings_.end()) return false;
+  bindings_.erase(it);
+  rebuild_index();
+  return true;
+}
+
+void Exchange::remove_bindings_to(const Destination& d) {
+  auto n = bindings_.size();
+  std::erase_if(bindings_, [&](const Binding& b) { return b.destination == d; });
+  if (bindings_.size() != n) rebuild_index();
+}
+
+void Exchange::rebuild_index() {
+  direct_index_.clear();
+  topic_index_ = TopicTrie<size_t>();
+  for (size_t i = 0; i < bindings_.size(); ++i) {
+    if (type_ == ExchangeType::kDirect) direct_index_[bindings_[i].routing_key].push_back(i);
+    if (type_ == ExchangeType::kTopic) topic_index_.add(bindings_[i].routing_key, i);
+  }
+}
+
+void Exchange::route(const Message& msg, std::string_view routing_key,
+                     std::vector<const Destination*>& out) const {
+  switch (type_) {
+    case ExchangeType::kDirect: {
+      auto it = direct_index_.find(std::string(routing_key));
+      if (it != direct_index_.end())
+        for (size_t i : it->second) out.push_back(&bindings_[i].destination);
+      break;
+    }
+    case ExchangeType::kFanout:
+      for (const auto& b : bindings_) out.push_back(&b.destination);
+      break;
+    case ExchangeType::kTopic:
+      match_scratch_.clear();
+      topic_index_.match(routing_key, match_scratch_);
+      for (size_t i : match_scratch_) out.push_back(&bindings_[i].destination);
+      break;
+    case ExchangeType::kHeaders: {
+      const amqp::FieldTable* headers =
+          msg.properties.has(amqp::BasicProperties::kHeaders) ? &msg.properties.headers : nullptr;
+      for (const auto& b : bindings_)
+        if (headers_match(b.arguments, headers)) out.push_back(&b.destination);
+      break;
+    }
+  }
+}
+
+}  // namespace pulse::broker

@@ -1,0 +1,75 @@
+#pragma once
+// Exchanges and their bindings. route() collects the destinations (queues or exchanges) a
+// message goes to; the vhost follows exchange-to-exchange hops.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "amqp/field_table.h"
+#include "broker/message.h"
+#include "broker/routing/topic_trie.h"
+
+namespace pulse::broker {
+
+enum class ExchangeType { kDirect, kFanout, kTopic, kHeaders };
+std::optional<ExchangeType> parse_exchange_type(std::string_view s);
+const char* exchange_type_name(ExchangeType t);
+
+struct Destination {
+  bool is_exchange = false;
+  std::string name;
+  bool operator==(const Destination&) const = default;
+};
+
+struct Binding {
+  std::string source;
+  Destination destination;
+  std::string routing_key;
+  amqp::FieldTable arguments;
+  bool same_as(const Destination& d, std::string_view key, const amqp::FieldTable& args) const {
+    return destination == d && routing_key == key && arguments == args;
+  }
+};
+
+class Exchange {
+ public:
+  Exchange(std::string name, ExchangeType type, bool durable, bool auto_delete, bool internal,
+           amqp::FieldTable arguments);
+
+  const std::string& name() const { return name_; }
+  ExchangeType type() const { return type_; }
+  bool durable() const { return durable_; }
+  bool auto_delete() const { return auto_delete_; }
+  bool internal() const { return internal_; }
+  const amqp::FieldTable& arguments() const { return arguments_; }
+  const std::optional<std::string>& alternate_exchange() const { return alternate_; }
+  const std::vector<Binding>& bindings() const { return bindings_; }
+  bool has_bindings() const { return !bindings_.empty(); }
+
+  // False when an identical binding exists already.
+  bool add_binding(Binding b);
+  bool remove_binding(const Destination& d, std::string_view key, const amqp::FieldTable& args);
+  // Drops every binding to `d` (its queue or exchange was deleted).
+  void remove_bindings_to(const Destination& d);
+
+  void route(const Message& msg, std::string_view routing_key,
+             std::vector<const Destination*>& out) const;
+
+ private:
+  void rebuild_index();
+
+  std::string name_;
+  ExchangeType type_;
+  bool durable_, auto_delete_, internal_;
+  amqp::FieldTable arguments_;
+  std::optional<std::string> alternate_;
+  std::vector<Binding> bindings_;
+  // Indexes hold positions in bindings_; they are rebuilt when a binding is removed.
+  std::unordered_map<std::string, std::vector<size_t>> direct_index_;
+  TopicTrie<size_t> topic_index_;
+  mutable std::vector<size_t> match_scratch_;
+};
+
+}  // namespace pulse::broker

@@ -1,0 +1,313 @@
+#include "broker/queue.h"
+
+#include <algorithm>
+
+#include "broker/vhost.h"
+
+namespace pulse::broker {
+
+const char* reason_name(DeadLetterReason r) {
+  switch (r) {
+    case DeadLetterReason::kRejected: return "rejected";
+    case DeadLetterReason::kExpired: return "expired";
+    case DeadLetterReason::kMaxLen: return "maxlen";
+    case DeadLetterReason::kDeliveryLimit: return "delivery_limit";
+  }
+  return "rejected";
+}
+
+Queue::Queue(VHost& vhost, uint64_t id, std::string name, bool durable, bool exclusive,
+             bool auto_delete, uint64_t owner, amqp::FieldTable arguments, QueueArgs args)
+    : vhost_(vhost),
+      id_(id),
+      name_(std::move(name)),
+      durable_(durable),
+      exclusive_(exclusive),
+      auto_delete_(auto_delete),
+      owner_(owner),
+      arguments_(std::move(arguments)),
+      args_(std::move(args)),
+      levels_(size_t{args_.max_priority} + 1),
+      last_used_(Clock::now()) {}
+
+Queue::~Queue() = default;
+
+std::string Queue::describe() const {
+  return "queue '" + name_ + "' in vhost '" + vhost_.name() + "'";
+}
+
+std::deque<QueuedMessage>& Queue::level_for(uint8_t priority) {
+  return levels_[std::min<size_t>(priority, levels_.size() - 1)];
+}
+
+QueuedMessage* Queue::peek_head() {
+  for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
+    if (!it->empty()) return &it->front();
+  }
+  return nullptr;
+}
+
+QueuedMessage Queue::pop_head() {
+  for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
+    if (!it->empty()) {
+      QueuedMessage m = std::move(it->front());
+      it->pop_front();
+      --ready_count_;
+      ready_bytes_ -= m.bytes();
+      return m;
+    }
+  }
+  return {};
+}
+
+bool Queue::over_limits(size_t extra_count, size_t extra_bytes) const {
+  if (args_.max_length && ready_count_ + extra_count > static_cast<size_t>(*args_.max_length))
+    return true;
+  if (args_.max_length_bytes &&
+      ready_bytes_ + extra_bytes > static_cast<size_t>(*args_.max_length_bytes))
+    return true;
+  return false;
+}
+
+void Queue::drop_head_for_limits() {
+  while (ready_count_ > 0 && over_limits(0, 0)) dead_letter(pop_head(), DeadLetterReason::kMaxLen);
+}
+
+EnqueueOutcome Queue::enqueue(MessagePtr msg) {
+  if (deleted_) return EnqueueOutcome::kRejected;
+  const size_t bytes = msg->body.size();
+  if (args_.overflow != Overflow::kDropHead && over_limits(1, bytes)) {
+    if (args_.overflow == Overflow::kRejectPublishDlx) {
+      QueuedMessage m;
+      m.msg = std::move(msg);
+      dead_letter(std::move(m), DeadLetterReason::kMaxLen);
+    }
+    return EnqueueOutcome::kRejected;
+  }
+  QueuedMessage m;
+  const TimePoint now = Clock::now();
+  std::optional<int64_t> ttl = args_.message_ttl;
+  if (msg->properties.has(amqp::BasicProperties::kExpiration)) {
+    if (auto e = parse_expiration(msg->properties.expiration)) ttl = ttl ? std::min(*ttl, *e) : *e;
+  }
+  if (ttl) m.expires_at = now + std::chrono::milliseconds(*ttl);
+  m.seq = next_seq_++;
+  const uint8_t prio = msg->priority();
+  m.msg = std::move(msg);
+  level_for(prio).push_back(std::move(m));
+  ++ready_count_;
+  ready_bytes_ += bytes;
+  if (args_.overflow == Overflow::kDropHead) drop_head_for_limits();
+  dispatch();
+  // A message whose TTL ran out while no consumer could take it goes now (TTL 0 semantics).
+  if (ttl) {
+    while (expire_head(now)) {
+    }
+    schedule_timer();
+  }
+  return EnqueueOutcome::kQueued;
+}
+
+Consumer* Queue::next_consumer() {
+  if (consumers_.empty()) return nullptr;
+  if (args_.single_active_consumer) {
+    if (!single_active_) single_active_ = consumers_.front().get();
+    return single_active_->sink->can_take(*single_active_) ? single_active_ : nullptr;
+  }
+  const size_t n = consumers_.size();
+  Consumer* best = nullptr;
+  size_t best_index = 0;
+  for (size_t i = 0; i < n; ++i) {
+    size_t idx = (rr_cursor_ + i) % n;
+    Consumer* c = consumers_[idx].get();
+    if ((!best || c->priority > best->priority) && c->sink->can_take(*c)) {
+      best = c;
+      best_index = idx;
+    }
+  }
+  if (best) rr_cursor_ = best_index + 1;
+  return best;
+}
+
+void Queue::dispatch() {
+  if (dispatching_ || deleted_) return;
+  dispatching_ = true;
+  const TimePoint now = Clock::now();
+  while (ready_count_ > 0) {
+    if (expire_head(now)) continue;
+    Consumer* c = next_consumer();
+    if (!c) break;
+    QueuedMessage m = pop_head();
+    ++c->delivered;
+    if (!c->no_ack) {
+      ++unacked_count_;
+      unacked_bytes_ += m.bytes();
+    }
+    c->sink->deliver(*c, *this, std::move(m));
+    if (deleted_) break;
+  }
+  dispatching_ = false;
+}
+
+std::optional<QueuedMessage> Queue::get(bool no_ack) {
+  touch();
+  const TimePoint now = Clock::now();
+  while (expire_head(now)) {
+  }
+  if (ready_count_ == 0) return std::nullopt;
+  QueuedMessage m = pop_head();
+  if (!no_ack) {
+    ++unacked_count_;
+    unacked_bytes_ += m.bytes();
+  }
+  return m;
+}
+
+void Queue::settle_acked(const QueuedMessage& m) {
+  if (unacked_count_ > 0) --unacked_count_;
+  unacked_bytes_ -= std::min(unacked_bytes_, m.bytes());
+}
+
+void Queue::requeue(QueuedMessage&& m) {
+  settle_acked(m);
+  if (deleted_) return;
+  m.redelivered = true;
+  if (args_.quorum) {
+    ++m.delivery_count;
+    if (args_.delivery_limit && m.delivery_count > *args_.delivery_limit) {
+      dead_letter(std::move(m), DeadLetterReason::kDeliveryLimit);
+      return;
+    }
+  }
+  auto& level = level_for(m.msg->priority());
+  // Requeued messages go back to where they were, not to the tail.
+  auto pos = std::upper_bound(level.begin(), level.end(), m.seq,
+                              [](uint64_t seq, const QueuedMessage& e) { return seq < e.seq; });
+  ready_bytes_ += m.bytes();
+  ++ready_count_;
+  level.insert(pos, std::move(m));
+  dispatch();
+}
+
+void Queue::settle_rejected(QueuedMessage&& m) {
+  settle_acked(m);
+  if (deleted_) return;
+  dead_letter(std::move(m), DeadLetterReason::kRejected);
+}
+
+size_t Queue::purge() {
+  size_t n = ready_count_;
+  for (auto& l : levels_) l.clear();
+  ready_count_ = 0;
+  ready_bytes_ = 0;
+  return n;
+}
+
+void Queue::dead_letter(QueuedMessage&& m, DeadLetterReason reason) {
+  if (!args_.dead_letter_exchange) return;
+  vhost_.dead_letter(*this, std::move(m), reason);
+}
+
+bool Queue::expire_head(TimePoint now) {
+  // Messages expire only at the head of their level, as in RabbitMQ classic queues.
+  for (auto& level : levels_) {
+    if (!level.empty() && level.front().expires_at && *level.front().expires_at <= now) {
+      QueuedMessage m = std::move(level.front());
+      level.pop_front();
+      --ready_count_;
+      ready_bytes_ -= m.bytes();
+      dead_letter(std::move(m), DeadLetterReason::kExpired);
+      return true;
+    }
+  }
+  return false;
+}
+
+Consumer* Queue::add_consumer(std::unique_ptr<Consumer> c) {
+  touch();
+  ever_had_consumer_ = true;
+  Consumer* raw = c.get();
+  consumers_.push_back(std::move(c));
+  dispatch();
+  return raw;
+}
+
+bool Queue::remove_consumer(const Consumer* c) {
+  auto it = std::find_if(consumers_.begin(), consumers_.end(),
+                         [c](const auto& p) { return p.get() == c; });
+  if (it == consumers_.end()) return false;
+  size_t idx = static_cast<size_t>(it - consumers_.begin());
+  if (single_active_ == c) single_active_ = nullptr;
+  consumers_.erase(it);
+  if (rr_cursor_ > idx) --rr_cursor_;
+  touch();
+  if (consumers_.empty()) {
+    schedule_timer();
+    return auto_delete_ && ever_had_consumer_;
+  }
+  // A new single active consumer may take over.
+  dispatch();
+  return false;
+}
+
+bool Queue::has_exclusive_consumer() const {
+  return std::any_of(consumers_.begin(), consumers_.end(),
+                     [](const auto& c) { return c->exclusive; });
+}
+
+Consumer* Queue::find_consumer(uint64_t connection_id, const std::string& tag) {
+  for (auto& c : consumers_)
+    if (c->connection_id == connection_id && c->tag == tag) return c.get();
+  return nullptr;
+}
+
+void Queue::touch() { last_used_ = Clock::now(); }
+
+std::optional<TimePoint> Queue::next_deadline() const {
+  std::optional<TimePoint> d;
+  for (const auto& level : levels_) {
+    if (!level.empty() && level.front().expires_at) {
+      if (!d || *level.front().expires_at < *d) d = level.front().expires_at;
+    }
+  }
+  if (args_.expires && consumers_.empty()) {
+    TimePoint e = last_used_ + std::chrono::milliseconds(*args_.expires);
+    if (!d || e < *d) d = e;
+  }
+  return d;
+}
+
+void Queue::schedule_timer() {
+  if (deleted_) return;
+  auto d = next_deadline();
+  // One heap entry per queue at a time: re-arm only for an earlier deadline.
+  if (d && (!armed_at_ || *d < *armed_at_)) {
+    armed_at_ = *d;
+    vhost_.schedule_queue_timer(*this, *d);
+  }
+}
+
+void Queue::on_timer(TimePoint now) {
+  armed_at_.reset();
+  if (deleted_) return;
+  while (expire_head(now)) {
+  }
+  if (args_.expires && consumers_.empty() &&
+      now >= last_used_ + std::chrono::milliseconds(*args_.expires)) {
+    vhost_.expire_queue(*this);
+    return;
+  }
+  dispatch();
+  schedule_timer();
+}
+
+void Queue::mark_deleted() {
+  deleted_ = true;
+  auto consumers = std::move(consumers_);
+  consumers_.clear();
+  single_active_ = nullptr;
+  for (auto& c : consumers) c->sink->cancelled_by_broker(*c);
+  purge();
+}
+
+}  // namespace pulse::broker

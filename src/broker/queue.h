@@ -1,0 +1,123 @@
+#pragma once
+// A classic queue: ready messages (one FIFO per priority level), consumers with priorities and
+// round-robin, single-active-consumer, limits with overflow policy, TTLs and dead lettering.
+// Runs on the broker event loop only.
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "amqp/field_table.h"
+#include "broker/consumer.h"
+#include "broker/message.h"
+#include "broker/queue_args.h"
+
+namespace pulse::broker {
+
+class VHost;
+
+enum class EnqueueOutcome { kQueued, kRejected };
+
+enum class DeadLetterReason { kRejected, kExpired, kMaxLen, kDeliveryLimit };
+const char* reason_name(DeadLetterReason r);
+
+class Queue : public std::enable_shared_from_this<Queue> {
+ public:
+  Queue(VHost& vhost, uint64_t id, std::string name, bool durable, bool exclusive,
+        bool auto_delete, uint64_t owner, amqp::FieldTable arguments, QueueArgs args);
+  ~Queue();
+
+  uint64_t id() const { return id_; }
+  // Set by routing to deduplicate destinations of one publish without a set.
+  uint64_t route_mark = 0;
+  const std::string& name() const { return name_; }
+  VHost& vhost() { return vhost_; }
+  bool durable() const { return durable_; }
+  bool exclusive() const { return exclusive_; }
+  bool auto_delete() const { return auto_delete_; }
+  uint64_t exclusive_owner() const { return owner_; }
+  const amqp::FieldTable& arguments() const { return arguments_; }
+  const QueueArgs& args() const { return args_; }
+  bool deleted() const { return deleted_; }
+  std::string describe() const;  // "queue 'q' in vhost '/'"
+
+  size_t message_count() const { return ready_count_; }
+  size_t ready_bytes() const { return ready_bytes_; }
+  size_t unacked_count() const { return unacked_count_; }
+  size_t consumer_count() const { return consumers_.size(); }
+  const std::vector<std::unique_ptr<Consumer>>& consumers() const { return consumers_; }
+
+  // Adds a routed message. kRejected when x-overflow=reject-publish(-dlx) refused it.
+  EnqueueOutcome enqueue(MessagePtr msg);
+  // Hands ready messages to consumers that can take them.
+  void dispatch();
+  // basic.get: the head message, or nullopt. With no_ack the queue forgets it.
+  std::optional<QueuedMessage> get(bool no_ack);
+
+  // Settlement of a message previously delivered with ack required.
+  void settle_acked(const QueuedMessage& m);
+  void requeue(QueuedMessage&& m);
+  // nack/reject without requeue: dead-lettered when a DLX is set, else dropped.
+  void settle_rejected(QueuedMessage&& m);
+
+  size_t purge();
+
+  Consumer* add_consumer(std::unique_ptr<Consumer> c);
+  // Removes the consumer; returns true if the queue should now auto-delete.
+  bool remove_consumer(const Consumer* c);
+  bool has_exclusive_consumer() const;
+  Consumer* find_consumer(uint64_t connection_id, const std::string& tag);
+
+  // Expires head messages, checks x-expires and re-arms the timer. Called by the broker
+  // only for the deadline the queue armed last (stale heap entries are skipped).
+  void on_timer(TimePoint now);
+  bool timer_armed_at(TimePoint when) const { return armed_at_ && *armed_at_ == when; }
+  std::optional<TimePoint> next_deadline() const;
+  // Marks activity for x-expires (declare, consume, get).
+  void touch();
+  // Arms the broker timer for the next TTL / x-expires deadline, if any.
+  void schedule_timer();
+
+  // Called by the vhost when the queue is deleted: cancels consumers, drops messages.
+  void mark_deleted();
+
+ private:
+  std::deque<QueuedMessage>& level_for(uint8_t priority);
+  QueuedMessage* peek_head();
+  QueuedMessage pop_head();
+  void drop_head_for_limits();
+  bool over_limits(size_t extra_count, size_t extra_bytes) const;
+  void dead_letter(QueuedMessage&& m, DeadLetterReason reason);
+  bool expire_head(TimePoint now);
+  Consumer* next_consumer();
+
+  VHost& vhost_;
+  uint64_t id_;
+  std::string name_;
+  bool durable_, exclusive_, auto_delete_;
+  uint64_t owner_;
+  amqp::FieldTable arguments_;
+  QueueArgs args_;
+  bool deleted_ = false;
+
+  std::vector<std::deque<QueuedMessage>> levels_;  // index = priority level
+  size_t ready_count_ = 0;
+  size_t ready_bytes_ = 0;
+  size_t unacked_count_ = 0;
+  size_t unacked_bytes_ = 0;
+  uint64_t next_seq_ = 1;
+
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  size_t rr_cursor_ = 0;
+  Consumer* single_active_ = nullptr;
+  bool ever_had_consumer_ = false;
+  bool dispatching_ = false;
+  TimePoint last_used_;
+  std::optional<TimePoint> armed_at_;
+};
+
+using QueuePtr = std::shared_ptr<Queue>;
+
+}  // namespace pulse::broker

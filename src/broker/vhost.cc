@@ -1,0 +1,272 @@
+#include "broker/vhost.h"
+
+#include <algorithm>
+
+#include "amqp/generated/constants.h"
+#include "broker/broker.h"
+
+namespace pulse::broker {
+
+std::string resource_name(const char* kind, const std::string& name, const std::string& vhost) {
+  return std::string(kind) + " '" + name + "' in vhost '" + vhost + "'";
+}
+
+namespace {
+
+Error precondition(std::string text) { return Error{amqp::kPreconditionFailed, "PRECONDITION_FAILED - " + std::move(text)}; }
+
+Error resource_locked(const std::string& what) {
+  return Error{amqp::kResourceLocked,
+               "RESOURCE_LOCKED - cannot obtain exclusive access to locked " + what +
+                   ". It could be originally declared on another connection or the exclusive "
+                   "property value does not match that of the original declaration."};
+}
+
+std::string bool_text(bool b) { return b ? "'true'" : "'false'"; }
+
+Error inequivalent(const std::string& field, const std::string& what, const std::string& received,
+                   const std::string& current) {
+  return precondition("inequivalent arg '" + field + "' for " + what + ": received " + received +
+                      " but current is " + current);
+}
+
+// RabbitMQ compares integer-typed values by value, regardless of the exact integer type.
+bool equivalent_values(const amqp::FieldValue* a, const amqp::FieldValue* b) {
+  if (!a || !b) return a == b;
+  auto ia = a->as_int(), ib = b->as_int();
+  if (ia && ib) return *ia == *ib;
+  return *a == *b;
+}
+
+std::string value_desc(const amqp::FieldValue* v) {
+  if (!v) return "none";
+  return "the value '" + rabbit_value_text(*v) + "' of type '" + rabbit_type_name(*v) + "'";
+}
+
+Status check_args_equivalent(const amqp::FieldTable& current, const amqp::FieldTable& requested,
+                             const std::string& what, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    const amqp::FieldValue* c = amqp::find(current, key);
+    const amqp::FieldValue* r = amqp::find(requested, key);
+    if (!equivalent_values(c, r)) return inequivalent(key, what, value_desc(r), value_desc(c));
+  }
+  return {};
+}
+
+}  // namespace
+
+VHost::VHost(Broker& broker, std::string name) : broker_(broker), name_(std::move(name)) {
+  declare_default_exchanges();
+}
+
+VHost::~VHost() {
+  for (auto& [n, q] : queues_) q->mark_deleted();
+}
+
+void VHost::declare_default_exchanges() {
+  auto add = [this](const std::string& n, ExchangeType t, bool internal = false) {
+    exchanges_[n] = std::make_unique<Exchange>(n, t, true, false, internal, amqp::FieldTable{});
+  };
+  add("", ExchangeType::kDirect);
+  add("amq.direct", ExchangeType::kDirect);
+  add("amq.fanout", ExchangeType::kFanout);
+  add("amq.topic", ExchangeType::kTopic);
+  add("amq.headers", ExchangeType::kHeaders);
+  add("amq.match", ExchangeType::kHeaders);
+  add("amq.rabbitmq.trace", ExchangeType::kTopic, true);
+}
+
+std::string VHost::describe_exchange(const std::string& name) const {
+  return resource_name("exchange", name, name_);
+}
+
+Exchange* VHost::find_exchange(const std::string& name) {
+  auto it = exchanges_.find(name);
+  return it == exchanges_.end() ? nullptr : it->second.get();
+}
+
+Result<Exchange*> VHost::lookup_exchange(const std::string& name) {
+  if (Exchange* x = find_exchange(name)) return x;
+  return Error{amqp::kNotFound, "NOT_FOUND - no " + describe_exchange(name)};
+}
+
+Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
+  if (d.passive) {
+    if (d.name.empty()) return find_exchange("");
+    return lookup_exchange(d.name);
+  }
+  auto type = parse_exchange_type(d.type);
+  if (!type) {
+    return Error{amqp::kCommandInvalid, "COMMAND_INVALID - unknown exchange type '" + d.type + "'"};
+  }
+  if (d.name.empty()) {
+    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - operation not permitted on the default exchange"};
+  }
+  if (Exchange* x = find_exchange(d.name)) {
+    const std::string what = describe_exchange(d.name);
+    if (x->type() != *type) {
+      return inequivalent("type", what, std::string("'") + d.type + "'",
+                          std::string("'") + exchange_type_name(x->type()) + "'");
+    }
+    if (x->durable() != d.durable)
+      return inequivalent("durable", what, bool_text(d.durable), bool_text(x->durable()));
+    if (x->auto_delete() != d.auto_delete)
+      return inequivalent("auto_delete", what, bool_text(d.auto_delete), bool_text(x->auto_delete()));
+    if (x->internal() != d.internal)
+      return inequivalent("internal", what, bool_text(d.internal), bool_text(x->internal()));
+    if (auto s = check_args_equivalent(x->arguments(), d.arguments, what, {"alternate-exchange"}); !s)
+      return std::move(s).error();
+    return x;
+  }
+  // Only new exchanges are refused the reserved prefix: redeclaring amq.direct is fine.
+  if (d.name.starts_with("amq.")) {
+    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - exchange name '" + d.name +
+                                           "' contains reserved prefix 'amq.*'"};
+  }
+  auto x = std::make_unique<Exchange>(d.name, *type, d.durable, d.auto_delete, d.internal,
+                                      d.arguments);
+  Exchange* raw = x.get();
+  exchanges_[d.name] = std::move(x);
+  return raw;
+}
+
+Status VHost::delete_exchange(const std::string& name, bool if_unused) {
+  if (name.empty()) {
+    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - operation not permitted on the default exchange"};
+  }
+  if (name.starts_with("amq.")) {
+    return Error{amqp::kAccessRefused,
+                 "ACCESS_REFUSED - deletion of system " + describe_exchange(name) + " not allowed"};
+  }
+  auto it = exchanges_.find(name);
+  if (it == exchanges_.end()) return {};
+  if (if_unused && it->second->has_bindings()) {
+    return precondition(describe_exchange(name) + " in use");
+  }
+  exchanges_.erase(it);
+  Destination self{true, name};
+  std::vector<std::string> emptied;
+  for (auto& [n, x] : exchanges_) {
+    bool had = x->has_bindings();
+    x->remove_bindings_to(self);
+    if (had && !x->has_bindings() && x->auto_delete()) emptied.push_back(n);
+  }
+  for (const auto& n : emptied) maybe_auto_delete_exchange(n);
+  return {};
+}
+
+void VHost::maybe_auto_delete_exchange(const std::string& name) {
+  Exchange* x = find_exchange(name);
+  if (x && x->auto_delete() && !x->has_bindings() && !name.starts_with("amq.") && !name.empty()) {
+    (void)delete_exchange(name, false);
+  }
+}
+
+Result<QueuePtr> VHost::lookup_queue(const std::string& name, uint64_t connection_id) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) {
+    return Error{amqp::kNotFound, "NOT_FOUND - no " + resource_name("queue", name, name_)};
+  }
+  const QueuePtr& q = it->second;
+  if (q->exclusive() && q->exclusive_owner() != connection_id) {
+    return resource_locked(q->describe());
+  }
+  return q;
+}
+
+QueuePtr VHost::find_queue(const std::string& name) {
+  auto it = queues_.find(name);
+  return it == queues_.end() ? nullptr : it->second;
+}
+
+Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
+  if (d.passive) {
+    auto q = lookup_queue(d.name, d.connection_id);
+    if (q) (*q)->touch();
+    return q;
+  }
+  if (d.name.empty()) {
+    d.name = broker_.generate_name("amq.gen-");
+  } else if (!d.server_named && d.name.starts_with("amq.")) {
+    return Error{amqp::kAccessRefused,
+                 "ACCESS_REFUSED - queue name '" + d.name + "' contains reserved prefix 'amq.*'"};
+  }
+  const std::string what = resource_name("queue", d.name, name_);
+  if (auto it = queues_.find(d.name); it != queues_.end()) {
+    QueuePtr q = it->second;
+    if (q->exclusive() != d.exclusive ||
+        (q->exclusive() && q->exclusive_owner() != d.connection_id)) {
+      return resource_locked(what);
+    }
+    if (q->durable() != d.durable)
+      return inequivalent("durable", what, bool_text(d.durable), bool_text(q->durable()));
+    if (q->auto_delete() != d.auto_delete)
+      return inequivalent("auto_delete", what, bool_text(d.auto_delete), bool_text(q->auto_delete()));
+    if (auto s = check_args_equivalent(
+            q->arguments(), d.arguments, what,
+            {"x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+             "x-max-length", "x-max-length-bytes", "x-max-priority", "x-overflow",
+             "x-single-active-consumer", "x-queue-type", "x-delivery-limit"});
+        !s)
+      return std::move(s).error();
+    q->touch();
+    return q;
+  }
+  auto args = parse_queue_args(d.arguments, what);
+  if (!args) return std::move(args).error();
+  if (args->quorum && (d.exclusive || d.auto_delete || !d.durable)) {
+    const char* field = !d.durable ? "non-durable" : d.exclusive ? "exclusive" : "auto-delete";
+    return precondition("invalid property '" + std::string(field) + "' for " + what);
+  }
+  auto q = std::make_shared<Queue>(*this, broker_.next_id(), d.name, d.durable, d.exclusive,
+                                   d.auto_delete, d.exclusive ? d.connection_id : 0,
+                                   std::move(d.arguments), std::move(*args));
+  queues_[q->name()] = q;
+  q->schedule_timer();
+  return q;
+}
+
+Result<size_t> VHost::delete_queue(const std::string& name, bool if_unused, bool if_empty,
+                                   uint64_t connection_id) {
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return size_t{0};
+  auto found = lookup_queue(name, connection_id);
+  if (!found) return std::move(found).error();
+  QueuePtr q = *found;
+  if (if_unused && q->consumer_count() > 0) return precondition(q->describe() + " in use");
+  if (if_empty && q->message_count() > 0) return precondition(q->describe() + " not empty");
+  size_t n = q->message_count();
+  remove_queue(*q);
+  return n;
+}
+
+Result<size_t> VHost::purge_queue(const std::string& name, uint64_t connection_id) {
+  auto q = lookup_queue(name, connection_id);
+  if (!q) return std::move(q).error();
+  return (*q)->purge();
+}
+
+void VHost::remove_queue(Queue& q) {
+  QueuePtr keep = q.shared_from_this();
+  queues_.erase(q.name());
+  Destination self{false, q.name()};
+  std::vector<std::string> emptied;
+  for (auto& [n, x] : exchanges_) {
+    bool had = x->has_bindings();
+    x->remove_bindings_to(self);
+    if (had && !x->has_bindings() && x->auto_delete()) emptied.push_back(n);
+  }
+  q.mark_deleted();
+  for (const auto& n : emptied) maybe_auto_delete_exchange(n);
+}
+
+void VHost::connection_closed(uint64_t connection_id) {
+  std::vector<QueuePtr> owned;
+  for (auto& [n, q] : queues_)
+    if (q->exclusive() && q->exclusive_owner() == connection_id) owned.push_back(q);
+  for (auto& q : owned) remove_queue(*q);
+}
+
+void VHost::schedule_queue_timer(Queue& q, TimePoint when) { broker_.schedule(q, when); }
+
+}  // namespace pulse::broker

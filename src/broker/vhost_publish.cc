@@ -1,0 +1,221 @@
+// Routing, publishing and dead lettering.
+#include <chrono>
+
+#include "amqp/generated/constants.h"
+#include "broker/vhost.h"
+
+namespace pulse::broker {
+
+namespace {
+
+using amqp::FieldArray;
+using amqp::FieldTable;
+using amqp::FieldValue;
+
+// The routing keys of a message: its own key, then CC and BCC header keys (sender-selected
+// distribution). Non-string entries are ignored as RabbitMQ does.
+void collect_keys(const Message& msg, std::vector<std::string_view>& keys) {
+  keys.push_back(msg.routing_key);
+  if (!msg.properties.has(amqp::BasicProperties::kHeaders)) return;
+  for (const char* h : {"CC", "BCC"}) {
+    if (const FieldValue* v = amqp::find(msg.properties.headers, h)) {
+      if (const FieldArray* a = v->as_array()) {
+        for (const auto& e : *a)
+          if (const std::string* s = e.as_string()) keys.push_back(*s);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void VHost::route(const Exchange& start, const Message& msg, std::vector<Queue*>& out) {
+  const uint64_t epoch = ++route_epoch_;
+  std::vector<std::string_view> keys;
+  collect_keys(msg, keys);
+  std::vector<const Exchange*> pending{&start};
+  std::vector<const Exchange*> seen{&start};
+  std::vector<const Destination*> dests;
+  auto add_queue = [&](const QueuePtr& q) {
+    if (q && q->route_mark != epoch) {
+      q->route_mark = epoch;
+      out.push_back(q.get());
+    }
+  };
+  auto visit_exchange = [&](const std::string& name) {
+    const Exchange* x = find_exchange(name);
+    if (!x) return;
+    for (const Exchange* s : seen)
+      if (s == x) return;
+    seen.push_back(x);
+    pending.push_back(x);
+  };
+  while (!pending.empty()) {
+    const Exchange* x = pending.back();
+    pending.pop_back();
+    if (x->name().empty()) {
+      // The default exchange routes to the queue named by the key.
+      size_t before = out.size();
+      for (auto k : keys) add_queue(find_queue(std::string(k)));
+      if (out.size() == before && x->alternate_exchange()) visit_exchange(*x->alternate_exchange());
+      continue;
+    }
+    dests.clear();
+    for (auto k : keys) x->route(msg, k, dests);
+    if (dests.empty() && x->alternate_exchange()) visit_exchange(*x->alternate_exchange());
+    for (const Destination* d : dests) {
+      if (d->is_exchange) {
+        visit_exchange(d->name);
+      } else {
+        add_queue(find_queue(d->name));
+      }
+    }
+  }
+}
+
+Result<PublishOutcome> VHost::publish(Message&& msg) {
+  Exchange* x = find_exchange(msg.exchange);
+  if (!x) {
+    return Error{amqp::kNotFound, "NOT_FOUND - no " + resource_name("exchange", msg.exchange, name_)};
+  }
+  if (x->internal()) {
+    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - cannot publish to internal " +
+                                           resource_name("exchange", msg.exchange, name_)};
+  }
+  route_scratch_.clear();
+  route(*x, msg, route_scratch_);
+  // BCC recipients must not see each other: the header is stripped after routing.
+  if (msg.properties.has(amqp::BasicProperties::kHeaders) &&
+      amqp::erase(msg.properties.headers, "BCC")) {
+    msg.reencode_properties();
+  }
+  PublishOutcome outcome;
+  outcome.routed = route_scratch_.size();
+  if (route_scratch_.empty()) return outcome;
+  auto shared = std::make_shared<const Message>(std::move(msg));
+  // Enqueueing may dead-letter and re-enter routing, so work on a copy of the scratch list.
+  std::vector<Queue*> targets;
+  targets.swap(route_scratch_);
+  for (Queue* q : targets) {
+    if (q->enqueue(shared) == EnqueueOutcome::kRejected) outcome.rejected = true;
+  }
+  targets.clear();
+  if (route_scratch_.capacity() < targets.capacity()) route_scratch_.swap(targets);
+  return outcome;
+}
+
+namespace {
+
+const std::string* table_string(const FieldTable& t, const char* key) {
+  const FieldValue* v = amqp::find(t, key);
+  return v ? v->as_string() : nullptr;
+}
+
+// RabbitMQ drops a dead-lettered message instead of looping forever when it would return to
+// a queue it already died in, unless a client rejection is part of that cycle.
+bool is_cycle(const std::string& queue, const FieldArray& deaths) {
+  for (const auto& d : deaths) {
+    const FieldTable* t = d.as_table();
+    if (!t) return false;
+    const std::string* reason = table_string(*t, "reason");
+    if (reason && *reason == "rejected") return false;
+    const std::string* q = table_string(*t, "queue");
+    if (q && *q == queue) return true;
+  }
+  return false;
+}
+
+void update_x_death(FieldTable& headers, const FieldTable& info, const std::string& queue,
+                    const std::string& reason, const std::string& exchange) {
+  FieldValue* existing = amqp::find(headers, "x-death");
+  FieldArray* deaths = existing ? std::get_if<FieldArray>(&existing->v) : nullptr;
+  if (!deaths) {
+    amqp::set(headers, "x-first-death-reason", reason);
+    amqp::set(headers, "x-first-death-queue", queue);
+    amqp::set(headers, "x-first-death-exchange", exchange);
+    FieldTable entry;
+    entry.emplace_back("count", int64_t{1});
+    entry.insert(entry.end(), info.begin(), info.end());
+    amqp::set(headers, "x-death", FieldArray{FieldValue(std::move(entry))});
+    return;
+  }
+  FieldArray updated;
+  std::optional<FieldTable> match;
+  for (auto& d : *deaths) {
+    const FieldTable* t = d.as_table();
+    const std::string* q = t ? table_string(*t, "queue") : nullptr;
+    const std::string* r = t ? table_string(*t, "reason") : nullptr;
+    if (!match && q && r && *q == queue && *r == reason) {
+      match = *t;
+    } else {
+      updated.push_back(std::move(d));
+    }
+  }
+  FieldTable entry;
+  if (match) {
+    entry = std::move(*match);
+    if (FieldValue* c = amqp::find(entry, "count")) {
+      *c = FieldValue(int64_t{c->as_int().value_or(0) + 1});
+    }
+  } else {
+    entry.emplace_back("count", int64_t{1});
+    entry.insert(entry.end(), info.begin(), info.end());
+  }
+  // RabbitMQ re-sorts an updated entry by key.
+  std::sort(entry.begin(), entry.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  updated.insert(updated.begin(), FieldValue(std::move(entry)));
+  amqp::set(headers, "x-death", std::move(updated));
+}
+
+}  // namespace
+
+void VHost::dead_letter(Queue& from, QueuedMessage&& m, DeadLetterReason reason) {
+  const auto& dlx_name = from.args().dead_letter_exchange;
+  if (!dlx_name) return;
+  Exchange* dlx = find_exchange(*dlx_name);
+  if (!dlx) return;
+  Message msg = *m.msg;
+  auto& props = msg.properties;
+  if (!props.has(amqp::BasicProperties::kHeaders)) props.set_headers({});
+  const auto& dlrk = from.args().dead_letter_routing_key;
+  if (dlrk) amqp::erase(props.headers, "CC");
+
+  FieldArray death_keys{FieldValue(msg.routing_key)};
+  if (const FieldValue* cc = amqp::find(props.headers, "CC")) {
+    if (const FieldArray* a = cc->as_array())
+      for (const auto& e : *a)
+        if (e.as_string()) death_keys.push_back(e);
+  }
+  FieldTable info;
+  info.emplace_back("reason", std::string(reason_name(reason)));
+  info.emplace_back("queue", from.name());
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  info.emplace_back("time", amqp::Timestamp{static_cast<uint64_t>(
+                                std::chrono::duration_cast<std::chrono::seconds>(now).count())});
+  info.emplace_back("exchange", msg.exchange);
+  info.emplace_back("routing-keys", std::move(death_keys));
+  if (props.has(amqp::BasicProperties::kExpiration)) {
+    info.emplace_back("original-expiration", props.expiration);
+    props.flags &= static_cast<uint16_t>(~amqp::BasicProperties::kExpiration);
+    props.expiration.clear();
+  }
+  // The routing keys entry leads, as RabbitMQ builds it.
+  std::rotate(info.begin(), info.begin() + 4, info.begin() + 5);
+  update_x_death(props.headers, info, from.name(), reason_name(reason), msg.exchange);
+  msg.exchange = *dlx_name;
+  if (dlrk) msg.routing_key = *dlrk;
+  msg.reencode_properties();
+
+  std::vector<Queue*> targets;
+  route(*dlx, msg, targets);
+  const FieldArray* deaths = amqp::find(props.headers, "x-death")->as_array();
+  if (reason != DeadLetterReason::kRejected) {
+    std::erase_if(targets, [&](Queue* q) { return is_cycle(q->name(), *deaths); });
+  }
+  if (targets.empty()) return;
+  auto shared = std::make_shared<const Message>(std::move(msg));
+  for (Queue* q : targets) (void)q->enqueue(shared);
+}
+
+}  // namespace pulse::broker

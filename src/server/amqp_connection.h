@@ -1,0 +1,103 @@
+#pragma once
+// One AMQP 0-9-1 client connection: socket I/O, the connection-level handshake and state
+// machine, heartbeats, and demultiplexing frames to channels. Runs on the broker event loop.
+// Reads are handled a buffer at a time: every complete frame is processed, replies and
+// deliveries accumulate in one output buffer, and a single write flushes them (coalescing).
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "amqp/frame.h"
+#include "auth/auth_store.h"
+#include "broker/broker.h"
+#include "server/asio.h"
+#include "server/options.h"
+
+namespace pulse::server {
+
+class Channel;
+class Server;
+
+class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
+ public:
+  AmqpConnection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id);
+  ~AmqpConnection();
+
+  void start();
+  // Closes with connection.close (CONNECTION_FORCED on shutdown, management close...).
+  void force_close(uint16_t code, const std::string& text);
+
+  uint64_t id() const { return id_; }
+  Server& server() { return server_; }
+  broker::Broker& broker();
+  auth::AuthStore& auth();
+  const ServerOptions& options() const;
+  broker::VHost* vhost() { return vhost_; }
+  const std::string& user() const { return user_; }
+  uint32_t frame_max() const { return frame_max_; }
+  bool cancel_notify() const { return cap_cancel_notify_; }
+  std::string& out() { return out_; }
+  // Ask for a flush of the output buffer once the current batch of work is done.
+  void schedule_flush();
+  // True when too much output is queued; deliveries resume once it drains.
+  bool output_congested();
+  // A protocol error detected by a channel that must close the whole connection.
+  void connection_error(uint16_t code, std::string text, uint16_t class_id = 0,
+                        uint16_t method_id = 0);
+  bool closing() const { return state_ == State::kClosing || state_ == State::kClosed; }
+
+ private:
+  enum class State { kHeader, kStartOk, kTuneOk, kOpen, kRunning, kClosing, kClosed };
+
+  void read_more();
+  void on_read(size_t n);
+  // Processes complete frames in the input buffer; false when the connection is finished.
+  bool process_input();
+  void handle_frame(const amqp::FrameView& f);
+  void handle_connection_method(const amqp::Method& m);
+  void handle_start_ok(const amqp::ConnectionStartOk& m);
+  void handle_tune_ok(const amqp::ConnectionTuneOk& m);
+  void handle_open(const amqp::ConnectionOpen& m);
+  void send_start();
+  void flush();
+  void on_write(boost::system::error_code ec);
+  void shutdown_socket();
+  void teardown();
+  void start_heartbeat();
+  void on_heartbeat_timer();
+  void refuse_login(const std::string& mechanism);
+
+  Server& server_;
+  boost::asio::ip::tcp::socket socket_;
+  uint64_t id_;
+  State state_ = State::kHeader;
+  std::vector<uint8_t> in_;
+  size_t in_len_ = 0;
+  std::string out_;
+  std::string writing_;
+  bool write_in_flight_ = false;
+  bool flush_scheduled_ = false;
+  bool close_after_flush_ = false;
+  bool torn_down_ = false;
+  bool congested_ = false;
+
+  uint16_t channel_max_ = 0;
+  uint32_t frame_max_ = amqp::kFrameMinSize;
+  uint16_t heartbeat_ = 0;
+  std::string user_;
+  std::string mechanism_;
+  broker::VHost* vhost_ = nullptr;
+  bool cap_cancel_notify_ = false;
+  bool cap_auth_failure_close_ = false;
+  std::map<uint16_t, std::unique_ptr<Channel>> channels_;
+
+  boost::asio::steady_timer handshake_timer_;
+  boost::asio::steady_timer heartbeat_timer_;
+  boost::asio::steady_timer close_timer_;
+  std::chrono::steady_clock::time_point last_recv_;
+  std::chrono::steady_clock::time_point last_send_;
+};
+
+}  // namespace pulse::server

@@ -1,0 +1,109 @@
+// Output coalescing, heartbeats and teardown.
+#include "base/log.h"
+#include "server/amqp_connection.h"
+#include "server/channel.h"
+#include "server/server.h"
+
+namespace pulse::server {
+
+namespace asio = boost::asio;
+
+void AmqpConnection::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  asio::post(server_.io(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->flush();
+  });
+}
+
+bool AmqpConnection::output_congested() {
+  if (out_.size() + writing_.size() > options().max_output_backlog) congested_ = true;
+  return congested_;
+}
+
+void AmqpConnection::flush() {
+  if (write_in_flight_ || torn_down_) return;
+  if (out_.empty()) {
+    if (close_after_flush_) shutdown_socket();
+    return;
+  }
+  writing_.swap(out_);
+  out_.clear();
+  write_in_flight_ = true;
+  last_send_ = std::chrono::steady_clock::now();
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      self->on_write(ec);
+                    });
+}
+
+void AmqpConnection::on_write(boost::system::error_code ec) {
+  write_in_flight_ = false;
+  if (ec) {
+    teardown();
+    return;
+  }
+  writing_.clear();
+  // Keep a moderately sized buffer around; drop huge ones after a burst.
+  if (writing_.capacity() > 4 * options().max_output_backlog) std::string().swap(writing_);
+  if (congested_ && out_.size() < options().max_output_backlog) {
+    congested_ = false;
+    for (auto& [id, ch] : channels_) ch->resume_deliveries();
+  }
+  flush();
+}
+
+void AmqpConnection::shutdown_socket() {
+  if (state_ != State::kClosed) state_ = State::kClosed;
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  teardown();
+}
+
+void AmqpConnection::teardown() {
+  if (torn_down_) return;
+  torn_down_ = true;
+  state_ = State::kClosed;
+  boost::system::error_code ec;
+  socket_.close(ec);
+  handshake_timer_.cancel();
+  heartbeat_timer_.cancel();
+  close_timer_.cancel();
+  for (auto& [id, ch] : channels_) ch->release();
+  channels_.clear();
+  broker().connection_closed(id_);
+  if (!user_.empty()) spdlog::info("connection {}: closed", id_);
+  // Keep ourselves alive until this call stack unwinds.
+  auto self = shared_from_this();
+  server_.connection_finished(id_);
+}
+
+void AmqpConnection::start_heartbeat() {
+  if (heartbeat_ == 0) return;
+  // Check twice per interval: send a beat when we have been quiet, and give up on a client
+  // that has been silent for two intervals, as RabbitMQ does.
+  heartbeat_timer_.expires_after(std::chrono::milliseconds(heartbeat_ * 500));
+  heartbeat_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
+    if (auto c = self.lock(); c && !ec) c->on_heartbeat_timer();
+  });
+}
+
+void AmqpConnection::on_heartbeat_timer() {
+  if (torn_down_) return;
+  auto now = std::chrono::steady_clock::now();
+  auto interval = std::chrono::seconds(heartbeat_);
+  if (now - last_recv_ > 2 * interval) {
+    spdlog::warn("connection {}: missed heartbeats from client, timeout: {}s", id_, heartbeat_);
+    shutdown_socket();
+    return;
+  }
+  if (now - last_send_ >= interval / 2 && out_.empty() && !write_in_flight_) {
+    amqp::append_heartbeat(out_);
+    flush();
+  }
+  start_heartbeat();
+}
+
+}  // namespace pulse::server

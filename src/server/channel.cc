@@ -1,0 +1,203 @@
+#include "server/channel.h"
+
+#include "base/log.h"
+#include "server/amqp_connection.h"
+
+namespace pulse::server {
+
+Channel::Channel(AmqpConnection& conn, uint16_t id) : conn_(conn), id_(id) {}
+
+Channel::~Channel() { release(); }
+
+std::string& Channel::out() { return conn_.out(); }
+
+void Channel::handle_frame(const amqp::FrameView& f) {
+  if (state_ == State::kFinished) return;
+  if (state_ == State::kClosing) {
+    // After channel.close only close-ok (or a crossing close) counts; the rest is dropped.
+    if (f.type != amqp::kFrameMethod) return;
+    auto m = amqp::decode_method(f.payload);
+    if (!m) return;
+    if (std::holds_alternative<amqp::ChannelCloseOk>(*m)) {
+      state_ = State::kFinished;
+    } else if (std::holds_alternative<amqp::ChannelClose>(*m)) {
+      reply(amqp::ChannelCloseOk{});
+      state_ = State::kFinished;
+    }
+    return;
+  }
+  switch (f.type) {
+    case amqp::kFrameMethod: {
+      if (content_ != Content::kIdle) {
+        const char* text = content_ == Content::kHeader
+                               ? "UNEXPECTED_FRAME - expected content header for class 60, got "
+                                 "non content header frame instead"
+                               : "UNEXPECTED_FRAME - expected content body, got non content body "
+                                 "frame instead";
+        conn_.connection_error(amqp::kUnexpectedFrame, text, 60, 40);
+        return;
+      }
+      auto m = amqp::decode_method(f.payload);
+      if (!m) {
+        conn_.connection_error(m.error().code, m.error().text, m.error().class_id,
+                               m.error().method_id);
+        return;
+      }
+      if (auto* p = std::get_if<amqp::BasicPublish>(&*m)) {
+        pending_publish_ = std::move(*p);
+        content_ = Content::kHeader;
+        return;
+      }
+      handle_method(std::move(*m));
+      return;
+    }
+    case amqp::kFrameHeader:
+      handle_header(f);
+      return;
+    case amqp::kFrameBody:
+      handle_body(f);
+      return;
+  }
+}
+
+void Channel::handle_header(const amqp::FrameView& f) {
+  if (content_ != Content::kHeader) {
+    conn_.connection_error(amqp::kUnexpectedFrame,
+                           "UNEXPECTED_FRAME - expected method frame, got non method frame instead");
+    return;
+  }
+  amqp::ContentHeader h;
+  if (!amqp::decode_content_header(f.payload, h)) {
+    conn_.connection_error(amqp::kFrameError, "FRAME_ERROR - cannot decode content header", 60, 40);
+    return;
+  }
+  if (h.class_id != 60) {
+    conn_.connection_error(amqp::kUnexpectedFrame,
+                           "UNEXPECTED_FRAME - expected content header for class 60, got one for "
+                           "class " + std::to_string(h.class_id) + " instead",
+                           60, 40);
+    return;
+  }
+  content_ = Content::kIdle;
+  const uint64_t max = conn_.options().max_message_size;
+  if (max != 0 && h.body_size > max) {
+    // The channel closes now; its remaining body frames are discarded unread.
+    channel_error(Error{amqp::kPreconditionFailed,
+                        "PRECONDITION_FAILED - message size " + std::to_string(h.body_size) +
+                            " is larger than configured max size " + std::to_string(max)},
+                  60, 40);
+    return;
+  }
+  pending_msg_ = broker::Message{};
+  pending_msg_.exchange = std::move(pending_publish_.exchange);
+  pending_msg_.routing_key = std::move(pending_publish_.routing_key);
+  pending_msg_.properties = std::move(h.properties);
+  pending_msg_.raw_properties.assign(h.raw_properties);
+  body_expected_ = h.body_size;
+  if (body_expected_ == 0) {
+    complete_publish();
+  } else {
+    pending_msg_.body.reserve(body_expected_);
+    content_ = Content::kBody;
+  }
+}
+
+void Channel::handle_body(const amqp::FrameView& f) {
+  if (content_ != Content::kBody) {
+    conn_.connection_error(amqp::kUnexpectedFrame,
+                           content_ == Content::kHeader
+                               ? "UNEXPECTED_FRAME - expected content header for class 60, got "
+                                 "non content header frame instead"
+                               : "UNEXPECTED_FRAME - expected method frame, got non method frame "
+                                 "instead");
+    return;
+  }
+  if (pending_msg_.body.size() + f.payload.size() > body_expected_) {
+    conn_.connection_error(amqp::kUnexpectedFrame,
+                           "UNEXPECTED_FRAME - content body exceeds the size in its header", 60, 40);
+    return;
+  }
+  pending_msg_.body.append(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
+  if (pending_msg_.body.size() == body_expected_) {
+    content_ = Content::kIdle;
+    complete_publish();
+  }
+}
+
+void Channel::handle_method(amqp::Method&& m) {
+  Status s;
+  switch (amqp::class_id_of(m)) {
+    case 20: s = on_channel(m); break;
+    case 30:  // access.request: obsolete, RabbitMQ answers with a dummy ticket
+      if (std::holds_alternative<amqp::AccessRequest>(m)) {
+        amqp::AccessRequestOk ok;
+        ok.ticket = 1;
+        reply(ok);
+        return;
+      }
+      [[fallthrough]];
+    case 40: s = on_exchange(m); break;
+    case 50: s = on_queue(m); break;
+    case 60: s = on_basic(m); break;
+    case 85:
+    case 90: s = on_confirm_tx(m); break;
+    default:
+      s = Error{amqp::kCommandInvalid,
+                std::string("COMMAND_INVALID - method ") + amqp::name_of(m) +
+                    " not allowed on a channel"};
+  }
+  if (!s) fail(s.error(), m);
+}
+
+void Channel::fail(const Error& e, const amqp::Method& m) {
+  uint16_t c = e.class_id ? e.class_id : amqp::class_id_of(m);
+  uint16_t mid = e.class_id ? e.method_id : amqp::method_id_of(m);
+  if (amqp::is_hard_error(e.code)) {
+    conn_.connection_error(e.code, e.text, c, mid);
+  } else {
+    channel_error(e, c, mid);
+  }
+}
+
+void Channel::channel_error(const Error& e, uint16_t class_id, uint16_t method_id) {
+  spdlog::info("connection {} channel {}: closing with {}: {}", conn_.id(), id_, e.code, e.text);
+  flush_confirms();
+  amqp::ChannelClose close;
+  close.reply_code = e.code;
+  close.reply_text = e.text;
+  close.class_id = class_id;
+  close.method_id = method_id;
+  reply(close);
+  release();
+  state_ = State::kClosing;
+  content_ = Content::kIdle;
+}
+
+void Channel::release() {
+  if (state_ == State::kFinished) return;
+  auto consumers = std::move(consumers_);
+  consumers_.clear();
+  for (auto& [tag, cs] : consumers) {
+    if (cs->consumer && cs->queue && !cs->queue->deleted()) {
+      broker::QueuePtr q = cs->queue;
+      broker::Consumer* c = cs->consumer;
+      cs->consumer = nullptr;
+      if (q->remove_consumer(c)) q->vhost().remove_queue(*q);
+    }
+  }
+  if (!reply_token_.empty()) {
+    conn_.broker().unregister_reply_sink(reply_token_);
+    reply_token_.clear();
+  }
+  // Requeue what was in flight, oldest first, so queues keep their order.
+  auto unacked = std::move(unacked_);
+  unacked_.clear();
+  for (auto& u : unacked) u.queue->requeue(std::move(u.message));
+  tx_publishes_.clear();
+  tx_settles_.clear();
+  state_ = State::kFinished;
+}
+
+void Channel::end_of_batch() { flush_confirms(); }
+
+}  // namespace pulse::server

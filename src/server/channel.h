@@ -1,0 +1,130 @@
+#pragma once
+// One AMQP channel: assembles published content, applies AMQP class semantics through the
+// broker (one handler file per class), tracks consumers, prefetch windows, unacked deliveries,
+// publisher confirms and transactions. Runs on the broker event loop.
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "amqp/frame.h"
+#include "broker/broker.h"
+#include "auth/auth_store.h"
+#include "broker/consumer.h"
+
+namespace pulse::server {
+
+class AmqpConnection;
+
+// Channel-side state of one consumer; unacked deliveries keep it alive after a cancel so
+// their acks still settle the right counters.
+struct ConsumerState {
+  std::string tag;
+  broker::QueuePtr queue;
+  broker::Consumer* consumer = nullptr;  // owned by the queue; null once cancelled
+  uint16_t prefetch = 0;                 // per-consumer window (basic.qos global=false)
+  uint32_t unacked = 0;
+  bool no_ack = false;
+};
+
+struct Unacked {
+  uint64_t tag;
+  broker::QueuePtr queue;
+  broker::QueuedMessage message;
+  std::shared_ptr<ConsumerState> consumer;  // null for basic.get
+};
+
+class Channel : public broker::ConsumerSink, public broker::DirectReplySink {
+ public:
+  Channel(AmqpConnection& conn, uint16_t id);
+  ~Channel() override;
+
+  void handle_frame(const amqp::FrameView& f);
+  // Called after each batch of input frames: flushes coalesced confirms.
+  void end_of_batch();
+  // Releases consumers and requeues unacked messages (channel or connection closing).
+  void release();
+  bool finished() const { return state_ == State::kFinished; }
+  void resume_deliveries();
+
+  // broker::ConsumerSink
+  bool can_take(const broker::Consumer& c) const override;
+  void deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessage&& m) override;
+  void cancelled_by_broker(broker::Consumer& c) override;
+  // broker::DirectReplySink
+  void deliver_reply(broker::MessagePtr msg) override;
+
+ private:
+  enum class State { kOpen, kClosing, kFinished };
+
+  void handle_method(amqp::Method&& m);
+  void handle_header(const amqp::FrameView& f);
+  void handle_body(const amqp::FrameView& f);
+  // Soft error: close the channel with code/text and wait for close-ok.
+  void channel_error(const Error& e, uint16_t class_id, uint16_t method_id);
+  void fail(const Error& e, const amqp::Method& m);
+  template <typename M>
+  void reply(const M& m) {
+    amqp::append_method_frame(out(), id_, m);
+  }
+  std::string& out();
+
+  // Handlers (one file per AMQP class).
+  Status on_channel(amqp::Method& m);
+  Status on_exchange(amqp::Method& m);
+  Status on_queue(amqp::Method& m);
+  Status on_basic(amqp::Method& m);
+  Status on_confirm_tx(amqp::Method& m);
+
+  Status check_access(const std::string& name, auth::Access access, const char* kind);
+  // "" means the queue most recently declared on this channel (AMQP's shortcut).
+  Result<std::string> queue_name(const std::string& name) const;
+  Status check_topic(const broker::Exchange& x, const std::string& key, auth::Access access);
+  Status publish(broker::Message&& msg, bool mandatory);
+  void complete_publish();
+  Status consume(amqp::BasicConsume& m);
+  Status cancel(const std::string& tag, bool nowait, bool from_client);
+  Status settle(uint64_t tag, bool multiple, int mode /*0 ack, 1 requeue, 2 reject*/);
+  void settle_one(Unacked&& u, int mode);
+  void confirm(uint64_t seq, bool ack);
+  void flush_confirms();
+
+  AmqpConnection& conn_;
+  uint16_t id_;
+  State state_ = State::kOpen;
+  bool flow_active_ = true;
+
+  // Content assembly for basic.publish.
+  enum class Content { kIdle, kHeader, kBody } content_ = Content::kIdle;
+  amqp::BasicPublish pending_publish_;
+  broker::Message pending_msg_;
+  uint64_t body_expected_ = 0;
+
+  // Consumers and deliveries.
+  std::unordered_map<std::string, std::shared_ptr<ConsumerState>> consumers_;
+  std::deque<Unacked> unacked_;
+  uint64_t next_delivery_tag_ = 0;
+  uint16_t prefetch_per_consumer_ = 0;
+  uint16_t prefetch_global_ = 0;
+  uint32_t unacked_with_limit_ = 0;  // deliveries counted against the global window
+  std::string reply_token_;          // direct reply-to consumer
+  std::string reply_consumer_tag_;
+  std::string last_declared_queue_;
+
+  // Publisher confirms: acks are coalesced into one multiple-ack per batch.
+  bool confirm_mode_ = false;
+  uint64_t publish_seq_ = 0;
+  uint64_t confirm_ack_upto_ = 0;
+  uint64_t confirm_acked_ = 0;
+
+  // Transactions.
+  bool tx_mode_ = false;
+  std::vector<std::pair<broker::Message, bool>> tx_publishes_;
+  std::vector<std::pair<Unacked, int>> tx_settles_;  // collected at ack time, applied at commit
+
+  // Permission checks are cached per (resource, access), as RabbitMQ does per channel.
+  std::vector<std::pair<std::string, auth::Access>> access_cache_;
+};
+
+}  // namespace pulse::server

@@ -1,0 +1,256 @@
+// basic.* methods other than delivery bookkeeping (see channel_delivery.cc).
+#include "base/log.h"
+#include "server/amqp_connection.h"
+#include "server/channel.h"
+#include "server/frames_out.h"
+
+namespace pulse::server {
+
+namespace {
+constexpr std::string_view kReplyTo = "amq.rabbitmq.reply-to";
+
+Error precondition(std::string text) {
+  return Error{amqp::kPreconditionFailed, "PRECONDITION_FAILED - " + std::move(text)};
+}
+
+// RabbitMQ's parse_expiration: a non-negative decimal integer.
+Status check_expiration(const std::string& e) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < e.size() && (e[i] == '-' || e[i] == '+')) neg = e[i++] == '-';
+  size_t digits_start = i;
+  while (i < e.size() && e[i] >= '0' && e[i] <= '9') ++i;
+  if (i == digits_start) return precondition("invalid expiration '" + e + "': no_integer");
+  if (i != e.size()) {
+    return precondition("invalid expiration '" + e + "': {leftover_string,\"" + e.substr(i) + "\"}");
+  }
+  if (neg && e.find_first_not_of("-0") != std::string::npos) {
+    return precondition("invalid expiration '" + e + "': {value_negative," + e + "}");
+  }
+  return {};
+}
+}  // namespace
+
+Status Channel::on_basic(amqp::Method& m) {
+  if (auto* q = std::get_if<amqp::BasicQos>(&m)) {
+    if (q->prefetch_size != 0) {
+      return Error{amqp::kNotImplemented,
+                   "NOT_IMPLEMENTED - prefetch_size!=0 (" + std::to_string(q->prefetch_size) + ")"};
+    }
+    if (q->global) {
+      prefetch_global_ = q->prefetch_count;
+    } else {
+      prefetch_per_consumer_ = q->prefetch_count;
+    }
+    reply(amqp::BasicQosOk{});
+    resume_deliveries();
+    return {};
+  }
+  if (auto* c = std::get_if<amqp::BasicConsume>(&m)) return consume(*c);
+  if (auto* c = std::get_if<amqp::BasicCancel>(&m)) return cancel(c->consumer_tag, c->nowait, true);
+  if (auto* g = std::get_if<amqp::BasicGet>(&m)) {
+    auto name = queue_name(g->queue);
+    if (!name) return std::move(name).error();
+    if (auto s = check_access(*name, auth::Access::kRead, "queue"); !s) return s;
+    auto q = conn_.vhost()->lookup_queue(*name, conn_.id());
+    if (!q) return std::move(q).error();
+    auto msg = (*q)->get(g->no_ack);
+    if (!msg) {
+      reply(amqp::BasicGetEmpty{});
+      return {};
+    }
+    const uint64_t tag = ++next_delivery_tag_;
+    append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
+                        msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
+    amqp::append_content(conn_.out(), id_, msg->msg->raw_properties, msg->msg->body,
+                         conn_.frame_max());
+    if (!g->no_ack) unacked_.push_back(Unacked{tag, *q, std::move(*msg), nullptr});
+    return {};
+  }
+  if (auto* a = std::get_if<amqp::BasicAck>(&m)) return settle(a->delivery_tag, a->multiple, 0);
+  if (auto* n = std::get_if<amqp::BasicNack>(&m))
+    return settle(n->delivery_tag, n->multiple, n->requeue ? 1 : 2);
+  if (auto* r = std::get_if<amqp::BasicReject>(&m))
+    return settle(r->delivery_tag, false, r->requeue ? 1 : 2);
+  auto recover = [&](bool requeue) -> Status {
+    if (!requeue) return Error{amqp::kNotImplemented, "NOT_IMPLEMENTED - requeue=false"};
+    auto unacked = std::move(unacked_);
+    unacked_.clear();
+    for (auto& u : unacked) settle_one(std::move(u), 1);
+    return {};
+  };
+  if (auto* r = std::get_if<amqp::BasicRecoverAsync>(&m)) return recover(r->requeue);
+  if (auto* r = std::get_if<amqp::BasicRecover>(&m)) {
+    if (auto s = recover(r->requeue); !s) return s;
+    reply(amqp::BasicRecoverOk{});
+    return {};
+  }
+  return Error{amqp::kCommandInvalid, "COMMAND_INVALID - unimplemented method"};
+}
+
+Status Channel::consume(amqp::BasicConsume& m) {
+  if (consumers_.count(m.consumer_tag) || (!m.consumer_tag.empty() && m.consumer_tag == reply_consumer_tag_)) {
+    return Error{amqp::kNotAllowed,
+                 "NOT_ALLOWED - attempt to reuse consumer tag '" + m.consumer_tag + "'"};
+  }
+  if (m.queue == kReplyTo) {
+    if (!reply_token_.empty()) return precondition("reply consumer already set");
+    if (!m.no_ack) return precondition("reply consumer cannot acknowledge");
+    reply_consumer_tag_ = m.consumer_tag.empty() ? conn_.broker().generate_name("amq.ctag-")
+                                                 : m.consumer_tag;
+    reply_token_ = conn_.broker().register_reply_sink(this);
+    if (!m.nowait) {
+      amqp::BasicConsumeOk ok;
+      ok.consumer_tag = reply_consumer_tag_;
+      reply(ok);
+    }
+    return {};
+  }
+  auto name = queue_name(m.queue);
+  if (!name) return std::move(name).error();
+  if (auto s = check_access(*name, auth::Access::kRead, "queue"); !s) return s;
+  auto q = conn_.vhost()->lookup_queue(*name, conn_.id());
+  if (!q) return std::move(q).error();
+  int priority = 0;
+  if (auto* p = amqp::find(m.arguments, "x-priority")) {
+    auto v = p->as_int();
+    if (!v) {
+      return precondition(std::string("invalid arg 'x-priority' for ") + (*q)->describe() +
+                          ": {unacceptable_type," + broker::rabbit_type_name(*p) + "}");
+    }
+    priority = static_cast<int>(*v);
+  }
+  if ((m.exclusive && (*q)->consumer_count() > 0) || (*q)->has_exclusive_consumer()) {
+    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - " + (*q)->describe() + " in exclusive use"};
+  }
+  auto state = std::make_shared<ConsumerState>();
+  state->tag = m.consumer_tag.empty() ? conn_.broker().generate_name("amq.ctag-") : m.consumer_tag;
+  state->queue = *q;
+  state->prefetch = prefetch_per_consumer_;
+  state->no_ack = m.no_ack;
+  auto c = std::make_unique<broker::Consumer>();
+  c->tag = state->tag;
+  c->sink = this;
+  c->connection_id = conn_.id();
+  c->no_ack = m.no_ack;
+  c->exclusive = m.exclusive;
+  c->priority = priority;
+  c->arguments = m.arguments;
+  c->opaque = state.get();
+  consumers_[state->tag] = state;
+  // consume-ok must precede the first delivery, so reply before attaching.
+  if (!m.nowait) {
+    amqp::BasicConsumeOk ok;
+    ok.consumer_tag = state->tag;
+    reply(ok);
+  }
+  state->consumer = (*q)->add_consumer(std::move(c));
+  return {};
+}
+
+Status Channel::cancel(const std::string& tag, bool nowait, bool from_client) {
+  auto it = consumers_.find(tag);
+  if (it == consumers_.end()) {
+    if (!reply_token_.empty() && tag == reply_consumer_tag_) {
+      conn_.broker().unregister_reply_sink(reply_token_);
+      reply_token_.clear();
+      reply_consumer_tag_.clear();
+    }
+  } else {
+    auto state = it->second;
+    consumers_.erase(it);
+    if (state->consumer && state->queue && !state->queue->deleted()) {
+      broker::Consumer* c = state->consumer;
+      state->consumer = nullptr;
+      if (state->queue->remove_consumer(c)) state->queue->vhost().remove_queue(*state->queue);
+    }
+  }
+  if (from_client && !nowait) {
+    amqp::BasicCancelOk ok;
+    ok.consumer_tag = tag;
+    reply(ok);
+  }
+  return {};
+}
+
+void Channel::complete_publish() {
+  broker::Message msg = std::move(pending_msg_);
+  pending_msg_ = broker::Message{};
+  bool mandatory = pending_publish_.mandatory;
+  bool immediate = pending_publish_.immediate;
+  amqp::Method as_method{amqp::BasicPublish{}};
+  if (immediate) {
+    conn_.connection_error(amqp::kNotImplemented, "NOT_IMPLEMENTED - immediate=true", 60, 40);
+    return;
+  }
+  if (confirm_mode_) ++publish_seq_;
+  broker::VHost& vh = *conn_.vhost();
+  Status s = check_access(msg.exchange, auth::Access::kWrite, "exchange");
+  broker::Exchange* x = nullptr;
+  if (s) {
+    auto found = vh.lookup_exchange(msg.exchange);
+    if (!found) {
+      s = std::move(found).error();
+    } else {
+      x = *found;
+      if (x->internal()) {
+        s = Error{amqp::kAccessRefused,
+                  "ACCESS_REFUSED - cannot publish to internal " +
+                      broker::resource_name("exchange", msg.exchange, vh.name())};
+      }
+    }
+  }
+  if (s) s = check_topic(*x, msg.routing_key, auth::Access::kWrite);
+  const auto& props = msg.properties;
+  if (s && props.has(amqp::BasicProperties::kUserId) && props.user_id != conn_.user()) {
+    const auth::User* u = conn_.auth().find_user(conn_.user());
+    if (!u || !u->has_tag("impersonator")) {
+      s = precondition("user_id property set to '" + props.user_id +
+                       "' but authenticated user was '" + conn_.user() + "'");
+    }
+  }
+  if (s && props.has(amqp::BasicProperties::kExpiration)) s = check_expiration(props.expiration);
+  if (s && props.has(amqp::BasicProperties::kReplyTo) && props.reply_to == kReplyTo) {
+    if (reply_token_.empty()) {
+      s = precondition("fast reply consumer does not exist");
+    } else {
+      msg.properties.reply_to = std::string(kReplyTo) + "." + reply_token_;
+      msg.reencode_properties();
+    }
+  }
+  if (!s) {
+    fail(s.error(), as_method);
+    return;
+  }
+  if (tx_mode_) {
+    tx_publishes_.emplace_back(std::move(msg), mandatory);
+    return;
+  }
+  if (auto r = publish(std::move(msg), mandatory); !r) fail(r.error(), as_method);
+}
+
+Status Channel::publish(broker::Message&& msg, bool mandatory) {
+  broker::VHost& vh = *conn_.vhost();
+  // Direct reply-to: the key names the requesting channel, not a queue.
+  if (msg.exchange.empty() && msg.routing_key.starts_with(kReplyTo) &&
+      msg.routing_key.size() > kReplyTo.size() + 1) {
+    auto* sink = conn_.broker().find_reply_sink(msg.routing_key.substr(kReplyTo.size() + 1));
+    if (sink) {
+      sink->deliver_reply(std::make_shared<const broker::Message>(std::move(msg)));
+      if (confirm_mode_) confirm(publish_seq_, true);
+      return {};
+    }
+  }
+  auto outcome = vh.publish(std::move(msg));
+  if (!outcome) return std::move(outcome).error();
+  if (outcome->routed == 0 && mandatory) {
+    // publish() leaves an unroutable message untouched, so it can be returned as is.
+    append_basic_return(conn_.out(), id_, amqp::kNoRoute, "NO_ROUTE", msg.exchange,
+                        msg.routing_key);
+    amqp::append_content(conn_.out(), id_, msg.raw_properties, msg.body, conn_.frame_max());
+  }
+  if (confirm_mode_) confirm(publish_seq_, !outcome->rejected);
+  return {};
+}
+
+}  // namespace pulse::server

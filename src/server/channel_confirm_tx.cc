@@ -1,0 +1,75 @@
+// confirm.select and tx.* methods, and confirm coalescing.
+#include "server/amqp_connection.h"
+#include "server/channel.h"
+
+namespace pulse::server {
+
+Status Channel::on_confirm_tx(amqp::Method& m) {
+  auto precondition = [](const char* text) {
+    return Error{amqp::kPreconditionFailed, std::string("PRECONDITION_FAILED - ") + text};
+  };
+  if (auto* c = std::get_if<amqp::ConfirmSelect>(&m)) {
+    if (tx_mode_) return precondition("cannot switch from tx to confirm mode");
+    confirm_mode_ = true;
+    if (!c->nowait) reply(amqp::ConfirmSelectOk{});
+    return {};
+  }
+  if (std::holds_alternative<amqp::TxSelect>(m)) {
+    if (confirm_mode_) return precondition("cannot switch from confirm to tx mode");
+    tx_mode_ = true;
+    reply(amqp::TxSelectOk{});
+    return {};
+  }
+  if (std::holds_alternative<amqp::TxCommit>(m)) {
+    if (!tx_mode_) return precondition("channel is not transactional");
+    auto publishes = std::move(tx_publishes_);
+    tx_publishes_.clear();
+    auto settles = std::move(tx_settles_);
+    tx_settles_.clear();
+    for (auto& [msg, mandatory] : publishes) {
+      if (auto s = publish(std::move(msg), mandatory); !s) return s;
+    }
+    for (auto& [u, mode] : settles) settle_one(std::move(u), mode);
+    resume_deliveries();
+    reply(amqp::TxCommitOk{});
+    return {};
+  }
+  if (std::holds_alternative<amqp::TxRollback>(m)) {
+    if (!tx_mode_) return precondition("channel is not transactional");
+    tx_publishes_.clear();
+    // Acks taken back: those deliveries are unacknowledged again.
+    for (auto& [u, mode] : tx_settles_) {
+      auto pos = std::lower_bound(unacked_.begin(), unacked_.end(), u.tag,
+                                  [](const Unacked& e, uint64_t t) { return e.tag < t; });
+      unacked_.insert(pos, std::move(u));
+    }
+    tx_settles_.clear();
+    reply(amqp::TxRollbackOk{});
+    return {};
+  }
+  return Error{amqp::kCommandInvalid, "COMMAND_INVALID - unimplemented method"};
+}
+
+void Channel::confirm(uint64_t seq, bool ack) {
+  if (ack) {
+    confirm_ack_upto_ = seq;
+    return;
+  }
+  flush_confirms();
+  amqp::BasicNack nack;
+  nack.delivery_tag = seq;
+  reply(nack);
+  confirm_acked_ = seq;
+  confirm_ack_upto_ = seq;
+}
+
+void Channel::flush_confirms() {
+  if (confirm_ack_upto_ <= confirm_acked_) return;
+  amqp::BasicAck ack;
+  ack.delivery_tag = confirm_ack_upto_;
+  ack.multiple = confirm_ack_upto_ - confirm_acked_ > 1;
+  reply(ack);
+  confirm_acked_ = confirm_ack_upto_;
+}
+
+}  // namespace pulse::server

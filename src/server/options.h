@@ -1,0 +1,22 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pulse::server {
+
+// Protocol limits and identity offered to clients; defaults are RabbitMQ's.
+struct ServerOptions {
+  uint16_t channel_max = 2047;
+  uint32_t frame_max = 131072;
+  uint16_t heartbeat = 60;                // seconds; 0 disables
+  uint32_t handshake_timeout_ms = 10000;
+  uint64_t max_message_size = 128ull * 1024 * 1024;
+  uint64_t connection_max = 0;            // 0 = unlimited
+  std::vector<std::string> loopback_users{"guest"};
+  std::string cluster_name = "pulse@localhost";
+  // Output bytes queued for one connection before its consumers stop receiving deliveries.
+  size_t max_output_backlog = 4 * 1024 * 1024;
+};
+
+}  // namespace pulse::server

@@ -1,0 +1,81 @@
+#include "server/server.h"
+
+#include "base/log.h"
+#include "server/amqp_connection.h"
+
+namespace pulse::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Server::Server(asio::io_context& io, broker::Broker& broker, auth::AuthStore& auth,
+               ServerOptions options)
+    : io_(io), broker_(broker), auth_(auth), options_(std::move(options)), broker_timer_(io) {
+  broker_.set_timer_hook([this](broker::TimePoint when) { arm_broker_timer(when); });
+}
+
+Server::~Server() { broker_.set_timer_hook(nullptr); }
+
+Result<tcp::endpoint> Server::listen(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return Error{0, "invalid listen address '" + host + "': " + ec.message()};
+  tcp::endpoint ep(addr, port);
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error{0, "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message()};
+  tcp::endpoint bound = acceptor->local_endpoint();
+  acceptors_.push_back(std::move(acceptor));
+  accept(*acceptors_.back());
+  return bound;
+}
+
+void Server::accept(tcp::acceptor& acceptor) {
+  acceptor.async_accept([this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || shutting_down_) return;
+    if (!ec) {
+      if (options_.connection_max != 0 && connections_.size() >= options_.connection_max) {
+        spdlog::warn("connection refused: connection_max {} reached", options_.connection_max);
+        socket.close();
+      } else {
+        uint64_t id = broker_.next_id();
+        auto conn = std::make_shared<AmqpConnection>(*this, std::move(socket), id);
+        connections_[id] = conn;
+        conn->start();
+      }
+    } else {
+      spdlog::warn("accept failed: {}", ec.message());
+    }
+    accept(acceptor);
+  });
+}
+
+void Server::connection_finished(uint64_t id) { connections_.erase(id); }
+
+void Server::shutdown() {
+  shutting_down_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  auto conns = connections_;
+  for (auto& [id, c] : conns) c->force_close(320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
+  broker_timer_.cancel();
+}
+
+void Server::arm_broker_timer(broker::TimePoint when) {
+  if (broker_timer_at_ && *broker_timer_at_ <= when) return;
+  broker_timer_at_ = when;
+  broker_timer_.expires_at(when);
+  broker_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    broker_timer_at_.reset();
+    broker_.run_timers(broker::Clock::now());
+    if (auto next = broker_.next_timer()) arm_broker_timer(*next);
+  });
+}
+
+}  // namespace pulse::server

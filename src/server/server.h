@@ -1,0 +1,52 @@
+#pragma once
+// The AMQP listener(s) and the set of live connections, all on one io_context thread.
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/auth_store.h"
+#include "base/result.h"
+#include "broker/broker.h"
+#include "server/asio.h"
+#include "server/options.h"
+
+namespace pulse::server {
+
+class AmqpConnection;
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, broker::Broker& broker, auth::AuthStore& auth,
+         ServerOptions options);
+  ~Server();
+
+  // Binds and starts accepting; returns the bound endpoint (port 0 picks a free port).
+  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
+  // Stops accepting and closes every connection with CONNECTION_FORCED.
+  void shutdown();
+
+  boost::asio::io_context& io() { return io_; }
+  broker::Broker& broker() { return broker_; }
+  auth::AuthStore& auth() { return auth_; }
+  const ServerOptions& options() const { return options_; }
+  size_t connection_count() const { return connections_.size(); }
+
+  void connection_finished(uint64_t id);
+
+ private:
+  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void arm_broker_timer(broker::TimePoint when);
+
+  boost::asio::io_context& io_;
+  broker::Broker& broker_;
+  auth::AuthStore& auth_;
+  ServerOptions options_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::unordered_map<uint64_t, std::shared_ptr<AmqpConnection>> connections_;
+  boost::asio::steady_timer broker_timer_;
+  std::optional<broker::TimePoint> broker_timer_at_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace pulse::server
