@@ -1,0 +1,54 @@
+"""Runs the amqplib (Node.js) tests in node/ with node's built-in test runner.
+
+`npm ci` installs node_modules from the committed package-lock.json when it is
+missing. The broker URL is passed as PULSE_AMQP_URL; a second broker started
+with a tiny memory high watermark (so it is permanently in a memory alarm) is
+passed as PULSE_AMQP_BLOCKED_URL for the connection.blocked test.
+"""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
+
+# Every publishing connection gets connection.blocked ("low on memory").
+ALARM = {"vm_memory_high_watermark.absolute": "1MB"}
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
+                                reason="node/npm not installed")
+
+
+@pytest.fixture(scope="module")
+def node_modules():
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "amqplib")):
+        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, "npm ci failed:\n%s\n%s" % (r.stdout, r.stderr)
+    return os.path.join(NODE_DIR, "node_modules")
+
+
+def run_node(env_extra, pattern=None):
+    env = dict(os.environ, **env_extra)
+    cmd = ["node", "--test"]
+    if pattern:
+        cmd.append("--test-name-pattern=%s" % pattern)
+    r = subprocess.run(cmd, cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    out = r.stdout + r.stderr
+    return r.returncode, out
+
+
+def test_amqplib(broker, node_modules):
+    rc, out = run_node({"PULSE_AMQP_URL": broker.url()})
+    assert rc == 0, out
+    assert "# fail 0" in out, out
+    assert "# pass 8" in out, out  # the blocked test is skipped without its URL
+
+
+def test_amqplib_connection_blocked(broker, broker_with, node_modules):
+    alarmed = broker_with(ALARM)
+    rc, out = run_node({"PULSE_AMQP_URL": broker.url(), "PULSE_AMQP_BLOCKED_URL": alarmed.url()},
+                       pattern="connection.blocked")
+    assert rc == 0, out
+    assert "# pass 1" in out and "# fail 0" in out, out
