@@ -25,8 +25,8 @@ Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::
     auto vh = vhost(x.vhost);
     if (!vh) return std::move(vh).error();
     if (x.name.empty() || x.name.starts_with("amq.")) continue;
-    broker::ExchangeDeclare d{x.name, x.type, false, x.durable, x.auto_delete, x.internal,
-                              x.arguments};
+    broker::ExchangeDeclare d{x.name,        x.type,     false,      x.durable,
+                              x.auto_delete, x.internal, x.arguments};
     if (auto r = (*vh)->declare_exchange(d); !r) {
       return Error{0, "exchange '" + x.name + "': " + r.error().text};
     }

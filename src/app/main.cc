@@ -45,10 +45,13 @@ int main(int argc, char** argv) {
   pulse::init_logging();
   Flags flags;
   CLI::App cli{"pulsed: the Pulse message broker (AMQP 0-9-1)"};
-  cli.add_option("--data-dir", flags.data_dir, "data directory (default ./var/pulse or $PULSE_DATA_DIR)");
-  cli.add_option("--amqp-listen", flags.amqp_listen, "AMQP listener HOST:PORT (default 127.0.0.1:5672)");
+  cli.add_option("--data-dir", flags.data_dir,
+                 "data directory (default ./var/pulse or $PULSE_DATA_DIR)");
+  cli.add_option("--amqp-listen", flags.amqp_listen,
+                 "AMQP listener HOST:PORT (default 127.0.0.1:5672)");
   cli.add_option("--config", flags.config_file, "rabbitmq.conf-style configuration file");
-  cli.add_option("--definitions", flags.definitions_file, "RabbitMQ definitions JSON to import at boot");
+  cli.add_option("--definitions", flags.definitions_file,
+                 "RabbitMQ definitions JSON to import at boot");
   cli.add_option("--log-level", flags.log_level, "debug, info, warning, error, none");
   CLI11_PARSE(cli, argc, argv);
 
@@ -84,7 +87,9 @@ int main(int argc, char** argv) {
   if (auto s = pulse::app::apply_defaults(config, broker, auth); !s) die(s.error().text);
 
   std::string defs_path = flags.definitions_file;
-  if (defs_path.empty()) defs_path = !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
+  if (defs_path.empty())
+    defs_path =
+        !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
   if (!defs_path.empty()) {
     auto defs = pulse::app::load_definitions_file(defs_path);
     if (!defs) die(defs_path + ": " + defs.error().text);

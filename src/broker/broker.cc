@@ -17,7 +17,9 @@ VHost& Broker::add_vhost(const std::string& name) {
   return *slot;
 }
 
-bool Broker::delete_vhost(const std::string& name) { return vhosts_.erase(name) > 0; }
+bool Broker::delete_vhost(const std::string& name) {
+  return vhosts_.erase(name) > 0;
+}
 
 std::string Broker::generate_name(const char* prefix) {
   static constexpr char kAlphabet[] =
@@ -58,7 +60,9 @@ std::string Broker::register_reply_sink(DirectReplySink* sink) {
   return token;
 }
 
-void Broker::unregister_reply_sink(const std::string& token) { reply_sinks_.erase(token); }
+void Broker::unregister_reply_sink(const std::string& token) {
+  reply_sinks_.erase(token);
+}
 
 DirectReplySink* Broker::find_reply_sink(const std::string& token) {
   auto it = reply_sinks_.find(token);

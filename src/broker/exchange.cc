@@ -16,10 +16,14 @@ std::optional<ExchangeType> parse_exchange_type(std::string_view s) {
 
 const char* exchange_type_name(ExchangeType t) {
   switch (t) {
-    case ExchangeType::kDirect: return "direct";
-    case ExchangeType::kFanout: return "fanout";
-    case ExchangeType::kTopic: return "topic";
-    case ExchangeType::kHeaders: return "headers";
+    case ExchangeType::kDirect:
+      return "direct";
+    case ExchangeType::kFanout:
+      return "fanout";
+    case ExchangeType::kTopic:
+      return "topic";
+    case ExchangeType::kHeaders:
+      return "headers";
   }
   return "direct";
 }

@@ -37,10 +37,10 @@ using MessagePtr = std::shared_ptr<const Message>;
 // A message's life inside one queue.
 struct QueuedMessage {
   MessagePtr msg;
-  uint64_t seq = 0;                         // queue-local order, used to requeue in place
-  std::optional<TimePoint> expires_at;      // from x-message-ttl and/or expiration
+  uint64_t seq = 0;                     // queue-local order, used to requeue in place
+  std::optional<TimePoint> expires_at;  // from x-message-ttl and/or expiration
   bool redelivered = false;
-  uint32_t delivery_count = 0;              // quorum-style delivery limit
+  uint32_t delivery_count = 0;  // quorum-style delivery limit
   size_t bytes() const { return msg->body.size(); }
 };
 

@@ -8,10 +8,14 @@ namespace pulse::broker {
 
 const char* reason_name(DeadLetterReason r) {
   switch (r) {
-    case DeadLetterReason::kRejected: return "rejected";
-    case DeadLetterReason::kExpired: return "expired";
-    case DeadLetterReason::kMaxLen: return "maxlen";
-    case DeadLetterReason::kDeliveryLimit: return "delivery_limit";
+    case DeadLetterReason::kRejected:
+      return "rejected";
+    case DeadLetterReason::kExpired:
+      return "expired";
+    case DeadLetterReason::kMaxLen:
+      return "maxlen";
+    case DeadLetterReason::kDeliveryLimit:
+      return "delivery_limit";
   }
   return "rejected";
 }
@@ -98,7 +102,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
   ++ready_count_;
   ready_bytes_ += bytes;
   if (args_.overflow == Overflow::kDropHead) drop_head_for_limits();
-  dispatch();
+  dispatch_at(now);
   // A message whose TTL ran out while no consumer could take it goes now (TTL 0 semantics).
   if (ttl) {
     while (expire_head(now)) {
@@ -129,12 +133,11 @@ Consumer* Queue::next_consumer() {
   return best;
 }
 
-void Queue::dispatch() {
+void Queue::dispatch_at(TimePoint now) {
   if (dispatching_ || deleted_) return;
   dispatching_ = true;
-  const TimePoint now = Clock::now();
   while (ready_count_ > 0) {
-    if (expire_head(now)) continue;
+    if (expire_head(now, false)) continue;
     Consumer* c = next_consumer();
     if (!c) break;
     QueuedMessage m = pop_head();
@@ -172,14 +175,25 @@ void Queue::requeue(QueuedMessage&& m) {
   settle_acked(m);
   if (deleted_) return;
   m.redelivered = true;
+  auto& level = level_for(m.msg->priority());
   if (args_.quorum) {
     ++m.delivery_count;
     if (args_.delivery_limit && m.delivery_count > *args_.delivery_limit) {
       dead_letter(std::move(m), DeadLetterReason::kDeliveryLimit);
       return;
     }
+    // Quorum queues return messages to the back and count deliveries in a header.
+    auto copy = std::make_shared<Message>(*m.msg);
+    if (!copy->properties.has(amqp::BasicProperties::kHeaders)) copy->properties.set_headers({});
+    amqp::set(copy->properties.headers, "x-delivery-count", int64_t{m.delivery_count});
+    copy->reencode_properties();
+    m.msg = std::move(copy);
+    ready_bytes_ += m.bytes();
+    ++ready_count_;
+    level.push_back(std::move(m));
+    dispatch();
+    return;
   }
-  auto& level = level_for(m.msg->priority());
   // Requeued messages go back to where they were, not to the tail.
   auto pos = std::upper_bound(level.begin(), level.end(), m.seq,
                               [](uint64_t seq, const QueuedMessage& e) { return seq < e.seq; });
@@ -208,10 +222,12 @@ void Queue::dead_letter(QueuedMessage&& m, DeadLetterReason reason) {
   vhost_.dead_letter(*this, std::move(m), reason);
 }
 
-bool Queue::expire_head(TimePoint now) {
+bool Queue::expire_head(TimePoint now, bool inclusive) {
   // Messages expire only at the head of their level, as in RabbitMQ classic queues.
   for (auto& level : levels_) {
-    if (!level.empty() && level.front().expires_at && *level.front().expires_at <= now) {
+    if (level.empty() || !level.front().expires_at) continue;
+    const TimePoint at = *level.front().expires_at;
+    if (inclusive ? at <= now : at < now) {
       QueuedMessage m = std::move(level.front());
       level.pop_front();
       --ready_count_;
@@ -261,7 +277,9 @@ Consumer* Queue::find_consumer(uint64_t connection_id, const std::string& tag) {
   return nullptr;
 }
 
-void Queue::touch() { last_used_ = Clock::now(); }
+void Queue::touch() {
+  last_used_ = Clock::now();
+}
 
 std::optional<TimePoint> Queue::next_deadline() const {
   std::optional<TimePoint> d;

@@ -25,8 +25,8 @@ const char* reason_name(DeadLetterReason r);
 
 class Queue : public std::enable_shared_from_this<Queue> {
  public:
-  Queue(VHost& vhost, uint64_t id, std::string name, bool durable, bool exclusive,
-        bool auto_delete, uint64_t owner, amqp::FieldTable arguments, QueueArgs args);
+  Queue(VHost& vhost, uint64_t id, std::string name, bool durable, bool exclusive, bool auto_delete,
+        uint64_t owner, amqp::FieldTable arguments, QueueArgs args);
   ~Queue();
 
   uint64_t id() const { return id_; }
@@ -52,7 +52,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Adds a routed message. kRejected when x-overflow=reject-publish(-dlx) refused it.
   EnqueueOutcome enqueue(MessagePtr msg);
   // Hands ready messages to consumers that can take them.
-  void dispatch();
+  void dispatch() { dispatch_at(Clock::now()); }
+  // Messages expiring exactly at `now` (TTL 0) may still go to a waiting consumer.
+  void dispatch_at(TimePoint now);
   // basic.get: the head message, or nullopt. With no_ack the queue forgets it.
   std::optional<QueuedMessage> get(bool no_ack);
 
@@ -90,7 +92,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   void drop_head_for_limits();
   bool over_limits(size_t extra_count, size_t extra_bytes) const;
   void dead_letter(QueuedMessage&& m, DeadLetterReason reason);
-  bool expire_head(TimePoint now);
+  // Dead-letters one expired head message. `inclusive`: a deadline equal to now has passed.
+  bool expire_head(TimePoint now, bool inclusive = true);
   Consumer* next_consumer();
 
   VHost& vhost_;

@@ -13,7 +13,9 @@ std::string resource_name(const char* kind, const std::string& name, const std::
 
 namespace {
 
-Error precondition(std::string text) { return Error{amqp::kPreconditionFailed, "PRECONDITION_FAILED - " + std::move(text)}; }
+Error precondition(std::string text) {
+  return Error{amqp::kPreconditionFailed, "PRECONDITION_FAILED - " + std::move(text)};
+}
 
 Error resource_locked(const std::string& what) {
   return Error{amqp::kResourceLocked,
@@ -22,7 +24,9 @@ Error resource_locked(const std::string& what) {
                    "property value does not match that of the original declaration."};
 }
 
-std::string bool_text(bool b) { return b ? "'true'" : "'false'"; }
+std::string bool_text(bool b) {
+  return b ? "'true'" : "'false'";
+}
 
 Error inequivalent(const std::string& field, const std::string& what, const std::string& received,
                    const std::string& current) {
@@ -43,12 +47,30 @@ std::string value_desc(const amqp::FieldValue* v) {
   return "the value '" + rabbit_value_text(*v) + "' of type '" + rabbit_type_name(*v) + "'";
 }
 
+// Integer types form one class, as do float and double (RabbitMQ's type_class).
+char type_class(const amqp::FieldValue& v) {
+  if (v.as_int()) return 'i';
+  if (v.tag() == 'f' || v.tag() == 'd') return 'f';
+  return v.tag();
+}
+
 Status check_args_equivalent(const amqp::FieldTable& current, const amqp::FieldTable& requested,
                              const std::string& what, std::initializer_list<const char*> keys) {
+  static const amqp::FieldValue kClassic{std::string("classic")};
   for (const char* key : keys) {
     const amqp::FieldValue* c = amqp::find(current, key);
     const amqp::FieldValue* r = amqp::find(requested, key);
-    if (!equivalent_values(c, r)) return inequivalent(key, what, value_desc(r), value_desc(c));
+    // A queue declared without x-queue-type is a classic queue.
+    if (std::string_view(key) == "x-queue-type") {
+      if (!c && r && *r == kClassic) continue;
+      if (!r && c && *c == kClassic) continue;
+    }
+    if (equivalent_values(c, r)) continue;
+    if (c && r && type_class(*c) == type_class(*r)) {
+      return inequivalent(key, what, "'" + rabbit_value_text(*r) + "'",
+                          "'" + rabbit_value_text(*c) + "'");
+    }
+    return inequivalent(key, what, value_desc(r), value_desc(c));
   }
   return {};
 }
@@ -100,7 +122,8 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
     return Error{amqp::kCommandInvalid, "COMMAND_INVALID - unknown exchange type '" + d.type + "'"};
   }
   if (d.name.empty()) {
-    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - operation not permitted on the default exchange"};
+    return Error{amqp::kAccessRefused,
+                 "ACCESS_REFUSED - operation not permitted on the default exchange"};
   }
   if (Exchange* x = find_exchange(d.name)) {
     const std::string what = describe_exchange(d.name);
@@ -111,10 +134,12 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
     if (x->durable() != d.durable)
       return inequivalent("durable", what, bool_text(d.durable), bool_text(x->durable()));
     if (x->auto_delete() != d.auto_delete)
-      return inequivalent("auto_delete", what, bool_text(d.auto_delete), bool_text(x->auto_delete()));
+      return inequivalent("auto_delete", what, bool_text(d.auto_delete),
+                          bool_text(x->auto_delete()));
     if (x->internal() != d.internal)
       return inequivalent("internal", what, bool_text(d.internal), bool_text(x->internal()));
-    if (auto s = check_args_equivalent(x->arguments(), d.arguments, what, {"alternate-exchange"}); !s)
+    if (auto s = check_args_equivalent(x->arguments(), d.arguments, what, {"alternate-exchange"});
+        !s)
       return std::move(s).error();
     return x;
   }
@@ -123,8 +148,8 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
     return Error{amqp::kAccessRefused, "ACCESS_REFUSED - exchange name '" + d.name +
                                            "' contains reserved prefix 'amq.*'"};
   }
-  auto x = std::make_unique<Exchange>(d.name, *type, d.durable, d.auto_delete, d.internal,
-                                      d.arguments);
+  auto x =
+      std::make_unique<Exchange>(d.name, *type, d.durable, d.auto_delete, d.internal, d.arguments);
   Exchange* raw = x.get();
   exchanges_[d.name] = std::move(x);
   return raw;
@@ -132,7 +157,8 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
 
 Status VHost::delete_exchange(const std::string& name, bool if_unused) {
   if (name.empty()) {
-    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - operation not permitted on the default exchange"};
+    return Error{amqp::kAccessRefused,
+                 "ACCESS_REFUSED - operation not permitted on the default exchange"};
   }
   if (name.starts_with("amq.")) {
     return Error{amqp::kAccessRefused,
@@ -201,7 +227,8 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
     if (q->durable() != d.durable)
       return inequivalent("durable", what, bool_text(d.durable), bool_text(q->durable()));
     if (q->auto_delete() != d.auto_delete)
-      return inequivalent("auto_delete", what, bool_text(d.auto_delete), bool_text(q->auto_delete()));
+      return inequivalent("auto_delete", what, bool_text(d.auto_delete),
+                          bool_text(q->auto_delete()));
     if (auto s = check_args_equivalent(
             q->arguments(), d.arguments, what,
             {"x-expires", "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
@@ -215,7 +242,9 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
   auto args = parse_queue_args(d.arguments, what);
   if (!args) return std::move(args).error();
   if (args->quorum && (d.exclusive || d.auto_delete || !d.durable)) {
-    const char* field = !d.durable ? "non-durable" : d.exclusive ? "exclusive" : "auto-delete";
+    const char* field = d.auto_delete ? "auto-delete"
+                        : d.exclusive ? "exclusive-owner"
+                                      : "non-durable";
     return precondition("invalid property '" + std::string(field) + "' for " + what);
   }
   auto q = std::make_shared<Queue>(*this, broker_.next_id(), d.name, d.durable, d.exclusive,
@@ -267,6 +296,8 @@ void VHost::connection_closed(uint64_t connection_id) {
   for (auto& q : owned) remove_queue(*q);
 }
 
-void VHost::schedule_queue_timer(Queue& q, TimePoint when) { broker_.schedule(q, when); }
+void VHost::schedule_queue_timer(Queue& q, TimePoint when) {
+  broker_.schedule(q, when);
+}
 
 }  // namespace pulse::broker

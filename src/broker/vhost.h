@@ -66,13 +66,12 @@ class VHost {
   // Bindings
   Status bind_queue(const std::string& queue, const std::string& exchange, const std::string& key,
                     const amqp::FieldTable& args, uint64_t connection_id);
-  Status unbind_queue(const std::string& queue, const std::string& exchange,
-                      const std::string& key, const amqp::FieldTable& args,
-                      uint64_t connection_id);
+  Status unbind_queue(const std::string& queue, const std::string& exchange, const std::string& key,
+                      const amqp::FieldTable& args, uint64_t connection_id);
   Status bind_exchange(const std::string& dest, const std::string& source, const std::string& key,
                        const amqp::FieldTable& args);
-  Status unbind_exchange(const std::string& dest, const std::string& source,
-                         const std::string& key, const amqp::FieldTable& args);
+  Status unbind_exchange(const std::string& dest, const std::string& source, const std::string& key,
+                         const amqp::FieldTable& args);
 
   // Publishing: routes (with CC/BCC, exchange-to-exchange hops, alternate exchanges) and
   // enqueues. The message's exchange and routing_key fields must be set. When nothing routes,

@@ -73,10 +73,27 @@ void VHost::route(const Exchange& start, const Message& msg, std::vector<Queue*>
   }
 }
 
+// Sender-selected distribution headers must be arrays (of routing keys).
+Status check_cc_headers(const Message& msg) {
+  if (!msg.properties.has(amqp::BasicProperties::kHeaders)) return {};
+  for (const char* h : {"CC", "BCC"}) {
+    const FieldValue* v = amqp::find(msg.properties.headers, h);
+    if (v && !v->as_array()) {
+      return Error{
+          amqp::kPreconditionFailed,
+          std::string("PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,\"") +
+              h + "\"," + rabbit_type_name(*v) + "}"};
+    }
+  }
+  return {};
+}
+
 Result<PublishOutcome> VHost::publish(Message&& msg) {
+  if (auto s = check_cc_headers(msg); !s) return std::move(s).error();
   Exchange* x = find_exchange(msg.exchange);
   if (!x) {
-    return Error{amqp::kNotFound, "NOT_FOUND - no " + resource_name("exchange", msg.exchange, name_)};
+    return Error{amqp::kNotFound,
+                 "NOT_FOUND - no " + resource_name("exchange", msg.exchange, name_)};
   }
   if (x->internal()) {
     return Error{amqp::kAccessRefused, "ACCESS_REFUSED - cannot publish to internal " +

@@ -7,9 +7,13 @@ namespace pulse::server {
 
 Channel::Channel(AmqpConnection& conn, uint16_t id) : conn_(conn), id_(id) {}
 
-Channel::~Channel() { release(); }
+Channel::~Channel() {
+  release();
+}
 
-std::string& Channel::out() { return conn_.out(); }
+std::string& Channel::out() {
+  return conn_.out();
+}
 
 void Channel::handle_frame(const amqp::FrameView& f) {
   if (state_ == State::kFinished) return;
@@ -62,8 +66,9 @@ void Channel::handle_frame(const amqp::FrameView& f) {
 
 void Channel::handle_header(const amqp::FrameView& f) {
   if (content_ != Content::kHeader) {
-    conn_.connection_error(amqp::kUnexpectedFrame,
-                           "UNEXPECTED_FRAME - expected method frame, got non method frame instead");
+    conn_.connection_error(
+        amqp::kUnexpectedFrame,
+        "UNEXPECTED_FRAME - expected method frame, got non method frame instead");
     return;
   }
   amqp::ContentHeader h;
@@ -74,7 +79,8 @@ void Channel::handle_header(const amqp::FrameView& f) {
   if (h.class_id != 60) {
     conn_.connection_error(amqp::kUnexpectedFrame,
                            "UNEXPECTED_FRAME - expected content header for class 60, got one for "
-                           "class " + std::to_string(h.class_id) + " instead",
+                           "class " +
+                               std::to_string(h.class_id) + " instead",
                            60, 40);
     return;
   }
@@ -114,7 +120,8 @@ void Channel::handle_body(const amqp::FrameView& f) {
   }
   if (pending_msg_.body.size() + f.payload.size() > body_expected_) {
     conn_.connection_error(amqp::kUnexpectedFrame,
-                           "UNEXPECTED_FRAME - content body exceeds the size in its header", 60, 40);
+                           "UNEXPECTED_FRAME - content body exceeds the size in its header", 60,
+                           40);
     return;
   }
   pending_msg_.body.append(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
@@ -127,7 +134,9 @@ void Channel::handle_body(const amqp::FrameView& f) {
 void Channel::handle_method(amqp::Method&& m) {
   Status s;
   switch (amqp::class_id_of(m)) {
-    case 20: s = on_channel(m); break;
+    case 20:
+      s = on_channel(m);
+      break;
     case 30:  // access.request: obsolete, RabbitMQ answers with a dummy ticket
       if (std::holds_alternative<amqp::AccessRequest>(m)) {
         amqp::AccessRequestOk ok;
@@ -136,15 +145,22 @@ void Channel::handle_method(amqp::Method&& m) {
         return;
       }
       [[fallthrough]];
-    case 40: s = on_exchange(m); break;
-    case 50: s = on_queue(m); break;
-    case 60: s = on_basic(m); break;
+    case 40:
+      s = on_exchange(m);
+      break;
+    case 50:
+      s = on_queue(m);
+      break;
+    case 60:
+      s = on_basic(m);
+      break;
     case 85:
-    case 90: s = on_confirm_tx(m); break;
+    case 90:
+      s = on_confirm_tx(m);
+      break;
     default:
-      s = Error{amqp::kCommandInvalid,
-                std::string("COMMAND_INVALID - method ") + amqp::name_of(m) +
-                    " not allowed on a channel"};
+      s = Error{amqp::kCommandInvalid, std::string("COMMAND_INVALID - method ") + amqp::name_of(m) +
+                                           " not allowed on a channel"};
   }
   if (!s) fail(s.error(), m);
 }
@@ -198,6 +214,8 @@ void Channel::release() {
   state_ = State::kFinished;
 }
 
-void Channel::end_of_batch() { flush_confirms(); }
+void Channel::end_of_batch() {
+  flush_confirms();
+}
 
 }  // namespace pulse::server

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "amqp/frame.h"
-#include "broker/broker.h"
 #include "auth/auth_store.h"
+#include "broker/broker.h"
 #include "broker/consumer.h"
 
 namespace pulse::server {

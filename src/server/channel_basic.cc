@@ -22,7 +22,8 @@ Status check_expiration(const std::string& e) {
   while (i < e.size() && e[i] >= '0' && e[i] <= '9') ++i;
   if (i == digits_start) return precondition("invalid expiration '" + e + "': no_integer");
   if (i != e.size()) {
-    return precondition("invalid expiration '" + e + "': {leftover_string,\"" + e.substr(i) + "\"}");
+    return precondition("invalid expiration '" + e + "': {leftover_string,\"" + e.substr(i) +
+                        "\"}");
   }
   if (neg && e.find_first_not_of("-0") != std::string::npos) {
     return precondition("invalid expiration '" + e + "': {value_negative," + e + "}");
@@ -89,15 +90,16 @@ Status Channel::on_basic(amqp::Method& m) {
 }
 
 Status Channel::consume(amqp::BasicConsume& m) {
-  if (consumers_.count(m.consumer_tag) || (!m.consumer_tag.empty() && m.consumer_tag == reply_consumer_tag_)) {
+  if (consumers_.count(m.consumer_tag) ||
+      (!m.consumer_tag.empty() && m.consumer_tag == reply_consumer_tag_)) {
     return Error{amqp::kNotAllowed,
                  "NOT_ALLOWED - attempt to reuse consumer tag '" + m.consumer_tag + "'"};
   }
   if (m.queue == kReplyTo) {
     if (!reply_token_.empty()) return precondition("reply consumer already set");
     if (!m.no_ack) return precondition("reply consumer cannot acknowledge");
-    reply_consumer_tag_ = m.consumer_tag.empty() ? conn_.broker().generate_name("amq.ctag-")
-                                                 : m.consumer_tag;
+    reply_consumer_tag_ =
+        m.consumer_tag.empty() ? conn_.broker().generate_name("amq.ctag-") : m.consumer_tag;
     reply_token_ = conn_.broker().register_reply_sink(this);
     if (!m.nowait) {
       amqp::BasicConsumeOk ok;
@@ -121,7 +123,8 @@ Status Channel::consume(amqp::BasicConsume& m) {
     priority = static_cast<int>(*v);
   }
   if ((m.exclusive && (*q)->consumer_count() > 0) || (*q)->has_exclusive_consumer()) {
-    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - " + (*q)->describe() + " in exclusive use"};
+    return Error{amqp::kAccessRefused,
+                 "ACCESS_REFUSED - " + (*q)->describe() + " in exclusive use"};
   }
   auto state = std::make_shared<ConsumerState>();
   state->tag = m.consumer_tag.empty() ? conn_.broker().generate_name("amq.ctag-") : m.consumer_tag;

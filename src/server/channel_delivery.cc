@@ -67,9 +67,15 @@ void Channel::settle_one(Unacked&& u, int mode) {
   }
   if (u.consumer && unacked_with_limit_ > 0) --unacked_with_limit_;
   switch (mode) {
-    case 0: u.queue->settle_acked(u.message); break;
-    case 1: u.queue->requeue(std::move(u.message)); break;
-    default: u.queue->settle_rejected(std::move(u.message)); break;
+    case 0:
+      u.queue->settle_acked(u.message);
+      break;
+    case 1:
+      u.queue->requeue(std::move(u.message));
+      break;
+    default:
+      u.queue->settle_rejected(std::move(u.message));
+      break;
   }
 }
 

@@ -36,10 +36,10 @@ Status Channel::check_topic(const broker::Exchange& x, const std::string& key,
   if (conn_.auth().check_topic(conn_.user(), conn_.vhost()->name(), x.name(), key, access)) {
     return {};
   }
-  return Error{amqp::kAccessRefused,
-               "ACCESS_REFUSED - access to topic '" + key + "' in exchange '" + x.name() +
-                   "' in vhost '" + conn_.vhost()->name() + "' refused for user '" +
-                   conn_.user() + "'"};
+  return Error{amqp::kAccessRefused, "ACCESS_REFUSED - access to topic '" + key +
+                                         "' in exchange '" + x.name() + "' in vhost '" +
+                                         conn_.vhost()->name() + "' refused for user '" +
+                                         conn_.user() + "'"};
 }
 
 Status Channel::on_channel(amqp::Method& m) {
@@ -84,8 +84,7 @@ Status Channel::on_exchange(amqp::Method& m) {
           if (!ae->as_string()) {
             return Error{amqp::kPreconditionFailed,
                          std::string("PRECONDITION_FAILED - invalid type '") +
-                             broker::rabbit_type_name(*ae) +
-                             "' for arg 'alternate-exchange' in " +
+                             broker::rabbit_type_name(*ae) + "' for arg 'alternate-exchange' in " +
                              broker::resource_name("exchange", d->exchange, vh.name())};
           }
           if (auto s = check_access(d->exchange, auth::Access::kRead, "exchange"); !s) return s;
@@ -93,8 +92,8 @@ Status Channel::on_exchange(amqp::Method& m) {
             return s;
         }
       }
-      broker::ExchangeDeclare req{d->exchange, d->type, false, d->durable, d->auto_delete,
-                                  d->internal, d->arguments};
+      broker::ExchangeDeclare req{d->exchange,    d->type,     false,       d->durable,
+                                  d->auto_delete, d->internal, d->arguments};
       auto r = vh.declare_exchange(req);
       if (!r) return std::move(r).error();
     }

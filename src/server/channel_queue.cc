@@ -38,8 +38,8 @@ Status Channel::on_queue(amqp::Method& m) {
     bool server_named = false;
     if (!d->passive) {
       if (d->queue.starts_with("amq.")) {
-        return Error{amqp::kAccessRefused,
-                     "ACCESS_REFUSED - queue name '" + d->queue + "' contains reserved prefix 'amq.*'"};
+        return Error{amqp::kAccessRefused, "ACCESS_REFUSED - queue name '" + d->queue +
+                                               "' contains reserved prefix 'amq.*'"};
       }
       if (d->queue.empty()) {
         d->queue = conn_.broker().generate_name("amq.gen-");
@@ -47,7 +47,8 @@ Status Channel::on_queue(amqp::Method& m) {
       }
       if (auto s = check_access(d->queue, auth::Access::kConfigure, "queue"); !s) return s;
       if (!vh.find_queue(d->queue)) {
-        if (auto* dlx = amqp::find(d->arguments, "x-dead-letter-exchange"); dlx && dlx->as_string()) {
+        if (auto* dlx = amqp::find(d->arguments, "x-dead-letter-exchange");
+            dlx && dlx->as_string()) {
           if (auto s = check_access(d->queue, auth::Access::kRead, "queue"); !s) return s;
           if (auto s = check_access(*dlx->as_string(), auth::Access::kWrite, "exchange"); !s)
             return s;

@@ -34,8 +34,8 @@ void append_basic_deliver(std::string& out, uint16_t channel, std::string_view c
 }
 
 void append_basic_get_ok(std::string& out, uint16_t channel, uint64_t delivery_tag,
-                         bool redelivered, std::string_view exchange,
-                         std::string_view routing_key, uint32_t message_count) {
+                         bool redelivered, std::string_view exchange, std::string_view routing_key,
+                         uint32_t message_count) {
   method_frame(out, channel, 60, 71, [&](ByteWriter& w) {
     w.u64(delivery_tag);
     w.u8(redelivered ? 1 : 0);

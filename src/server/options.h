@@ -9,10 +9,10 @@ namespace pulse::server {
 struct ServerOptions {
   uint16_t channel_max = 2047;
   uint32_t frame_max = 131072;
-  uint16_t heartbeat = 60;                // seconds; 0 disables
+  uint16_t heartbeat = 60;  // seconds; 0 disables
   uint32_t handshake_timeout_ms = 10000;
   uint64_t max_message_size = 128ull * 1024 * 1024;
-  uint64_t connection_max = 0;            // 0 = unlimited
+  uint64_t connection_max = 0;  // 0 = unlimited
   std::vector<std::string> loopback_users{"guest"};
   std::string cluster_name = "pulse@localhost";
   // Output bytes queued for one connection before its consumers stop receiving deliveries.

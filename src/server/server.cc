@@ -14,7 +14,9 @@ Server::Server(asio::io_context& io, broker::Broker& broker, auth::AuthStore& au
   broker_.set_timer_hook([this](broker::TimePoint when) { arm_broker_timer(when); });
 }
 
-Server::~Server() { broker_.set_timer_hook(nullptr); }
+Server::~Server() {
+  broker_.set_timer_hook(nullptr);
+}
 
 Result<tcp::endpoint> Server::listen(const std::string& host, uint16_t port) {
   boost::system::error_code ec;
@@ -26,7 +28,8 @@ Result<tcp::endpoint> Server::listen(const std::string& host, uint16_t port) {
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor->bind(ep, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error{0, "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message()};
+  if (ec)
+    return Error{0, "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message()};
   tcp::endpoint bound = acceptor->local_endpoint();
   acceptors_.push_back(std::move(acceptor));
   accept(*acceptors_.back());
@@ -53,7 +56,9 @@ void Server::accept(tcp::acceptor& acceptor) {
   });
 }
 
-void Server::connection_finished(uint64_t id) { connections_.erase(id); }
+void Server::connection_finished(uint64_t id) {
+  connections_.erase(id);
+}
 
 void Server::shutdown() {
   shutting_down_ = true;
@@ -62,7 +67,9 @@ void Server::shutdown() {
     a->close(ec);
   }
   auto conns = connections_;
-  for (auto& [id, c] : conns) c->force_close(320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
+  for (auto& [id, c] : conns)
+    c->force_close(320,
+                   "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
   broker_timer_.cancel();
 }
 

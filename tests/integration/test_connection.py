@@ -68,7 +68,8 @@ def test_connection_start_server_properties(raw, broker):
     assert m.locales == b"en_US"
     sp = m.server_properties
     assert sp["capabilities"] == CAPABILITIES
-    assert re.match(r"^3\.\d+\.\d+", sp["version"]), sp["version"]
+    # RabbitMQ says 3.x.y; pulsed gives its own semantic version.
+    assert re.match(r"^\d+\.\d+\.\d+", sp["version"]), sp["version"]
     assert isinstance(sp["platform"], str) and sp["platform"]
     assert isinstance(sp["cluster_name"], str) and sp["cluster_name"]
     assert isinstance(sp["product"], str) and sp["product"]
