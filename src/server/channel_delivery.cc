@@ -25,7 +25,9 @@ void Channel::deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessa
   if (!c.no_ack) {
     ++st->unacked;
     ++unacked_with_limit_;
-    unacked_.push_back(Unacked{tag, q.shared_from_this(), std::move(m), consumers_[c.tag]});
+    auto it = consumers_.find(c.tag);
+    std::shared_ptr<ConsumerState> owner = it != consumers_.end() ? it->second : nullptr;
+    unacked_.push_back(Unacked{tag, q.shared_from_this(), std::move(m), std::move(owner)});
   }
 }
 
