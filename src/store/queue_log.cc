@@ -1,0 +1,350 @@
+#include "store/queue_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "store/crc32c.h"
+#include "store/queue_log_internal.h"
+#include "store/record.h"
+
+namespace pulse::store {
+
+void encode_segment_header(uint8_t* out, uint64_t first_seq) {
+  std::memcpy(out, kSegmentMagic, 8);
+  put_u64(out + 8, first_seq);
+  put_u32(out + 16, crc32c(std::span<const uint8_t>(out, 16)));
+  put_u32(out + 20, 0);
+}
+
+bool decode_segment_header(const uint8_t* in, size_t n, uint64_t& first_seq) {
+  if (n < kSegmentHeaderBytes || std::memcmp(in, kSegmentMagic, 8) != 0) return false;
+  if (get_u32(in + 16) != crc32c(std::span<const uint8_t>(in, 16))) return false;
+  first_seq = get_u64(in + 8);
+  return first_seq != 0;
+}
+
+QueueLog::QueueLog(std::string dir, QueueLogOptions options) : dir_(std::move(dir)), opt_(options) {
+  // Offsets are 32-bit: keep a segment (plus one oversized record) under 4 GiB.
+  opt_.segment_bytes = std::clamp<uint64_t>(opt_.segment_bytes, 4096, 1u << 30);
+  opt_.max_record_bytes = std::min<uint32_t>(opt_.max_record_bytes, 1u << 30);
+}
+
+QueueLog::~QueueLog() = default;
+
+std::string QueueLog::segment_path(uint32_t id) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "/%08u.seg", id);
+  return dir_ + name;
+}
+
+Status QueueLog::check_usable() const {
+  if (failed_) return store_error("queue log " + dir_ + " is unusable after an I/O error");
+  return ok_status();
+}
+
+QueueLog::Segment* QueueLog::find_segment(uint64_t seq) {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), seq,
+                             [](uint64_t s, const auto& seg) { return s < seg->first_seq; });
+  if (it == segments_.begin()) return nullptr;
+  Segment* seg = std::prev(it)->get();
+  return seg->contains(seq) ? seg : nullptr;
+}
+
+Status QueueLog::new_segment() {
+  auto seg = std::make_unique<Segment>();
+  seg->id = next_segment_id_++;
+  seg->first_seq = next_seq_;
+  auto f = File::open(segment_path(seg->id), O_RDWR | O_CREAT | O_EXCL | O_APPEND);
+  if (!f) return std::move(f).error();
+  seg->file = std::move(*f);
+  uint8_t header[kSegmentHeaderBytes];
+  encode_segment_header(header, seg->first_seq);
+  if (auto s = seg->file->write_all(header); !s) {
+    failed_ = true;
+    return s;
+  }
+  seg->size = seg->written = kSegmentHeaderBytes;
+  seg->dirty = true;
+  dir_dirty_ = true;  // the new directory entry must be durable before its records are
+  segments_.push_back(std::move(seg));
+  return ok_status();
+}
+
+Status QueueLog::write_out() {
+  if (!seg_buf_.empty()) {
+    Segment& seg = *segments_.back();
+    if (auto s = seg.file->write_all(seg_buf_); !s) {
+      failed_ = true;
+      return s;
+    }
+    seg.written += seg_buf_.size();
+    seg_buf_.clear();
+  }
+  if (!ack_buf_.empty()) {
+    if (auto s = ack_file_->write_all(ack_buf_); !s) {
+      failed_ = true;
+      return s;
+    }
+    ack_buf_.clear();
+  }
+  return ok_status();
+}
+
+Result<uint64_t> QueueLog::append(std::span<const uint8_t> payload) {
+  if (auto s = check_usable(); !s) return std::move(s).error();
+  if (payload.size() > opt_.max_record_bytes - kRecordMinLength) {
+    return store_error("message of " + std::to_string(payload.size()) + " bytes is too large");
+  }
+  uint64_t rec_size = kRecordHeaderBytes + payload.size();
+  if (segments_.back()->size + rec_size > opt_.segment_bytes &&
+      segments_.back()->size > kSegmentHeaderBytes) {
+    if (auto s = write_out(); !s) return std::move(s).error();
+    if (auto s = new_segment(); !s) return std::move(s).error();
+  }
+  Segment& seg = *segments_.back();
+  uint64_t seq = next_seq_++;
+  // Sequence numbers lost to a truncated tail leave holes; they count as settled.
+  while (seg.end_seq() < seq) {
+    seg.offsets.push_back(kNoRecord);
+    seg.state.push_back(kStateAcked);
+  }
+  seg.offsets.push_back(static_cast<uint32_t>(seg.size));
+  seg.state.push_back(0);
+  seg.size += rec_size;
+  seg.live++;
+  seg.dirty = true;
+  live_++;
+  append_record(seg_buf_, RecordType::kMessage, seq, payload);
+  if (seg_buf_.size() >= opt_.write_buffer_bytes) {
+    if (auto s = write_out(); !s) return std::move(s).error();
+  }
+  return seq;
+}
+
+Status QueueLog::append_ack_record(uint8_t type, uint64_t seq) {
+  size_t before = ack_buf_.size();
+  append_record(ack_buf_, static_cast<RecordType>(type), seq, {});
+  ack_bytes_ += ack_buf_.size() - before;
+  ack_records_++;
+  ack_dirty_ = true;
+  if (ack_buf_.size() >= opt_.write_buffer_bytes) return write_out();
+  return ok_status();
+}
+
+Status QueueLog::mark_delivered(uint64_t seq) {
+  if (auto s = check_usable(); !s) return s;
+  Segment* seg = find_segment(seq);
+  if (!seg || seg->offsets[seq - seg->first_seq] == kNoRecord) {
+    return store_error("mark_delivered: no message " + std::to_string(seq) + " in " + dir_);
+  }
+  uint8_t& st = seg->state[seq - seg->first_seq];
+  if (st & (kStateDelivered | kStateAcked)) return ok_status();
+  st |= kStateDelivered;
+  seg->ack_records++;
+  return append_ack_record(uint8_t(RecordType::kDelivered), seq);
+}
+
+Status QueueLog::ack(uint64_t seq) {
+  if (auto s = check_usable(); !s) return s;
+  Segment* seg = find_segment(seq);
+  if (!seg || seg->offsets[seq - seg->first_seq] == kNoRecord ||
+      (seg->state[seq - seg->first_seq] & kStateAcked)) {
+    return store_error("ack: no live message " + std::to_string(seq) + " in " + dir_);
+  }
+  seg->state[seq - seg->first_seq] |= kStateAcked;
+  seg->ack_records++;
+  seg->live--;
+  live_--;
+  if (auto s = append_ack_record(uint8_t(RecordType::kAck), seq); !s) return s;
+  return maybe_release(*seg);
+}
+
+Status QueueLog::maybe_release(Segment& seg) {
+  if (seg.live != 0) return ok_status();
+  if (&seg == segments_.back().get()) {
+    // Keep a small drained active segment (a publish/ack ping-pong must not create a file per
+    // message); roll away from a big one so a drained backlog frees its disk.
+    if (seg.size < opt_.segment_bytes / 4) return ok_status();
+    if (auto s = write_out(); !s) return s;
+    if (auto s = new_segment(); !s) return s;
+  }
+  if (seg.written < seg.size) {
+    if (auto s = write_out(); !s) return s;
+  }
+  auto it = std::find_if(segments_.begin(), segments_.end(),
+                         [&](const auto& p) { return p.get() == &seg; });
+  if (::unlink(segment_path(seg.id).c_str()) != 0 && errno != ENOENT) {
+    return io_error("unlink", segment_path(seg.id), errno);
+  }
+  obsolete_ack_records_ += seg.ack_records;
+  dir_dirty_ = true;
+  segments_.erase(it);
+  if (ack_bytes_ >= opt_.ack_compact_min_bytes && obsolete_ack_records_ * 2 > ack_records_) {
+    return compact_ack_log();
+  }
+  return ok_status();
+}
+
+Status QueueLog::compact_ack_log() {
+  // The new log is rebuilt from the in-memory state, which already includes ack_buf_.
+  std::vector<uint8_t> out;
+  uint64_t records = 0;
+  for (auto& seg : segments_) {
+    seg->ack_records = 0;
+    for (size_t i = 0; i < seg->offsets.size(); ++i) {
+      if (seg->offsets[i] == kNoRecord || seg->state[i] == 0) continue;
+      if (seg->state[i] & kStateDelivered) {
+        append_record(out, RecordType::kDelivered, seg->first_seq + i, {});
+        seg->ack_records++;
+      }
+      if (seg->state[i] & kStateAcked) {
+        append_record(out, RecordType::kAck, seg->first_seq + i, {});
+        seg->ack_records++;
+      }
+    }
+    records += seg->ack_records;
+  }
+  ack_buf_.clear();
+  // Synchronous on purpose: the rename must not become durable before the new content. Bounded
+  // by the live segments' records, and runs only when most of the old log is obsolete.
+  std::string path = dir_ + "/" + kAckLogName;
+  if (auto s = write_file_atomic(path, out); !s) {
+    failed_ = true;
+    return s;
+  }
+  auto f = File::open(path, O_WRONLY | O_APPEND);
+  if (!f) {
+    failed_ = true;
+    return std::move(f).error();
+  }
+  ack_file_ = std::move(*f);
+  ack_bytes_ = out.size();
+  ack_records_ = records;
+  obsolete_ack_records_ = 0;
+  ack_dirty_ = false;
+  dir_dirty_ = false;  // write_file_atomic synced the directory, unlinks included
+  return ok_status();
+}
+
+Result<std::vector<uint8_t>> QueueLog::read(uint64_t seq) {
+  if (auto s = check_usable(); !s) return std::move(s).error();
+  Segment* seg = find_segment(seq);
+  if (!seg || seg->offsets[seq - seg->first_seq] == kNoRecord ||
+      (seg->state[seq - seg->first_seq] & kStateAcked)) {
+    return store_error("read: no live message " + std::to_string(seq) + " in " + dir_);
+  }
+  uint64_t off = seg->offsets[seq - seg->first_seq];
+  std::vector<uint8_t> rec;
+  if (off >= seg->written) {  // still in the write buffer (only the active segment has one)
+    std::span<const uint8_t> buf(seg_buf_);
+    auto r = parse_record(buf, off - seg->written, opt_.max_record_bytes);
+    return std::vector<uint8_t>(r.payload.begin(), r.payload.end());
+  }
+  if (!seg->file) {
+    auto f = File::open(segment_path(seg->id), O_RDWR | O_APPEND);
+    if (!f) return std::move(f).error();
+    seg->file = std::move(*f);
+  }
+  rec.resize(kRecordHeaderBytes);
+  if (auto s = seg->file->pread_all(off, rec); !s) return std::move(s).error();
+  uint32_t length = get_u32(rec.data());
+  if (length < kRecordMinLength || length > opt_.max_record_bytes) {
+    return store_error("read: damaged record " + std::to_string(seq) + " in " + dir_);
+  }
+  rec.resize(8 + size_t(length));
+  std::span<uint8_t> rest(rec.data() + kRecordHeaderBytes, rec.size() - kRecordHeaderBytes);
+  if (auto s = seg->file->pread_all(off + kRecordHeaderBytes, rest); !s) {
+    return std::move(s).error();
+  }
+  auto r = parse_record(rec, 0, opt_.max_record_bytes);
+  if (r.status != ParsedRecord::Status::kOk || r.seq != seq) {
+    return store_error("read: checksum mismatch for message " + std::to_string(seq) + " in " +
+                       dir_);
+  }
+  return std::vector<uint8_t>(r.payload.begin(), r.payload.end());
+}
+
+void QueueLog::for_each_live(const std::function<void(uint64_t, bool)>& fn) const {
+  for (const auto& seg : segments_) {
+    if (seg->live == 0) continue;
+    for (size_t i = 0; i < seg->offsets.size(); ++i) {
+      if (seg->offsets[i] == kNoRecord || (seg->state[i] & kStateAcked)) continue;
+      fn(seg->first_seq + i, (seg->state[i] & kStateDelivered) != 0);
+    }
+  }
+}
+
+Result<std::vector<std::shared_ptr<File>>> QueueLog::flush() {
+  if (auto s = check_usable(); !s) return std::move(s).error();
+  if (auto s = write_out(); !s) return std::move(s).error();
+  std::vector<std::shared_ptr<File>> files;
+  // Only appends dirty a segment and they go to the back, so dirty segments are a suffix.
+  for (auto it = segments_.rbegin(); it != segments_.rend() && (*it)->dirty; ++it) {
+    files.push_back((*it)->file);
+    (*it)->dirty = false;
+  }
+  if (ack_dirty_) files.push_back(ack_file_);
+  if (dir_dirty_) files.push_back(dir_file_);
+  ack_dirty_ = dir_dirty_ = false;
+  return files;
+}
+
+Status QueueLog::sync() {
+  auto files = flush();
+  if (!files) return std::move(files).error();
+  for (auto& f : *files) {
+    if (auto s = f->sync(); !s) {
+      failed_ = true;  // after a failed fdatasync the page cache state is unknowable
+      return s;
+    }
+  }
+  return ok_status();
+}
+
+Status QueueLog::purge() {
+  if (auto s = check_usable(); !s) return s;
+  seg_buf_.clear();
+  ack_buf_.clear();
+  std::vector<std::unique_ptr<Segment>> old;
+  old.swap(segments_);
+  // The fresh segment carries next_seq_ in its header, so numbering survives the purge.
+  if (auto s = new_segment(); !s) return s;
+  if (auto s = segments_.back()->file->sync(); !s) return s;
+  if (auto s = dir_file_->sync(); !s) return s;
+  for (auto& seg : old) {
+    if (::unlink(segment_path(seg->id).c_str()) != 0 && errno != ENOENT) {
+      failed_ = true;
+      return io_error("unlink", segment_path(seg->id), errno);
+    }
+  }
+  if (auto s = ack_file_->truncate(0); !s) return s;
+  if (auto s = ack_file_->sync(); !s) return s;
+  if (auto s = dir_file_->sync(); !s) return s;
+  live_ = 0;
+  ack_bytes_ = ack_records_ = obsolete_ack_records_ = 0;
+  ack_dirty_ = dir_dirty_ = false;
+  return ok_status();
+}
+
+Status QueueLog::destroy() {
+  failed_ = true;  // unusable from here on, whatever happens below
+  segments_.clear();
+  ack_file_.reset();
+  dir_file_.reset();
+  if (auto s = remove_all(dir_); !s) return s;
+  size_t slash = dir_.find_last_of('/');
+  return sync_dir(slash == std::string::npos ? "." : slash == 0 ? "/" : dir_.substr(0, slash));
+}
+
+uint64_t QueueLog::disk_bytes() const {
+  uint64_t n = ack_bytes_;
+  for (const auto& seg : segments_) n += seg->size;
+  return n;
+}
+
+}  // namespace pulse::store
