@@ -63,8 +63,10 @@ struct FieldValue {
   std::optional<int64_t> as_int() const;
 };
 
-// Nested tables/arrays deeper than this are refused, so hostile input cannot blow the stack.
-inline constexpr int kMaxFieldDepth = 64;
+// Nested tables/arrays deeper than this are refused, so hostile input cannot blow the stack
+// (decoding, copying and freeing recurse; an unoptimised build uses ~400 bytes a level).
+// RabbitMQ has no limit and clients do send headers ~1000 levels deep, which must round-trip.
+inline constexpr int kMaxFieldDepth = 2048;
 
 // Decodes a table (u32 length + entries). False on truncation, an unknown tag or excess depth.
 bool decode_table(ByteReader& r, FieldTable& out, int depth = 0);

@@ -2,9 +2,11 @@
 
 #include <cstdio>
 
+#include "amqp/error_text.h"
+
 namespace pulse::amqp {
 
-FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max) {
+FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max, uint32_t slack) {
   FrameDecode d;
   if (buf.size() < 7) return d;
   ByteReader r(buf);
@@ -14,24 +16,43 @@ FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max) {
   (void)r.u8(type);
   (void)r.u16(channel);
   (void)r.u32(size);
-  if (frame_max != 0 && uint64_t{size} + kFrameOverhead > frame_max) {
-    d.status = DecodeStatus::kError;
-    char text[128];
-    std::snprintf(text, sizeof text, "FRAME_ERROR - frame size %u > negotiated max %u",
-                  static_cast<unsigned>(size + kFrameOverhead), frame_max);
-    d.error = Error{kFrameError, text};
-    return d;
+  if (frame_max != 0) {
+    const uint64_t max_payload = frame_max > kFrameOverhead ? frame_max - kFrameOverhead : 0;
+    if (uint64_t{size} > max_payload + slack) {
+      d.status = DecodeStatus::kError;
+      d.error = frame_error(
+          type, {},
+          "{frame_too_large," + std::to_string(size) + "," + std::to_string(max_payload) + "}");
+      return d;
+    }
   }
   if (buf.size() < size_t{size} + kFrameOverhead) return d;
+  const auto payload = buf.subspan(7, size);
   if (buf[7 + size] != kFrameEnd) {
     d.status = DecodeStatus::kError;
-    d.error = Error{kFrameError, "FRAME_ERROR - invalid frame end marker"};
+    d.error = frame_error(type, payload,
+                          "{invalid_frame_end_marker," + std::to_string(buf[7 + size]) + "}");
     return d;
   }
   d.status = DecodeStatus::kFrame;
-  d.frame = FrameView{type, channel, buf.subspan(7, size)};
+  d.frame = FrameView{type, channel, payload};
   d.consumed = size + kFrameOverhead;
   return d;
+}
+
+FrameKind analyze_frame(const FrameView& f) {
+  switch (f.type) {
+    case kFrameMethod:
+      return f.payload.size() >= 4 ? FrameKind::kMethod : FrameKind::kInvalid;
+    case kFrameHeader:
+      return f.payload.size() >= 12 ? FrameKind::kHeader : FrameKind::kInvalid;
+    case kFrameBody:
+      return FrameKind::kBody;
+    case kFrameHeartbeat:
+      return f.payload.empty() ? FrameKind::kHeartbeat : FrameKind::kInvalid;
+    default:
+      return FrameKind::kInvalid;
+  }
 }
 
 bool decode_content_header(std::span<const uint8_t> payload, ContentHeader& out) {
@@ -40,8 +61,8 @@ bool decode_content_header(std::span<const uint8_t> payload, ContentHeader& out)
   if (!r.u16(out.class_id) || !r.u16(weight) || !r.u64(out.body_size)) return false;
   const uint8_t* start = r.cursor();
   if (!decode_properties(r, out.properties)) return false;
-  out.raw_properties =
-      std::string_view(reinterpret_cast<const char*>(start), static_cast<size_t>(r.cursor() - start));
+  out.raw_properties = std::string_view(reinterpret_cast<const char*>(start),
+                                        static_cast<size_t>(r.cursor() - start));
   return r.empty();
 }
 

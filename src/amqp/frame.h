@@ -32,8 +32,16 @@ struct FrameDecode {
   Error error;
 };
 
-// frame_max bounds the whole frame including its 8 bytes of overhead (0 = no limit).
-FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max);
+// frame_max bounds the whole frame including its 8 bytes of overhead (0 = no limit); `slack`
+// extra payload bytes are tolerated (RabbitMQ accepts 8, as many clients are off by the overhead).
+// Errors carry RabbitMQ's texts; after one the stream is out of sync and must be dropped.
+FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max, uint32_t slack = 0);
+
+// RabbitMQ's analyze_frame: what a frame's type and payload shape make of it. Method frames need
+// their class and method ids, header frames their 12 fixed bytes, heartbeats an empty payload;
+// anything else is kInvalid, which RabbitMQ reports as FRAME_ERROR ... unknown_frame.
+enum class FrameKind { kMethod, kHeader, kBody, kHeartbeat, kInvalid };
+FrameKind analyze_frame(const FrameView& f);
 
 struct ContentHeader {
   uint16_t class_id = 0;

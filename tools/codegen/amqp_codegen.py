@@ -149,7 +149,7 @@ def gen_codec_body(spec, args, encode):
 
 
 def gen_methods_cc(spec):
-    out = [HEADER, "#include \"amqp/generated/methods.h\"\n\n#include \"amqp/generated/constants.h\"\n",
+    out = [HEADER, "#include \"amqp/generated/methods.h\"\n\n#include \"amqp/error_text.h\"\n#include \"amqp/generated/constants.h\"\n",
            "#include <cstdio>\n\nnamespace pulse::amqp {\n"]
     for c, m in methods_of(spec):
         sname = camel(c["name"]) + camel(m["name"])
@@ -170,11 +170,12 @@ def gen_methods_cc(spec):
         sname = camel(c["name"]) + camel(m["name"])
         out.append(f"    case ({c['id']}u << 16 | {m['id']}u):\n      return {sname}::kName;")
     out.append("    default:\n      return nullptr;\n  }\n}\n")
-    out.append("template <typename M>\nstatic Result<Method> decode_as(ByteReader& r) {")
-    out.append("  M m;\n  // Trailing bytes are tolerated, as RabbitMQ's decoder does for extensible methods.")
-    out.append("  if (!m.decode_args(r)) {")
-    out.append("    return Error{kFrameError, std::string(\"FRAME_ERROR - cannot decode arguments of \") + M::kName, M::kClassId, M::kMethodId};")
-    out.append("  }\n  return Method(std::move(m));\n}\n")
+    out.append("template <typename M>\nstatic Result<Method> decode_as(std::span<const uint8_t> args) {")
+    out.append("  ByteReader r(args);\n  M m;")
+    out.append("  // As in RabbitMQ's generated decoder the arguments must match the method's layout exactly:")
+    out.append("  // truncated arguments and trailing bytes are both a frame error.")
+    out.append("  if (!m.decode_args(r) || !r.empty()) return cannot_decode(args, M::kClassId, M::kMethodId);")
+    out.append("  return Method(std::move(m));\n}\n")
     out.append("Result<Method> decode_method(std::span<const uint8_t> payload) {")
     out.append("  ByteReader r(payload);\n  uint16_t class_id, method_id;")
     out.append("  if (!r.u16(class_id) || !r.u16(method_id)) {")
@@ -182,7 +183,7 @@ def gen_methods_cc(spec):
     out.append("  switch (uint32_t{class_id} << 16 | method_id) {")
     for c, m in methods_of(spec):
         sname = camel(c["name"]) + camel(m["name"])
-        out.append(f"    case ({c['id']}u << 16 | {m['id']}u):\n      return decode_as<{sname}>(r);")
+        out.append(f"    case ({c['id']}u << 16 | {m['id']}u):\n      return decode_as<{sname}>(payload.subspan(4));")
     out.append("    default: {\n      char buf[96];")
     out.append("      std::snprintf(buf, sizeof buf, \"COMMAND_INVALID - unknown method (class %u, method %u)\", class_id, method_id);")
     out.append("      return Error{kCommandInvalid, buf, class_id, method_id};\n    }\n  }\n}\n")

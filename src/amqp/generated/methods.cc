@@ -2,6 +2,7 @@
 
 #include "amqp/generated/methods.h"
 
+#include "amqp/error_text.h"
 #include "amqp/generated/constants.h"
 
 #include <cstdio>
@@ -1099,13 +1100,12 @@ const char* method_name(uint16_t class_id, uint16_t method_id) {
 }
 
 template <typename M>
-static Result<Method> decode_as(ByteReader& r) {
+static Result<Method> decode_as(std::span<const uint8_t> args) {
+  ByteReader r(args);
   M m;
-  // Trailing bytes are tolerated, as RabbitMQ's decoder does for extensible methods.
-  if (!m.decode_args(r)) {
-    return Error{kFrameError, std::string("FRAME_ERROR - cannot decode arguments of ") + M::kName,
-                 M::kClassId, M::kMethodId};
-  }
+  // As in RabbitMQ's generated decoder the arguments must match the method's layout exactly:
+  // truncated arguments and trailing bytes are both a frame error.
+  if (!m.decode_args(r) || !r.empty()) return cannot_decode(args, M::kClassId, M::kMethodId);
   return Method(std::move(m));
 }
 
@@ -1117,137 +1117,137 @@ Result<Method> decode_method(std::span<const uint8_t> payload) {
   }
   switch (uint32_t{class_id} << 16 | method_id) {
     case (10u << 16 | 10u):
-      return decode_as<ConnectionStart>(r);
+      return decode_as<ConnectionStart>(payload.subspan(4));
     case (10u << 16 | 11u):
-      return decode_as<ConnectionStartOk>(r);
+      return decode_as<ConnectionStartOk>(payload.subspan(4));
     case (10u << 16 | 20u):
-      return decode_as<ConnectionSecure>(r);
+      return decode_as<ConnectionSecure>(payload.subspan(4));
     case (10u << 16 | 21u):
-      return decode_as<ConnectionSecureOk>(r);
+      return decode_as<ConnectionSecureOk>(payload.subspan(4));
     case (10u << 16 | 30u):
-      return decode_as<ConnectionTune>(r);
+      return decode_as<ConnectionTune>(payload.subspan(4));
     case (10u << 16 | 31u):
-      return decode_as<ConnectionTuneOk>(r);
+      return decode_as<ConnectionTuneOk>(payload.subspan(4));
     case (10u << 16 | 40u):
-      return decode_as<ConnectionOpen>(r);
+      return decode_as<ConnectionOpen>(payload.subspan(4));
     case (10u << 16 | 41u):
-      return decode_as<ConnectionOpenOk>(r);
+      return decode_as<ConnectionOpenOk>(payload.subspan(4));
     case (10u << 16 | 50u):
-      return decode_as<ConnectionClose>(r);
+      return decode_as<ConnectionClose>(payload.subspan(4));
     case (10u << 16 | 51u):
-      return decode_as<ConnectionCloseOk>(r);
+      return decode_as<ConnectionCloseOk>(payload.subspan(4));
     case (10u << 16 | 60u):
-      return decode_as<ConnectionBlocked>(r);
+      return decode_as<ConnectionBlocked>(payload.subspan(4));
     case (10u << 16 | 61u):
-      return decode_as<ConnectionUnblocked>(r);
+      return decode_as<ConnectionUnblocked>(payload.subspan(4));
     case (10u << 16 | 70u):
-      return decode_as<ConnectionUpdateSecret>(r);
+      return decode_as<ConnectionUpdateSecret>(payload.subspan(4));
     case (10u << 16 | 71u):
-      return decode_as<ConnectionUpdateSecretOk>(r);
+      return decode_as<ConnectionUpdateSecretOk>(payload.subspan(4));
     case (20u << 16 | 10u):
-      return decode_as<ChannelOpen>(r);
+      return decode_as<ChannelOpen>(payload.subspan(4));
     case (20u << 16 | 11u):
-      return decode_as<ChannelOpenOk>(r);
+      return decode_as<ChannelOpenOk>(payload.subspan(4));
     case (20u << 16 | 20u):
-      return decode_as<ChannelFlow>(r);
+      return decode_as<ChannelFlow>(payload.subspan(4));
     case (20u << 16 | 21u):
-      return decode_as<ChannelFlowOk>(r);
+      return decode_as<ChannelFlowOk>(payload.subspan(4));
     case (20u << 16 | 40u):
-      return decode_as<ChannelClose>(r);
+      return decode_as<ChannelClose>(payload.subspan(4));
     case (20u << 16 | 41u):
-      return decode_as<ChannelCloseOk>(r);
+      return decode_as<ChannelCloseOk>(payload.subspan(4));
     case (30u << 16 | 10u):
-      return decode_as<AccessRequest>(r);
+      return decode_as<AccessRequest>(payload.subspan(4));
     case (30u << 16 | 11u):
-      return decode_as<AccessRequestOk>(r);
+      return decode_as<AccessRequestOk>(payload.subspan(4));
     case (40u << 16 | 10u):
-      return decode_as<ExchangeDeclare>(r);
+      return decode_as<ExchangeDeclare>(payload.subspan(4));
     case (40u << 16 | 11u):
-      return decode_as<ExchangeDeclareOk>(r);
+      return decode_as<ExchangeDeclareOk>(payload.subspan(4));
     case (40u << 16 | 20u):
-      return decode_as<ExchangeDelete>(r);
+      return decode_as<ExchangeDelete>(payload.subspan(4));
     case (40u << 16 | 21u):
-      return decode_as<ExchangeDeleteOk>(r);
+      return decode_as<ExchangeDeleteOk>(payload.subspan(4));
     case (40u << 16 | 30u):
-      return decode_as<ExchangeBind>(r);
+      return decode_as<ExchangeBind>(payload.subspan(4));
     case (40u << 16 | 31u):
-      return decode_as<ExchangeBindOk>(r);
+      return decode_as<ExchangeBindOk>(payload.subspan(4));
     case (40u << 16 | 40u):
-      return decode_as<ExchangeUnbind>(r);
+      return decode_as<ExchangeUnbind>(payload.subspan(4));
     case (40u << 16 | 51u):
-      return decode_as<ExchangeUnbindOk>(r);
+      return decode_as<ExchangeUnbindOk>(payload.subspan(4));
     case (50u << 16 | 10u):
-      return decode_as<QueueDeclare>(r);
+      return decode_as<QueueDeclare>(payload.subspan(4));
     case (50u << 16 | 11u):
-      return decode_as<QueueDeclareOk>(r);
+      return decode_as<QueueDeclareOk>(payload.subspan(4));
     case (50u << 16 | 20u):
-      return decode_as<QueueBind>(r);
+      return decode_as<QueueBind>(payload.subspan(4));
     case (50u << 16 | 21u):
-      return decode_as<QueueBindOk>(r);
+      return decode_as<QueueBindOk>(payload.subspan(4));
     case (50u << 16 | 30u):
-      return decode_as<QueuePurge>(r);
+      return decode_as<QueuePurge>(payload.subspan(4));
     case (50u << 16 | 31u):
-      return decode_as<QueuePurgeOk>(r);
+      return decode_as<QueuePurgeOk>(payload.subspan(4));
     case (50u << 16 | 40u):
-      return decode_as<QueueDelete>(r);
+      return decode_as<QueueDelete>(payload.subspan(4));
     case (50u << 16 | 41u):
-      return decode_as<QueueDeleteOk>(r);
+      return decode_as<QueueDeleteOk>(payload.subspan(4));
     case (50u << 16 | 50u):
-      return decode_as<QueueUnbind>(r);
+      return decode_as<QueueUnbind>(payload.subspan(4));
     case (50u << 16 | 51u):
-      return decode_as<QueueUnbindOk>(r);
+      return decode_as<QueueUnbindOk>(payload.subspan(4));
     case (60u << 16 | 10u):
-      return decode_as<BasicQos>(r);
+      return decode_as<BasicQos>(payload.subspan(4));
     case (60u << 16 | 11u):
-      return decode_as<BasicQosOk>(r);
+      return decode_as<BasicQosOk>(payload.subspan(4));
     case (60u << 16 | 20u):
-      return decode_as<BasicConsume>(r);
+      return decode_as<BasicConsume>(payload.subspan(4));
     case (60u << 16 | 21u):
-      return decode_as<BasicConsumeOk>(r);
+      return decode_as<BasicConsumeOk>(payload.subspan(4));
     case (60u << 16 | 30u):
-      return decode_as<BasicCancel>(r);
+      return decode_as<BasicCancel>(payload.subspan(4));
     case (60u << 16 | 31u):
-      return decode_as<BasicCancelOk>(r);
+      return decode_as<BasicCancelOk>(payload.subspan(4));
     case (60u << 16 | 40u):
-      return decode_as<BasicPublish>(r);
+      return decode_as<BasicPublish>(payload.subspan(4));
     case (60u << 16 | 50u):
-      return decode_as<BasicReturn>(r);
+      return decode_as<BasicReturn>(payload.subspan(4));
     case (60u << 16 | 60u):
-      return decode_as<BasicDeliver>(r);
+      return decode_as<BasicDeliver>(payload.subspan(4));
     case (60u << 16 | 70u):
-      return decode_as<BasicGet>(r);
+      return decode_as<BasicGet>(payload.subspan(4));
     case (60u << 16 | 71u):
-      return decode_as<BasicGetOk>(r);
+      return decode_as<BasicGetOk>(payload.subspan(4));
     case (60u << 16 | 72u):
-      return decode_as<BasicGetEmpty>(r);
+      return decode_as<BasicGetEmpty>(payload.subspan(4));
     case (60u << 16 | 80u):
-      return decode_as<BasicAck>(r);
+      return decode_as<BasicAck>(payload.subspan(4));
     case (60u << 16 | 90u):
-      return decode_as<BasicReject>(r);
+      return decode_as<BasicReject>(payload.subspan(4));
     case (60u << 16 | 100u):
-      return decode_as<BasicRecoverAsync>(r);
+      return decode_as<BasicRecoverAsync>(payload.subspan(4));
     case (60u << 16 | 110u):
-      return decode_as<BasicRecover>(r);
+      return decode_as<BasicRecover>(payload.subspan(4));
     case (60u << 16 | 111u):
-      return decode_as<BasicRecoverOk>(r);
+      return decode_as<BasicRecoverOk>(payload.subspan(4));
     case (60u << 16 | 120u):
-      return decode_as<BasicNack>(r);
+      return decode_as<BasicNack>(payload.subspan(4));
     case (90u << 16 | 10u):
-      return decode_as<TxSelect>(r);
+      return decode_as<TxSelect>(payload.subspan(4));
     case (90u << 16 | 11u):
-      return decode_as<TxSelectOk>(r);
+      return decode_as<TxSelectOk>(payload.subspan(4));
     case (90u << 16 | 20u):
-      return decode_as<TxCommit>(r);
+      return decode_as<TxCommit>(payload.subspan(4));
     case (90u << 16 | 21u):
-      return decode_as<TxCommitOk>(r);
+      return decode_as<TxCommitOk>(payload.subspan(4));
     case (90u << 16 | 30u):
-      return decode_as<TxRollback>(r);
+      return decode_as<TxRollback>(payload.subspan(4));
     case (90u << 16 | 31u):
-      return decode_as<TxRollbackOk>(r);
+      return decode_as<TxRollbackOk>(payload.subspan(4));
     case (85u << 16 | 10u):
-      return decode_as<ConfirmSelect>(r);
+      return decode_as<ConfirmSelect>(payload.subspan(4));
     case (85u << 16 | 11u):
-      return decode_as<ConfirmSelectOk>(r);
+      return decode_as<ConfirmSelectOk>(payload.subspan(4));
     default: {
       char buf[96];
       std::snprintf(buf, sizeof buf, "COMMAND_INVALID - unknown method (class %u, method %u)",
