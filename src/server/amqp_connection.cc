@@ -1,5 +1,8 @@
 #include "server/amqp_connection.h"
 
+#include <algorithm>
+
+#include "amqp/error_text.h"
 #include "base/log.h"
 #include "server/channel.h"
 #include "server/server.h"
@@ -23,9 +26,15 @@ AmqpConnection::AmqpConnection(Server& server, asio::ip::tcp::socket socket, uin
 
 AmqpConnection::~AmqpConnection() = default;
 
-broker::Broker& AmqpConnection::broker() { return server_.broker(); }
-auth::AuthStore& AmqpConnection::auth() { return server_.auth(); }
-const ServerOptions& AmqpConnection::options() const { return server_.options(); }
+broker::Broker& AmqpConnection::broker() {
+  return server_.broker();
+}
+auth::AuthStore& AmqpConnection::auth() {
+  return server_.auth();
+}
+const ServerOptions& AmqpConnection::options() const {
+  return server_.options();
+}
 
 void AmqpConnection::start() {
   boost::system::error_code ec;
@@ -35,7 +44,9 @@ void AmqpConnection::start() {
   handshake_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
     auto c = self.lock();
     if (ec || !c) return;
-    if (c->state_ != State::kRunning && c->state_ != State::kClosed) {
+    // Like RabbitMQ, the timeout only concerns a handshake still in progress: a connection that
+    // is already closing or discarding input has its own timer.
+    if (c->state_ < State::kRunning) {
       spdlog::info("connection {}: handshake timeout, closing", c->id_);
       c->shutdown_socket();
     }
@@ -64,59 +75,52 @@ void AmqpConnection::on_read(size_t n) {
   if (keep_going && state_ != State::kClosed) read_more();
 }
 
-bool AmqpConnection::process_input() {
-  size_t pos = 0;
-  if (state_ == State::kHeader) {
-    if (in_len_ < amqp::kProtocolHeader.size()) {
-      // Anything that cannot become a valid header is refused at once.
-      if (std::string_view(reinterpret_cast<char*>(in_.data()), in_len_) !=
-          amqp::kProtocolHeader.substr(0, in_len_)) {
-        in_len_ = amqp::kProtocolHeader.size();
-      } else {
-        return true;
-      }
+// The 8-byte protocol header; false when the client was refused.
+bool AmqpConnection::process_header() {
+  if (in_len_ < amqp::kProtocolHeader.size()) {
+    // Anything that cannot become a valid header is refused at once.
+    if (std::string_view(reinterpret_cast<char*>(in_.data()), in_len_) !=
+        amqp::kProtocolHeader.substr(0, in_len_)) {
+      in_len_ = amqp::kProtocolHeader.size();
+    } else {
+      return true;
     }
-    if (std::string_view(reinterpret_cast<char*>(in_.data()), 8) != amqp::kProtocolHeader) {
-      out_.append(amqp::kProtocolHeader);
-      close_after_flush_ = true;
-      state_ = State::kClosed;
-      return false;
-    }
-    pos = 8;
-    send_start();
-    state_ = State::kStartOk;
   }
-  while (state_ != State::kClosed) {
-    // Before tune-ok the client may only send frames up to the minimum frame size.
-    uint32_t limit = state_ == State::kStartOk || state_ == State::kTuneOk
-                         ? std::max<uint32_t>(amqp::kFrameMinSize, options().frame_max)
-                         : frame_max_;
-    auto d = amqp::decode_frame(std::span<const uint8_t>(in_.data() + pos, in_len_ - pos), limit);
+  std::string_view header(reinterpret_cast<char*>(in_.data()), amqp::kProtocolHeader.size());
+  // RabbitMQ also takes the AMQP 0-9 header ("AMQP" 1 1 0 9) as 0-9-1.
+  if (header != amqp::kProtocolHeader && header != std::string_view("AMQP\x01\x01\x00\x09", 8)) {
+    out_.append(amqp::kProtocolHeader);
+    terminate();
+    return false;
+  }
+  std::memmove(in_.data(), in_.data() + 8, in_len_ - 8);
+  in_len_ -= 8;
+  send_start();
+  state_ = State::kStarting;
+  return true;
+}
+
+bool AmqpConnection::process_input() {
+  if (state_ == State::kHeader && !process_header()) return false;
+  if (state_ == State::kHeader) return true;
+  size_t pos = 0;
+  while (state_ < State::kDiscarding) {
+    // Until tune-ok the client is held to the minimum frame size (RabbitMQ's initial_frame_max);
+    // like RabbitMQ we let a frame overshoot frame_max by the 8 bytes of frame overhead.
+    uint32_t limit = state_ < State::kOpening ? amqp::kFrameMinSize : frame_max_;
+    auto d = amqp::decode_frame(std::span<const uint8_t>(in_.data() + pos, in_len_ - pos), limit,
+                                amqp::kFrameOverhead);
     if (d.status == amqp::DecodeStatus::kNeedMore) break;
     if (d.status == amqp::DecodeStatus::kError) {
-      connection_error(d.error.code, d.error.text);
-      // Nothing after a framing error can be trusted.
-      in_len_ = 0;
-      return state_ != State::kClosed;
+      // We lost sync with the client: report it if the phase allows, then drop everything.
+      connection_error(d.error);
+      discard_then_close();
+      break;
     }
     pos += d.consumed;
-    if (state_ == State::kClosing) {
-      // Only close / close-ok matter once we sent connection.close.
-      if (d.frame.type == amqp::kFrameMethod && d.frame.channel == 0) {
-        auto m = amqp::decode_method(d.frame.payload);
-        if (m && (std::holds_alternative<amqp::ConnectionCloseOk>(*m) ||
-                  std::holds_alternative<amqp::ConnectionClose>(*m))) {
-          if (std::holds_alternative<amqp::ConnectionClose>(*m))
-            amqp::append_method_frame(out_, 0, amqp::ConnectionCloseOk{});
-          close_after_flush_ = true;
-          state_ = State::kClosed;
-          break;
-        }
-      }
-      continue;
-    }
     handle_frame(d.frame);
   }
+  if (state_ == State::kDiscarding) pos = in_len_;
   if (pos > 0) {
     std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
     in_len_ -= pos;
@@ -129,61 +133,71 @@ bool AmqpConnection::process_input() {
 }
 
 void AmqpConnection::handle_frame(const amqp::FrameView& f) {
-  if (f.type == amqp::kFrameHeartbeat) {
-    if (f.channel != 0) {
-      connection_error(amqp::kCommandInvalid, "COMMAND_INVALID - heartbeat frame on non-zero channel");
+  const amqp::FrameKind kind = amqp::analyze_frame(f);
+  if (state_ == State::kClosing) {
+    // Only channel-0 methods (close, close-ok) still mean something.
+    if (f.channel == 0 && kind == amqp::FrameKind::kMethod) {
+      auto m = amqp::decode_method(f.payload);
+      if (m) handle_connection_method(*m);
     }
     return;
   }
-  if (f.type != amqp::kFrameMethod && f.type != amqp::kFrameHeader && f.type != amqp::kFrameBody) {
-    connection_error(amqp::kFrameError, "FRAME_ERROR - unknown frame type " + std::to_string(f.type));
-    return;
-  }
-  if (f.channel == 0 || state_ != State::kRunning) {
-    if (f.type != amqp::kFrameMethod) {
-      connection_error(amqp::kUnexpectedFrame,
-                       "UNEXPECTED_FRAME - expected method frame, got non method frame instead");
+  if (f.channel == 0) return handle_channel0_frame(f, kind);
+  // Before connection.open nothing may use a channel (RabbitMQ does not even decode it).
+  if (state_ != State::kRunning) return connection_error(amqp::unexpected_frame(f.type, f.payload));
+  handle_channel_frame(f, kind);
+}
+
+void AmqpConnection::handle_channel0_frame(const amqp::FrameView& f, amqp::FrameKind kind) {
+  switch (kind) {
+    case amqp::FrameKind::kHeartbeat:
       return;
-    }
-    if (f.channel != 0) {
-      connection_error(amqp::kChannelError, "CHANNEL_ERROR - expected 'connection.open'");
-      return;
-    }
-    auto m = amqp::decode_method(f.payload);
-    if (!m) {
-      connection_error(m.error().code, m.error().text, m.error().class_id, m.error().method_id);
-      return;
-    }
-    handle_connection_method(*m);
-    return;
+    case amqp::FrameKind::kInvalid:
+      return connection_error(amqp::frame_error(f.type, f.payload, "unknown_frame"));
+    case amqp::FrameKind::kHeader:
+    case amqp::FrameKind::kBody:
+      return connection_error(amqp::unexpected_frame(f.type, f.payload));
+    case amqp::FrameKind::kMethod:
+      break;
   }
-  if (f.channel > channel_max_ && channel_max_ != 0) {
-    connection_error(amqp::kChannelError, "CHANNEL_ERROR - channel id " +
-                                              std::to_string(f.channel) +
-                                              " above negotiated channel_max");
-    return;
-  }
+  auto m = amqp::decode_method(f.payload);
+  if (!m) return connection_error(m.error());
+  handle_connection_method(*m);
+}
+
+size_t AmqpConnection::open_channel_count() const {
+  return static_cast<size_t>(std::count_if(channels_.begin(), channels_.end(),
+                                           [](const auto& e) { return !e.second->finished(); }));
+}
+
+void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameKind kind) {
+  if (kind == amqp::FrameKind::kInvalid)
+    return connection_error(amqp::frame_error(f.type, f.payload, "unknown_frame"));
+  if (kind == amqp::FrameKind::kHeartbeat)
+    return connection_error(amqp::unexpected_frame(f.type, f.payload));
   auto it = channels_.find(f.channel);
-  if (it == channels_.end() || it->second->finished()) {
-    if (f.type != amqp::kFrameMethod) {
-      connection_error(amqp::kChannelError, "CHANNEL_ERROR - expected 'channel.open'");
-      return;
-    }
-    auto m = amqp::decode_method(f.payload);
-    if (!m) {
-      connection_error(m.error().code, m.error().text, m.error().class_id, m.error().method_id);
-      return;
-    }
-    if (!std::holds_alternative<amqp::ChannelOpen>(*m)) {
-      connection_error(amqp::kChannelError, "CHANNEL_ERROR - expected 'channel.open'",
-                       amqp::class_id_of(*m), amqp::method_id_of(*m));
-      return;
-    }
-    channels_[f.channel] = std::make_unique<Channel>(*this, f.channel);
-    amqp::append_method_frame(out_, f.channel, amqp::ChannelOpenOk{});
-    return;
+  if (it != channels_.end() && !it->second->finished()) return it->second->handle_frame(f);
+  // Any frame on an unused channel number starts a channel in RabbitMQ, so the limit is checked
+  // first. channel_max bounds how many channels are open at once, not their numbers.
+  if (channel_max_ != 0 && open_channel_count() >= channel_max_) {
+    return connection_error(amqp::kNotAllowed, "NOT_ALLOWED - number of channels opened (" +
+                                                   std::to_string(open_channel_count()) +
+                                                   ") has reached the negotiated channel_max (" +
+                                                   std::to_string(channel_max_) + ")");
   }
-  it->second->handle_frame(f);
+  if (kind != amqp::FrameKind::kMethod) {
+    return connection_error(
+        amqp::kUnexpectedFrame,
+        "UNEXPECTED_FRAME - expected method frame, got non method frame instead");
+  }
+  auto m = amqp::decode_method(f.payload);
+  if (!m) return connection_error(m.error());
+  if (!std::holds_alternative<amqp::ChannelOpen>(*m)) {
+    return connection_error(amqp::kChannelError, "CHANNEL_ERROR - expected 'channel.open'",
+                            amqp::class_id_of(*m), amqp::method_id_of(*m));
+  }
+  channels_[f.channel] = std::make_unique<Channel>(*this, f.channel);
+  amqp::append_method_frame(out_, f.channel, amqp::ChannelOpenOk{});
 }
 
 }  // namespace pulse::server

@@ -43,24 +43,55 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void schedule_flush();
   // True when too much output is queued; deliveries resume once it drains.
   bool output_congested();
-  // A protocol error detected by a channel that must close the whole connection.
+  // A connection-level error, answered as RabbitMQ does for the current phase: before tune-ok
+  // the socket is closed silently after a delay; from tune-ok on with connection.close.
   void connection_error(uint16_t code, std::string text, uint16_t class_id = 0,
                         uint16_t method_id = 0);
-  bool closing() const { return state_ == State::kClosing || state_ == State::kClosed; }
+  void connection_error(const Error& e) {
+    connection_error(e.code, e.text, e.class_id, e.method_id);
+  }
+  bool closing() const { return state_ >= State::kClosing; }
 
  private:
-  enum class State { kHeader, kStartOk, kTuneOk, kOpen, kRunning, kClosing, kClosed };
+  // RabbitMQ's connection states. kClosing: connection.close was sent or received and only
+  // close / close-ok still matter. kDiscarding: input can no longer be trusted (framing lost, or
+  // a refused handshake); it is read and dropped until a timer closes the socket.
+  enum class State {
+    kHeader,
+    kStarting,
+    kTuning,
+    kOpening,
+    kRunning,
+    kClosing,
+    kDiscarding,
+    kClosed
+  };
 
   void read_more();
   void on_read(size_t n);
   // Processes complete frames in the input buffer; false when the connection is finished.
   bool process_input();
+  bool process_header();
   void handle_frame(const amqp::FrameView& f);
+  void handle_channel0_frame(const amqp::FrameView& f, amqp::FrameKind kind);
+  void handle_channel_frame(const amqp::FrameView& f, amqp::FrameKind kind);
   void handle_connection_method(const amqp::Method& m);
   void handle_start_ok(const amqp::ConnectionStartOk& m);
   void handle_tune_ok(const amqp::ConnectionTuneOk& m);
   void handle_open(const amqp::ConnectionOpen& m);
   void send_start();
+  const char* state_name() const;
+  size_t open_channel_count() const;
+  // Sends connection.close and waits for close-ok, as RabbitMQ's close_connection does.
+  void send_close(uint16_t code, std::string text, uint16_t class_id, uint16_t method_id);
+  // Stops trusting input and closes the socket after RabbitMQ's SILENT_CLOSE_DELAY.
+  void discard_then_close();
+  void arm_close_timer(std::chrono::milliseconds after);
+  std::chrono::milliseconds closing_timeout() const;
+  // Releases channels and exclusive queues; the socket may outlive the session a little.
+  void end_session();
+  // Flushes what is queued, then closes the socket.
+  void terminate();
   void flush();
   void on_write(boost::system::error_code ec);
   void shutdown_socket();
@@ -82,6 +113,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   bool close_after_flush_ = false;
   bool torn_down_ = false;
   bool congested_ = false;
+  bool session_ended_ = false;
 
   uint16_t channel_max_ = 0;
   uint32_t frame_max_ = amqp::kFrameMinSize;

@@ -1,4 +1,5 @@
 // Channel-0 methods: start/tune/open handshake, close in both directions, and teardown.
+#include "amqp/error_text.h"
 #include "base/log.h"
 #include "server/amqp_connection.h"
 #include "server/channel.h"
@@ -8,6 +9,12 @@ namespace pulse::server {
 
 namespace asio = boost::asio;
 using amqp::FieldTable;
+
+namespace {
+// RabbitMQ's SILENT_CLOSE_DELAY: how long a refused handshake or a client that broke framing
+// waits before its socket is closed, so that failures cannot be retried at full speed.
+constexpr std::chrono::seconds kSilentCloseDelay{3};
+}  // namespace
 
 void AmqpConnection::send_start() {
   FieldTable caps{{"publisher_confirms", true},
@@ -22,76 +29,90 @@ void AmqpConnection::send_start() {
   amqp::ConnectionStart start;
   start.version_major = 0;
   start.version_minor = 9;
-  start.server_properties = FieldTable{
-      {"capabilities", std::move(caps)},
-      {"cluster_name", options().cluster_name},
-      {"copyright", "Copyright (c) the Pulse authors"},
-      {"information", "Licensed under the MPL 2.0. Pulse: an AMQP 0-9-1 broker"},
-      {"platform", "C++20 (Linux)"},
-      {"product", "Pulse"},
-      {"version", "0.1.0"}};
+  start.server_properties =
+      FieldTable{{"capabilities", std::move(caps)},
+                 {"cluster_name", options().cluster_name},
+                 {"copyright", "Copyright (c) the Pulse authors"},
+                 {"information", "Licensed under the MPL 2.0. Pulse: an AMQP 0-9-1 broker"},
+                 {"platform", "C++20 (Linux)"},
+                 {"product", "Pulse"},
+                 {"version", "0.1.0"}};
   start.mechanisms = "PLAIN AMQPLAIN";
   start.locales = "en_US";
   amqp::append_method_frame(out_, 0, start);
 }
 
-void AmqpConnection::handle_connection_method(const amqp::Method& m) {
-  auto unexpected = [&] {
-    connection_error(amqp::kCommandInvalid,
-                     std::string("COMMAND_INVALID - unexpected method ") + amqp::name_of(m) +
-                         " in connection state",
-                     amqp::class_id_of(m), amqp::method_id_of(m));
-  };
+const char* AmqpConnection::state_name() const {
   switch (state_) {
-    case State::kStartOk:
-      if (auto* so = std::get_if<amqp::ConnectionStartOk>(&m)) return handle_start_ok(*so);
-      break;
-    case State::kTuneOk:
-      if (auto* t = std::get_if<amqp::ConnectionTuneOk>(&m)) return handle_tune_ok(*t);
-      break;
-    case State::kOpen:
-      if (auto* o = std::get_if<amqp::ConnectionOpen>(&m)) return handle_open(*o);
-      break;
+    case State::kHeader:
+    case State::kStarting:
+      return "starting";
+    case State::kTuning:
+      return "tuning";
+    case State::kOpening:
+      return "opening";
     case State::kRunning:
-      if (std::holds_alternative<amqp::ConnectionClose>(m)) {
-        amqp::append_method_frame(out_, 0, amqp::ConnectionCloseOk{});
-        close_after_flush_ = true;
-        state_ = State::kClosed;
-        return;
-      }
-      if (std::holds_alternative<amqp::ConnectionCloseOk>(m)) return;
-      if (auto* us = std::get_if<amqp::ConnectionUpdateSecret>(&m)) {
-        (void)us;
-        amqp::append_method_frame(out_, 0, amqp::ConnectionUpdateSecretOk{});
-        return;
-      }
-      if (std::holds_alternative<amqp::ConnectionBlocked>(m) ||
-          std::holds_alternative<amqp::ConnectionUnblocked>(m)) {
-        return;
-      }
-      break;
-    default:
-      break;
+      return "running";
+    case State::kClosing:
+      return "closing";
+    case State::kDiscarding:
+    case State::kClosed:
+      return "closed";
   }
+  return "closed";
+}
+
+// RabbitMQ's handle_method0: each method is valid in one state only; anything else is
+// "unexpected method in connection state S" (which before connection.open means a silent close).
+void AmqpConnection::handle_connection_method(const amqp::Method& m) {
   if (std::holds_alternative<amqp::ConnectionClose>(m)) {
-    amqp::append_method_frame(out_, 0, amqp::ConnectionCloseOk{});
-    close_after_flush_ = true;
-    state_ = State::kClosed;
+    if (state_ == State::kRunning || state_ == State::kClosing) {
+      // The client's close (or one crossing ours) is answered; the client then closes TCP, or
+      // the close timer does.
+      amqp::append_method_frame(out_, 0, amqp::ConnectionCloseOk{});
+      if (state_ == State::kRunning) {
+        state_ = State::kClosing;
+        end_session();
+        heartbeat_timer_.cancel();
+        arm_close_timer(closing_timeout());
+      }
+      return;
+    }
+  } else if (std::holds_alternative<amqp::ConnectionCloseOk>(m)) {
+    if (state_ == State::kClosing) return terminate();
+  } else if (state_ == State::kClosing) {
     return;
+  } else if (auto* so = std::get_if<amqp::ConnectionStartOk>(&m)) {
+    if (state_ == State::kStarting) return handle_start_ok(*so);
+  } else if (auto* t = std::get_if<amqp::ConnectionTuneOk>(&m)) {
+    if (state_ == State::kTuning) return handle_tune_ok(*t);
+  } else if (auto* o = std::get_if<amqp::ConnectionOpen>(&m)) {
+    if (state_ == State::kOpening) return handle_open(*o);
+  } else if (std::holds_alternative<amqp::ConnectionUpdateSecret>(m)) {
+    if (state_ == State::kRunning) {
+      amqp::append_method_frame(out_, 0, amqp::ConnectionUpdateSecretOk{});
+      return;
+    }
   }
-  unexpected();
+  connection_error(
+      amqp::kChannelError,
+      std::string("CHANNEL_ERROR - unexpected method in connection state ") + state_name(),
+      amqp::class_id_of(m), amqp::method_id_of(m));
 }
 
 void AmqpConnection::refuse_login(const std::string& mechanism) {
   spdlog::warn("connection {}: login refused for user '{}' ({})", id_, user_, mechanism);
-  if (cap_auth_failure_close_) {
-    connection_error(amqp::kAccessRefused,
-                     "ACCESS_REFUSED - Login was refused using authentication mechanism " +
-                         mechanism + ". For details see the broker logfile.");
-  } else {
-    close_after_flush_ = true;
-    state_ = State::kClosed;
-  }
+  // RabbitMQ's auth_fail: only clients that announced authentication_failure_close get a
+  // close frame (the socket goes at close-ok); the others wait out the silent-close delay.
+  if (!cap_auth_failure_close_) return discard_then_close();
+  amqp::ConnectionClose close;
+  close.reply_code = amqp::kAccessRefused;
+  close.reply_text = "ACCESS_REFUSED - Login was refused using authentication mechanism " +
+                     mechanism + ". For details see the broker logfile.";
+  amqp::append_method_frame(out_, 0, close);
+  state_ = State::kClosing;
+  end_session();
+  arm_close_timer(kSilentCloseDelay);
 }
 
 void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
@@ -111,7 +132,13 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
     auto first = m.response.find('\0');
     auto second = first == std::string::npos ? first : m.response.find('\0', first + 1);
     if (second == std::string::npos) {
-      connection_error(amqp::kAccessRefused, "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+      // RabbitMQ's PLAIN mechanism: a syntax error, which before tune-ok closes silently.
+      connection_error(
+          amqp::kSyntaxError,
+          "SYNTAX_ERROR - response " +
+              amqp::erlang_print_binary(std::span(
+                  reinterpret_cast<const uint8_t*>(m.response.data()), m.response.size())) +
+              " invalid");
       return;
     }
     user = m.response.substr(first + 1, second - first - 1);
@@ -128,7 +155,8 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
       if (auto* v = amqp::find(t, "PASSWORD"); v && v->as_string()) password = *v->as_string();
     }
   } else {
-    connection_error(amqp::kCommandInvalid, "COMMAND_INVALID - unknown authentication mechanism '" + m.mechanism + "'");
+    connection_error(amqp::kCommandInvalid,
+                     "COMMAND_INVALID - unknown authentication mechanism '" + m.mechanism + "'");
     return;
   }
   user_ = user;
@@ -147,7 +175,7 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
   tune.frame_max = options().frame_max;
   tune.heartbeat = options().heartbeat;
   amqp::append_method_frame(out_, 0, tune);
-  state_ = State::kTuneOk;
+  state_ = State::kTuning;
 }
 
 void AmqpConnection::handle_tune_ok(const amqp::ConnectionTuneOk& m) {
@@ -174,19 +202,22 @@ void AmqpConnection::handle_tune_ok(const amqp::ConnectionTuneOk& m) {
   frame_max_ = m.frame_max;
   channel_max_ = m.channel_max;
   heartbeat_ = m.heartbeat;
-  state_ = State::kOpen;
+  state_ = State::kOpening;
   start_heartbeat();
 }
 
 void AmqpConnection::handle_open(const amqp::ConnectionOpen& m) {
   broker::VHost* vh = broker().find_vhost(m.virtual_host);
   if (!vh) {
-    connection_error(amqp::kNotAllowed, "NOT_ALLOWED - vhost " + m.virtual_host + " not found");
+    connection_error(amqp::kNotAllowed, "NOT_ALLOWED - vhost " + m.virtual_host + " not found",
+                     amqp::ConnectionOpen::kClassId, amqp::ConnectionOpen::kMethodId);
     return;
   }
   if (!auth().has_vhost_access(user_, m.virtual_host)) {
-    connection_error(amqp::kNotAllowed, "NOT_ALLOWED - access to vhost '" + m.virtual_host +
-                                            "' refused for user '" + user_ + "'");
+    connection_error(
+        amqp::kNotAllowed,
+        "NOT_ALLOWED - access to vhost '" + m.virtual_host + "' refused for user '" + user_ + "'",
+        amqp::ConnectionOpen::kClassId, amqp::ConnectionOpen::kMethodId);
     return;
   }
   vhost_ = vh;
@@ -198,26 +229,78 @@ void AmqpConnection::handle_open(const amqp::ConnectionOpen& m) {
 
 void AmqpConnection::connection_error(uint16_t code, std::string text, uint16_t class_id,
                                       uint16_t method_id) {
-  if (state_ == State::kClosing || state_ == State::kClosed) return;
+  if (state_ >= State::kClosing) {
+    spdlog::info("connection {}: ignoring error while closing: {}", id_, text);
+    return;
+  }
+  if (state_ >= State::kOpening) return send_close(code, std::move(text), class_id, method_id);
+  // Before tune-ok RabbitMQ does not trust the client with an answer (handle_exception/3):
+  // it closes the socket after a delay, so failed logins cannot be retried at full speed.
+  spdlog::warn("connection {}: handshake failed in state {}: {}", id_, state_name(), text);
+  discard_then_close();
+}
+
+void AmqpConnection::send_close(uint16_t code, std::string text, uint16_t class_id,
+                                uint16_t method_id) {
   spdlog::warn("connection {}: closing with {}: {}", id_, code, text);
   amqp::ConnectionClose close;
   close.reply_code = code;
-  close.reply_text = std::move(text);
+  close.reply_text = amqp::clamp_reply_text(std::move(text));
   close.class_id = class_id;
   close.method_id = method_id;
   amqp::append_method_frame(out_, 0, close);
   state_ = State::kClosing;
-  // Channels stop working at once; their consumers and unacked messages are released.
-  for (auto& [id, ch] : channels_) ch->release();
-  // The client gets a little while to answer close-ok before the socket is shut.
-  close_timer_.expires_after(std::chrono::seconds(3));
+  // Channels stop at once: consumers go, unacked messages are requeued, exclusive queues die.
+  end_session();
+  heartbeat_timer_.cancel();
+  arm_close_timer(closing_timeout());
+  schedule_flush();
+}
+
+// RabbitMQ waits for close-ok for the heartbeat timeout, but never longer than 30 s.
+std::chrono::milliseconds AmqpConnection::closing_timeout() const {
+  constexpr uint16_t kClosingTimeoutS = 30;
+  uint16_t s = heartbeat_ > 0 && heartbeat_ < kClosingTimeoutS ? heartbeat_ : kClosingTimeoutS;
+  return std::chrono::seconds(s);
+}
+
+void AmqpConnection::discard_then_close() {
+  if (state_ == State::kClosed) return;
+  // Input keeps being read (and dropped) meanwhile, so the close is a FIN rather than a reset
+  // that could destroy a close frame in flight.
+  state_ = State::kDiscarding;
+  end_session();
+  heartbeat_timer_.cancel();
+  arm_close_timer(kSilentCloseDelay);
+  schedule_flush();
+}
+
+void AmqpConnection::arm_close_timer(std::chrono::milliseconds after) {
+  close_timer_.expires_after(after);
   close_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
     if (auto c = self.lock(); c && !ec) c->shutdown_socket();
   });
+}
+
+void AmqpConnection::end_session() {
+  if (session_ended_) return;
+  session_ended_ = true;
+  for (auto& [id, ch] : channels_) ch->release();
+  broker().connection_closed(id_);
+}
+
+void AmqpConnection::terminate() {
+  close_after_flush_ = true;
+  state_ = State::kClosed;
+  end_session();
   schedule_flush();
 }
 
 void AmqpConnection::force_close(uint16_t code, const std::string& text) {
+  if (state_ < State::kOpening) {
+    shutdown_socket();
+    return;
+  }
   connection_error(code, text);
   flush();
 }

@@ -32,10 +32,9 @@ void AmqpConnection::flush() {
   out_.clear();
   write_in_flight_ = true;
   last_send_ = std::chrono::steady_clock::now();
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                      self->on_write(ec);
-                    });
+  asio::async_write(
+      socket_, asio::buffer(writing_),
+      [self = shared_from_this()](boost::system::error_code ec, size_t) { self->on_write(ec); });
 }
 
 void AmqpConnection::on_write(boost::system::error_code ec) {
@@ -71,9 +70,8 @@ void AmqpConnection::teardown() {
   handshake_timer_.cancel();
   heartbeat_timer_.cancel();
   close_timer_.cancel();
-  for (auto& [id, ch] : channels_) ch->release();
+  end_session();
   channels_.clear();
-  broker().connection_closed(id_);
   if (!user_.empty()) spdlog::info("connection {}: closed", id_);
   // Keep ourselves alive until this call stack unwinds.
   auto self = shared_from_this();

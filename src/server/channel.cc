@@ -47,6 +47,14 @@ void Channel::handle_frame(const amqp::FrameView& f) {
                                m.error().method_id);
         return;
       }
+      // Connection methods, and close-ok for a close nobody sent, are not channel methods:
+      // RabbitMQ's channel answers them as unimplemented (a connection error).
+      if (amqp::class_id_of(*m) == amqp::ConnectionStart::kClassId ||
+          std::holds_alternative<amqp::ChannelCloseOk>(*m)) {
+        conn_.connection_error(amqp::kCommandInvalid, "COMMAND_INVALID - unimplemented method",
+                               amqp::class_id_of(*m), amqp::method_id_of(*m));
+        return;
+      }
       if (auto* p = std::get_if<amqp::BasicPublish>(&*m)) {
         pending_publish_ = std::move(*p);
         content_ = Content::kHeader;
@@ -64,24 +72,42 @@ void Channel::handle_frame(const amqp::FrameView& f) {
   }
 }
 
+// Content frames follow RabbitMQ's command assembler: the texts depend on what the channel was
+// waiting for, and errors within a publish name basic.publish.
 void Channel::handle_header(const amqp::FrameView& f) {
-  if (content_ != Content::kHeader) {
+  if (content_ == Content::kIdle) {
     conn_.connection_error(
         amqp::kUnexpectedFrame,
         "UNEXPECTED_FRAME - expected method frame, got non method frame instead");
     return;
   }
-  amqp::ContentHeader h;
-  if (!amqp::decode_content_header(f.payload, h)) {
-    conn_.connection_error(amqp::kFrameError, "FRAME_ERROR - cannot decode content header", 60, 40);
+  if (content_ == Content::kBody) {
+    conn_.connection_error(
+        amqp::kUnexpectedFrame,
+        "UNEXPECTED_FRAME - expected content body, got non content body frame instead", 60, 40);
     return;
   }
-  if (h.class_id != 60) {
+  // The connection only passes header frames with their 12 fixed bytes.
+  const uint16_t class_id = static_cast<uint16_t>(f.payload[0] << 8 | f.payload[1]);
+  const uint16_t weight = static_cast<uint16_t>(f.payload[2] << 8 | f.payload[3]);
+  if (weight != 0) {
+    conn_.connection_error(amqp::kUnexpectedFrame,
+                           "UNEXPECTED_FRAME - expected content header for class 60, got non "
+                           "content header frame instead",
+                           60, 40);
+    return;
+  }
+  if (class_id != 60) {
     conn_.connection_error(amqp::kUnexpectedFrame,
                            "UNEXPECTED_FRAME - expected content header for class 60, got one for "
                            "class " +
-                               std::to_string(h.class_id) + " instead",
+                               std::to_string(class_id) + " instead",
                            60, 40);
+    return;
+  }
+  amqp::ContentHeader h;
+  if (!amqp::decode_content_header(f.payload, h)) {
+    conn_.connection_error(amqp::kFrameError, "FRAME_ERROR - cannot decode content header", 60, 40);
     return;
   }
   content_ = Content::kIdle;
@@ -109,15 +135,21 @@ void Channel::handle_header(const amqp::FrameView& f) {
 }
 
 void Channel::handle_body(const amqp::FrameView& f) {
-  if (content_ != Content::kBody) {
-    conn_.connection_error(amqp::kUnexpectedFrame,
-                           content_ == Content::kHeader
-                               ? "UNEXPECTED_FRAME - expected content header for class 60, got "
-                                 "non content header frame instead"
-                               : "UNEXPECTED_FRAME - expected method frame, got non method frame "
-                                 "instead");
+  if (content_ == Content::kIdle) {
+    conn_.connection_error(
+        amqp::kUnexpectedFrame,
+        "UNEXPECTED_FRAME - expected method frame, got non method frame instead");
     return;
   }
+  if (content_ == Content::kHeader) {
+    conn_.connection_error(amqp::kUnexpectedFrame,
+                           "UNEXPECTED_FRAME - expected content header for class 60, got non "
+                           "content header frame instead",
+                           60, 40);
+    return;
+  }
+  // RabbitMQ would wait forever for a body that overran its size; refusing it at once is
+  // kinder and never routes a corrupt message.
   if (pending_msg_.body.size() + f.payload.size() > body_expected_) {
     conn_.connection_error(amqp::kUnexpectedFrame,
                            "UNEXPECTED_FRAME - content body exceeds the size in its header", 60,
