@@ -1,4 +1,5 @@
 // Routing, publishing and dead lettering.
+#include <algorithm>
 #include <chrono>
 
 #include "amqp/generated/constants.h"
@@ -146,6 +147,14 @@ void update_x_death(FieldTable& headers, const FieldTable& info, const std::stri
                     const std::string& reason, const std::string& exchange) {
   FieldValue* existing = amqp::find(headers, "x-death");
   FieldArray* deaths = existing ? std::get_if<FieldArray>(&existing->v) : nullptr;
+  if (existing && !deaths) {
+    // Not an array (a client rewrote it): RabbitMQ resets it, without x-first-death-*.
+    FieldTable entry;
+    entry.emplace_back("count", int64_t{1});
+    entry.insert(entry.end(), info.begin(), info.end());
+    *existing = FieldValue(FieldArray{FieldValue(std::move(entry))});
+    return;
+  }
   if (!deaths) {
     amqp::set(headers, "x-first-death-reason", reason);
     amqp::set(headers, "x-first-death-queue", queue);
@@ -196,8 +205,9 @@ void VHost::dead_letter(Queue& from, QueuedMessage&& m, DeadLetterReason reason)
   auto& props = msg.properties;
   if (!props.has(amqp::BasicProperties::kHeaders)) props.set_headers({});
   const auto& dlrk = from.args().dead_letter_routing_key;
-  if (dlrk) amqp::erase(props.headers, "CC");
 
+  // The entry's routing keys are the message's key and CC keys, even when the dead-letter
+  // routing key then drops CC (RabbitMQ 3.10 removes CC after recording the death).
   FieldArray death_keys{FieldValue(msg.routing_key)};
   if (const FieldValue* cc = amqp::find(props.headers, "CC")) {
     if (const FieldArray* a = cc->as_array())
@@ -217,9 +227,13 @@ void VHost::dead_letter(Queue& from, QueuedMessage&& m, DeadLetterReason reason)
     props.flags &= static_cast<uint16_t>(~amqp::BasicProperties::kExpiration);
     props.expiration.clear();
   }
-  // The routing keys entry leads, as RabbitMQ builds it.
-  std::rotate(info.begin(), info.begin() + 4, info.begin() + 5);
+  // A new entry keeps this order (count prepended): reason, queue, time, exchange,
+  // routing-keys, original-expiration, as RabbitMQ 3.10 writes it.
   update_x_death(props.headers, info, from.name(), reason_name(reason), msg.exchange);
+  // RabbitMQ sets these headers with rabbit_misc:set_table_value, which key-sorts the table.
+  std::stable_sort(props.headers.begin(), props.headers.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (dlrk) amqp::erase(props.headers, "CC");
   msg.exchange = *dlx_name;
   if (dlrk) msg.routing_key = *dlrk;
   msg.reencode_properties();
