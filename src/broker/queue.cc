@@ -136,11 +136,13 @@ Consumer* Queue::next_consumer() {
 void Queue::dispatch_at(TimePoint now) {
   if (dispatching_ || deleted_) return;
   dispatching_ = true;
+  bool delivered = false;
   while (ready_count_ > 0) {
     if (expire_head(now, false)) continue;
     Consumer* c = next_consumer();
     if (!c) break;
     QueuedMessage m = pop_head();
+    delivered = true;
     ++c->delivered;
     if (!c->no_ack) {
       ++unacked_count_;
@@ -150,6 +152,8 @@ void Queue::dispatch_at(TimePoint now) {
     if (deleted_) break;
   }
   dispatching_ = false;
+  // A new head may carry a TTL: arm its deadline, as RabbitMQ does after every fetch.
+  if (delivered) schedule_timer();
 }
 
 std::optional<QueuedMessage> Queue::get(bool no_ack) {
@@ -163,6 +167,7 @@ std::optional<QueuedMessage> Queue::get(bool no_ack) {
     ++unacked_count_;
     unacked_bytes_ += m.bytes();
   }
+  schedule_timer();  // the new head may expire
   return m;
 }
 
