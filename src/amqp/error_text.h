@@ -3,6 +3,7 @@
 // match on them. Several print frame payloads the way Erlang's io_lib prints binaries
 // (`<<"abc">>` or `<<0,20,0,10>>`), so the formatting rules live here, next to the codec.
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,9 +20,12 @@ std::string erlang_print_binary(std::span<const uint8_t> bytes);
 // RabbitMQ cuts a reply text longer than a short string to its first 252 bytes plus "...".
 std::string clamp_reply_text(std::string text);
 
-// 501 "FRAME_ERROR - type T, all octets = <<...>>: REASON" (RabbitMQ's frame_error/5); the
-// reason is already in Erlang term syntax, e.g. "unknown_frame" or "{frame_too_large,9000,8184}".
-Error frame_error(uint8_t type, std::span<const uint8_t> payload, std::string_view reason);
+// 501 "FRAME_ERROR - type T, all octets = <<...>>: REASON" (RabbitMQ's frame_error/5), laid out
+// by Erlang's pretty-printer (long terms wrap at 80 columns). REASON is an atom such as
+// unknown_frame, or a tuple {TAG,VALUES...} such as {frame_too_large,9000,8184}.
+Error frame_error(uint8_t type, std::span<const uint8_t> payload, std::string_view reason_atom);
+Error frame_error(uint8_t type, std::span<const uint8_t> payload, std::string_view tag,
+                  std::initializer_list<uint64_t> values);
 // 505 "UNEXPECTED_FRAME - type T, all octets = <<...>>" (RabbitMQ's unexpected_frame/4).
 Error unexpected_frame(uint8_t type, std::span<const uint8_t> payload);
 // 501 "FRAME_ERROR - cannot decode <<args>>" for arguments that do not match the method's layout.

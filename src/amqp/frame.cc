@@ -20,9 +20,7 @@ FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max, uint3
     const uint64_t max_payload = frame_max > kFrameOverhead ? frame_max - kFrameOverhead : 0;
     if (uint64_t{size} > max_payload + slack) {
       d.status = DecodeStatus::kError;
-      d.error = frame_error(
-          type, {},
-          "{frame_too_large," + std::to_string(size) + "," + std::to_string(max_payload) + "}");
+      d.error = frame_error(type, {}, "frame_too_large", {size, max_payload});
       return d;
     }
   }
@@ -30,8 +28,7 @@ FrameDecode decode_frame(std::span<const uint8_t> buf, uint32_t frame_max, uint3
   const auto payload = buf.subspan(7, size);
   if (buf[7 + size] != kFrameEnd) {
     d.status = DecodeStatus::kError;
-    d.error = frame_error(type, payload,
-                          "{invalid_frame_end_marker," + std::to_string(buf[7 + size]) + "}");
+    d.error = frame_error(type, payload, "invalid_frame_end_marker", {buf[7 + size]});
     return d;
   }
   d.status = DecodeStatus::kFrame;
