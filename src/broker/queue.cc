@@ -6,6 +6,18 @@
 
 namespace pulse::broker {
 
+namespace {
+// TTLs come from clients (x-message-ttl, x-expires, expiration) and may be as large as
+// INT64_MAX ms; converting that to the clock's nanoseconds would overflow, so deadlines
+// saturate at the end of time instead.
+TimePoint deadline_after(TimePoint from, int64_t ms) {
+  if (ms <= 0) return from;
+  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(TimePoint::max() - from);
+  if (ms >= room.count()) return TimePoint::max();
+  return from + std::chrono::milliseconds(ms);
+}
+}  // namespace
+
 const char* reason_name(DeadLetterReason r) {
   switch (r) {
     case DeadLetterReason::kRejected:
@@ -94,7 +106,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
   if (msg->properties.has(amqp::BasicProperties::kExpiration)) {
     if (auto e = parse_expiration(msg->properties.expiration)) ttl = ttl ? std::min(*ttl, *e) : *e;
   }
-  if (ttl) m.expires_at = now + std::chrono::milliseconds(*ttl);
+  if (ttl) m.expires_at = deadline_after(now, *ttl);
   m.seq = next_seq_++;
   const uint8_t prio = msg->priority();
   m.msg = std::move(msg);
@@ -294,7 +306,7 @@ std::optional<TimePoint> Queue::next_deadline() const {
     }
   }
   if (args_.expires && consumers_.empty()) {
-    TimePoint e = last_used_ + std::chrono::milliseconds(*args_.expires);
+    TimePoint e = deadline_after(last_used_, *args_.expires);
     if (!d || e < *d) d = e;
   }
   return d;
@@ -315,8 +327,7 @@ void Queue::on_timer(TimePoint now) {
   if (deleted_) return;
   while (expire_head(now)) {
   }
-  if (args_.expires && consumers_.empty() &&
-      now >= last_used_ + std::chrono::milliseconds(*args_.expires)) {
+  if (args_.expires && consumers_.empty() && now >= deadline_after(last_used_, *args_.expires)) {
     vhost_.expire_queue(*this);
     return;
   }
