@@ -1,9 +1,15 @@
 #include "server/channel.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "server/amqp_connection.h"
 
 namespace pulse::server {
+
+namespace {
+constexpr uint64_t kMaxBodyReserve = 1024 * 1024;
+}  // namespace
 
 Channel::Channel(AmqpConnection& conn, uint16_t id) : conn_(conn), id_(id) {}
 
@@ -129,7 +135,10 @@ void Channel::handle_header(const amqp::FrameView& f) {
   if (body_expected_ == 0) {
     complete_publish();
   } else {
-    pending_msg_.body.reserve(body_expected_);
+    // The declared size is only a claim: reserving all of it up front would let clients make
+    // us map up to max_message_size per channel before sending a byte (slow under ASan, and
+    // address space on many channels). Larger bodies grow as they actually arrive.
+    pending_msg_.body.reserve(std::min<uint64_t>(body_expected_, kMaxBodyReserve));
     content_ = Content::kBody;
   }
 }
