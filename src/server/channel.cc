@@ -246,12 +246,15 @@ void Channel::release() {
     conn_.broker().unregister_reply_sink(reply_token_);
     reply_token_.clear();
   }
+  // Acks of an uncommitted transaction never happened: those deliveries are requeued too.
+  auto tx_settles = std::move(tx_settles_);
+  tx_settles_.clear();
+  for (auto& [u, mode] : tx_settles) restore_unacked(std::move(u));
   // Requeue what was in flight, oldest first, so queues keep their order.
   auto unacked = std::move(unacked_);
   unacked_.clear();
   for (auto& u : unacked) u.queue->requeue(std::move(u.message));
   tx_publishes_.clear();
-  tx_settles_.clear();
   state_ = State::kFinished;
 }
 

@@ -87,6 +87,8 @@ class Channel : public broker::ConsumerSink, public broker::DirectReplySink {
   Status cancel(const std::string& tag, bool nowait, bool from_client);
   Status settle(uint64_t tag, bool multiple, int mode /*0 ack, 1 requeue, 2 reject*/);
   void settle_one(Unacked&& u, int mode);
+  // Puts a delivery taken for settlement back among the unacked ones, in tag order.
+  void restore_unacked(Unacked&& u);
   void confirm(uint64_t seq, bool ack);
   void flush_confirms();
 

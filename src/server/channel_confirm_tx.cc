@@ -27,7 +27,12 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
     auto settles = std::move(tx_settles_);
     tx_settles_.clear();
     for (auto& [msg, mandatory] : publishes) {
-      if (auto s = publish(std::move(msg), mandatory); !s) return s;
+      if (auto s = publish(std::move(msg), mandatory); !s) {
+        // The commit failed and the channel closes: its acks never happened, so those
+        // deliveries are unacked again and the close requeues them instead of losing them.
+        for (auto& [u, mode] : settles) restore_unacked(std::move(u));
+        return s;
+      }
     }
     for (auto& [u, mode] : settles) settle_one(std::move(u), mode);
     resume_deliveries();
@@ -38,16 +43,18 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
     if (!tx_mode_) return precondition("channel is not transactional");
     tx_publishes_.clear();
     // Acks taken back: those deliveries are unacknowledged again.
-    for (auto& [u, mode] : tx_settles_) {
-      auto pos = std::lower_bound(unacked_.begin(), unacked_.end(), u.tag,
-                                  [](const Unacked& e, uint64_t t) { return e.tag < t; });
-      unacked_.insert(pos, std::move(u));
-    }
+    for (auto& [u, mode] : tx_settles_) restore_unacked(std::move(u));
     tx_settles_.clear();
     reply(amqp::TxRollbackOk{});
     return {};
   }
   return Error{amqp::kCommandInvalid, "COMMAND_INVALID - unimplemented method"};
+}
+
+void Channel::restore_unacked(Unacked&& u) {
+  auto pos = std::lower_bound(unacked_.begin(), unacked_.end(), u.tag,
+                              [](const Unacked& e, uint64_t t) { return e.tag < t; });
+  unacked_.insert(pos, std::move(u));
 }
 
 void Channel::confirm(uint64_t seq, bool ack) {
