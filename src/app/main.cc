@@ -36,6 +36,15 @@ pulse::server::ServerOptions server_options(const pulse::app::Config& c) {
   o.max_message_size = c.max_message_size;
   o.connection_max = c.connection_max.value_or(0);
   o.loopback_users = c.loopback_users;
+  o.memory_high_watermark = c.memory_high_watermark_absolute.value_or(static_cast<uint64_t>(
+      c.memory_high_watermark_relative *
+      static_cast<double>(pulse::server::ResourceMonitor::total_memory_bytes())));
+  o.disk_free_limit = c.disk_free_limit_absolute.value_or(
+      c.disk_free_limit_relative
+          ? static_cast<uint64_t>(
+                *c.disk_free_limit_relative *
+                static_cast<double>(pulse::server::ResourceMonitor::total_memory_bytes()))
+          : pulse::app::kDefaultDiskFreeLimit);
   return o;
 }
 
@@ -99,7 +108,9 @@ int main(int argc, char** argv) {
   }
 
   boost::asio::io_context io(1);
-  pulse::server::Server server(io, broker, auth, server_options(config));
+  auto options = server_options(config);
+  options.data_dir = data_dir;
+  pulse::server::Server server(io, broker, auth, options);
   for (const auto& l : listeners) {
     std::string host = l.host.empty() ? "0.0.0.0" : l.host;
     auto ep = server.listen(host, l.port);

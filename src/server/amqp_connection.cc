@@ -71,8 +71,33 @@ void AmqpConnection::on_read(size_t n) {
   in_len_ += n;
   last_recv_ = std::chrono::steady_clock::now();
   bool keep_going = process_input();
+  if (keep_going && block_after_batch_ && server_.alarmed() && state_ == State::kRunning) {
+    block_after_batch_ = false;
+    blocked_ = true;
+    if (cap_blocked_ && !blocked_notified_) {
+      amqp::ConnectionBlocked b;
+      b.reason = server_.blocked_reason();
+      amqp::append_method_frame(out_, 0, b);
+      blocked_notified_ = true;
+    }
+    flush();
+    return;  // not reading: TCP back-pressure holds the publisher until unblock()
+  }
+  block_after_batch_ = false;
   flush();
   if (keep_going && state_ != State::kClosed) read_more();
+}
+
+void AmqpConnection::unblock() {
+  if (!blocked_ || torn_down_) return;
+  blocked_ = false;
+  last_recv_ = std::chrono::steady_clock::now();
+  if (blocked_notified_) {
+    amqp::append_method_frame(out_, 0, amqp::ConnectionUnblocked{});
+    blocked_notified_ = false;
+    flush();
+  }
+  if (state_ != State::kClosed) read_more();
 }
 
 // The 8-byte protocol header; false when the client was refused.
@@ -176,6 +201,10 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
   if (kind == amqp::FrameKind::kHeartbeat)
     return connection_error(amqp::unexpected_frame(f.type, f.payload));
   auto it = channels_.find(f.channel);
+  if (kind == amqp::FrameKind::kMethod && f.payload.size() >= 4 && f.payload[1] == 60 &&
+      f.payload[3] == 40 && f.payload[0] == 0 && f.payload[2] == 0 && server_.alarmed()) {
+    block_after_batch_ = true;  // basic.publish during a resource alarm
+  }
   if (it != channels_.end() && !it->second->finished()) return it->second->handle_frame(f);
   // Any frame on an unused channel number starts a channel in RabbitMQ, so the limit is checked
   // first. channel_max bounds how many channels are open at once, not their numbers.

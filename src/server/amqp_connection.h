@@ -26,6 +26,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   ~AmqpConnection();
 
   void start();
+  // The resource alarm cleared: send connection.unblocked if we blocked, and read again.
+  void unblock();
   // Closes with connection.close (CONNECTION_FORCED on shutdown, management close...).
   void force_close(uint16_t code, const std::string& text);
 
@@ -123,6 +125,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   broker::VHost* vhost_ = nullptr;
   bool cap_cancel_notify_ = false;
   bool cap_auth_failure_close_ = false;
+  bool cap_blocked_ = false;
+  // Resource alarm flow control: a publish seen while alarmed blocks reading after the batch.
+  bool block_after_batch_ = false;
+  bool blocked_ = false;
+  bool blocked_notified_ = false;
   std::map<uint16_t, std::unique_ptr<Channel>> channels_;
 
   boost::asio::steady_timer handshake_timer_;

@@ -123,6 +123,7 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
         return v && v->as_bool() && *v->as_bool();
       };
       cap_cancel_notify_ = flag("consumer_cancel_notify");
+      cap_blocked_ = flag("connection.blocked");
       cap_auth_failure_close_ = flag("authentication_failure_close");
     }
   }

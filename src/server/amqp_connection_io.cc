@@ -92,7 +92,8 @@ void AmqpConnection::on_heartbeat_timer() {
   if (torn_down_) return;
   auto now = std::chrono::steady_clock::now();
   auto interval = std::chrono::seconds(heartbeat_);
-  if (now - last_recv_ > 2 * interval) {
+  // A blocked connection is not read, so its silence is ours, not the client's.
+  if (!blocked_ && now - last_recv_ > 2 * interval) {
     spdlog::warn("connection {}: missed heartbeats from client, timeout: {}s", id_, heartbeat_);
     shutdown_socket();
     return;

@@ -17,6 +17,11 @@ struct ServerOptions {
   std::string cluster_name = "pulse@localhost";
   // Output bytes queued for one connection before its consumers stop receiving deliveries.
   size_t max_output_backlog = 4 * 1024 * 1024;
+  // Resource alarms (0 = off): publishers are blocked while RSS is above the memory watermark
+  // or free disk space under the data directory is below the limit.
+  uint64_t memory_high_watermark = 0;
+  uint64_t disk_free_limit = 0;
+  std::string data_dir;
 };
 
 }  // namespace pulse::server

@@ -10,8 +10,24 @@ using tcp = asio::ip::tcp;
 
 Server::Server(asio::io_context& io, broker::Broker& broker, auth::AuthStore& auth,
                ServerOptions options)
-    : io_(io), broker_(broker), auth_(auth), options_(std::move(options)), broker_timer_(io) {
+    : io_(io),
+      broker_(broker),
+      auth_(auth),
+      options_(std::move(options)),
+      broker_timer_(io),
+      monitor_(io, ResourceLimits{options_.memory_high_watermark, options_.disk_free_limit,
+                                  options_.data_dir}) {
   broker_.set_timer_hook([this](broker::TimePoint when) { arm_broker_timer(when); });
+  monitor_.start([this](bool alarmed) {
+    if (alarmed) return;  // connections block themselves when they next publish
+    auto conns = connections_;
+    for (auto& [id, c] : conns) c->unblock();
+  });
+}
+
+std::string Server::blocked_reason() const {
+  if (monitor_.memory_alarm() && monitor_.disk_alarm()) return "low on memory & low on disk";
+  return monitor_.memory_alarm() ? "low on memory" : "low on disk";
 }
 
 Server::~Server() {
@@ -71,6 +87,7 @@ void Server::shutdown() {
     c->force_close(320,
                    "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");
   broker_timer_.cancel();
+  monitor_.stop();
 }
 
 void Server::arm_broker_timer(broker::TimePoint when) {

@@ -10,6 +10,7 @@
 #include "broker/broker.h"
 #include "server/asio.h"
 #include "server/options.h"
+#include "server/resource_monitor.h"
 
 namespace pulse::server {
 
@@ -31,6 +32,10 @@ class Server {
   auth::AuthStore& auth() { return auth_; }
   const ServerOptions& options() const { return options_; }
   size_t connection_count() const { return connections_.size(); }
+  // While a resource alarm is on, connections that publish stop being read.
+  bool alarmed() const { return monitor_.alarmed(); }
+  // RabbitMQ's connection.blocked reason text.
+  std::string blocked_reason() const;
 
   void connection_finished(uint64_t id);
 
@@ -47,6 +52,7 @@ class Server {
   boost::asio::steady_timer broker_timer_;
   std::optional<broker::TimePoint> broker_timer_at_;
   bool shutting_down_ = false;
+  ResourceMonitor monitor_;
 };
 
 }  // namespace pulse::server
