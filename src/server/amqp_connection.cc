@@ -56,9 +56,13 @@ void AmqpConnection::start() {
 }
 
 void AmqpConnection::read_more() {
+  // Unblocking and draining may both ask to resume; only one read may be outstanding.
+  if (read_in_flight_ || torn_down_) return;
+  read_in_flight_ = true;
   if (in_.size() - in_len_ < kReadChunk / 2) in_.resize(in_len_ + kReadChunk);
   socket_.async_read_some(asio::buffer(in_.data() + in_len_, in_.size() - in_len_),
                           [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                            self->read_in_flight_ = false;
                             if (ec) {
                               self->teardown();
                               return;
@@ -85,7 +89,14 @@ void AmqpConnection::on_read(size_t n) {
   }
   block_after_batch_ = false;
   flush();
-  if (keep_going && state_ != State::kClosed) read_more();
+  if (!keep_going || state_ == State::kClosed) return;
+  // A client that sends faster than it reads our replies is not read until they drain, so
+  // its output buffer stays bounded.
+  if (out_.size() + writing_.size() > 4 * options().max_output_backlog) {
+    read_paused_ = true;
+    return;
+  }
+  read_more();
 }
 
 void AmqpConnection::unblock() {

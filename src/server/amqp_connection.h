@@ -130,6 +130,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   bool block_after_batch_ = false;
   bool blocked_ = false;
   bool blocked_notified_ = false;
+  bool read_in_flight_ = false;
+  bool read_paused_ = false;  // output backlog too large: reading resumes once it drains
   std::map<uint16_t, std::unique_ptr<Channel>> channels_;
 
   boost::asio::steady_timer handshake_timer_;

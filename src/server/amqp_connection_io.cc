@@ -46,6 +46,11 @@ void AmqpConnection::on_write(boost::system::error_code ec) {
   writing_.clear();
   // Keep a moderately sized buffer around; drop huge ones after a burst.
   if (writing_.capacity() > 4 * options().max_output_backlog) std::string().swap(writing_);
+  if (read_paused_ && out_.size() < options().max_output_backlog && !blocked_ &&
+      state_ != State::kClosed) {
+    read_paused_ = false;
+    read_more();
+  }
   if (congested_ && out_.size() < options().max_output_backlog) {
     congested_ = false;
     for (auto& [id, ch] : channels_) ch->resume_deliveries();
