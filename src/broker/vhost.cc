@@ -169,15 +169,22 @@ Status VHost::delete_exchange(const std::string& name, bool if_unused) {
   if (if_unused && it->second->has_bindings()) {
     return precondition(describe_exchange(name) + " in use");
   }
-  exchanges_.erase(it);
-  Destination self{true, name};
-  std::vector<std::string> emptied;
-  for (auto& [n, x] : exchanges_) {
-    bool had = x->has_bindings();
-    x->remove_bindings_to(self);
-    if (had && !x->has_bindings() && x->auto_delete()) emptied.push_back(n);
+  // Auto-delete exchanges emptied by this deletion go too, and may empty others in turn. A
+  // worklist rather than recursion: a client can chain tens of thousands of them with
+  // exchange.bind, which overflowed the stack.
+  std::vector<std::string> doomed{name};
+  while (!doomed.empty()) {
+    const std::string gone = std::move(doomed.back());
+    doomed.pop_back();
+    if (exchanges_.erase(gone) == 0) continue;
+    Destination self{true, gone};
+    for (auto& [n, x] : exchanges_) {
+      bool had = x->has_bindings();
+      x->remove_bindings_to(self);
+      if (had && !x->has_bindings() && x->auto_delete() && !n.starts_with("amq.") && !n.empty())
+        doomed.push_back(n);
+    }
   }
-  for (const auto& n : emptied) maybe_auto_delete_exchange(n);
   return {};
 }
 
