@@ -13,12 +13,17 @@ VHost* Broker::find_vhost(const std::string& name) {
 
 VHost& Broker::add_vhost(const std::string& name) {
   auto& slot = vhosts_[name];
-  if (!slot) slot = std::make_unique<VHost>(*this, name);
+  if (!slot) {
+    slot = std::make_unique<VHost>(*this, name);
+    if (observer_) observer_->on_vhost_added(name);
+  }
   return *slot;
 }
 
 bool Broker::delete_vhost(const std::string& name) {
-  return vhosts_.erase(name) > 0;
+  if (vhosts_.erase(name) == 0) return false;
+  if (observer_) observer_->on_vhost_deleted(name);
+  return true;
 }
 
 std::string Broker::generate_name(const char* prefix) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "broker/definitions_observer.h"
 #include "broker/message.h"
 #include "broker/vhost.h"
 
@@ -42,6 +43,10 @@ class Broker {
   VHost& add_vhost(const std::string& name);
   bool delete_vhost(const std::string& name);
   const std::map<std::string, std::unique_ptr<VHost>>& vhosts() const { return vhosts_; }
+
+  // Not owned; null (the default) means nobody listens. See definitions_observer.h.
+  void set_definitions_observer(DefinitionsObserver* o) { observer_ = o; }
+  DefinitionsObserver* definitions_observer() const { return observer_; }
 
   uint64_t next_id() { return ++last_id_; }
   // RabbitMQ-style generated names: prefix + 22 url-safe base64 characters.
@@ -76,6 +81,7 @@ class Broker {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::function<void(TimePoint)> timer_hook_;
   std::unordered_map<std::string, DirectReplySink*> reply_sinks_;
+  DefinitionsObserver* observer_ = nullptr;
 };
 
 }  // namespace pulse::broker

@@ -152,6 +152,7 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
       std::make_unique<Exchange>(d.name, *type, d.durable, d.auto_delete, d.internal, d.arguments);
   Exchange* raw = x.get();
   exchanges_[d.name] = std::move(x);
+  if (auto* o = observer()) o->on_exchange_declared(*this, *raw);
   return raw;
 }
 
@@ -176,7 +177,12 @@ Status VHost::delete_exchange(const std::string& name, bool if_unused) {
   while (!doomed.empty()) {
     const std::string gone = std::move(doomed.back());
     doomed.pop_back();
-    if (exchanges_.erase(gone) == 0) continue;
+    auto it_gone = exchanges_.find(gone);
+    if (it_gone == exchanges_.end()) continue;
+    // Kept alive until the observer has seen it.
+    std::unique_ptr<Exchange> removed = std::move(it_gone->second);
+    exchanges_.erase(it_gone);
+    if (auto* o = observer()) o->on_exchange_deleted(*this, *removed);
     Destination self{true, gone};
     for (auto& [n, x] : exchanges_) {
       bool had = x->has_bindings();
@@ -186,6 +192,10 @@ Status VHost::delete_exchange(const std::string& name, bool if_unused) {
     }
   }
   return {};
+}
+
+DefinitionsObserver* VHost::observer() const {
+  return broker_.definitions_observer();
 }
 
 void VHost::maybe_auto_delete_exchange(const std::string& name) {
@@ -258,6 +268,7 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
                                    d.auto_delete, d.exclusive ? d.connection_id : 0,
                                    std::move(d.arguments), std::move(*args));
   queues_[q->name()] = q;
+  if (auto* o = observer()) o->on_queue_declared(*this, *q);
   q->schedule_timer();
   return q;
 }
@@ -293,6 +304,7 @@ void VHost::remove_queue(Queue& q) {
     if (had && !x->has_bindings() && x->auto_delete()) emptied.push_back(n);
   }
   q.mark_deleted();
+  if (auto* o = observer()) o->on_queue_deleted(*this, q);
   for (const auto& n : emptied) maybe_auto_delete_exchange(n);
 }
 

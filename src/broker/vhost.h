@@ -14,6 +14,7 @@
 namespace pulse::broker {
 
 class Broker;
+class DefinitionsObserver;
 
 struct QueueDeclare {
   std::string name;
@@ -88,6 +89,7 @@ class VHost {
 
  private:
   void declare_default_exchanges();
+  DefinitionsObserver* observer() const;
   void maybe_auto_delete_exchange(const std::string& name);
   std::string describe_exchange(const std::string& name) const;
 

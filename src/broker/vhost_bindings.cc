@@ -1,4 +1,5 @@
 #include "amqp/generated/constants.h"
+#include "broker/broker.h"
 #include "broker/vhost.h"
 
 namespace pulse::broker {
@@ -40,7 +41,10 @@ Status VHost::bind_queue(const std::string& queue, const std::string& exchange,
   auto q = lookup_queue(queue, connection_id);
   if (!q) return std::move(q).error();
   if (auto s = validate_binding(**x, args); !s) return s;
-  (*x)->add_binding(Binding{exchange, Destination{false, queue}, key, args});
+  Binding b{exchange, Destination{false, queue}, key, args};
+  if ((*x)->add_binding(b)) {
+    if (auto* o = observer()) o->on_binding_added(*this, b);
+  }
   return {};
 }
 
@@ -53,6 +57,9 @@ Status VHost::unbind_queue(const std::string& queue, const std::string& exchange
   auto q = lookup_queue(queue, connection_id);
   if (!q) return std::move(q).error();
   if ((*x)->remove_binding(Destination{false, queue}, key, args)) {
+    if (auto* o = observer()) {
+      o->on_binding_removed(*this, Binding{exchange, Destination{false, queue}, key, args});
+    }
     maybe_auto_delete_exchange(exchange);
   }
   return {};
@@ -66,7 +73,10 @@ Status VHost::bind_exchange(const std::string& dest, const std::string& source,
   auto d = lookup_exchange(dest);
   if (!d) return std::move(d).error();
   if (auto v = validate_binding(**s, args); !v) return v;
-  (*s)->add_binding(Binding{source, Destination{true, dest}, key, args});
+  Binding b{source, Destination{true, dest}, key, args};
+  if ((*s)->add_binding(b)) {
+    if (auto* o = observer()) o->on_binding_added(*this, b);
+  }
   return {};
 }
 
@@ -78,6 +88,9 @@ Status VHost::unbind_exchange(const std::string& dest, const std::string& source
   auto d = lookup_exchange(dest);
   if (!d) return std::move(d).error();
   if ((*s)->remove_binding(Destination{true, dest}, key, args)) {
+    if (auto* o = observer()) {
+      o->on_binding_removed(*this, Binding{source, Destination{true, dest}, key, args});
+    }
     maybe_auto_delete_exchange(source);
   }
   return {};

@@ -1,0 +1,34 @@
+#pragma once
+// Told about every successful change to the definitions a restart could bring back: vhosts,
+// exchanges, queues and bindings. The broker stays free of storage code; the owner (pulsed's
+// app layer) decides what is durable and writes it through. Calls come on the event loop,
+// after the change took effect, for every entity (durable or not) and every cause (client
+// request, auto-delete, x-expires, exclusive owner gone, definitions import).
+//
+// Deleting an exchange or queue does not report the bindings that went with it: a store drops
+// bindings that mention a deleted entity itself (RabbitMQ semantics). Default exchanges ("" and
+// amq.*) exist in every vhost and are never reported.
+#include <string>
+
+namespace pulse::broker {
+
+class VHost;
+class Exchange;
+class Queue;
+struct Binding;
+
+class DefinitionsObserver {
+ public:
+  virtual ~DefinitionsObserver() = default;
+  virtual void on_vhost_added(const std::string& vhost) = 0;
+  virtual void on_vhost_deleted(const std::string& vhost) = 0;
+  virtual void on_exchange_declared(VHost& vhost, const Exchange& x) = 0;
+  virtual void on_exchange_deleted(VHost& vhost, const Exchange& x) = 0;
+  virtual void on_queue_declared(VHost& vhost, const Queue& q) = 0;
+  virtual void on_queue_deleted(VHost& vhost, const Queue& q) = 0;
+  // Only new bindings and bindings that existed are reported (no duplicates).
+  virtual void on_binding_added(VHost& vhost, const Binding& b) = 0;
+  virtual void on_binding_removed(VHost& vhost, const Binding& b) = 0;
+};
+
+}  // namespace pulse::broker
