@@ -66,13 +66,26 @@ class VHost {
 
   // Bindings
   Status bind_queue(const std::string& queue, const std::string& exchange, const std::string& key,
-                    const amqp::FieldTable& args, uint64_t connection_id);
+                    const amqp::FieldTable& args, uint64_t connection_id) {
+    return add_binding(exchange, Destination{false, queue}, key, args, connection_id);
+  }
   Status unbind_queue(const std::string& queue, const std::string& exchange, const std::string& key,
-                      const amqp::FieldTable& args, uint64_t connection_id);
+                      const amqp::FieldTable& args, uint64_t connection_id) {
+    return remove_binding(exchange, Destination{false, queue}, key, args, connection_id);
+  }
   Status bind_exchange(const std::string& dest, const std::string& source, const std::string& key,
-                       const amqp::FieldTable& args);
+                       const amqp::FieldTable& args) {
+    return add_binding(source, Destination{true, dest}, key, args, 0);
+  }
   Status unbind_exchange(const std::string& dest, const std::string& source, const std::string& key,
-                         const amqp::FieldTable& args);
+                         const amqp::FieldTable& args) {
+    return remove_binding(source, Destination{true, dest}, key, args, 0);
+  }
+  Status add_binding(const std::string& source, Destination dest, const std::string& key,
+                     const amqp::FieldTable& args, uint64_t connection_id);
+  // Removing a binding that does not exist succeeds, as in RabbitMQ.
+  Status remove_binding(const std::string& source, const Destination& dest, const std::string& key,
+                        const amqp::FieldTable& args, uint64_t connection_id);
 
   // Publishing: routes (with CC/BCC, exchange-to-exchange hops, alternate exchanges) and
   // enqueues. The message's exchange and routing_key fields must be set. When nothing routes,
@@ -91,6 +104,9 @@ class VHost {
   void declare_default_exchanges();
   DefinitionsObserver* observer() const;
   void maybe_auto_delete_exchange(const std::string& name);
+  // The source exchange of a binding, after checking both ends exist and may be used.
+  Result<Exchange*> resolve_binding(const std::string& source, const Destination& dest,
+                                    uint64_t connection_id);
   std::string describe_exchange(const std::string& name) const;
 
   Broker& broker_;

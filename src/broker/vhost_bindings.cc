@@ -31,66 +31,39 @@ Error default_exchange_refused() {
 }
 }  // namespace
 
-Status VHost::bind_queue(const std::string& queue, const std::string& exchange,
-                         const std::string& key, const amqp::FieldTable& args,
-                         uint64_t connection_id) {
-  if (exchange.empty()) return default_exchange_refused();
+Result<Exchange*> VHost::resolve_binding(const std::string& source, const Destination& dest,
+                                         uint64_t connection_id) {
+  if (source.empty() || (dest.is_exchange && dest.name.empty())) return default_exchange_refused();
   // A missing source is reported before a missing destination, as RabbitMQ does.
-  auto x = lookup_exchange(exchange);
+  auto x = lookup_exchange(source);
+  if (!x) return x;
+  if (dest.is_exchange) {
+    if (auto d = lookup_exchange(dest.name); !d) return std::move(d).error();
+  } else {
+    if (auto q = lookup_queue(dest.name, connection_id); !q) return std::move(q).error();
+  }
+  return x;
+}
+
+Status VHost::add_binding(const std::string& source, Destination dest, const std::string& key,
+                          const amqp::FieldTable& args, uint64_t connection_id) {
+  auto x = resolve_binding(source, dest, connection_id);
   if (!x) return std::move(x).error();
-  auto q = lookup_queue(queue, connection_id);
-  if (!q) return std::move(q).error();
   if (auto s = validate_binding(**x, args); !s) return s;
-  Binding b{exchange, Destination{false, queue}, key, args};
+  Binding b{source, std::move(dest), key, args};
   if ((*x)->add_binding(b)) {
     if (auto* o = observer()) o->on_binding_added(*this, b);
   }
   return {};
 }
 
-Status VHost::unbind_queue(const std::string& queue, const std::string& exchange,
-                           const std::string& key, const amqp::FieldTable& args,
-                           uint64_t connection_id) {
-  if (exchange.empty()) return default_exchange_refused();
-  auto x = lookup_exchange(exchange);
+Status VHost::remove_binding(const std::string& source, const Destination& dest,
+                             const std::string& key, const amqp::FieldTable& args,
+                             uint64_t connection_id) {
+  auto x = resolve_binding(source, dest, connection_id);
   if (!x) return std::move(x).error();
-  auto q = lookup_queue(queue, connection_id);
-  if (!q) return std::move(q).error();
-  if ((*x)->remove_binding(Destination{false, queue}, key, args)) {
-    if (auto* o = observer()) {
-      o->on_binding_removed(*this, Binding{exchange, Destination{false, queue}, key, args});
-    }
-    maybe_auto_delete_exchange(exchange);
-  }
-  return {};
-}
-
-Status VHost::bind_exchange(const std::string& dest, const std::string& source,
-                            const std::string& key, const amqp::FieldTable& args) {
-  if (dest.empty() || source.empty()) return default_exchange_refused();
-  auto s = lookup_exchange(source);
-  if (!s) return std::move(s).error();
-  auto d = lookup_exchange(dest);
-  if (!d) return std::move(d).error();
-  if (auto v = validate_binding(**s, args); !v) return v;
-  Binding b{source, Destination{true, dest}, key, args};
-  if ((*s)->add_binding(b)) {
-    if (auto* o = observer()) o->on_binding_added(*this, b);
-  }
-  return {};
-}
-
-Status VHost::unbind_exchange(const std::string& dest, const std::string& source,
-                              const std::string& key, const amqp::FieldTable& args) {
-  if (dest.empty() || source.empty()) return default_exchange_refused();
-  auto s = lookup_exchange(source);
-  if (!s) return std::move(s).error();
-  auto d = lookup_exchange(dest);
-  if (!d) return std::move(d).error();
-  if ((*s)->remove_binding(Destination{true, dest}, key, args)) {
-    if (auto* o = observer()) {
-      o->on_binding_removed(*this, Binding{source, Destination{true, dest}, key, args});
-    }
+  if ((*x)->remove_binding(dest, key, args)) {
+    if (auto* o = observer()) o->on_binding_removed(*this, Binding{source, dest, key, args});
     maybe_auto_delete_exchange(source);
   }
   return {};
