@@ -1,5 +1,7 @@
 #include "app/boot.h"
 
+#include "base/log.h"
+
 namespace pulse::app {
 
 Status apply_defaults(const Config& config, broker::Broker& broker, auth::AuthStore& auth) {
@@ -55,6 +57,40 @@ Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::
     if (!s) return Error{0, "binding " + b.source + " -> " + b.destination + ": " + s.error().text};
   }
   return {};
+}
+
+namespace {
+// Runs `apply` in one store transaction, then persists the auth state it produced. Broker
+// changes reach the store through the persister (joining the transaction); its first failure
+// aborts and rolls everything back.
+Status persisted(store::DefinitionsStore& store, const auth::AuthStore& auth,
+                 DefinitionsPersister& persister, const std::function<Status()>& apply) {
+  return store.transaction([&]() -> Status {
+    if (auto s = apply(); !s) return s;
+    if (auto e = persister.take_error()) return std::move(*e);
+    return persister.persist_all_auth(auth);
+  });
+}
+}  // namespace
+
+Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
+                       broker::Broker& broker, auth::AuthStore& auth,
+                       DefinitionsPersister& persister) {
+  auto sum = recover_definitions(store, broker, auth);
+  if (!sum) return std::move(sum).error();
+  if (fresh) {
+    spdlog::info("initialised a new data directory");
+  } else {
+    spdlog::info("recovered definitions: {}", sum->text());
+  }
+  broker.set_definitions_observer(&persister);
+  if (!fresh) return ok_status();
+  return persisted(store, auth, persister, [&] { return apply_defaults(config, broker, auth); });
+}
+
+Status import_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth,
+                          store::DefinitionsStore& store, DefinitionsPersister& persister) {
+  return persisted(store, auth, persister, [&] { return apply_definitions(defs, broker, auth); });
 }
 
 }  // namespace pulse::app

@@ -2,9 +2,11 @@
 // Start-up steps shared by pulsed and tests: default user/vhost and definitions import.
 #include "app/config.h"
 #include "app/definitions.h"
+#include "app/persistence.h"
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
+#include "store/definitions_store.h"
 
 namespace pulse::app {
 
@@ -14,5 +16,18 @@ Status apply_defaults(const Config& config, broker::Broker& broker, auth::AuthSt
 
 // Imports vhosts, users, permissions, exchanges, queues and bindings.
 Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth);
+
+// Start-up against the data directory's definitions: recovers them into `broker` and `auth`,
+// attaches `persister` to the broker so later changes are written through, and, on a data
+// directory created by this start (`fresh`), creates and persists the config defaults, as
+// RabbitMQ does only on a blank node. Logs a one-line summary.
+Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
+                       broker::Broker& broker, auth::AuthStore& auth,
+                       DefinitionsPersister& persister);
+
+// apply_definitions with everything it creates persisted, in one transaction (one fsync for
+// the whole file). `persister` must already observe `broker`.
+Status import_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth,
+                          store::DefinitionsStore& store, DefinitionsPersister& persister);
 
 }  // namespace pulse::app

@@ -2,15 +2,16 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 
 #include "app/boot.h"
 #include "app/config.h"
 #include "app/definitions.h"
+#include "app/persistence.h"
 #include "base/log.h"
 #include "server/asio.h"
 #include "server/server.h"
+#include "store/data_dir.h"
 
 namespace {
 
@@ -78,9 +79,13 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("PULSE_DATA_DIR");
     data_dir = env && *env ? env : "./var/pulse";
   }
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) die("cannot create data directory '" + data_dir + "': " + ec.message());
+  // A directory of another layout, or a damaged definitions database, stops the start (exit
+  // 2): resetting it would silently lose every durable definition and message.
+  auto dir = pulse::store::DataDir::open(data_dir);
+  if (!dir) die(dir.error().text);
+  auto store = (*dir)->open_definitions();
+  if (!store) die(store.error().text);
+  pulse::app::DefinitionsPersister persister(**store);
 
   std::vector<pulse::app::Listener> listeners = config.tcp_listeners;
   if (!flags.amqp_listen.empty()) {
@@ -93,7 +98,10 @@ int main(int argc, char** argv) {
   bopts.max_message_size = config.max_message_size;
   pulse::broker::Broker broker(bopts);
   pulse::auth::AuthStore auth;
-  if (auto s = pulse::app::apply_defaults(config, broker, auth); !s) die(s.error().text);
+  if (auto s = pulse::app::boot_from_store(**store, (*dir)->initialised_now(), config, broker, auth,
+                                           persister);
+      !s)
+    die(data_dir + ": " + s.error().text);
 
   std::string defs_path = flags.definitions_file;
   if (defs_path.empty())
@@ -102,7 +110,7 @@ int main(int argc, char** argv) {
   if (!defs_path.empty()) {
     auto defs = pulse::app::load_definitions_file(defs_path);
     if (!defs) die(defs_path + ": " + defs.error().text);
-    if (auto s = pulse::app::apply_definitions(*defs, broker, auth); !s)
+    if (auto s = pulse::app::import_definitions(*defs, broker, auth, **store, persister); !s)
       die(defs_path + ": " + s.error().text);
     spdlog::info("imported definitions from {}", defs_path);
   }

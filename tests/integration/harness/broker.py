@@ -138,21 +138,25 @@ class BrokerHandle:
 class PulsedBroker(BrokerHandle):
     target = "pulsed"
 
-    def start(self, timeout=30):
-        binary = os.environ.get("PULSED_BIN", os.path.join(REPO, "build", "src", "app", "pulsed"))
-        if not os.access(binary, os.X_OK):
-            raise RuntimeError("pulsed binary not found: %s (set PULSED_BIN)" % binary)
-        self.port = free_port()
+    def start(self, timeout=30, definitions=True):
+        """Starts pulsed on self.data_dir; definitions=False leaves out --definitions."""
+        binary = pulsed_binary()
+        self._stopped = False
+        if self.port is None:
+            self.port = free_port()
         conf = os.path.join(self.tmp, "pulsed.conf")
         with open(conf, "w") as f:
             for k, v in self.config.items():
                 f.write("%s = %s\n" % (k, _conf_value(v)))
         self.ready = threading.Event()
-        self._logf = open(self.log_path, "w")
+        self._logf = open(self.log_path, "a")
+        args = [binary, "--data-dir", self.data_dir,
+                "--amqp-listen", "%s:%d" % (HOST, self.port),
+                "--config", conf, "--log-level", "info"]
+        if definitions:
+            args += ["--definitions", DEFINITIONS]
         self.proc = subprocess.Popen(
-            [binary, "--data-dir", self.data_dir,
-             "--amqp-listen", "%s:%d" % (HOST, self.port),
-             "--definitions", DEFINITIONS, "--config", conf, "--log-level", "info"],
+            args,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         pat = re.compile(r"listening on 127\.0\.0\.1:%d" % self.port)
@@ -175,10 +179,31 @@ class PulsedBroker(BrokerHandle):
         self._wait_pika(deadline)
         return self
 
+    def restart(self, kill=False, definitions=True, timeout=30):
+        """Stops pulsed (SIGTERM, or SIGKILL with kill=True) and starts it again on the same
+        data directory and port."""
+        self.stop_process(kill=kill)
+        return self.start(timeout=timeout, definitions=definitions)
+
+    def stop_process(self, kill=False, check=True):
+        """Stops the process but keeps the data directory (see restart)."""
+        if kill and self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        rc = self._terminate(check=check and not kill)
+        self._stopped = True
+        return rc
+
     def stop(self, check=True):
         if self._stopped or self.proc is None:
             return
+        self._terminate(check)
         self._stopped = True
+        self.cleanup_tmp()
+
+    def _terminate(self, check):
+        if self.proc is None:
+            return None
         rc = None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -198,7 +223,23 @@ class PulsedBroker(BrokerHandle):
         self._logf.close()
         if check and rc != 0:
             raise RuntimeError("pulsed exited with %s after SIGTERM\n%s" % (rc, self.log_tail()))
-        self.cleanup_tmp()
+        return rc
+
+
+def pulsed_binary():
+    binary = os.environ.get("PULSED_BIN", os.path.join(REPO, "build", "src", "app", "pulsed"))
+    if not os.access(binary, os.X_OK):
+        raise RuntimeError("pulsed binary not found: %s (set PULSED_BIN)" % binary)
+    return binary
+
+
+def run_pulsed_until_exit(data_dir, timeout=20):
+    """Runs pulsed on `data_dir` expecting it to refuse to start: returns (rc, output)."""
+    p = subprocess.run([pulsed_binary(), "--data-dir", data_dir,
+                        "--amqp-listen", "%s:%d" % (HOST, free_port())],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                       timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace")
 
 
 class _Epmd:
