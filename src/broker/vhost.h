@@ -118,6 +118,9 @@ class VHost {
   uint64_t route_epoch_ = 0;
 };
 
+// CC and BCC headers must be arrays; RabbitMQ refuses the publish otherwise.
+Status check_cc_headers(const Message& msg);
+
 // "exchange 'x' in vhost '/'" / "queue 'q' in vhost '/'"
 std::string resource_name(const char* kind, const std::string& name, const std::string& vhost);
 

@@ -213,6 +213,8 @@ void Channel::complete_publish() {
     }
   }
   if (s && props.has(amqp::BasicProperties::kExpiration)) s = check_expiration(props.expiration);
+  // Checked at publish time, also inside a transaction, as RabbitMQ does.
+  if (s) s = broker::check_cc_headers(msg);
   if (s && props.has(amqp::BasicProperties::kReplyTo) && props.reply_to == kReplyTo) {
     if (reply_token_.empty()) {
       s = precondition("fast reply consumer does not exist");

@@ -144,3 +144,14 @@ def test_tx_mandatory_return_at_commit(conn, uname):
     ch.tx_commit()
     conn.process_data_events(0.2)
     assert returns == [312]
+
+
+def test_tx_bad_cc_header_refused_at_publish(conn, uname):
+    # The header is checked when the message is published, not when the transaction commits.
+    ch = conn.channel()
+    q = ch.queue_declare(uname("txcc"), exclusive=True).method.queue
+    ch.tx_select()
+    with channel_closed(406, 'PRECONDITION_FAILED - invalid message: '
+                             '{unacceptable_type_in_header,"CC",longstr}'):
+        ch.basic_publish("", q, b"m", pika.BasicProperties(headers={"CC": "other"}))
+        ch.queue_declare(q, passive=True)  # a round trip surfaces the asynchronous close
