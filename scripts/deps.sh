@@ -10,6 +10,8 @@ test_pkgs=(python3-pika python3-kombu python3-pytest python3-pytest-timeout pyth
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
+# The same suite can judge a real RabbitMQ node (PULSE_TEST_TARGET=rabbitmq).
+[ "${1:-build}" = test ] && [ "${PULSE_TEST_TARGET:-pulsed}" = rabbitmq ] && want+=(rabbitmq-server)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
