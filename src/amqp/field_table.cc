@@ -9,7 +9,9 @@ constexpr char kTags[] = {'t', 'b', 'B', 's', 'u', 'I', 'i', 'l', 'f',
                           'd', 'D', 'S', 'A', 'T', 'F', 'V', 'x'};
 }
 
-char FieldValue::tag() const { return kTags[v.index()]; }
+char FieldValue::tag() const {
+  return kTags[v.index()];
+}
 
 std::optional<int64_t> FieldValue::as_int() const {
   return std::visit(

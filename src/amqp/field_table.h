@@ -41,15 +41,14 @@ struct Timestamp {
 };
 
 struct FieldValue {
-  using Variant = std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t,
-                               int64_t, float, double, Decimal, std::string, FieldArray,
-                               Timestamp, FieldTable, Void, ByteArray>;
+  using Variant = std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t,
+                               float, double, Decimal, std::string, FieldArray, Timestamp,
+                               FieldTable, Void, ByteArray>;
   Variant v;
 
   FieldValue() : v(Void{}) {}
   template <typename T>
-    requires std::is_constructible_v<Variant, T&&>
-  FieldValue(T&& x) : v(std::forward<T>(x)) {}
+  requires std::is_constructible_v<Variant, T&&> FieldValue(T&& x) : v(std::forward<T>(x)) {}
   FieldValue(const char* s) : v(std::string(s)) {}
 
   char tag() const;

@@ -4,13 +4,20 @@ namespace pulse {
 
 bool set_log_level(std::string_view level) {
   spdlog::level::level_enum l;
-  if (level == "debug") l = spdlog::level::debug;
-  else if (level == "info") l = spdlog::level::info;
-  else if (level == "warning" || level == "warn") l = spdlog::level::warn;
-  else if (level == "error") l = spdlog::level::err;
-  else if (level == "critical") l = spdlog::level::critical;
-  else if (level == "none") l = spdlog::level::off;
-  else return false;
+  if (level == "debug")
+    l = spdlog::level::debug;
+  else if (level == "info")
+    l = spdlog::level::info;
+  else if (level == "warning" || level == "warn")
+    l = spdlog::level::warn;
+  else if (level == "error")
+    l = spdlog::level::err;
+  else if (level == "critical")
+    l = spdlog::level::critical;
+  else if (level == "none")
+    l = spdlog::level::off;
+  else
+    return false;
   spdlog::set_level(l);
   return true;
 }

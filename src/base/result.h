@@ -52,6 +52,8 @@ class [[nodiscard]] Status {
   bool failed_ = false;
 };
 
-inline Status ok_status() { return Status(); }
+inline Status ok_status() {
+  return Status();
+}
 
 }  // namespace pulse
