@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "amqp/generated/properties.h"
 
@@ -21,6 +22,8 @@ struct Message {
   // Encoded properties as they go on the wire; kept so deliveries need no re-encoding.
   std::string raw_properties;
   std::string body;
+  // BCC keys taken out of the headers at publish; dead lettering still routes by them.
+  std::vector<std::string> bcc_keys;
 
   bool persistent() const {
     return properties.has(amqp::BasicProperties::kDeliveryMode) && properties.delivery_mode == 2;

@@ -17,6 +17,7 @@ using amqp::FieldValue;
 // distribution). Non-string entries are ignored as RabbitMQ does.
 void collect_keys(const Message& msg, std::vector<std::string_view>& keys) {
   keys.push_back(msg.routing_key);
+  for (const auto& k : msg.bcc_keys) keys.push_back(k);
   if (!msg.properties.has(amqp::BasicProperties::kHeaders)) return;
   for (const char* h : {"CC", "BCC"}) {
     if (const FieldValue* v = amqp::find(msg.properties.headers, h)) {
@@ -103,9 +104,14 @@ Result<PublishOutcome> VHost::publish(Message&& msg) {
   route_scratch_.clear();
   route(*x, msg, route_scratch_);
   // BCC recipients must not see each other: the header is stripped after routing.
-  if (msg.properties.has(amqp::BasicProperties::kHeaders) &&
-      amqp::erase(msg.properties.headers, "BCC")) {
-    msg.reencode_properties();
+  if (msg.properties.has(amqp::BasicProperties::kHeaders)) {
+    if (const FieldValue* bcc = amqp::find(msg.properties.headers, "BCC")) {
+      if (const FieldArray* a = bcc->as_array())
+        for (const auto& e : *a)
+          if (const std::string* k = e.as_string()) msg.bcc_keys.push_back(*k);
+      amqp::erase(msg.properties.headers, "BCC");
+      msg.reencode_properties();
+    }
   }
   PublishOutcome outcome;
   outcome.routed = route_scratch_.size();
@@ -235,7 +241,10 @@ void VHost::dead_letter(Queue& from, QueuedMessage&& m, DeadLetterReason reason)
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   if (dlrk) amqp::erase(props.headers, "CC");
   msg.exchange = *dlx_name;
-  if (dlrk) msg.routing_key = *dlrk;
+  if (dlrk) {
+    msg.routing_key = *dlrk;
+    msg.bcc_keys.clear();
+  }
   msg.reencode_properties();
 
   std::vector<Queue*> targets;

@@ -133,3 +133,28 @@ def test_dead_letter_to_missing_exchange_drops(ch, uname):
     m, _, _ = ch.basic_get(q)
     ch.basic_reject(m.delivery_tag, requeue=False)
     assert ch.queue_declare(q, passive=True).method.message_count == 0
+
+
+def test_bcc_keys_route_the_dead_lettered_copy(ch, uname):
+    # BCC is stripped from the message, yet without a dead-letter routing key the copy is
+    # routed by every original key, BCC ones included.
+    x, dlx = uname("x"), uname("dlx")
+    ch.exchange_declare(x, "direct", auto_delete=True)
+    ch.exchange_declare(dlx, "direct", auto_delete=True)
+    src = ch.queue_declare("", exclusive=True,
+                           arguments={"x-dead-letter-exchange": dlx}).method.queue
+    ch.queue_bind(src, x, "a")
+    by_a = ch.queue_declare("", exclusive=True).method.queue
+    by_b = ch.queue_declare("", exclusive=True).method.queue
+    ch.queue_bind(by_a, dlx, "a")
+    ch.queue_bind(by_b, dlx, "b")
+    ch.confirm_delivery()
+    ch.basic_publish(x, "a", b"m", pika.BasicProperties(headers={"BCC": ["b"]}))
+    m, p, b = wait_for(lambda: (lambda r: r if r[0] else None)(ch.basic_get(src)), timeout=3)
+    assert "BCC" not in (p.headers or {})
+    ch.basic_reject(m.delivery_tag, requeue=False)
+    _, pa, ba = get1(ch, by_a)
+    _, pb, bb = get1(ch, by_b)
+    assert ba == bb == b"m"
+    assert pa.headers["x-death"][0]["routing-keys"] == ["a"]
+    assert "BCC" not in pb.headers
