@@ -94,9 +94,7 @@ int main(int argc, char** argv) {
     listeners = {*l};
   }
 
-  pulse::broker::BrokerOptions bopts;
-  bopts.max_message_size = config.max_message_size;
-  pulse::broker::Broker broker(bopts);
+  pulse::broker::Broker broker;
   pulse::auth::AuthStore auth;
   if (auto s = pulse::app::boot_from_store(**store, (*dir)->initialised_now(), config, broker, auth,
                                            persister);

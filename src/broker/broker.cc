@@ -2,7 +2,7 @@
 
 namespace pulse::broker {
 
-Broker::Broker(BrokerOptions options) : options_(options), rng_(std::random_device{}()) {}
+Broker::Broker() : rng_(std::random_device{}()) {}
 
 Broker::~Broker() = default;
 

@@ -19,10 +19,6 @@
 
 namespace pulse::broker {
 
-struct BrokerOptions {
-  uint64_t max_message_size = 128ull * 1024 * 1024;  // RabbitMQ's default
-};
-
 // A consumer of `amq.rabbitmq.reply-to`: replies published to its token go straight to it.
 class DirectReplySink {
  public:
@@ -32,12 +28,10 @@ class DirectReplySink {
 
 class Broker {
  public:
-  explicit Broker(BrokerOptions options = {});
+  Broker();
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
-
-  const BrokerOptions& options() const { return options_; }
 
   VHost* find_vhost(const std::string& name);
   VHost& add_vhost(const std::string& name);
@@ -74,7 +68,6 @@ class Broker {
     bool operator>(const TimerEntry& o) const { return when > o.when; }
   };
 
-  BrokerOptions options_;
   std::map<std::string, std::unique_ptr<VHost>> vhosts_;
   uint64_t last_id_ = 0;
   std::mt19937_64 rng_;
