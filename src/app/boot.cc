@@ -75,14 +75,15 @@ Status persisted(store::DefinitionsStore& store, const auth::AuthStore& auth,
 
 Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
                        broker::Broker& broker, auth::AuthStore& auth,
-                       DefinitionsPersister& persister) {
-  auto sum = recover_definitions(store, broker, auth);
+                       DefinitionsPersister& persister, QueueStorage* queues) {
+  auto sum = recover_definitions(store, broker, auth, queues);
   if (!sum) return std::move(sum).error();
   if (fresh) {
     spdlog::info("initialised a new data directory");
   } else {
     spdlog::info("recovered definitions: {}", sum->text());
   }
+  persister.set_queue_storage(queues);
   broker.set_definitions_observer(&persister);
   if (!fresh) return ok_status();
   return persisted(store, auth, persister, [&] { return apply_defaults(config, broker, auth); });

@@ -20,10 +20,11 @@ Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::
 // Start-up against the data directory's definitions: recovers them into `broker` and `auth`,
 // attaches `persister` to the broker so later changes are written through, and, on a data
 // directory created by this start (`fresh`), creates and persists the config defaults, as
-// RabbitMQ does only on a blank node. Logs a one-line summary.
+// RabbitMQ does only on a blank node. Logs a one-line summary. With `queues`, durable queues
+// recover their messages and new ones get message stores.
 Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
                        broker::Broker& broker, auth::AuthStore& auth,
-                       DefinitionsPersister& persister);
+                       DefinitionsPersister& persister, QueueStorage* queues = nullptr);
 
 // apply_definitions with everything it creates persisted, in one transaction (one fsync for
 // the whole file). `persister` must already observe `broker`.

@@ -52,6 +52,11 @@ struct Config {
   // set, as in RabbitMQ.
   double memory_high_watermark_relative = 0.4;
   std::optional<uint64_t> memory_high_watermark_absolute;
+  // Paging: past these budgets queues move message bodies to disk. The global budget defaults
+  // to vm_memory_high_watermark_paging_ratio (RabbitMQ's key, 0.5) of the memory watermark.
+  double memory_high_watermark_paging_ratio = 0.5;
+  uint64_t paging_queue_memory_limit = 64ull << 20;    // paging.queue_memory_limit
+  std::optional<uint64_t> paging_global_memory_limit;  // paging.global_memory_limit
   // disk_free_limit: .absolute takes precedence; .relative is a multiple of total RAM; neither
   // set means kDefaultDiskFreeLimit.
   std::optional<uint64_t> disk_free_limit_absolute;

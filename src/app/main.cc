@@ -8,6 +8,7 @@
 #include "app/config.h"
 #include "app/definitions.h"
 #include "app/persistence.h"
+#include "app/queue_storage.h"
 #include "base/log.h"
 #include "server/asio.h"
 #include "server/server.h"
@@ -94,10 +95,27 @@ int main(int argc, char** argv) {
     listeners = {*l};
   }
 
+  // Destruction runs in reverse: the broker (and its queues' stores) goes before the storage
+  // it writes through, and the storage before the loop its completions are posted to.
+  boost::asio::io_context io(1);
+  std::unique_ptr<pulse::app::QueueStorage> queues;
   pulse::broker::Broker broker;
+  queues = std::make_unique<pulse::app::QueueStorage>(
+      **dir, broker, [&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
+  auto options = server_options(config);
+  broker.set_message_storage(queues.get());
+  // Definition commits stop fsyncing on the loop: the group commit syncs the WAL instead.
+  if (auto s = (*store)->set_commit_sync(false); !s) die(s.error().text);
+  pulse::broker::PagingLimits paging;
+  paging.queue_bytes = config.paging_queue_memory_limit;
+  paging.global_bytes = config.paging_global_memory_limit.value_or(
+      static_cast<uint64_t>(config.memory_high_watermark_paging_ratio *
+                            static_cast<double>(options.memory_high_watermark)));
+  broker.set_paging_limits(paging);
+
   pulse::auth::AuthStore auth;
   if (auto s = pulse::app::boot_from_store(**store, (*dir)->initialised_now(), config, broker, auth,
-                                           persister);
+                                           persister, queues.get());
       !s)
     die(data_dir + ": " + s.error().text);
 
@@ -113,8 +131,8 @@ int main(int argc, char** argv) {
     spdlog::info("imported definitions from {}", defs_path);
   }
 
-  boost::asio::io_context io(1);
-  auto options = server_options(config);
+  if (auto s = queues->watch_definitions_wal((*store)->wal_path()); !s) die(s.error().text);
+  queues->definitions_changed();  // boot-time changes are synced by the first group commit
   options.data_dir = data_dir;
   pulse::server::Server server(io, broker, auth, options);
   for (const auto& l : listeners) {
@@ -134,6 +152,8 @@ int main(int argc, char** argv) {
   });
   std::signal(SIGPIPE, SIG_IGN);
   io.run();
+  // Whatever was written but not yet synced (acks, delivery marks) goes to disk now.
+  queues->sync_now();
   spdlog::info("stopped");
   return 0;
 }

@@ -64,7 +64,10 @@ bool is_durable(broker::VHost& vhost, const broker::Binding& b) {
 }
 
 void DefinitionsPersister::record(Status s, std::string_view what) {
-  if (s) return;
+  if (s) {
+    if (queues_) queues_->definitions_changed();
+    return;
+  }
   ++failures_;
   spdlog::error("definitions store: {} failed: {}", what, s.error().text);
   if (!first_error_) first_error_ = std::move(s).error();
@@ -92,7 +95,7 @@ void DefinitionsPersister::on_exchange_deleted(broker::VHost& vhost, const broke
   record(store_.delete_exchange(vhost.name(), x.name()), "delete exchange '" + x.name() + "'");
 }
 
-void DefinitionsPersister::on_queue_declared(broker::VHost& vhost, const broker::Queue& q) {
+void DefinitionsPersister::on_queue_declared(broker::VHost& vhost, broker::Queue& q) {
   if (!is_durable(q)) return;
   store::QueueDef d;
   d.vhost = vhost.name();
@@ -104,7 +107,12 @@ void DefinitionsPersister::on_queue_declared(broker::VHost& vhost, const broker:
   d.auto_delete = q.auto_delete();
   d.arguments = encode_args(q.arguments());
   auto id = store_.put_queue(d);
-  record(id ? ok_status() : Status(std::move(id).error()), "put queue '" + q.name() + "'");
+  if (!id) {
+    record(Status(std::move(id).error()), "put queue '" + q.name() + "'");
+    return;
+  }
+  // The queue's message directory is named by its row id.
+  if (queues_) record(queues_->attach_durable(q, *id), "open messages of " + q.describe());
 }
 
 void DefinitionsPersister::on_queue_deleted(broker::VHost& vhost, const broker::Queue& q) {

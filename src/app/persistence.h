@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/queue_storage.h"
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
@@ -25,12 +26,15 @@ namespace pulse::app {
 class DefinitionsPersister : public broker::DefinitionsObserver {
  public:
   explicit DefinitionsPersister(store::DefinitionsStore& store) : store_(store) {}
+  // Durable queues declared from now on get their message store from `queues` (may be null:
+  // definitions only, as in tests).
+  void set_queue_storage(QueueStorage* queues) { queues_ = queues; }
 
   void on_vhost_added(const std::string& vhost) override;
   void on_vhost_deleted(const std::string& vhost) override;
   void on_exchange_declared(broker::VHost& vhost, const broker::Exchange& x) override;
   void on_exchange_deleted(broker::VHost& vhost, const broker::Exchange& x) override;
-  void on_queue_declared(broker::VHost& vhost, const broker::Queue& q) override;
+  void on_queue_declared(broker::VHost& vhost, broker::Queue& q) override;
   void on_queue_deleted(broker::VHost& vhost, const broker::Queue& q) override;
   void on_binding_added(broker::VHost& vhost, const broker::Binding& b) override;
   void on_binding_removed(broker::VHost& vhost, const broker::Binding& b) override;
@@ -56,6 +60,7 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   void record(Status s, std::string_view what);
 
   store::DefinitionsStore& store_;
+  QueueStorage* queues_ = nullptr;
   size_t failures_ = 0;
   std::optional<Error> first_error_;
 };
@@ -68,14 +73,16 @@ bool is_durable(broker::VHost& vhost, const broker::Binding& b);
 struct RecoverySummary {
   size_t vhosts = 0, users = 0, permissions = 0, topic_permissions = 0;
   size_t exchanges = 0, queues = 0, bindings = 0;
-  size_t skipped = 0;  // rows the broker refused (logged at warn each)
+  size_t messages = 0;  // recovered in durable queues
+  size_t skipped = 0;   // rows the broker refused (logged at warn each)
   std::string text() const;
 };
 
 // Loads everything in the store into a broker and auth store that have no observer attached
 // yet (so nothing is written back). Undecodable argument tables are an error (the database is
 // damaged); a row the broker refuses is logged and skipped.
+// With `queues`, durable queues also get their message stores and recover their messages.
 Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, broker::Broker& broker,
-                                            auth::AuthStore& auth);
+                                            auth::AuthStore& auth, QueueStorage* queues = nullptr);
 
 }  // namespace pulse::app

@@ -1,4 +1,5 @@
 // Start-up: definitions from the store into the broker and the auth store.
+#include <set>
 #include <string>
 
 #include "amqp/field_table.h"
@@ -31,16 +32,22 @@ std::string RecoverySummary::text() const {
                   std::to_string(permissions) + " permissions, " +
                   std::to_string(topic_permissions) + " topic permissions, " +
                   std::to_string(exchanges) + " exchanges, " + std::to_string(queues) +
-                  " queues, " + std::to_string(bindings) + " bindings";
+                  " queues, " + std::to_string(bindings) + " bindings, " +
+                  std::to_string(messages) + " messages";
   if (skipped) s += " (" + std::to_string(skipped) + " skipped, see warnings)";
   return s;
 }
 
 Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, broker::Broker& broker,
-                                            auth::AuthStore& auth) {
+                                            auth::AuthStore& auth, QueueStorage* queues) {
   auto loaded = store.load_all();
   if (!loaded) return std::move(loaded).error();
   const store::Definitions& defs = *loaded;
+  if (queues) {
+    std::set<uint64_t> ids;
+    for (const auto& q : defs.queues) ids.insert(q.id);
+    if (auto s = queues->prepare(ids); !s) return std::move(s).error();
+  }
   RecoverySummary sum;
   // A row the broker no longer accepts (e.g. validation tightened by an upgrade) is reported
   // and left in the database: refusing to start would take every other definition hostage.
@@ -102,11 +109,18 @@ Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, brok
     d.auto_delete = q.auto_delete;
     d.server_named = true;  // amq.gen-* names of durable server-named queues come back as-is
     d.arguments = std::move(*args);
-    if (auto r = vhost_of(q.vhost).declare_queue(std::move(d)); !r) {
+    auto r = vhost_of(q.vhost).declare_queue(std::move(d));
+    if (!r) {
       skip(what, r.error());
       continue;
     }
     ++sum.queues;
+    if (queues) {
+      if (auto s = queues->attach_durable(**r, q.id); !s) {
+        return Error{0, "messages of " + what + ": " + s.error().text};
+      }
+      sum.messages += (*r)->message_count();
+    }
   }
   for (const auto& b : defs.bindings) {
     const std::string what =

@@ -4,7 +4,10 @@ namespace pulse::broker {
 
 Broker::Broker() : rng_(std::random_device{}()) {}
 
-Broker::~Broker() = default;
+Broker::~Broker() {
+  closing_ = true;
+  vhosts_.clear();
+}
 
 VHost* Broker::find_vhost(const std::string& name) {
   auto it = vhosts_.find(name);

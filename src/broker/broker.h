@@ -14,7 +14,9 @@
 
 #include "base/result.h"
 #include "broker/definitions_observer.h"
+#include "broker/durability.h"
 #include "broker/message.h"
+#include "broker/queue_store.h"
 #include "broker/vhost.h"
 
 namespace pulse::broker {
@@ -41,6 +43,19 @@ class Broker {
   // Not owned; null (the default) means nobody listens. See definitions_observer.h.
   void set_definitions_observer(DefinitionsObserver* o) { observer_ = o; }
   DefinitionsObserver* definitions_observer() const { return observer_; }
+
+  // Message storage (see queue_store.h); null means memory only. Not owned.
+  void set_message_storage(MessageStorage* s) { storage_ = s; }
+  MessageStorage* message_storage() const { return storage_; }
+  Durability& durability() { return durability_; }
+  void set_paging_limits(PagingLimits l) { paging_ = l; }
+  const PagingLimits& paging_limits() const { return paging_; }
+  // Bytes of ready messages held in memory by all queues (for the global paging budget).
+  uint64_t queued_memory() const { return queued_memory_; }
+  void add_queued_memory(int64_t delta) { queued_memory_ += static_cast<uint64_t>(delta); }
+  // True while the broker is being destroyed: queues go away in memory only, their stored
+  // messages stay for the next start.
+  bool closing() const { return closing_; }
 
   uint64_t next_id() { return ++last_id_; }
   // RabbitMQ-style generated names: prefix + 22 url-safe base64 characters.
@@ -75,6 +90,11 @@ class Broker {
   std::function<void(TimePoint)> timer_hook_;
   std::unordered_map<std::string, DirectReplySink*> reply_sinks_;
   DefinitionsObserver* observer_ = nullptr;
+  MessageStorage* storage_ = nullptr;
+  Durability durability_;
+  PagingLimits paging_;
+  uint64_t queued_memory_ = 0;
+  bool closing_ = false;
 };
 
 }  // namespace pulse::broker

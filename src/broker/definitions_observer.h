@@ -24,7 +24,7 @@ class DefinitionsObserver {
   virtual void on_vhost_deleted(const std::string& vhost) = 0;
   virtual void on_exchange_declared(VHost& vhost, const Exchange& x) = 0;
   virtual void on_exchange_deleted(VHost& vhost, const Exchange& x) = 0;
-  virtual void on_queue_declared(VHost& vhost, const Queue& q) = 0;
+  virtual void on_queue_declared(VHost& vhost, Queue& q) = 0;
   virtual void on_queue_deleted(VHost& vhost, const Queue& q) = 0;
   // Only new bindings and bindings that existed are reported (no duplicates).
   virtual void on_binding_added(VHost& vhost, const Binding& b) = 0;

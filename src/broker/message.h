@@ -41,6 +41,7 @@ using MessagePtr = std::shared_ptr<const Message>;
 struct QueuedMessage {
   MessagePtr msg;
   uint64_t seq = 0;                     // queue-local order, used to requeue in place
+  uint64_t store_seq = 0;               // in the queue's store (0: memory only)
   std::optional<TimePoint> expires_at;  // from x-message-ttl and/or expiration
   bool redelivered = false;
   uint32_t delivery_count = 0;  // quorum-style delivery limit

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "broker/broker.h"
 #include "broker/vhost.h"
 
 namespace pulse::broker {
@@ -52,28 +53,46 @@ std::string Queue::describe() const {
   return "queue '" + name_ + "' in vhost '" + vhost_.name() + "'";
 }
 
-std::deque<QueuedMessage>& Queue::level_for(uint8_t priority) {
+Queue::Level& Queue::level_for(uint8_t priority) {
   return levels_[std::min<size_t>(priority, levels_.size() - 1)];
 }
 
 QueuedMessage* Queue::peek_head() {
   for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
-    if (!it->empty()) return &it->front();
+    if (!it->mem.empty()) return &it->mem.front();
   }
   return nullptr;
 }
 
 QueuedMessage Queue::pop_head() {
   for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
-    if (!it->empty()) {
-      QueuedMessage m = std::move(it->front());
-      it->pop_front();
-      --ready_count_;
-      ready_bytes_ -= m.bytes();
-      return m;
-    }
+    if (!it->mem.empty()) return take_front(*it);
   }
   return {};
+}
+
+QueuedMessage Queue::take_front(Level& level) {
+  QueuedMessage m = std::move(level.mem.front());
+  level.mem.pop_front();
+  --ready_count_;
+  ready_bytes_ -= m.bytes();
+  add_mem_bytes(-static_cast<int64_t>(m.bytes() + kMessageOverhead));
+  if (level.mem.empty() && !level.paged.empty()) page_in(level);
+  return m;
+}
+
+void Queue::push_mem(Level& level, QueuedMessage&& m, bool back) {
+  ++ready_count_;
+  ready_bytes_ += m.bytes();
+  add_mem_bytes(static_cast<int64_t>(m.bytes() + kMessageOverhead));
+  if (back) {
+    level.mem.push_back(std::move(m));
+    return;
+  }
+  // Requeued messages go back to where they were, not to the tail.
+  auto pos = std::upper_bound(level.mem.begin(), level.mem.end(), m.seq,
+                              [](uint64_t seq, const QueuedMessage& e) { return seq < e.seq; });
+  level.mem.insert(pos, std::move(m));
 }
 
 bool Queue::over_limits(size_t extra_count, size_t extra_bytes) const {
@@ -86,7 +105,11 @@ bool Queue::over_limits(size_t extra_count, size_t extra_bytes) const {
 }
 
 void Queue::drop_head_for_limits() {
-  while (ready_count_ > 0 && over_limits(0, 0)) dead_letter(pop_head(), DeadLetterReason::kMaxLen);
+  while (ready_count_ > 0 && over_limits(0, 0)) {
+    QueuedMessage m = pop_head();
+    forget(m);
+    dead_letter(std::move(m), DeadLetterReason::kMaxLen);
+  }
 }
 
 EnqueueOutcome Queue::enqueue(MessagePtr msg) {
@@ -108,11 +131,29 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
   }
   if (ttl) m.expires_at = deadline_after(now, *ttl);
   m.seq = next_seq_++;
-  const uint8_t prio = msg->priority();
-  m.msg = std::move(msg);
-  level_for(prio).push_back(std::move(m));
-  ++ready_count_;
-  ready_bytes_ += bytes;
+  Level& level = level_for(msg->priority());
+  const bool keep = store_ && store_->durable() && msg->persistent();
+  bool page = should_page(level, bytes);
+  QueueStore* store = page ? paging_store() : keep ? store_.get() : nullptr;
+  if (!store) page = false;
+  if (store) {
+    auto seq = store->append(*msg, m.expires_at, keep);
+    if (!seq) {
+      // A persistent message that could not be written must not be confirmed; a paged one
+      // stays in memory instead.
+      if (keep) return EnqueueOutcome::kRejected;
+      page = false;
+    } else {
+      m.store_seq = *seq;
+    }
+  }
+  const bool synced = keep && m.store_seq != 0;
+  if (page) {
+    page_out(level, m.store_seq, bytes);
+  } else {
+    m.msg = std::move(msg);
+    push_mem(level, std::move(m));
+  }
   if (args_.overflow == Overflow::kDropHead) drop_head_for_limits();
   dispatch_at(now);
   // A message whose TTL ran out while no consumer could take it goes now (TTL 0 semantics).
@@ -121,7 +162,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
     }
     schedule_timer();
   }
-  return EnqueueOutcome::kQueued;
+  return synced ? EnqueueOutcome::kQueuedDurable : EnqueueOutcome::kQueued;
 }
 
 Consumer* Queue::next_consumer() {
@@ -159,6 +200,9 @@ void Queue::dispatch_at(TimePoint now) {
     if (!c->no_ack) {
       ++unacked_count_;
       unacked_bytes_ += m.bytes();
+      note_delivered(m);
+    } else {
+      forget(m);
     }
     c->sink->deliver(*c, *this, std::move(m));
     if (deleted_) break;
@@ -178,24 +222,33 @@ std::optional<QueuedMessage> Queue::get(bool no_ack) {
   if (!no_ack) {
     ++unacked_count_;
     unacked_bytes_ += m.bytes();
+    note_delivered(m);
+  } else {
+    forget(m);
   }
   schedule_timer();  // the new head may expire
   return m;
 }
 
-void Queue::settle_acked(const QueuedMessage& m) {
+void Queue::unacked_done(const QueuedMessage& m) {
   if (unacked_count_ > 0) --unacked_count_;
   unacked_bytes_ -= std::min(unacked_bytes_, m.bytes());
 }
 
+void Queue::settle_acked(const QueuedMessage& m) {
+  unacked_done(m);
+  forget(m);
+}
+
 void Queue::requeue(QueuedMessage&& m) {
-  settle_acked(m);
+  unacked_done(m);
   if (deleted_) return;
   m.redelivered = true;
   auto& level = level_for(m.msg->priority());
   if (args_.quorum) {
     ++m.delivery_count;
     if (args_.delivery_limit && m.delivery_count > *args_.delivery_limit) {
+      forget(m);
       dead_letter(std::move(m), DeadLetterReason::kDeliveryLimit);
       return;
     }
@@ -205,32 +258,49 @@ void Queue::requeue(QueuedMessage&& m) {
     amqp::set(copy->properties.headers, "x-delivery-count", int64_t{m.delivery_count});
     copy->reencode_properties();
     m.msg = std::move(copy);
-    ready_bytes_ += m.bytes();
-    ++ready_count_;
-    level.push_back(std::move(m));
+    if (!level.paged.empty()) {
+      // Behind a paged tail the message must be paged too, to keep its place at the back.
+      const bool keep = store_ && store_->durable() && m.msg->persistent();
+      auto seq = paging_store()->append(*m.msg, m.expires_at, keep);
+      if (seq) {
+        forget(m);
+        page_out(level, *seq, m.bytes());
+        dispatch();
+        return;
+      }
+    }
+    push_mem(level, std::move(m));
     dispatch();
     return;
   }
-  // Requeued messages go back to where they were, not to the tail.
-  auto pos = std::upper_bound(level.begin(), level.end(), m.seq,
-                              [](uint64_t seq, const QueuedMessage& e) { return seq < e.seq; });
-  ready_bytes_ += m.bytes();
-  ++ready_count_;
-  level.insert(pos, std::move(m));
+  push_mem(level, std::move(m), /*back=*/false);
   dispatch();
 }
 
 void Queue::settle_rejected(QueuedMessage&& m) {
-  settle_acked(m);
+  unacked_done(m);
+  forget(m);
   if (deleted_) return;
   dead_letter(std::move(m), DeadLetterReason::kRejected);
 }
 
 size_t Queue::purge() {
   size_t n = ready_count_;
-  for (auto& l : levels_) l.clear();
+  size_t paged = paged_count_;
+  if (unacked_count_ > 0 || !store_) {
+    for (auto& l : levels_)
+      for (const auto& m : l.mem) forget(m);
+  }
+  purge_store(paged);
+  for (auto& l : levels_) {
+    l.mem.clear();
+    l.paged.clear();
+    l.paged_bytes = 0;
+  }
+  add_mem_bytes(-static_cast<int64_t>(mem_bytes_));
   ready_count_ = 0;
   ready_bytes_ = 0;
+  paged_count_ = 0;
   return n;
 }
 
@@ -242,13 +312,11 @@ void Queue::dead_letter(QueuedMessage&& m, DeadLetterReason reason) {
 bool Queue::expire_head(TimePoint now, bool inclusive) {
   // Messages expire only at the head of their level, as in RabbitMQ classic queues.
   for (auto& level : levels_) {
-    if (level.empty() || !level.front().expires_at) continue;
-    const TimePoint at = *level.front().expires_at;
+    if (level.mem.empty() || !level.mem.front().expires_at) continue;
+    const TimePoint at = *level.mem.front().expires_at;
     if (inclusive ? at <= now : at < now) {
-      QueuedMessage m = std::move(level.front());
-      level.pop_front();
-      --ready_count_;
-      ready_bytes_ -= m.bytes();
+      QueuedMessage m = take_front(level);
+      forget(m);
       dead_letter(std::move(m), DeadLetterReason::kExpired);
       return true;
     }
@@ -301,8 +369,8 @@ void Queue::touch() {
 std::optional<TimePoint> Queue::next_deadline() const {
   std::optional<TimePoint> d;
   for (const auto& level : levels_) {
-    if (!level.empty() && level.front().expires_at) {
-      if (!d || *level.front().expires_at < *d) d = level.front().expires_at;
+    if (!level.mem.empty() && level.mem.front().expires_at) {
+      if (!d || *level.mem.front().expires_at < *d) d = level.mem.front().expires_at;
     }
   }
   if (args_.expires && consumers_.empty()) {
@@ -341,7 +409,10 @@ void Queue::mark_deleted() {
   consumers_.clear();
   single_active_ = nullptr;
   for (auto& c : consumers) c->sink->cancelled_by_broker(*c);
+  // At shutdown the queue is only going away in memory: its messages stay on disk.
+  std::unique_ptr<QueueStore> store = std::move(store_);
   purge();
+  if (store && !vhost_.broker().closing()) store->destroy();
 }
 
 }  // namespace pulse::broker

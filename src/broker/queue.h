@@ -2,6 +2,12 @@
 // A classic queue: ready messages (one FIFO per priority level), consumers with priorities and
 // round-robin, single-active-consumer, limits with overflow policy, TTLs and dead lettering.
 // Runs on the broker event loop only.
+//
+// Storage: a durable queue has a QueueStore where persistent messages are written at enqueue
+// (and acked when they leave). Past the memory budgets (PagingLimits) new messages go to the
+// store only (paged): each priority level is an in-memory head followed by a paged tail of
+// store sequence runs, read back in batches as the head drains. Invariant: a level's head is
+// empty only when its tail is, so the next message (and its TTL) is always in memory.
 #include <deque>
 #include <functional>
 #include <memory>
@@ -13,12 +19,14 @@
 #include "broker/consumer.h"
 #include "broker/message.h"
 #include "broker/queue_args.h"
+#include "broker/queue_store.h"
 
 namespace pulse::broker {
 
 class VHost;
 
-enum class EnqueueOutcome { kQueued, kRejected };
+// kQueuedDurable: written to a durable store, so a publisher confirm waits for the next sync.
+enum class EnqueueOutcome { kQueued, kQueuedDurable, kRejected };
 
 enum class DeadLetterReason { kRejected, kExpired, kMaxLen, kDeliveryLimit };
 const char* reason_name(DeadLetterReason r);
@@ -44,6 +52,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
   std::string describe() const;  // "queue 'q' in vhost '/'"
 
   size_t message_count() const { return ready_count_; }
+  size_t paged_count() const { return paged_count_; }
+  size_t memory_bytes() const { return mem_bytes_; }
   size_t ready_bytes() const { return ready_bytes_; }
   size_t unacked_count() const { return unacked_count_; }
   size_t consumer_count() const { return consumers_.size(); }
@@ -82,13 +92,46 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Arms the broker timer for the next TTL / x-expires deadline, if any.
   void schedule_timer();
 
-  // Called by the vhost when the queue is deleted: cancels consumers, drops messages.
+  // Called by the vhost when the queue is deleted: cancels consumers, drops messages and
+  // (unless the broker is shutting down) the store's files.
   void mark_deleted();
 
+  // Storage (queue_paging.cc). attach_store() gives a durable queue its store; recovery then
+  // feeds the messages found on disk in order and calls finish_recovery().
+  void attach_store(std::unique_ptr<QueueStore> store) { store_ = std::move(store); }
+  QueueStore* store() const { return store_.get(); }
+  void recover_message(uint64_t store_seq, uint8_t priority, uint32_t body_bytes);
+  void finish_recovery();
+
  private:
-  std::deque<QueuedMessage>& level_for(uint8_t priority);
+  struct PagedRun {
+    uint64_t first;  // store sequence numbers first .. first + count - 1
+    uint64_t count;
+  };
+  struct Level {
+    std::deque<QueuedMessage> mem;  // in queue order
+    std::deque<PagedRun> paged;     // after mem, in queue order
+    uint64_t paged_bytes = 0;
+  };
+
+  Level& level_for(uint8_t priority);
   QueuedMessage* peek_head();
   QueuedMessage pop_head();
+  // Removes a level's first message, keeping the accounting and the head invariant.
+  QueuedMessage take_front(Level& level);
+  void push_mem(Level& level, QueuedMessage&& m, bool back = true);
+  void add_mem_bytes(int64_t delta);
+  // Paging (queue_paging.cc).
+  bool should_page(const Level& level, size_t bytes) const;
+  QueueStore* paging_store();
+  void page_out(Level& level, uint64_t store_seq, size_t bytes);
+  void page_in(Level& level);
+  // The message left the queue for good: its store copy goes too.
+  void forget(const QueuedMessage& m);
+  // A delivery that needs an ack: remember it on disk for the redelivered flag.
+  void note_delivered(const QueuedMessage& m);
+  void unacked_done(const QueuedMessage& m);
+  void purge_store(size_t paged_dropped);
   void drop_head_for_limits();
   bool over_limits(size_t extra_count, size_t extra_bytes) const;
   void dead_letter(QueuedMessage&& m, DeadLetterReason reason);
@@ -105,8 +148,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
   QueueArgs args_;
   bool deleted_ = false;
 
-  std::vector<std::deque<QueuedMessage>> levels_;  // index = priority level
-  size_t ready_count_ = 0;
+  std::vector<Level> levels_;  // index = priority level
+  std::unique_ptr<QueueStore> store_;
+  size_t ready_count_ = 0;  // memory and paged
+  size_t paged_count_ = 0;
+  size_t mem_bytes_ = 0;  // in-memory ready messages, with kMessageOverhead each
   size_t ready_bytes_ = 0;
   size_t unacked_count_ = 0;
   size_t unacked_bytes_ = 0;

@@ -34,6 +34,8 @@ struct ExchangeDeclare {
 struct PublishOutcome {
   size_t routed = 0;      // queues the message was enqueued on
   bool rejected = false;  // some queue refused it (overflow reject-publish): nack
+  // Written to a durable queue's store: the confirm waits for the write epoch to sync.
+  bool needs_sync = false;
 };
 
 class VHost {

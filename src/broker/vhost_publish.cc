@@ -121,7 +121,16 @@ Result<PublishOutcome> VHost::publish(Message&& msg) {
   std::vector<Queue*> targets;
   targets.swap(route_scratch_);
   for (Queue* q : targets) {
-    if (q->enqueue(shared) == EnqueueOutcome::kRejected) outcome.rejected = true;
+    switch (q->enqueue(shared)) {
+      case EnqueueOutcome::kRejected:
+        outcome.rejected = true;
+        break;
+      case EnqueueOutcome::kQueuedDurable:
+        outcome.needs_sync = true;
+        break;
+      case EnqueueOutcome::kQueued:
+        break;
+    }
   }
   targets.clear();
   if (route_scratch_.capacity() < targets.capacity()) route_scratch_.swap(targets);

@@ -231,6 +231,10 @@ void Channel::channel_error(const Error& e, uint16_t class_id, uint16_t method_i
 }
 
 void Channel::release() {
+  if (!sync_pending_.empty()) {
+    conn_.broker().durability().remove_waiter(this);
+    sync_pending_.clear();
+  }
   if (state_ == State::kFinished) return;
   auto consumers = std::move(consumers_);
   consumers_.clear();

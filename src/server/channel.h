@@ -35,7 +35,9 @@ struct Unacked {
   std::shared_ptr<ConsumerState> consumer;  // null for basic.get
 };
 
-class Channel : public broker::ConsumerSink, public broker::DirectReplySink {
+class Channel : public broker::ConsumerSink,
+                public broker::DirectReplySink,
+                public broker::SyncWaiter {
  public:
   Channel(AmqpConnection& conn, uint16_t id);
   ~Channel() override;
@@ -54,6 +56,8 @@ class Channel : public broker::ConsumerSink, public broker::DirectReplySink {
   void cancelled_by_broker(broker::Consumer& c) override;
   // broker::DirectReplySink
   void deliver_reply(broker::MessagePtr msg) override;
+  // broker::SyncWaiter: confirms of persistent messages wait for their write epoch.
+  void on_synced(uint64_t epoch, bool ok) override;
 
  private:
   enum class State { kOpen, kClosing, kFinished };
@@ -89,7 +93,10 @@ class Channel : public broker::ConsumerSink, public broker::DirectReplySink {
   void settle_one(Unacked&& u, int mode);
   // Puts a delivery taken for settlement back among the unacked ones, in tag order.
   void restore_unacked(Unacked&& u);
-  void confirm(uint64_t seq, bool ack);
+  // `epoch` > 0: the publish was written to a durable store in that write epoch; the confirm
+  // waits until it is synced. Later confirms queue behind it to keep the order.
+  void confirm(uint64_t seq, bool ack, uint64_t epoch = 0);
+  void send_confirm(uint64_t seq, bool ack);
   void flush_confirms();
 
   AmqpConnection& conn_;
@@ -119,6 +126,11 @@ class Channel : public broker::ConsumerSink, public broker::DirectReplySink {
   uint64_t publish_seq_ = 0;
   uint64_t confirm_ack_upto_ = 0;
   uint64_t confirm_acked_ = 0;
+  struct PendingConfirm {
+    uint64_t seq, epoch;
+    bool ack;
+  };
+  std::deque<PendingConfirm> sync_pending_;
 
   // Transactions.
   bool tx_mode_ = false;

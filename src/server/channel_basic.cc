@@ -254,7 +254,11 @@ Status Channel::publish(broker::Message&& msg, bool mandatory) {
                         msg.routing_key);
     amqp::append_content(conn_.out(), id_, msg.raw_properties, msg.body, conn_.frame_max());
   }
-  if (confirm_mode_) confirm(publish_seq_, !outcome->rejected);
+  if (confirm_mode_) {
+    const bool ack = !outcome->rejected;
+    confirm(publish_seq_, ack,
+            ack && outcome->needs_sync ? conn_.broker().durability().write_epoch() : 0);
+  }
   return {};
 }
 

@@ -57,7 +57,29 @@ void Channel::restore_unacked(Unacked&& u) {
   unacked_.insert(pos, std::move(u));
 }
 
-void Channel::confirm(uint64_t seq, bool ack) {
+void Channel::confirm(uint64_t seq, bool ack, uint64_t epoch) {
+  auto& durability = conn_.broker().durability();
+  if (!sync_pending_.empty() || (epoch && epoch > durability.synced_epoch())) {
+    if (sync_pending_.empty()) durability.add_waiter(this);
+    sync_pending_.push_back({seq, epoch, ack});
+    return;
+  }
+  send_confirm(seq, ack);
+}
+
+void Channel::on_synced(uint64_t epoch, bool ok) {
+  while (!sync_pending_.empty() && sync_pending_.front().epoch <= epoch) {
+    PendingConfirm p = sync_pending_.front();
+    sync_pending_.pop_front();
+    // A failed sync may have lost the data: the publisher must not be told it is safe.
+    send_confirm(p.seq, p.ack && (ok || p.epoch == 0));
+  }
+  if (sync_pending_.empty()) conn_.broker().durability().remove_waiter(this);
+  flush_confirms();
+  conn_.schedule_flush();
+}
+
+void Channel::send_confirm(uint64_t seq, bool ack) {
   if (ack) {
     confirm_ack_upto_ = seq;
     return;

@@ -65,7 +65,7 @@ Result<std::unique_ptr<DefinitionsStore>> DefinitionsStore::open(const std::stri
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (fresh ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(db_path.c_str(), &raw, flags, nullptr);
-  std::unique_ptr<DefinitionsStore> store(new DefinitionsStore(raw));
+  std::unique_ptr<DefinitionsStore> store(new DefinitionsStore(raw, db_path + "-wal"));
   if (rc != SQLITE_OK) return sqlite_error(raw, "open " + db_path);
   sqlite3_busy_timeout(raw, 2000);
   auto refuse = [&](const std::string& why) {
@@ -129,6 +129,10 @@ Status DefinitionsStore::in_tx(const std::function<Status()>& fn) {
 
 Status DefinitionsStore::transaction(const std::function<Status()>& fn) {
   return in_tx(fn);
+}
+
+Status DefinitionsStore::set_commit_sync(bool full) {
+  return exec(db_, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 Status DefinitionsStore::put_vhost(const VHostDef& v) {

@@ -115,11 +115,18 @@ class DefinitionsStore {
 
   Result<Definitions> load_all();
 
+  // synchronous=FULL (the default) fsyncs the WAL at every commit. With false (NORMAL) a commit
+  // only writes the WAL: safe against a process crash, and the owner makes it power-safe by
+  // syncing wal_path() itself, off the calling thread (pulsed's group commit does).
+  Status set_commit_sync(bool full);
+  const std::string& wal_path() const { return wal_path_; }
+
  private:
-  explicit DefinitionsStore(sqlite3* db) : db_(db) {}
+  DefinitionsStore(sqlite3* db, std::string wal_path) : db_(db), wal_path_(std::move(wal_path)) {}
   Status in_tx(const std::function<Status()>& fn);
 
   sqlite3* db_;
+  std::string wal_path_;
   int depth_ = 0;  // >0 inside transaction(): calls join instead of BEGIN
 };
 

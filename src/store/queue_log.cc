@@ -55,6 +55,15 @@ QueueLog::Segment* QueueLog::find_segment(uint64_t seq) {
   return seg->contains(seq) ? seg : nullptr;
 }
 
+const QueueLog::Segment* QueueLog::find_segment(uint64_t seq) const {
+  return const_cast<QueueLog*>(this)->find_segment(seq);
+}
+
+bool QueueLog::delivered(uint64_t seq) const {
+  const Segment* seg = find_segment(seq);
+  return seg && (seg->state[seq - seg->first_seq] & kStateDelivered);
+}
+
 Status QueueLog::new_segment() {
   auto seg = std::make_unique<Segment>();
   seg->id = next_segment_id_++;

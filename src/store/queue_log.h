@@ -74,6 +74,8 @@ class QueueLog {
   // Settles `seq`. Deletes its segment once every message in it is acked (and it is not the
   // segment being written), and compacts acks.log when mostly obsolete.
   Status ack(uint64_t seq);
+  // True when `seq` carries a delivery mark (from before a restart or mark_delivered()).
+  bool delivered(uint64_t seq) const;
   // Reads a live message body back (paging, lazy recovery).
   Result<std::vector<uint8_t>> read(uint64_t seq);
   // Live messages in order, with their delivered flag (for lazy recovery without bodies).
@@ -109,6 +111,7 @@ class QueueLog {
   Status write_out();
   Status append_ack_record(uint8_t type, uint64_t seq);
   Segment* find_segment(uint64_t seq);
+  const Segment* find_segment(uint64_t seq) const;
   Status maybe_release(Segment& seg);
   Status compact_ack_log();
   Status check_usable() const;

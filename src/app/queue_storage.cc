@@ -1,0 +1,170 @@
+#include "app/queue_storage.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "app/log_queue_store.h"
+#include "base/log.h"
+#include "broker/stored_message.h"
+#include "broker/vhost.h"
+#include "store/file.h"
+
+namespace pulse::app {
+
+QueueStorage::QueueStorage(const store::DataDir& dir, broker::Broker& broker, Post post,
+                           store::QueueLogOptions options)
+    : queues_path_(dir.queues_path()),
+      paging_path_(dir.path() + "/paging"),
+      broker_(broker),
+      post_(std::move(post)),
+      options_(options),
+      thread_(std::make_unique<store::StorageThread>(post_)) {}
+
+QueueStorage::~QueueStorage() {
+  thread_.reset();  // finishes every sync already handed over
+}
+
+Status QueueStorage::prepare(const std::set<uint64_t>& durable_queue_ids) {
+  // Paged messages of non-durable queues die with the process that paged them.
+  if (auto s = store::remove_all(paging_path_); !s) return s;
+  if (auto s = store::make_dirs(paging_path_); !s) return s;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(queues_path_, ec)) {
+    const std::string name = e.path().filename().string();
+    uint64_t id = 0;
+    bool numeric = !name.empty() && std::all_of(name.begin(), name.end(), ::isdigit);
+    if (numeric) id = std::stoull(name);
+    if (numeric && durable_queue_ids.count(id)) continue;
+    spdlog::warn("removing message directory {} of a queue that no longer exists",
+                 e.path().string());
+    if (auto s = store::remove_all(e.path().string()); !s) return s;
+  }
+  if (ec) return store::io_error("list", queues_path_, ec.value());
+  return ok_status();
+}
+
+Status QueueStorage::attach_durable(broker::Queue& q, uint64_t id) {
+  if (q.store()) return ok_status();
+  const std::string dir = queues_path_ + "/" + std::to_string(id);
+  if (!store::exists(dir)) {
+    q.attach_store(std::make_unique<LogQueueStore>(*this, dir, true));
+    return ok_status();
+  }
+  std::vector<uint64_t> drop;
+  size_t undecodable = 0;
+  auto log = store::QueueLog::open(dir, options_, [&](const store::RecoveredMessage& r) {
+    auto h = broker::peek_stored_message(r.payload);
+    if (!h) ++undecodable;
+    // Transient messages were only paged out: they do not outlive the process.
+    if (!h || !h->keep) {
+      drop.push_back(r.seq);
+      return;
+    }
+    q.recover_message(r.seq, h->priority, h->body_bytes);
+  });
+  if (!log) return std::move(log).error();
+  for (uint64_t seq : drop) (void)(*log)->ack(seq);
+  const store::RecoveryReport& rep = (*log)->recovery_report();
+  for (const auto& p : rep.problems) spdlog::warn("{}: {}", q.describe(), p);
+  if (undecodable) spdlog::warn("{}: {} undecodable messages dropped", q.describe(), undecodable);
+  if (rep.live_messages) {
+    spdlog::info("recovered {} messages ({} bytes, {} delivered before) of {} in {:.3f} s",
+                 rep.live_messages - drop.size(), rep.live_bytes, rep.delivered_messages,
+                 q.describe(), rep.seconds);
+  }
+  auto s = std::make_unique<LogQueueStore>(*this, dir, true, std::move(*log));
+  if (!drop.empty()) mark_dirty(s.get());
+  q.attach_store(std::move(s));
+  q.finish_recovery();
+  return ok_status();
+}
+
+std::unique_ptr<broker::QueueStore> QueueStorage::open_paging_store(broker::Queue&) {
+  return std::make_unique<LogQueueStore>(
+      *this, paging_path_ + "/" + std::to_string(next_paging_id_++), false);
+}
+
+Status QueueStorage::watch_definitions_wal(const std::string& path) {
+  auto f = store::File::open(path, O_RDWR);
+  if (!f) return std::move(f).error();
+  wal_ = std::move(*f);
+  return ok_status();
+}
+
+void QueueStorage::definitions_changed() {
+  if (!wal_) return;
+  wal_dirty_ = true;
+  schedule_flush();
+}
+
+void QueueStorage::mark_dirty(LogQueueStore* s) {
+  if (!s->dirty) {
+    s->dirty = true;
+    dirty_.push_back(s);
+  }
+  schedule_flush();
+}
+
+void QueueStorage::schedule_flush() {
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    // After the current turn: every publish read in it shares one flush and one sync.
+    post_([this] { flush(); });
+  }
+}
+
+void QueueStorage::forget(LogQueueStore* s) {
+  if (!s->dirty) return;
+  s->dirty = false;
+  std::erase(dirty_, s);
+}
+
+void QueueStorage::flush() {
+  flush_posted_ = false;
+  std::vector<std::shared_ptr<store::File>> files;
+  bool ok = true;
+  for (LogQueueStore* s : dirty_) {
+    s->dirty = false;
+    if (!s->log()) continue;
+    auto f = s->log()->flush();
+    if (!f) {
+      spdlog::error("message store flush failed: {}", f.error().text);
+      if (s->durable()) ok = false;
+      continue;
+    }
+    // Paged-only messages need no sync: they do not survive a restart anyway.
+    if (s->durable()) files.insert(files.end(), f->begin(), f->end());
+  }
+  dirty_.clear();
+  if (wal_dirty_) {
+    files.push_back(wal_);
+    wal_dirty_ = false;
+  }
+  broker::Durability& d = broker_.durability();
+  const uint64_t epoch = d.seal();
+  if (!ok) {
+    d.completed(epoch, false);
+    return;
+  }
+  // Even an epoch without files goes through the thread when syncs are in flight, so
+  // completions stay in epoch order.
+  if (files.empty() && in_flight_ == 0) {
+    d.completed(epoch, true);
+    return;
+  }
+  ++in_flight_;
+  thread_->submit({std::move(files), [this, epoch](const Status& s) {
+                     --in_flight_;
+                     if (!s) spdlog::error("message store sync failed: {}", s.error().text);
+                     broker_.durability().completed(epoch, bool(s));
+                   }});
+}
+
+void QueueStorage::sync_now() {
+  flush();
+  thread_->drain();
+}
+
+}  // namespace pulse::app
