@@ -53,7 +53,8 @@ Status QueueStorage::attach_durable(broker::Queue& q, uint64_t id) {
     return ok_status();
   }
   std::vector<uint64_t> drop;
-  size_t undecodable = 0;
+  size_t undecodable = 0, kept = 0;
+  uint64_t kept_bytes = 0;
   auto log = store::QueueLog::open(dir, options_, [&](const store::RecoveredMessage& r) {
     auto h = broker::peek_stored_message(r.payload);
     if (!h) ++undecodable;
@@ -63,16 +64,17 @@ Status QueueStorage::attach_durable(broker::Queue& q, uint64_t id) {
       return;
     }
     q.recover_message(r.seq, h->priority, h->body_bytes);
+    ++kept;
+    kept_bytes += h->body_bytes;
   });
   if (!log) return std::move(log).error();
   for (uint64_t seq : drop) (void)(*log)->ack(seq);
   const store::RecoveryReport& rep = (*log)->recovery_report();
   for (const auto& p : rep.problems) spdlog::warn("{}: {}", q.describe(), p);
   if (undecodable) spdlog::warn("{}: {} undecodable messages dropped", q.describe(), undecodable);
-  if (rep.live_messages) {
-    spdlog::info("recovered {} messages ({} bytes, {} delivered before) of {} in {:.3f} s",
-                 rep.live_messages - drop.size(), rep.live_bytes, rep.delivered_messages,
-                 q.describe(), rep.seconds);
+  if (kept) {
+    spdlog::info("recovered {} messages ({} body bytes, {} delivered before) of {} in {:.3f} s",
+                 kept, kept_bytes, rep.delivered_messages, q.describe(), rep.seconds);
   }
   auto s = std::make_unique<LogQueueStore>(*this, dir, true, std::move(*log));
   if (!drop.empty()) mark_dirty(s.get());
