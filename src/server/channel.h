@@ -129,7 +129,9 @@ class Channel : public broker::ConsumerSink,
   struct PendingConfirm {
     uint64_t seq, epoch;
     bool ack;
+    bool commit_ok = false;  // a tx.commit-ok instead of a confirm
   };
+  bool publish_needs_sync_ = false;  // the last publish wrote to a durable store
   std::deque<PendingConfirm> sync_pending_;
 
   // Transactions.

@@ -254,6 +254,7 @@ Status Channel::publish(broker::Message&& msg, bool mandatory) {
                         msg.routing_key);
     amqp::append_content(conn_.out(), id_, msg.raw_properties, msg.body, conn_.frame_max());
   }
+  publish_needs_sync_ = outcome->needs_sync;
   if (confirm_mode_) {
     const bool ack = !outcome->rejected;
     confirm(publish_seq_, ack,

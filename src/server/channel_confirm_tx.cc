@@ -26,8 +26,12 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
     tx_publishes_.clear();
     auto settles = std::move(tx_settles_);
     tx_settles_.clear();
+    bool needs_sync = false;
     for (auto& [msg, mandatory] : publishes) {
-      if (auto s = publish(std::move(msg), mandatory); !s) {
+      publish_needs_sync_ = false;
+      auto s = publish(std::move(msg), mandatory);
+      needs_sync = needs_sync || publish_needs_sync_;
+      if (!s) {
         // The commit failed and the channel closes: its acks never happened, so those
         // deliveries are unacked again and the close requeues them instead of losing them.
         for (auto& [u, mode] : settles) restore_unacked(std::move(u));
@@ -36,6 +40,13 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
     }
     for (auto& [u, mode] : settles) settle_one(std::move(u), mode);
     resume_deliveries();
+    if (needs_sync) {
+      // As in RabbitMQ, commit-ok promises the persistent messages are on disk.
+      auto& durability = conn_.broker().durability();
+      if (sync_pending_.empty()) durability.add_waiter(this);
+      sync_pending_.push_back({0, durability.write_epoch(), true, true});
+      return {};
+    }
     reply(amqp::TxCommitOk{});
     return {};
   }
@@ -71,6 +82,16 @@ void Channel::on_synced(uint64_t epoch, bool ok) {
   while (!sync_pending_.empty() && sync_pending_.front().epoch <= epoch) {
     PendingConfirm p = sync_pending_.front();
     sync_pending_.pop_front();
+    if (p.commit_ok) {
+      // The broker cannot take back a commit whose messages may not be on disk.
+      if (!ok) {
+        conn_.connection_error(Error{
+            amqp::kInternalError, "INTERNAL_ERROR - message store failed to sync the transaction"});
+        return;
+      }
+      reply(amqp::TxCommitOk{});
+      continue;
+    }
     // A failed sync may have lost the data: the publisher must not be told it is safe.
     send_confirm(p.seq, p.ack && (ok || p.epoch == 0));
   }
