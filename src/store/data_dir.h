@@ -5,6 +5,7 @@
 //   LOCK               flock()ed while a pulsed uses the directory
 //   definitions.db     DefinitionsStore (+ -wal, -shm)
 //   queues/<id>/       one QueueLog per durable queue, <id> = QueueDef::id
+//   paging/<n>/        paging-only QueueLogs of non-durable queues, wiped at every start
 //
 // Opening a directory of another layout version, one that is not empty but has no VERSION,
 // or one whose definitions database is missing is refused with a message saying why; nothing
