@@ -91,6 +91,16 @@ class BrokerHandle:
     def connect(self, user="guest", password="guest", vhost="/", **kw):
         return pika.BlockingConnection(self.pika_params(user, password, vhost, **kw))
 
+    @property
+    def pid(self):
+        """Process id of the broker's server process (pulsed itself, or RabbitMQ's beam.smp)."""
+        raise NotImplementedError
+
+    def rss(self):
+        """Resident memory of the broker process in bytes (VmRSS), None if it is not running."""
+        from harness.procfs import rss_bytes
+        return rss_bytes(self.pid)
+
     def log_tail(self, n=60):
         out = []
         for root, _dirs, files in os.walk(self.tmp):
@@ -137,6 +147,10 @@ class BrokerHandle:
 
 class PulsedBroker(BrokerHandle):
     target = "pulsed"
+
+    @property
+    def pid(self):
+        return self.proc.pid
 
     def start(self, timeout=30, definitions=True):
         """Starts pulsed on self.data_dir; definitions=False leaves out --definitions."""
@@ -278,6 +292,11 @@ class _Epmd:
 
 class RabbitBroker(BrokerHandle):
     target = "rabbitmq"
+
+    @property
+    def pid(self):
+        with open(os.path.join(self.tmp, "rabbit.pid")) as f:
+            return int(f.read().strip())
 
     def start(self, timeout=90):
         self.port = free_port()
