@@ -159,9 +159,10 @@ class AsyncConsumer(threading.Thread):
 
     `check(props, body)` is called for each delivery and returns a key for it (e.g. the message
     id; it may raise or return anything: what it returns is recorded). Each delivery is recorded
-    in `deliveries` as [key, redelivered, received_at, acked_at or None]; `acked_at` is set once
-    basic.ack has been handed to the connection. With `reconnect=True` the consumer keeps
-    reconnecting (every 0.1 s) until stop().
+    in `deliveries` as [key, redelivered, received_at, acked_at or None, connection number
+    (1, 2, ...)]; `acked_at` is set once basic.ack has been handed to the connection (which
+    may still be processing what it read before the broker died). With `reconnect=True` the
+    consumer keeps reconnecting (every 0.1 s) until stop().
     """
 
     def __init__(self, broker, queue, check, prefetch=200, reconnect=False, name="consumer",
@@ -239,7 +240,7 @@ class AsyncConsumer(threading.Thread):
                          callback=lambda _f: self.consuming.set()))
 
     def _on_message(self, ch, method, props, body):
-        rec = [self.check(props, body), method.redelivered, time.time(), None]
+        rec = [self.check(props, body), method.redelivered, time.time(), None, self.connections]
         self.deliveries.append(rec)
         self.last_delivery = rec[2]
         if self.auto_ack:
