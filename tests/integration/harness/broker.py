@@ -91,6 +91,16 @@ class BrokerHandle:
     def connect(self, user="guest", password="guest", vhost="/", **kw):
         return pika.BlockingConnection(self.pika_params(user, password, vhost, **kw))
 
+    @property
+    def pid(self):
+        """Process id of the broker's server process (pulsed itself, or RabbitMQ's beam.smp)."""
+        raise NotImplementedError
+
+    def rss(self):
+        """Resident memory of the broker process in bytes (VmRSS), None if it is not running."""
+        from harness.procfs import rss_bytes
+        return rss_bytes(self.pid)
+
     def log_tail(self, n=60):
         out = []
         for root, _dirs, files in os.walk(self.tmp):
@@ -137,6 +147,10 @@ class BrokerHandle:
 
 class PulsedBroker(BrokerHandle):
     target = "pulsed"
+
+    @property
+    def pid(self):
+        return self.proc.pid
 
     def start(self, timeout=30, definitions=True):
         """Starts pulsed on self.data_dir; definitions=False leaves out --definitions."""
@@ -279,15 +293,22 @@ class _Epmd:
 class RabbitBroker(BrokerHandle):
     target = "rabbitmq"
 
+    @property
+    def pid(self):
+        with open(os.path.join(self.tmp, "rabbit.pid")) as f:
+            return int(f.read().strip())
+
     def start(self, timeout=90):
-        self.port = free_port()
+        if self.port is None:  # a restart keeps the port and node name (and so the data)
+            self.port = free_port()
+            self.nodename = "pulsetest-%d-%d@localhost" % (os.getpid(), self.index)
+        self._stopped = False
         dist_port = free_port()
         epmd_port = _Epmd.ensure()
-        self.nodename = "pulsetest-%d-%d@localhost" % (os.getpid(), self.index)
         home = os.path.join(self.tmp, "home")
         logs = os.path.join(self.tmp, "log")
         for d in (home, logs):
-            os.makedirs(d)
+            os.makedirs(d, exist_ok=True)
         conf = os.path.join(self.tmp, "rabbitmq.conf")
         lines = {
             "listeners.tcp.default": "%s:%d" % (HOST, self.port),
@@ -324,7 +345,7 @@ class RabbitBroker(BrokerHandle):
             ERL_EPMD_ADDRESS=HOST,
             RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
         )
-        self._out = open(os.path.join(self.tmp, "server.out"), "w")
+        self._out = open(os.path.join(self.tmp, "server.out"), "a")
         self.proc = subprocess.Popen(
             [os.path.join(RABBIT_BIN, "rabbitmq-server")], env=self.env, cwd=self.tmp,
             stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -341,14 +362,33 @@ class RabbitBroker(BrokerHandle):
         return subprocess.run([os.path.join(RABBIT_BIN, "rabbitmqctl"), "-n", self.nodename] + list(args),
                               env=self.env, capture_output=True, text=True, timeout=timeout)
 
+    def restart(self, kill=False, timeout=90):
+        """Stops the node (SIGTERM, or SIGKILL of its whole process group with kill=True) and
+        starts it again on the same data directory, node name and port. Slow (a boot takes
+        10-20 s): meant for checking restart semantics against RabbitMQ by hand; the suite's
+        restart tests are pulsed-only."""
+        self.stop_process(kill=kill)
+        return self.start(timeout=timeout)
+
+    def stop_process(self, kill=False):
+        """Stops the node but keeps its directory (see restart)."""
+        self._stop_node(signal.SIGKILL if kill else signal.SIGTERM)
+        self._stopped = True
+
     def stop(self, check=True):
         if self._stopped or self.proc is None:
+            if self.proc is not None:
+                self.cleanup_tmp()
             return
+        self._stop_node(signal.SIGTERM)
         self._stopped = True
+        self.cleanup_tmp()
+
+    def _stop_node(self, sig):
         pgid = self.proc.pid
         if self.proc.poll() is None:
             try:
-                os.killpg(pgid, signal.SIGTERM)
+                os.killpg(pgid, sig)
             except ProcessLookupError:
                 pass
             try:
@@ -373,7 +413,6 @@ class RabbitBroker(BrokerHandle):
         except subprocess.TimeoutExpired:
             pass
         self._out.close()
-        self.cleanup_tmp()
 
 
 def make_broker(config=None):
