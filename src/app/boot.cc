@@ -16,6 +16,18 @@ Status apply_defaults(const Config& config, broker::Broker& broker, auth::AuthSt
                               config.default_permissions_write, config.default_permissions_read);
 }
 
+namespace {
+std::string one_line(std::string s) {
+  for (auto pos = s.find('\n'); pos != std::string::npos; pos = s.find('\n', pos))
+    s.replace(pos, 1, "; ");
+  return s;
+}
+}  // namespace
+
+broker::PolicySpec policy_spec(const PolicyDef& p) {
+  return broker::PolicySpec{p.name, p.pattern, p.apply_to, p.priority, p.definition};
+}
+
 Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth) {
   for (const auto& v : defs.vhosts) broker.add_vhost(v.name);
   if (auto s = apply_auth(defs, auth); !s) return s;
@@ -23,6 +35,16 @@ Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::
     if (auto* vh = broker.find_vhost(name)) return vh;
     return Error{0, "definitions refer to vhost '" + name + "' which is not defined"};
   };
+  // Policies come before exchanges and queues (RabbitMQ's import order), so that what is
+  // declared below starts with its policy applied.
+  for (const auto& p : defs.policies) {
+    auto vh = vhost(p.vhost);
+    if (!vh) return std::move(vh).error();
+    if (auto s = (*vh)->set_policy(policy_spec(p)); !s) {
+      return Error{
+          0, "policy '" + p.name + "' in vhost '" + p.vhost + "': " + one_line(s.error().text)};
+    }
+  }
   for (const auto& x : defs.exchanges) {
     auto vh = vhost(x.vhost);
     if (!vh) return std::move(vh).error();

@@ -14,7 +14,11 @@ namespace pulse::app {
 // on a fresh node.
 Status apply_defaults(const Config& config, broker::Broker& broker, auth::AuthStore& auth);
 
-// Imports vhosts, users, permissions, exchanges, queues and bindings.
+// A definitions-file policy as the broker takes it.
+broker::PolicySpec policy_spec(const PolicyDef& p);
+
+// Imports vhosts, users, permissions, policies, exchanges, queues and bindings, in that order.
+// A policy RabbitMQ would refuse stops the import: "policy 'p' in vhost '/': <reasons>".
 Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth);
 
 // Start-up against the data directory's definitions: recovers them into `broker` and `auth`,

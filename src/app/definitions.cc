@@ -195,6 +195,36 @@ Result<amqp::FieldTable> json_to_field_table(const json& object) {
   return std::move(*std::get_if<amqp::FieldTable>(&v.value().v));
 }
 
+namespace {
+nlohmann::json field_value_to_json(const amqp::FieldValue& v) {
+  if (const std::string* s = v.as_string()) return *s;
+  if (const bool* b = v.as_bool()) return *b;
+  if (auto i = v.as_int()) return *i;
+  if (auto* d = std::get_if<double>(&v.v)) return *d;
+  if (auto* f = std::get_if<float>(&v.v)) return static_cast<double>(*f);
+  if (auto* t = std::get_if<amqp::Timestamp>(&v.v)) return t->value;
+  if (auto* x = std::get_if<amqp::ByteArray>(&v.v)) return x->bytes;
+  if (auto* d = std::get_if<amqp::Decimal>(&v.v)) {
+    double r = d->value;
+    for (uint8_t i = 0; i < d->scale; ++i) r /= 10;
+    return r;
+  }
+  if (const amqp::FieldArray* a = v.as_array()) {
+    json arr = json::array();
+    for (const auto& e : *a) arr.push_back(field_value_to_json(e));
+    return arr;
+  }
+  if (const amqp::FieldTable* t = v.as_table()) return field_table_to_json(*t);
+  return nullptr;  // void
+}
+}  // namespace
+
+json field_table_to_json(const amqp::FieldTable& table) {
+  json obj = json::object();
+  for (const auto& [k, v] : table) obj[k] = field_value_to_json(v);
+  return obj;
+}
+
 Result<Definitions> parse_definitions(std::string_view json_text) {
   json root;
   try {

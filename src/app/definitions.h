@@ -100,6 +100,10 @@ Result<Definitions> load_definitions_file(const std::string& path);
 // JSON -> AMQP field value: string 'S', integer 'l', float 'd', bool 't', object 'F',
 // array 'A', null 'V'. Fails on unsigned integers above INT64_MAX or excess depth.
 Result<amqp::FieldTable> json_to_field_table(const nlohmann::json& object);
+// The reverse, for policy definitions kept as JSON text in the store: every integer type
+// becomes a JSON integer, float/double/decimal a JSON number, timestamps integers, byte
+// arrays strings.
+nlohmann::json field_table_to_json(const amqp::FieldTable& table);
 
 // Creates or replaces users (keeping their other permissions), then sets permissions and
 // topic permissions. Stops at the first error, naming the entry.

@@ -1,6 +1,7 @@
 #include "app/persistence.h"
 
 #include "amqp/field_table.h"
+#include "app/definitions.h"
 #include "base/bytes.h"
 #include "base/log.h"
 
@@ -128,6 +129,22 @@ void DefinitionsPersister::on_binding_added(broker::VHost& vhost, const broker::
 void DefinitionsPersister::on_binding_removed(broker::VHost& vhost, const broker::Binding& b) {
   if (!is_durable(vhost, b)) return;
   record(store_.delete_binding(binding_def(vhost, b)), "delete binding from '" + b.source + "'");
+}
+
+void DefinitionsPersister::on_policy_set(broker::VHost& vhost, const broker::Policy& p) {
+  store::PolicyDef d;
+  d.vhost = vhost.name();
+  d.name = p.name();
+  d.pattern = p.pattern();
+  d.apply_to = broker::apply_to_name(p.apply_to());
+  d.priority = p.priority();
+  d.definition = field_table_to_json(p.definition()).dump();
+  record(store_.put_policy(d), "put policy '" + p.name() + "'");
+}
+
+void DefinitionsPersister::on_policy_cleared(broker::VHost& vhost, const std::string& name) {
+  record(store_.delete_policy(vhost.name(), name, /*operator_policy=*/false),
+         "delete policy '" + name + "'");
 }
 
 Status DefinitionsPersister::persist_user(const auth::AuthStore& auth, std::string_view user) {

@@ -4,8 +4,8 @@
 //
 // What is durable follows RabbitMQ: durable exchanges, durable non-exclusive queues, bindings
 // whose source and destination are both durable (and the destination queue not exclusive), and
-// every vhost, user, permission and topic permission. The default exchanges are never stored:
-// each vhost recreates them.
+// every vhost, user, permission, topic permission and policy. The default exchanges are never
+// stored: each vhost recreates them.
 //
 // Runs on the event loop: each change is one SQLite transaction (an fsync of the WAL, a few ms
 // on this disk), paid by the declare/bind/delete that caused it, never by publishing.
@@ -38,6 +38,8 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   void on_queue_deleted(broker::VHost& vhost, const broker::Queue& q) override;
   void on_binding_added(broker::VHost& vhost, const broker::Binding& b) override;
   void on_binding_removed(broker::VHost& vhost, const broker::Binding& b) override;
+  void on_policy_set(broker::VHost& vhost, const broker::Policy& p) override;
+  void on_policy_cleared(broker::VHost& vhost, const std::string& name) override;
 
   // Auth changes are made by boot code (and later the management API) rather than the
   // broker, so they are persisted by explicit calls after the AuthStore accepted them.
@@ -72,15 +74,16 @@ bool is_durable(broker::VHost& vhost, const broker::Binding& b);
 
 struct RecoverySummary {
   size_t vhosts = 0, users = 0, permissions = 0, topic_permissions = 0;
-  size_t exchanges = 0, queues = 0, bindings = 0;
+  size_t policies = 0, exchanges = 0, queues = 0, bindings = 0;
   size_t messages = 0;  // recovered in durable queues
   size_t skipped = 0;   // rows the broker refused (logged at warn each)
   std::string text() const;
 };
 
 // Loads everything in the store into a broker and auth store that have no observer attached
-// yet (so nothing is written back). Undecodable argument tables are an error (the database is
-// damaged); a row the broker refuses is logged and skipped.
+// yet (so nothing is written back). Policies come before exchanges and queues, so recovered
+// entities start with their policy applied. Undecodable argument tables or policy definitions
+// are an error (the database is damaged); a row the broker refuses is logged and skipped.
 // With `queues`, durable queues also get their message stores and recover their messages.
 Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, broker::Broker& broker,
                                             auth::AuthStore& auth, QueueStorage* queues = nullptr);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "amqp/field_table.h"
+#include "app/definitions.h"
 #include "app/persistence.h"
 #include "base/bytes.h"
 #include "base/log.h"
@@ -31,9 +32,9 @@ std::string RecoverySummary::text() const {
   std::string s = std::to_string(vhosts) + " vhosts, " + std::to_string(users) + " users, " +
                   std::to_string(permissions) + " permissions, " +
                   std::to_string(topic_permissions) + " topic permissions, " +
-                  std::to_string(exchanges) + " exchanges, " + std::to_string(queues) +
-                  " queues, " + std::to_string(bindings) + " bindings, " +
-                  std::to_string(messages) + " messages";
+                  std::to_string(policies) + " policies, " + std::to_string(exchanges) +
+                  " exchanges, " + std::to_string(queues) + " queues, " + std::to_string(bindings) +
+                  " bindings, " + std::to_string(messages) + " messages";
   if (skipped) s += " (" + std::to_string(skipped) + " skipped, see warnings)";
   return s;
 }
@@ -86,6 +87,25 @@ Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, brok
     // The store's foreign keys make an orphan impossible; recreating the vhost is harmless.
     return broker.add_vhost(name);
   };
+  for (const auto& p : defs.policies) {
+    const std::string what = where("policy", p.name, p.vhost);
+    if (p.operator_policy) {  // never written by pulsed (no operator policies yet)
+      skip(what, Error{0, "operator policies are not supported"});
+      continue;
+    }
+    auto json = nlohmann::json::parse(p.definition, nullptr, /*allow_exceptions=*/false);
+    auto def = json.is_object() ? json_to_field_table(json) : Result<amqp::FieldTable>(Error{});
+    if (!def) {
+      return Error{
+          0, "definitions database: undecodable definition of " + what + " (damaged database?)"};
+    }
+    broker::PolicySpec spec{p.name, p.pattern, p.apply_to, p.priority, std::move(*def)};
+    if (auto s = vhost_of(p.vhost).set_policy(std::move(spec)); !s) {
+      skip(what, s.error());
+      continue;
+    }
+    ++sum.policies;
+  }
   for (const auto& x : defs.exchanges) {
     const std::string what = where("exchange", x.name, x.vhost);
     auto args = decode_args(x.arguments, what);

@@ -1,9 +1,9 @@
 #pragma once
 // Told about every successful change to the definitions a restart could bring back: vhosts,
-// exchanges, queues and bindings. The broker stays free of storage code; the owner (pulsed's
-// app layer) decides what is durable and writes it through. Calls come on the event loop,
-// after the change took effect, for every entity (durable or not) and every cause (client
-// request, auto-delete, x-expires, exclusive owner gone, definitions import).
+// exchanges, queues, bindings and policies. The broker stays free of storage code; the owner
+// (pulsed's app layer) decides what is durable and writes it through. Calls come on the event
+// loop, after the change took effect, for every entity (durable or not) and every cause
+// (client request, auto-delete, x-expires, exclusive owner gone, definitions import).
 //
 // Deleting an exchange or queue does not report the bindings that went with it: a store drops
 // bindings that mention a deleted entity itself (RabbitMQ semantics). Default exchanges ("" and
@@ -16,6 +16,7 @@ class VHost;
 class Exchange;
 class Queue;
 struct Binding;
+class Policy;
 
 class DefinitionsObserver {
  public:
@@ -29,6 +30,9 @@ class DefinitionsObserver {
   // Only new bindings and bindings that existed are reported (no duplicates).
   virtual void on_binding_added(VHost& vhost, const Binding& b) = 0;
   virtual void on_binding_removed(VHost& vhost, const Binding& b) = 0;
+  // Policies are always durable in RabbitMQ. A replaced policy is reported as set again.
+  virtual void on_policy_set(VHost& vhost, const Policy& p) = 0;
+  virtual void on_policy_cleared(VHost& vhost, const std::string& name) = 0;
 };
 
 }  // namespace pulse::broker

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "broker/policy.h"
 #include "broker/routing/headers_match.h"
 
 namespace pulse::broker {
@@ -35,10 +36,15 @@ Exchange::Exchange(std::string name, ExchangeType type, bool durable, bool auto_
       durable_(durable),
       auto_delete_(auto_delete),
       internal_(internal),
-      arguments_(std::move(arguments)) {
-  if (auto* ae = amqp::find(arguments_, "alternate-exchange")) {
-    if (auto* s = ae->as_string()) alternate_ = *s;
-  }
+      arguments_(std::move(arguments)),
+      alternate_(effective_alternate_exchange(arguments_, nullptr)) {}
+
+void Exchange::set_policy(std::shared_ptr<const Policy> policy) {
+  policy_ = std::move(policy);
+  // The default exchange routes by queue name only and never uses an alternate exchange,
+  // even when a policy matches it (RabbitMQ's rabbit_exchange:route).
+  alternate_ =
+      name_.empty() ? std::nullopt : effective_alternate_exchange(arguments_, policy_.get());
 }
 
 bool Exchange::add_binding(Binding b) {

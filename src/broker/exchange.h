@@ -1,6 +1,7 @@
 #pragma once
 // Exchanges and their bindings. route() collects the destinations (queues or exchanges) a
 // message goes to; the vhost follows exchange-to-exchange hops.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,8 @@
 #include "broker/routing/topic_trie.h"
 
 namespace pulse::broker {
+
+class Policy;
 
 enum class ExchangeType { kDirect, kFanout, kTopic, kHeaders };
 std::optional<ExchangeType> parse_exchange_type(std::string_view s);
@@ -44,7 +47,11 @@ class Exchange {
   bool auto_delete() const { return auto_delete_; }
   bool internal() const { return internal_; }
   const amqp::FieldTable& arguments() const { return arguments_; }
+  // Effective: the alternate-exchange argument, else the policy's (see policy.h).
   const std::optional<std::string>& alternate_exchange() const { return alternate_; }
+  const std::shared_ptr<const Policy>& policy() const { return policy_; }
+  // The policy in force (null: none); recomputes the alternate exchange.
+  void set_policy(std::shared_ptr<const Policy> policy);
   const std::vector<Binding>& bindings() const { return bindings_; }
   bool has_bindings() const { return !bindings_.empty(); }
 
@@ -65,6 +72,7 @@ class Exchange {
   bool durable_, auto_delete_, internal_;
   amqp::FieldTable arguments_;
   std::optional<std::string> alternate_;
+  std::shared_ptr<const Policy> policy_;
   std::vector<Binding> bindings_;
   // Indexes hold positions in bindings_; they are rebuilt when a binding is removed.
   std::unordered_map<std::string, std::vector<size_t>> direct_index_;

@@ -403,6 +403,22 @@ void Queue::on_timer(TimePoint now) {
   schedule_timer();
 }
 
+void Queue::apply_policy(std::shared_ptr<const Policy> policy, QueueArgs effective) {
+  policy_ = std::move(policy);
+  const Overflow old_overflow = args_.overflow;
+  args_ = std::move(effective);
+  if (deleted_) return;
+  // A classic queue restarts its x-expires countdown (init_exp); a quorum queue does not.
+  if (!args_.quorum) touch();
+  // RabbitMQ applies the new limits under the old overflow mode, then the new mode.
+  if (old_overflow == Overflow::kDropHead || args_.overflow == Overflow::kDropHead)
+    drop_head_for_limits();
+  const TimePoint now = Clock::now();
+  while (expire_head(now)) {
+  }
+  schedule_timer();
+}
+
 void Queue::mark_deleted() {
   deleted_ = true;
   auto consumers = std::move(consumers_);

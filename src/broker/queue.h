@@ -24,6 +24,7 @@
 namespace pulse::broker {
 
 class VHost;
+class Policy;
 
 // kQueuedDurable: written to a durable store, so a publisher confirm waits for the next sync.
 enum class EnqueueOutcome { kQueued, kQueuedDurable, kRejected };
@@ -46,8 +47,16 @@ class Queue : public std::enable_shared_from_this<Queue> {
   bool exclusive() const { return exclusive_; }
   bool auto_delete() const { return auto_delete_; }
   uint64_t exclusive_owner() const { return owner_; }
+  // The x-arguments as declared; args() are the effective ones (declared combined with the
+  // policy in force, see policy.h).
   const amqp::FieldTable& arguments() const { return arguments_; }
   const QueueArgs& args() const { return args_; }
+  const std::shared_ptr<const Policy>& policy() const { return policy_; }
+  // Swaps in the policy in force (null: none) and the effective arguments it yields, and
+  // enforces them at once as RabbitMQ's process_args_policy does: heads over a lowered limit
+  // are dropped (dead-lettered), expired heads go, timers are re-armed. Queued messages keep
+  // the TTL they were given; new ones get the new one.
+  void apply_policy(std::shared_ptr<const Policy> policy, QueueArgs effective);
   bool deleted() const { return deleted_; }
   std::string describe() const;  // "queue 'q' in vhost '/'"
 
@@ -146,6 +155,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   uint64_t owner_;
   amqp::FieldTable arguments_;
   QueueArgs args_;
+  std::shared_ptr<const Policy> policy_;
   bool deleted_ = false;
 
   std::vector<Level> levels_;  // index = priority level

@@ -150,6 +150,7 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
   }
   auto x =
       std::make_unique<Exchange>(d.name, *type, d.durable, d.auto_delete, d.internal, d.arguments);
+  if (!policies_.empty()) x->set_policy(select_exchange_policy(policies_, d.name));
   Exchange* raw = x.get();
   exchanges_[d.name] = std::move(x);
   if (auto* o = observer()) o->on_exchange_declared(*this, *raw);
@@ -264,9 +265,13 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
                                       : "non-durable";
     return precondition("invalid property '" + std::string(field) + "' for " + what);
   }
+  PolicyPtr policy =
+      policies_.empty() ? nullptr : select_queue_policy(policies_, d.name, args->quorum);
+  QueueArgs effective = effective_queue_args(*args, d.arguments, policy.get());
   auto q = std::make_shared<Queue>(*this, broker_.next_id(), d.name, d.durable, d.exclusive,
                                    d.auto_delete, d.exclusive ? d.connection_id : 0,
-                                   std::move(d.arguments), std::move(*args));
+                                   std::move(d.arguments), effective);
+  if (policy) q->apply_policy(std::move(policy), std::move(effective));
   queues_[q->name()] = q;
   if (auto* o = observer()) o->on_queue_declared(*this, *q);
   q->schedule_timer();

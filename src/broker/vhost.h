@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "broker/exchange.h"
+#include "broker/policy.h"
 #include "broker/queue.h"
 
 namespace pulse::broker {
@@ -96,6 +97,14 @@ class VHost {
   // Routes without enqueuing; fills `out` with distinct queues.
   void route(const Exchange& x, const Message& msg, std::vector<Queue*>& out);
 
+  // Policies (vhost_policies.cc). set_policy creates or replaces one; an invalid spec changes
+  // nothing and fails with RabbitMQ's reasons (policy.h). Setting or clearing re-evaluates
+  // the queues and exchanges it may concern at once; an identical re-set is a no-op.
+  Status set_policy(PolicySpec spec);
+  bool clear_policy(const std::string& name);  // false when there is no such policy
+  const PolicyMap& policies() const { return policies_; }
+  PolicyPtr find_policy(const std::string& name) const;
+
   void dead_letter(Queue& from, QueuedMessage&& m, DeadLetterReason reason);
   void schedule_queue_timer(Queue& q, TimePoint when);
 
@@ -110,11 +119,15 @@ class VHost {
   Result<Exchange*> resolve_binding(const std::string& source, const Destination& dest,
                                     uint64_t connection_id);
   std::string describe_exchange(const std::string& name) const;
+  // Re-evaluates the entities whose policy is `changed` or that `added` may now match.
+  void reapply_policies(const std::string& changed, const Policy* added);
+  void apply_queue_policy(Queue& q, PolicyPtr p);
 
   Broker& broker_;
   std::string name_;
   std::map<std::string, std::unique_ptr<Exchange>> exchanges_;
   std::map<std::string, QueuePtr> queues_;
+  PolicyMap policies_;
   // Reused per publish so routing allocates nothing in steady state.
   std::vector<Queue*> route_scratch_;
   uint64_t route_epoch_ = 0;

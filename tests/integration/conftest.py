@@ -1,12 +1,16 @@
+import json
 import os
+import shutil
 import sys
+import tempfile
 
 import pika
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness.broker import DEFINITIONS, make_broker, target_name  # noqa: E402
+from harness.broker import DEFINITIONS, PulsedBroker, make_broker, target_name  # noqa: E402
+from harness.defs import merged  # noqa: E402
 from harness.util import unique  # noqa: E402
 
 
@@ -69,6 +73,35 @@ def broker_with(_broker_registry):
     def factory(config):
         return _start(dict(config))
     return factory
+
+
+@pytest.fixture(scope="session")
+def broker_with_definitions(_broker_registry, request):
+    """broker_with_definitions(extra) -> a broker that has the RabbitMQ definitions `extra`
+    (a dict in the export format) loaded besides fixtures/definitions.json. pulsed boots a
+    node of its own with both (--definitions); RabbitMQ imports `extra` into the session node
+    (rabbitmqctl import_definitions), so names in `extra` must be unique to their tests."""
+    tmp = tempfile.mkdtemp(prefix="pulse-it-defs-")
+
+    def factory(extra):
+        key = ("definitions", json.dumps(extra, sort_keys=True))
+        b = _brokers.get(key)
+        if b is not None:
+            return b
+        path = os.path.join(tmp, "defs-%d.json" % len(_brokers))
+        if target_name() == "rabbitmq":
+            with open(path, "w") as f:
+                json.dump(extra, f)
+            b = request.getfixturevalue("broker")
+            b.import_definitions(path)
+        else:
+            with open(path, "w") as f:
+                json.dump(merged(extra), f)
+            b = PulsedBroker(definitions_path=path).start()
+        _brokers[key] = b
+        return b
+    yield factory
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture

@@ -148,12 +148,17 @@ class BrokerHandle:
 class PulsedBroker(BrokerHandle):
     target = "pulsed"
 
+    def __init__(self, config=None, definitions_path=DEFINITIONS):
+        super().__init__(config)
+        self.definitions_path = definitions_path
+
     @property
     def pid(self):
         return self.proc.pid
 
     def start(self, timeout=30, definitions=True):
-        """Starts pulsed on self.data_dir; definitions=False leaves out --definitions."""
+        """Starts pulsed on self.data_dir with --definitions self.definitions_path;
+        definitions=False leaves it out."""
         binary = pulsed_binary()
         self._stopped = False
         if self.port is None:
@@ -168,7 +173,7 @@ class PulsedBroker(BrokerHandle):
                 "--amqp-listen", "%s:%d" % (HOST, self.port),
                 "--config", conf, "--log-level", "info"]
         if definitions:
-            args += ["--definitions", DEFINITIONS]
+            args += ["--definitions", self.definitions_path]
         self.proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -247,10 +252,10 @@ def pulsed_binary():
     return binary
 
 
-def run_pulsed_until_exit(data_dir, timeout=20):
+def run_pulsed_until_exit(data_dir, timeout=20, extra_args=()):
     """Runs pulsed on `data_dir` expecting it to refuse to start: returns (rc, output)."""
     p = subprocess.run([pulsed_binary(), "--data-dir", data_dir,
-                        "--amqp-listen", "%s:%d" % (HOST, free_port())],
+                        "--amqp-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace")
@@ -356,6 +361,13 @@ class RabbitBroker(BrokerHandle):
             self.stop(check=False)
             raise
         return self
+
+    def import_definitions(self, path):
+        """Imports a RabbitMQ definitions file into the running node (rabbitmqctl)."""
+        r = self.ctl("import_definitions", path)
+        if r.returncode != 0:
+            raise RuntimeError("import_definitions %s failed (rc=%d)\n%s%s"
+                               % (path, r.returncode, r.stdout, r.stderr))
 
     def ctl(self, *args, timeout=60):
         """Run rabbitmqctl against this node (RabbitMQ only)."""

@@ -62,6 +62,18 @@ def build():
     }
 
 
+def merged(extra):
+    """The fixture definitions with every section of `extra` appended to its own."""
+    with open(DEFS) as f:
+        d = json.load(f)
+    for k, v in extra.items():
+        if isinstance(v, list):
+            d.setdefault(k, []).extend(v)
+        else:
+            d[k] = v
+    return d
+
+
 if __name__ == "__main__":
     with open(DEFS, "w") as f:
         json.dump(build(), f, indent=2)

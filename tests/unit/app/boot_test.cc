@@ -146,5 +146,60 @@ TEST_F(BootTest, UnknownVhostIsAnError) {
   EXPECT_NE(s.error().text.find("'nope'"), std::string::npos) << s.error().text;
 }
 
+TEST(BootPolicies, ImportedPoliciesApplyToImportedAndLaterQueues) {
+  // The file lists queues before policies: the import still applies policies first.
+  auto defs = parse_definitions(R"json({
+    "vhosts": [{"name": "/"}],
+    "queues": [{"name": "capped.a", "vhost": "/", "durable": true, "auto_delete": false,
+                "arguments": {}}],
+    "policies": [
+      {"vhost": "/", "name": "cap", "pattern": "^capped\\.", "apply-to": "queues",
+       "definition": {"max-length": 1, "overflow": "reject-publish"}, "priority": 1},
+      {"vhost": "/", "name": "ae", "pattern": "^orders$",
+       "definition": {"alternate-exchange": "unrouted"}}
+    ],
+    "exchanges": [{"name": "orders", "vhost": "/", "type": "direct", "durable": true,
+                   "auto_delete": false, "internal": false, "arguments": {}}]})json");
+  ASSERT_TRUE(defs.ok()) << defs.error().text;
+  broker::Broker broker;
+  auth::AuthStore auth;
+  ASSERT_TRUE(apply_definitions(*defs, broker, auth).ok());
+  broker::VHost* vh = broker.find_vhost("/");
+  auto q = vh->find_queue("capped.a");
+  ASSERT_NE(q->policy(), nullptr);
+  EXPECT_EQ(q->policy()->name(), "cap");
+  EXPECT_EQ(q->args().max_length, 1);
+  EXPECT_EQ(q->args().overflow, broker::Overflow::kRejectPublish);
+  EXPECT_EQ(vh->find_exchange("orders")->alternate_exchange(), "unrouted");
+  EXPECT_EQ(vh->find_policy("ae")->apply_to(), broker::PolicyApplyTo::kAll);  // the default
+  EXPECT_EQ(vh->find_policy("ae")->priority(), 0);
+}
+
+TEST(BootPolicies, AnInvalidPolicyStopsTheImportNamingIt) {
+  auto defs = parse_definitions(R"json({"vhosts": [{"name": "/"}],
+    "policies": [{"vhost": "/", "name": "typo", "pattern": "(",
+                  "definition": {"max-lenght": 1}, "priority": 0, "apply-to": "queues"}]})json");
+  ASSERT_TRUE(defs.ok()) << defs.error().text;
+  broker::Broker broker;
+  auth::AuthStore auth;
+  auto s = apply_definitions(*defs, broker, auth);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().text,
+            "policy 'typo' in vhost '/': [{<<\"max-lenght\">>,1}] are not recognised policy "
+            "settings; pattern should be regular expression but is invalid: {\"missing )\",1}");
+  EXPECT_TRUE(broker.find_vhost("/")->policies().empty());
+}
+
+TEST(BootPolicies, PolicyInAnUnknownVhost) {
+  auto defs = parse_definitions(R"json({"policies": [{"vhost": "nope", "name": "p",
+      "pattern": ".*", "definition": {"max-length": 1}}]})json");
+  ASSERT_TRUE(defs.ok()) << defs.error().text;
+  broker::Broker broker;
+  auth::AuthStore auth;
+  auto s = apply_definitions(*defs, broker, auth);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().text.find("'nope'"), std::string::npos) << s.error().text;
+}
+
 }  // namespace
 }  // namespace pulse::app

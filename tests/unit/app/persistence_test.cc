@@ -185,5 +185,56 @@ TEST(Persistence, DefaultsOnlyOnAFreshDirectoryAndUsersPersist) {
   EXPECT_FALSE(n.auth.check_topic("ci", "builds", "amq.topic", "zzz", auth::Access::kWrite));
 }
 
+TEST(Persistence, PoliciesSurviveAndApplyToRecoveredQueues) {
+  TempDir tmp;
+  {
+    Node n(tmp.path());
+    n.queue("capped", true);
+    auto set = [&](const std::string& name, const std::string& pattern, amqp::FieldTable def,
+                   int64_t prio) {
+      auto s = n.vh->set_policy(broker::PolicySpec{name, pattern, "queues", prio, std::move(def)});
+      ASSERT_TRUE(s.ok()) << s.error().text;
+    };
+    set("cap", "^capped$",
+        {{"max-length", int64_t{2}},
+         {"overflow", "reject-publish"},
+         {"ha-mode", "nodes"},
+         {"ha-params", amqp::FieldArray{"rabbit@a", "rabbit@b"}}},
+        7);
+    set("gone", ".*", {{"expires", int64_t{60000}}}, 0);
+    set("replaced", "^x", {{"max-length", int64_t{1}}}, 0);
+    set("replaced", "^y", {{"max-length", int64_t{9}}}, 3);
+    ASSERT_TRUE(n.vh->clear_policy("gone"));
+    EXPECT_EQ(n.persister->failures(), 0u);
+  }
+  Node n(tmp.path());
+  const auto& policies = n.vh->policies();
+  ASSERT_EQ(policies.size(), 2u);
+  const broker::Policy& cap = *policies.at("cap");
+  EXPECT_EQ(cap.pattern(), "^capped$");
+  EXPECT_EQ(cap.priority(), 7);
+  EXPECT_EQ(cap.apply_to(), broker::PolicyApplyTo::kQueues);
+  EXPECT_EQ(cap.get("overflow")->as_string() ? *cap.get("overflow")->as_string() : "",
+            "reject-publish");
+  ASSERT_NE(cap.get("ha-params")->as_array(), nullptr);
+  EXPECT_EQ(cap.get("ha-params")->as_array()->size(), 2u);
+  EXPECT_EQ(policies.at("replaced")->pattern(), "^y");
+  EXPECT_EQ(policies.at("replaced")->priority(), 3);
+  // The recovered durable queue has the recovered policy in force.
+  auto q = n.vh->find_queue("capped");
+  ASSERT_NE(q, nullptr);
+  ASSERT_NE(q->policy(), nullptr);
+  EXPECT_EQ(q->policy()->name(), "cap");
+  EXPECT_EQ(q->args().max_length, 2);
+  EXPECT_EQ(n.routed("", "capped"), 1u);
+  EXPECT_EQ(n.routed("", "capped"), 1u);
+  broker::Message m;
+  m.exchange = "";
+  m.routing_key = "capped";
+  auto r = n.vh->publish(std::move(m));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->rejected);
+}
+
 }  // namespace
 }  // namespace pulse::app
