@@ -1,0 +1,40 @@
+#pragma once
+// Connection settings and amqp:// URI parsing (RabbitMQ's URI spec, pika's reading of it).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace pulse::client {
+
+struct ConnectionOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 5672;
+  std::string vhost = "/";
+  std::string user = "guest";
+  std::string password = "guest";
+  // Heartbeat interval in seconds; nullopt takes the server's offer, 0 turns heartbeats off.
+  std::optional<uint16_t> heartbeat;
+  uint32_t frame_max = 131072;  // 0 = accept the server's limit
+  uint16_t channel_max = 2047;  // 0 = accept the server's limit
+  std::string connection_name;  // sent as client_properties.connection_name when set
+  std::chrono::milliseconds connect_timeout{30000};
+  // How long a synchronous method (declare, bind, close, ...) waits for its reply.
+  std::chrono::milliseconds rpc_timeout{30000};
+  // Publishes and acks are buffered and written once this many bytes are pending (or on the
+  // next pump/flush): many frames per write syscall.
+  size_t write_batch_bytes = 64 * 1024;
+  // Largest single read; every complete frame in it is handled before the next read.
+  size_t read_chunk = 256 * 1024;
+};
+
+// amqp://user:pass@host:port/vhost?heartbeat=N&frame_max=N&channel_max=N&connection_timeout=MS
+// Omitted parts keep the defaults above; an empty or missing path means vhost "/" (as pika
+// reads it); "%2F" is "/". Unknown query keys are errors, so a typo cannot pass silently.
+Result<ConnectionOptions> parse_uri(std::string_view uri, ConnectionOptions defaults = {});
+
+}  // namespace pulse::client
