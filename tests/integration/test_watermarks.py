@@ -119,6 +119,8 @@ def limited(broker, broker_with):
         time.sleep(0.3)
         limit = b.rss() + HEADROOM
         b.config["vm_memory_high_watermark.absolute"] = str(limit)
+        # As for RabbitMQ below: page only at the limit itself, so that memory really grows.
+        b.config["vm_memory_high_watermark_paging_ratio"] = "0.99"
         b.restart()
         yield b, limit
         b.stop(check=False)
