@@ -192,9 +192,11 @@ class PulsedBroker(BrokerHandle):
         deadline = time.time() + timeout
         while not self.ready.wait(0.05):
             if self.proc.poll() is not None or time.time() > deadline:
+                self._pump.join(2)  # the last words, before stop() removes the log
+                tail = self.log_tail()
                 self.stop(check=False)
                 raise RuntimeError("pulsed failed to start (rc=%s)\n%s"
-                                   % (self.proc.returncode, self.log_tail()))
+                                   % (self.proc.returncode, tail))
         self._wait_pika(deadline)
         return self
 
