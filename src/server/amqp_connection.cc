@@ -1,6 +1,7 @@
 #include "server/amqp_connection.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "amqp/error_text.h"
 #include "base/log.h"
@@ -13,8 +14,10 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr size_t kReadChunk = 64 * 1024;
-}
+// A connection keeps an input buffer only while it holds part of a frame; past this capacity
+// an emptied buffer is given back, so idle connections cost no buffer memory.
+constexpr size_t kKeepInputCapacity = 4096;
+}  // namespace
 
 AmqpConnection::AmqpConnection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
     : server_(server),
@@ -51,7 +54,6 @@ void AmqpConnection::start() {
       c->shutdown_socket();
     }
   });
-  in_.resize(kReadChunk);
   read_more();
 }
 
@@ -59,22 +61,57 @@ void AmqpConnection::read_more() {
   // Unblocking and draining may both ask to resume; only one read may be outstanding.
   if (read_in_flight_ || torn_down_) return;
   read_in_flight_ = true;
-  if (in_.size() - in_len_ < kReadChunk / 2) in_.resize(in_len_ + kReadChunk);
-  socket_.async_read_some(asio::buffer(in_.data() + in_len_, in_.size() - in_len_),
-                          [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                            self->read_in_flight_ = false;
-                            if (ec) {
-                              self->teardown();
-                              return;
-                            }
-                            self->on_read(n);
-                          });
+  // Wait for readability, then read into the loop's shared scratch buffer: no connection
+  // owns a read buffer while it waits, which is most of the time for most connections.
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       self->read_in_flight_ = false;
+                       if (ec) {
+                         self->teardown();
+                         return;
+                       }
+                       self->on_readable();
+                     });
 }
 
-void AmqpConnection::on_read(size_t n) {
-  in_len_ += n;
+void AmqpConnection::on_readable() {
+  if (torn_down_) return;
+  std::vector<uint8_t>& scratch = server_.read_scratch();
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  const size_t n = socket_.read_some(asio::buffer(scratch), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    read_more();
+    return;
+  }
+  if (ec) {
+    teardown();
+    return;
+  }
   last_recv_ = std::chrono::steady_clock::now();
-  bool keep_going = process_input();
+  bool keep_going;
+  if (in_len_ == 0) {
+    // The common case: frames are handled straight from the scratch buffer and only a
+    // trailing partial frame is kept.
+    const size_t used = process_input(std::span<const uint8_t>(scratch.data(), n), keep_going);
+    if (keep_going && used < n) {
+      in_.assign(scratch.begin() + static_cast<ptrdiff_t>(used),
+                 scratch.begin() + static_cast<ptrdiff_t>(n));
+      in_len_ = n - used;
+    }
+  } else {
+    in_.resize(in_len_ + n);
+    std::memcpy(in_.data() + in_len_, scratch.data(), n);
+    in_len_ += n;
+    const size_t used = process_input(std::span<const uint8_t>(in_.data(), in_len_), keep_going);
+    if (used > 0) {
+      std::memmove(in_.data(), in_.data() + used, in_len_ - used);
+      in_len_ -= used;
+    }
+    if (!keep_going) in_len_ = 0;
+    in_.resize(in_len_);
+  }
+  if (in_len_ == 0 && in_.capacity() > kKeepInputCapacity) std::vector<uint8_t>().swap(in_);
   if (keep_going && block_after_batch_ && server_.alarmed() && state_ == State::kRunning) {
     block_after_batch_ = false;
     blocked_ = true;
@@ -111,41 +148,44 @@ void AmqpConnection::unblock() {
   if (state_ != State::kClosed) read_more();
 }
 
-// The 8-byte protocol header; false when the client was refused.
-bool AmqpConnection::process_header() {
-  if (in_len_ < amqp::kProtocolHeader.size()) {
+// The 8-byte protocol header: the bytes it used (0 while incomplete); false when the client
+// was refused.
+bool AmqpConnection::process_header(std::span<const uint8_t> data, size_t& used) {
+  used = 0;
+  const std::string_view got(reinterpret_cast<const char*>(data.data()), data.size());
+  if (got.size() < amqp::kProtocolHeader.size()) {
     // Anything that cannot become a valid header is refused at once.
-    if (std::string_view(reinterpret_cast<char*>(in_.data()), in_len_) !=
-        amqp::kProtocolHeader.substr(0, in_len_)) {
-      in_len_ = amqp::kProtocolHeader.size();
-    } else {
+    if (got == amqp::kProtocolHeader.substr(0, got.size())) return true;
+  } else {
+    std::string_view header = got.substr(0, amqp::kProtocolHeader.size());
+    // RabbitMQ also takes the AMQP 0-9 header ("AMQP" 1 1 0 9) as 0-9-1.
+    if (header == amqp::kProtocolHeader || header == std::string_view("AMQP\x01\x01\x00\x09", 8)) {
+      used = amqp::kProtocolHeader.size();
+      send_start();
+      state_ = State::kStarting;
       return true;
     }
   }
-  std::string_view header(reinterpret_cast<char*>(in_.data()), amqp::kProtocolHeader.size());
-  // RabbitMQ also takes the AMQP 0-9 header ("AMQP" 1 1 0 9) as 0-9-1.
-  if (header != amqp::kProtocolHeader && header != std::string_view("AMQP\x01\x01\x00\x09", 8)) {
-    out_.append(amqp::kProtocolHeader);
-    terminate();
-    return false;
-  }
-  std::memmove(in_.data(), in_.data() + 8, in_len_ - 8);
-  in_len_ -= 8;
-  send_start();
-  state_ = State::kStarting;
-  return true;
+  out_.append(amqp::kProtocolHeader);
+  terminate();
+  return false;
 }
 
-bool AmqpConnection::process_input() {
-  if (state_ == State::kHeader && !process_header()) return false;
-  if (state_ == State::kHeader) return true;
+size_t AmqpConnection::process_input(std::span<const uint8_t> data, bool& keep_going) {
+  keep_going = true;
   size_t pos = 0;
+  if (state_ == State::kHeader) {
+    if (!process_header(data, pos)) {
+      keep_going = false;
+      return data.size();
+    }
+    if (state_ == State::kHeader) return 0;
+  }
   while (state_ < State::kDiscarding) {
     // Until tune-ok the client is held to the minimum frame size (RabbitMQ's initial_frame_max);
     // like RabbitMQ we let a frame overshoot frame_max by the 8 bytes of frame overhead.
     uint32_t limit = state_ < State::kOpening ? amqp::kFrameMinSize : frame_max_;
-    auto d = amqp::decode_frame(std::span<const uint8_t>(in_.data() + pos, in_len_ - pos), limit,
-                                amqp::kFrameOverhead);
+    auto d = amqp::decode_frame(data.subspan(pos), limit, amqp::kFrameOverhead);
     if (d.status == amqp::DecodeStatus::kNeedMore) break;
     if (d.status == amqp::DecodeStatus::kError) {
       // We lost sync with the client: report it if the phase allows, then drop everything.
@@ -156,16 +196,11 @@ bool AmqpConnection::process_input() {
     pos += d.consumed;
     handle_frame(d.frame);
   }
-  if (state_ == State::kDiscarding) pos = in_len_;
-  if (pos > 0) {
-    std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
-    in_len_ -= pos;
-  }
-  // A frame larger than our buffer needs room to arrive whole.
-  if (in_len_ == in_.size()) in_.resize(in_.size() * 2);
+  if (state_ == State::kDiscarding) pos = data.size();
   for (auto& [id, ch] : channels_) ch->end_of_batch();
   std::erase_if(channels_, [](const auto& e) { return e.second->finished(); });
-  return state_ != State::kClosed;
+  keep_going = state_ != State::kClosed;
+  return pos;
 }
 
 void AmqpConnection::handle_frame(const amqp::FrameView& f) {

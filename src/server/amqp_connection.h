@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,10 +71,12 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   };
 
   void read_more();
-  void on_read(size_t n);
+  void on_readable();
   // Processes complete frames in the input buffer; false when the connection is finished.
-  bool process_input();
-  bool process_header();
+  // Handles the complete frames at the front of `data`; returns the bytes used. keep_going is
+  // false once the connection is finished.
+  size_t process_input(std::span<const uint8_t> data, bool& keep_going);
+  bool process_header(std::span<const uint8_t> data, size_t& used);
   void handle_frame(const amqp::FrameView& f);
   void handle_channel0_frame(const amqp::FrameView& f, amqp::FrameKind kind);
   void handle_channel_frame(const amqp::FrameView& f, amqp::FrameKind kind);
@@ -106,7 +109,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   boost::asio::ip::tcp::socket socket_;
   uint64_t id_;
   State state_ = State::kHeader;
-  std::vector<uint8_t> in_;
+  std::vector<uint8_t> in_;  // a partial frame carried over between reads (usually empty)
   size_t in_len_ = 0;
   std::string out_;
   std::string writing_;

@@ -28,6 +28,8 @@ class Server {
   void shutdown();
 
   boost::asio::io_context& io() { return io_; }
+  // Every connection reads into this one buffer (all run on the loop thread, one at a time).
+  std::vector<uint8_t>& read_scratch() { return read_scratch_; }
   broker::Broker& broker() { return broker_; }
   auth::AuthStore& auth() { return auth_; }
   const ServerOptions& options() const { return options_; }
@@ -44,6 +46,7 @@ class Server {
   void arm_broker_timer(broker::TimePoint when);
 
   boost::asio::io_context& io_;
+  std::vector<uint8_t> read_scratch_ = std::vector<uint8_t>(256 * 1024);
   broker::Broker& broker_;
   auth::AuthStore& auth_;
   ServerOptions options_;
