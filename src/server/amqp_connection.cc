@@ -61,6 +61,17 @@ void AmqpConnection::read_more() {
   // Unblocking and draining may both ask to resume; only one read may be outstanding.
   if (read_in_flight_ || torn_down_) return;
   read_in_flight_ = true;
+  if (recently_read_) {
+    // A connection that just delivered data likely has more: try reading at once (on a later
+    // turn of the loop, for fairness) instead of paying an epoll round trip per read, as asio's
+    // own speculative reads do. A read that finds nothing falls back to waiting.
+    recently_read_ = false;
+    asio::post(server_.io(), [self = shared_from_this()] {
+      self->read_in_flight_ = false;
+      self->on_readable();
+    });
+    return;
+  }
   // Wait for readability, then read into the loop's shared scratch buffer: no connection
   // owns a read buffer while it waits, which is most of the time for most connections.
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
@@ -81,6 +92,7 @@ void AmqpConnection::on_readable() {
   socket_.non_blocking(true, ec);
   const size_t n = socket_.read_some(asio::buffer(scratch), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    recently_read_ = false;
     read_more();
     return;
   }
@@ -89,6 +101,7 @@ void AmqpConnection::on_readable() {
     return;
   }
   last_recv_ = std::chrono::steady_clock::now();
+  recently_read_ = true;
   bool keep_going;
   if (in_len_ == 0) {
     // The common case: frames are handled straight from the scratch buffer and only a

@@ -109,7 +109,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   boost::asio::ip::tcp::socket socket_;
   uint64_t id_;
   State state_ = State::kHeader;
-  std::vector<uint8_t> in_;  // a partial frame carried over between reads (usually empty)
+  bool recently_read_ = false;  // the last read returned data: read again before waiting
+  std::vector<uint8_t> in_;     // a partial frame carried over between reads (usually empty)
   size_t in_len_ = 0;
   std::string out_;
   std::string writing_;
