@@ -10,6 +10,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -197,6 +198,12 @@ def main():
     if not os.access(os.path.join(brokers.RABBIT_BIN, "rabbitmq-server"), os.X_OK):
         ap.error("RabbitMQ is not installed (%s/rabbitmq-server)" % brokers.RABBIT_BIN)
 
+    # Stop cleanly on SIGTERM or SIGINT (a background job starts with SIGINT ignored): the
+    # finally blocks stop the brokers, which run in their own sessions.
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     fd_limit = raise_fd_limit()
     m = machine()
     load0 = os.getloadavg()
