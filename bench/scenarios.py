@@ -57,9 +57,10 @@ class Context:
         except (IndexError, ValueError):
             raise PerfFailed("rc=%d, no JSON summary\n%s" % (p.returncode, p.stderr[-1500:]))
         if p.returncode != 0 or not summary.get("ok"):
-            raise PerfFailed("rc=%d errors=%s lost=%s dup=%s\n%s" % (
+            raise PerfFailed("rc=%d errors=%s lost=%s dup=%s impossible=%s received=%s\n%s" % (
                 p.returncode, summary.get("errors"), summary.get("lost"),
-                summary.get("duplicated"), p.stderr[-800:]))
+                summary.get("duplicated"), summary.get("impossible"), summary.get("received"),
+                p.stderr[-800:]), summary)
         return summary
 
 
