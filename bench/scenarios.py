@@ -230,12 +230,15 @@ def s7_connections(ctx, b):
 
 
 def s7_messages(ctx, b):
-    """Transient 16 B messages queued in one queue without consumers (4 publishers)."""
+    """Transient 16 B messages queued in one queue without consumers (4 publishers, with
+    confirms only to bound what is in flight: without them RabbitMQ's flow control holds the
+    publishers' connection.close past pulse-perf's 30 s RPC timeout)."""
     n = 20000 if ctx.quick else 1000000
     idle = _idle(ctx, b)
     with b.client() as c:
         c.queue_declare("bench.backlog")
-    ctx.perf(b.uri(), ["-x4", "-y0", "-s16", "-u", "bench.backlog", "-C", n // 4], timeout=1800)
+    ctx.perf(b.uri(), ["-x4", "-y0", "-s16", "-c1000", "-u", "bench.backlog", "-C", n // 4],
+             timeout=1800)
     _wait_depth(b, "bench.backlog", n)
     rss = brokers.stable_rss(b.pid, settle=3.0)
     rec = ctx.results.record
