@@ -98,9 +98,11 @@ def run_round(ctx, args, work, epmd, rnd, selected):
 
 def run_fresh(ctx, args, work, epmd, selected):
     """Scenarios 7 and 8 once per broker, each on a fresh node (their figures are absolute)."""
-    for s in [s for s in selected if s in scenarios.FRESH_SCENARIOS]:
-        for fn, name in [(fn, n) for fn in scenarios.FRESH_SCENARIOS[s]
-                         for n in ("pulsed", "rabbitmq")]:
+    steps = {"7c": "s7_connections", "7m": "s7_messages", "7q": "s7_queues"}
+    for s in [s for s in selected if s in scenarios.FRESH_SCENARIOS or s in steps]:
+        fns = scenarios.FRESH_SCENARIOS.get(s) or [
+            fn for fn in scenarios.FRESH_SCENARIOS["7"] if fn.__name__ == steps[s]]
+        for fn, name in [(fn, n) for fn in fns for n in ("pulsed", "rabbitmq")]:
             b = make(name, work, args, epmd)
             try:
                 ready = b.start()
@@ -176,7 +178,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scenarios", default=",".join(ALL),
-                    help="comma-separated subset of 0-9 (0 = client-bound limit)")
+                    help="comma-separated subset of 0-9 (0 = client-bound limit); 7c, 7m, 7q "
+                    "= one step of 7 (connections, messages, queues)")
     ap.add_argument("--quick", action="store_true", help="short durations: a smoke run")
     ap.add_argument("--pulsed", default=os.path.join(REPO, "build", "src", "app", "pulsed"))
     ap.add_argument("--perf", help="pulse-perf (default: beside --pulsed's build tree)")
@@ -185,7 +188,7 @@ def main():
     ap.add_argument("--workdir", default=None, help="where broker data directories go")
     args = ap.parse_args()
     selected = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    bad = [s for s in selected if s not in ALL]
+    bad = [s for s in selected if s not in ALL + ["7c", "7m", "7q"]]
     if bad or args.rounds < 1:
         ap.error("unknown scenarios %s (0-9) or --rounds < 1" % bad)
     build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.pulsed))))
