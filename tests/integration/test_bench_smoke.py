@@ -1,0 +1,60 @@
+"""bench/run.py works: a quick one-round run of scenario 1 against pulsed and a private
+RabbitMQ node prints the comparison table and writes the results file.
+
+Speed is not asserted (the machine is shared); only that both brokers were measured, that the
+figures are plausible numbers and that the table and the results file have their shape."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from harness.broker import RABBIT_BIN, REPO, pulsed_binary
+
+pytestmark = [
+    pytest.mark.pulsed_only,  # it starts both brokers itself, so one target is enough
+    pytest.mark.skipif(not os.access(os.path.join(RABBIT_BIN, "rabbitmq-server"), os.X_OK),
+                       reason="rabbitmq-server is not installed"),
+]
+
+NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+
+
+def test_quick_scenario_1(tmp_path):
+    pulsed = os.path.abspath(pulsed_binary())
+    build = os.path.dirname(os.path.dirname(os.path.dirname(pulsed)))
+    perf = os.environ.get("PULSE_PERF_BIN",
+                          os.path.join(build, "tools", "pulse-perf", "pulse-perf"))
+    out = tmp_path / "RESULTS.md"
+    p = subprocess.run(
+        ["/usr/bin/python3", os.path.join(REPO, "bench", "run.py"), "--quick",
+         "--scenarios", "1", "--rounds", "1", "--pulsed", pulsed, "--perf", perf,
+         "--out", str(out), "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=240)
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("| figure | unit | pulsed | RabbitMQ | ratio"), p.stdout
+    row = [line for line in lines if line.startswith("| 1 · ")]
+    assert len(row) == 1, p.stdout
+    cells = [c.strip() for c in row[0].strip("|").split("|")]
+    assert len(cells) == 7, cells
+    _label, unit, pulsed_rate, rabbit_rate, ratio, pulsed_cpu, rabbit_cpu = cells
+    assert unit == "msg/s"
+    for value in (pulsed_rate, rabbit_rate, pulsed_cpu, rabbit_cpu):
+        assert re.fullmatch(NUMBER, value), cells
+        assert float(value.replace(",", "")) > 0, cells
+    assert re.fullmatch(NUMBER + "×", ratio), cells
+    # the two S1 targets are judged (met or missed), nothing else was measured
+    assert "S1 consumed rate ≥ 4× RabbitMQ's" in p.stdout
+    assert "S1 broker CPU ≤ 2.3 µs/msg" in p.stdout
+    assert "S3 ≥ 120k" not in p.stdout
+
+    text = out.read_text()
+    for needle in ("# Benchmark results", "`uname -a`: Linux", "RabbitMQ 3.", "Erlang/OTP",
+                   "load average", "## Targets", "## All figures", "## Every round",
+                   row[0].split("|")[1].strip()):
+        assert needle in text, needle
+    assert "## Failures" not in text, text
+    # the brokers' directories are gone
+    assert [d for d in os.listdir(tmp_path) if d.startswith("pulse-bench-")] == []
