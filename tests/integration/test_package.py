@@ -298,14 +298,6 @@ def test_systemd_analyze_verify_catches_broken_units(installed):
         os.unlink(installed.path(broken.lstrip("/")))
 
 
-def as_account(uid, gid):
-    def demote():
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    return demote
-
-
 def test_installed_pulsed_serves_amqp(installed):
     """The installed binary on the installed default config and data directory, as the account
     the unit names (when the test runs as root), serves AMQP and stops cleanly on SIGTERM.
@@ -314,12 +306,12 @@ def test_installed_pulsed_serves_amqp(installed):
     uid, gid, _, _ = t.account()
     port = free_port()
     data = t.path("var/lib/pulse")
-    preexec = as_account(uid, gid) if os.getuid() == 0 else None
+    account = dict(user=uid, group=gid, extra_groups=[]) if os.getuid() == 0 else {}
     proc = subprocess.Popen(
         [t.path("usr/sbin/pulsed"), "--config", t.path(CONF), "--data-dir", data,
          "--amqp-listen", "%s:%d" % (HOST, port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        preexec_fn=preexec, cwd=data)
+        cwd=data, **account)
     try:
         deadline = time.time() + 30
         conn = None
