@@ -149,7 +149,11 @@ def test_control_fields(deb):
     assert control(deb, "Section") == "net"
     assert control(deb, "Architecture") == run("dpkg", "--print-architecture").stdout.strip()
     assert "<" in control(deb, "Maintainer")
-    assert control(deb, "Description").startswith("AMQP 0-9-1 message broker")
+    description = control(deb, "Description").splitlines()
+    assert description[0] == "AMQP 0-9-1 message broker compatible with RabbitMQ clients"
+    # The extended description: one leading space per line, not a copy of the summary.
+    assert description[1].startswith(" Pulse is an open message bus"), description
+    assert " ." in description and all(line.startswith(" ") for line in description[1:])
     depends = {d.strip().split(" ")[0] for d in control(deb, "Depends").split(",")}
     # dpkg-shlibdeps found the libraries pulsed links; adduser is for postinst.
     for pkg in ("libc6", "libstdc++6", "libsqlite3-0", "adduser"):
