@@ -99,13 +99,9 @@ std::string erlang_write_binary(std::span<const uint8_t> bytes) {
   return out;
 }
 
-std::string erlang_print_binary(std::span<const uint8_t> bytes) {
-  if (bytes.empty()) return "<<>>";
-  for (uint8_t c : bytes)
-    if (!printable_latin1(c)) return erlang_write_binary(bytes);
-  std::string out = "<<\"";
-  for (uint8_t c : bytes) {
-    switch (c) {
+void append_erlang_escaped(std::string& out, std::string_view s) {
+  for (char ch : s) {
+    switch (ch) {
       case '"':
         out += "\\\"";
         break;
@@ -134,9 +130,18 @@ std::string erlang_print_binary(std::span<const uint8_t> bytes) {
         out += "\\e";
         break;
       default:
-        out += static_cast<char>(c);
+        out += ch;
     }
   }
+}
+
+std::string erlang_print_binary(std::span<const uint8_t> bytes) {
+  if (bytes.empty()) return "<<>>";
+  for (uint8_t c : bytes)
+    if (!printable_latin1(c)) return erlang_write_binary(bytes);
+  std::string out = "<<\"";
+  append_erlang_escaped(
+      out, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   out += "\">>";
   return out;
 }

@@ -16,6 +16,8 @@ namespace pulse::amqp {
 std::string erlang_write_binary(std::span<const uint8_t> bytes);
 // Erlang's `~p` of a binary: `<<"text">>` when every byte is printable Latin-1, else `~w`.
 std::string erlang_print_binary(std::span<const uint8_t> bytes);
+// Appends `s` with Erlang's string escapes (\" \\ \n \r \t \v \b \f \e), as io_lib prints it.
+void append_erlang_escaped(std::string& out, std::string_view s);
 
 // RabbitMQ cuts a reply text longer than a short string to its first 252 bytes plus "...".
 std::string clamp_reply_text(std::string text);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "amqp/error_text.h"
+
 namespace pulse::broker::erl {
 
 using amqp::FieldTable;
@@ -21,39 +23,7 @@ bool printable(unsigned char c) {
 
 std::string quoted(std::string_view s) {
   std::string out = "\"";
-  for (char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case 27:
-        out += "\\e";
-        break;
-      default:
-        out += ch;
-    }
-  }
+  amqp::append_erlang_escaped(out, s);
   return out + "\"";
 }
 
