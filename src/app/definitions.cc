@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 
+#include "amqp/field_table_json.h"
 #include "auth/password.h"
 
 namespace pulse::app {
@@ -14,51 +15,6 @@ using nlohmann::json;
 
 Error def_error(std::string msg) {
   return Error{0, "invalid definitions: " + std::move(msg)};
-}
-
-Result<amqp::FieldValue> to_field_value(const json& j, int depth) {
-  if (depth > amqp::kMaxFieldDepth) return def_error("nesting too deep");
-  switch (j.type()) {
-    case json::value_t::string:
-      return amqp::FieldValue(j.get<std::string>());
-    case json::value_t::boolean:
-      return amqp::FieldValue(j.get<bool>());
-    case json::value_t::number_integer:
-      return amqp::FieldValue(j.get<int64_t>());
-    case json::value_t::number_unsigned: {
-      uint64_t u = j.get<uint64_t>();
-      if (u > uint64_t(std::numeric_limits<int64_t>::max())) {
-        return def_error("integer " + std::to_string(u) + " does not fit a signed 64-bit value");
-      }
-      return amqp::FieldValue(int64_t(u));
-    }
-    case json::value_t::number_float:
-      return amqp::FieldValue(j.get<double>());
-    case json::value_t::null:
-      return amqp::FieldValue(amqp::Void{});
-    case json::value_t::array: {
-      amqp::FieldArray arr;
-      arr.reserve(j.size());
-      for (const json& e : j) {
-        auto v = to_field_value(e, depth + 1);
-        if (!v.ok()) return std::move(v).error();
-        arr.push_back(std::move(v).value());
-      }
-      return amqp::FieldValue(std::move(arr));
-    }
-    case json::value_t::object: {
-      amqp::FieldTable t;
-      t.reserve(j.size());
-      for (const auto& [k, e] : j.items()) {
-        auto v = to_field_value(e, depth + 1);
-        if (!v.ok()) return std::move(v).error();
-        t.emplace_back(k, std::move(v).value());
-      }
-      return amqp::FieldValue(std::move(t));
-    }
-    default:
-      return def_error("unsupported JSON value");
-  }
 }
 
 // Reads fields of one entry, remembering the first problem so each parser reads linearly.
@@ -90,7 +46,7 @@ class EntryReader {
     const json* v = field(key, false);
     if (v == nullptr || v->is_null()) return {};
     if (!v->is_object()) return fail(key, "must be an object"), amqp::FieldTable{};
-    auto fv = to_field_value(*v, 0);
+    auto fv = amqp::json_to_field_value(*v);
     if (!fv.ok()) return fail(key, std::move(fv).error().text), amqp::FieldTable{};
     return std::move(*std::get_if<amqp::FieldTable>(&fv.value().v));
   }
@@ -189,40 +145,13 @@ Status parse_section(const json& root, const char* section, const char* name_key
 }  // namespace
 
 Result<amqp::FieldTable> json_to_field_table(const json& object) {
-  if (!object.is_object()) return def_error("arguments must be a JSON object");
-  auto v = to_field_value(object, 0);
-  if (!v.ok()) return std::move(v).error();
-  return std::move(*std::get_if<amqp::FieldTable>(&v.value().v));
+  auto t = amqp::json_to_field_table(object);
+  if (!t.ok()) return def_error(std::move(t).error().text);
+  return t;
 }
-
-namespace {
-nlohmann::json field_value_to_json(const amqp::FieldValue& v) {
-  if (const std::string* s = v.as_string()) return *s;
-  if (const bool* b = v.as_bool()) return *b;
-  if (auto i = v.as_int()) return *i;
-  if (auto* d = std::get_if<double>(&v.v)) return *d;
-  if (auto* f = std::get_if<float>(&v.v)) return static_cast<double>(*f);
-  if (auto* t = std::get_if<amqp::Timestamp>(&v.v)) return t->value;
-  if (auto* x = std::get_if<amqp::ByteArray>(&v.v)) return x->bytes;
-  if (auto* d = std::get_if<amqp::Decimal>(&v.v)) {
-    double r = d->value;
-    for (uint8_t i = 0; i < d->scale; ++i) r /= 10;
-    return r;
-  }
-  if (const amqp::FieldArray* a = v.as_array()) {
-    json arr = json::array();
-    for (const auto& e : *a) arr.push_back(field_value_to_json(e));
-    return arr;
-  }
-  if (const amqp::FieldTable* t = v.as_table()) return field_table_to_json(*t);
-  return nullptr;  // void
-}
-}  // namespace
 
 json field_table_to_json(const amqp::FieldTable& table) {
-  json obj = json::object();
-  for (const auto& [k, v] : table) obj[k] = field_value_to_json(v);
-  return obj;
+  return amqp::field_table_to_json(table);
 }
 
 Result<Definitions> parse_definitions(std::string_view json_text) {

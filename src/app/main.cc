@@ -1,5 +1,7 @@
 // pulsed: the Pulse broker process.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -7,9 +9,12 @@
 #include "app/boot.h"
 #include "app/config.h"
 #include "app/definitions.h"
+#include "app/management.h"
 #include "app/persistence.h"
 #include "app/queue_storage.h"
 #include "base/log.h"
+#include "http/api.h"
+#include "http/http_server.h"
 #include "server/asio.h"
 #include "server/server.h"
 #include "store/data_dir.h"
@@ -19,6 +24,7 @@ namespace {
 struct Flags {
   std::string data_dir;
   std::string amqp_listen;
+  std::string http_listen;
   std::string config_file;
   std::string definitions_file;
   std::string log_level;
@@ -60,6 +66,8 @@ int main(int argc, char** argv) {
                  "data directory (default ./var/pulse or $PULSE_DATA_DIR)");
   cli.add_option("--amqp-listen", flags.amqp_listen,
                  "AMQP listener HOST:PORT (default 127.0.0.1:5672)");
+  cli.add_option("--http-listen", flags.http_listen,
+                 "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
   cli.add_option("--config", flags.config_file, "rabbitmq.conf-style configuration file");
   cli.add_option("--definitions", flags.definitions_file,
                  "RabbitMQ definitions JSON to import at boot");
@@ -93,6 +101,12 @@ int main(int argc, char** argv) {
     auto l = pulse::app::parse_listener(flags.amqp_listen);
     if (!l) die("invalid --amqp-listen '" + flags.amqp_listen + "' (expected HOST:PORT)");
     listeners = {*l};
+  }
+  pulse::app::Listener http_listener{"management", config.management_ip, config.management_port};
+  if (!flags.http_listen.empty()) {
+    auto l = pulse::app::parse_listener(flags.http_listen);
+    if (!l) die("invalid --http-listen '" + flags.http_listen + "' (expected HOST:PORT)");
+    http_listener = *l;
   }
 
   // Destruction runs in reverse: the broker (and its queues' stores) goes before the storage
@@ -135,17 +149,40 @@ int main(int argc, char** argv) {
   queues->definitions_changed();  // boot-time changes are synced by the first group commit
   options.data_dir = data_dir;
   pulse::server::Server server(io, broker, auth, options);
+  std::vector<boost::asio::ip::tcp::endpoint> amqp_eps;
   for (const auto& l : listeners) {
     std::string host = l.host.empty() ? "0.0.0.0" : l.host;
     auto ep = server.listen(host, l.port);
     if (!ep) die(ep.error().text);
     spdlog::info("listening on {}:{}", ep->address().to_string(), ep->port());
+    amqp_eps.push_back(*ep);
+  }
+
+  // The management API runs on the same loop: its handlers read broker state directly.
+  pulse::app::ManagementContext mctx{broker, auth, **store, persister, server, {}, 0, 0, {}};
+  for (const auto& ep : amqp_eps)
+    mctx.listeners.push_back({"amqp", ep.address().to_string(), ep.port()});
+  mctx.memory_high_watermark = options.memory_high_watermark;
+  mctx.disk_free_limit = options.disk_free_limit;
+  mctx.data_dir = data_dir;
+  char hostname[256] = "localhost";
+  ::gethostname(hostname, sizeof hostname - 1);
+  pulse::http::Api api(broker, auth, pulse::app::management_hooks(mctx),
+                       std::string("pulsed@") + hostname);
+  pulse::http::HttpServer http_server(io, api);
+  {
+    std::string host = http_listener.host.empty() ? "0.0.0.0" : http_listener.host;
+    auto ep = http_server.listen(host, http_listener.port);
+    if (!ep) die(ep.error().text);
+    mctx.listeners.push_back({"http", ep->address().to_string(), ep->port()});
+    spdlog::info("management API listening on {}:{}", ep->address().to_string(), ep->port());
   }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int sig) {
     spdlog::info("received signal {}, shutting down", sig);
     server.shutdown();
+    http_server.shutdown();
     // Give connections a moment to flush their close frames, then stop.
     auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(200));
     timer->async_wait([&io, timer](boost::system::error_code) { io.stop(); });

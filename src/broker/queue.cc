@@ -154,6 +154,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
     m.msg = std::move(msg);
     push_mem(level, std::move(m));
   }
+  ++counters_.publish;
   if (args_.overflow == Overflow::kDropHead) drop_head_for_limits();
   dispatch_at(now);
   // A message whose TTL ran out while no consumer could take it goes now (TTL 0 semantics).
@@ -197,6 +198,8 @@ void Queue::dispatch_at(TimePoint now) {
     QueuedMessage m = pop_head();
     delivered = true;
     ++c->delivered;
+    ++(c->no_ack ? counters_.deliver_no_ack : counters_.deliver);
+    if (m.redelivered) ++counters_.redeliver;
     if (!c->no_ack) {
       ++unacked_count_;
       unacked_bytes_ += m.bytes();
@@ -219,6 +222,8 @@ std::optional<QueuedMessage> Queue::get(bool no_ack) {
   }
   if (ready_count_ == 0) return std::nullopt;
   QueuedMessage m = pop_head();
+  ++(no_ack ? counters_.get_no_ack : counters_.get);
+  if (m.redelivered) ++counters_.redeliver;
   if (!no_ack) {
     ++unacked_count_;
     unacked_bytes_ += m.bytes();
@@ -236,6 +241,7 @@ void Queue::unacked_done(const QueuedMessage& m) {
 }
 
 void Queue::settle_acked(const QueuedMessage& m) {
+  ++counters_.ack;
   unacked_done(m);
   forget(m);
 }

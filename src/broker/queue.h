@@ -32,6 +32,18 @@ enum class EnqueueOutcome { kQueued, kQueuedDurable, kRejected };
 enum class DeadLetterReason { kRejected, kExpired, kMaxLen, kDeliveryLimit };
 const char* reason_name(DeadLetterReason r);
 
+// Monotonic counts for the management API's message_stats (rates come from periodic samples
+// taken by the http layer). Plain increments on paths that already touch the queue.
+struct QueueCounters {
+  uint64_t publish = 0;         // messages enqueued
+  uint64_t deliver = 0;         // to consumers with ack required
+  uint64_t deliver_no_ack = 0;  // to no-ack consumers
+  uint64_t get = 0;             // basic.get with ack required
+  uint64_t get_no_ack = 0;
+  uint64_t ack = 0;
+  uint64_t redeliver = 0;  // deliveries and gets of redelivered messages
+};
+
 class Queue : public std::enable_shared_from_this<Queue> {
  public:
   Queue(VHost& vhost, uint64_t id, std::string name, bool durable, bool exclusive, bool auto_delete,
@@ -67,6 +79,9 @@ class Queue : public std::enable_shared_from_this<Queue> {
   size_t unacked_count() const { return unacked_count_; }
   size_t consumer_count() const { return consumers_.size(); }
   const std::vector<std::unique_ptr<Consumer>>& consumers() const { return consumers_; }
+  const QueueCounters& counters() const { return counters_; }
+  // Last declare, consume or get (x-expires activity), for idle_since.
+  TimePoint last_used() const { return last_used_; }
 
   // Adds a routed message. kRejected when x-overflow=reject-publish(-dlx) refused it.
   EnqueueOutcome enqueue(MessagePtr msg);
@@ -169,6 +184,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   uint64_t next_seq_ = 1;
 
   std::vector<std::unique_ptr<Consumer>> consumers_;
+  QueueCounters counters_;
   size_t rr_cursor_ = 0;
   Consumer* single_active_ = nullptr;
   bool ever_had_consumer_ = false;

@@ -72,6 +72,13 @@ void Server::accept(tcp::acceptor& acceptor) {
   });
 }
 
+size_t Server::connections_on_vhost(const std::string& vhost) const {
+  size_t n = 0;
+  for (const auto& [id, c] : connections_)
+    if (c->vhost() != nullptr && c->vhost()->name() == vhost) ++n;
+  return n;
+}
+
 void Server::connection_finished(uint64_t id) {
   connections_.erase(id);
 }

@@ -38,6 +38,9 @@ class Server {
   bool alarmed() const { return monitor_.alarmed(); }
   // RabbitMQ's connection.blocked reason text.
   std::string blocked_reason() const;
+  // Read-only views for the management API.
+  const ResourceMonitor& monitor() const { return monitor_; }
+  size_t connections_on_vhost(const std::string& vhost) const;
 
   void connection_finished(uint64_t id);
 

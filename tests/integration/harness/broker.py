@@ -64,6 +64,7 @@ class BrokerHandle:
         self.config = dict(config or {})
         self.host = HOST
         self.port = None
+        self.http_port = None  # management HTTP API (pulsed --http-listen, RabbitMQ's plugin)
         self.tmp = tempfile.mkdtemp(prefix="pulse-it-%s-%d-" % (self.target, self.index))
         self.data_dir = os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir)
@@ -163,6 +164,8 @@ class PulsedBroker(BrokerHandle):
         self._stopped = False
         if self.port is None:
             self.port = free_port()
+        if self.http_port is None:
+            self.http_port = free_port()
         conf = os.path.join(self.tmp, "pulsed.conf")
         with open(conf, "w") as f:
             for k, v in self.config.items():
@@ -171,6 +174,7 @@ class PulsedBroker(BrokerHandle):
         self._logf = open(self.log_path, "a")
         args = [binary, "--data-dir", self.data_dir,
                 "--amqp-listen", "%s:%d" % (HOST, self.port),
+                "--http-listen", "%s:%d" % (HOST, self.http_port),
                 "--config", conf, "--log-level", "info"]
         if definitions:
             args += ["--definitions", self.definitions_path]
@@ -257,7 +261,8 @@ def pulsed_binary():
 def run_pulsed_until_exit(data_dir, timeout=20, extra_args=()):
     """Runs pulsed on `data_dir` expecting it to refuse to start: returns (rc, output)."""
     p = subprocess.run([pulsed_binary(), "--data-dir", data_dir,
-                        "--amqp-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
+                        "--amqp-listen", "%s:%d" % (HOST, free_port()),
+                        "--http-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace")
@@ -309,6 +314,7 @@ class RabbitBroker(BrokerHandle):
         if self.port is None:  # a restart keeps the port and node name (and so the data)
             self.port = free_port()
             self.nodename = "pulsetest-%d-%d@localhost" % (os.getpid(), self.index)
+            self.http_port = free_port()
         self._stopped = False
         dist_port = free_port()
         epmd_port = _Epmd.ensure()
@@ -324,6 +330,8 @@ class RabbitBroker(BrokerHandle):
             "log.console": "false",
             "log.file.level": "info",
             "disk_free_limit.absolute": "1MB",
+            "management.tcp.ip": HOST,
+            "management.tcp.port": str(self.http_port),
         }
         lines.update({k: _conf_value(v) for k, v in self.config.items()})
         with open(conf, "w") as f:
@@ -331,7 +339,7 @@ class RabbitBroker(BrokerHandle):
                 f.write("%s = %s\n" % (k, v))
         plugins = os.path.join(self.tmp, "enabled_plugins")
         with open(plugins, "w") as f:
-            f.write("[].\n")
+            f.write("[rabbitmq_management].\n")
         envconf = os.path.join(self.tmp, "rabbitmq-env.conf")
         open(envconf, "w").close()
         self.env = dict(

@@ -1,0 +1,28 @@
+#pragma once
+// Wiring of the management API (http/) to the process: persistence of auth changes through
+// the DefinitionsPersister, definitions import with app's parser, node status from the server.
+#include "app/persistence.h"
+#include "auth/auth_store.h"
+#include "broker/broker.h"
+#include "http/api.h"
+#include "server/server.h"
+#include "store/definitions_store.h"
+
+namespace pulse::app {
+
+struct ManagementContext {
+  broker::Broker& broker;
+  auth::AuthStore& auth;
+  store::DefinitionsStore& store;
+  DefinitionsPersister& persister;
+  server::Server& server;
+  std::vector<http::ListenerInfo> listeners;
+  uint64_t memory_high_watermark = 0;
+  uint64_t disk_free_limit = 0;
+  std::string data_dir;
+};
+
+// `ctx` must outlive the returned hooks.
+http::Hooks management_hooks(ManagementContext& ctx);
+
+}  // namespace pulse::app

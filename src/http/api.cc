@@ -1,0 +1,169 @@
+#include "http/api.h"
+
+#include "auth/password.h"
+#include "base/log.h"
+
+namespace pulse::http {
+
+broker::Broker& Call::broker() const {
+  return api.broker();
+}
+auth::AuthStore& Call::auth() const {
+  return api.auth();
+}
+
+bool is_admin(const auth::User& u) {
+  return u.has_tag("administrator");
+}
+bool is_monitor(const auth::User& u) {
+  return is_admin(u) || u.has_tag("monitoring");
+}
+bool is_policymaker(const auth::User& u) {
+  return is_admin(u) || u.has_tag("policymaker");
+}
+bool is_management(const auth::User& u) {
+  return is_monitor(u) || is_policymaker(u) || u.has_tag("management");
+}
+
+std::optional<Response> require_admin(const Call& c) {
+  if (is_admin(c.user)) return std::nullopt;
+  return not_authorised("Not administrator user");
+}
+std::optional<Response> require_monitor(const Call& c) {
+  if (is_monitor(c.user)) return std::nullopt;
+  return not_authorised("Not monitor user");
+}
+std::optional<Response> require_policymaker(const Call& c) {
+  if (is_policymaker(c.user)) return std::nullopt;
+  return not_authorised("Not policymaker user");
+}
+
+std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool) {
+  // Every user, administrators and monitoring users included, needs a permission on the
+  // vhost, as in RabbitMQ 3.10 (which grants one to the creator of a vhost).
+  if (c.broker().find_vhost(vhost) == nullptr) return not_found();
+  if (c.auth().has_vhost_access(c.user.name, vhost)) return std::nullopt;
+  return not_authorised("User not authorised to access virtual host");
+}
+
+bool vhost_visible(const Call& c, const std::string& vhost) {
+  return is_monitor(c.user) || c.auth().has_vhost_access(c.user.name, vhost);
+}
+
+bool json_bool(const nlohmann::json& body, const char* key, bool def) {
+  auto it = body.find(key);
+  if (it == body.end()) return def;
+  if (it->is_boolean()) return it->get<bool>();
+  if (it->is_string()) {
+    const auto& s = it->get_ref<const std::string&>();
+    if (s == "true") return true;
+    if (s == "false") return false;
+  }
+  return def;
+}
+
+std::optional<nlohmann::json> parse_body(const Call& c, Response& error) {
+  auto j = nlohmann::json::parse(c.req.body, nullptr, false);
+  if (j.is_discarded()) {
+    error = bad_request("not_json");
+    return std::nullopt;
+  }
+  if (j.is_null() && c.req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    j = nlohmann::json::object();
+  if (!j.is_object()) {
+    error = bad_request("not_json");
+    return std::nullopt;
+  }
+  return j;
+}
+
+Response broker_error(const Error& e) {
+  std::string_view text = e.text;
+  if (auto p = text.find(" - "); p != std::string_view::npos) text = text.substr(p + 3);
+  if (e.code == 403) return not_authorised("Access refused.");
+  if (e.code == 404) return not_found();
+  return bad_request(text);
+}
+
+Api::Api(broker::Broker& broker, auth::AuthStore& auth, Hooks hooks, std::string node_name)
+    : broker_(broker), auth_(auth), hooks_(std::move(hooks)), node_name_(std::move(node_name)) {}
+
+namespace {
+
+// "Basic base64(user:password)"; nullopt when absent or malformed.
+std::optional<std::pair<std::string, std::string>> basic_credentials(std::string_view h) {
+  constexpr std::string_view kBasic = "basic ";
+  if (h.size() < kBasic.size()) return std::nullopt;
+  for (size_t i = 0; i < kBasic.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(h[i])) != kBasic[i]) return std::nullopt;
+  h.remove_prefix(kBasic.size());
+  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
+  while (!h.empty() && h.back() == ' ') h.remove_suffix(1);
+  auto decoded = auth::base64_decode(h);
+  if (!decoded) return std::nullopt;
+  auto colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(decoded->substr(0, colon), decoded->substr(colon + 1));
+}
+
+}  // namespace
+
+void Api::handle(Request req, std::function<void(Response)> done) {
+  if (!req.under_api) {
+    done(not_found());
+    return;
+  }
+  if (req.method == "OPTIONS") {
+    Response r = empty_response(200);
+    r.headers.emplace_back("allow", "HEAD, GET, PUT, POST, DELETE, OPTIONS");
+    done(std::move(r));
+    return;
+  }
+  // Cowboy answers a missing Authorization header with an empty 401 and the challenge.
+  if (req.authorization.empty()) {
+    Response r = empty_response(401);
+    r.headers.emplace_back("www-authenticate", "Basic realm=\"RabbitMQ Management\"");
+    done(std::move(r));
+    return;
+  }
+  auto creds = basic_credentials(req.authorization);
+  const auth::User* user = creds ? auth_.authenticate(creds->first, creds->second) : nullptr;
+  if (user == nullptr) {
+    done(login_failed());
+    return;
+  }
+  if (!is_management(*user)) {
+    done(not_authorised("Not management user"));
+    return;
+  }
+  Call call{*this, req, *user};
+  Response r;
+  try {
+    r = dispatch(call);
+  } catch (const std::exception& e) {
+    // nlohmann throws on wrongly typed fields a controller did not check; the request is
+    // bad, not the server.
+    spdlog::debug("management API: {} {}: {}", req.method, req.path, e.what());
+    r = bad_request(e.what());
+  }
+  done(std::move(r));
+}
+
+Response Api::dispatch(const Call& c) {
+  if (c.nseg() == 0) return not_found();
+  const std::string& s = c.seg(0);
+  if (s == "overview" || s == "whoami" || s == "nodes" || s == "cluster-name" ||
+      s == "extensions" || s == "health" || s == "aliveness-test")
+    return overview_controller(c);
+  if (s == "vhosts") return vhosts_controller(c);
+  if (s == "users") return users_controller(c);
+  if (s == "permissions" || s == "topic-permissions") return permissions_controller(c);
+  if (s == "exchanges") return exchanges_controller(c);
+  if (s == "queues") return queues_controller(c);
+  if (s == "bindings") return bindings_controller(c);
+  if (s == "policies") return policies_controller(c);
+  if (s == "definitions" || s == "all-configuration") return definitions_controller(c);
+  return not_found();
+}
+
+}  // namespace pulse::http

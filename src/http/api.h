@@ -1,0 +1,128 @@
+#pragma once
+// The management API: routing of RabbitMQ's /api paths to one controller per resource, with
+// RabbitMQ's authentication (HTTP Basic against the broker's users), authorisation by user tag
+// and vhost permission, and error bodies. Runs on the broker's event-loop thread.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/auth_store.h"
+#include "base/result.h"
+#include "broker/broker.h"
+#include "http/message.h"
+#include "http/stats.h"
+
+namespace pulse::http {
+
+struct ListenerInfo {
+  std::string protocol;  // "amqp", "http"
+  std::string ip;
+  uint16_t port = 0;
+};
+
+// The node's state as the server sees it (alarms, listeners, resources).
+struct NodeStatus {
+  bool memory_alarm = false, disk_alarm = false;
+  std::vector<ListenerInfo> listeners;
+  uint64_t mem_used = 0, mem_limit = 0, disk_free = 0, disk_free_limit = 0;
+  size_t connections = 0;
+};
+
+// What the management API needs from the process that owns it (app/): persistence of auth
+// changes (the broker's own changes reach storage through its definitions observer) and the
+// definitions import, whose parser lives in app/.
+struct Hooks {
+  std::function<void(std::string_view user)> user_changed;
+  std::function<void(std::string_view user, std::string_view vhost)> permission_changed;
+  std::function<void(std::string_view user, std::string_view vhost, std::string_view exchange)>
+      topic_permission_changed;
+  // Imports a definitions document (RabbitMQ's JSON); with `vhost`, the vhost-less form of
+  // POST /api/definitions/{vhost}. Errors carry a human-readable text.
+  std::function<Status(const nlohmann::json& defs, const std::string* vhost)> import_definitions;
+
+  std::function<NodeStatus()> node_status;
+  // AMQP connections open on a vhost: deleting a vhost under live connections is refused
+  // (their sessions hold the vhost).
+  std::function<size_t(const std::string& vhost)> vhost_connections;
+};
+
+class Api;
+
+// One authenticated request, handed to a controller.
+struct Call {
+  Api& api;
+  const Request& req;
+  const auth::User& user;
+
+  broker::Broker& broker() const;
+  auth::AuthStore& auth() const;
+  const std::string& method() const { return req.method; }
+  size_t nseg() const { return req.segments.size(); }
+  const std::string& seg(size_t i) const { return req.segments[i]; }
+};
+
+// Tag checks as rabbit_mgmt_util: administrator implies every other role, monitoring implies
+// management, policymaker implies management.
+bool is_management(const auth::User& u);
+bool is_monitor(const auth::User& u);
+bool is_policymaker(const auth::User& u);
+bool is_admin(const auth::User& u);
+
+// 401 unless the user has the role ("Not administrator user", "Not monitor user", ...).
+std::optional<Response> require_admin(const Call& c);
+std::optional<Response> require_monitor(const Call& c);
+std::optional<Response> require_policymaker(const Call& c);
+// The vhost must exist (404) and the user have access to it (401 "User not authorised to
+// access virtual host"). `visible` marks reads (RabbitMQ treats both alike).
+std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool visible);
+// Vhosts the user may see in listings: all for monitoring users, else those with a permission.
+bool vhost_visible(const Call& c, const std::string& vhost);
+
+// A boolean field; rabbitmqadmin sends "true"/"false" strings. Anything else is `def`.
+bool json_bool(const nlohmann::json& body, const char* key, bool def);
+
+// The body as a JSON object; nullopt with `error` set to the 400 to answer.
+std::optional<nlohmann::json> parse_body(const Call& c, Response& error);
+
+// An AMQP-level broker error as the management API reports it: the reply-code prefix
+// ("PRECONDITION_FAILED - ") goes, 403 access refused becomes 401 not_authorised, 404 the
+// not-found body, anything else 400 bad_request.
+Response broker_error(const Error& e);
+
+class Api {
+ public:
+  Api(broker::Broker& broker, auth::AuthStore& auth, Hooks hooks, std::string node_name);
+
+  // `done` may run before handle() returns, or later on the same thread (chunked listings).
+  void handle(Request req, std::function<void(Response)> done);
+
+  broker::Broker& broker() { return broker_; }
+  auth::AuthStore& auth() { return auth_; }
+  const Hooks& hooks() const { return hooks_; }
+  const std::string& node_name() const { return node_name_; }
+  Stats& stats() { return stats_; }
+
+ private:
+  Response dispatch(const Call& c);
+
+  broker::Broker& broker_;
+  auth::AuthStore& auth_;
+  Hooks hooks_;
+  std::string node_name_;
+  Stats stats_;
+};
+
+// Controllers (one file each). Each handles the paths under its first segment.
+Response overview_controller(const Call& c);  // overview, whoami, nodes, cluster-name, health...
+Response vhosts_controller(const Call& c);
+Response users_controller(const Call& c);
+Response permissions_controller(const Call& c);  // permissions, topic-permissions
+Response exchanges_controller(const Call& c);
+Response queues_controller(const Call& c);
+Response bindings_controller(const Call& c);
+Response policies_controller(const Call& c);
+Response definitions_controller(const Call& c);
+
+}  // namespace pulse::http

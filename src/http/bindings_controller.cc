@@ -1,0 +1,119 @@
+// /api/bindings[/{vhost}[/e/{source}/q|e/{destination}[/{properties_key}]]].
+#include "amqp/field_table_json.h"
+#include "http/api.h"
+#include "http/list.h"
+#include "http/resources.h"
+#include "http/views.h"
+
+namespace pulse::http {
+namespace {
+
+using nlohmann::json;
+
+std::string encode_segment(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[ch >> 4]);
+      out.push_back(kHex[ch & 15]);
+    }
+  }
+  return out;
+}
+
+Response create_binding(const Call& c, broker::VHost& vh, const std::string& source,
+                        const broker::Destination& dest) {
+  Response err;
+  auto body = parse_body(c, err);
+  if (!body) return err;
+  std::string key = body->value("routing_key", "");
+  amqp::FieldTable args;
+  if (auto a = body->find("arguments"); a != body->end() && !a->is_null()) {
+    auto t = amqp::json_to_field_table(*a);
+    if (!t) return bad_request(t.error().text);
+    args = std::move(*t);
+  }
+  if (!check_permission(c, vh.name(), dest.name, auth::Access::kWrite, dest.is_exchange) ||
+      !check_permission(c, vh.name(), source, auth::Access::kRead, true))
+    return not_authorised("Access refused.");
+  if (source.empty() || (dest.is_exchange && dest.name.empty()))
+    return not_authorised("Access refused.");
+  if (const broker::Exchange* x = vh.find_exchange(source);
+      x && x->type() == broker::ExchangeType::kTopic &&
+      !c.auth().check_topic(c.user.name, vh.name(), source, key, auth::Access::kRead))
+    return not_authorised("Access refused.");
+  if (auto s = vh.add_binding(source, dest, key, args, 0); !s) {
+    if (s.error().code == 404) {
+      std::string_view text = s.error().text;
+      if (auto p = text.find(" - "); p != std::string_view::npos) text = text.substr(p + 3);
+      return error_response(404, "not_found", text);
+    }
+    return broker_error(s.error());
+  }
+  broker::Binding b{source, dest, key, args};
+  Response r = empty_response(201);
+  r.headers.emplace_back("location", encode_segment(properties_key(b)));
+  return r;
+}
+
+}  // namespace
+
+Response bindings_controller(const Call& c) {
+  const auto& m = c.method();
+  if (c.nseg() == 1) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    json out = json::array();
+    for (const auto& [vname, vh] : c.broker().vhosts()) {
+      if (!vhost_visible(c, vname)) continue;
+      for (const auto& b : vhost_bindings(*vh)) out.push_back(binding_json(vname, b));
+    }
+    return reply_list(c.req, std::move(out), {});
+  }
+  const std::string& vhost = c.seg(1);
+  if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
+  broker::VHost& vh = *c.broker().find_vhost(vhost);
+  if (c.nseg() == 2) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    json out = json::array();
+    for (const auto& b : vhost_bindings(vh)) out.push_back(binding_json(vhost, b));
+    return reply_list(c.req, std::move(out), {});
+  }
+  if ((c.nseg() != 6 && c.nseg() != 7) || c.seg(2) != "e" || (c.seg(4) != "q" && c.seg(4) != "e"))
+    return not_found();
+  std::string source = exchange_from_path(c.seg(3));
+  broker::Destination dest{c.seg(4) == "e",
+                           c.seg(4) == "e" ? exchange_from_path(c.seg(5)) : c.seg(5)};
+  if (c.nseg() == 6) {
+    if (m == "POST") return create_binding(c, vh, source, dest);
+    if (m != "GET") return method_not_allowed("HEAD, GET, POST, OPTIONS");
+    if (!vh.find_exchange(source) ||
+        (dest.is_exchange ? !vh.find_exchange(dest.name) : !vh.find_queue(dest.name)))
+      return not_found();
+    json out = json::array();
+    for (const auto& b : vhost_bindings(vh))
+      if (b.source == source && b.destination == dest) out.push_back(binding_json(vhost, b));
+    return reply_list(c.req, std::move(out), {});
+  }
+  const std::string& props = c.seg(6);
+  const broker::Binding* found = nullptr;
+  auto all = vhost_bindings(vh);
+  for (const auto& b : all)
+    if (b.source == source && b.destination == dest && properties_key(b) == props) found = &b;
+  if (m == "GET") return found ? json_response(binding_json(vhost, *found)) : not_found();
+  if (m == "DELETE") {
+    if (found == nullptr) return not_found();
+    if (!check_permission(c, vh.name(), dest.name, auth::Access::kWrite, dest.is_exchange) ||
+        !check_permission(c, vh.name(), source, auth::Access::kRead, true) || source.empty())
+      return not_authorised("Access refused.");
+    if (auto s = vh.remove_binding(source, dest, found->routing_key, found->arguments, 0); !s)
+      return broker_error(s.error());
+    return empty_response(204);
+  }
+  return method_not_allowed("HEAD, GET, DELETE, OPTIONS");
+}
+
+}  // namespace pulse::http

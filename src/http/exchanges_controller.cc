@@ -1,0 +1,114 @@
+// /api/exchanges[/{vhost}[/{name}[/bindings/source|destination|/publish]]]. Mutations check
+// the user's AMQP permissions as RabbitMQ's management plugin does (it acts through a channel
+// as that user).
+#include "amqp/field_table_json.h"
+#include "http/api.h"
+#include "http/list.h"
+#include "http/resources.h"
+#include "http/views.h"
+
+namespace pulse::http {
+namespace {
+
+using nlohmann::json;
+
+json list_exchanges(const Call& c, const std::string* only_vhost) {
+  json out = json::array();
+  for (const auto& [vname, vh] : c.broker().vhosts()) {
+    if (only_vhost ? vname != *only_vhost : !vhost_visible(c, vname)) continue;
+    for (const auto& [name, x] : vh->exchanges()) out.push_back(exchange_json(*vh, *x));
+  }
+  return out;
+}
+
+Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name) {
+  Response err;
+  auto body = parse_body(c, err);
+  if (!body) return err;
+  if (name.empty() || !check_permission(c, vh.name(), name, auth::Access::kConfigure, true))
+    return not_authorised("Access refused.");
+  broker::ExchangeDeclare d;
+  d.name = name;
+  d.type = body->value("type", "");
+  if (d.type.empty()) return bad_request("[{key_missing,type}]");
+  if (!broker::parse_exchange_type(d.type))
+    return bad_request("unknown exchange type '" + d.type + "'");
+  d.durable = json_bool(*body, "durable", true);
+  d.auto_delete = json_bool(*body, "auto_delete", false);
+  d.internal = json_bool(*body, "internal", false);
+  if (auto a = body->find("arguments"); a != body->end() && !a->is_null()) {
+    auto t = amqp::json_to_field_table(*a);
+    if (!t) return bad_request(t.error().text);
+    d.arguments = std::move(*t);
+  }
+  bool existed = vh.find_exchange(name) != nullptr;
+  if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");
+  auto r = vh.declare_exchange(d);
+  if (!r) return broker_error(r.error());
+  return empty_response(existed ? 204 : 201);
+}
+
+Response delete_exchange(const Call& c, broker::VHost& vh, const std::string& name) {
+  if (vh.find_exchange(name) == nullptr) return not_found();
+  if (name.empty() || name.starts_with("amq.") ||
+      !check_permission(c, vh.name(), name, auth::Access::kConfigure, true))
+    return not_authorised("Access refused.");
+  bool if_unused = false;
+  if (const std::string* p = c.req.param("if-unused")) if_unused = *p == "true";
+  if (auto s = vh.delete_exchange(name, if_unused); !s) return broker_error(s.error());
+  return empty_response(204);
+}
+
+Response exchange_bindings(const Call& c, broker::VHost& vh, const std::string& name, bool source) {
+  json out = json::array();
+  for (const auto& b : vhost_bindings(vh)) {
+    bool match =
+        source ? b.source == name : b.destination.is_exchange && b.destination.name == name;
+    if (match) out.push_back(binding_json(vh.name(), b));
+  }
+  return reply_list(c.req, std::move(out), {});
+}
+
+}  // namespace
+
+Response exchanges_controller(const Call& c) {
+  const auto& m = c.method();
+  if (c.nseg() == 1) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    return reply_list(c.req, list_exchanges(c, nullptr), {{"vhost", "name"}});
+  }
+  const std::string& vhost = c.seg(1);
+  if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
+  broker::VHost& vh = *c.broker().find_vhost(vhost);
+  if (c.nseg() == 2) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    return reply_list(c.req, list_exchanges(c, &vhost), {{"vhost", "name"}});
+  }
+  std::string name = exchange_from_path(c.seg(2));
+  if (c.nseg() == 3) {
+    if (m == "GET") {
+      const broker::Exchange* x = vh.find_exchange(name);
+      if (x == nullptr) return not_found();
+      json j = exchange_json(vh, *x);
+      j["incoming"] = json::array();
+      j["outgoing"] = json::array();
+      return json_response(j);
+    }
+    if (m == "PUT") return put_exchange(c, vh, name);
+    if (m == "DELETE") return delete_exchange(c, vh, name);
+    return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
+  }
+  if (vh.find_exchange(name) == nullptr) return not_found();
+  if (c.nseg() == 5 && c.seg(3) == "bindings" &&
+      (c.seg(4) == "source" || c.seg(4) == "destination")) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    return exchange_bindings(c, vh, name, c.seg(4) == "source");
+  }
+  if (c.nseg() == 4 && c.seg(3) == "publish") {
+    if (m != "POST") return method_not_allowed("POST, OPTIONS");
+    return publish_message(c, vh, name);
+  }
+  return not_found();
+}
+
+}  // namespace pulse::http

@@ -1,0 +1,182 @@
+// The only translation unit that includes Beast (heavy to compile): everything else in http/
+// sees Request and Response.
+#include "http/http_server.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+
+#include "base/log.h"
+#include "http/api.h"
+
+namespace pulse::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Api& api, const HttpOptions& options)
+      : stream_(std::move(socket)), api_(api), options_(options) {}
+
+  void start() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(options_.header_limit));
+    parser_->body_limit(options_.body_limit);
+    stream_.expires_after(options_.idle_timeout);
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::eof ||
+        ec == asio::error::connection_reset) {
+      close();
+      return;
+    }
+    if (ec) {
+      // A malformed or oversized request: answer, then close (the stream is out of sync).
+      unsigned status = ec == bhttp::error::body_limit ? 413 : 400;
+      Response r = status == 413 ? error_response(413, "bad_request", "request entity too large")
+                                 : bad_request(ec.message());
+      keep_alive_ = false;
+      head_ = false;
+      version_ = 11;
+      write(std::move(r));
+      return;
+    }
+    auto& in = parser_->get();
+    Request req;
+    req.method = std::string(in.method_string());
+    head_ = in.method() == bhttp::verb::head;
+    if (head_) req.method = "GET";
+    keep_alive_ = in.keep_alive();
+    version_ = in.version();
+    if (!parse_target(std::string_view(in.target().data(), in.target().size()), req)) {
+      keep_alive_ = false;
+      write(bad_request("malformed request target"));
+      return;
+    }
+    if (auto it = in.find(bhttp::field::authorization); it != in.end())
+      req.authorization = std::string(it->value());
+    if (auto it = in.find("x-reason"); it != in.end()) req.x_reason = std::string(it->value());
+    req.body = std::move(in.body());
+    stream_.expires_never();
+    api_.handle(std::move(req),
+                [self = shared_from_this()](Response r) { self->write(std::move(r)); });
+  }
+
+  void write(Response r) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(version_);
+    res->result(r.status);
+    res->set(bhttp::field::server, "pulsed");
+    res->set(bhttp::field::vary, "origin");
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    if (!r.content_type.empty() && !(r.body.empty() && r.status == 204))
+      res->set(bhttp::field::content_type, r.content_type);
+    res->keep_alive(keep_alive_);
+    size_t len = r.body.size();
+    if (!head_) res->body() = std::move(r.body);
+    if (r.status != 204 && r.status != 304) res->content_length(len);
+    response_ = res;
+    stream_.expires_after(options_.idle_timeout);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                         self->response_.reset();
+                         if (ec || !self->keep_alive_) {
+                           self->close();
+                           return;
+                         }
+                         self->read();
+                       });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  Api& api_;
+  HttpOptions options_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  unsigned version_ = 11;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
+    : io_(io), api_(api), options_(options), stats_timer_(io) {
+  api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
+  arm_stats_timer();
+}
+
+void HttpServer::arm_stats_timer() {
+  stats_timer_.expires_after(Stats::kInterval);
+  stats_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || shutting_down_) return;
+    api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
+    arm_stats_timer();
+  });
+}
+
+HttpServer::~HttpServer() {
+  shutdown();
+}
+
+Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return Error{0, "invalid HTTP listen address '" + host + "': " + ec.message()};
+  tcp::endpoint ep(addr, port);
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Error{
+        0, "cannot listen (HTTP) on " + host + ":" + std::to_string(port) + ": " + ec.message()};
+  tcp::endpoint bound = acceptor->local_endpoint();
+  acceptors_.push_back(std::move(acceptor));
+  accept(*acceptors_.back());
+  return bound;
+}
+
+void HttpServer::accept(tcp::acceptor& acceptor) {
+  acceptor.async_accept([this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || shutting_down_) return;
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), api_, options_)->start();
+    } else {
+      spdlog::warn("HTTP accept failed: {}", ec.message());
+    }
+    accept(acceptor);
+  });
+}
+
+void HttpServer::shutdown() {
+  shutting_down_ = true;
+  stats_timer_.cancel();
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+}
+
+}  // namespace pulse::http

@@ -1,0 +1,47 @@
+#pragma once
+// The management API's HTTP/1.1 listener (Boost.Beast) on the broker's io_context: handlers run
+// on the event-loop thread and read broker state directly, without locks. Keep-alive, bounded
+// header and body sizes, an idle timeout; malformed requests are answered 400 and closed.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "server/asio.h"
+
+namespace pulse::http {
+
+class Api;
+
+struct HttpOptions {
+  size_t header_limit = 64 * 1024;
+  // Definitions imports are the largest bodies; RabbitMQ's management.http.max_body_size
+  // defaults to 20 MB too.
+  size_t body_limit = 20 * 1024 * 1024;
+  std::chrono::seconds idle_timeout{60};
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, Api& api, HttpOptions options = {});
+  ~HttpServer();
+
+  // Binds and starts accepting; port 0 picks a free port.
+  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
+  // Stops accepting; open keep-alive connections end with the io_context.
+  void shutdown();
+
+ private:
+  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void arm_stats_timer();
+
+  boost::asio::io_context& io_;
+  Api& api_;
+  HttpOptions options_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  boost::asio::steady_timer stats_timer_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace pulse::http

@@ -1,0 +1,201 @@
+// /api/overview, /api/whoami, /api/nodes, /api/cluster-name, /api/extensions, the health
+// checks and /api/aliveness-test/{vhost}.
+#include <unistd.h>
+
+#include <chrono>
+
+#include "http/api.h"
+#include "http/list.h"
+#include "http/stats.h"
+
+namespace pulse::http {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kManagementVersion = "3.10.8";  // the RabbitMQ API we follow
+
+const auto kStarted = std::chrono::steady_clock::now();
+
+NodeStatus node_status(const Call& c) {
+  return c.api.hooks().node_status ? c.api.hooks().node_status() : NodeStatus{};
+}
+
+json exchange_types() {
+  json out = json::array();
+  for (const char* t : {"direct", "fanout", "headers", "topic"}) {
+    out.push_back(
+        {{"name", t},
+         {"description", std::string("AMQP ") + t + " exchange, as per the AMQP specification"},
+         {"enabled", true}});
+  }
+  return out;
+}
+
+json listeners_json(const Call& c, const NodeStatus& st) {
+  json out = json::array();
+  for (const auto& l : st.listeners) {
+    out.push_back({{"node", c.api.node_name()},
+                   {"protocol", l.protocol},
+                   {"ip_address", l.ip},
+                   {"port", l.port},
+                   {"socket_opts", json::object()}});
+  }
+  return out;
+}
+
+Response overview(const Call& c) {
+  if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  NodeStatus st = node_status(c);
+  size_t queues = 0, exchanges = 0, consumers = 0;
+  QueueTotals totals;
+  for (const auto& [name, vh] : c.broker().vhosts()) {
+    if (!vhost_visible(c, name)) continue;
+    exchanges += vh->exchanges().size();
+    queues += vh->queues().size();
+    for (const auto& [qn, q] : vh->queues()) {
+      consumers += q->consumer_count();
+      totals.add(*q);
+    }
+  }
+  json o = {{"management_version", kManagementVersion},
+            {"rates_mode", "basic"},
+            {"exchange_types", exchange_types()},
+            {"product_version", "0.1.0"},
+            {"product_name", "Pulse"},
+            {"rabbitmq_version", kManagementVersion},
+            {"cluster_name", c.api.node_name()},
+            {"node", c.api.node_name()},
+            {"disable_stats", false},
+            {"enable_queue_totals", false},
+            {"message_stats", c.api.stats().global_message_stats()},
+            {"queue_totals", totals.to_json()},
+            {"object_totals",
+             {{"channels", 0},
+              {"connections", st.connections},
+              {"consumers", consumers},
+              {"exchanges", exchanges},
+              {"queues", queues}}},
+            {"statistics_db_event_queue", 0},
+            {"listeners", listeners_json(c, st)},
+            {"contexts", json::array()}};
+  return json_response(o);
+}
+
+Response whoami(const Call& c) {
+  if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  return json_response({{"name", c.user.name}, {"tags", c.user.tags}});
+}
+
+json node_json(const Call& c) {
+  NodeStatus st = node_status(c);
+  auto uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - kStarted)
+                    .count();
+  return {{"name", c.api.node_name()},
+          {"type", "disc"},
+          {"running", true},
+          {"os_pid", std::to_string(::getpid())},
+          {"mem_used", st.mem_used},
+          {"mem_limit", st.mem_limit},
+          {"mem_alarm", st.memory_alarm},
+          {"disk_free", st.disk_free},
+          {"disk_free_limit", st.disk_free_limit},
+          {"disk_free_alarm", st.disk_alarm},
+          {"uptime", uptime},
+          {"partitions", json::array()},
+          {"applications", json::array()},
+          {"contexts", json::array()},
+          {"exchange_types", exchange_types()},
+          {"being_drained", false}};
+}
+
+Response nodes(const Call& c) {
+  if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  if (auto r = require_monitor(c)) return *r;
+  if (c.nseg() == 1) return reply_list(c.req, json::array({node_json(c)}), {{"name"}});
+  if (c.nseg() == 2 && c.seg(1) == c.api.node_name()) return json_response(node_json(c));
+  return not_found();
+}
+
+Response health(const Call& c) {
+  if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  if (c.nseg() < 3 || c.seg(1) != "checks") return not_found();
+  const std::string& check = c.seg(2);
+  NodeStatus st = node_status(c);
+  if (check == "alarms" && c.nseg() == 3) {
+    if (!st.memory_alarm && !st.disk_alarm) return json_response({{"status", "ok"}});
+    json alarms = json::array();
+    if (st.memory_alarm) alarms.push_back({{"resource", "memory"}, {"node", c.api.node_name()}});
+    if (st.disk_alarm) alarms.push_back({{"resource", "disk"}, {"node", c.api.node_name()}});
+    return json_response({{"status", "failed"},
+                          {"reason", "resource alarm(s) in effect in the cluster"},
+                          {"alarms", alarms}},
+                         503);
+  }
+  if (check == "local-alarms" && c.nseg() == 3) {
+    if (!st.memory_alarm && !st.disk_alarm) return json_response({{"status", "ok"}});
+    return json_response({{"status", "failed"}, {"reason", "resource alarm(s) in effect"}}, 503);
+  }
+  if (check == "virtual-hosts" && c.nseg() == 3) return json_response({{"status", "ok"}});
+  if (check == "port-listener" && c.nseg() == 4) {
+    long port = -1;
+    try {
+      port = std::stol(c.seg(3));
+    } catch (...) {
+      return bad_request("invalid port");
+    }
+    json ports = json::array();
+    for (const auto& l : st.listeners) {
+      ports.push_back(l.port);
+      if (l.port == port) return json_response({{"status", "ok"}, {"port", port}});
+    }
+    return json_response({{"status", "failed"},
+                          {"reason", "No active listener"},
+                          {"missing", port},
+                          {"ports", ports}},
+                         503);
+  }
+  return not_found();
+}
+
+Response aliveness(const Call& c) {
+  if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  if (c.nseg() != 2) return not_found();
+  const std::string& vh = c.seg(1);
+  if (auto r = require_vhost(c, vh, false)) return *r;
+  broker::VHost* vhost = c.broker().find_vhost(vh);
+  broker::QueueDeclare d;
+  d.name = "aliveness-test";
+  auto q = vhost->declare_queue(d);
+  if (!q) return json_response({{"status", "failed"}, {"reason", q.error().text}}, 503);
+  broker::Message m;
+  m.routing_key = "aliveness-test";
+  m.body = "test_message";
+  auto pub = vhost->publish(std::move(m));
+  if (!pub || pub->routed == 0)
+    return json_response({{"status", "failed"}, {"reason", "publish failed"}}, 503);
+  auto got = (*q)->get(true);
+  if (!got || got->msg->body != "test_message")
+    return json_response({{"status", "failed"}, {"reason", "message not received"}}, 503);
+  return json_response({{"status", "ok"}});
+}
+
+}  // namespace
+
+Response overview_controller(const Call& c) {
+  const std::string& s = c.seg(0);
+  if (s == "overview" && c.nseg() == 1) return overview(c);
+  if (s == "whoami" && c.nseg() == 1) return whoami(c);
+  if (s == "nodes") return nodes(c);
+  if (s == "cluster-name" && c.nseg() == 1) {
+    if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    return json_response({{"name", c.api.node_name()}});
+  }
+  if (s == "extensions" && c.nseg() == 1) return json_response(json::array());
+  if (s == "health") return health(c);
+  if (s == "aliveness-test") return aliveness(c);
+  return not_found();
+}
+
+}  // namespace pulse::http

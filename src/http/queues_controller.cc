@@ -1,0 +1,137 @@
+// /api/queues[/{vhost}[/{name}[/bindings|/contents|/get|/actions]]].
+#include "amqp/field_table_json.h"
+#include "http/api.h"
+#include "http/list.h"
+#include "http/resources.h"
+#include "http/views.h"
+
+namespace pulse::http {
+namespace {
+
+using nlohmann::json;
+
+bool stats_wanted(const Call& c) {
+  const std::string* d = c.req.param("disable_stats");
+  return d == nullptr || *d != "true";
+}
+
+json list_queues(const Call& c, const std::string* only_vhost) {
+  bool stats = stats_wanted(c);
+  json out = json::array();
+  for (const auto& [vname, vh] : c.broker().vhosts()) {
+    if (only_vhost ? vname != *only_vhost : !vhost_visible(c, vname)) continue;
+    for (const auto& [name, q] : vh->queues()) out.push_back(queue_json(c.api, *q, stats));
+  }
+  return out;
+}
+
+Response put_queue(const Call& c, broker::VHost& vh, const std::string& name) {
+  Response err;
+  auto body = parse_body(c, err);
+  if (!body) return err;
+  if (!check_permission(c, vh.name(), name, auth::Access::kConfigure, false))
+    return not_authorised("Access refused.");
+  broker::QueueDeclare d;
+  d.name = name;
+  d.durable = json_bool(*body, "durable", true);
+  d.auto_delete = json_bool(*body, "auto_delete", false);
+  if (auto a = body->find("arguments"); a != body->end() && !a->is_null()) {
+    auto t = amqp::json_to_field_table(*a);
+    if (!t) return bad_request(t.error().text);
+    d.arguments = std::move(*t);
+  }
+  // RabbitMQ 3.10 also takes the queue type as a top-level "type" field.
+  if (auto t = body->find("type");
+      t != body->end() && t->is_string() && amqp::find(d.arguments, "x-queue-type") == nullptr)
+    amqp::set(d.arguments, "x-queue-type", amqp::FieldValue(t->get<std::string>()));
+  bool existed = vh.find_queue(name) != nullptr;
+  if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");
+  auto r = vh.declare_queue(std::move(d));
+  if (!r) return broker_error(r.error());
+  return empty_response(existed ? 204 : 201);
+}
+
+Response delete_queue(const Call& c, broker::VHost& vh, const std::string& name) {
+  if (!vh.find_queue(name)) return not_found();
+  if (!check_permission(c, vh.name(), name, auth::Access::kConfigure, false))
+    return not_authorised("Access refused.");
+  auto flag = [&](const char* key) {
+    const std::string* p = c.req.param(key);
+    return p != nullptr && *p == "true";
+  };
+  auto r = vh.delete_queue(name, flag("if-unused"), flag("if-empty"), 0);
+  if (!r) return broker_error(r.error());
+  return empty_response(204);
+}
+
+Response purge_queue(const Call& c, broker::VHost& vh, const std::string& name) {
+  if (!vh.find_queue(name)) return not_found();
+  if (!check_permission(c, vh.name(), name, auth::Access::kRead, false))
+    return not_authorised("Access refused.");
+  auto r = vh.purge_queue(name, 0);
+  if (!r) return broker_error(r.error());
+  return empty_response(204);
+}
+
+}  // namespace
+
+Response queues_controller(const Call& c) {
+  const auto& m = c.method();
+  if (c.nseg() == 1) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    return reply_list(c.req, list_queues(c, nullptr), {{"vhost", "name"}});
+  }
+  const std::string& vhost = c.seg(1);
+  if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
+  broker::VHost& vh = *c.broker().find_vhost(vhost);
+  if (c.nseg() == 2) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    return reply_list(c.req, list_queues(c, &vhost), {{"vhost", "name"}});
+  }
+  const std::string& name = c.seg(2);
+  if (c.nseg() == 3) {
+    if (m == "GET") {
+      auto q = vh.find_queue(name);
+      if (!q) return not_found();
+      json j = queue_json(c.api, *q, stats_wanted(c));
+      json consumers = json::array();
+      for (const auto& cons : q->consumers()) {
+        consumers.push_back({{"consumer_tag", cons->tag},
+                             {"exclusive", cons->exclusive},
+                             {"ack_required", !cons->no_ack},
+                             {"prefetch_count", 0},
+                             {"active", true},
+                             {"activity_status", "up"},
+                             {"arguments", amqp::field_table_to_json(cons->arguments)},
+                             {"queue", {{"name", q->name()}, {"vhost", vhost}}}});
+      }
+      j["consumer_details"] = std::move(consumers);
+      j["deliveries"] = json::array();
+      j["incoming"] = json::array();
+      return json_response(j);
+    }
+    if (m == "PUT") return put_queue(c, vh, name);
+    if (m == "DELETE") return delete_queue(c, vh, name);
+    return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
+  }
+  if (c.nseg() == 4 && c.seg(3) == "contents") {
+    if (m != "DELETE") return method_not_allowed("DELETE, OPTIONS");
+    return purge_queue(c, vh, name);
+  }
+  if (!vh.find_queue(name)) return not_found();
+  if (c.nseg() == 4 && c.seg(3) == "bindings") {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    json out = json::array();
+    for (const auto& b : vhost_bindings(vh))
+      if (!b.destination.is_exchange && b.destination.name == name)
+        out.push_back(binding_json(vhost, b));
+    return reply_list(c.req, std::move(out), {});
+  }
+  if (c.nseg() == 4 && c.seg(3) == "get") {
+    if (m != "POST") return method_not_allowed("POST, OPTIONS");
+    return get_messages(c, vh, name);
+  }
+  return not_found();
+}
+
+}  // namespace pulse::http

@@ -1,0 +1,86 @@
+// /api/vhosts[/{name}[/permissions|/topic-permissions]].
+#include "http/api.h"
+#include "http/list.h"
+#include "http/views.h"
+
+namespace pulse::http {
+namespace {
+
+using nlohmann::json;
+
+Response put_vhost(const Call& c, const std::string& name) {
+  if (auto r = require_admin(c)) return *r;
+  Response err;
+  auto body = parse_body(c, err);
+  if (!body) return err;
+  bool existed = c.broker().find_vhost(name) != nullptr;
+  c.broker().add_vhost(name);
+  if (!existed) {
+    // RabbitMQ's management plugin gives the creating user full permissions on a new vhost.
+    if (c.auth().set_permissions(c.user.name, name, ".*", ".*", ".*") &&
+        c.api.hooks().permission_changed)
+      c.api.hooks().permission_changed(c.user.name, name);
+  }
+  return empty_response(existed ? 204 : 201);
+}
+
+Response delete_vhost(const Call& c, const std::string& name) {
+  if (auto r = require_admin(c)) return *r;
+  if (c.broker().find_vhost(name) == nullptr) return not_found();
+  if (c.api.hooks().vhost_connections && c.api.hooks().vhost_connections(name) > 0)
+    return bad_request("vhost '" + name + "' has open connections; close them first");
+  std::vector<auth::PermissionEntry> perms;
+  for (const auto& p : c.auth().permissions())
+    if (p.vhost == name) perms.push_back(p);
+  std::vector<auth::TopicPermissionEntry> topic;
+  for (const auto& p : c.auth().topic_permissions())
+    if (p.vhost == name) topic.push_back(p);
+  c.broker().delete_vhost(name);
+  c.auth().clear_vhost(name);
+  for (const auto& p : perms)
+    if (c.api.hooks().permission_changed) c.api.hooks().permission_changed(p.user, name);
+  for (const auto& p : topic)
+    if (c.api.hooks().topic_permission_changed)
+      c.api.hooks().topic_permission_changed(p.user, name, p.exchange);
+  return empty_response(204);
+}
+
+}  // namespace
+
+Response vhosts_controller(const Call& c) {
+  const auto& m = c.method();
+  if (c.nseg() == 1) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    json out = json::array();
+    for (const auto& [name, vh] : c.broker().vhosts())
+      if (vhost_visible(c, name)) out.push_back(vhost_json(c.api, *vh));
+    return reply_list(c.req, std::move(out), {{"name"}});
+  }
+  const std::string& name = c.seg(1);
+  if (c.nseg() == 2) {
+    if (m == "GET") {
+      if (auto r = require_vhost(c, name, true)) return *r;  // administrators: any vhost
+      return json_response(vhost_json(c.api, *c.broker().find_vhost(name)));
+    }
+    if (m == "PUT") return put_vhost(c, name);
+    if (m == "DELETE") return delete_vhost(c, name);
+    return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
+  }
+  if (c.nseg() == 3 && (c.seg(2) == "permissions" || c.seg(2) == "topic-permissions")) {
+    if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+    if (auto r = require_admin(c)) return *r;
+    if (c.broker().find_vhost(name) == nullptr) return not_found();
+    json out = json::array();
+    if (c.seg(2) == "permissions") {
+      for (const auto& p : c.auth().permissions())
+        if (p.vhost == name) out.push_back(permission_json(p));
+    } else {
+      for (const auto& p : c.auth().topic_permissions())
+        if (p.vhost == name) out.push_back(topic_permission_json(p));
+    }
+    return reply_list(c.req, std::move(out), {});
+  }
+  return not_found();
+}
+
+}  // namespace pulse::http

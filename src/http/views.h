@@ -1,0 +1,39 @@
+#pragma once
+// Broker objects as the management API shows them, with RabbitMQ's field names. Shared by the
+// controllers and the definitions export.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "auth/auth_store.h"
+#include "broker/broker.h"
+
+namespace pulse::http {
+
+class Api;
+
+// Full queue object; `stats` false gives the definitions-only fields (disable_stats=true).
+nlohmann::json queue_json(Api& api, broker::Queue& q, bool stats);
+nlohmann::json exchange_json(const broker::VHost& vh, const broker::Exchange& x);
+// A binding as listed: source, vhost, destination, destination_type, routing_key, arguments,
+// properties_key.
+nlohmann::json binding_json(const std::string& vhost, const broker::Binding& b);
+// RabbitMQ's properties key: the routing key alone when there are no arguments, else
+// "<key>~<hash of the arguments>" (url-safe base64 of an Erlang phash2 here: a stable hash of
+// the arguments, opaque to clients).
+std::string properties_key(const broker::Binding& b);
+nlohmann::json vhost_json(Api& api, const broker::VHost& vh);
+nlohmann::json user_json(const auth::User& u);
+nlohmann::json permission_json(const auth::PermissionEntry& p);
+nlohmann::json topic_permission_json(const auth::TopicPermissionEntry& p);
+nlohmann::json policy_json(const broker::Policy& p);
+
+// The default exchange is "" in the API and "amq.default" in paths.
+inline std::string exchange_from_path(const std::string& s) {
+  return s == "amq.default" ? std::string() : s;
+}
+
+// Queue type by its x-queue-type argument ("classic" when absent).
+std::string queue_type(const broker::Queue& q);
+
+}  // namespace pulse::http
