@@ -102,26 +102,10 @@ json exchange_json(const broker::VHost& vh, const broker::Exchange& x) {
   return j;
 }
 
-namespace {
-// RabbitMQ percent-encodes the routing key in properties keys (RFC 3986 unreserved kept).
-std::string quote_plus(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || std::strchr("-_.~", ch) != nullptr) {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[ch >> 4]);
-      out.push_back(kHex[ch & 15]);
-    }
-  }
-  return out;
-}
-}  // namespace
+namespace {}  // namespace
 
 std::string properties_key(const broker::Binding& b) {
-  if (b.arguments.empty()) return quote_plus(b.routing_key);
+  if (b.arguments.empty()) return url_encode(b.routing_key);
   // FNV-1a over the encoded arguments: stable for equal tables, opaque to clients.
   std::string encoded;
   ByteWriter w(encoded);
@@ -138,7 +122,7 @@ std::string properties_key(const broker::Binding& b) {
     if (c == '/') c = '_';
   }
   while (!enc.empty() && enc.back() == '=') enc.pop_back();
-  return quote_plus(b.routing_key) + "~" + enc;
+  return url_encode(b.routing_key) + "~" + enc;
 }
 
 json binding_json(const std::string& vhost, const broker::Binding& b) {
