@@ -13,6 +13,10 @@
 #include "store/record.h"
 
 namespace pulse::store {
+namespace {
+// Bytes read at once when a read misses the cache: 128 records of 1 KiB per pread.
+constexpr uint64_t kReadAheadBytes = 128u << 10;
+}  // namespace
 
 void encode_segment_header(uint8_t* out, uint64_t first_seq) {
   std::memcpy(out, kSegmentMagic, 8);
@@ -305,23 +309,60 @@ Result<std::vector<uint8_t>> QueueLog::read(uint64_t seq) {
     if (!f) return std::move(f).error();
     seg->file = std::move(*f);
   }
-  std::vector<uint8_t> rec(kRecordHeaderBytes);
-  if (auto s = seg->file->pread_all(off, rec); !s) return std::move(s).error();
-  uint32_t length = get_u32(rec.data());
-  if (length < kRecordMinLength || length > opt_.max_record_bytes) {
-    return store_error("read: damaged record " + std::to_string(seq) + " in " + dir_);
-  }
-  rec.resize(8 + size_t(length));
-  std::span<uint8_t> rest(rec.data() + kRecordHeaderBytes, rec.size() - kRecordHeaderBytes);
-  if (auto s = seg->file->pread_all(off + kRecordHeaderBytes, rest); !s) {
-    return std::move(s).error();
-  }
-  auto r = parse_record(rec, 0, opt_.max_record_bytes);
+  auto span = cached_record(*seg, off);
+  if (!span) return std::move(span).error();
+  auto r = parse_record(*span, 0, opt_.max_record_bytes);
   if (r.status != ParsedRecord::Status::kOk || r.seq != seq) {
     return store_error("read: checksum mismatch for message " + std::to_string(seq) + " in " +
                        dir_);
   }
-  return std::vector<uint8_t>(r.payload.begin(), r.payload.end());
+  std::vector<uint8_t> body(r.payload.begin(), r.payload.end());
+  if (off + span->size() == read_cache_off_ + read_cache_.size()) {
+    // Read to its end: give the memory back (a queue that stops paging in must not keep it).
+    std::vector<uint8_t>().swap(read_cache_);
+    read_cache_seg_ = 0;
+  }
+  return body;
+}
+
+Result<std::span<const uint8_t>> QueueLog::cached_record(Segment& seg, uint64_t off) {
+  // Page-in reads messages in sequence order, which is file order: one pread fills the cache
+  // with the records that follow, instead of two preads per record. Written bytes of a segment
+  // never change and segment ids are never reused, so the cache needs no invalidation.
+  auto covered = [&](uint64_t from, uint64_t n) {
+    return read_cache_seg_ == seg.id && from >= read_cache_off_ &&
+           from + n <= read_cache_off_ + read_cache_.size();
+  };
+  if (!covered(off, kRecordHeaderBytes)) {
+    const uint64_t n = std::min<uint64_t>(kReadAheadBytes, seg.written - off);
+    if (n < kRecordHeaderBytes) {
+      return store_error("read: damaged record offset in " + segment_path(seg.id));
+    }
+    read_cache_seg_ = 0;
+    read_cache_.resize(n);
+    if (auto s = seg.file->pread_all(off, read_cache_); !s) return std::move(s).error();
+    read_cache_seg_ = seg.id;
+    read_cache_off_ = off;
+  }
+  const uint8_t* p = read_cache_.data() + (off - read_cache_off_);
+  const uint32_t length = get_u32(p);
+  if (length < kRecordMinLength || length > opt_.max_record_bytes) {
+    return store_error("read: damaged record in " + segment_path(seg.id));
+  }
+  const uint64_t total = 8 + uint64_t(length);
+  if (!covered(off, total)) {
+    // A record larger than the read-ahead, or cut by its end: read it whole.
+    if (off + total > seg.written) {
+      return store_error("read: damaged record in " + segment_path(seg.id));
+    }
+    read_cache_seg_ = 0;
+    read_cache_.resize(total);
+    if (auto s = seg.file->pread_all(off, read_cache_); !s) return std::move(s).error();
+    read_cache_seg_ = seg.id;
+    read_cache_off_ = off;
+    p = read_cache_.data();
+  }
+  return std::span<const uint8_t>(p, total);
 }
 
 void QueueLog::for_each_live(const std::function<void(uint64_t, bool)>& fn) const {
@@ -365,7 +406,7 @@ Status QueueLog::sync() {
   return ok_status();
 }
 
-Status QueueLog::purge() {
+Status QueueLog::purge(bool durable) {
   if (auto s = check_usable(); !s) return s;
   seg_buf_.clear();
   ack_buf_.clear();
@@ -373,8 +414,14 @@ Status QueueLog::purge() {
   old.swap(segments_);
   // The fresh segment carries next_seq_ in its header, so numbering survives the purge.
   if (auto s = new_segment(); !s) return s;
-  if (auto s = segments_.back()->file->sync(); !s) return s;
-  if (auto s = dir_file_->sync(); !s) return s;
+  auto sync = [&](File& f) {
+    if (!durable) return ok_status();  // paging-only: nothing survives a restart anyway
+    auto s = f.sync();
+    if (!s) failed_ = true;
+    return s;
+  };
+  if (auto s = sync(*segments_.back()->file); !s) return s;
+  if (auto s = sync(*dir_file_); !s) return s;
   for (auto& seg : old) {
     if (::unlink(segment_path(seg->id).c_str()) != 0 && errno != ENOENT) {
       failed_ = true;
@@ -382,11 +429,12 @@ Status QueueLog::purge() {
     }
   }
   if (auto s = ack_file_->truncate(0); !s) return s;
-  if (auto s = ack_file_->sync(); !s) return s;
-  if (auto s = dir_file_->sync(); !s) return s;
+  if (auto s = sync(*ack_file_); !s) return s;
+  if (auto s = sync(*dir_file_); !s) return s;
   live_ = 0;
   ack_bytes_ = ack_records_ = obsolete_ack_records_ = 0;
-  ack_unsynced_ = dir_dirty_ = dir_unsynced_ = false;
+  ack_unsynced_ = dir_unsynced_ = false;
+  dir_dirty_ = false;
   return ok_status();
 }
 

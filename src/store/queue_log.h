@@ -97,8 +97,9 @@ class QueueLog {
   // flush() and sync inline, acks.log and unlinks included: for tests, shutdown and callers
   // without a storage thread.
   Status sync();
-  // Drops every message and frees the disk; sequence numbers keep increasing. Synchronous.
-  Status purge();
+  // Drops every message and frees the disk; sequence numbers keep increasing. Synchronous
+  // (fdatasyncs inline) when `durable`; a paging-only log needs no sync.
+  Status purge(bool durable = true);
   // Deletes the whole directory (queue.delete). The object is unusable afterwards.
   Status destroy();
 
@@ -128,6 +129,7 @@ class QueueLog {
   const Segment* find_segment(uint64_t seq) const;
   Status maybe_release(Segment& seg);
   Status compact_ack_log();
+  Result<std::span<const uint8_t>> cached_record(Segment& seg, uint64_t off);
   Status check_usable() const;
   std::string segment_path(uint32_t id) const;
 
@@ -150,6 +152,10 @@ class QueueLog {
   uint64_t obsolete_ack_records_ = 0;  // of those, referring to deleted segments
   uint32_t next_segment_id_ = 1;
   uint64_t elided_ = 0;
+  // Read-ahead of one segment's written bytes (read()); seg id 0 = empty.
+  std::vector<uint8_t> read_cache_;
+  uint32_t read_cache_seg_ = 0;
+  uint64_t read_cache_off_ = 0;
   bool failed_ = false;  // a write failed: the on-disk state is unknown, refuse further work
 };
 
