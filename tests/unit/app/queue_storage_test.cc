@@ -293,6 +293,38 @@ TEST_F(QueueStorageTest, DrainingWithAcksFreesSegments) {
   EXPECT_LT(dir_bytes(path_ + "/queues"), 9u << 20);  // at most the segment being written
 }
 
+TEST_F(QueueStorageTest, MessagesAckedWithinTheirRoundAreNeverWritten) {
+  const std::string pad(10000, 'w');
+  {
+    Node n(path_);
+    auto q = n.queue("dq", true);
+    const uint64_t epoch = n.broker.durability().write_epoch();
+    for (int i = 0; i < 100; ++i) n.publish("dq", std::to_string(i) + pad, true);
+    // Delivered before the round is flushed: even ones acked, odd ones left unacked.
+    for (int i = 0; i < 100; ++i) {
+      auto m = q->get(false);
+      ASSERT_TRUE(m);
+      if (i % 2 == 0) q->settle_acked(*m);
+    }
+    n.sync();
+    EXPECT_GE(n.broker.durability().synced_epoch(), epoch);
+    // Only the 50 unacked bodies reached the disk.
+    const uint64_t bytes = dir_bytes(path_ + "/queues");
+    EXPECT_GT(bytes, 50u * 10000);
+    EXPECT_LT(bytes, 55u * 10000);  // all 100 would be over 100 * 10000
+  }
+  Node n(path_);
+  auto q = n.vh->find_queue("dq");
+  ASSERT_NE(q, nullptr);
+  std::vector<bool> redelivered;
+  auto got = drain(*q, &redelivered);
+  ASSERT_EQ(got.size(), 50u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i], std::to_string(2 * i + 1) + pad);
+    EXPECT_TRUE(redelivered[i]);
+  }
+}
+
 TEST_F(QueueStorageTest, DirectoriesOfDeletedQueuesAreRemovedAtStart) {
   { Node n(path_); }
   fs::create_directories(path_ + "/queues/999");
