@@ -7,6 +7,39 @@
 
 namespace pulse::app {
 
+namespace {
+
+// Applies parsed definitions in slices of one transaction each, so other clients keep being
+// served during a big import; the first error stops it (entries before it stay, as in
+// RabbitMQ).
+void apply_sliced(ManagementContext& ctx, http::Scheduler& s,
+                  std::shared_ptr<Result<Definitions>> parsed, std::function<void(Status)> done) {
+  if (!*parsed) {
+    done(std::move(*parsed).error());
+    return;
+  }
+  auto apply = std::make_shared<DefinitionsApply>(
+      std::make_shared<const Definitions>(std::move(**parsed)), ctx.broker, ctx.auth);
+  auto failed = std::make_shared<std::optional<Error>>();
+  http::run_sliced(
+      s,
+      [&ctx, apply, failed] {
+        auto until = std::chrono::steady_clock::now() + http::kSliceBudget;
+        auto more = import_step(
+            *apply, [until] { return std::chrono::steady_clock::now() < until; }, ctx.auth,
+            ctx.store, ctx.persister);
+        if (!more) *failed = std::move(more).error();
+        return more && *more;
+      },
+      [&s, apply, failed, done] {
+        // 100k entries take a while to free: not on the loop.
+        s.offload([defs = apply->take_definitions()] {});
+        done(*failed ? Status(std::move(**failed)) : Status());
+      });
+}
+
+}  // namespace
+
 http::Hooks management_hooks(ManagementContext& ctx) {
   http::Hooks h;
   auto report = [](Status s, std::string_view what) {
@@ -38,22 +71,26 @@ http::Hooks management_hooks(ManagementContext& ctx) {
   h.vhost_connections = [&ctx](const std::string& vhost) {
     return ctx.server.connections_on_vhost(vhost);
   };
-  h.import_definitions = [&ctx](const nlohmann::json& body, const std::string* vhost) -> Status {
-    nlohmann::json doc = body;
-    if (vhost != nullptr) {
-      // POST /api/definitions/{vhost}: the vhost-less export form, applied to that vhost.
-      for (const char* k : {"users", "vhosts", "permissions", "topic_permissions"}) doc.erase(k);
-      for (const char* k : {"queues", "exchanges", "bindings", "policies", "parameters"}) {
-        auto it = doc.find(k);
-        if (it == doc.end() || !it->is_array()) continue;
-        for (auto& item : *it)
-          if (item.is_object()) item["vhost"] = *vhost;
+  h.import_definitions = [&ctx](http::Scheduler& s, std::shared_ptr<nlohmann::json> doc,
+                                std::optional<std::string> vhost,
+                                std::function<void(Status)> done) {
+    // Parsing is pure: the worker does it, and frees the document there.
+    s.offload([&ctx, &s, doc = std::move(doc), vhost, done]() mutable {
+      if (vhost) {
+        // POST /api/definitions/{vhost}: the vhost-less export form, applied to that vhost.
+        for (const char* k : {"users", "vhosts", "permissions", "topic_permissions"}) doc->erase(k);
+        for (const char* k : {"queues", "exchanges", "bindings", "policies", "parameters"}) {
+          auto it = doc->find(k);
+          if (it == doc->end() || !it->is_array()) continue;
+          for (auto& item : *it)
+            if (item.is_object()) item["vhost"] = *vhost;
+        }
       }
-    }
-    auto defs =
-        parse_definitions(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    if (!defs) return std::move(defs).error();
-    return import_definitions(*defs, ctx.broker, ctx.auth, ctx.store, ctx.persister);
+      auto parsed = std::make_shared<Result<Definitions>>(
+          parse_definitions(doc->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      doc.reset();
+      s.post([&ctx, &s, parsed, done] { apply_sliced(ctx, s, parsed, done); });
+    });
   };
   return h;
 }

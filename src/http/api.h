@@ -11,6 +11,7 @@
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
+#include "http/chunked.h"
 #include "http/message.h"
 #include "http/stats.h"
 
@@ -38,9 +39,12 @@ struct Hooks {
   std::function<void(std::string_view user, std::string_view vhost)> permission_changed;
   std::function<void(std::string_view user, std::string_view vhost, std::string_view exchange)>
       topic_permission_changed;
-  // Imports a definitions document (RabbitMQ's JSON); with `vhost`, the vhost-less form of
-  // POST /api/definitions/{vhost}. Errors carry a human-readable text.
-  std::function<Status(const nlohmann::json& defs, const std::string* vhost)> import_definitions;
+  // Imports a definitions document (RabbitMQ's JSON) through `s`, in slices (a big import
+  // must not stall the loop), then calls `done` on the loop. With `vhost`, the vhost-less form
+  // of POST /api/definitions/{vhost}. Errors carry a human-readable text.
+  std::function<void(Scheduler& s, std::shared_ptr<nlohmann::json> defs,
+                     std::optional<std::string> vhost, std::function<void(Status)> done)>
+      import_definitions;
 
   std::function<NodeStatus()> node_status;
   // AMQP connections open on a vhost: deleting a vhost under live connections is refused
@@ -55,6 +59,10 @@ struct Call {
   Api& api;
   const Request& req;
   const auth::User& user;
+  // For answers that come later (chunked work): the request outlives the call through this,
+  // and `respond` answers it. A controller that uses them returns deferred().
+  std::shared_ptr<const Request> req_ptr;
+  std::function<void(Response)> respond;
 
   broker::Broker& broker() const;
   auth::AuthStore& auth() const;
@@ -79,10 +87,14 @@ std::optional<Response> require_policymaker(const Call& c);
 std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool visible);
 // Vhosts the user may see in listings: all for monitoring users, else those with a permission.
 bool vhost_visible(const Call& c, const std::string& vhost);
+// The same test for chunked work, which outlives the call: `only_vhost` restricts it to one.
+VhostWalk::Keep visible_vhosts(const Call& c, const std::string* only_vhost);
 
 // A boolean field; rabbitmqadmin sends "true"/"false" strings. Anything else is `def`.
 bool json_bool(const nlohmann::json& body, const char* key, bool def);
 
+// A JSON object; nullopt when the text is not one.
+std::optional<nlohmann::json> parse_json_object(const std::string& text);
 // The body as a JSON object; nullopt with `error` set to the 400 to answer.
 std::optional<nlohmann::json> parse_body(const Call& c, Response& error);
 
@@ -101,6 +113,9 @@ class Api {
   broker::Broker& broker() { return broker_; }
   auth::AuthStore& auth() { return auth_; }
   const Hooks& hooks() const { return hooks_; }
+  // The HTTP server provides the loop and the worker; without one, work runs inline.
+  void set_scheduler(Scheduler* s) { scheduler_ = s != nullptr ? s : &inline_; }
+  Scheduler& scheduler() { return *scheduler_; }
   const std::string& node_name() const { return node_name_; }
   Stats& stats() { return stats_; }
 
@@ -112,7 +127,15 @@ class Api {
   Hooks hooks_;
   std::string node_name_;
   Stats stats_;
+  InlineScheduler inline_;
+  Scheduler* scheduler_ = &inline_;
 };
+
+// What a controller returns when it answers later through Call::respond.
+Response deferred();
+inline bool is_deferred(const Response& r) {
+  return r.status == 0;
+}
 
 // Controllers (one file each). Each handles the paths under its first segment.
 Response overview_controller(const Call& c);  // overview, whoami, nodes, cluster-name, health...

@@ -122,6 +122,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
     : io_(io), api_(api), options_(options), stats_timer_(io) {
+  api_.set_scheduler(this);
   api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
   arm_stats_timer();
 }
@@ -137,6 +138,17 @@ void HttpServer::arm_stats_timer() {
 
 HttpServer::~HttpServer() {
   shutdown();
+  // Work on the worker may still post to the loop; it must finish before the Api goes.
+  worker_.join();
+  api_.set_scheduler(nullptr);
+}
+
+void HttpServer::post(std::function<void()> fn) {
+  asio::post(io_, std::move(fn));
+}
+
+void HttpServer::offload(std::function<void()> fn) {
+  asio::post(worker_, std::move(fn));
 }
 
 Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port) {

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "base/result.h"
+#include "http/chunked.h"
 #include "server/asio.h"
 
 namespace pulse::http {
@@ -22,15 +25,19 @@ struct HttpOptions {
   std::chrono::seconds idle_timeout{60};
 };
 
-class HttpServer {
+// Also the Api's Scheduler: its loop is the broker's io_context, its worker one thread.
+class HttpServer : public Scheduler {
  public:
   HttpServer(boost::asio::io_context& io, Api& api, HttpOptions options = {});
-  ~HttpServer();
+  ~HttpServer() override;
 
   // Binds and starts accepting; port 0 picks a free port.
   Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
+
+  void post(std::function<void()> fn) override;
+  void offload(std::function<void()> fn) override;
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor);
@@ -42,6 +49,7 @@ class HttpServer {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   boost::asio::steady_timer stats_timer_;
   bool shutting_down_ = false;
+  boost::asio::thread_pool worker_{1};
 };
 
 }  // namespace pulse::http

@@ -202,19 +202,58 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
 
 namespace pulse::http {
 
-std::vector<broker::Binding> vhost_bindings(broker::VHost& vh) {
-  std::vector<broker::Binding> out;
-  for (const auto& [qn, q] : vh.queues()) {
+void for_each_binding(broker::VHost& vh, const std::string* source,
+                      const std::function<void(const broker::Binding&)>& fn) {
+  if (source == nullptr || source->empty()) {
     broker::Binding b;
-    b.destination = broker::Destination{false, qn};
-    b.routing_key = qn;
-    out.push_back(std::move(b));
+    for (const auto& [qn, q] : vh.queues()) {
+      b.destination = broker::Destination{false, qn};
+      b.routing_key = qn;
+      fn(b);
+    }
+    if (source != nullptr) return;
   }
   for (const auto& [xn, x] : vh.exchanges()) {
-    if (xn.empty()) continue;
-    for (const auto& b : x->bindings()) out.push_back(b);
+    if (xn.empty() || (source != nullptr && xn != *source)) continue;
+    for (const auto& b : x->bindings()) fn(b);
   }
-  return out;
+}
+
+bool BindingsWalk::step(broker::Broker& b,
+                        const std::function<void(broker::VHost&, const broker::Binding&)>& visit) {
+  for (broker::VHost* vh = vhosts_.vhost(b); vh != nullptr; vh = vhosts_.next_vhost(b)) {
+    if (at_ != vh->name()) {
+      at_ = vh->name();
+      in_exchanges_ = !implicit_;
+      key_.reset();
+      index_ = 0;
+    }
+    if (!in_exchanges_) {
+      const auto& qs = vh->queues();
+      auto it = key_ ? qs.upper_bound(*key_) : qs.begin();
+      if (it != qs.end()) {
+        key_ = it->first;
+        visit(*vh, broker::Binding{"", broker::Destination{false, it->first}, it->first, {}});
+        return true;
+      }
+      in_exchanges_ = true;
+      key_.reset();
+      index_ = 0;
+    }
+    const auto& xs = vh->exchanges();
+    auto it = key_ ? xs.lower_bound(*key_) : xs.begin();
+    if (key_ && (it == xs.end() || it->first != *key_)) index_ = 0;  // that exchange went
+    for (; it != xs.end(); ++it, index_ = 0) {
+      if (it->first.empty()) continue;
+      const auto& bs = it->second->bindings();
+      if (index_ < bs.size()) {
+        key_ = it->first;
+        visit(*vh, bs[index_++]);
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace pulse::http
