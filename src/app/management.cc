@@ -66,10 +66,16 @@ http::Hooks management_hooks(ManagementContext& ctx) {
     st.disk_free = server::ResourceMonitor::disk_free_bytes(ctx.data_dir);
     st.disk_free_limit = ctx.disk_free_limit;
     st.connections = ctx.server.connection_count();
+    st.channels = ctx.server.channel_count();
     return st;
   };
   h.vhost_connections = [&ctx](const std::string& vhost) {
     return ctx.server.connections_on_vhost(vhost);
+  };
+  h.connections = [&ctx]() { return connection_snapshot(ctx.server); };
+  h.channels = [&ctx]() { return channel_snapshot(ctx.server); };
+  h.close_connection = [&ctx](uint64_t id, const std::string& reason) {
+    return ctx.server.close_connection(id, reason);
   };
   h.import_definitions = [&ctx](http::Scheduler& s, std::shared_ptr<nlohmann::json> doc,
                                 std::optional<std::string> vhost,

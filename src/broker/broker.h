@@ -67,6 +67,11 @@ class Broker {
   void run_timers(TimePoint now);
   std::optional<TimePoint> next_timer() const;
   void set_timer_hook(std::function<void(TimePoint)> hook) { timer_hook_ = std::move(hook); }
+  // Called before a vhost is deleted (from any path: management API, definitions), so the
+  // protocol sessions on it are closed before their vhost goes away, as RabbitMQ does.
+  void set_vhost_deleting_hook(std::function<void(const std::string&)> hook) {
+    vhost_deleting_hook_ = std::move(hook);
+  }
 
   // Direct reply-to.
   std::string register_reply_sink(DirectReplySink* sink);
@@ -88,6 +93,7 @@ class Broker {
   std::mt19937_64 rng_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::function<void(TimePoint)> timer_hook_;
+  std::function<void(const std::string&)> vhost_deleting_hook_;
   std::unordered_map<std::string, DirectReplySink*> reply_sinks_;
   DefinitionsObserver* observer_ = nullptr;
   MessageStorage* storage_ = nullptr;

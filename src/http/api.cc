@@ -171,6 +171,8 @@ Response Api::dispatch(const Call& c) {
   if (s == "overview" || s == "whoami" || s == "nodes" || s == "cluster-name" ||
       s == "extensions" || s == "health" || s == "aliveness-test")
     return overview_controller(c);
+  if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "connections") return connections_controller(c);
+  if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "channels") return channels_controller(c);
   if (s == "vhosts") return vhosts_controller(c);
   if (s == "users") return users_controller(c);
   if (s == "permissions" || s == "topic-permissions") return permissions_controller(c);
@@ -179,6 +181,9 @@ Response Api::dispatch(const Call& c) {
   if (s == "bindings") return bindings_controller(c);
   if (s == "policies") return policies_controller(c);
   if (s == "definitions" || s == "all-configuration") return definitions_controller(c);
+  if (s == "connections") return connections_controller(c);
+  if (s == "channels") return channels_controller(c);
+  if (s == "consumers") return consumers_controller(c);
   return not_found();
 }
 

@@ -11,7 +11,9 @@
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
+#include "http/channel_stats.h"
 #include "http/chunked.h"
+#include "http/connections_view.h"
 #include "http/message.h"
 #include "http/stats.h"
 
@@ -29,6 +31,7 @@ struct NodeStatus {
   std::vector<ListenerInfo> listeners;
   uint64_t mem_used = 0, mem_limit = 0, disk_free = 0, disk_free_limit = 0;
   size_t connections = 0;
+  size_t channels = 0;
 };
 
 // What the management API needs from the process that owns it (app/): persistence of auth
@@ -47,9 +50,14 @@ struct Hooks {
       import_definitions;
 
   std::function<NodeStatus()> node_status;
-  // AMQP connections open on a vhost: deleting a vhost under live connections is refused
-  // (their sessions hold the vhost).
+  // AMQP connections open on a vhost.
   std::function<size_t(const std::string& vhost)> vhost_connections;
+
+  // Live AMQP connections (open ones: the vhost is known) and their channels with consumers.
+  std::function<std::vector<ConnectionInfo>()> connections;
+  std::function<std::vector<ChannelInfo>()> channels;
+  // Closes with 320 "CONNECTION_FORCED - <reason>"; false when the id is unknown.
+  std::function<bool(uint64_t id, const std::string& reason)> close_connection;
 };
 
 class Api;
@@ -118,6 +126,7 @@ class Api {
   Scheduler& scheduler() { return *scheduler_; }
   const std::string& node_name() const { return node_name_; }
   Stats& stats() { return stats_; }
+  ChannelStats& channel_stats() { return channel_stats_; }
 
  private:
   Response dispatch(const Call& c);
@@ -127,6 +136,7 @@ class Api {
   Hooks hooks_;
   std::string node_name_;
   Stats stats_;
+  ChannelStats channel_stats_;
   InlineScheduler inline_;
   Scheduler* scheduler_ = &inline_;
 };
@@ -147,5 +157,12 @@ Response queues_controller(const Call& c);
 Response bindings_controller(const Call& c);
 Response policies_controller(const Call& c);
 Response definitions_controller(const Call& c);
+Response connections_controller(const Call& c);  // connections, vhosts/{v}/connections
+Response channels_controller(const Call& c);     // channels, vhosts/{v}/channels
+Response consumers_controller(const Call& c);
+
+// The consumer objects of one queue (GET /api/queues/{vhost}/{name} consumer_details).
+nlohmann::json queue_consumer_details(const Call& c, const std::string& vhost,
+                                      const std::string& queue);
 
 }  // namespace pulse::http

@@ -132,6 +132,9 @@ void HttpServer::arm_stats_timer() {
   stats_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || shutting_down_) return;
     api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
+    const auto& h = api_.hooks();
+    if (h.connections && h.channels)
+      api_.channel_stats().sample(h.connections(), h.channels(), std::chrono::steady_clock::now());
     arm_stats_timer();
   });
 }

@@ -96,18 +96,7 @@ Response queues_controller(const Call& c) {
       auto q = vh.find_queue(name);
       if (!q) return not_found();
       json j = queue_json(c.api, *q, stats_wanted(c));
-      json consumers = json::array();
-      for (const auto& cons : q->consumers()) {
-        consumers.push_back({{"consumer_tag", cons->tag},
-                             {"exclusive", cons->exclusive},
-                             {"ack_required", !cons->no_ack},
-                             {"prefetch_count", 0},
-                             {"active", true},
-                             {"activity_status", "up"},
-                             {"arguments", amqp::field_table_to_json(cons->arguments)},
-                             {"queue", {{"name", q->name()}, {"vhost", vhost}}}});
-      }
-      j["consumer_details"] = std::move(consumers);
+      j["consumer_details"] = queue_consumer_details(c, vhost, name);
       j["deliveries"] = json::array();
       j["incoming"] = json::array();
       return json_response(j);

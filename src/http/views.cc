@@ -16,14 +16,7 @@ namespace pulse::http {
 
 using nlohmann::json;
 
-namespace {
-
-// "2026-11-28T19:59:36.002+00:00", RabbitMQ's idle_since format.
-std::string iso_time(broker::TimePoint t) {
-  auto sys =
-      std::chrono::system_clock::now() -
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(broker::Clock::now() - t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+std::string iso_time_ms(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -32,6 +25,16 @@ std::string iso_time(broker::TimePoint t) {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));
   return buf;
+}
+
+namespace {
+
+std::string iso_time(broker::TimePoint t) {
+  auto sys =
+      std::chrono::system_clock::now() -
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(broker::Clock::now() - t);
+  return iso_time_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count());
 }
 
 json policy_name(const std::shared_ptr<const broker::Policy>& p) {

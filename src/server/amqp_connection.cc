@@ -42,6 +42,9 @@ const ServerOptions& AmqpConnection::options() const {
 void AmqpConnection::start() {
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  connected_at_ = std::chrono::system_clock::now();
+  peer_ = socket_.remote_endpoint(ec);
+  local_ = socket_.local_endpoint(ec);
   last_recv_ = last_send_ = std::chrono::steady_clock::now();
   handshake_timer_.expires_after(std::chrono::milliseconds(options().handshake_timeout_ms));
   handshake_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
@@ -102,6 +105,8 @@ void AmqpConnection::on_readable() {
   }
   last_recv_ = std::chrono::steady_clock::now();
   recently_read_ = true;
+  io_counters_.recv_oct += n;
+  ++io_counters_.recv_cnt;
   bool keep_going;
   if (in_len_ == 0) {
     // The common case: frames are handled straight from the scratch buffer and only a

@@ -11,7 +11,8 @@ namespace {
 constexpr uint64_t kMaxBodyReserve = 1024 * 1024;
 }  // namespace
 
-Channel::Channel(AmqpConnection& conn, uint16_t id) : conn_(conn), id_(id) {}
+Channel::Channel(AmqpConnection& conn, uint16_t id)
+    : conn_(conn), id_(id), last_active_(conn.last_recv()) {}
 
 Channel::~Channel() {
   release();
@@ -23,6 +24,7 @@ std::string& Channel::out() {
 
 void Channel::handle_frame(const amqp::FrameView& f) {
   if (state_ == State::kFinished) return;
+  last_active_ = conn_.last_recv();
   if (state_ == State::kClosing) {
     // After channel.close only close-ok (or a crossing close) counts; the rest is dropped.
     if (f.type != amqp::kFrameMethod) return;

@@ -2,6 +2,7 @@
 // One AMQP channel: assembles published content, applies AMQP class semantics through the
 // broker (one handler file per class), tracks consumers, prefetch windows, unacked deliveries,
 // publisher confirms and transactions. Runs on the broker event loop.
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -35,6 +36,13 @@ struct Unacked {
   std::shared_ptr<ConsumerState> consumer;  // null for basic.get
 };
 
+// Per-channel message counters (plain increments), sampled by the management API.
+struct ChannelCounters {
+  uint64_t publish = 0, confirm = 0, return_unroutable = 0, drop_unroutable = 0;
+  uint64_t deliver = 0, deliver_no_ack = 0, get = 0, get_no_ack = 0, get_empty = 0, ack = 0,
+           redeliver = 0;
+};
+
 class Channel : public broker::ConsumerSink,
                 public broker::DirectReplySink,
                 public broker::SyncWaiter {
@@ -49,6 +57,24 @@ class Channel : public broker::ConsumerSink,
   void release();
   bool finished() const { return state_ == State::kFinished; }
   void resume_deliveries();
+
+  // Read-only views for the management API.
+  uint16_t id() const { return id_; }
+  const char* state_text() const { return state_ == State::kOpen ? "running" : "closing"; }
+  const ChannelCounters& counters() const { return counters_; }
+  uint16_t prefetch_count() const { return prefetch_per_consumer_; }
+  uint16_t global_prefetch_count() const { return prefetch_global_; }
+  bool confirm_mode() const { return confirm_mode_; }
+  bool tx_mode() const { return tx_mode_; }
+  size_t unacked_count() const { return unacked_.size(); }
+  uint64_t unconfirmed_count() const { return confirm_mode_ ? publish_seq_ - confirm_acked_ : 0; }
+  size_t uncommitted_count() const { return tx_publishes_.size(); }
+  size_t acks_uncommitted_count() const { return tx_settles_.size(); }
+  const std::unordered_map<std::string, std::shared_ptr<ConsumerState>>& consumers() const {
+    return consumers_;
+  }
+  // When the channel last handled a frame (its input batch's read time).
+  std::chrono::steady_clock::time_point last_active() const { return last_active_; }
 
   // broker::ConsumerSink
   bool can_take(const broker::Consumer& c) const override;
@@ -102,6 +128,8 @@ class Channel : public broker::ConsumerSink,
   AmqpConnection& conn_;
   uint16_t id_;
   State state_ = State::kOpen;
+  ChannelCounters counters_;
+  std::chrono::steady_clock::time_point last_active_;
   bool flow_active_ = true;
 
   // Content assembly for basic.publish.

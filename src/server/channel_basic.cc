@@ -57,9 +57,12 @@ Status Channel::on_basic(amqp::Method& m) {
     if (!q) return std::move(q).error();
     auto msg = (*q)->get(g->no_ack);
     if (!msg) {
+      ++counters_.get_empty;
       reply(amqp::BasicGetEmpty{});
       return {};
     }
+    ++(g->no_ack ? counters_.get_no_ack : counters_.get);
+    if (msg->redelivered) ++counters_.redeliver;
     const uint64_t tag = ++next_delivery_tag_;
     append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
                         msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
@@ -241,6 +244,7 @@ Status Channel::publish(broker::Message&& msg, bool mandatory) {
       msg.routing_key.size() > kReplyTo.size() + 1) {
     auto* sink = conn_.broker().find_reply_sink(msg.routing_key.substr(kReplyTo.size() + 1));
     if (sink) {
+      ++counters_.publish;
       sink->deliver_reply(std::make_shared<const broker::Message>(std::move(msg)));
       if (confirm_mode_) confirm(publish_seq_, true);
       return {};
@@ -248,6 +252,8 @@ Status Channel::publish(broker::Message&& msg, bool mandatory) {
   }
   auto outcome = vh.publish(std::move(msg));
   if (!outcome) return std::move(outcome).error();
+  ++counters_.publish;
+  if (outcome->routed == 0) ++(mandatory ? counters_.return_unroutable : counters_.drop_unroutable);
   if (outcome->routed == 0 && mandatory) {
     // publish() leaves an unroutable message untouched, so it can be returned as is.
     append_basic_return(conn_.out(), id_, amqp::kNoRoute, "NO_ROUTE", msg.exchange,

@@ -102,6 +102,7 @@ void Channel::on_synced(uint64_t epoch, bool ok) {
 
 void Channel::send_confirm(uint64_t seq, bool ack) {
   if (ack) {
+    ++counters_.confirm;
     confirm_ack_upto_ = seq;
     return;
   }
