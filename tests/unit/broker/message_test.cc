@@ -106,5 +106,49 @@ TEST(PropertiesScan, PicksTheHotFields) {
   EXPECT_EQ(s.expiration, "1500");
 }
 
+// Differential check against the full decoder: mutations of valid encodings (without header
+// tables, which the scan only skips) are accepted by both or by neither, with equal fields.
+TEST(PropertiesScan, AgreesWithTheFullDecoder) {
+  uint32_t seed = 12345;
+  auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  const std::string base = encode(full());
+  for (int i = 0; i < 20000; ++i) {
+    std::string raw = base;
+    switch (next() % 4) {
+      case 0:
+        raw.resize(next() % (raw.size() + 1));
+        break;
+      case 1:
+        raw[next() % raw.size()] = static_cast<char>(next());
+        break;
+      case 2:
+        raw.push_back(static_cast<char>(next()));
+        break;
+      default:
+        raw[0] = static_cast<char>(next() & 0xDF);  // random flags, never the headers bit
+        raw[1] = static_cast<char>(next());
+        break;
+    }
+    if (raw.size() >= 1 && (static_cast<uint8_t>(raw[0]) & 0x20)) continue;
+    const auto bytes =
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+    amqp::PropertiesScan s;
+    const bool scanned = amqp::scan_properties(bytes, s);
+    amqp::BasicProperties p;
+    ByteReader r(bytes);
+    const bool decoded = amqp::decode_properties(r, p) && r.empty();
+    ASSERT_EQ(scanned, decoded) << i;
+    if (!decoded) continue;
+    EXPECT_EQ(s.flags, p.flags);
+    if (p.has(amqp::BasicProperties::kDeliveryMode)) {
+      EXPECT_EQ(s.delivery_mode, p.delivery_mode);
+    }
+    if (p.has(amqp::BasicProperties::kPriority)) {
+      EXPECT_EQ(s.priority, p.priority);
+    }
+    EXPECT_EQ(s.expiration, p.has(amqp::BasicProperties::kExpiration) ? p.expiration : "");
+  }
+}
+
 }  // namespace
 }  // namespace pulse::broker::testing
