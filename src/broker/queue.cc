@@ -126,9 +126,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
   QueuedMessage m;
   const TimePoint now = Clock::now();
   std::optional<int64_t> ttl = args_.message_ttl;
-  if (msg->properties.has(amqp::BasicProperties::kExpiration)) {
-    if (auto e = parse_expiration(msg->properties.expiration)) ttl = ttl ? std::min(*ttl, *e) : *e;
-  }
+  if (auto e = msg->expiration_ms()) ttl = ttl ? std::min(*ttl, *e) : *e;
   if (ttl) m.expires_at = deadline_after(now, *ttl);
   m.seq = next_seq_++;
   Level& level = level_for(msg->priority());
@@ -260,9 +258,10 @@ void Queue::requeue(QueuedMessage&& m) {
     }
     // Quorum queues return messages to the back and count deliveries in a header.
     auto copy = std::make_shared<Message>(*m.msg);
-    if (!copy->properties.has(amqp::BasicProperties::kHeaders)) copy->properties.set_headers({});
-    amqp::set(copy->properties.headers, "x-delivery-count", int64_t{m.delivery_count});
-    copy->reencode_properties();
+    amqp::BasicProperties props = copy->properties();
+    if (!props.has(amqp::BasicProperties::kHeaders)) props.set_headers({});
+    amqp::set(props.headers, "x-delivery-count", int64_t{m.delivery_count});
+    copy->set_properties(std::move(props));
     m.msg = std::move(copy);
     if (!level.paged.empty()) {
       // Behind a paged tail the message must be paged too, to keep its place at the back.

@@ -102,7 +102,7 @@ std::string VHost::describe_exchange(const std::string& name) const {
   return resource_name("exchange", name, name_);
 }
 
-Exchange* VHost::find_exchange(const std::string& name) {
+Exchange* VHost::find_exchange(std::string_view name) {
   auto it = exchanges_.find(name);
   return it == exchanges_.end() ? nullptr : it->second.get();
 }
@@ -218,7 +218,7 @@ Result<QueuePtr> VHost::lookup_queue(const std::string& name, uint64_t connectio
   return q;
 }
 
-QueuePtr VHost::find_queue(const std::string& name) {
+QueuePtr VHost::find_queue(std::string_view name) {
   auto it = queues_.find(name);
   return it == queues_.end() ? nullptr : it->second;
 }

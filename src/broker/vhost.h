@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -50,19 +51,21 @@ class VHost {
   // Exchanges
   Result<Exchange*> declare_exchange(const ExchangeDeclare& d);
   Status delete_exchange(const std::string& name, bool if_unused);
-  Exchange* find_exchange(const std::string& name);
+  Exchange* find_exchange(std::string_view name);
   Result<Exchange*> lookup_exchange(const std::string& name);  // NOT_FOUND error when absent
-  const std::map<std::string, std::unique_ptr<Exchange>>& exchanges() const { return exchanges_; }
+  const std::map<std::string, std::unique_ptr<Exchange>, std::less<>>& exchanges() const {
+    return exchanges_;
+  }
 
   // Queues
   Result<QueuePtr> declare_queue(QueueDeclare d);
   // Finds a queue the connection may use: NOT_FOUND or RESOURCE_LOCKED otherwise.
   Result<QueuePtr> lookup_queue(const std::string& name, uint64_t connection_id);
-  QueuePtr find_queue(const std::string& name);
+  QueuePtr find_queue(std::string_view name);
   Result<size_t> delete_queue(const std::string& name, bool if_unused, bool if_empty,
                               uint64_t connection_id);
   Result<size_t> purge_queue(const std::string& name, uint64_t connection_id);
-  const std::map<std::string, QueuePtr>& queues() const { return queues_; }
+  const std::map<std::string, QueuePtr, std::less<>>& queues() const { return queues_; }
   // Deletes the queue (auto-delete, exclusive owner gone, x-expires).
   void remove_queue(Queue& q);
   void expire_queue(Queue& q) { remove_queue(q); }
@@ -94,6 +97,9 @@ class VHost {
   // enqueues. The message's exchange and routing_key fields must be set. When nothing routes,
   // `msg` is left untouched so the caller can return it (basic.return).
   Result<PublishOutcome> publish(Message&& msg);
+  // The same for a message already allocated for sharing (the hot path: no copy or move of
+  // the message). It may still be changed here (BCC); an unroutable one is left as it is.
+  Result<PublishOutcome> publish(const std::shared_ptr<Message>& msg);
   // Routes without enqueuing; fills `out` with distinct queues.
   void route(const Exchange& x, const Message& msg, std::vector<Queue*>& out);
 
@@ -125,11 +131,15 @@ class VHost {
 
   Broker& broker_;
   std::string name_;
-  std::map<std::string, std::unique_ptr<Exchange>> exchanges_;
-  std::map<std::string, QueuePtr> queues_;
+  std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
+  std::map<std::string, QueuePtr, std::less<>> queues_;
   PolicyMap policies_;
   // Reused per publish so routing allocates nothing in steady state.
   std::vector<Queue*> route_scratch_;
+  std::vector<std::string_view> route_keys_;
+  std::vector<const Exchange*> route_pending_;
+  std::vector<const Exchange*> route_seen_;
+  std::vector<const Destination*> route_dests_;
   uint64_t route_epoch_ = 0;
 };
 

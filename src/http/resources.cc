@@ -105,12 +105,13 @@ Response publish_message(const Call& c, broker::VHost& vh, const std::string& ex
   } else {
     return bad_request("invalid payload_encoding");
   }
+  amqp::BasicProperties props;
   if (auto p = body->find("properties"); p != body->end()) {
-    if (auto e = apply_properties(*p, msg.properties)) return bad_request(*e);
+    if (auto e = apply_properties(*p, props)) return bad_request(*e);
   }
   // RabbitMQ validates user_id against the publishing user.
-  if (msg.properties.has(amqp::BasicProperties::kUserId) && msg.properties.user_id != c.user.name)
-    return bad_request("user_id property set to '" + msg.properties.user_id +
+  if (props.has(amqp::BasicProperties::kUserId) && props.user_id != c.user.name)
+    return bad_request("user_id property set to '" + props.user_id +
                        "' but authenticated user was '" + c.user.name + "'");
   const broker::Exchange* x = vh.find_exchange(exchange);
   if (x == nullptr) return not_found();
@@ -118,7 +119,7 @@ Response publish_message(const Call& c, broker::VHost& vh, const std::string& ex
       !c.auth().check_topic(c.user.name, vh.name(), exchange, msg.routing_key,
                             auth::Access::kWrite))
     return not_authorised("Access refused.");
-  msg.reencode_properties();
+  msg.set_properties(std::move(props));
   auto r = vh.publish(std::move(msg));
   if (!r) return broker_error(r.error());
   return json_response({{"routed", r->routed > 0}});
@@ -175,7 +176,7 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
                  {"exchange", msg.exchange},
                  {"routing_key", msg.routing_key},
                  {"message_count", q->message_count()},
-                 {"properties", properties_json(msg.properties)}};
+                 {"properties", properties_json(msg.properties())}};
     if (encoding == "auto" && valid_utf8(payload)) {
       item["payload"] = payload;
       item["payload_encoding"] = "string";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -111,8 +112,9 @@ class Channel : public broker::ConsumerSink,
   // "" means the queue most recently declared on this channel (AMQP's shortcut).
   Result<std::string> queue_name(const std::string& name) const;
   Status check_topic(const broker::Exchange& x, const std::string& key, auth::Access access);
-  Status publish(broker::Message&& msg, bool mandatory);
+  Status publish(const std::shared_ptr<broker::Message>& msg, bool mandatory);
   void complete_publish();
+  bool take_publish(std::span<const uint8_t> payload);
   Status consume(amqp::BasicConsume& m);
   Status cancel(const std::string& tag, bool nowait, bool from_client);
   Status settle(uint64_t tag, bool multiple, int mode /*0 ack, 1 requeue, 2 reject*/);
@@ -135,7 +137,8 @@ class Channel : public broker::ConsumerSink,
   // Content assembly for basic.publish.
   enum class Content { kIdle, kHeader, kBody } content_ = Content::kIdle;
   amqp::BasicPublish pending_publish_;
-  broker::Message pending_msg_;
+  // Allocated at the content header and filled in place: it becomes the shared message.
+  std::shared_ptr<broker::Message> pending_msg_;
   uint64_t body_expected_ = 0;
 
   // Consumers and deliveries.
@@ -164,11 +167,16 @@ class Channel : public broker::ConsumerSink,
 
   // Transactions.
   bool tx_mode_ = false;
-  std::vector<std::pair<broker::Message, bool>> tx_publishes_;
+  std::vector<std::pair<std::shared_ptr<broker::Message>, bool>> tx_publishes_;
   std::vector<std::pair<Unacked, int>> tx_settles_;  // collected at ack time, applied at commit
 
   // Permission checks are cached per (resource, access), as RabbitMQ does per channel.
-  std::vector<std::pair<std::string, auth::Access>> access_cache_;
+  struct AccessGranted {
+    bool exchange;  // else a queue
+    std::string resource;
+    auth::Access access;
+  };
+  std::vector<AccessGranted> access_cache_;
 };
 
 }  // namespace pulse::server

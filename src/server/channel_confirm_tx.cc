@@ -29,7 +29,7 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
     bool needs_sync = false;
     for (auto& [msg, mandatory] : publishes) {
       publish_needs_sync_ = false;
-      auto s = publish(std::move(msg), mandatory);
+      auto s = publish(msg, mandatory);
       needs_sync = needs_sync || publish_needs_sync_;
       if (!s) {
         // The commit failed and the channel closes: its acks never happened, so those

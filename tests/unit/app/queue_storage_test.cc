@@ -83,10 +83,11 @@ struct Node {
     broker::Message m;
     m.routing_key = key;
     m.body = body;
-    if (persistent) m.properties.set_delivery_mode(2);
-    if (priority) m.properties.set_priority(priority);
-    m.properties.set_message_id("id-" + body);
-    m.reencode_properties();
+    amqp::BasicProperties props;
+    if (persistent) props.set_delivery_mode(2);
+    if (priority) props.set_priority(priority);
+    props.set_message_id("id-" + body);
+    m.set_properties(std::move(props));
     auto r = vh->publish(std::move(m));
     EXPECT_TRUE(r.ok());
     return *r;
@@ -155,8 +156,8 @@ TEST_F(QueueStorageTest, PersistentMessagesInDurableQueuesSurviveRestart) {
   auto m = q->get(true);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->msg->body, "p1");
-  EXPECT_EQ(m->msg->properties.message_id, "id-p1");
-  EXPECT_EQ(m->msg->properties.delivery_mode, 2);
+  EXPECT_EQ(m->msg->properties().message_id, "id-p1");
+  EXPECT_EQ(m->msg->properties().delivery_mode, 2);
   EXPECT_FALSE(m->redelivered);
   EXPECT_EQ(drain(*q), std::vector<std::string>{"p2"});
 }
