@@ -3,6 +3,7 @@
 // binding, routing and deleting them. Every failure is an Error with RabbitMQ's code and text.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,6 +18,29 @@ namespace pulse::broker {
 
 class Broker;
 class DefinitionsObserver;
+class VHost;
+
+// The re-evaluation a policy change starts: the exchanges, then the queues, that held the
+// changed policy or that its new version may match, visited in name order. It only keeps
+// names between steps, so a caller may run it in slices (a change over 100k queues) while
+// queues come and go: new ones select their policy when declared.
+class PolicyReapply {
+ public:
+  PolicyReapply(Broker& broker, std::string vhost, std::string changed, PolicyPtr added);
+  // Re-evaluates one entity; false when there is none left.
+  bool step();
+  void run() {
+    while (step()) {
+    }
+  }
+
+ private:
+  Broker& broker_;
+  std::string vhost_, changed_;
+  PolicyPtr added_;
+  bool in_queues_ = false;
+  std::optional<std::string> key_;  // the last entity visited
+};
 
 struct QueueDeclare {
   std::string name;
@@ -106,8 +130,10 @@ class VHost {
   // Policies (vhost_policies.cc). set_policy creates or replaces one; an invalid spec changes
   // nothing and fails with RabbitMQ's reasons (policy.h). Setting or clearing re-evaluates
   // the queues and exchanges it may concern at once; an identical re-set is a no-op.
-  Status set_policy(PolicySpec spec);
-  bool clear_policy(const std::string& name);  // false when there is no such policy
+  // With `later`, the re-evaluation is handed over (null when nothing changed) instead.
+  Status set_policy(PolicySpec spec, std::unique_ptr<PolicyReapply>* later = nullptr);
+  // False when there is no such policy.
+  bool clear_policy(const std::string& name, std::unique_ptr<PolicyReapply>* later = nullptr);
   const PolicyMap& policies() const { return policies_; }
   PolicyPtr find_policy(const std::string& name) const;
 
@@ -125,8 +151,11 @@ class VHost {
   Result<Exchange*> resolve_binding(const std::string& source, const Destination& dest,
                                     uint64_t connection_id);
   std::string describe_exchange(const std::string& name) const;
-  // Re-evaluates the entities whose policy is `changed` or that `added` may now match.
-  void reapply_policies(const std::string& changed, const Policy* added);
+  friend class PolicyReapply;
+  // Re-evaluates the entities whose policy is `changed` or that `added` may now match, now or
+  // (with `later`) by the caller.
+  void reapply_policies(const std::string& changed, PolicyPtr added,
+                        std::unique_ptr<PolicyReapply>* later);
   void apply_queue_policy(Queue& q, PolicyPtr p);
 
   Broker& broker_;
