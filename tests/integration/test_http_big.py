@@ -9,9 +9,11 @@ import pytest
 
 from harness.broker import target_name
 from harness.http_api import HttpApi, q
+from harness.util import wait_for
 
 # Enough queues that building the reply takes far longer than an AMQP round trip.
 N = 20000 if target_name() == "pulsed" else 3000
+LAST = "q%06d" % (N - 1)
 
 
 @pytest.fixture
@@ -124,7 +126,7 @@ def test_bindings_and_export_of_many_queues(api, broker, big_vhost, uname):
     r, trips, _ = served_while(broker, uname,
                                lambda: api.get("/api/definitions/" + q(big_vhost)))
     assert r.status == 200
-    assert [x["name"] for x in r.json["queues"]] == ["q%06d" % i for i in range(N)]
+    assert sorted(x["name"] for x in r.json["queues"]) == ["q%06d" % i for i in range(N)]
     assert r.json["bindings"] == []
     assert trips >= 2
 
@@ -202,3 +204,24 @@ def test_listing_while_queues_come_and_go(api, broker, big_vhost):
         stop.set()
         t.join(30)
     assert not errors, errors
+
+
+def test_policy_over_many_queues(api, broker, big_vhost):
+    path = "/api/policies/%s/lim" % q(big_vhost)
+    r = api.put(path, {"pattern": "^q0", "definition": {"max-length": 2}, "apply-to": "queues"})
+    assert r.status == 201
+
+    def policies():
+        items = api.get("/api/queues/%s?columns=name,policy" % q(big_vhost)).json
+        return {x.get("policy") for x in items}
+
+    # pulsed answers once every queue has it; RabbitMQ applies it shortly after.
+    wait_for(lambda: policies() == {"lim"}, timeout=60)
+    conn = pika.BlockingConnection(broker.pika_params(vhost=big_vhost))
+    ch = conn.channel()
+    for i in range(5):
+        ch.basic_publish("", LAST, b"m%d" % i)
+    wait_for(lambda: ch.queue_declare(LAST, passive=True).method.message_count == 2)
+    conn.close()
+    assert api.delete(path).status == 204
+    wait_for(lambda: "lim" not in policies(), timeout=60)
