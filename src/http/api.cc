@@ -38,16 +38,13 @@ std::optional<Response> require_policymaker(const Call& c) {
   return not_authorised("Not policymaker user");
 }
 
-std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool) {
-  // Every user, administrators and monitoring users included, needs a permission on the
-  // vhost, as in RabbitMQ 3.10 (which grants one to the creator of a vhost).
+std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool visible) {
   if (c.broker().find_vhost(vhost) == nullptr) return not_found();
+  // As rabbit_mgmt_util: reads need the vhost to be visible to the user (monitoring users and
+  // administrators see them all), changes need a permission on it, administrators included.
+  if (visible && is_monitor(c.user)) return std::nullopt;
   if (c.auth().has_vhost_access(c.user.name, vhost)) return std::nullopt;
   return not_authorised("User not authorised to access virtual host");
-}
-
-bool vhost_visible(const Call& c, const std::string& vhost) {
-  return is_monitor(c.user) || c.auth().has_vhost_access(c.user.name, vhost);
 }
 
 VhostWalk::Keep visible_vhosts(const Call& c, const std::string* only_vhost) {

@@ -91,7 +91,8 @@ std::optional<Response> require_admin(const Call& c);
 std::optional<Response> require_monitor(const Call& c);
 std::optional<Response> require_policymaker(const Call& c);
 // The vhost must exist (404) and the user have access to it (401 "User not authorised to
-// access virtual host"). `visible` marks reads (RabbitMQ treats both alike).
+// access virtual host"). `visible` marks reads, which monitoring users and administrators may
+// do on any vhost.
 std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool visible);
 // Vhosts the user may see in listings: all for monitoring users, else those with a permission.
 bool vhost_visible(const Call& c, const std::string& vhost);

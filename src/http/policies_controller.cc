@@ -81,7 +81,7 @@ Response policies_controller(const Call& c) {
     return reply_list(c.req, list_policies(c, nullptr), {{"vhost", "name"}});
   }
   const std::string& vhost = c.seg(1);
-  if (auto r = require_vhost(c, vhost, false)) return *r;
+  if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
   broker::VHost& vh = *c.broker().find_vhost(vhost);
   if (c.nseg() == 2) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
