@@ -91,6 +91,7 @@ void AmqpConnection::on_readable() {
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   const size_t n = socket_.read_some(asio::buffer(scratch), ec);
+  recv_oct_ += n;
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     recently_read_ = false;
     read_more();
@@ -286,6 +287,15 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
   }
   channels_[f.channel] = std::make_unique<Channel>(*this, f.channel);
   amqp::append_method_frame(out_, f.channel, amqp::ChannelOpenOk{});
+}
+
+std::string AmqpConnection::name() const {
+  boost::system::error_code ec1, ec2;
+  auto peer = socket_.remote_endpoint(ec1);
+  auto local = socket_.local_endpoint(ec2);
+  if (ec1 || ec2) return "connection " + std::to_string(id_);
+  return peer.address().to_string() + ":" + std::to_string(peer.port()) + " -> " +
+         local.address().to_string() + ":" + std::to_string(local.port());
 }
 
 }  // namespace pulse::server

@@ -55,6 +55,13 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   }
   bool closing() const { return state_ >= State::kClosing; }
 
+  // Read-only views for the metrics endpoint.
+  const std::map<uint16_t, std::unique_ptr<Channel>>& channels() const { return channels_; }
+  // "127.0.0.1:50000 -> 127.0.0.1:5672", the management API's connection name.
+  std::string name() const;
+  uint64_t recv_oct() const { return recv_oct_; }
+  uint64_t send_oct() const { return send_oct_; }
+
  private:
   // RabbitMQ's connection states. kClosing: connection.close was sent or received and only
   // close / close-ok still matter. kDiscarding: input can no longer be trusted (framing lost, or
@@ -137,6 +144,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   bool read_in_flight_ = false;
   bool read_paused_ = false;  // output backlog too large: reading resumes once it drains
   std::map<uint16_t, std::unique_ptr<Channel>> channels_;
+  uint64_t recv_oct_ = 0, send_oct_ = 0;
 
   boost::asio::steady_timer handshake_timer_;
   boost::asio::steady_timer heartbeat_timer_;

@@ -32,9 +32,11 @@ void AmqpConnection::flush() {
   out_.clear();
   write_in_flight_ = true;
   last_send_ = std::chrono::steady_clock::now();
-  asio::async_write(
-      socket_, asio::buffer(writing_),
-      [self = shared_from_this()](boost::system::error_code ec, size_t) { self->on_write(ec); });
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                      self->send_oct_ += n;
+                      self->on_write(ec);
+                    });
 }
 
 void AmqpConnection::on_write(boost::system::error_code ec) {

@@ -11,10 +11,13 @@ namespace {
 constexpr uint64_t kMaxBodyReserve = 1024 * 1024;
 }  // namespace
 
-Channel::Channel(AmqpConnection& conn, uint16_t id) : conn_(conn), id_(id) {}
+Channel::Channel(AmqpConnection& conn, uint16_t id) : conn_(conn), id_(id) {
+  ++conn_.broker().node_counters().channels_opened;
+}
 
 Channel::~Channel() {
   release();
+  ++conn_.broker().node_counters().channels_closed;
 }
 
 std::string& Channel::out() {

@@ -50,6 +50,16 @@ class Channel : public broker::ConsumerSink,
   bool finished() const { return state_ == State::kFinished; }
   void resume_deliveries();
 
+  // Read-only views for the metrics endpoint (per-object channel metrics).
+  uint16_t id() const { return id_; }
+  const broker::MessageCounters& counters() const { return counters_; }
+  size_t consumer_count() const { return consumers_.size(); }
+  size_t unacked_count() const { return unacked_.size(); }
+  uint64_t unconfirmed_count() const { return publish_seq_ - confirm_ack_upto_; }
+  size_t uncommitted_count() const { return tx_publishes_.size(); }
+  uint16_t prefetch_count() const { return prefetch_per_consumer_; }
+  uint16_t global_prefetch_count() const { return prefetch_global_; }
+
   // broker::ConsumerSink
   bool can_take(const broker::Consumer& c) const override;
   void deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessage&& m) override;
@@ -114,6 +124,7 @@ class Channel : public broker::ConsumerSink,
   std::unordered_map<std::string, std::shared_ptr<ConsumerState>> consumers_;
   std::deque<Unacked> unacked_;
   uint64_t next_delivery_tag_ = 0;
+  broker::MessageCounters counters_;  // this channel's own (the vhost's are counted apart)
   uint16_t prefetch_per_consumer_ = 0;
   uint16_t prefetch_global_ = 0;
   uint32_t unacked_with_limit_ = 0;  // deliveries counted against the global window

@@ -63,6 +63,7 @@ void Server::accept(tcp::acceptor& acceptor) {
         uint64_t id = broker_.next_id();
         auto conn = std::make_shared<AmqpConnection>(*this, std::move(socket), id);
         connections_[id] = conn;
+        ++broker_.node_counters().connections_opened;
         conn->start();
       }
     } else {
@@ -80,7 +81,7 @@ size_t Server::connections_on_vhost(const std::string& vhost) const {
 }
 
 void Server::connection_finished(uint64_t id) {
-  connections_.erase(id);
+  if (connections_.erase(id) > 0) ++broker_.node_counters().connections_closed;
 }
 
 void Server::shutdown() {

@@ -41,6 +41,9 @@ class Server {
   // Read-only views for the management API.
   const ResourceMonitor& monitor() const { return monitor_; }
   size_t connections_on_vhost(const std::string& vhost) const;
+  const std::unordered_map<uint64_t, std::shared_ptr<AmqpConnection>>& connections() const {
+    return connections_;
+  }
 
   void connection_finished(uint64_t id);
 
