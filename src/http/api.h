@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "broker/broker.h"
 #include "http/message.h"
+#include "http/metrics.h"
 #include "http/stats.h"
 
 namespace pulse::http {
@@ -46,6 +47,9 @@ struct Hooks {
   // AMQP connections open on a vhost: deleting a vhost under live connections is refused
   // (their sessions hold the vhost).
   std::function<size_t(const std::string& vhost)> vhost_connections;
+  // Open channels and connections for GET /metrics/per-object (metrics.h); may be empty.
+  std::function<std::vector<ChannelMetrics>()> channel_metrics;
+  std::function<std::vector<ConnectionMetrics>()> connection_metrics;
 };
 
 class Api;

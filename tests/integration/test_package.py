@@ -313,7 +313,8 @@ def test_installed_pulsed_serves_amqp(installed):
     account = dict(user=uid, group=gid, extra_groups=[]) if os.getuid() == 0 else {}
     proc = subprocess.Popen(
         [t.path("usr/sbin/pulsed"), "--config", t.path(CONF), "--data-dir", data,
-         "--amqp-listen", "%s:%d" % (HOST, port)],
+         "--amqp-listen", "%s:%d" % (HOST, port),
+         "--prometheus-listen", "%s:%d" % (HOST, free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         cwd=data, **account)
     try:
