@@ -3,7 +3,10 @@
 #include "app/boot.h"
 #include "app/definitions.h"
 #include "base/log.h"
+#include "server/amqp_connection.h"
+#include "server/channel.h"
 #include "server/resource_monitor.h"
+#include "server/server.h"
 
 namespace pulse::app {
 
@@ -76,6 +79,41 @@ http::Hooks management_hooks(ManagementContext& ctx) {
   h.channels = [&ctx]() { return channel_snapshot(ctx.server); };
   h.close_connection = [&ctx](uint64_t id, const std::string& reason) {
     return ctx.server.close_connection(id, reason);
+  };
+  h.channel_metrics = [&ctx]() {
+    std::vector<http::ChannelMetrics> out;
+    for (const auto& [id, conn] : ctx.server.connections()) {
+      if (conn->vhost() == nullptr) continue;
+      std::string name = conn->name();
+      for (const auto& [cid, ch] : conn->channels()) {
+        if (ch->finished()) continue;
+        http::ChannelMetrics m;
+        m.name = name + " (" + std::to_string(cid) + ")";
+        m.vhost = conn->vhost()->name();
+        m.consumers = ch->consumer_count();
+        m.unacked = ch->unacked_count();
+        m.unconfirmed = ch->unconfirmed_count();
+        m.uncommitted = ch->uncommitted_count();
+        m.prefetch = ch->prefetch_count();
+        m.global_prefetch = ch->global_prefetch_count();
+        m.counters = ch->counters();
+        out.push_back(std::move(m));
+      }
+    }
+    return out;
+  };
+  h.connection_metrics = [&ctx]() {
+    std::vector<http::ConnectionMetrics> out;
+    for (const auto& [id, conn] : ctx.server.connections()) {
+      http::ConnectionMetrics m;
+      m.name = conn->name();
+      for (const auto& [cid, ch] : conn->channels())
+        if (!ch->finished()) ++m.channels;
+      m.recv_oct = conn->recv_oct();
+      m.send_oct = conn->send_oct();
+      out.push_back(std::move(m));
+    }
+    return out;
   };
   h.import_definitions = [&ctx](http::Scheduler& s, std::shared_ptr<nlohmann::json> doc,
                                 std::optional<std::string> vhost,

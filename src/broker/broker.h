@@ -81,6 +81,12 @@ class Broker {
   // The connection closed: drop its exclusive queues everywhere.
   void connection_closed(uint64_t connection_id);
 
+  // Totals since start (counters.h): message events of every vhost, and lifecycle events.
+  MessageCounters& message_counters() { return message_counters_; }
+  const MessageCounters& message_counters() const { return message_counters_; }
+  NodeCounters& node_counters() { return node_counters_; }
+  const NodeCounters& node_counters() const { return node_counters_; }
+
  private:
   struct TimerEntry {
     TimePoint when;
@@ -100,6 +106,8 @@ class Broker {
   Durability durability_;
   PagingLimits paging_;
   uint64_t queued_memory_ = 0;
+  MessageCounters message_counters_;
+  NodeCounters node_counters_;
   bool closing_ = false;
 };
 

@@ -153,6 +153,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
     push_mem(level, std::move(m));
   }
   ++counters_.publish;
+  vhost_.count(&MessageCounters::queue_publish);
   if (args_.overflow == Overflow::kDropHead) drop_head_for_limits();
   dispatch_at(now);
   // A message whose TTL ran out while no consumer could take it goes now (TTL 0 semantics).
@@ -197,7 +198,11 @@ void Queue::dispatch_at(TimePoint now) {
     delivered = true;
     ++c->delivered;
     ++(c->no_ack ? counters_.deliver_no_ack : counters_.deliver);
-    if (m.redelivered) ++counters_.redeliver;
+    vhost_.count(c->no_ack ? &MessageCounters::deliver_no_ack : &MessageCounters::deliver);
+    if (m.redelivered) {
+      ++counters_.redeliver;
+      vhost_.count(&MessageCounters::redeliver);
+    }
     if (!c->no_ack) {
       ++unacked_count_;
       unacked_bytes_ += m.bytes();
@@ -221,7 +226,11 @@ std::optional<QueuedMessage> Queue::get(bool no_ack) {
   if (ready_count_ == 0) return std::nullopt;
   QueuedMessage m = pop_head();
   ++(no_ack ? counters_.get_no_ack : counters_.get);
-  if (m.redelivered) ++counters_.redeliver;
+  vhost_.count(no_ack ? &MessageCounters::get_no_ack : &MessageCounters::get);
+  if (m.redelivered) {
+    ++counters_.redeliver;
+    vhost_.count(&MessageCounters::redeliver);
+  }
   if (!no_ack) {
     ++unacked_count_;
     unacked_bytes_ += m.bytes();
@@ -240,6 +249,7 @@ void Queue::unacked_done(const QueuedMessage& m) {
 
 void Queue::settle_acked(const QueuedMessage& m) {
   ++counters_.ack;
+  vhost_.count(&MessageCounters::ack);
   unacked_done(m);
   forget(m);
 }

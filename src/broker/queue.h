@@ -76,6 +76,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   size_t paged_count() const { return paged_count_; }
   size_t memory_bytes() const { return mem_bytes_; }
   size_t ready_bytes() const { return ready_bytes_; }
+  size_t unacked_bytes() const { return unacked_bytes_; }
   size_t unacked_count() const { return unacked_count_; }
   size_t consumer_count() const { return consumers_.size(); }
   const std::vector<std::unique_ptr<Consumer>>& consumers() const { return consumers_; }

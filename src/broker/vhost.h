@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "broker/counters.h"
 #include "broker/exchange.h"
 #include "broker/policy.h"
 #include "broker/queue.h"
@@ -143,6 +144,13 @@ class VHost {
   // The connection is gone: its exclusive queues go with it.
   void connection_closed(uint64_t connection_id);
 
+  // Message events on this vhost, also added to the broker's totals.
+  const MessageCounters& message_counters() const { return messages_; }
+  void count(uint64_t MessageCounters::*field, uint64_t n = 1) {
+    messages_.*field += n;
+    node_messages_.*field += n;
+  }
+
  private:
   void declare_default_exchanges();
   DefinitionsObserver* observer() const;
@@ -160,6 +168,8 @@ class VHost {
 
   Broker& broker_;
   std::string name_;
+  MessageCounters messages_;
+  MessageCounters& node_messages_;  // the broker's
   std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
   std::map<std::string, QueuePtr, std::less<>> queues_;
   PolicyMap policies_;

@@ -122,7 +122,8 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
 
 void Api::handle(Request req, std::function<void(Response)> done) {
   if (!req.under_api) {
-    done(not_found());
+    // Prometheus scrapes carry no credentials, as on RabbitMQ's endpoint.
+    done(is_metrics_path(req) ? metrics_response(*this, req) : not_found());
     return;
   }
   if (req.method == "OPTIONS") {

@@ -15,6 +15,7 @@
 #include "http/chunked.h"
 #include "http/connections_view.h"
 #include "http/message.h"
+#include "http/metrics.h"
 #include "http/stats.h"
 
 namespace pulse::http {
@@ -58,6 +59,9 @@ struct Hooks {
   std::function<std::vector<ChannelInfo>()> channels;
   // Closes with 320 "CONNECTION_FORCED - <reason>"; false when the id is unknown.
   std::function<bool(uint64_t id, const std::string& reason)> close_connection;
+  // Open channels and connections for GET /metrics/per-object (metrics.h); may be empty.
+  std::function<std::vector<ChannelMetrics>()> channel_metrics;
+  std::function<std::vector<ConnectionMetrics>()> connection_metrics;
 };
 
 class Api;

@@ -31,8 +31,10 @@ class HttpServer : public Scheduler {
   HttpServer(boost::asio::io_context& io, Api& api, HttpOptions options = {});
   ~HttpServer() override;
 
-  // Binds and starts accepting; port 0 picks a free port.
-  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
+  // Binds and starts accepting; port 0 picks a free port. A `metrics_only` listener (the
+  // Prometheus port, like rabbitmq_prometheus's 15692) answers /metrics and 404 otherwise.
+  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port,
+                                                bool metrics_only = false);
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
 
@@ -40,7 +42,7 @@ class HttpServer : public Scheduler {
   void offload(std::function<void()> fn) override;
 
  private:
-  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void accept(boost::asio::ip::tcp::acceptor& acceptor, bool metrics_only);
   void arm_stats_timer();
 
   boost::asio::io_context& io_;

@@ -165,6 +165,8 @@ json vhost_json(Api& api, const broker::VHost& vh) {
             {"tracing", false},
             {"cluster_state", {{api.node_name(), "running"}}}};
   j.update(t.to_json());
+  json ms = api.stats().vhost_message_stats(vh);
+  if (!ms.is_null()) j["message_stats"] = std::move(ms);
   return j;
 }
 

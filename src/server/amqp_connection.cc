@@ -293,4 +293,13 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
   amqp::append_method_frame(out_, f.channel, amqp::ChannelOpenOk{});
 }
 
+std::string AmqpConnection::name() const {
+  boost::system::error_code ec1, ec2;
+  auto peer = socket_.remote_endpoint(ec1);
+  auto local = socket_.local_endpoint(ec2);
+  if (ec1 || ec2) return "connection " + std::to_string(id_);
+  return peer.address().to_string() + ":" + std::to_string(peer.port()) + " -> " +
+         local.address().to_string() + ":" + std::to_string(local.port());
+}
+
 }  // namespace pulse::server

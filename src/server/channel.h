@@ -38,11 +38,8 @@ struct Unacked {
 };
 
 // Per-channel message counters (plain increments), sampled by the management API.
-struct ChannelCounters {
-  uint64_t publish = 0, confirm = 0, return_unroutable = 0, drop_unroutable = 0;
-  uint64_t deliver = 0, deliver_no_ack = 0, get = 0, get_no_ack = 0, get_empty = 0, ack = 0,
-           redeliver = 0;
-};
+// A channel counts its own message events; its vhost counts them apart (broker counters).
+using ChannelCounters = broker::MessageCounters;
 
 class Channel : public broker::ConsumerSink,
                 public broker::DirectReplySink,
@@ -68,6 +65,7 @@ class Channel : public broker::ConsumerSink,
   bool confirm_mode() const { return confirm_mode_; }
   bool tx_mode() const { return tx_mode_; }
   size_t unacked_count() const { return unacked_.size(); }
+  size_t consumer_count() const { return consumers_.size(); }
   uint64_t unconfirmed_count() const { return confirm_mode_ ? publish_seq_ - confirm_acked_ : 0; }
   size_t uncommitted_count() const { return tx_publishes_.size(); }
   size_t acks_uncommitted_count() const { return tx_settles_.size(); }

@@ -57,13 +57,14 @@ Status Channel::on_basic(amqp::Method& m) {
     if (!q) return std::move(q).error();
     auto msg = (*q)->get(g->no_ack);
     if (!msg) {
+      conn_.vhost()->count(&broker::MessageCounters::get_empty);
       ++counters_.get_empty;
       reply(amqp::BasicGetEmpty{});
       return {};
     }
+    const uint64_t tag = ++next_delivery_tag_;
     ++(g->no_ack ? counters_.get_no_ack : counters_.get);
     if (msg->redelivered) ++counters_.redeliver;
-    const uint64_t tag = ++next_delivery_tag_;
     append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
                         msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
     amqp::append_content(conn_.out(), id_, msg->msg->raw_properties(), msg->msg->body,
@@ -243,21 +244,27 @@ void Channel::complete_publish() {
 Status Channel::publish(const std::shared_ptr<broker::Message>& shared, bool mandatory) {
   broker::VHost& vh = *conn_.vhost();
   broker::Message& msg = *shared;
+  vh.count(&broker::MessageCounters::publish);
+  ++counters_.publish;
   // Direct reply-to: the key names the requesting channel, not a queue.
   if (msg.exchange.empty() && msg.routing_key.starts_with(kReplyTo) &&
       msg.routing_key.size() > kReplyTo.size() + 1) {
     auto* sink = conn_.broker().find_reply_sink(msg.routing_key.substr(kReplyTo.size() + 1));
     if (sink) {
-      ++counters_.publish;
       sink->deliver_reply(shared);
+      vh.count(&broker::MessageCounters::routed);
+      ++counters_.routed;
       if (confirm_mode_) confirm(publish_seq_, true);
       return {};
     }
   }
   auto outcome = vh.publish(shared);
   if (!outcome) return std::move(outcome).error();
-  ++counters_.publish;
-  if (outcome->routed == 0) ++(mandatory ? counters_.return_unroutable : counters_.drop_unroutable);
+  auto event = outcome->routed > 0 ? &broker::MessageCounters::routed
+               : mandatory         ? &broker::MessageCounters::return_unroutable
+                                   : &broker::MessageCounters::drop_unroutable;
+  vh.count(event);
+  ++(counters_.*event);
   if (outcome->routed == 0 && mandatory) {
     // publish() leaves an unroutable message untouched, so it can be returned as is.
     append_basic_return(conn_.out(), id_, amqp::kNoRoute, "NO_ROUTE", msg.exchange,

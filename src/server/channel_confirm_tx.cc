@@ -102,7 +102,11 @@ void Channel::on_synced(uint64_t epoch, bool ok) {
 
 void Channel::send_confirm(uint64_t seq, bool ack) {
   if (ack) {
-    ++counters_.confirm;
+    // Counted per message (seq numbers are consecutive; acks may be coalesced later).
+    if (seq > confirm_ack_upto_) {
+      conn_.vhost()->count(&broker::MessageCounters::confirm, seq - confirm_ack_upto_);
+      counters_.confirm += seq - confirm_ack_upto_;
+    }
     confirm_ack_upto_ = seq;
     return;
   }

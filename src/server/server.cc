@@ -69,6 +69,7 @@ void Server::accept(tcp::acceptor& acceptor) {
         uint64_t id = broker_.next_id();
         auto conn = std::make_shared<AmqpConnection>(*this, std::move(socket), id);
         connections_[id] = conn;
+        ++broker_.node_counters().connections_opened;
         conn->start();
       }
     } else {
@@ -100,7 +101,7 @@ bool Server::close_connection(uint64_t id, const std::string& reason) {
 }
 
 void Server::connection_finished(uint64_t id) {
-  connections_.erase(id);
+  if (connections_.erase(id) > 0) ++broker_.node_counters().connections_closed;
 }
 
 void Server::shutdown() {

@@ -322,7 +322,8 @@ def test_installed_pulsed_serves_amqp(installed):
     proc = subprocess.Popen(
         [t.path("usr/sbin/pulsed"), "--config", t.path(CONF), "--data-dir", data,
          "--amqp-listen", "%s:%d" % (HOST, port),
-         "--http-listen", "%s:%d" % (HOST, http_port)],
+         "--http-listen", "%s:%d" % (HOST, http_port),
+         "--prometheus-listen", "%s:%d" % (HOST, free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         cwd=data, **account)
     try:
