@@ -1,5 +1,6 @@
 // /api/bindings[/{vhost}[/e/{source}/q|e/{destination}[/{properties_key}]]].
 #include "amqp/field_table_json.h"
+#include "base/url.h"
 #include "http/api.h"
 #include "http/list.h"
 #include "http/resources.h"
@@ -9,21 +10,6 @@ namespace pulse::http {
 namespace {
 
 using nlohmann::json;
-
-std::string encode_segment(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[ch >> 4]);
-      out.push_back(kHex[ch & 15]);
-    }
-  }
-  return out;
-}
 
 Response create_binding(const Call& c, broker::VHost& vh, const std::string& source,
                         const broker::Destination& dest) {
@@ -56,7 +42,7 @@ Response create_binding(const Call& c, broker::VHost& vh, const std::string& sou
   }
   broker::Binding b{source, dest, key, args};
   Response r = empty_response(201);
-  r.headers.emplace_back("location", encode_segment(properties_key(b)));
+  r.headers.emplace_back("location", percent_encode(properties_key(b)));
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include "amqp/field_table_json.h"
 #include "auth/password.h"
 #include "base/bytes.h"
+#include "base/url.h"
 #include "broker/policy.h"
 #include "http/api.h"
 
@@ -105,26 +106,8 @@ json exchange_json(const broker::VHost& vh, const broker::Exchange& x) {
   return j;
 }
 
-namespace {
-// RabbitMQ percent-encodes the routing key in properties keys (RFC 3986 unreserved kept).
-std::string quote_plus(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || std::strchr("-_.~", ch) != nullptr) {
-      out.push_back(static_cast<char>(ch));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[ch >> 4]);
-      out.push_back(kHex[ch & 15]);
-    }
-  }
-  return out;
-}
-}  // namespace
-
 std::string properties_key(const broker::Binding& b) {
-  if (b.arguments.empty()) return quote_plus(b.routing_key);
+  if (b.arguments.empty()) return percent_encode(b.routing_key);
   // FNV-1a over the encoded arguments: stable for equal tables, opaque to clients.
   std::string encoded;
   ByteWriter w(encoded);
@@ -141,7 +124,7 @@ std::string properties_key(const broker::Binding& b) {
     if (c == '/') c = '_';
   }
   while (!enc.empty() && enc.back() == '=') enc.pop_back();
-  return quote_plus(b.routing_key) + "~" + enc;
+  return percent_encode(b.routing_key) + "~" + enc;
 }
 
 json binding_json(const std::string& vhost, const broker::Binding& b) {

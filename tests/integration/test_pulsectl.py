@@ -15,7 +15,7 @@ import subprocess
 import pika
 import pytest
 
-from harness.broker import HOST, REPO, free_port
+from harness.broker import HOST, free_port, tool_binary
 from harness.http_api import HttpApi, q
 from harness.util import wait_for
 
@@ -23,16 +23,7 @@ V = q("/")
 
 
 def ctl_binary():
-    explicit = os.environ.get("PULSECTL_BIN")
-    if explicit:
-        return explicit
-    pulsed = os.environ.get("PULSED_BIN")
-    if pulsed:
-        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(pulsed))))
-        candidate = os.path.join(build, "tools", "pulsectl", "pulsectl")
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return os.path.join(REPO, "build", "tools", "pulsectl", "pulsectl")
+    return tool_binary("PULSECTL_BIN", "pulsectl")
 
 
 @pytest.fixture(scope="module")

@@ -85,21 +85,6 @@ Result<Url> parse_url(const std::string& text) {
   return u;
 }
 
-std::string encode_segment(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 HttpClient::HttpClient(Url url, std::string user, std::string password,
                        std::chrono::milliseconds timeout)
     : url_(std::move(url)),

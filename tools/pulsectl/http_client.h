@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/url.h"
 
 namespace pulse::ctl {
 
@@ -48,8 +49,9 @@ class HttpClient {
   std::chrono::milliseconds timeout_;
 };
 
-// Percent-encodes one path segment: everything but RFC 3986 unreserved characters, so the vhost
-// "/" becomes "%2F" as the management API expects.
-std::string encode_segment(const std::string& s);
+// Percent-encodes one path segment (the vhost "/" becomes "%2F" as the management API expects).
+inline std::string encode_segment(const std::string& s) {
+  return percent_encode(s);
+}
 
 }  // namespace pulse::ctl

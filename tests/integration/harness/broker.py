@@ -262,6 +262,21 @@ def pulsed_binary():
     return binary
 
 
+def tool_binary(env, name):
+    """A tool built beside pulsed (tools/<name>/<name>): `env` names it explicitly, else it is
+    looked for in the build tree PULSED_BIN comes from, else in the repository's build/."""
+    explicit = os.environ.get(env)
+    if explicit:
+        return explicit
+    pulsed = os.environ.get("PULSED_BIN")
+    if pulsed:
+        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(pulsed))))
+        candidate = os.path.join(build, "tools", name, name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return os.path.join(REPO, "build", "tools", name, name)
+
+
 def run_pulsed_until_exit(data_dir, timeout=20, extra_args=()):
     """Runs pulsed on `data_dir` expecting it to refuse to start: returns (rc, output)."""
     p = subprocess.run([pulsed_binary(), "--data-dir", data_dir,
