@@ -1,5 +1,7 @@
 #include "app/boot.h"
 
+#include <optional>
+
 #include "base/log.h"
 
 namespace pulse::app {
@@ -176,13 +178,20 @@ Result<bool> import_step(DefinitionsApply& apply, const std::function<bool()>& k
                          const auth::AuthStore& auth, store::DefinitionsStore& store,
                          DefinitionsPersister& persister) {
   bool more = false;
+  std::optional<Error> failed;
   auto s = persisted(store, auth, persister, [&]() -> Status {
+    // The entries applied before a failing one stay in the broker, so they are committed too:
+    // rolling them back would leave them live but gone after a restart.
     auto r = apply.step(keep_going);
-    if (!r) return std::move(r).error();
-    more = *r;
+    if (r) {
+      more = *r;
+    } else {
+      failed = std::move(r).error();
+    }
     return {};
   });
   if (!s) return std::move(s).error();
+  if (failed) return std::move(*failed);
   return more;
 }
 
