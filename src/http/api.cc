@@ -47,6 +47,10 @@ std::optional<Response> require_vhost(const Call& c, const std::string& vhost, b
   return not_authorised("User not authorised to access virtual host");
 }
 
+bool vhost_visible(const Call& c, const std::string& vhost) {
+  return is_monitor(c.user) || c.auth().has_vhost_access(c.user.name, vhost);
+}
+
 VhostWalk::Keep visible_vhosts(const Call& c, const std::string* only_vhost) {
   if (only_vhost != nullptr)
     return [v = *only_vhost](const std::string& vhost) { return vhost == v; };

@@ -77,8 +77,6 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   const std::map<uint16_t, std::unique_ptr<Channel>>& channels() const { return channels_; }
   std::chrono::steady_clock::time_point last_recv() const { return last_recv_; }
 
-  // Read-only views for the metrics endpoint.
-  const std::map<uint16_t, std::unique_ptr<Channel>>& channels() const { return channels_; }
   // "127.0.0.1:50000 -> 127.0.0.1:5672", the management API's connection name.
   std::string name() const;
   uint64_t recv_oct() const { return io_counters_.recv_oct; }
