@@ -196,7 +196,9 @@ class Pulsed(Broker):
         self.started_at = time.time()
         self.proc = subprocess.Popen(
             [self.binary, "--data-dir", self.data_dir,
-             "--amqp-listen", "%s:%d" % (HOST, self.port), "--log-level", "warning"],
+             "--amqp-listen", "%s:%d" % (HOST, self.port), "--log-level", "warning",
+             # not the default 15692, which another pulsed may hold
+             "--prometheus-listen", "%s:%d" % (HOST, free_port())],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         self.ready_s = self.wait_ready(timeout, queue)

@@ -8,6 +8,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config clang-format pyt
   dpkg-dev fakeroot file)
 test_pkgs=(python3-pika python3-kombu python3-pytest python3-pytest-timeout python3-stomp
   python3-websocket amqp-tools
+  python3-prometheus-client prometheus
   systemd init-system-helpers passwd)
 
 want=("${build_pkgs[@]}")

@@ -98,10 +98,51 @@ static void append_body_frames(std::string& out, uint16_t channel, std::string_v
   }
 }
 
+namespace {
+char* put16(char* p, uint16_t v) {
+  p[0] = static_cast<char>(v >> 8);
+  p[1] = static_cast<char>(v);
+  return p + 2;
+}
+char* put32(char* p, uint32_t v) {
+  for (int i = 3; i >= 0; --i) *p++ = static_cast<char>(v >> (8 * i));
+  return p;
+}
+char* put64(char* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i) *p++ = static_cast<char>(v >> (8 * i));
+  return p;
+}
+}  // namespace
+
+// Every delivery goes through here: the fixed parts are built on the stack and the output
+// buffer grows by a few appends per frame (not a push_back per byte), with one reserve.
 void append_content(std::string& out, uint16_t channel, std::string_view raw_properties,
                     std::string_view body, uint32_t frame_max) {
-  append_header_frame(out, channel, body.size(), [&](ByteWriter& w) { w.bytes(raw_properties); });
-  append_body_frames(out, channel, body, frame_max);
+  size_t chunk = frame_max > kFrameOverhead ? frame_max - kFrameOverhead : body.size();
+  if (chunk == 0) chunk = 1;
+  const size_t frames = (body.size() + chunk - 1) / chunk;
+  out.reserve(out.size() + 2 * kFrameOverhead + 12 + raw_properties.size() +
+              frames * kFrameOverhead + body.size());
+  char head[7 + 12];
+  char* p = head;
+  *p++ = static_cast<char>(kFrameHeader);
+  p = put16(p, channel);
+  p = put32(p, static_cast<uint32_t>(12 + raw_properties.size()));
+  p = put16(p, 60);  // basic
+  p = put16(p, 0);   // weight
+  p = put64(p, body.size());
+  out.append(head, sizeof head);
+  out.append(raw_properties);
+  out.push_back(static_cast<char>(kFrameEnd));
+  for (size_t off = 0; off < body.size(); off += chunk) {
+    const size_t n = std::min(chunk, body.size() - off);
+    char fh[7];
+    fh[0] = static_cast<char>(kFrameBody);
+    put32(put16(fh + 1, channel), static_cast<uint32_t>(n));
+    out.append(fh, sizeof fh);
+    out.append(body.substr(off, n));
+    out.push_back(static_cast<char>(kFrameEnd));
+  }
 }
 
 void append_content(std::string& out, uint16_t channel, const BasicProperties& props,

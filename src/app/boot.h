@@ -1,5 +1,8 @@
 #pragma once
 // Start-up steps shared by pulsed and tests: default user/vhost and definitions import.
+#include <functional>
+#include <memory>
+
 #include "app/config.h"
 #include "app/definitions.h"
 #include "app/persistence.h"
@@ -16,6 +19,30 @@ Status apply_defaults(const Config& config, broker::Broker& broker, auth::AuthSt
 
 // A definitions-file policy as the broker takes it.
 broker::PolicySpec policy_spec(const PolicyDef& p);
+
+// A definitions import that can stop between entries and resume, so a big one from the
+// management API runs in slices without stalling the loop. Order: vhosts and auth (as one
+// entry), policies, exchanges, queues, bindings. The first error stops it.
+class DefinitionsApply {
+ public:
+  DefinitionsApply(std::shared_ptr<const Definitions> defs, broker::Broker& broker,
+                   auth::AuthStore& auth);
+  // Applies entries while `keep_going` returns true (at least one); true while some are left.
+  Result<bool> step(const std::function<bool()>& keep_going);
+  // The definitions, for the caller to free where it likes; the applier is done with them.
+  std::shared_ptr<const Definitions> take_definitions() { return std::move(defs_); }
+
+ private:
+  Status apply_one();
+  size_t section_size() const;
+  Result<broker::VHost*> vhost(const std::string& name);
+
+  std::shared_ptr<const Definitions> defs_;
+  broker::Broker& broker_;
+  auth::AuthStore& auth_;
+  int section_ = 0;
+  size_t index_ = 0;
+};
 
 // Imports vhosts, users, permissions, policies, exchanges, queues and bindings, in that order.
 // A policy RabbitMQ would refuse stops the import: "policy 'p' in vhost '/': <reasons>".
@@ -34,5 +61,9 @@ Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config&
 // the whole file). `persister` must already observe `broker`.
 Status import_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth,
                           store::DefinitionsStore& store, DefinitionsPersister& persister);
+// One slice of such an import: DefinitionsApply::step in one transaction.
+Result<bool> import_step(DefinitionsApply& apply, const std::function<bool()>& keep_going,
+                         const auth::AuthStore& auth, store::DefinitionsStore& store,
+                         DefinitionsPersister& persister);
 
 }  // namespace pulse::app

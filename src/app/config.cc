@@ -171,6 +171,8 @@ const KeySpec kKeys[] = {
     {"log.file.level", FIELD(parse_level(v, s.cfg.log_file_level))},
     {"management.tcp.port", FIELD(parse_uint(v, s.cfg.management_port))},
     {"management.tcp.ip", FIELD(set_string(s.cfg.management_ip, v))},
+    {"prometheus.tcp.port", FIELD(parse_uint(v, s.cfg.prometheus_port))},
+    {"prometheus.tcp.ip", FIELD(set_string(s.cfg.prometheus_ip, v))},
     {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
     {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
     {"definitions.import_backend", FIELD(set_string(s.cfg.definitions_import_backend, v))},

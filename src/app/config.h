@@ -69,6 +69,9 @@ struct Config {
 
   std::string management_ip = "127.0.0.1";
   uint16_t management_port = 15672;
+  // rabbitmq_prometheus's listener (GET /metrics; also served on the management listener).
+  std::string prometheus_ip = "127.0.0.1";
+  uint16_t prometheus_port = 15692;
 
   std::string load_definitions;        // path to a definitions JSON file imported at boot
   std::string definitions_local_path;  // definitions.local.path

@@ -82,7 +82,7 @@ void LogQueueStore::ack(uint64_t seq) {
 
 void LogQueueStore::purge() {
   if (!log_) return;
-  report(log_->purge(), "purge");
+  report(log_->purge(durable_), "purge");
 }
 
 void LogQueueStore::destroy() {

@@ -25,6 +25,7 @@ struct Flags {
   std::string data_dir;
   std::string amqp_listen;
   std::string http_listen;
+  std::string prometheus_listen;
   std::string config_file;
   std::string definitions_file;
   std::string log_level;
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
                  "AMQP listener HOST:PORT (default 127.0.0.1:5672)");
   cli.add_option("--http-listen", flags.http_listen,
                  "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
+  cli.add_option("--prometheus-listen", flags.prometheus_listen,
+                 "Prometheus /metrics listener HOST:PORT (default 127.0.0.1:15692)");
   cli.add_option("--config", flags.config_file, "rabbitmq.conf-style configuration file");
   cli.add_option("--definitions", flags.definitions_file,
                  "RabbitMQ definitions JSON to import at boot");
@@ -107,6 +110,14 @@ int main(int argc, char** argv) {
     auto l = pulse::app::parse_listener(flags.http_listen);
     if (!l) die("invalid --http-listen '" + flags.http_listen + "' (expected HOST:PORT)");
     http_listener = *l;
+  }
+  pulse::app::Listener prometheus_listener{"prometheus", config.prometheus_ip,
+                                           config.prometheus_port};
+  if (!flags.prometheus_listen.empty()) {
+    auto l = pulse::app::parse_listener(flags.prometheus_listen);
+    if (!l)
+      die("invalid --prometheus-listen '" + flags.prometheus_listen + "' (expected HOST:PORT)");
+    prometheus_listener = *l;
   }
 
   // Destruction runs in reverse: the broker (and its queues' stores) goes before the storage
@@ -176,6 +187,14 @@ int main(int argc, char** argv) {
     if (!ep) die(ep.error().text);
     mctx.listeners.push_back({"http", ep->address().to_string(), ep->port()});
     spdlog::info("management API listening on {}:{}", ep->address().to_string(), ep->port());
+  }
+  {
+    // A second listener of the same server, answering /metrics only (rabbitmq_prometheus).
+    std::string host = prometheus_listener.host.empty() ? "0.0.0.0" : prometheus_listener.host;
+    auto ep = http_server.listen(host, prometheus_listener.port, /*metrics_only=*/true);
+    if (!ep) die(ep.error().text);
+    mctx.listeners.push_back({"http/prometheus", ep->address().to_string(), ep->port()});
+    spdlog::info("Prometheus metrics listening on {}:{}", ep->address().to_string(), ep->port());
   }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -3,9 +3,45 @@
 #include "app/boot.h"
 #include "app/definitions.h"
 #include "base/log.h"
+#include "server/amqp_connection.h"
+#include "server/channel.h"
 #include "server/resource_monitor.h"
+#include "server/server.h"
 
 namespace pulse::app {
+
+namespace {
+
+// Applies parsed definitions in slices of one transaction each, so other clients keep being
+// served during a big import; the first error stops it (entries before it stay, as in
+// RabbitMQ).
+void apply_sliced(ManagementContext& ctx, http::Scheduler& s,
+                  std::shared_ptr<Result<Definitions>> parsed, std::function<void(Status)> done) {
+  if (!*parsed) {
+    done(std::move(*parsed).error());
+    return;
+  }
+  auto apply = std::make_shared<DefinitionsApply>(
+      std::make_shared<const Definitions>(std::move(**parsed)), ctx.broker, ctx.auth);
+  auto failed = std::make_shared<std::optional<Error>>();
+  http::run_sliced(
+      s,
+      [&ctx, apply, failed] {
+        auto until = std::chrono::steady_clock::now() + http::kSliceBudget;
+        auto more = import_step(
+            *apply, [until] { return std::chrono::steady_clock::now() < until; }, ctx.auth,
+            ctx.store, ctx.persister);
+        if (!more) *failed = std::move(more).error();
+        return more && *more;
+      },
+      [&s, apply, failed, done] {
+        // 100k entries take a while to free: not on the loop.
+        s.offload([defs = apply->take_definitions()] {});
+        done(*failed ? Status(std::move(**failed)) : Status());
+      });
+}
+
+}  // namespace
 
 http::Hooks management_hooks(ManagementContext& ctx) {
   http::Hooks h;
@@ -33,27 +69,72 @@ http::Hooks management_hooks(ManagementContext& ctx) {
     st.disk_free = server::ResourceMonitor::disk_free_bytes(ctx.data_dir);
     st.disk_free_limit = ctx.disk_free_limit;
     st.connections = ctx.server.connection_count();
+    st.channels = ctx.server.channel_count();
     return st;
   };
   h.vhost_connections = [&ctx](const std::string& vhost) {
     return ctx.server.connections_on_vhost(vhost);
   };
-  h.import_definitions = [&ctx](const nlohmann::json& body, const std::string* vhost) -> Status {
-    nlohmann::json doc = body;
-    if (vhost != nullptr) {
-      // POST /api/definitions/{vhost}: the vhost-less export form, applied to that vhost.
-      for (const char* k : {"users", "vhosts", "permissions", "topic_permissions"}) doc.erase(k);
-      for (const char* k : {"queues", "exchanges", "bindings", "policies", "parameters"}) {
-        auto it = doc.find(k);
-        if (it == doc.end() || !it->is_array()) continue;
-        for (auto& item : *it)
-          if (item.is_object()) item["vhost"] = *vhost;
+  h.connections = [&ctx]() { return connection_snapshot(ctx.server); };
+  h.channels = [&ctx]() { return channel_snapshot(ctx.server); };
+  h.close_connection = [&ctx](uint64_t id, const std::string& reason) {
+    return ctx.server.close_connection(id, reason);
+  };
+  h.channel_metrics = [&ctx]() {
+    std::vector<http::ChannelMetrics> out;
+    for (const auto& [id, conn] : ctx.server.connections()) {
+      if (conn->vhost() == nullptr) continue;
+      std::string name = conn->name();
+      for (const auto& [cid, ch] : conn->channels()) {
+        if (ch->finished()) continue;
+        http::ChannelMetrics m;
+        m.name = name + " (" + std::to_string(cid) + ")";
+        m.vhost = conn->vhost()->name();
+        m.consumers = ch->consumer_count();
+        m.unacked = ch->unacked_count();
+        m.unconfirmed = ch->unconfirmed_count();
+        m.uncommitted = ch->uncommitted_count();
+        m.prefetch = ch->prefetch_count();
+        m.global_prefetch = ch->global_prefetch_count();
+        m.counters = ch->counters();
+        out.push_back(std::move(m));
       }
     }
-    auto defs =
-        parse_definitions(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    if (!defs) return std::move(defs).error();
-    return import_definitions(*defs, ctx.broker, ctx.auth, ctx.store, ctx.persister);
+    return out;
+  };
+  h.connection_metrics = [&ctx]() {
+    std::vector<http::ConnectionMetrics> out;
+    for (const auto& [id, conn] : ctx.server.connections()) {
+      http::ConnectionMetrics m;
+      m.name = conn->name();
+      for (const auto& [cid, ch] : conn->channels())
+        if (!ch->finished()) ++m.channels;
+      m.recv_oct = conn->recv_oct();
+      m.send_oct = conn->send_oct();
+      out.push_back(std::move(m));
+    }
+    return out;
+  };
+  h.import_definitions = [&ctx](http::Scheduler& s, std::shared_ptr<nlohmann::json> doc,
+                                std::optional<std::string> vhost,
+                                std::function<void(Status)> done) {
+    // Parsing is pure: the worker does it, and frees the document there.
+    s.offload([&ctx, &s, doc = std::move(doc), vhost, done]() mutable {
+      if (vhost) {
+        // POST /api/definitions/{vhost}: the vhost-less export form, applied to that vhost.
+        for (const char* k : {"users", "vhosts", "permissions", "topic_permissions"}) doc->erase(k);
+        for (const char* k : {"queues", "exchanges", "bindings", "policies", "parameters"}) {
+          auto it = doc->find(k);
+          if (it == doc->end() || !it->is_array()) continue;
+          for (auto& item : *it)
+            if (item.is_object()) item["vhost"] = *vhost;
+        }
+      }
+      auto parsed = std::make_shared<Result<Definitions>>(
+          parse_definitions(doc->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      doc.reset();
+      s.post([&ctx, &s, parsed, done] { apply_sliced(ctx, s, parsed, done); });
+    });
   };
   return h;
 }

@@ -22,6 +22,10 @@ struct ManagementContext {
   std::string data_dir;
 };
 
+// Snapshots of the open AMQP sessions (management_sessions.cc).
+std::vector<http::ConnectionInfo> connection_snapshot(server::Server& server);
+std::vector<http::ChannelInfo> channel_snapshot(server::Server& server);
+
 // `ctx` must outlive the returned hooks.
 http::Hooks management_hooks(ManagementContext& ctx);
 

@@ -110,6 +110,10 @@ void QueueStorage::mark_dirty(LogQueueStore* s) {
 }
 
 void QueueStorage::schedule_flush() {
+  // While a round is syncing, writes wait in the logs' buffers: the completion flushes them.
+  // A message acked meanwhile is then never written (the usual case with a consumer that
+  // keeps up), and the next round takes everything that arrived during this one.
+  if (in_flight_ > 0) return;
   if (!flush_posted_) {
     flush_posted_ = true;
     // After the current turn: every publish read in it shares one flush and one sync.
@@ -161,6 +165,8 @@ void QueueStorage::flush() {
                      --in_flight_;
                      if (!s) spdlog::error("message store sync failed: {}", s.error().text);
                      broker_.durability().completed(epoch, bool(s));
+                     // Straight away: the publishers' window is waiting on this round.
+                     if (in_flight_ == 0 && (!dirty_.empty() || wal_dirty_)) flush();
                    }});
 }
 

@@ -24,6 +24,8 @@ VHost& Broker::add_vhost(const std::string& name) {
 }
 
 bool Broker::delete_vhost(const std::string& name) {
+  if (vhosts_.find(name) == vhosts_.end()) return false;
+  if (vhost_deleting_hook_) vhost_deleting_hook_(name);
   if (vhosts_.erase(name) == 0) return false;
   if (observer_) observer_->on_vhost_deleted(name);
   return true;

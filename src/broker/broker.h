@@ -67,6 +67,11 @@ class Broker {
   void run_timers(TimePoint now);
   std::optional<TimePoint> next_timer() const;
   void set_timer_hook(std::function<void(TimePoint)> hook) { timer_hook_ = std::move(hook); }
+  // Called before a vhost is deleted (from any path: management API, definitions), so the
+  // protocol sessions on it are closed before their vhost goes away, as RabbitMQ does.
+  void set_vhost_deleting_hook(std::function<void(const std::string&)> hook) {
+    vhost_deleting_hook_ = std::move(hook);
+  }
 
   // Direct reply-to.
   std::string register_reply_sink(DirectReplySink* sink);
@@ -75,6 +80,12 @@ class Broker {
 
   // The connection closed: drop its exclusive queues everywhere.
   void connection_closed(uint64_t connection_id);
+
+  // Totals since start (counters.h): message events of every vhost, and lifecycle events.
+  MessageCounters& message_counters() { return message_counters_; }
+  const MessageCounters& message_counters() const { return message_counters_; }
+  NodeCounters& node_counters() { return node_counters_; }
+  const NodeCounters& node_counters() const { return node_counters_; }
 
  private:
   struct TimerEntry {
@@ -88,12 +99,15 @@ class Broker {
   std::mt19937_64 rng_;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::function<void(TimePoint)> timer_hook_;
+  std::function<void(const std::string&)> vhost_deleting_hook_;
   std::unordered_map<std::string, DirectReplySink*> reply_sinks_;
   DefinitionsObserver* observer_ = nullptr;
   MessageStorage* storage_ = nullptr;
   Durability durability_;
   PagingLimits paging_;
   uint64_t queued_memory_ = 0;
+  MessageCounters message_counters_;
+  NodeCounters node_counters_;
   bool closing_ = false;
 };
 

@@ -88,7 +88,7 @@ void Exchange::route(const Message& msg, std::string_view routing_key,
                      std::vector<const Destination*>& out) const {
   switch (type_) {
     case ExchangeType::kDirect: {
-      auto it = direct_index_.find(std::string(routing_key));
+      auto it = direct_index_.find(routing_key);
       if (it != direct_index_.end())
         for (size_t i : it->second) out.push_back(&bindings_[i].destination);
       break;
@@ -103,7 +103,7 @@ void Exchange::route(const Message& msg, std::string_view routing_key,
       break;
     case ExchangeType::kHeaders: {
       const amqp::FieldTable* headers =
-          msg.properties.has(amqp::BasicProperties::kHeaders) ? &msg.properties.headers : nullptr;
+          msg.has(amqp::BasicProperties::kHeaders) ? &msg.properties().headers : nullptr;
       for (const auto& b : bindings_)
         if (headers_match(b.arguments, headers)) out.push_back(&b.destination);
       break;

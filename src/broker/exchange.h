@@ -75,7 +75,12 @@ class Exchange {
   std::shared_ptr<const Policy> policy_;
   std::vector<Binding> bindings_;
   // Indexes hold positions in bindings_; they are rebuilt when a binding is removed.
-  std::unordered_map<std::string, std::vector<size_t>> direct_index_;
+  // Transparent, so a publish looks its routing key up without building a std::string.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<size_t>, KeyHash, std::equal_to<>> direct_index_;
   TopicTrie<size_t> topic_index_;
   mutable std::vector<size_t> match_scratch_;
 };

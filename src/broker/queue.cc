@@ -126,9 +126,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
   QueuedMessage m;
   const TimePoint now = Clock::now();
   std::optional<int64_t> ttl = args_.message_ttl;
-  if (msg->properties.has(amqp::BasicProperties::kExpiration)) {
-    if (auto e = parse_expiration(msg->properties.expiration)) ttl = ttl ? std::min(*ttl, *e) : *e;
-  }
+  if (auto e = msg->expiration_ms()) ttl = ttl ? std::min(*ttl, *e) : *e;
   if (ttl) m.expires_at = deadline_after(now, *ttl);
   m.seq = next_seq_++;
   Level& level = level_for(msg->priority());
@@ -155,6 +153,7 @@ EnqueueOutcome Queue::enqueue(MessagePtr msg) {
     push_mem(level, std::move(m));
   }
   ++counters_.publish;
+  vhost_.count(&MessageCounters::queue_publish);
   if (args_.overflow == Overflow::kDropHead) drop_head_for_limits();
   dispatch_at(now);
   // A message whose TTL ran out while no consumer could take it goes now (TTL 0 semantics).
@@ -199,7 +198,11 @@ void Queue::dispatch_at(TimePoint now) {
     delivered = true;
     ++c->delivered;
     ++(c->no_ack ? counters_.deliver_no_ack : counters_.deliver);
-    if (m.redelivered) ++counters_.redeliver;
+    vhost_.count(c->no_ack ? &MessageCounters::deliver_no_ack : &MessageCounters::deliver);
+    if (m.redelivered) {
+      ++counters_.redeliver;
+      vhost_.count(&MessageCounters::redeliver);
+    }
     if (!c->no_ack) {
       ++unacked_count_;
       unacked_bytes_ += m.bytes();
@@ -223,7 +226,11 @@ std::optional<QueuedMessage> Queue::get(bool no_ack) {
   if (ready_count_ == 0) return std::nullopt;
   QueuedMessage m = pop_head();
   ++(no_ack ? counters_.get_no_ack : counters_.get);
-  if (m.redelivered) ++counters_.redeliver;
+  vhost_.count(no_ack ? &MessageCounters::get_no_ack : &MessageCounters::get);
+  if (m.redelivered) {
+    ++counters_.redeliver;
+    vhost_.count(&MessageCounters::redeliver);
+  }
   if (!no_ack) {
     ++unacked_count_;
     unacked_bytes_ += m.bytes();
@@ -242,6 +249,7 @@ void Queue::unacked_done(const QueuedMessage& m) {
 
 void Queue::settle_acked(const QueuedMessage& m) {
   ++counters_.ack;
+  vhost_.count(&MessageCounters::ack);
   unacked_done(m);
   forget(m);
 }
@@ -260,9 +268,10 @@ void Queue::requeue(QueuedMessage&& m) {
     }
     // Quorum queues return messages to the back and count deliveries in a header.
     auto copy = std::make_shared<Message>(*m.msg);
-    if (!copy->properties.has(amqp::BasicProperties::kHeaders)) copy->properties.set_headers({});
-    amqp::set(copy->properties.headers, "x-delivery-count", int64_t{m.delivery_count});
-    copy->reencode_properties();
+    amqp::BasicProperties props = copy->properties();
+    if (!props.has(amqp::BasicProperties::kHeaders)) props.set_headers({});
+    amqp::set(props.headers, "x-delivery-count", int64_t{m.delivery_count});
+    copy->set_properties(std::move(props));
     m.msg = std::move(copy);
     if (!level.paged.empty()) {
       // Behind a paged tail the message must be paged too, to keep its place at the back.

@@ -76,9 +76,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   size_t paged_count() const { return paged_count_; }
   size_t memory_bytes() const { return mem_bytes_; }
   size_t ready_bytes() const { return ready_bytes_; }
+  size_t unacked_bytes() const { return unacked_bytes_; }
   size_t unacked_count() const { return unacked_count_; }
   size_t consumer_count() const { return consumers_.size(); }
   const std::vector<std::unique_ptr<Consumer>>& consumers() const { return consumers_; }
+  // With x-single-active-consumer, the consumer that receives (the others wait); else null.
+  const Consumer* single_active_consumer() const { return single_active_; }
   const QueueCounters& counters() const { return counters_; }
   // Last declare, consume or get (x-expires activity), for idle_since.
   TimePoint last_used() const { return last_used_; }

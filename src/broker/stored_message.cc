@@ -40,7 +40,7 @@ void encode_stored_message(std::string& out, const Message& msg,
   w.u32(static_cast<uint32_t>(msg.body.size()));
   w.shortstr(msg.exchange);
   w.shortstr(msg.routing_key);
-  w.longstr(msg.raw_properties);
+  w.longstr(msg.raw_properties());
   w.u16(static_cast<uint16_t>(msg.bcc_keys.size()));
   for (const auto& k : msg.bcc_keys) w.longstr(k);
   w.bytes(msg.body);
@@ -73,9 +73,11 @@ std::optional<DecodedMessage> decode_stored_message(std::span<const uint8_t> dat
   r.u64(expires);
   r.u32(body_bytes);
   auto msg = std::make_shared<Message>();
+  std::string_view raw_properties;
+  uint32_t raw_len = 0;
   uint16_t nbcc = 0;
-  if (!r.shortstr(msg->exchange) || !r.shortstr(msg->routing_key) ||
-      !r.longstr(msg->raw_properties) || !r.u16(nbcc)) {
+  if (!r.shortstr(msg->exchange) || !r.shortstr(msg->routing_key) || !r.u32(raw_len) ||
+      !r.bytes(raw_len, raw_properties) || !r.u16(nbcc)) {
     return std::nullopt;
   }
   for (uint16_t i = 0; i < nbcc; ++i) {
@@ -87,8 +89,7 @@ std::optional<DecodedMessage> decode_stored_message(std::span<const uint8_t> dat
   std::string_view body;
   r.bytes(body_bytes, body);
   msg->body.assign(body);
-  ByteReader pr(msg->raw_properties.data(), msg->raw_properties.size());
-  if (!amqp::decode_properties(pr, msg->properties) || !pr.empty()) return std::nullopt;
+  if (!msg->set_raw_properties(raw_properties)) return std::nullopt;
   DecodedMessage d;
   d.msg = std::move(msg);
   if (expires) d.expires_at = from_wall_ms(expires);

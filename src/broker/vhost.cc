@@ -77,7 +77,8 @@ Status check_args_equivalent(const amqp::FieldTable& current, const amqp::FieldT
 
 }  // namespace
 
-VHost::VHost(Broker& broker, std::string name) : broker_(broker), name_(std::move(name)) {
+VHost::VHost(Broker& broker, std::string name)
+    : broker_(broker), name_(std::move(name)), node_messages_(broker.message_counters()) {
   declare_default_exchanges();
 }
 
@@ -102,7 +103,7 @@ std::string VHost::describe_exchange(const std::string& name) const {
   return resource_name("exchange", name, name_);
 }
 
-Exchange* VHost::find_exchange(const std::string& name) {
+Exchange* VHost::find_exchange(std::string_view name) {
   auto it = exchanges_.find(name);
   return it == exchanges_.end() ? nullptr : it->second.get();
 }
@@ -218,7 +219,7 @@ Result<QueuePtr> VHost::lookup_queue(const std::string& name, uint64_t connectio
   return q;
 }
 
-QueuePtr VHost::find_queue(const std::string& name) {
+QueuePtr VHost::find_queue(std::string_view name) {
   auto it = queues_.find(name);
   return it == queues_.end() ? nullptr : it->second;
 }
@@ -255,6 +256,7 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
         !s)
       return std::move(s).error();
     q->touch();
+    ++broker_.node_counters().queues_declared;
     return q;
   }
   auto args = parse_queue_args(d.arguments, what);
@@ -273,6 +275,8 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
                                    std::move(d.arguments), effective);
   if (policy) q->apply_policy(std::move(policy), std::move(effective));
   queues_[q->name()] = q;
+  ++broker_.node_counters().queues_declared;
+  ++broker_.node_counters().queues_created;
   if (auto* o = observer()) o->on_queue_declared(*this, *q);
   q->schedule_timer();
   return q;
@@ -301,6 +305,7 @@ Result<size_t> VHost::purge_queue(const std::string& name, uint64_t connection_i
 void VHost::remove_queue(Queue& q) {
   QueuePtr keep = q.shared_from_this();
   queues_.erase(q.name());
+  ++broker_.node_counters().queues_deleted;
   Destination self{false, q.name()};
   std::vector<std::string> emptied;
   for (auto& [n, x] : exchanges_) {

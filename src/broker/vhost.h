@@ -3,11 +3,14 @@
 // binding, routing and deleting them. Every failure is an Error with RabbitMQ's code and text.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
+#include "broker/counters.h"
 #include "broker/exchange.h"
 #include "broker/policy.h"
 #include "broker/queue.h"
@@ -16,6 +19,29 @@ namespace pulse::broker {
 
 class Broker;
 class DefinitionsObserver;
+class VHost;
+
+// The re-evaluation a policy change starts: the exchanges, then the queues, that held the
+// changed policy or that its new version may match, visited in name order. It only keeps
+// names between steps, so a caller may run it in slices (a change over 100k queues) while
+// queues come and go: new ones select their policy when declared.
+class PolicyReapply {
+ public:
+  PolicyReapply(Broker& broker, std::string vhost, std::string changed, PolicyPtr added);
+  // Re-evaluates one entity; false when there is none left.
+  bool step();
+  void run() {
+    while (step()) {
+    }
+  }
+
+ private:
+  Broker& broker_;
+  std::string vhost_, changed_;
+  PolicyPtr added_;
+  bool in_queues_ = false;
+  std::optional<std::string> key_;  // the last entity visited
+};
 
 struct QueueDeclare {
   std::string name;
@@ -50,19 +76,21 @@ class VHost {
   // Exchanges
   Result<Exchange*> declare_exchange(const ExchangeDeclare& d);
   Status delete_exchange(const std::string& name, bool if_unused);
-  Exchange* find_exchange(const std::string& name);
+  Exchange* find_exchange(std::string_view name);
   Result<Exchange*> lookup_exchange(const std::string& name);  // NOT_FOUND error when absent
-  const std::map<std::string, std::unique_ptr<Exchange>>& exchanges() const { return exchanges_; }
+  const std::map<std::string, std::unique_ptr<Exchange>, std::less<>>& exchanges() const {
+    return exchanges_;
+  }
 
   // Queues
   Result<QueuePtr> declare_queue(QueueDeclare d);
   // Finds a queue the connection may use: NOT_FOUND or RESOURCE_LOCKED otherwise.
   Result<QueuePtr> lookup_queue(const std::string& name, uint64_t connection_id);
-  QueuePtr find_queue(const std::string& name);
+  QueuePtr find_queue(std::string_view name);
   Result<size_t> delete_queue(const std::string& name, bool if_unused, bool if_empty,
                               uint64_t connection_id);
   Result<size_t> purge_queue(const std::string& name, uint64_t connection_id);
-  const std::map<std::string, QueuePtr>& queues() const { return queues_; }
+  const std::map<std::string, QueuePtr, std::less<>>& queues() const { return queues_; }
   // Deletes the queue (auto-delete, exclusive owner gone, x-expires).
   void remove_queue(Queue& q);
   void expire_queue(Queue& q) { remove_queue(q); }
@@ -94,14 +122,19 @@ class VHost {
   // enqueues. The message's exchange and routing_key fields must be set. When nothing routes,
   // `msg` is left untouched so the caller can return it (basic.return).
   Result<PublishOutcome> publish(Message&& msg);
+  // The same for a message already allocated for sharing (the hot path: no copy or move of
+  // the message). It may still be changed here (BCC); an unroutable one is left as it is.
+  Result<PublishOutcome> publish(const std::shared_ptr<Message>& msg);
   // Routes without enqueuing; fills `out` with distinct queues.
   void route(const Exchange& x, const Message& msg, std::vector<Queue*>& out);
 
   // Policies (vhost_policies.cc). set_policy creates or replaces one; an invalid spec changes
   // nothing and fails with RabbitMQ's reasons (policy.h). Setting or clearing re-evaluates
   // the queues and exchanges it may concern at once; an identical re-set is a no-op.
-  Status set_policy(PolicySpec spec);
-  bool clear_policy(const std::string& name);  // false when there is no such policy
+  // With `later`, the re-evaluation is handed over (null when nothing changed) instead.
+  Status set_policy(PolicySpec spec, std::unique_ptr<PolicyReapply>* later = nullptr);
+  // False when there is no such policy.
+  bool clear_policy(const std::string& name, std::unique_ptr<PolicyReapply>* later = nullptr);
   const PolicyMap& policies() const { return policies_; }
   PolicyPtr find_policy(const std::string& name) const;
 
@@ -111,6 +144,13 @@ class VHost {
   // The connection is gone: its exclusive queues go with it.
   void connection_closed(uint64_t connection_id);
 
+  // Message events on this vhost, also added to the broker's totals.
+  const MessageCounters& message_counters() const { return messages_; }
+  void count(uint64_t MessageCounters::*field, uint64_t n = 1) {
+    messages_.*field += n;
+    node_messages_.*field += n;
+  }
+
  private:
   void declare_default_exchanges();
   DefinitionsObserver* observer() const;
@@ -119,17 +159,26 @@ class VHost {
   Result<Exchange*> resolve_binding(const std::string& source, const Destination& dest,
                                     uint64_t connection_id);
   std::string describe_exchange(const std::string& name) const;
-  // Re-evaluates the entities whose policy is `changed` or that `added` may now match.
-  void reapply_policies(const std::string& changed, const Policy* added);
+  friend class PolicyReapply;
+  // Re-evaluates the entities whose policy is `changed` or that `added` may now match, now or
+  // (with `later`) by the caller.
+  void reapply_policies(const std::string& changed, PolicyPtr added,
+                        std::unique_ptr<PolicyReapply>* later);
   void apply_queue_policy(Queue& q, PolicyPtr p);
 
   Broker& broker_;
   std::string name_;
-  std::map<std::string, std::unique_ptr<Exchange>> exchanges_;
-  std::map<std::string, QueuePtr> queues_;
+  MessageCounters messages_;
+  MessageCounters& node_messages_;  // the broker's
+  std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;
+  std::map<std::string, QueuePtr, std::less<>> queues_;
   PolicyMap policies_;
   // Reused per publish so routing allocates nothing in steady state.
   std::vector<Queue*> route_scratch_;
+  std::vector<std::string_view> route_keys_;
+  std::vector<const Exchange*> route_pending_;
+  std::vector<const Exchange*> route_seen_;
+  std::vector<const Destination*> route_dests_;
   uint64_t route_epoch_ = 0;
 };
 

@@ -18,9 +18,9 @@ using amqp::FieldValue;
 void collect_keys(const Message& msg, std::vector<std::string_view>& keys) {
   keys.push_back(msg.routing_key);
   for (const auto& k : msg.bcc_keys) keys.push_back(k);
-  if (!msg.properties.has(amqp::BasicProperties::kHeaders)) return;
+  if (!msg.has(amqp::BasicProperties::kHeaders)) return;
   for (const char* h : {"CC", "BCC"}) {
-    if (const FieldValue* v = amqp::find(msg.properties.headers, h)) {
+    if (const FieldValue* v = amqp::find(msg.properties().headers, h)) {
       if (const FieldArray* a = v->as_array()) {
         for (const auto& e : *a)
           if (const std::string* s = e.as_string()) keys.push_back(*s);
@@ -33,15 +33,23 @@ void collect_keys(const Message& msg, std::vector<std::string_view>& keys) {
 
 void VHost::route(const Exchange& start, const Message& msg, std::vector<Queue*>& out) {
   const uint64_t epoch = ++route_epoch_;
-  std::vector<std::string_view> keys;
+  // Members, reused: routing allocates nothing in steady state. route() never re-enters itself
+  // (enqueueing, which may dead-letter and route again, happens after it returns).
+  auto& keys = route_keys_;
+  auto& pending = route_pending_;
+  auto& seen = route_seen_;
+  auto& dests = route_dests_;
+  keys.clear();
   collect_keys(msg, keys);
-  std::vector<const Exchange*> pending{&start};
-  std::vector<const Exchange*> seen{&start};
-  std::vector<const Destination*> dests;
-  auto add_queue = [&](const QueuePtr& q) {
+  pending.assign(1, &start);
+  seen.assign(1, &start);
+  // Looked up in place: a QueuePtr copy per destination would cost two atomic operations.
+  auto add_queue = [&](std::string_view name) {
+    auto it = queues_.find(name);
+    Queue* q = it == queues_.end() ? nullptr : it->second.get();
     if (q && q->route_mark != epoch) {
       q->route_mark = epoch;
-      out.push_back(q.get());
+      out.push_back(q);
     }
   };
   auto visit_exchange = [&](const std::string& name) {
@@ -58,7 +66,7 @@ void VHost::route(const Exchange& start, const Message& msg, std::vector<Queue*>
     if (x->name().empty()) {
       // The default exchange routes to the queue named by the key.
       size_t before = out.size();
-      for (auto k : keys) add_queue(find_queue(std::string(k)));
+      for (auto k : keys) add_queue(k);
       if (out.size() == before && x->alternate_exchange()) visit_exchange(*x->alternate_exchange());
       continue;
     }
@@ -69,7 +77,7 @@ void VHost::route(const Exchange& start, const Message& msg, std::vector<Queue*>
       if (d->is_exchange) {
         visit_exchange(d->name);
       } else {
-        add_queue(find_queue(d->name));
+        add_queue(d->name);
       }
     }
   }
@@ -77,9 +85,9 @@ void VHost::route(const Exchange& start, const Message& msg, std::vector<Queue*>
 
 // Sender-selected distribution headers must be arrays (of routing keys).
 Status check_cc_headers(const Message& msg) {
-  if (!msg.properties.has(amqp::BasicProperties::kHeaders)) return {};
+  if (!msg.has(amqp::BasicProperties::kHeaders)) return {};
   for (const char* h : {"CC", "BCC"}) {
-    const FieldValue* v = amqp::find(msg.properties.headers, h);
+    const FieldValue* v = amqp::find(msg.properties().headers, h);
     if (v && !v->as_array()) {
       return Error{
           amqp::kPreconditionFailed,
@@ -91,6 +99,11 @@ Status check_cc_headers(const Message& msg) {
 }
 
 Result<PublishOutcome> VHost::publish(Message&& msg) {
+  return publish(std::make_shared<Message>(std::move(msg)));
+}
+
+Result<PublishOutcome> VHost::publish(const std::shared_ptr<Message>& shared) {
+  Message& msg = *shared;
   if (auto s = check_cc_headers(msg); !s) return std::move(s).error();
   Exchange* x = find_exchange(msg.exchange);
   if (!x) {
@@ -104,24 +117,24 @@ Result<PublishOutcome> VHost::publish(Message&& msg) {
   route_scratch_.clear();
   route(*x, msg, route_scratch_);
   // BCC recipients must not see each other: the header is stripped after routing.
-  if (msg.properties.has(amqp::BasicProperties::kHeaders)) {
-    if (const FieldValue* bcc = amqp::find(msg.properties.headers, "BCC")) {
+  if (msg.has(amqp::BasicProperties::kHeaders)) {
+    if (const FieldValue* bcc = amqp::find(msg.properties().headers, "BCC")) {
       if (const FieldArray* a = bcc->as_array())
         for (const auto& e : *a)
           if (const std::string* k = e.as_string()) msg.bcc_keys.push_back(*k);
-      amqp::erase(msg.properties.headers, "BCC");
-      msg.reencode_properties();
+      amqp::BasicProperties props = msg.properties();
+      amqp::erase(props.headers, "BCC");
+      msg.set_properties(std::move(props));
     }
   }
   PublishOutcome outcome;
   outcome.routed = route_scratch_.size();
   if (route_scratch_.empty()) return outcome;
-  auto shared = std::make_shared<const Message>(std::move(msg));
   // Enqueueing may dead-letter and re-enter routing, so work on a copy of the scratch list.
   std::vector<Queue*> targets;
   targets.swap(route_scratch_);
   for (Queue* q : targets) {
-    switch (q->enqueue(shared)) {
+    switch (q->enqueue(MessagePtr(shared))) {
       case EnqueueOutcome::kRejected:
         outcome.rejected = true;
         break;
@@ -217,7 +230,7 @@ void VHost::dead_letter(Queue& from, QueuedMessage&& m, DeadLetterReason reason)
   Exchange* dlx = find_exchange(*dlx_name);
   if (!dlx) return;
   Message msg = *m.msg;
-  auto& props = msg.properties;
+  amqp::BasicProperties props = msg.properties();
   if (!props.has(amqp::BasicProperties::kHeaders)) props.set_headers({});
   const auto& dlrk = from.args().dead_letter_routing_key;
 
@@ -254,11 +267,11 @@ void VHost::dead_letter(Queue& from, QueuedMessage&& m, DeadLetterReason reason)
     msg.routing_key = *dlrk;
     msg.bcc_keys.clear();
   }
-  msg.reencode_properties();
+  msg.set_properties(std::move(props));
 
   std::vector<Queue*> targets;
   route(*dlx, msg, targets);
-  const FieldArray* deaths = amqp::find(props.headers, "x-death")->as_array();
+  const FieldArray* deaths = amqp::find(msg.properties().headers, "x-death")->as_array();
   if (reason != DeadLetterReason::kRejected) {
     std::erase_if(targets, [&](Queue* q) { return is_cycle(q->name(), *deaths); });
   }

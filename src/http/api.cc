@@ -38,16 +38,26 @@ std::optional<Response> require_policymaker(const Call& c) {
   return not_authorised("Not policymaker user");
 }
 
-std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool) {
-  // Every user, administrators and monitoring users included, needs a permission on the
-  // vhost, as in RabbitMQ 3.10 (which grants one to the creator of a vhost).
+std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool visible) {
   if (c.broker().find_vhost(vhost) == nullptr) return not_found();
+  // As rabbit_mgmt_util: reads need the vhost to be visible to the user (monitoring users and
+  // administrators see them all), changes need a permission on it, administrators included.
+  if (visible && is_monitor(c.user)) return std::nullopt;
   if (c.auth().has_vhost_access(c.user.name, vhost)) return std::nullopt;
   return not_authorised("User not authorised to access virtual host");
 }
 
 bool vhost_visible(const Call& c, const std::string& vhost) {
   return is_monitor(c.user) || c.auth().has_vhost_access(c.user.name, vhost);
+}
+
+VhostWalk::Keep visible_vhosts(const Call& c, const std::string* only_vhost) {
+  if (only_vhost != nullptr)
+    return [v = *only_vhost](const std::string& vhost) { return vhost == v; };
+  if (is_monitor(c.user)) return [](const std::string&) { return true; };
+  return [&auth = c.auth(), user = c.user.name](const std::string& vhost) {
+    return auth.has_vhost_access(user, vhost);
+  };
 }
 
 bool json_bool(const nlohmann::json& body, const char* key, bool def) {
@@ -62,18 +72,18 @@ bool json_bool(const nlohmann::json& body, const char* key, bool def) {
   return def;
 }
 
-std::optional<nlohmann::json> parse_body(const Call& c, Response& error) {
-  auto j = nlohmann::json::parse(c.req.body, nullptr, false);
-  if (j.is_discarded()) {
-    error = bad_request("not_json");
-    return std::nullopt;
-  }
-  if (j.is_null() && c.req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+std::optional<nlohmann::json> parse_json_object(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  if (j.is_null() && text.find_first_not_of(" \t\r\n") == std::string::npos)
     j = nlohmann::json::object();
-  if (!j.is_object()) {
-    error = bad_request("not_json");
-    return std::nullopt;
-  }
+  if (!j.is_object()) return std::nullopt;
+  return j;
+}
+
+std::optional<nlohmann::json> parse_body(const Call& c, Response& error) {
+  auto j = parse_json_object(c.req.body);
+  if (!j) error = bad_request("not_json");
   return j;
 }
 
@@ -83,6 +93,12 @@ Response broker_error(const Error& e) {
   if (e.code == 403) return not_authorised("Access refused.");
   if (e.code == 404) return not_found();
   return bad_request(text);
+}
+
+Response deferred() {
+  Response r;
+  r.status = 0;
+  return r;
 }
 
 Api::Api(broker::Broker& broker, auth::AuthStore& auth, Hooks hooks, std::string node_name)
@@ -110,7 +126,8 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
 
 void Api::handle(Request req, std::function<void(Response)> done) {
   if (!req.under_api) {
-    done(not_found());
+    // Prometheus scrapes carry no credentials, as on RabbitMQ's endpoint.
+    done(is_metrics_path(req) ? metrics_response(*this, req) : not_found());
     return;
   }
   if (req.method == "OPTIONS") {
@@ -136,17 +153,18 @@ void Api::handle(Request req, std::function<void(Response)> done) {
     done(not_authorised("Not management user"));
     return;
   }
-  Call call{*this, req, *user};
+  auto shared = std::make_shared<const Request>(std::move(req));
+  Call call{*this, *shared, *user, shared, done};
   Response r;
   try {
     r = dispatch(call);
   } catch (const std::exception& e) {
     // nlohmann throws on wrongly typed fields a controller did not check; the request is
     // bad, not the server.
-    spdlog::debug("management API: {} {}: {}", req.method, req.path, e.what());
+    spdlog::debug("management API: {} {}: {}", shared->method, shared->path, e.what());
     r = bad_request(e.what());
   }
-  done(std::move(r));
+  if (!is_deferred(r)) done(std::move(r));
 }
 
 Response Api::dispatch(const Call& c) {
@@ -155,6 +173,8 @@ Response Api::dispatch(const Call& c) {
   if (s == "overview" || s == "whoami" || s == "nodes" || s == "cluster-name" ||
       s == "extensions" || s == "health" || s == "aliveness-test")
     return overview_controller(c);
+  if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "connections") return connections_controller(c);
+  if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "channels") return channels_controller(c);
   if (s == "vhosts") return vhosts_controller(c);
   if (s == "users") return users_controller(c);
   if (s == "permissions" || s == "topic-permissions") return permissions_controller(c);
@@ -163,6 +183,9 @@ Response Api::dispatch(const Call& c) {
   if (s == "bindings") return bindings_controller(c);
   if (s == "policies") return policies_controller(c);
   if (s == "definitions" || s == "all-configuration") return definitions_controller(c);
+  if (s == "connections") return connections_controller(c);
+  if (s == "channels") return channels_controller(c);
+  if (s == "consumers") return consumers_controller(c);
   return not_found();
 }
 

@@ -11,7 +11,11 @@
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
+#include "http/channel_stats.h"
+#include "http/chunked.h"
+#include "http/connections_view.h"
 #include "http/message.h"
+#include "http/metrics.h"
 #include "http/stats.h"
 
 namespace pulse::http {
@@ -28,6 +32,7 @@ struct NodeStatus {
   std::vector<ListenerInfo> listeners;
   uint64_t mem_used = 0, mem_limit = 0, disk_free = 0, disk_free_limit = 0;
   size_t connections = 0;
+  size_t channels = 0;
 };
 
 // What the management API needs from the process that owns it (app/): persistence of auth
@@ -38,14 +43,25 @@ struct Hooks {
   std::function<void(std::string_view user, std::string_view vhost)> permission_changed;
   std::function<void(std::string_view user, std::string_view vhost, std::string_view exchange)>
       topic_permission_changed;
-  // Imports a definitions document (RabbitMQ's JSON); with `vhost`, the vhost-less form of
-  // POST /api/definitions/{vhost}. Errors carry a human-readable text.
-  std::function<Status(const nlohmann::json& defs, const std::string* vhost)> import_definitions;
+  // Imports a definitions document (RabbitMQ's JSON) through `s`, in slices (a big import
+  // must not stall the loop), then calls `done` on the loop. With `vhost`, the vhost-less form
+  // of POST /api/definitions/{vhost}. Errors carry a human-readable text.
+  std::function<void(Scheduler& s, std::shared_ptr<nlohmann::json> defs,
+                     std::optional<std::string> vhost, std::function<void(Status)> done)>
+      import_definitions;
 
   std::function<NodeStatus()> node_status;
-  // AMQP connections open on a vhost: deleting a vhost under live connections is refused
-  // (their sessions hold the vhost).
+  // AMQP connections open on a vhost.
   std::function<size_t(const std::string& vhost)> vhost_connections;
+
+  // Live AMQP connections (open ones: the vhost is known) and their channels with consumers.
+  std::function<std::vector<ConnectionInfo>()> connections;
+  std::function<std::vector<ChannelInfo>()> channels;
+  // Closes with 320 "CONNECTION_FORCED - <reason>"; false when the id is unknown.
+  std::function<bool(uint64_t id, const std::string& reason)> close_connection;
+  // Open channels and connections for GET /metrics/per-object (metrics.h); may be empty.
+  std::function<std::vector<ChannelMetrics>()> channel_metrics;
+  std::function<std::vector<ConnectionMetrics>()> connection_metrics;
 };
 
 class Api;
@@ -55,6 +71,10 @@ struct Call {
   Api& api;
   const Request& req;
   const auth::User& user;
+  // For answers that come later (chunked work): the request outlives the call through this,
+  // and `respond` answers it. A controller that uses them returns deferred().
+  std::shared_ptr<const Request> req_ptr;
+  std::function<void(Response)> respond;
 
   broker::Broker& broker() const;
   auth::AuthStore& auth() const;
@@ -75,14 +95,19 @@ std::optional<Response> require_admin(const Call& c);
 std::optional<Response> require_monitor(const Call& c);
 std::optional<Response> require_policymaker(const Call& c);
 // The vhost must exist (404) and the user have access to it (401 "User not authorised to
-// access virtual host"). `visible` marks reads (RabbitMQ treats both alike).
+// access virtual host"). `visible` marks reads, which monitoring users and administrators may
+// do on any vhost.
 std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool visible);
 // Vhosts the user may see in listings: all for monitoring users, else those with a permission.
 bool vhost_visible(const Call& c, const std::string& vhost);
+// The same test for chunked work, which outlives the call: `only_vhost` restricts it to one.
+VhostWalk::Keep visible_vhosts(const Call& c, const std::string* only_vhost);
 
 // A boolean field; rabbitmqadmin sends "true"/"false" strings. Anything else is `def`.
 bool json_bool(const nlohmann::json& body, const char* key, bool def);
 
+// A JSON object; nullopt when the text is not one.
+std::optional<nlohmann::json> parse_json_object(const std::string& text);
 // The body as a JSON object; nullopt with `error` set to the 400 to answer.
 std::optional<nlohmann::json> parse_body(const Call& c, Response& error);
 
@@ -101,8 +126,12 @@ class Api {
   broker::Broker& broker() { return broker_; }
   auth::AuthStore& auth() { return auth_; }
   const Hooks& hooks() const { return hooks_; }
+  // The HTTP server provides the loop and the worker; without one, work runs inline.
+  void set_scheduler(Scheduler* s) { scheduler_ = s != nullptr ? s : &inline_; }
+  Scheduler& scheduler() { return *scheduler_; }
   const std::string& node_name() const { return node_name_; }
   Stats& stats() { return stats_; }
+  ChannelStats& channel_stats() { return channel_stats_; }
 
  private:
   Response dispatch(const Call& c);
@@ -112,7 +141,16 @@ class Api {
   Hooks hooks_;
   std::string node_name_;
   Stats stats_;
+  ChannelStats channel_stats_;
+  InlineScheduler inline_;
+  Scheduler* scheduler_ = &inline_;
 };
+
+// What a controller returns when it answers later through Call::respond.
+Response deferred();
+inline bool is_deferred(const Response& r) {
+  return r.status == 0;
+}
 
 // Controllers (one file each). Each handles the paths under its first segment.
 Response overview_controller(const Call& c);  // overview, whoami, nodes, cluster-name, health...
@@ -124,5 +162,12 @@ Response queues_controller(const Call& c);
 Response bindings_controller(const Call& c);
 Response policies_controller(const Call& c);
 Response definitions_controller(const Call& c);
+Response connections_controller(const Call& c);  // connections, vhosts/{v}/connections
+Response channels_controller(const Call& c);     // channels, vhosts/{v}/channels
+Response consumers_controller(const Call& c);
+
+// The consumer objects of one queue (GET /api/queues/{vhost}/{name} consumer_details).
+nlohmann::json queue_consumer_details(const Call& c, const std::string& vhost,
+                                      const std::string& queue);
 
 }  // namespace pulse::http

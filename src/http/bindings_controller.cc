@@ -1,5 +1,6 @@
 // /api/bindings[/{vhost}[/e/{source}/q|e/{destination}[/{properties_key}]]].
 #include "amqp/field_table_json.h"
+#include "base/url.h"
 #include "http/api.h"
 #include "http/list.h"
 #include "http/resources.h"
@@ -41,8 +42,17 @@ Response create_binding(const Call& c, broker::VHost& vh, const std::string& sou
   }
   broker::Binding b{source, dest, key, args};
   Response r = empty_response(201);
-  r.headers.emplace_back("location", url_encode(properties_key(b)));
+  r.headers.emplace_back("location", percent_encode(properties_key(b)));
   return r;
+}
+
+Response list_bindings(const Call& c, const std::string* only_vhost) {
+  auto walk = std::make_shared<BindingsWalk>(visible_vhosts(c, only_vhost), true);
+  return reply_list_sliced(c, {}, [walk, &b = c.broker()](json& items) {
+    return walk->step(b, [&](broker::VHost& vh, const broker::Binding& bd) {
+      items.push_back(binding_json(vh.name(), bd));
+    });
+  });
 }
 
 }  // namespace
@@ -51,21 +61,14 @@ Response bindings_controller(const Call& c) {
   const auto& m = c.method();
   if (c.nseg() == 1) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    json out = json::array();
-    for (const auto& [vname, vh] : c.broker().vhosts()) {
-      if (!vhost_visible(c, vname)) continue;
-      for (const auto& b : vhost_bindings(*vh)) out.push_back(binding_json(vname, b));
-    }
-    return reply_list(c.req, std::move(out), {});
+    return list_bindings(c, nullptr);
   }
   const std::string& vhost = c.seg(1);
   if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
   broker::VHost& vh = *c.broker().find_vhost(vhost);
   if (c.nseg() == 2) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    json out = json::array();
-    for (const auto& b : vhost_bindings(vh)) out.push_back(binding_json(vhost, b));
-    return reply_list(c.req, std::move(out), {});
+    return list_bindings(c, &vhost);
   }
   if ((c.nseg() != 6 && c.nseg() != 7) || c.seg(2) != "e" || (c.seg(4) != "q" && c.seg(4) != "e"))
     return not_found();
@@ -79,18 +82,19 @@ Response bindings_controller(const Call& c) {
         (dest.is_exchange ? !vh.find_exchange(dest.name) : !vh.find_queue(dest.name)))
       return not_found();
     json out = json::array();
-    for (const auto& b : vhost_bindings(vh))
-      if (b.source == source && b.destination == dest) out.push_back(binding_json(vhost, b));
+    for_each_binding(vh, &source, [&](const broker::Binding& b) {
+      if (b.destination == dest) out.push_back(binding_json(vhost, b));
+    });
     return reply_list(c.req, std::move(out), {});
   }
   const std::string& props = c.seg(6);
-  const broker::Binding* found = nullptr;
-  auto all = vhost_bindings(vh);
-  for (const auto& b : all)
-    if (b.source == source && b.destination == dest && properties_key(b) == props) found = &b;
+  std::optional<broker::Binding> found;
+  for_each_binding(vh, &source, [&](const broker::Binding& b) {
+    if (b.destination == dest && properties_key(b) == props) found = b;
+  });
   if (m == "GET") return found ? json_response(binding_json(vhost, *found)) : not_found();
   if (m == "DELETE") {
-    if (found == nullptr) return not_found();
+    if (!found) return not_found();
     if (!check_permission(c, vh.name(), dest.name, auth::Access::kWrite, dest.is_exchange) ||
         !check_permission(c, vh.name(), source, auth::Access::kRead, true) || source.empty())
       return not_authorised("Access refused.");

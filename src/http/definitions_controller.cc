@@ -15,42 +15,99 @@ bool exported(const broker::Exchange& x) {
   return !x.name().empty() && !x.name().starts_with("amq.");
 }
 
-void export_vhost(broker::VHost& vh, bool with_vhost, json& out) {
-  auto tag = [&](json j) {
-    if (!with_vhost) j.erase("vhost");
-    return j;
-  };
-  for (const auto& [name, p] : vh.policies()) out["policies"].push_back(tag(policy_json(*p)));
-  for (const auto& [name, q] : vh.queues()) {
-    if (q->exclusive()) continue;
-    out["queues"].push_back(tag({{"name", q->name()},
-                                 {"vhost", vh.name()},
-                                 {"durable", q->durable()},
-                                 {"auto_delete", q->auto_delete()},
-                                 {"arguments", amqp::field_table_to_json(q->arguments())}}));
-  }
-  for (const auto& [name, x] : vh.exchanges()) {
-    if (!exported(*x)) continue;
-    out["exchanges"].push_back(tag({{"name", x->name()},
-                                    {"vhost", vh.name()},
-                                    {"type", broker::exchange_type_name(x->type())},
-                                    {"durable", x->durable()},
-                                    {"auto_delete", x->auto_delete()},
-                                    {"internal", x->internal()},
-                                    {"arguments", amqp::field_table_to_json(x->arguments())}}));
-  }
-  for (const auto& [name, x] : vh.exchanges()) {
-    if (name.empty()) continue;
-    for (const auto& b : x->bindings()) {
-      if (!b.destination.is_exchange) {
-        auto q = vh.find_queue(b.destination.name);
-        if (q && q->exclusive()) continue;
-      }
-      json j = binding_json(vh.name(), b);
-      j.erase("properties_key");
-      out["bindings"].push_back(tag(std::move(j)));
+json queue_def(const broker::Queue& q, const std::string& vhost) {
+  return {{"name", q.name()},
+          {"vhost", vhost},
+          {"durable", q.durable()},
+          {"auto_delete", q.auto_delete()},
+          {"arguments", amqp::field_table_to_json(q.arguments())}};
+}
+
+json exchange_def(const broker::Exchange& x, const std::string& vhost) {
+  return {{"name", x.name()},
+          {"vhost", vhost},
+          {"type", broker::exchange_type_name(x.type())},
+          {"durable", x.durable()},
+          {"auto_delete", x.auto_delete()},
+          {"internal", x.internal()},
+          {"arguments", amqp::field_table_to_json(x.arguments())}};
+}
+
+// An export of 100k queues is built in slices (queues, then exchanges, then bindings, each in
+// (vhost, name) order) and serialised on the worker.
+struct Export {
+  Export(json head, const VhostWalk::Keep& keep, bool with_vhost)
+      : out(std::move(head)),
+        with_vhost(with_vhost),
+        queues(keep),
+        exchanges(keep),
+        bindings(keep, false) {}
+
+  // One item; false when everything is in `out`.
+  bool step(broker::Broker& b) {
+    auto add = [&](const char* section, json j) {
+      if (!with_vhost) j.erase("vhost");
+      out[section].push_back(std::move(j));
+    };
+    switch (phase) {
+      case 0:
+        if (queues.step(
+                b, [](broker::VHost & vh) -> const auto& { return vh.queues(); },
+                [&](broker::VHost& vh, const std::string&, const broker::QueuePtr& q) {
+                  if (!q->exclusive()) add("queues", queue_def(*q, vh.name()));
+                }))
+          return true;
+        phase = 1;
+        return true;
+      case 1:
+        if (exchanges.step(
+                b, [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
+                [&](broker::VHost& vh, const std::string&,
+                    const std::unique_ptr<broker::Exchange>& x) {
+                  if (exported(*x)) add("exchanges", exchange_def(*x, vh.name()));
+                }))
+          return true;
+        phase = 2;
+        return true;
+      default:
+        return bindings.step(b, [&](broker::VHost& vh, const broker::Binding& bd) {
+          if (!bd.destination.is_exchange) {
+            auto q = vh.find_queue(bd.destination.name);
+            if (q && q->exclusive()) return;
+          }
+          json j = binding_json(vh.name(), bd);
+          j.erase("properties_key");
+          add("bindings", std::move(j));
+        });
     }
   }
+
+  json out;
+  bool with_vhost;
+  int phase = 0;
+  VhostWalk queues, exchanges;
+  BindingsWalk bindings;
+};
+
+Response export_sliced(const Call& c, json head, const std::string* only_vhost) {
+  auto e = std::make_shared<Export>(std::move(head), visible_vhosts(c, only_vhost),
+                                    only_vhost == nullptr);
+  // Policies are few: they go in at once.
+  for (const auto& [vname, vh] : c.broker().vhosts()) {
+    if (only_vhost != nullptr && vname != *only_vhost) continue;
+    for (const auto& [name, p] : vh->policies()) {
+      json j = policy_json(*p);
+      if (only_vhost != nullptr) j.erase("vhost");
+      e->out["policies"].push_back(std::move(j));
+    }
+  }
+  Scheduler& s = c.api.scheduler();
+  run_sliced(
+      s, [e, &b = c.broker()] { return e->step(b); },
+      [&s, e, respond = c.respond] {
+        answer_from_worker(s, respond, [e] { return json_response(e->out); });
+      });
+  return deferred();
 }
 
 Response export_all(const Call& c) {
@@ -69,28 +126,40 @@ Response export_all(const Call& c) {
     out["vhosts"].push_back({{"name", name},
                              {"limits", json::array()},
                              {"metadata", {{"description", ""}, {"tags", json::array()}}}});
-    export_vhost(*vh, true, out);
   }
-  return json_response(out);
+  // Administrators see every vhost (definitions_controller requires the tag).
+  return export_sliced(c, std::move(out), nullptr);
 }
 
-Response export_one(broker::VHost& vh) {
+Response export_one(const Call& c, const std::string& vhost) {
   json out = {
       {"rabbit_version", "3.10.8"}, {"rabbitmq_version", "3.10.8"}, {"product_name", "Pulse"},
       {"product_version", "0.1.0"}, {"parameters", json::array()},  {"policies", json::array()},
       {"queues", json::array()},    {"exchanges", json::array()},   {"bindings", json::array()}};
-  export_vhost(vh, false, out);
-  return json_response(out);
+  return export_sliced(c, std::move(out), &vhost);
 }
 
+// The body is parsed on the worker (20 MB take a while), the import runs in slices.
 Response import(const Call& c, const std::string* vhost) {
-  Response err;
-  auto body = parse_body(c, err);
-  if (!body) return err;
-  if (!c.api.hooks().import_definitions) return bad_request("definitions import unavailable");
-  if (auto s = c.api.hooks().import_definitions(*body, vhost); !s)
-    return bad_request(s.error().text);
-  return empty_response(204);
+  auto import = c.api.hooks().import_definitions;
+  if (!import) return bad_request("definitions import unavailable");
+  Scheduler& s = c.api.scheduler();
+  std::optional<std::string> only;
+  if (vhost != nullptr) only = *vhost;
+  s.offload([&s, import, only, req = c.req_ptr, respond = c.respond] {
+    auto parsed = parse_json_object(req->body);
+    auto doc = parsed ? std::make_shared<json>(std::move(*parsed)) : nullptr;
+    s.post([&s, import, only, respond, doc]() mutable {
+      if (!doc) {
+        respond(bad_request("not_json"));
+        return;
+      }
+      import(s, std::move(doc), only, [respond](Status st) {
+        respond(st ? empty_response(204) : bad_request(st.error().text));
+    });
+  });
+});
+return deferred();
 }
 
 }  // namespace
@@ -106,7 +175,7 @@ Response definitions_controller(const Call& c) {
   if (c.nseg() != 2) return not_found();
   const std::string& vhost = c.seg(1);
   if (c.broker().find_vhost(vhost) == nullptr) return not_found();
-  if (m == "GET") return export_one(*c.broker().find_vhost(vhost));
+  if (m == "GET") return export_one(c, vhost);
   if (m == "POST") return import(c, &vhost);
   return method_not_allowed("HEAD, GET, POST, OPTIONS");
 }

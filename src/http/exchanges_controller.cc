@@ -12,13 +12,15 @@ namespace {
 
 using nlohmann::json;
 
-json list_exchanges(const Call& c, const std::string* only_vhost) {
-  json out = json::array();
-  for (const auto& [vname, vh] : c.broker().vhosts()) {
-    if (only_vhost ? vname != *only_vhost : !vhost_visible(c, vname)) continue;
-    for (const auto& [name, x] : vh->exchanges()) out.push_back(exchange_json(*vh, *x));
-  }
-  return out;
+Response list_exchanges(const Call& c, const std::string* only_vhost) {
+  auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
+  return reply_list_sliced(c, {{"vhost", "name"}}, [walk, &b = c.broker()](json& items) {
+    return walk->step(
+        b, [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
+        [&](broker::VHost& vh, const std::string&, const std::unique_ptr<broker::Exchange>& x) {
+          items.push_back(exchange_json(vh, *x));
+        });
+  });
 }
 
 Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name) {
@@ -61,11 +63,10 @@ Response delete_exchange(const Call& c, broker::VHost& vh, const std::string& na
 
 Response exchange_bindings(const Call& c, broker::VHost& vh, const std::string& name, bool source) {
   json out = json::array();
-  for (const auto& b : vhost_bindings(vh)) {
-    bool match =
-        source ? b.source == name : b.destination.is_exchange && b.destination.name == name;
-    if (match) out.push_back(binding_json(vh.name(), b));
-  }
+  for_each_binding(vh, source ? &name : nullptr, [&](const broker::Binding& b) {
+    if (source || (b.destination.is_exchange && b.destination.name == name))
+      out.push_back(binding_json(vh.name(), b));
+  });
   return reply_list(c.req, std::move(out), {});
 }
 
@@ -75,14 +76,14 @@ Response exchanges_controller(const Call& c) {
   const auto& m = c.method();
   if (c.nseg() == 1) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    return reply_list(c.req, list_exchanges(c, nullptr), {{"vhost", "name"}});
+    return list_exchanges(c, nullptr);
   }
   const std::string& vhost = c.seg(1);
   if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
   broker::VHost& vh = *c.broker().find_vhost(vhost);
   if (c.nseg() == 2) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    return reply_list(c.req, list_exchanges(c, &vhost), {{"vhost", "name"}});
+    return list_exchanges(c, &vhost);
   }
   std::string name = exchange_from_path(c.seg(2));
   if (c.nseg() == 3) {

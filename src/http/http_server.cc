@@ -20,8 +20,8 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Api& api, const HttpOptions& options)
-      : stream_(std::move(socket)), api_(api), options_(options) {}
+  Session(tcp::socket socket, Api& api, const HttpOptions& options, bool metrics_only)
+      : stream_(std::move(socket)), api_(api), options_(options), metrics_only_(metrics_only) {}
 
   void start() { read(); }
 
@@ -70,6 +70,10 @@ class Session : public std::enable_shared_from_this<Session> {
       req.authorization = std::string(it->value());
     if (auto it = in.find("x-reason"); it != in.end()) req.x_reason = std::string(it->value());
     req.body = std::move(in.body());
+    if (metrics_only_ && !is_metrics_path(req)) {
+      write(not_found());
+      return;
+    }
     stream_.expires_never();
     api_.handle(std::move(req),
                 [self = shared_from_this()](Response r) { self->write(std::move(r)); });
@@ -113,6 +117,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
+  bool metrics_only_ = false;
   bool keep_alive_ = true;
   bool head_ = false;
   unsigned version_ = 11;
@@ -122,6 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
     : io_(io), api_(api), options_(options), stats_timer_(io) {
+  api_.set_scheduler(this);
   api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
   arm_stats_timer();
 }
@@ -131,15 +137,30 @@ void HttpServer::arm_stats_timer() {
   stats_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || shutting_down_) return;
     api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
+    const auto& h = api_.hooks();
+    if (h.connections && h.channels)
+      api_.channel_stats().sample(h.connections(), h.channels(), std::chrono::steady_clock::now());
     arm_stats_timer();
   });
 }
 
 HttpServer::~HttpServer() {
   shutdown();
+  // Work on the worker may still post to the loop; it must finish before the Api goes.
+  worker_.join();
+  api_.set_scheduler(nullptr);
 }
 
-Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port) {
+void HttpServer::post(std::function<void()> fn) {
+  asio::post(io_, std::move(fn));
+}
+
+void HttpServer::offload(std::function<void()> fn) {
+  asio::post(worker_, std::move(fn));
+}
+
+Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port,
+                                         bool metrics_only) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(host, ec);
   if (ec) return Error{0, "invalid HTTP listen address '" + host + "': " + ec.message()};
@@ -154,20 +175,21 @@ Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port)
         0, "cannot listen (HTTP) on " + host + ":" + std::to_string(port) + ": " + ec.message()};
   tcp::endpoint bound = acceptor->local_endpoint();
   acceptors_.push_back(std::move(acceptor));
-  accept(*acceptors_.back());
+  accept(*acceptors_.back(), metrics_only);
   return bound;
 }
 
-void HttpServer::accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept([this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || shutting_down_) return;
-    if (!ec) {
-      std::make_shared<Session>(std::move(socket), api_, options_)->start();
-    } else {
-      spdlog::warn("HTTP accept failed: {}", ec.message());
-    }
-    accept(acceptor);
-  });
+void HttpServer::accept(tcp::acceptor& acceptor, bool metrics_only) {
+  acceptor.async_accept(
+      [this, &acceptor, metrics_only](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || shutting_down_) return;
+        if (!ec) {
+          std::make_shared<Session>(std::move(socket), api_, options_, metrics_only)->start();
+        } else {
+          spdlog::warn("HTTP accept failed: {}", ec.message());
+        }
+        accept(acceptor, metrics_only);
+      });
 }
 
 void HttpServer::shutdown() {

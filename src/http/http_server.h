@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "base/result.h"
+#include "http/chunked.h"
 #include "server/asio.h"
 
 namespace pulse::http {
@@ -22,18 +25,24 @@ struct HttpOptions {
   std::chrono::seconds idle_timeout{60};
 };
 
-class HttpServer {
+// Also the Api's Scheduler: its loop is the broker's io_context, its worker one thread.
+class HttpServer : public Scheduler {
  public:
   HttpServer(boost::asio::io_context& io, Api& api, HttpOptions options = {});
-  ~HttpServer();
+  ~HttpServer() override;
 
-  // Binds and starts accepting; port 0 picks a free port.
-  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
+  // Binds and starts accepting; port 0 picks a free port. A `metrics_only` listener (the
+  // Prometheus port, like rabbitmq_prometheus's 15692) answers /metrics and 404 otherwise.
+  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port,
+                                                bool metrics_only = false);
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
 
+  void post(std::function<void()> fn) override;
+  void offload(std::function<void()> fn) override;
+
  private:
-  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void accept(boost::asio::ip::tcp::acceptor& acceptor, bool metrics_only);
   void arm_stats_timer();
 
   boost::asio::io_context& io_;
@@ -42,6 +51,7 @@ class HttpServer {
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   boost::asio::steady_timer stats_timer_;
   bool shutting_down_ = false;
+  boost::asio::thread_pool worker_{1};
 };
 
 }  // namespace pulse::http

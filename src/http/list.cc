@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
+
+#include "http/api.h"
 
 namespace pulse::http {
 namespace {
@@ -33,24 +36,6 @@ const json* lookup(const json& item, const std::vector<std::string>& path) {
   return cur;
 }
 
-// Erlang term order as RabbitMQ sorts: numbers < atoms (null) < strings; missing sorts first.
-int rank(const json* v) {
-  if (v == nullptr) return 0;
-  if (v->is_number()) return 1;
-  if (v->is_null() || v->is_boolean()) return 2;
-  return 3;
-}
-
-bool less(const json* a, const json* b) {
-  int ra = rank(a), rb = rank(b);
-  if (ra != rb) return ra < rb;
-  if (ra == 0) return false;
-  if (ra == 1) return a->get<double>() < b->get<double>();
-  if (a->is_string() && b->is_string())
-    return a->get_ref<const std::string&>() < b->get_ref<const std::string&>();
-  return a->dump() < b->dump();
-}
-
 bool contains_caseless(const std::string& hay, const std::string& needle) {
   auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) ==
@@ -69,121 +54,208 @@ bool parse_int(const std::string& s, long& out) {
 
 }  // namespace
 
-json select_columns(const json& item, const std::vector<std::string>& columns) {
-  json out = json::object();
-  for (const auto& col : columns) {
-    auto path = split(col, '.');
-    if (path.empty()) continue;
-    const json* v = lookup(item, path);
-    if (v == nullptr) {
-      // RabbitMQ keeps the existing parent object of a missing nested key.
-      if (path.size() > 1) {
-        const json* parent = lookup(item, {path.begin(), path.end() - 1});
-        if (parent != nullptr && parent->is_object()) {
-          json* dst = &out;
-          for (size_t i = 0; i + 1 < path.size(); ++i) {
-            if (!dst->contains(path[i])) (*dst)[path[i]] = json::object();
-            dst = &(*dst)[path[i]];
-          }
+namespace {
+
+// Copies the value at `path` (dotted column) of `item` into `out`.
+void project_column(const json& item, const std::vector<std::string>& path, json& out) {
+  if (path.empty()) return;
+  const json* v = lookup(item, path);
+  if (v == nullptr) {
+    // RabbitMQ keeps the existing parent object of a missing nested key.
+    if (path.size() > 1) {
+      const json* parent = lookup(item, {path.begin(), path.end() - 1});
+      if (parent != nullptr && parent->is_object()) {
+        json* dst = &out;
+        for (size_t i = 0; i + 1 < path.size(); ++i) {
+          if (!dst->contains(path[i])) (*dst)[path[i]] = json::object();
+          dst = &(*dst)[path[i]];
         }
       }
-      continue;
     }
-    json* dst = &out;
-    for (size_t i = 0; i + 1 < path.size(); ++i) {
-      if (!dst->contains(path[i]) || !(*dst)[path[i]].is_object()) (*dst)[path[i]] = json::object();
-      dst = &(*dst)[path[i]];
-    }
-    (*dst)[path.back()] = *v;
+    return;
   }
-  return out;
+  json* dst = &out;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    if (!dst->contains(path[i]) || !(*dst)[path[i]].is_object()) (*dst)[path[i]] = json::object();
+    dst = &(*dst)[path[i]];
+  }
+  (*dst)[path.back()] = *v;
 }
 
-Response reply_list(const Request& req, json items, const ListSpec& spec) {
-  // Sort.
-  std::vector<std::vector<std::string>> keys;
+}  // namespace
+
+ListBuilder::TextStore::Span ListBuilder::TextStore::add(std::string_view text) {
+  constexpr size_t kBlock = 1 << 20;
+  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < text.size()) {
+    blocks_.emplace_back();
+    blocks_.back().reserve(std::max(kBlock, text.size()));
+  }
+  std::string& b = blocks_.back();
+  Span s{static_cast<uint32_t>(blocks_.size() - 1), static_cast<uint32_t>(b.size()),
+         static_cast<uint32_t>(text.size())};
+  b += text;
+  return s;
+}
+
+ListBuilder::ListBuilder(const Request& req, const ListSpec& spec) : name_key_(spec.name_key) {
   if (const std::string* s = req.param("sort"); s && !s->empty()) {
-    keys.push_back(split(*s, '.'));
+    sort_keys_.push_back(split(*s, '.'));
   } else {
-    for (const auto& k : spec.default_sort) keys.push_back(split(k, '.'));
+    for (const auto& k : spec.default_sort) sort_keys_.push_back(split(k, '.'));
   }
-  bool reverse = false;
-  if (const std::string* r = req.param("sort_reverse")) reverse = *r == "true";
-  auto& arr = items.get_ref<json::array_t&>();
-  if (!keys.empty()) {
-    std::stable_sort(arr.begin(), arr.end(), [&](const json& a, const json& b) {
-      for (const auto& k : keys) {
-        const json* va = lookup(a, k);
-        const json* vb = lookup(b, k);
-        if (less(va, vb)) return true;
-        if (less(vb, va)) return false;
-      }
-      return false;
-    });
-  }
-  if (reverse) std::reverse(arr.begin(), arr.end());
-
-  std::vector<std::string> columns;
-  if (const std::string* c = req.param("columns"); c && !c->empty()) columns = split(*c, ',');
-  auto project = [&](json& a) {
-    if (columns.empty()) return;
-    for (auto& it : a) it = select_columns(it, columns);
-  };
-
+  if (const std::string* r = req.param("sort_reverse")) reverse_ = *r == "true";
+  if (const std::string* c = req.param("columns"); c && !c->empty())
+    for (const auto& col : split(*c, ',')) columns_.push_back(split(col, '.'));
   const std::string* page_param = req.param("page");
-  if (page_param == nullptr) {
-    project(items);
-    return json_response(items);
+  if (page_param == nullptr) return;
+  paged_ = true;
+  if (!parse_int(*page_param, page_)) {
+    error_ = bad_request("Pagination parameters are invalid");
+    return;
   }
-  long page = 0, page_size = 100;
-  if (!parse_int(*page_param, page)) return bad_request("Pagination parameters are invalid");
-  if (const std::string* ps = req.param("page_size"); ps && !parse_int(*ps, page_size))
-    return bad_request("Pagination parameters are invalid");
-  if (page < 1 || page_size < 1 || page_size > 500)
-    return error_response(400, "invalid_pagination_parameters",
-                          "Invalid pagination parameters: page number " + std::to_string(page) +
-                              ", page size " + std::to_string(page_size));
-  size_t total = arr.size();
+  if (const std::string* ps = req.param("page_size"); ps && !parse_int(*ps, page_size_)) {
+    error_ = bad_request("Pagination parameters are invalid");
+    return;
+  }
+  if (page_ < 1 || page_size_ < 1 || page_size_ > 500) {
+    error_ = error_response(400, "invalid_pagination_parameters",
+                            "Invalid pagination parameters: page number " + std::to_string(page_) +
+                                ", page size " + std::to_string(page_size_));
+    return;
+  }
   if (const std::string* name = req.param("name"); name && !name->empty()) {
-    bool regex = false;
-    if (const std::string* r = req.param("use_regex")) regex = *r == "true";
-    std::unique_ptr<RE2> re;
-    if (regex) {
+    name_filter_ = *name;
+    if (const std::string* r = req.param("use_regex"); r && *r == "true") {
       RE2::Options o;
       o.set_case_sensitive(false);
       o.set_log_errors(false);
-      re = std::make_unique<RE2>(*name, o);
-      if (!re->ok()) return bad_request("invalid regex: " + re->error());
+      regex_ = std::make_shared<RE2>(*name, o);
+      if (!regex_->ok()) error_ = bad_request("invalid regex: " + regex_->error());
     }
-    json::array_t kept;
-    for (auto& it : arr) {
-      const json* n = lookup(it, {spec.name_key});
-      if (n == nullptr || !n->is_string()) continue;
-      const std::string& s = n->get_ref<const std::string&>();
-      if (regex ? RE2::PartialMatch(s, *re) : contains_caseless(s, *name))
-        kept.push_back(std::move(it));
-    }
-    arr = std::move(kept);
   }
-  size_t filtered = arr.size();
-  size_t page_count = (filtered + page_size - 1) / page_size;
-  size_t start = static_cast<size_t>(page - 1) * page_size;
-  if (start > filtered || (page > 1 && start == filtered))
-    return error_response(400, "page_out_of_range",
-                          "Page out of range, page: " + std::to_string(page) + " page size: " +
-                              std::to_string(page_size) + ", len: " + std::to_string(filtered));
-  size_t end = std::min(filtered, start + page_size);
-  json page_items(json::array_t(std::make_move_iterator(arr.begin() + start),
-                                std::make_move_iterator(arr.begin() + end)));
-  project(page_items);
-  json out = {{"filtered_count", filtered},
-              {"item_count", end - start},
-              {"items", std::move(page_items)},
-              {"page", page},
-              {"page_count", page_count},
-              {"page_size", page_size},
-              {"total_count", total}};
-  return json_response(out);
+}
+
+void ListBuilder::add(const json& item) {
+  auto key_of = [&](const json* v) {
+    Key k;
+    if (v == nullptr) return k;
+    if (v->is_number()) {
+      k.rank = 1;
+      k.number = v->get<double>();
+      return k;
+    }
+    k.rank = v->is_null() || v->is_boolean() ? 2 : 3;
+    k.text = keys_.add(v->is_string() ? v->get_ref<const std::string&>() : dump_json(*v));
+    return k;
+  };
+  for (const auto& path : sort_keys_) item_keys_.push_back(key_of(lookup(item, path)));
+  const json* name = lookup(item, {name_key_});
+  item_keys_.push_back(key_of(name != nullptr && name->is_string() ? name : nullptr));
+  if (columns_.empty()) {
+    items_.push_back(texts_.add(dump_json(item)));
+  } else {
+    json out = json::object();
+    for (const auto& path : columns_) project_column(item, path, out);
+    items_.push_back(texts_.add(dump_json(out)));
+  }
+}
+
+bool ListBuilder::before(size_t a, size_t b) const {
+  const size_t stride = sort_keys_.size() + 1;
+  for (size_t j = 0; j < sort_keys_.size(); ++j) {
+    const Key& x = item_keys_[a * stride + j];
+    const Key& y = item_keys_[b * stride + j];
+    if (x.rank != y.rank) return x.rank < y.rank;
+    if (x.rank == 0) continue;
+    if (x.rank == 1) {
+      if (x.number != y.number) return x.number < y.number;
+      continue;
+    }
+    int c = key_text(x).compare(key_text(y));
+    if (c != 0) return c < 0;
+  }
+  return false;
+}
+
+bool ListBuilder::name_matches(size_t i) const {
+  const Key& k = item_keys_[i * (sort_keys_.size() + 1) + sort_keys_.size()];
+  if (k.rank != 3) return false;
+  std::string_view n = key_text(k);
+  if (regex_) return RE2::PartialMatch(n, *regex_);
+  return contains_caseless(std::string(n), name_filter_);
+}
+
+Response ListBuilder::finish() {
+  if (error_) return *error_;
+  const size_t total = items_.size();
+  std::vector<size_t> order;
+  order.reserve(total);
+  for (size_t i = 0; i < total; ++i)
+    if (name_filter_.empty() || name_matches(i)) order.push_back(i);
+  auto less = [this](size_t a, size_t b) { return before(a, b); };
+  // Listings usually arrive in order already; then nothing moves.
+  if (!sort_keys_.empty() && !std::is_sorted(order.begin(), order.end(), less))
+    std::stable_sort(order.begin(), order.end(), less);
+  if (reverse_) std::reverse(order.begin(), order.end());
+
+  size_t start = 0, end = order.size();
+  const size_t filtered = order.size();
+  if (paged_) {
+    start = static_cast<size_t>(page_ - 1) * page_size_;
+    if (start > filtered || (page_ > 1 && start == filtered))
+      return error_response(400, "page_out_of_range",
+                            "Page out of range, page: " + std::to_string(page_) + " page size: " +
+                                std::to_string(page_size_) + ", len: " + std::to_string(filtered));
+    end = std::min(filtered, start + page_size_);
+  }
+  size_t size = 2;
+  for (size_t i = start; i < end; ++i) size += items_[order[i]].len + 1;
+  std::string items;
+  items.reserve(size);
+  items += '[';
+  for (size_t i = start; i < end; ++i) {
+    if (i > start) items += ',';
+    items += texts_.view(items_[order[i]]);
+  }
+  items += ']';
+  Response r;
+  if (!paged_) {
+    r.body = std::move(items);
+    return r;
+  }
+  // nlohmann's key order (alphabetical), with the items spliced in as they are.
+  r.body = "{\"filtered_count\":" + std::to_string(filtered) +
+           ",\"item_count\":" + std::to_string(end - start) + ",\"items\":" + items +
+           ",\"page\":" + std::to_string(page_) +
+           ",\"page_count\":" + std::to_string((filtered + page_size_ - 1) / page_size_) +
+           ",\"page_size\":" + std::to_string(page_size_) +
+           ",\"total_count\":" + std::to_string(total) + "}";
+  return r;
+}
+
+Response reply_list(const Request& req, json items, const ListSpec& spec) {
+  ListBuilder list(req, spec);
+  if (list.error()) return *list.error();
+  for (const auto& item : items) list.add(item);
+  return list.finish();
+}
+
+Response reply_list_sliced(const Call& c, ListSpec spec, std::function<bool(json& items)> step) {
+  auto list = std::make_shared<ListBuilder>(c.req, spec);
+  if (list->error()) return *list->error();
+  Scheduler& s = c.api.scheduler();
+  run_sliced(
+      s,
+      [list, step = std::move(step)] {
+        json items = json::array();
+        bool more = step(items);
+        for (const auto& item : items) list->add(item);
+        return more;
+      },
+      [&s, list, respond = c.respond] {
+        answer_from_worker(s, respond, [list] { return list->finish(); });
+      });
+  return deferred();
 }
 
 }  // namespace pulse::http

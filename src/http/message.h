@@ -54,9 +54,6 @@ Response not_authorised(std::string_view reason);
 // Percent-decoding of one path segment or query component ('+' is a space only in queries).
 // nullopt on a malformed escape.
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space);
-// Percent-encoding of one path segment: RFC 3986 unreserved characters kept (binding
-// properties keys and Location headers, as RabbitMQ writes them).
-std::string url_encode(std::string_view s);
 // Splits "/api/queues/%2F/q?x=1" into decoded segments after "api" and the query map.
 // False for a malformed target (the request is answered 400).
 bool parse_target(std::string_view target, Request& out);

@@ -71,7 +71,7 @@ Response overview(const Call& c) {
             {"message_stats", c.api.stats().global_message_stats()},
             {"queue_totals", totals.to_json()},
             {"object_totals",
-             {{"channels", 0},
+             {{"channels", st.channels},
               {"connections", st.connections},
               {"consumers", consumers},
               {"exchanges", exchanges},

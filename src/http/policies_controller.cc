@@ -11,6 +11,19 @@ namespace {
 
 using nlohmann::json;
 
+// Answers once the policy change reached every queue and exchange it concerns, applying it in
+// slices (100k queues would stall the loop for a quarter of a second otherwise).
+Response after(const Call& c, std::unique_ptr<broker::PolicyReapply> reapply, Response r) {
+  if (!reapply) return r;
+  std::shared_ptr<broker::PolicyReapply> job = std::move(reapply);
+  run_sliced(
+      c.api.scheduler(), [job] { return job->step(); },
+      [respond = c.respond, r = std::make_shared<Response>(std::move(r))] {
+        respond(std::move(*r));
+      });
+  return deferred();
+}
+
 Response put_policy(const Call& c, broker::VHost& vh, const std::string& name) {
   Response err;
   auto body = parse_body(c, err);
@@ -41,9 +54,10 @@ Response put_policy(const Call& c, broker::VHost& vh, const std::string& name) {
   if (auto a = body->find("apply-to"); a != body->end() && a->is_string())
     spec.apply_to = a->get<std::string>();
   bool existed = vh.find_policy(name) != nullptr;
-  if (auto s = vh.set_policy(std::move(spec)); !s)
+  std::unique_ptr<broker::PolicyReapply> reapply;
+  if (auto s = vh.set_policy(std::move(spec), &reapply); !s)
     return bad_request(broker::validation_failed_text(s.error()));
-  return empty_response(existed ? 204 : 201);
+  return after(c, std::move(reapply), empty_response(existed ? 204 : 201));
 }
 
 json list_policies(const Call& c, const std::string* only_vhost) {
@@ -67,7 +81,7 @@ Response policies_controller(const Call& c) {
     return reply_list(c.req, list_policies(c, nullptr), {{"vhost", "name"}});
   }
   const std::string& vhost = c.seg(1);
-  if (auto r = require_vhost(c, vhost, false)) return *r;
+  if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
   broker::VHost& vh = *c.broker().find_vhost(vhost);
   if (c.nseg() == 2) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
@@ -81,7 +95,11 @@ Response policies_controller(const Call& c) {
     return p ? json_response(policy_json(*p)) : not_found();
   }
   if (m == "PUT") return put_policy(c, vh, name);
-  if (m == "DELETE") return vh.clear_policy(name) ? empty_response(204) : not_found();
+  if (m == "DELETE") {
+    std::unique_ptr<broker::PolicyReapply> reapply;
+    if (!vh.clear_policy(name, &reapply)) return not_found();
+    return after(c, std::move(reapply), empty_response(204));
+  }
   return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
 }
 

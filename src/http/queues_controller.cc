@@ -15,14 +15,16 @@ bool stats_wanted(const Call& c) {
   return d == nullptr || *d != "true";
 }
 
-json list_queues(const Call& c, const std::string* only_vhost) {
-  bool stats = stats_wanted(c);
-  json out = json::array();
-  for (const auto& [vname, vh] : c.broker().vhosts()) {
-    if (only_vhost ? vname != *only_vhost : !vhost_visible(c, vname)) continue;
-    for (const auto& [name, q] : vh->queues()) out.push_back(queue_json(c.api, *q, stats));
-  }
-  return out;
+Response list_queues(const Call& c, const std::string* only_vhost) {
+  auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
+  return reply_list_sliced(
+      c, {{"vhost", "name"}}, [walk, &api = c.api, stats = stats_wanted(c)](json& items) {
+        return walk->step(
+            api.broker(), [](broker::VHost & vh) -> const auto& { return vh.queues(); },
+            [&](broker::VHost&, const std::string&, const broker::QueuePtr& q) {
+              items.push_back(queue_json(api, *q, stats));
+            });
+      });
 }
 
 Response put_queue(const Call& c, broker::VHost& vh, const std::string& name) {
@@ -79,14 +81,14 @@ Response queues_controller(const Call& c) {
   const auto& m = c.method();
   if (c.nseg() == 1) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    return reply_list(c.req, list_queues(c, nullptr), {{"vhost", "name"}});
+    return list_queues(c, nullptr);
   }
   const std::string& vhost = c.seg(1);
   if (auto r = require_vhost(c, vhost, m == "GET")) return *r;
   broker::VHost& vh = *c.broker().find_vhost(vhost);
   if (c.nseg() == 2) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    return reply_list(c.req, list_queues(c, &vhost), {{"vhost", "name"}});
+    return list_queues(c, &vhost);
   }
   const std::string& name = c.seg(2);
   if (c.nseg() == 3) {
@@ -94,18 +96,7 @@ Response queues_controller(const Call& c) {
       auto q = vh.find_queue(name);
       if (!q) return not_found();
       json j = queue_json(c.api, *q, stats_wanted(c));
-      json consumers = json::array();
-      for (const auto& cons : q->consumers()) {
-        consumers.push_back({{"consumer_tag", cons->tag},
-                             {"exclusive", cons->exclusive},
-                             {"ack_required", !cons->no_ack},
-                             {"prefetch_count", 0},
-                             {"active", true},
-                             {"activity_status", "up"},
-                             {"arguments", amqp::field_table_to_json(cons->arguments)},
-                             {"queue", {{"name", q->name()}, {"vhost", vhost}}}});
-      }
-      j["consumer_details"] = std::move(consumers);
+      j["consumer_details"] = queue_consumer_details(c, vhost, name);
       j["deliveries"] = json::array();
       j["incoming"] = json::array();
       return json_response(j);
@@ -122,9 +113,10 @@ Response queues_controller(const Call& c) {
   if (c.nseg() == 4 && c.seg(3) == "bindings") {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
     json out = json::array();
-    for (const auto& b : vhost_bindings(vh))
+    for_each_binding(vh, nullptr, [&](const broker::Binding& b) {
       if (!b.destination.is_exchange && b.destination.name == name)
         out.push_back(binding_json(vhost, b));
+    });
     return reply_list(c.req, std::move(out), {});
   }
   if (c.nseg() == 4 && c.seg(3) == "get") {

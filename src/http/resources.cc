@@ -105,12 +105,13 @@ Response publish_message(const Call& c, broker::VHost& vh, const std::string& ex
   } else {
     return bad_request("invalid payload_encoding");
   }
+  amqp::BasicProperties props;
   if (auto p = body->find("properties"); p != body->end()) {
-    if (auto e = apply_properties(*p, msg.properties)) return bad_request(*e);
+    if (auto e = apply_properties(*p, props)) return bad_request(*e);
   }
   // RabbitMQ validates user_id against the publishing user.
-  if (msg.properties.has(amqp::BasicProperties::kUserId) && msg.properties.user_id != c.user.name)
-    return bad_request("user_id property set to '" + msg.properties.user_id +
+  if (props.has(amqp::BasicProperties::kUserId) && props.user_id != c.user.name)
+    return bad_request("user_id property set to '" + props.user_id +
                        "' but authenticated user was '" + c.user.name + "'");
   const broker::Exchange* x = vh.find_exchange(exchange);
   if (x == nullptr) return not_found();
@@ -118,7 +119,7 @@ Response publish_message(const Call& c, broker::VHost& vh, const std::string& ex
       !c.auth().check_topic(c.user.name, vh.name(), exchange, msg.routing_key,
                             auth::Access::kWrite))
     return not_authorised("Access refused.");
-  msg.reencode_properties();
+  msg.set_properties(std::move(props));
   auto r = vh.publish(std::move(msg));
   if (!r) return broker_error(r.error());
   return json_response({{"routed", r->routed > 0}});
@@ -175,7 +176,7 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
                  {"exchange", msg.exchange},
                  {"routing_key", msg.routing_key},
                  {"message_count", q->message_count()},
-                 {"properties", properties_json(msg.properties)}};
+                 {"properties", properties_json(msg.properties())}};
     if (encoding == "auto" && valid_utf8(payload)) {
       item["payload"] = payload;
       item["payload_encoding"] = "string";
@@ -202,19 +203,58 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
 
 namespace pulse::http {
 
-std::vector<broker::Binding> vhost_bindings(broker::VHost& vh) {
-  std::vector<broker::Binding> out;
-  for (const auto& [qn, q] : vh.queues()) {
+void for_each_binding(broker::VHost& vh, const std::string* source,
+                      const std::function<void(const broker::Binding&)>& fn) {
+  if (source == nullptr || source->empty()) {
     broker::Binding b;
-    b.destination = broker::Destination{false, qn};
-    b.routing_key = qn;
-    out.push_back(std::move(b));
+    for (const auto& [qn, q] : vh.queues()) {
+      b.destination = broker::Destination{false, qn};
+      b.routing_key = qn;
+      fn(b);
+    }
+    if (source != nullptr) return;
   }
   for (const auto& [xn, x] : vh.exchanges()) {
-    if (xn.empty()) continue;
-    for (const auto& b : x->bindings()) out.push_back(b);
+    if (xn.empty() || (source != nullptr && xn != *source)) continue;
+    for (const auto& b : x->bindings()) fn(b);
   }
-  return out;
+}
+
+bool BindingsWalk::step(broker::Broker& b,
+                        const std::function<void(broker::VHost&, const broker::Binding&)>& visit) {
+  for (broker::VHost* vh = vhosts_.vhost(b); vh != nullptr; vh = vhosts_.next_vhost(b)) {
+    if (at_ != vh->name()) {
+      at_ = vh->name();
+      in_exchanges_ = !implicit_;
+      key_.reset();
+      index_ = 0;
+    }
+    if (!in_exchanges_) {
+      const auto& qs = vh->queues();
+      auto it = key_ ? qs.upper_bound(*key_) : qs.begin();
+      if (it != qs.end()) {
+        key_ = it->first;
+        visit(*vh, broker::Binding{"", broker::Destination{false, it->first}, it->first, {}});
+        return true;
+      }
+      in_exchanges_ = true;
+      key_.reset();
+      index_ = 0;
+    }
+    const auto& xs = vh->exchanges();
+    auto it = key_ ? xs.lower_bound(*key_) : xs.begin();
+    if (key_ && (it == xs.end() || it->first != *key_)) index_ = 0;  // that exchange went
+    for (; it != xs.end(); ++it, index_ = 0) {
+      if (it->first.empty()) continue;
+      const auto& bs = it->second->bindings();
+      if (index_ < bs.size()) {
+        key_ = it->first;
+        visit(*vh, bs[index_++]);
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 }  // namespace pulse::http

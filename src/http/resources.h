@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the exchange, queue and binding controllers: AMQP permission checks for
 // the acting user, message publishing and fetching (exchange /publish, queue /get).
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "auth/auth_store.h"
@@ -22,9 +24,32 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
 
 namespace pulse::http {
 
-// Every binding of the vhost as RabbitMQ lists them: the implicit default-exchange binding of
-// each queue first (source "", routing key = queue name), then the exchanges' bindings in
-// exchange-name order.
-std::vector<broker::Binding> vhost_bindings(broker::VHost& vh);
+// The bindings of `vh` whose source is `source` (all when null) as RabbitMQ lists them: the
+// implicit default-exchange binding of each queue first (source "", routing key = queue
+// name), then the exchanges' bindings in exchange-name order. The implicit ones are made one
+// at a time, the vhost's lists are not copied.
+void for_each_binding(broker::VHost& vh, const std::string* source,
+                      const std::function<void(const broker::Binding&)>& fn);
+
+// for_each_binding's order as a resumable walk over the vhosts a request may see, for chunked
+// listings and exports; `implicit` false leaves out the default-exchange bindings (as exports do).
+// Resuming inside an exchange's bindings goes by position: a binding added or removed there
+// between two slices may shift the listing by one.
+class BindingsWalk {
+ public:
+  BindingsWalk(VhostWalk::Keep keep, bool implicit)
+      : vhosts_(std::move(keep)), implicit_(implicit) {}
+  // Visits the next binding; false at the end.
+  bool step(broker::Broker& b,
+            const std::function<void(broker::VHost&, const broker::Binding&)>& visit);
+
+ private:
+  VhostWalk vhosts_;
+  bool implicit_;
+  std::optional<std::string> at_;   // the vhost the cursor below is in
+  bool in_exchanges_ = false;       // past the implicit bindings of `at_`
+  std::optional<std::string> key_;  // last queue, or current exchange
+  size_t index_ = 0;                // next binding of that exchange
+};
 
 }  // namespace pulse::http

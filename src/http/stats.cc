@@ -60,7 +60,6 @@ void Stats::sample(broker::Broker& broker, std::chrono::steady_clock::time_point
   last_sample_ = now;
   std::unordered_map<uint64_t, Rates> next;
   next.reserve(rates_.size());
-  broker::QueueCounters total;
   for (const auto& [vname, vh] : broker.vhosts()) {
     for (const auto& [qname, q] : vh->queues()) {
       const broker::QueueCounters& c = q->counters();
@@ -76,29 +75,21 @@ void Stats::sample(broker::Broker& broker, std::chrono::steady_clock::time_point
         r.ack = (c.ack - p.ack) / secs;
         r.redeliver = (c.redeliver - p.redeliver) / secs;
       }
-      total.publish += c.publish;
-      total.deliver += c.deliver;
-      total.deliver_no_ack += c.deliver_no_ack;
-      total.get += c.get;
-      total.get_no_ack += c.get_no_ack;
-      total.ack += c.ack;
-      total.redeliver += c.redeliver;
       next.emplace(q->id(), r);
     }
   }
-  Rates g;
-  for (const auto& [id, r] : next) {
-    g.publish += r.publish;
-    g.deliver += r.deliver;
-    g.deliver_no_ack += r.deliver_no_ack;
-    g.get += r.get;
-    g.get_no_ack += r.get_no_ack;
-    g.ack += r.ack;
-    g.redeliver += r.redeliver;
+  global_.update(broker.message_counters(), secs);
+  std::unordered_map<std::string, CounterRates> vrates;
+  for (const auto& [vname, vh] : broker.vhosts()) {
+    CounterRates r;
+    auto it = vhost_rates_.find(vname);
+    if (it != vhost_rates_.end()) r = it->second;
+    // A vhost's first sample has no interval to compute a rate over.
+    r.update(vh->message_counters(), it != vhost_rates_.end() ? secs : 0);
+    vrates.emplace(vname, r);
   }
-  g.last = total;
-  global_rates_ = g;
-  global_ = total;
+  vhost_rates_ = std::move(vrates);
+  broker_ = &broker;
   rates_ = std::move(next);
 }
 
@@ -112,11 +103,69 @@ json Stats::queue_message_stats(const broker::Queue& q) const {
                     r.redeliver);
 }
 
+const std::array<Stats::CounterField, 11> Stats::kCounterFields = {{
+    {"publish", &broker::MessageCounters::publish},
+    {"confirm", &broker::MessageCounters::confirm},
+    {"return_unroutable", &broker::MessageCounters::return_unroutable},
+    {"drop_unroutable", &broker::MessageCounters::drop_unroutable},
+    {"deliver", &broker::MessageCounters::deliver},
+    {"deliver_no_ack", &broker::MessageCounters::deliver_no_ack},
+    {"get", &broker::MessageCounters::get},
+    {"get_no_ack", &broker::MessageCounters::get_no_ack},
+    {"get_empty", &broker::MessageCounters::get_empty},
+    {"redeliver", &broker::MessageCounters::redeliver},
+    {"ack", &broker::MessageCounters::ack},
+}};
+
+void Stats::CounterRates::update(const broker::MessageCounters& now, double secs) {
+  for (size_t i = 0; i < kCounterFields.size(); ++i) {
+    auto f = kCounterFields[i].field;
+    // A vhost deleted and created again between two samples restarts from zero.
+    rate[i] = secs > 0 && now.*f >= last.*f ? static_cast<double>(now.*f - last.*f) / secs : 0.0;
+  }
+  last = now;
+}
+
+json Stats::counters_json(const broker::MessageCounters& c, const CounterRates* r) const {
+  json out = json::object();
+  double deliver_get_rate = 0;
+  for (size_t i = 0; i < kCounterFields.size(); ++i) {
+    const auto& f = kCounterFields[i];
+    // Rates are those of the last sampling interval; a counter the sample has not seen yet
+    // (a vhost created since) reports 0.
+    double rate = r ? r->rate[i] : 0.0;
+    out[f.name] = c.*f.field;
+    out[std::string(f.name) + "_details"] = {{"rate", rate}};
+    if (f.field == &broker::MessageCounters::deliver ||
+        f.field == &broker::MessageCounters::deliver_no_ack ||
+        f.field == &broker::MessageCounters::get || f.field == &broker::MessageCounters::get_no_ack)
+      deliver_get_rate += rate;
+  }
+  out["deliver_get"] = c.deliver + c.deliver_no_ack + c.get + c.get_no_ack;
+  out["deliver_get_details"] = {{"rate", deliver_get_rate}};
+  return out;
+}
+
+namespace {
+bool any(const broker::MessageCounters& c) {
+  for (const auto& f : Stats::kCounterFields)
+    if (c.*f.field) return true;
+  return false;
+}
+}  // namespace
+
 json Stats::global_message_stats() const {
-  if (!any(global_)) return json::object();
-  const Rates& r = global_rates_;
-  return stats_json(global_, r.publish, r.deliver, r.deliver_no_ack, r.get, r.get_no_ack, r.ack,
-                    r.redeliver);
+  if (broker_ == nullptr) return json::object();
+  const broker::MessageCounters& c = broker_->message_counters();
+  if (!any(c)) return json::object();
+  return counters_json(c, &global_);
+}
+
+json Stats::vhost_message_stats(const broker::VHost& vh) const {
+  const broker::MessageCounters& c = vh.message_counters();
+  if (!any(c)) return nullptr;
+  auto it = vhost_rates_.find(vh.name());
+  return counters_json(c, it == vhost_rates_.end() ? nullptr : &it->second);
 }
 
 }  // namespace pulse::http

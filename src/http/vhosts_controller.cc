@@ -27,8 +27,6 @@ Response put_vhost(const Call& c, const std::string& name) {
 Response delete_vhost(const Call& c, const std::string& name) {
   if (auto r = require_admin(c)) return *r;
   if (c.broker().find_vhost(name) == nullptr) return not_found();
-  if (c.api.hooks().vhost_connections && c.api.hooks().vhost_connections(name) > 0)
-    return bad_request("vhost '" + name + "' has open connections; close them first");
   std::vector<auth::PermissionEntry> perms;
   for (const auto& p : c.auth().permissions())
     if (p.vhost == name) perms.push_back(p);

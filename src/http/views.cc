@@ -9,6 +9,7 @@
 #include "amqp/field_table_json.h"
 #include "auth/password.h"
 #include "base/bytes.h"
+#include "base/url.h"
 #include "broker/policy.h"
 #include "http/api.h"
 
@@ -16,14 +17,7 @@ namespace pulse::http {
 
 using nlohmann::json;
 
-namespace {
-
-// "2026-11-28T19:59:36.002+00:00", RabbitMQ's idle_since format.
-std::string iso_time(broker::TimePoint t) {
-  auto sys =
-      std::chrono::system_clock::now() -
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(broker::Clock::now() - t);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
+std::string iso_time_ms(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -32,6 +26,16 @@ std::string iso_time(broker::TimePoint t) {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));
   return buf;
+}
+
+namespace {
+
+std::string iso_time(broker::TimePoint t) {
+  auto sys =
+      std::chrono::system_clock::now() -
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(broker::Clock::now() - t);
+  return iso_time_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count());
 }
 
 json policy_name(const std::shared_ptr<const broker::Policy>& p) {
@@ -102,10 +106,8 @@ json exchange_json(const broker::VHost& vh, const broker::Exchange& x) {
   return j;
 }
 
-namespace {}  // namespace
-
 std::string properties_key(const broker::Binding& b) {
-  if (b.arguments.empty()) return url_encode(b.routing_key);
+  if (b.arguments.empty()) return percent_encode(b.routing_key);
   // FNV-1a over the encoded arguments: stable for equal tables, opaque to clients.
   std::string encoded;
   ByteWriter w(encoded);
@@ -122,7 +124,7 @@ std::string properties_key(const broker::Binding& b) {
     if (c == '/') c = '_';
   }
   while (!enc.empty() && enc.back() == '=') enc.pop_back();
-  return url_encode(b.routing_key) + "~" + enc;
+  return percent_encode(b.routing_key) + "~" + enc;
 }
 
 json binding_json(const std::string& vhost, const broker::Binding& b) {
@@ -146,6 +148,8 @@ json vhost_json(Api& api, const broker::VHost& vh) {
             {"tracing", false},
             {"cluster_state", {{api.node_name(), "running"}}}};
   j.update(t.to_json());
+  json ms = api.stats().vhost_message_stats(vh);
+  if (!ms.is_null()) j["message_stats"] = std::move(ms);
   return j;
 }
 

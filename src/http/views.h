@@ -33,6 +33,9 @@ inline std::string exchange_from_path(const std::string& s) {
   return s == "amq.default" ? std::string() : s;
 }
 
+// "2026-11-28T19:59:36.002+00:00" (milliseconds since the epoch), RabbitMQ's idle_since format.
+std::string iso_time_ms(int64_t epoch_ms);
+
 // Queue type by its x-queue-type argument ("classic" when absent).
 std::string queue_type(const broker::Queue& q);
 

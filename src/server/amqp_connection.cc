@@ -42,6 +42,9 @@ const ServerOptions& AmqpConnection::options() const {
 void AmqpConnection::start() {
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  connected_at_ = std::chrono::system_clock::now();
+  peer_ = socket_.remote_endpoint(ec);
+  local_ = socket_.local_endpoint(ec);
   last_recv_ = last_send_ = std::chrono::steady_clock::now();
   handshake_timer_.expires_after(std::chrono::milliseconds(options().handshake_timeout_ms));
   handshake_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
@@ -102,6 +105,8 @@ void AmqpConnection::on_readable() {
   }
   last_recv_ = std::chrono::steady_clock::now();
   recently_read_ = true;
+  io_counters_.recv_oct += n;
+  ++io_counters_.recv_cnt;
   bool keep_going;
   if (in_len_ == 0) {
     // The common case: frames are handled straight from the scratch buffer and only a
@@ -286,6 +291,15 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
   }
   channels_[f.channel] = std::make_unique<Channel>(*this, f.channel);
   amqp::append_method_frame(out_, f.channel, amqp::ChannelOpenOk{});
+}
+
+std::string AmqpConnection::name() const {
+  boost::system::error_code ec1, ec2;
+  auto peer = socket_.remote_endpoint(ec1);
+  auto local = socket_.local_endpoint(ec2);
+  if (ec1 || ec2) return "connection " + std::to_string(id_);
+  return peer.address().to_string() + ":" + std::to_string(peer.port()) + " -> " +
+         local.address().to_string() + ":" + std::to_string(local.port());
 }
 
 }  // namespace pulse::server

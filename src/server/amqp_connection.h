@@ -54,6 +54,33 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
     connection_error(e.code, e.text, e.class_id, e.method_id);
   }
   bool closing() const { return state_ >= State::kClosing; }
+  // The vhost is being deleted: close with RabbitMQ's "vhost 'X' is down" and let go of it
+  // before it is destroyed.
+  void vhost_deleted();
+
+  // Read-only views for the management API (snapshots taken on the loop thread).
+  const std::string& vhost_name() const { return vhost_name_; }
+  const std::string& auth_mechanism() const { return mechanism_; }
+  const amqp::FieldTable& client_properties() const { return client_properties_; }
+  uint16_t channel_max() const { return channel_max_; }
+  uint16_t heartbeat() const { return heartbeat_; }
+  // RabbitMQ's connection state: starting, tuning, opening, running, blocked, closing...
+  const char* state_text() const;
+  const boost::asio::ip::tcp::endpoint& peer() const { return peer_; }
+  const boost::asio::ip::tcp::endpoint& local() const { return local_; }
+  std::chrono::system_clock::time_point connected_at() const { return connected_at_; }
+  struct IoCounters {
+    uint64_t recv_oct = 0, recv_cnt = 0, send_oct = 0, send_cnt = 0;
+  };
+  const IoCounters& io_counters() const { return io_counters_; }
+  size_t send_pending() const { return out_.size() + writing_.size(); }
+  const std::map<uint16_t, std::unique_ptr<Channel>>& channels() const { return channels_; }
+  std::chrono::steady_clock::time_point last_recv() const { return last_recv_; }
+
+  // "127.0.0.1:50000 -> 127.0.0.1:5672", the management API's connection name.
+  std::string name() const;
+  uint64_t recv_oct() const { return io_counters_.recv_oct; }
+  uint64_t send_oct() const { return io_counters_.send_oct; }
 
  private:
   // RabbitMQ's connection states. kClosing: connection.close was sent or received and only
@@ -127,6 +154,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   std::string user_;
   std::string mechanism_;
   broker::VHost* vhost_ = nullptr;
+  std::string vhost_name_;  // kept after the vhost is gone, for listings of closing ones
+  amqp::FieldTable client_properties_;
+  boost::asio::ip::tcp::endpoint peer_, local_;
+  std::chrono::system_clock::time_point connected_at_;
+  IoCounters io_counters_;
   bool cap_cancel_notify_ = false;
   bool cap_auth_failure_close_ = false;
   bool cap_blocked_ = false;

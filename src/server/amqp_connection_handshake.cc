@@ -62,6 +62,12 @@ const char* AmqpConnection::state_name() const {
   return "closed";
 }
 
+const char* AmqpConnection::state_text() const {
+  // RabbitMQ shows "blocked" for a connection held by a resource alarm.
+  if (state_ == State::kRunning && blocked_) return "blocked";
+  return state_name();
+}
+
 // RabbitMQ's handle_method0: each method is valid in one state only; anything else is
 // "unexpected method in connection state S" (which before connection.open means a silent close).
 void AmqpConnection::handle_connection_method(const amqp::Method& m) {
@@ -162,6 +168,7 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
   }
   user_ = user;
   mechanism_ = m.mechanism;
+  client_properties_ = m.client_properties;
   const auth::User* u = auth().authenticate(user, password);
   bool loopback = false;
   boost::system::error_code ec;
@@ -222,6 +229,7 @@ void AmqpConnection::handle_open(const amqp::ConnectionOpen& m) {
     return;
   }
   vhost_ = vh;
+  vhost_name_ = m.virtual_host;
   state_ = State::kRunning;
   handshake_timer_.cancel();
   amqp::append_method_frame(out_, 0, amqp::ConnectionOpenOk{});
@@ -295,6 +303,12 @@ void AmqpConnection::terminate() {
   state_ = State::kClosed;
   end_session();
   schedule_flush();
+}
+
+void AmqpConnection::vhost_deleted() {
+  force_close(amqp::kConnectionForced, "CONNECTION_FORCED - vhost '" + vhost_name_ + "' is down");
+  // Channels were released by the close; nothing may reach the vhost any more.
+  vhost_ = nullptr;
 }
 
 void AmqpConnection::force_close(uint16_t code, const std::string& text) {

@@ -30,6 +30,8 @@ void AmqpConnection::flush() {
   }
   writing_.swap(out_);
   out_.clear();
+  io_counters_.send_oct += writing_.size();
+  ++io_counters_.send_cnt;
   write_in_flight_ = true;
   last_send_ = std::chrono::steady_clock::now();
   asio::async_write(

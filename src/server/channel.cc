@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "amqp/properties_scan.h"
 #include "base/log.h"
 #include "server/amqp_connection.h"
 
@@ -11,10 +12,14 @@ namespace {
 constexpr uint64_t kMaxBodyReserve = 1024 * 1024;
 }  // namespace
 
-Channel::Channel(AmqpConnection& conn, uint16_t id) : conn_(conn), id_(id) {}
+Channel::Channel(AmqpConnection& conn, uint16_t id)
+    : conn_(conn), id_(id), last_active_(conn.last_recv()) {
+  ++conn_.broker().node_counters().channels_opened;
+}
 
 Channel::~Channel() {
   release();
+  ++conn_.broker().node_counters().channels_closed;
 }
 
 std::string& Channel::out() {
@@ -23,6 +28,7 @@ std::string& Channel::out() {
 
 void Channel::handle_frame(const amqp::FrameView& f) {
   if (state_ == State::kFinished) return;
+  last_active_ = conn_.last_recv();
   if (state_ == State::kClosing) {
     // After channel.close only close-ok (or a crossing close) counts; the rest is dropped.
     if (f.type != amqp::kFrameMethod) return;
@@ -38,6 +44,7 @@ void Channel::handle_frame(const amqp::FrameView& f) {
   }
   switch (f.type) {
     case amqp::kFrameMethod: {
+      if (content_ == Content::kIdle && take_publish(f.payload)) return;
       if (content_ != Content::kIdle) {
         const char* text = content_ == Content::kHeader
                                ? "UNEXPECTED_FRAME - expected content header for class 60, got "
@@ -78,6 +85,20 @@ void Channel::handle_frame(const amqp::FrameView& f) {
   }
 }
 
+// basic.publish is most of the traffic: its arguments are decoded straight into the pending
+// publish, without the generic Method variant. Anything unusual (another method, malformed
+// arguments) goes through the generic decoder, which reports it.
+bool Channel::take_publish(std::span<const uint8_t> payload) {
+  if (payload.size() < 4 || payload[0] != 0 || payload[1] != 60 || payload[2] != 0 ||
+      payload[3] != 40) {
+    return false;
+  }
+  ByteReader r(payload.subspan(4));
+  if (!pending_publish_.decode_args(r) || !r.empty()) return false;
+  content_ = Content::kHeader;
+  return true;
+}
+
 // Content frames follow RabbitMQ's command assembler: the texts depend on what the channel was
 // waiting for, and errors within a publish name basic.publish.
 void Channel::handle_header(const amqp::FrameView& f) {
@@ -111,8 +132,11 @@ void Channel::handle_header(const amqp::FrameView& f) {
                            60, 40);
     return;
   }
-  amqp::ContentHeader h;
-  if (!amqp::decode_content_header(f.payload, h)) {
+  amqp::ContentHeaderView h;
+  auto msg = std::make_shared<broker::Message>();
+  if (!amqp::split_content_header(f.payload, h) ||
+      !msg->set_raw_properties(std::string_view(
+          reinterpret_cast<const char*>(h.raw_properties.data()), h.raw_properties.size()))) {
     conn_.connection_error(amqp::kFrameError, "FRAME_ERROR - cannot decode content header", 60, 40);
     return;
   }
@@ -126,11 +150,9 @@ void Channel::handle_header(const amqp::FrameView& f) {
                   60, 40);
     return;
   }
-  pending_msg_ = broker::Message{};
-  pending_msg_.exchange = std::move(pending_publish_.exchange);
-  pending_msg_.routing_key = std::move(pending_publish_.routing_key);
-  pending_msg_.properties = std::move(h.properties);
-  pending_msg_.raw_properties.assign(h.raw_properties);
+  msg->exchange = std::move(pending_publish_.exchange);
+  msg->routing_key = std::move(pending_publish_.routing_key);
+  pending_msg_ = std::move(msg);
   body_expected_ = h.body_size;
   if (body_expected_ == 0) {
     complete_publish();
@@ -138,7 +160,7 @@ void Channel::handle_header(const amqp::FrameView& f) {
     // The declared size is only a claim: reserving all of it up front would let clients make
     // us map up to max_message_size per channel before sending a byte (slow under ASan, and
     // address space on many channels). Larger bodies grow as they actually arrive.
-    pending_msg_.body.reserve(std::min<uint64_t>(body_expected_, kMaxBodyReserve));
+    pending_msg_->body.reserve(std::min<uint64_t>(body_expected_, kMaxBodyReserve));
     content_ = Content::kBody;
   }
 }
@@ -159,14 +181,15 @@ void Channel::handle_body(const amqp::FrameView& f) {
   }
   // RabbitMQ would wait forever for a body that overran its size; refusing it at once is
   // kinder and never routes a corrupt message.
-  if (pending_msg_.body.size() + f.payload.size() > body_expected_) {
+  std::string& body = pending_msg_->body;
+  if (body.size() + f.payload.size() > body_expected_) {
     conn_.connection_error(amqp::kUnexpectedFrame,
                            "UNEXPECTED_FRAME - content body exceeds the size in its header", 60,
                            40);
     return;
   }
-  pending_msg_.body.append(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
-  if (pending_msg_.body.size() == body_expected_) {
+  body.append(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
+  if (body.size() == body_expected_) {
     content_ = Content::kIdle;
     complete_publish();
   }

@@ -2,8 +2,10 @@
 // One AMQP channel: assembles published content, applies AMQP class semantics through the
 // broker (one handler file per class), tracks consumers, prefetch windows, unacked deliveries,
 // publisher confirms and transactions. Runs on the broker event loop.
+#include <chrono>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +37,10 @@ struct Unacked {
   std::shared_ptr<ConsumerState> consumer;  // null for basic.get
 };
 
+// Per-channel message counters (plain increments), sampled by the management API.
+// A channel counts its own message events; its vhost counts them apart (broker counters).
+using ChannelCounters = broker::MessageCounters;
+
 class Channel : public broker::ConsumerSink,
                 public broker::DirectReplySink,
                 public broker::SyncWaiter {
@@ -49,6 +55,25 @@ class Channel : public broker::ConsumerSink,
   void release();
   bool finished() const { return state_ == State::kFinished; }
   void resume_deliveries();
+
+  // Read-only views for the management API.
+  uint16_t id() const { return id_; }
+  const char* state_text() const { return state_ == State::kOpen ? "running" : "closing"; }
+  const ChannelCounters& counters() const { return counters_; }
+  uint16_t prefetch_count() const { return prefetch_per_consumer_; }
+  uint16_t global_prefetch_count() const { return prefetch_global_; }
+  bool confirm_mode() const { return confirm_mode_; }
+  bool tx_mode() const { return tx_mode_; }
+  size_t unacked_count() const { return unacked_.size(); }
+  size_t consumer_count() const { return consumers_.size(); }
+  uint64_t unconfirmed_count() const { return confirm_mode_ ? publish_seq_ - confirm_acked_ : 0; }
+  size_t uncommitted_count() const { return tx_publishes_.size(); }
+  size_t acks_uncommitted_count() const { return tx_settles_.size(); }
+  const std::unordered_map<std::string, std::shared_ptr<ConsumerState>>& consumers() const {
+    return consumers_;
+  }
+  // When the channel last handled a frame (its input batch's read time).
+  std::chrono::steady_clock::time_point last_active() const { return last_active_; }
 
   // broker::ConsumerSink
   bool can_take(const broker::Consumer& c) const override;
@@ -85,8 +110,9 @@ class Channel : public broker::ConsumerSink,
   // "" means the queue most recently declared on this channel (AMQP's shortcut).
   Result<std::string> queue_name(const std::string& name) const;
   Status check_topic(const broker::Exchange& x, const std::string& key, auth::Access access);
-  Status publish(broker::Message&& msg, bool mandatory);
+  Status publish(const std::shared_ptr<broker::Message>& msg, bool mandatory);
   void complete_publish();
+  bool take_publish(std::span<const uint8_t> payload);
   Status consume(amqp::BasicConsume& m);
   Status cancel(const std::string& tag, bool nowait, bool from_client);
   Status settle(uint64_t tag, bool multiple, int mode /*0 ack, 1 requeue, 2 reject*/);
@@ -102,12 +128,15 @@ class Channel : public broker::ConsumerSink,
   AmqpConnection& conn_;
   uint16_t id_;
   State state_ = State::kOpen;
+  ChannelCounters counters_;
+  std::chrono::steady_clock::time_point last_active_;
   bool flow_active_ = true;
 
   // Content assembly for basic.publish.
   enum class Content { kIdle, kHeader, kBody } content_ = Content::kIdle;
   amqp::BasicPublish pending_publish_;
-  broker::Message pending_msg_;
+  // Allocated at the content header and filled in place: it becomes the shared message.
+  std::shared_ptr<broker::Message> pending_msg_;
   uint64_t body_expected_ = 0;
 
   // Consumers and deliveries.
@@ -136,11 +165,16 @@ class Channel : public broker::ConsumerSink,
 
   // Transactions.
   bool tx_mode_ = false;
-  std::vector<std::pair<broker::Message, bool>> tx_publishes_;
+  std::vector<std::pair<std::shared_ptr<broker::Message>, bool>> tx_publishes_;
   std::vector<std::pair<Unacked, int>> tx_settles_;  // collected at ack time, applied at commit
 
   // Permission checks are cached per (resource, access), as RabbitMQ does per channel.
-  std::vector<std::pair<std::string, auth::Access>> access_cache_;
+  struct AccessGranted {
+    bool exchange;  // else a queue
+    std::string resource;
+    auth::Access access;
+  };
+  std::vector<AccessGranted> access_cache_;
 };
 
 }  // namespace pulse::server

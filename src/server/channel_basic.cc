@@ -57,13 +57,17 @@ Status Channel::on_basic(amqp::Method& m) {
     if (!q) return std::move(q).error();
     auto msg = (*q)->get(g->no_ack);
     if (!msg) {
+      conn_.vhost()->count(&broker::MessageCounters::get_empty);
+      ++counters_.get_empty;
       reply(amqp::BasicGetEmpty{});
       return {};
     }
     const uint64_t tag = ++next_delivery_tag_;
+    ++(g->no_ack ? counters_.get_no_ack : counters_.get);
+    if (msg->redelivered) ++counters_.redeliver;
     append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
                         msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
-    amqp::append_content(conn_.out(), id_, msg->msg->raw_properties, msg->msg->body,
+    amqp::append_content(conn_.out(), id_, msg->msg->raw_properties(), msg->msg->body,
                          conn_.frame_max());
     if (!g->no_ack) unacked_.push_back(Unacked{tag, *q, std::move(*msg), nullptr});
     return {};
@@ -177,11 +181,12 @@ Status Channel::cancel(const std::string& tag, bool nowait, bool from_client) {
 }
 
 void Channel::complete_publish() {
-  broker::Message msg = std::move(pending_msg_);
-  pending_msg_ = broker::Message{};
+  std::shared_ptr<broker::Message> shared = std::move(pending_msg_);
+  broker::Message& msg = *shared;
   bool mandatory = pending_publish_.mandatory;
   bool immediate = pending_publish_.immediate;
-  amqp::Method as_method{amqp::BasicPublish{}};
+  // Errors name basic.publish; the method value is only built when one happens.
+  auto fail_publish = [this](const Error& e) { fail(e, amqp::Method{amqp::BasicPublish{}}); };
   if (immediate) {
     conn_.connection_error(amqp::kNotImplemented, "NOT_IMPLEMENTED - immediate=true", 60, 40);
     return;
@@ -204,55 +209,67 @@ void Channel::complete_publish() {
     }
   }
   if (s) s = check_topic(*x, msg.routing_key, auth::Access::kWrite);
-  const auto& props = msg.properties;
-  if (s && props.has(amqp::BasicProperties::kUserId) && props.user_id != conn_.user()) {
+  using P = amqp::BasicProperties;
+  // Only messages carrying one of these need their properties decoded.
+  if (s && msg.has(P::kUserId) && msg.properties().user_id != conn_.user()) {
     const auth::User* u = conn_.auth().find_user(conn_.user());
     if (!u || !u->has_tag("impersonator")) {
-      s = precondition("user_id property set to '" + props.user_id +
+      s = precondition("user_id property set to '" + msg.properties().user_id +
                        "' but authenticated user was '" + conn_.user() + "'");
     }
   }
-  if (s && props.has(amqp::BasicProperties::kExpiration)) s = check_expiration(props.expiration);
+  if (s && msg.has(P::kExpiration)) s = check_expiration(msg.properties().expiration);
   // Checked at publish time, also inside a transaction, as RabbitMQ does.
   if (s) s = broker::check_cc_headers(msg);
-  if (s && props.has(amqp::BasicProperties::kReplyTo) && props.reply_to == kReplyTo) {
+  if (s && msg.has(P::kReplyTo) && msg.properties().reply_to == kReplyTo) {
     if (reply_token_.empty()) {
       s = precondition("fast reply consumer does not exist");
     } else {
-      msg.properties.reply_to = std::string(kReplyTo) + "." + reply_token_;
-      msg.reencode_properties();
+      P props = msg.properties();
+      props.reply_to = std::string(kReplyTo) + "." + reply_token_;
+      msg.set_properties(std::move(props));
     }
   }
   if (!s) {
-    fail(s.error(), as_method);
+    fail_publish(s.error());
     return;
   }
   if (tx_mode_) {
-    tx_publishes_.emplace_back(std::move(msg), mandatory);
+    tx_publishes_.emplace_back(std::move(shared), mandatory);
     return;
   }
-  if (auto r = publish(std::move(msg), mandatory); !r) fail(r.error(), as_method);
+  if (auto r = publish(shared, mandatory); !r) fail_publish(r.error());
 }
 
-Status Channel::publish(broker::Message&& msg, bool mandatory) {
+Status Channel::publish(const std::shared_ptr<broker::Message>& shared, bool mandatory) {
   broker::VHost& vh = *conn_.vhost();
+  broker::Message& msg = *shared;
+  vh.count(&broker::MessageCounters::publish);
+  ++counters_.publish;
   // Direct reply-to: the key names the requesting channel, not a queue.
   if (msg.exchange.empty() && msg.routing_key.starts_with(kReplyTo) &&
       msg.routing_key.size() > kReplyTo.size() + 1) {
     auto* sink = conn_.broker().find_reply_sink(msg.routing_key.substr(kReplyTo.size() + 1));
     if (sink) {
-      sink->deliver_reply(std::make_shared<const broker::Message>(std::move(msg)));
+      sink->deliver_reply(shared);
+      vh.count(&broker::MessageCounters::routed);
+      ++counters_.routed;
       if (confirm_mode_) confirm(publish_seq_, true);
       return {};
     }
   }
-  auto outcome = vh.publish(std::move(msg));
+  auto outcome = vh.publish(shared);
   if (!outcome) return std::move(outcome).error();
+  auto event = outcome->routed > 0 ? &broker::MessageCounters::routed
+               : mandatory         ? &broker::MessageCounters::return_unroutable
+                                   : &broker::MessageCounters::drop_unroutable;
+  vh.count(event);
+  ++(counters_.*event);
   if (outcome->routed == 0 && mandatory) {
     // publish() leaves an unroutable message untouched, so it can be returned as is.
     append_basic_return(conn_.out(), id_, amqp::kNoRoute, "NO_ROUTE", msg.exchange,
                         msg.routing_key);
-    amqp::append_content(conn_.out(), id_, msg.raw_properties, msg.body, conn_.frame_max());
+    amqp::append_content(conn_.out(), id_, msg.raw_properties(), msg.body, conn_.frame_max());
   }
   publish_needs_sync_ = outcome->needs_sync;
   if (confirm_mode_) {

@@ -29,7 +29,7 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
     bool needs_sync = false;
     for (auto& [msg, mandatory] : publishes) {
       publish_needs_sync_ = false;
-      auto s = publish(std::move(msg), mandatory);
+      auto s = publish(msg, mandatory);
       needs_sync = needs_sync || publish_needs_sync_;
       if (!s) {
         // The commit failed and the channel closes: its acks never happened, so those
@@ -102,6 +102,11 @@ void Channel::on_synced(uint64_t epoch, bool ok) {
 
 void Channel::send_confirm(uint64_t seq, bool ack) {
   if (ack) {
+    // Counted per message (seq numbers are consecutive; acks may be coalesced later).
+    if (seq > confirm_ack_upto_) {
+      conn_.vhost()->count(&broker::MessageCounters::confirm, seq - confirm_ack_upto_);
+      counters_.confirm += seq - confirm_ack_upto_;
+    }
     confirm_ack_upto_ = seq;
     return;
   }

@@ -19,8 +19,10 @@ void Channel::deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessa
   auto* st = static_cast<ConsumerState*>(c.opaque);
   const uint64_t tag = ++next_delivery_tag_;
   const broker::Message& msg = *m.msg;
+  ++(c.no_ack ? counters_.deliver_no_ack : counters_.deliver);
+  if (m.redelivered) ++counters_.redeliver;
   append_basic_deliver(conn_.out(), id_, c.tag, tag, m.redelivered, msg.exchange, msg.routing_key);
-  amqp::append_content(conn_.out(), id_, msg.raw_properties, msg.body, conn_.frame_max());
+  amqp::append_content(conn_.out(), id_, msg.raw_properties(), msg.body, conn_.frame_max());
   conn_.schedule_flush();
   if (!c.no_ack) {
     ++st->unacked;
@@ -35,7 +37,7 @@ void Channel::deliver_reply(broker::MessagePtr msg) {
   const uint64_t tag = ++next_delivery_tag_;
   append_basic_deliver(conn_.out(), id_, reply_consumer_tag_, tag, false, msg->exchange,
                        msg->routing_key);
-  amqp::append_content(conn_.out(), id_, msg->raw_properties, msg->body, conn_.frame_max());
+  amqp::append_content(conn_.out(), id_, msg->raw_properties(), msg->body, conn_.frame_max());
   conn_.schedule_flush();
 }
 
@@ -70,6 +72,7 @@ void Channel::settle_one(Unacked&& u, int mode) {
   if (u.consumer && unacked_with_limit_ > 0) --unacked_with_limit_;
   switch (mode) {
     case 0:
+      ++counters_.ack;
       u.queue->settle_acked(u.message);
       break;
     case 1:

@@ -15,10 +15,10 @@ Status Channel::check_access(const std::string& name, auth::Access access, const
   std::string_view resource = name;
   bool exchange = std::string_view(kind) == "exchange";
   if (exchange) resource = auth::permission_resource_name_for_exchange(name);
-  // Cache key carries the kind so a queue and an exchange of the same name stay distinct.
-  std::string key = std::string(kind) + '\0' + std::string(resource);
-  for (const auto& [k, a] : access_cache_)
-    if (a == access && k == key) return {};
+  // The kind is part of the key so a queue and an exchange of the same name stay distinct.
+  // Compared in place: every publish checks, so this must not allocate.
+  for (const auto& e : access_cache_)
+    if (e.access == access && e.exchange == exchange && e.resource == resource) return {};
   if (!conn_.auth().check(conn_.user(), conn_.vhost()->name(), resource, access)) {
     return Error{amqp::kAccessRefused,
                  "ACCESS_REFUSED - access to " +
@@ -26,7 +26,7 @@ Status Channel::check_access(const std::string& name, auth::Access access, const
                      " refused for user '" + conn_.user() + "'"};
   }
   if (access_cache_.size() >= 16) access_cache_.erase(access_cache_.begin());
-  access_cache_.emplace_back(std::move(key), access);
+  access_cache_.push_back(AccessGranted{exchange, std::string(resource), access});
   return {};
 }
 

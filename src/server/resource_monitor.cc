@@ -1,5 +1,6 @@
 #include "server/resource_monitor.h"
 
+#include <malloc.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -36,7 +37,13 @@ void ResourceMonitor::arm() {
 void ResourceMonitor::check() {
   const bool before = alarmed();
   if (limits_.memory_high_watermark != 0) {
-    const uint64_t rss = resident_bytes();
+    uint64_t rss = resident_bytes();
+    // glibc keeps freed heap pages mapped; over the limit, hand them back before judging, so
+    // that the alarm follows live data and clears once queues are drained.
+    if (rss > limits_.memory_high_watermark) {
+      ::malloc_trim(0);
+      rss = resident_bytes();
+    }
     const bool on = rss > limits_.memory_high_watermark;
     if (on != memory_alarm_) {
       spdlog::warn("memory resource limit alarm {} (used {} bytes, limit {})",

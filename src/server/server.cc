@@ -18,6 +18,11 @@ Server::Server(asio::io_context& io, broker::Broker& broker, auth::AuthStore& au
       monitor_(io, ResourceLimits{options_.memory_high_watermark, options_.disk_free_limit,
                                   options_.data_dir}) {
   broker_.set_timer_hook([this](broker::TimePoint when) { arm_broker_timer(when); });
+  broker_.set_vhost_deleting_hook([this](const std::string& vhost) {
+    auto conns = connections_;
+    for (auto& [id, c] : conns)
+      if (c->vhost() != nullptr && c->vhost()->name() == vhost) c->vhost_deleted();
+  });
   monitor_.start([this](bool alarmed) {
     if (alarmed) return;  // connections block themselves when they next publish
     auto conns = connections_;
@@ -32,6 +37,7 @@ std::string Server::blocked_reason() const {
 
 Server::~Server() {
   broker_.set_timer_hook(nullptr);
+  broker_.set_vhost_deleting_hook(nullptr);
 }
 
 Result<tcp::endpoint> Server::listen(const std::string& host, uint16_t port) {
@@ -63,6 +69,7 @@ void Server::accept(tcp::acceptor& acceptor) {
         uint64_t id = broker_.next_id();
         auto conn = std::make_shared<AmqpConnection>(*this, std::move(socket), id);
         connections_[id] = conn;
+        ++broker_.node_counters().connections_opened;
         conn->start();
       }
     } else {
@@ -72,6 +79,12 @@ void Server::accept(tcp::acceptor& acceptor) {
   });
 }
 
+size_t Server::channel_count() const {
+  size_t n = 0;
+  for (const auto& [id, c] : connections_) n += c->channels().size();
+  return n;
+}
+
 size_t Server::connections_on_vhost(const std::string& vhost) const {
   size_t n = 0;
   for (const auto& [id, c] : connections_)
@@ -79,8 +92,16 @@ size_t Server::connections_on_vhost(const std::string& vhost) const {
   return n;
 }
 
+bool Server::close_connection(uint64_t id, const std::string& reason) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return false;
+  auto conn = it->second;  // the close may finish the connection
+  conn->force_close(amqp::kConnectionForced, "CONNECTION_FORCED - " + reason);
+  return true;
+}
+
 void Server::connection_finished(uint64_t id) {
-  connections_.erase(id);
+  if (connections_.erase(id) > 0) ++broker_.node_counters().connections_closed;
 }
 
 void Server::shutdown() {

@@ -34,6 +34,7 @@ class Server {
   auth::AuthStore& auth() { return auth_; }
   const ServerOptions& options() const { return options_; }
   size_t connection_count() const { return connections_.size(); }
+  size_t channel_count() const;
   // While a resource alarm is on, connections that publish stop being read.
   bool alarmed() const { return monitor_.alarmed(); }
   // RabbitMQ's connection.blocked reason text.
@@ -41,6 +42,12 @@ class Server {
   // Read-only views for the management API.
   const ResourceMonitor& monitor() const { return monitor_; }
   size_t connections_on_vhost(const std::string& vhost) const;
+  // Live connections by id (the management API's connection and channel listings).
+  const std::unordered_map<uint64_t, std::shared_ptr<AmqpConnection>>& connections() const {
+    return connections_;
+  }
+  // Closes a connection with CONNECTION_FORCED - reason (management close); false if unknown.
+  bool close_connection(uint64_t id, const std::string& reason);
 
   void connection_finished(uint64_t id);
 

@@ -13,6 +13,10 @@
 #include "store/record.h"
 
 namespace pulse::store {
+namespace {
+// Bytes read at once when a read misses the cache: 128 records of 1 KiB per pread.
+constexpr uint64_t kReadAheadBytes = 128u << 10;
+}  // namespace
 
 void encode_segment_header(uint8_t* out, uint64_t first_seq) {
   std::memcpy(out, kSegmentMagic, 8);
@@ -84,15 +88,47 @@ Status QueueLog::new_segment() {
   return ok_status();
 }
 
+void QueueLog::compact_buffer(Segment& seg) {
+  // Buffered records are the suffix of the back segment from buf_first_ on, in sequence order.
+  size_t dst = 0;
+  for (size_t i = buf_first_; i < seg.offsets.size(); ++i) {
+    const uint32_t off = seg.offsets[i];
+    if (off == kNoRecord) continue;
+    const size_t src = off - seg.written;
+    const size_t n = 8 + size_t(get_u32(seg_buf_.data() + src));
+    if (seg.state[i] & kStateAcked) {
+      // Acked before it reached the file: nothing on disk will ever refer to it, so its
+      // sequence number may even be reused after a crash.
+      seg.offsets[i] = kNoRecord;
+      ++elided_;
+      continue;
+    }
+    if (dst != src) std::memmove(seg_buf_.data() + dst, seg_buf_.data() + src, n);
+    seg.offsets[i] = static_cast<uint32_t>(seg.written + dst);
+    dst += n;
+    if (seg.state[i] & kStateDelivered) {
+      // The delivery mark was held back with the record; it follows it now.
+      add_ack_record(uint8_t(RecordType::kDelivered), seg.first_seq + i);
+      seg.ack_records++;
+    }
+  }
+  seg_buf_.resize(dst);
+  seg.size = seg.written + dst;
+}
+
 Status QueueLog::write_out() {
   if (!seg_buf_.empty()) {
     Segment& seg = *segments_.back();
-    if (auto s = seg.file->write_all(seg_buf_); !s) {
-      failed_ = true;
-      return s;
+    compact_buffer(seg);
+    if (!seg_buf_.empty()) {
+      if (auto s = seg.file->write_all(seg_buf_); !s) {
+        failed_ = true;
+        return s;
+      }
+      seg.written += seg_buf_.size();
+      seg.dirty = true;
+      seg_buf_.clear();
     }
-    seg.written += seg_buf_.size();
-    seg_buf_.clear();
   }
   if (!ack_buf_.empty()) {
     if (auto s = ack_file_->write_all(ack_buf_); !s) {
@@ -122,11 +158,11 @@ Result<uint64_t> QueueLog::append(std::span<const uint8_t> payload) {
     seg.offsets.push_back(kNoRecord);
     seg.state.push_back(kStateAcked);
   }
+  if (seg_buf_.empty()) buf_first_ = seg.offsets.size();
   seg.offsets.push_back(static_cast<uint32_t>(seg.size));
   seg.state.push_back(0);
   seg.size += rec_size;
   seg.live++;
-  seg.dirty = true;
   live_++;
   append_record(seg_buf_, RecordType::kMessage, seq, payload);
   if (seg_buf_.size() >= opt_.write_buffer_bytes) {
@@ -135,12 +171,16 @@ Result<uint64_t> QueueLog::append(std::span<const uint8_t> payload) {
   return seq;
 }
 
-Status QueueLog::append_ack_record(uint8_t type, uint64_t seq) {
+void QueueLog::add_ack_record(uint8_t type, uint64_t seq) {
   size_t before = ack_buf_.size();
   append_record(ack_buf_, static_cast<RecordType>(type), seq, {});
   ack_bytes_ += ack_buf_.size() - before;
   ack_records_++;
-  ack_dirty_ = true;
+  ack_unsynced_ = true;
+}
+
+Status QueueLog::append_ack_record(uint8_t type, uint64_t seq) {
+  add_ack_record(type, seq);
   if (ack_buf_.size() >= opt_.write_buffer_bytes) return write_out();
   return ok_status();
 }
@@ -151,9 +191,12 @@ Status QueueLog::mark_delivered(uint64_t seq) {
   if (!seg || seg->offsets[seq - seg->first_seq] == kNoRecord) {
     return store_error("mark_delivered: no message " + std::to_string(seq) + " in " + dir_);
   }
-  uint8_t& st = seg->state[seq - seg->first_seq];
+  const size_t i = seq - seg->first_seq;
+  uint8_t& st = seg->state[i];
   if (st & (kStateDelivered | kStateAcked)) return ok_status();
   st |= kStateDelivered;
+  // A buffered message gets its mark when it is written, unless it is acked first.
+  if (seg->offsets[i] >= seg->written) return ok_status();
   seg->ack_records++;
   return append_ack_record(uint8_t(RecordType::kDelivered), seq);
 }
@@ -165,11 +208,15 @@ Status QueueLog::ack(uint64_t seq) {
       (seg->state[seq - seg->first_seq] & kStateAcked)) {
     return store_error("ack: no live message " + std::to_string(seq) + " in " + dir_);
   }
-  seg->state[seq - seg->first_seq] |= kStateAcked;
-  seg->ack_records++;
+  const size_t i = seq - seg->first_seq;
+  seg->state[i] |= kStateAcked;
   seg->live--;
   live_--;
-  if (auto s = append_ack_record(uint8_t(RecordType::kAck), seq); !s) return s;
+  // Still buffered: write_out() drops the record, so there is nothing to ack on disk.
+  if (seg->offsets[i] < seg->written) {
+    seg->ack_records++;
+    if (auto s = append_ack_record(uint8_t(RecordType::kAck), seq); !s) return s;
+  }
   return maybe_release(*seg);
 }
 
@@ -191,7 +238,9 @@ Status QueueLog::maybe_release(Segment& seg) {
     return io_error("unlink", segment_path(seg.id), errno);
   }
   obsolete_ack_records_ += seg.ack_records;
-  dir_dirty_ = true;
+  // Not synced with the next round: a lost unlink brings back a fully acked segment, whose
+  // messages recovery drops again (or redelivers if their acks were lost too: at-least-once).
+  dir_unsynced_ = true;
   segments_.erase(it);
   if (ack_bytes_ >= opt_.ack_compact_min_bytes && obsolete_ack_records_ * 2 > ack_records_) {
     return compact_ack_log();
@@ -206,7 +255,9 @@ Status QueueLog::compact_ack_log() {
   for (auto& seg : segments_) {
     seg->ack_records = 0;
     for (size_t i = 0; i < seg->offsets.size(); ++i) {
-      if (seg->offsets[i] == kNoRecord || seg->state[i] == 0) continue;
+      // Buffered messages get their records from write_out() (or none, if acked by then).
+      if (seg->offsets[i] == kNoRecord || seg->state[i] == 0 || seg->offsets[i] >= seg->written)
+        continue;
       if (seg->state[i] & kStateDelivered) {
         append_record(out, RecordType::kDelivered, seg->first_seq + i, {});
         seg->ack_records++;
@@ -235,8 +286,8 @@ Status QueueLog::compact_ack_log() {
   ack_bytes_ = out.size();
   ack_records_ = records;
   obsolete_ack_records_ = 0;
-  ack_dirty_ = false;
-  dir_dirty_ = false;  // write_file_atomic synced the directory, unlinks included
+  ack_unsynced_ = false;
+  dir_dirty_ = dir_unsynced_ = false;  // write_file_atomic synced the directory, unlinks included
   return ok_status();
 }
 
@@ -248,7 +299,6 @@ Result<std::vector<uint8_t>> QueueLog::read(uint64_t seq) {
     return store_error("read: no live message " + std::to_string(seq) + " in " + dir_);
   }
   uint64_t off = seg->offsets[seq - seg->first_seq];
-  std::vector<uint8_t> rec;
   if (off >= seg->written) {  // still in the write buffer (only the active segment has one)
     std::span<const uint8_t> buf(seg_buf_);
     auto r = parse_record(buf, off - seg->written, opt_.max_record_bytes);
@@ -259,23 +309,60 @@ Result<std::vector<uint8_t>> QueueLog::read(uint64_t seq) {
     if (!f) return std::move(f).error();
     seg->file = std::move(*f);
   }
-  rec.resize(kRecordHeaderBytes);
-  if (auto s = seg->file->pread_all(off, rec); !s) return std::move(s).error();
-  uint32_t length = get_u32(rec.data());
-  if (length < kRecordMinLength || length > opt_.max_record_bytes) {
-    return store_error("read: damaged record " + std::to_string(seq) + " in " + dir_);
-  }
-  rec.resize(8 + size_t(length));
-  std::span<uint8_t> rest(rec.data() + kRecordHeaderBytes, rec.size() - kRecordHeaderBytes);
-  if (auto s = seg->file->pread_all(off + kRecordHeaderBytes, rest); !s) {
-    return std::move(s).error();
-  }
-  auto r = parse_record(rec, 0, opt_.max_record_bytes);
+  auto span = cached_record(*seg, off);
+  if (!span) return std::move(span).error();
+  auto r = parse_record(*span, 0, opt_.max_record_bytes);
   if (r.status != ParsedRecord::Status::kOk || r.seq != seq) {
     return store_error("read: checksum mismatch for message " + std::to_string(seq) + " in " +
                        dir_);
   }
-  return std::vector<uint8_t>(r.payload.begin(), r.payload.end());
+  std::vector<uint8_t> body(r.payload.begin(), r.payload.end());
+  if (off + span->size() == read_cache_off_ + read_cache_.size()) {
+    // Read to its end: give the memory back (a queue that stops paging in must not keep it).
+    std::vector<uint8_t>().swap(read_cache_);
+    read_cache_seg_ = 0;
+  }
+  return body;
+}
+
+Result<std::span<const uint8_t>> QueueLog::cached_record(Segment& seg, uint64_t off) {
+  // Page-in reads messages in sequence order, which is file order: one pread fills the cache
+  // with the records that follow, instead of two preads per record. Written bytes of a segment
+  // never change and segment ids are never reused, so the cache needs no invalidation.
+  auto covered = [&](uint64_t from, uint64_t n) {
+    return read_cache_seg_ == seg.id && from >= read_cache_off_ &&
+           from + n <= read_cache_off_ + read_cache_.size();
+  };
+  if (!covered(off, kRecordHeaderBytes)) {
+    const uint64_t n = std::min<uint64_t>(kReadAheadBytes, seg.written - off);
+    if (n < kRecordHeaderBytes) {
+      return store_error("read: damaged record offset in " + segment_path(seg.id));
+    }
+    read_cache_seg_ = 0;
+    read_cache_.resize(n);
+    if (auto s = seg.file->pread_all(off, read_cache_); !s) return std::move(s).error();
+    read_cache_seg_ = seg.id;
+    read_cache_off_ = off;
+  }
+  const uint8_t* p = read_cache_.data() + (off - read_cache_off_);
+  const uint32_t length = get_u32(p);
+  if (length < kRecordMinLength || length > opt_.max_record_bytes) {
+    return store_error("read: damaged record in " + segment_path(seg.id));
+  }
+  const uint64_t total = 8 + uint64_t(length);
+  if (!covered(off, total)) {
+    // A record larger than the read-ahead, or cut by its end: read it whole.
+    if (off + total > seg.written) {
+      return store_error("read: damaged record in " + segment_path(seg.id));
+    }
+    read_cache_seg_ = 0;
+    read_cache_.resize(total);
+    if (auto s = seg.file->pread_all(off, read_cache_); !s) return std::move(s).error();
+    read_cache_seg_ = seg.id;
+    read_cache_off_ = off;
+    p = read_cache_.data();
+  }
+  return std::span<const uint8_t>(p, total);
 }
 
 void QueueLog::for_each_live(const std::function<void(uint64_t, bool)>& fn) const {
@@ -292,30 +379,34 @@ Result<std::vector<std::shared_ptr<File>>> QueueLog::flush() {
   if (auto s = check_usable(); !s) return std::move(s).error();
   if (auto s = write_out(); !s) return std::move(s).error();
   std::vector<std::shared_ptr<File>> files;
-  // Only appends dirty a segment and they go to the back, so dirty segments are a suffix.
+  // Only writes dirty a segment and they go to the back, so dirty segments are a suffix.
   for (auto it = segments_.rbegin(); it != segments_.rend() && (*it)->dirty; ++it) {
     files.push_back((*it)->file);
     (*it)->dirty = false;
   }
-  if (ack_dirty_) files.push_back(ack_file_);
+  // acks.log is not listed: its records are hints (see the header), and syncing it every round
+  // would double the fdatasyncs of a queue with consumers.
   if (dir_dirty_) files.push_back(dir_file_);
-  ack_dirty_ = dir_dirty_ = false;
+  dir_dirty_ = false;
   return files;
 }
 
 Status QueueLog::sync() {
   auto files = flush();
   if (!files) return std::move(files).error();
+  if (ack_unsynced_) files->push_back(ack_file_);
+  if (dir_unsynced_) files->push_back(dir_file_);
   for (auto& f : *files) {
     if (auto s = f->sync(); !s) {
       failed_ = true;  // after a failed fdatasync the page cache state is unknowable
       return s;
     }
   }
+  ack_unsynced_ = dir_unsynced_ = false;
   return ok_status();
 }
 
-Status QueueLog::purge() {
+Status QueueLog::purge(bool durable) {
   if (auto s = check_usable(); !s) return s;
   seg_buf_.clear();
   ack_buf_.clear();
@@ -323,8 +414,14 @@ Status QueueLog::purge() {
   old.swap(segments_);
   // The fresh segment carries next_seq_ in its header, so numbering survives the purge.
   if (auto s = new_segment(); !s) return s;
-  if (auto s = segments_.back()->file->sync(); !s) return s;
-  if (auto s = dir_file_->sync(); !s) return s;
+  auto sync = [&](File& f) {
+    if (!durable) return ok_status();  // paging-only: nothing survives a restart anyway
+    auto s = f.sync();
+    if (!s) failed_ = true;
+    return s;
+  };
+  if (auto s = sync(*segments_.back()->file); !s) return s;
+  if (auto s = sync(*dir_file_); !s) return s;
   for (auto& seg : old) {
     if (::unlink(segment_path(seg->id).c_str()) != 0 && errno != ENOENT) {
       failed_ = true;
@@ -332,11 +429,12 @@ Status QueueLog::purge() {
     }
   }
   if (auto s = ack_file_->truncate(0); !s) return s;
-  if (auto s = ack_file_->sync(); !s) return s;
-  if (auto s = dir_file_->sync(); !s) return s;
+  if (auto s = sync(*ack_file_); !s) return s;
+  if (auto s = sync(*dir_file_); !s) return s;
   live_ = 0;
   ack_bytes_ = ack_records_ = obsolete_ack_records_ = 0;
-  ack_dirty_ = dir_dirty_ = false;
+  ack_unsynced_ = dir_unsynced_ = false;
+  dir_dirty_ = false;
   return ok_status();
 }
 

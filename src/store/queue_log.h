@@ -10,8 +10,14 @@
 //
 // "Delivered" is an ack-log record written the first time a message is handed to a consumer;
 // at recovery such unacked messages come back with delivered = true (basic.deliver's
-// redelivered flag). Delivery marks become durable with the next sync; losing one in a crash
-// only loses a redelivered flag, never a message.
+// redelivered flag). Ack-log records are hints and are never synced for a confirm (only by
+// sync() and compaction): losing a delivery mark in a crash loses a redelivered flag, losing an
+// ack brings an acked message back (at-least-once), never a message is lost. Stale acks cannot
+// hit new messages: recovery continues numbering past every sequence number in the ack log.
+//
+// Appends stay in a write buffer until flush() (or until the buffer is full). A message acked
+// while buffered is never written, and neither are its delivery mark and ack: no file refers
+// to its sequence number (a hole, like a damaged record's).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,8 +31,10 @@
 namespace pulse::store {
 
 struct QueueLogOptions {
-  uint64_t segment_bytes = 8u << 20;       // roll to a new segment past this size
-  size_t write_buffer_bytes = 256u << 10;  // buffered appends are written out past this
+  uint64_t segment_bytes = 8u << 20;  // roll to a new segment past this size
+  // Buffered appends are written out past this (or at flush()). Big enough to hold a group
+  // commit round of a busy queue, so that messages acked within the round are never written.
+  size_t write_buffer_bytes = 2u << 20;
   uint32_t max_record_bytes = 512u << 20;  // larger lengths are treated as corruption
   // Rewrite acks.log when it is larger than this and over half its records are obsolete
   // (they refer to segments already deleted).
@@ -81,14 +89,17 @@ class QueueLog {
   // Live messages in order, with their delivered flag (for lazy recovery without bodies).
   void for_each_live(const std::function<void(uint64_t seq, bool delivered)>& fn) const;
 
-  // Writes out buffered records and returns the files (and directory, after a segment was
-  // created) that must be fdatasynced for everything appended so far to be durable. Hand them
-  // to the StorageThread; a file appears once per flush() even if written many times.
+  // Writes out buffered records and returns the files (segments written to, and the directory
+  // after a segment was created) that must be fdatasynced for everything appended so far to be
+  // durable; acks.log is not among them. Hand them to the StorageThread; a file appears once
+  // per flush() even if written many times.
   Result<std::vector<std::shared_ptr<File>>> flush();
-  // flush() and sync inline: for tests, shutdown and callers without a storage thread.
+  // flush() and sync inline, acks.log and unlinks included: for tests, shutdown and callers
+  // without a storage thread.
   Status sync();
-  // Drops every message and frees the disk; sequence numbers keep increasing. Synchronous.
-  Status purge();
+  // Drops every message and frees the disk; sequence numbers keep increasing. Synchronous
+  // (fdatasyncs inline) when `durable`; a paging-only log needs no sync.
+  Status purge(bool durable = true);
   // Deletes the whole directory (queue.delete). The object is unusable afterwards.
   Status destroy();
 
@@ -97,6 +108,8 @@ class QueueLog {
   uint64_t next_seq() const { return next_seq_; }
   size_t segment_count() const { return segments_.size(); }
   uint64_t ack_log_bytes() const { return ack_bytes_; }
+  // Messages acked while still buffered, whose records were never written.
+  uint64_t elided_messages() const { return elided_; }
 
   struct Segment;  // defined in queue_log_internal.h
 
@@ -109,11 +122,14 @@ class QueueLog {
   Status load_ack_log(std::vector<uint64_t>& acked, std::vector<uint64_t>& delivered);
   Status new_segment();
   Status write_out();
+  void compact_buffer(Segment& seg);
+  void add_ack_record(uint8_t type, uint64_t seq);
   Status append_ack_record(uint8_t type, uint64_t seq);
   Segment* find_segment(uint64_t seq);
   const Segment* find_segment(uint64_t seq) const;
   Status maybe_release(Segment& seg);
   Status compact_ack_log();
+  Result<std::span<const uint8_t>> cached_record(Segment& seg, uint64_t off);
   Status check_usable() const;
   std::string segment_path(uint32_t id) const;
 
@@ -125,15 +141,21 @@ class QueueLog {
   std::shared_ptr<File> ack_file_;
   std::vector<uint8_t> seg_buf_;  // appends not yet written to segments_.back()
   std::vector<uint8_t> ack_buf_;  // ack-log records not yet written
-  std::vector<std::shared_ptr<File>> dirty_;
-  bool ack_dirty_ = false;
-  bool dir_dirty_ = false;
+  size_t buf_first_ = 0;          // index in segments_.back() of the first record in seg_buf_
+  bool ack_unsynced_ = false;     // acks.log written since the last sync()
+  bool dir_dirty_ = false;        // a segment was created: its entry must be synced with its data
+  bool dir_unsynced_ = false;     // segments were unlinked since the last sync()
   uint64_t next_seq_ = 1;
   uint64_t live_ = 0;
   uint64_t ack_bytes_ = 0;             // acks.log size including ack_buf_
   uint64_t ack_records_ = 0;           // records in acks.log
   uint64_t obsolete_ack_records_ = 0;  // of those, referring to deleted segments
   uint32_t next_segment_id_ = 1;
+  uint64_t elided_ = 0;
+  // Read-ahead of one segment's written bytes (read()); seg id 0 = empty.
+  std::vector<uint8_t> read_cache_;
+  uint32_t read_cache_seg_ = 0;
+  uint64_t read_cache_off_ = 0;
   bool failed_ = false;  // a write failed: the on-disk state is unknown, refuse further work
 };
 

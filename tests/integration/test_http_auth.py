@@ -54,6 +54,18 @@ def test_management_user_is_not_administrator(api):
     assert r.json == {"error": "not_authorised", "reason": "Not monitor user"}
 
 
+def test_administrator_reads_a_vhost_without_permissions(api, uname):
+    vhost = uname("noperm")
+    assert api.put("/api/vhosts/" + q(vhost)).status == 201
+    try:
+        assert api.delete("/api/permissions/%s/guest" % q(vhost)).status == 204
+        for path in ("/api/queues/", "/api/exchanges/", "/api/bindings/", "/api/policies/"):
+            assert api.get(path + q(vhost)).status == 200, path
+        assert api.get("/api/vhosts/" + q(vhost)).json["name"] == vhost
+    finally:
+        api.delete("/api/vhosts/" + q(vhost))
+
+
 def test_vhost_access_and_configure_permission(api, uname):
     user = uname("http-u")
     assert api.put("/api/users/" + user, {"password": "pw", "tags": "management"}).status == 201

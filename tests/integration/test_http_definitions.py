@@ -5,7 +5,10 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 
+import pika
+import pika.exceptions
 import pytest
 
 from harness.http_api import HttpApi, q
@@ -133,3 +136,37 @@ def test_rabbitmqadmin(broker, api, uname, tmp_path):
     admin(broker, "delete", "queue", "name=" + dq)
     out = admin(broker, "-f", "raw_json", "list", "users").stdout
     assert "guest" in [u["name"] for u in json.loads(out)]
+
+
+@pytest.mark.skipif(not os.access(RABBITMQADMIN, os.X_OK), reason="rabbitmqadmin not installed")
+def test_rabbitmqadmin_connections(broker, api, uname):
+    qn = uname("admc")
+    c = broker.connect()
+    ch = c.channel()
+    ch.queue_declare(qn)
+    ch.basic_consume(qn, lambda *a: None, consumer_tag="admin-" + qn)
+    sock = c._impl._transport._sock.getsockname()
+    name = "127.0.0.1:%d -> 127.0.0.1:%d" % (sock[1], broker.port)
+
+    def listed(kind, key):
+        c.process_data_events(0)
+        out = json.loads(admin(broker, "-f", "raw_json", "list", kind).stdout)
+        return [x for x in out if key(x)]
+    conns = wait_for(lambda: listed("connections", lambda x: x["name"] == name), timeout=20,
+                     interval=0.3)
+    assert conns[0]["user"] == "guest"
+    chans = wait_for(lambda: listed("channels", lambda x: x["name"].startswith(name)),
+                     timeout=20, interval=0.3)
+    assert chans[0]["name"] == "%s (%d)" % (name, ch.channel_number)
+    cons = wait_for(lambda: listed("consumers", lambda x: x["consumer_tag"] == "admin-" + qn),
+                    timeout=20, interval=0.3)
+    assert cons[0]["queue"]["name"] == qn
+    # the table format too (the default columns must exist)
+    assert name in admin(broker, "list", "connections").stdout
+    admin(broker, "close", "connection", "name=" + name)
+    deadline = time.time() + 10
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as e:
+        while time.time() < deadline:
+            c.process_data_events(0.2)
+    assert e.value.reply_code == 320
+    assert e.value.reply_text == "CONNECTION_FORCED - Closed via management plugin"

@@ -168,7 +168,7 @@ def test_contents(deb):
         parts = line.split()
         path = parts[5].lstrip(".")
         entries[path.rstrip("/") or "/"] = (parts[0], parts[1])
-    for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf"):
+    for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf", "/usr/bin/pulsectl"):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/usr/share/doc/pulse-broker/README.md"):
@@ -198,7 +198,7 @@ def test_control_area(deb, tmp_path):
 def test_install_puts_files_in_place(installed):
     t = installed
     assert t.status() == "ii"
-    for rel in ("usr/sbin/pulsed", "usr/bin/pulse-perf"):
+    for rel in ("usr/sbin/pulsed", "usr/bin/pulse-perf", "usr/bin/pulsectl"):
         assert os.access(t.path(rel), os.X_OK), rel
     with open(t.path(CONF)) as f:
         conf = f.read()
@@ -207,6 +207,14 @@ def test_install_puts_files_in_place(installed):
     p = run("dpkg-query", "--admindir=" + t.path("var/lib/dpkg"), "-W", "-f=${Conffiles}",
             PACKAGE)
     assert "/" + CONF in p.stdout
+
+
+def test_installed_pulsectl_runs(installed, deb):
+    p = run(installed.path("usr/bin/pulsectl"), "--help")
+    assert p.stdout.startswith("pulsectl: manage pulsed or RabbitMQ")
+    assert "Exit status:" in p.stdout
+    assert run(installed.path("usr/bin/pulsectl"), "--version").stdout.strip() == \
+        "pulsectl " + control(deb, "Version")
 
 
 def test_postinst_creates_account_and_owns_dirs(installed):
@@ -308,12 +316,14 @@ def test_installed_pulsed_serves_amqp(installed):
     --amqp-listen only moves the port off 5672, which another pulsed may hold."""
     t = installed
     uid, gid, _, _ = t.account()
-    port = free_port()
+    port, http_port = free_port(), free_port()
     data = t.path("var/lib/pulse")
     account = dict(user=uid, group=gid, extra_groups=[]) if os.getuid() == 0 else {}
     proc = subprocess.Popen(
         [t.path("usr/sbin/pulsed"), "--config", t.path(CONF), "--data-dir", data,
-         "--amqp-listen", "%s:%d" % (HOST, port)],
+         "--amqp-listen", "%s:%d" % (HOST, port),
+         "--http-listen", "%s:%d" % (HOST, http_port),
+         "--prometheus-listen", "%s:%d" % (HOST, free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         cwd=data, **account)
     try:
@@ -334,6 +344,10 @@ def test_installed_pulsed_serves_amqp(installed):
         method, _, body = ch.basic_get(q, auto_ack=True)
         assert body == b"installed" and method is not None
         conn.close()
+        # the installed pulsectl manages the installed pulsed
+        p = run(t.path("usr/bin/pulsectl"), "--url", "http://%s:%d" % (HOST, http_port),
+                "list", "queues", "-c", "name,durable", "--no-header")
+        assert p.stdout.split() == ["pkg.check", "true"], p.stdout
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -11,20 +11,11 @@ import subprocess
 import pika
 import pytest
 
-from harness.broker import REPO
+from harness.broker import tool_binary
 
 
 def perf_binary():
-    explicit = os.environ.get("PULSE_PERF_BIN")
-    if explicit:
-        return explicit
-    pulsed = os.environ.get("PULSED_BIN")
-    if pulsed:
-        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(pulsed))))
-        candidate = os.path.join(build, "tools", "pulse-perf", "pulse-perf")
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return os.path.join(REPO, "build", "tools", "pulse-perf", "pulse-perf")
+    return tool_binary("PULSE_PERF_BIN", "pulse-perf")
 
 
 @pytest.fixture(scope="module")

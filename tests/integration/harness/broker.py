@@ -65,6 +65,7 @@ class BrokerHandle:
         self.host = HOST
         self.port = None
         self.http_port = None  # management HTTP API (pulsed --http-listen, RabbitMQ's plugin)
+        self.prometheus_port = None  # /metrics (pulsed --prometheus-listen, rabbitmq_prometheus)
         self.tmp = tempfile.mkdtemp(prefix="pulse-it-%s-%d-" % (self.target, self.index))
         self.data_dir = os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir)
@@ -166,6 +167,8 @@ class PulsedBroker(BrokerHandle):
             self.port = free_port()
         if self.http_port is None:
             self.http_port = free_port()
+        if self.prometheus_port is None:
+            self.prometheus_port = free_port()
         conf = os.path.join(self.tmp, "pulsed.conf")
         with open(conf, "w") as f:
             for k, v in self.config.items():
@@ -175,6 +178,7 @@ class PulsedBroker(BrokerHandle):
         args = [binary, "--data-dir", self.data_dir,
                 "--amqp-listen", "%s:%d" % (HOST, self.port),
                 "--http-listen", "%s:%d" % (HOST, self.http_port),
+                "--prometheus-listen", "%s:%d" % (HOST, self.prometheus_port),
                 "--config", conf, "--log-level", "info"]
         if definitions:
             args += ["--definitions", self.definitions_path]
@@ -258,11 +262,27 @@ def pulsed_binary():
     return binary
 
 
+def tool_binary(env, name):
+    """A tool built beside pulsed (tools/<name>/<name>): `env` names it explicitly, else it is
+    looked for in the build tree PULSED_BIN comes from, else in the repository's build/."""
+    explicit = os.environ.get(env)
+    if explicit:
+        return explicit
+    pulsed = os.environ.get("PULSED_BIN")
+    if pulsed:
+        build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(pulsed))))
+        candidate = os.path.join(build, "tools", name, name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return os.path.join(REPO, "build", "tools", name, name)
+
+
 def run_pulsed_until_exit(data_dir, timeout=20, extra_args=()):
     """Runs pulsed on `data_dir` expecting it to refuse to start: returns (rc, output)."""
     p = subprocess.run([pulsed_binary(), "--data-dir", data_dir,
                         "--amqp-listen", "%s:%d" % (HOST, free_port()),
-                        "--http-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
+                        "--http-listen", "%s:%d" % (HOST, free_port()),
+                        "--prometheus-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace")
@@ -315,6 +335,7 @@ class RabbitBroker(BrokerHandle):
             self.port = free_port()
             self.nodename = "pulsetest-%d-%d@localhost" % (os.getpid(), self.index)
             self.http_port = free_port()
+            self.prometheus_port = free_port()
         self._stopped = False
         dist_port = free_port()
         epmd_port = _Epmd.ensure()
@@ -332,6 +353,8 @@ class RabbitBroker(BrokerHandle):
             "disk_free_limit.absolute": "1MB",
             "management.tcp.ip": HOST,
             "management.tcp.port": str(self.http_port),
+            "prometheus.tcp.ip": HOST,
+            "prometheus.tcp.port": str(self.prometheus_port),
         }
         lines.update({k: _conf_value(v) for k, v in self.config.items()})
         with open(conf, "w") as f:
@@ -339,7 +362,7 @@ class RabbitBroker(BrokerHandle):
                 f.write("%s = %s\n" % (k, v))
         plugins = os.path.join(self.tmp, "enabled_plugins")
         with open(plugins, "w") as f:
-            f.write("[rabbitmq_management].\n")
+            f.write("[rabbitmq_management,rabbitmq_prometheus].\n")
         envconf = os.path.join(self.tmp, "rabbitmq-env.conf")
         open(envconf, "w").close()
         self.env = dict(

@@ -113,6 +113,13 @@ void check_content(size_t body_size, uint32_t frame_max, size_t expected_body_fr
   p.set_content_type("application/octet-stream");
   std::string out;
   append_content(out, 9, p, body, frame_max);
+  // The raw-properties writer (the delivery path) frames exactly as the generic one.
+  std::string raw;
+  ByteWriter w(raw);
+  encode_properties(w, p);
+  std::string via_raw = "prefix";
+  append_content(via_raw, 9, raw, body, frame_max);
+  EXPECT_TRUE(via_raw == "prefix" + out) << body_size << " " << frame_max;
 
   std::string_view rest = out;
   FrameDecode d = decode_frame(as_span(rest), frame_max);

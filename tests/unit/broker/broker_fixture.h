@@ -14,6 +14,14 @@
 
 namespace pulse::broker::testing {
 
+// A message's wire properties decoded afresh, to check they agree with properties().
+inline amqp::BasicProperties decode_raw(const Message& m) {
+  amqp::BasicProperties p;
+  ByteReader r(m.raw_properties().data(), m.raw_properties().size());
+  EXPECT_TRUE(amqp::decode_properties(r, p) && r.empty());
+  return p;
+}
+
 using amqp::FieldArray;
 using amqp::FieldTable;
 using amqp::FieldValue;
@@ -94,9 +102,8 @@ class BrokerTest : public ::testing::Test {
     Message m;
     m.exchange = exchange;
     m.routing_key = key;
-    m.properties = std::move(props);
+    m.set_properties(std::move(props));
     m.body = std::move(body);
-    m.reencode_properties();
     return m;
   }
 

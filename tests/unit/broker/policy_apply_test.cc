@@ -45,7 +45,7 @@ class PolicyApplyTest : public BrokerTest {
     Strings out;
     auto dead = vh.find_queue("dead");
     while (auto m = dead->get(true)) {
-      const auto& xd = *amqp::find(m->msg->properties.headers, "x-death")->as_array();
+      const auto& xd = *amqp::find(m->msg->properties().headers, "x-death")->as_array();
       out.push_back(m->msg->body + ":" + *amqp::find(*xd[0].as_table(), "reason")->as_string());
     }
     return out;

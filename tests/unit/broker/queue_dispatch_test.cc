@@ -154,8 +154,8 @@ TEST_F(QueueDispatchTest, RequeueGoesToAnotherWaitingConsumer) {
 }
 
 const FieldValue* delivery_count(const QueuedMessage& m) {
-  if (!m.msg->properties.has(amqp::BasicProperties::kHeaders)) return nullptr;
-  return amqp::find(m.msg->properties.headers, "x-delivery-count");
+  if (!m.msg->properties().has(amqp::BasicProperties::kHeaders)) return nullptr;
+  return amqp::find(m.msg->properties().headers, "x-delivery-count");
 }
 
 TEST_F(QueueDispatchTest, QuorumRequeueGoesToBackWithDeliveryCount) {

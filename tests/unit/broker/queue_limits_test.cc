@@ -23,7 +23,7 @@ class QueueLimitsTest : public BrokerTest {
   std::string reason_of_dead_head() {
     auto m = vh.find_queue("dead")->get(false);
     if (!m) return "<none>";
-    const auto* xd = amqp::find(m->msg->properties.headers, "x-death");
+    const auto* xd = amqp::find(m->msg->properties().headers, "x-death");
     if (!xd || !xd->as_array() || xd->as_array()->empty()) return "<no x-death>";
     const auto* r = amqp::find(*xd->as_array()->front().as_table(), "reason");
     return r && r->as_string() ? *r->as_string() : "<no reason>";
@@ -61,7 +61,7 @@ TEST_P(QueueLimitCases, AppliesOverflowPolicy) {
   while (dead->message_count() > 0) {
     auto m = dead->get(true);
     dead_bodies.push_back(m->msg->body);
-    const auto& xd = *amqp::find(m->msg->properties.headers, "x-death")->as_array();
+    const auto& xd = *amqp::find(m->msg->properties().headers, "x-death")->as_array();
     EXPECT_EQ(*amqp::find(*xd[0].as_table(), "reason")->as_string(), "maxlen");
   }
   EXPECT_EQ(dead_bodies, c.dead);

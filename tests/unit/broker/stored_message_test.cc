@@ -15,14 +15,15 @@ Message sample() {
   m.exchange = "x";
   m.routing_key = "a.b";
   m.body = std::string("\0body\xff", 6);
-  m.properties.set_delivery_mode(2);
-  m.properties.set_priority(7);
-  m.properties.set_content_type("text/plain");
+  amqp::BasicProperties p;
+  p.set_delivery_mode(2);
+  p.set_priority(7);
+  p.set_content_type("text/plain");
   amqp::FieldTable h;
   h.emplace_back("n", int64_t{42});
-  m.properties.set_headers(h);
+  p.set_headers(h);
   m.bcc_keys = {"k1", "k2"};
-  m.reencode_properties();
+  m.set_properties(std::move(p));
   return m;
 }
 
@@ -41,8 +42,10 @@ TEST(StoredMessage, RoundTripKeepsEverything) {
   EXPECT_EQ(d->msg->exchange, "x");
   EXPECT_EQ(d->msg->routing_key, "a.b");
   EXPECT_EQ(d->msg->body, m.body);
-  EXPECT_EQ(d->msg->raw_properties, m.raw_properties);
-  EXPECT_EQ(d->msg->properties, m.properties);
+  EXPECT_EQ(d->msg->raw_properties(), m.raw_properties());
+  EXPECT_EQ(d->msg->properties(), m.properties());
+  EXPECT_TRUE(d->msg->persistent());
+  EXPECT_EQ(d->msg->priority(), 7);
   EXPECT_EQ(d->msg->bcc_keys, m.bcc_keys);
   ASSERT_TRUE(d->expires_at);
   // Deadlines go through the wall clock: equal to within a few milliseconds.

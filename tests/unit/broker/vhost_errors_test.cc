@@ -62,7 +62,7 @@ Message msg_to(std::string x, std::string key, amqp::BasicProperties p = {}) {
   Message m;
   m.exchange = std::move(x);
   m.routing_key = std::move(key);
-  m.properties = std::move(p);
+  m.set_properties(std::move(p));
   return m;
 }
 

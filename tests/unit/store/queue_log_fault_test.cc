@@ -25,6 +25,8 @@ std::string build(const std::string& dir, int n, std::vector<uint64_t> acks = {}
   auto log = QueueLog::open(dir, {});
   EXPECT_TRUE(log.ok());
   for (int i = 1; i <= n; ++i) EXPECT_TRUE((*log)->append(bytes("r" + std::to_string(i))).ok());
+  // Written first: acks of still-buffered messages would drop their records instead.
+  EXPECT_TRUE((*log)->flush().ok());
   for (auto a : acks) EXPECT_TRUE((*log)->ack(a).ok());
   EXPECT_TRUE((*log)->sync().ok());
   return dir + "/00000001.seg";

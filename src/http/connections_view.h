@@ -1,0 +1,60 @@
+#pragma once
+// Snapshots of the live AMQP connections, channels and consumers that the management API lists.
+// The process that owns the sessions (app/, over server/) fills them through Hooks; http never
+// sees server/. A snapshot is taken and turned into JSON within one request on the loop
+// thread, so pointers into the sessions stay valid while it is used.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "amqp/field_table.h"
+
+namespace pulse::http {
+
+struct ConnectionInfo {
+  uint64_t id = 0;
+  std::string name;  // "127.0.0.1:PEER -> 127.0.0.1:PORT"
+  std::string user, vhost, auth_mechanism, peer_host, host;
+  const char* state = "running";
+  uint16_t peer_port = 0, port = 0, channel_max = 0, timeout = 0;
+  uint32_t frame_max = 0;
+  size_t channels = 0;
+  int64_t connected_at_ms = 0;  // since the epoch
+  uint64_t recv_oct = 0, recv_cnt = 0, send_oct = 0, send_cnt = 0, send_pend = 0;
+  const amqp::FieldTable* client_properties = nullptr;
+};
+
+// Per-channel message counters (plain increments in the channel).
+struct ChannelCounts {
+  uint64_t publish = 0, confirm = 0, return_unroutable = 0, drop_unroutable = 0;
+  uint64_t deliver = 0, deliver_no_ack = 0, get = 0, get_no_ack = 0, get_empty = 0, ack = 0,
+           redeliver = 0;
+};
+
+struct ConsumerInfo {
+  std::string tag, queue;
+  bool ack_required = true, exclusive = false, active = true;
+  uint16_t prefetch_count = 0;
+  const amqp::FieldTable* arguments = nullptr;
+};
+
+struct ChannelInfo {
+  uint64_t connection_id = 0;
+  uint16_t number = 0;
+  std::string connection_name, user, vhost, peer_host;
+  uint16_t peer_port = 0;
+  const char* state = "running";
+  uint16_t prefetch_count = 0, global_prefetch_count = 0;
+  bool confirm = false, transactional = false;
+  uint64_t unacked = 0, unconfirmed = 0, uncommitted = 0, acks_uncommitted = 0;
+  int64_t idle_since_ms = 0;
+  ChannelCounts counts;
+  std::vector<ConsumerInfo> consumers;
+
+  std::string name() const { return connection_name + " (" + std::to_string(number) + ")"; }
+  uint64_t key() const { return connection_id << 16 | number; }
+};
+
+}  // namespace pulse::http

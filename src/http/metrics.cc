@@ -1,0 +1,462 @@
+#include "http/metrics.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <charconv>
+#include <chrono>
+#include <functional>
+
+#include "http/api.h"
+
+namespace pulse::http {
+namespace {
+
+using broker::MessageCounters;
+
+const int64_t kStartTime = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+
+// The `rabbitmq_build_info` labels: the RabbitMQ release whose behaviour pulsed follows.
+constexpr const char* kRabbitVersion = "3.10.8";
+
+std::string escape_label(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Label sets are written pre-rendered: `vhost="/",queue="q"`.
+std::string labels(std::initializer_list<std::pair<const char*, std::string_view>> kv) {
+  std::string out;
+  for (const auto& [k, v] : kv) {
+    if (!out.empty()) out += ',';
+    out += k;
+    out += "=\"";
+    out += escape_label(v);
+    out += '"';
+  }
+  return out;
+}
+
+class Writer {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += "\n# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += '\n';
+    name_ = name;
+  }
+  void sample(std::string_view lbl, uint64_t v) {
+    head(lbl);
+    out_ += std::to_string(v);
+    out_ += '\n';
+  }
+  void sample_double(std::string_view lbl, double v) {
+    head(lbl);
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    out_ += '\n';
+  }
+  // A family with one unlabelled sample.
+  void one(std::string_view name, std::string_view type, std::string_view help, uint64_t v) {
+    family(name, type, help);
+    sample({}, v);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void head(std::string_view lbl) {
+    out_ += name_;
+    if (!lbl.empty()) {
+      out_ += '{';
+      out_ += lbl;
+      out_ += '}';
+    }
+    out_ += ' ';
+  }
+  std::string out_;
+  std::string name_;
+};
+
+struct QueueMetric {
+  const char* name;
+  const char* type;
+  const char* help;
+  std::function<uint64_t(const broker::Queue&)> value;
+};
+
+const std::vector<QueueMetric>& queue_metrics() {
+  static const std::vector<QueueMetric> m = {
+      {"rabbitmq_queue_messages_ready", "gauge", "Messages ready to be delivered to consumers",
+       [](const broker::Queue& q) { return q.message_count(); }},
+      {"rabbitmq_queue_messages_unacked", "gauge",
+       "Messages delivered to consumers but not yet acknowledged",
+       [](const broker::Queue& q) { return q.unacked_count(); }},
+      {"rabbitmq_queue_messages", "gauge",
+       "Sum of ready and unacknowledged messages - total queue depth",
+       [](const broker::Queue& q) { return q.message_count() + q.unacked_count(); }},
+      {"rabbitmq_queue_consumers", "gauge", "Consumers on a queue",
+       [](const broker::Queue& q) { return q.consumer_count(); }},
+      {"rabbitmq_queue_messages_ram", "gauge", "Ready and unacknowledged messages stored in memory",
+       [](const broker::Queue& q) {
+         return q.message_count() - q.paged_count() + q.unacked_count();
+       }},
+      {"rabbitmq_queue_messages_ready_ram", "gauge", "Ready messages stored in memory",
+       [](const broker::Queue& q) { return q.message_count() - q.paged_count(); }},
+      {"rabbitmq_queue_messages_unacked_ram", "gauge", "Unacknowledged messages stored in memory",
+       [](const broker::Queue& q) { return q.unacked_count(); }},
+      {"rabbitmq_queue_messages_bytes", "gauge",
+       "Size in bytes of ready and unacknowledged messages",
+       [](const broker::Queue& q) { return q.ready_bytes() + q.unacked_bytes(); }},
+      {"rabbitmq_queue_messages_ready_bytes", "gauge", "Size in bytes of ready messages",
+       [](const broker::Queue& q) { return q.ready_bytes(); }},
+      {"rabbitmq_queue_messages_unacked_bytes", "gauge",
+       "Size in bytes of all unacknowledged messages",
+       [](const broker::Queue& q) { return q.unacked_bytes(); }},
+      {"rabbitmq_queue_messages_paged_out", "gauge", "Messages paged out to disk",
+       [](const broker::Queue& q) { return q.paged_count(); }},
+  };
+  return m;
+}
+
+struct CounterMetric {
+  const char* name;
+  const char* help;
+  uint64_t MessageCounters::*field;
+  bool per_queue;  // per-object labels {channel, vhost, queue}, else {channel, vhost, exchange}
+};
+
+// rabbitmq_channel_* counters (RabbitMQ 3.10 order).
+const CounterMetric kChannelCounters[] = {
+    {"rabbitmq_channel_messages_published_total",
+     "Total number of messages published into an exchange on a channel", &MessageCounters::publish,
+     false},
+    {"rabbitmq_channel_messages_confirmed_total",
+     "Total number of messages published into an exchange and confirmed on the channel",
+     &MessageCounters::confirm, false},
+    {"rabbitmq_channel_messages_unroutable_returned_total",
+     "Total number of messages published as mandatory into an exchange and returned to the "
+     "publisher as unroutable",
+     &MessageCounters::return_unroutable, false},
+    {"rabbitmq_channel_messages_unroutable_dropped_total",
+     "Total number of messages published as non-mandatory into an exchange and dropped as "
+     "unroutable",
+     &MessageCounters::drop_unroutable, false},
+    {"rabbitmq_channel_get_ack_total",
+     "Total number of messages fetched with basic.get in manual acknowledgement mode",
+     &MessageCounters::get, true},
+    {"rabbitmq_channel_get_total",
+     "Total number of messages fetched with basic.get in automatic acknowledgement mode",
+     &MessageCounters::get_no_ack, true},
+    {"rabbitmq_channel_messages_delivered_ack_total",
+     "Total number of messages delivered to consumers in manual acknowledgement mode",
+     &MessageCounters::deliver, true},
+    {"rabbitmq_channel_messages_delivered_total",
+     "Total number of messages delivered to consumers in automatic acknowledgement mode",
+     &MessageCounters::deliver_no_ack, true},
+    {"rabbitmq_channel_messages_redelivered_total",
+     "Total number of messages redelivered to consumers", &MessageCounters::redeliver, true},
+    {"rabbitmq_channel_messages_acked_total", "Total number of messages acknowledged by consumers",
+     &MessageCounters::ack, true},
+    {"rabbitmq_channel_get_empty_total",
+     "Total number of times basic.get operations fetched no message", &MessageCounters::get_empty,
+     true},
+};
+
+uint64_t open_fds() {
+  uint64_t n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (const dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    if (n > 0) --n;  // the directory stream's own descriptor
+  }
+  return n;
+}
+
+uint64_t max_fds() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  return rl.rlim_cur;
+}
+
+void node_section(Writer& w, const NodeStatus& st, const broker::NodeCounters& nc,
+                  bool per_object) {
+  // rabbitmq_prometheus leaves the start time and the alarms out of the per-object form.
+  if (!per_object) {
+    w.family("process_start_time_seconds", "gauge",
+             "Start time of the process since unix epoch in seconds.");
+    w.sample({}, static_cast<uint64_t>(kStartTime));
+    w.one("rabbitmq_alarms_file_descriptor_limit", "untyped",
+          "is 1 if file descriptor limit alarm is in effect", 0);
+    w.one("rabbitmq_alarms_free_disk_space_watermark", "untyped",
+          "is 1 if free disk space watermark alarm is in effect", st.disk_alarm ? 1 : 0);
+    w.one("rabbitmq_alarms_memory_used_watermark", "untyped",
+          "is 1 if VM memory watermark alarm is in effect", st.memory_alarm ? 1 : 0);
+  }
+  w.one("rabbitmq_connections_opened_total", "counter", "Total number of connections opened",
+        nc.connections_opened);
+  w.one("rabbitmq_connections_closed_total", "counter",
+        "Total number of connections closed or terminated", nc.connections_closed);
+  w.one("rabbitmq_channels_opened_total", "counter", "Total number of channels opened",
+        nc.channels_opened);
+  w.one("rabbitmq_channels_closed_total", "counter", "Total number of channels closed",
+        nc.channels_closed);
+  w.one("rabbitmq_queues_declared_total", "counter", "Total number of queues declared",
+        nc.queues_declared);
+  w.one("rabbitmq_queues_created_total", "counter", "Total number of queues created",
+        nc.queues_created);
+  w.one("rabbitmq_queues_deleted_total", "counter", "Total number of queues deleted",
+        nc.queues_deleted);
+  w.one("rabbitmq_process_open_fds", "gauge", "Open file descriptors", open_fds());
+  w.one("rabbitmq_process_open_tcp_sockets", "gauge", "Open TCP sockets", st.connections);
+  w.one("rabbitmq_process_resident_memory_bytes", "gauge", "Memory used in bytes", st.mem_used);
+  w.one("rabbitmq_disk_space_available_bytes", "gauge", "Disk space available in bytes",
+        st.disk_free);
+  w.one("rabbitmq_process_max_fds", "gauge", "Open file descriptors limit", max_fds());
+  w.one("rabbitmq_resident_memory_limit_bytes", "gauge", "Memory high watermark in bytes",
+        st.mem_limit);
+  w.one("rabbitmq_disk_space_available_limit_bytes", "gauge",
+        "Free disk space low watermark in bytes", st.disk_free_limit);
+}
+
+void queue_section(Writer& w, const broker::Broker& b, bool per_object) {
+  for (const auto& m : queue_metrics()) {
+    w.family(m.name, m.type, m.help);
+    uint64_t total = 0;
+    for (const auto& [vname, vh] : b.vhosts()) {
+      for (const auto& [qname, q] : vh->queues()) {
+        if (per_object) {
+          w.sample(labels({{"vhost", vname}, {"queue", qname}}), m.value(*q));
+        } else {
+          total += m.value(*q);
+        }
+      }
+    }
+    if (!per_object) w.sample({}, total);
+  }
+}
+
+void channel_section(Writer& w, const broker::Broker& b, const std::vector<ChannelMetrics>& chans,
+                     bool per_object) {
+  struct Gauge {
+    const char* name;
+    const char* help;
+    std::function<uint64_t(const ChannelMetrics&)> value;
+  };
+  const Gauge gauges[] = {
+      {"rabbitmq_channel_consumers", "Consumers on a channel",
+       [](const ChannelMetrics& c) { return c.consumers; }},
+      {"rabbitmq_channel_messages_unacked", "Delivered but not yet acknowledged messages",
+       [](const ChannelMetrics& c) { return c.unacked; }},
+      {"rabbitmq_channel_messages_unconfirmed", "Published but not yet confirmed messages",
+       [](const ChannelMetrics& c) { return c.unconfirmed; }},
+      {"rabbitmq_channel_messages_uncommitted",
+       "Messages received in a transaction but not yet committed",
+       [](const ChannelMetrics& c) { return c.uncommitted; }},
+      {"rabbitmq_consumer_prefetch", "Limit of unacknowledged messages for each consumer",
+       [](const ChannelMetrics& c) { return c.prefetch; }},
+      {"rabbitmq_channel_prefetch",
+       "Total limit of unacknowledged messages for all consumers on a channel",
+       [](const ChannelMetrics& c) { return c.global_prefetch; }},
+  };
+  for (const auto& g : gauges) {
+    w.family(g.name, "gauge", g.help);
+    uint64_t total = 0;
+    for (const auto& c : chans) {
+      if (per_object) {
+        w.sample(labels({{"channel", c.name}}), g.value(c));
+      } else {
+        total += g.value(c);
+      }
+    }
+    if (!per_object) w.sample({}, total);
+  }
+  // Aggregated: the broker's totals since start. Per object: each open channel's own counts,
+  // labelled with its vhost (pulsed does not split a channel's counts by exchange or queue).
+  const MessageCounters& totals = b.message_counters();
+  for (const auto& m : kChannelCounters) {
+    w.family(m.name, "counter", m.help);
+    if (!per_object) {
+      w.sample({}, totals.*m.field);
+      continue;
+    }
+    for (const auto& c : chans)
+      w.sample(labels({{"channel", c.name}, {"vhost", c.vhost}}), c.counters.*m.field);
+  }
+}
+
+void connection_section(Writer& w, const std::vector<ConnectionMetrics>& conns, bool per_object) {
+  struct Metric {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::function<uint64_t(const ConnectionMetrics&)> value;
+  };
+  const Metric metrics[] = {
+      {"rabbitmq_connection_incoming_bytes_total", "counter",
+       "Total number of bytes received on a connection",
+       [](const ConnectionMetrics& c) { return c.recv_oct; }},
+      {"rabbitmq_connection_outgoing_bytes_total", "counter",
+       "Total number of bytes sent on a connection",
+       [](const ConnectionMetrics& c) { return c.send_oct; }},
+      {"rabbitmq_connection_channels", "gauge", "Channels on a connection",
+       [](const ConnectionMetrics& c) { return c.channels; }},
+  };
+  for (const auto& m : metrics) {
+    w.family(m.name, m.type, m.help);
+    uint64_t total = 0;
+    for (const auto& c : conns) {
+      // RabbitMQ labels connection metrics `channel` too (with the connection's pid).
+      if (per_object) {
+        w.sample(labels({{"channel", c.name}}), m.value(c));
+      } else {
+        total += m.value(c);
+      }
+    }
+    if (!per_object) w.sample({}, total);
+  }
+}
+
+void global_section(Writer& w, const broker::Broker& b, size_t consumers) {
+  const MessageCounters& c = b.message_counters();
+  const std::string proto = labels({{"protocol", "amqp091"}});
+  const std::string classic =
+      labels({{"protocol", "amqp091"}, {"queue_type", "rabbit_classic_queue"}});
+  w.family("rabbitmq_global_consumers", "gauge", "Current number of consumers");
+  w.sample(proto, consumers);
+  struct G {
+    const char* name;
+    const char* help;
+    uint64_t value;
+    bool per_queue_type;
+  };
+  const G gs[] = {
+      {"rabbitmq_global_messages_acknowledged_total",
+       "Total number of messages acknowledged by consumers", c.ack, true},
+      {"rabbitmq_global_messages_confirmed_total",
+       "Total number of messages confirmed to publishers", c.confirm, false},
+      {"rabbitmq_global_messages_delivered_consume_auto_ack_total",
+       "Total number of messages delivered to consumers using basic.consume with automatic "
+       "acknowledgment",
+       c.deliver_no_ack, true},
+      {"rabbitmq_global_messages_delivered_consume_manual_ack_total",
+       "Total number of messages delivered to consumers using basic.consume with manual "
+       "acknowledgment",
+       c.deliver, true},
+      {"rabbitmq_global_messages_delivered_get_auto_ack_total",
+       "Total number of messages delivered to consumers using basic.get with automatic "
+       "acknowledgment",
+       c.get_no_ack, true},
+      {"rabbitmq_global_messages_delivered_get_manual_ack_total",
+       "Total number of messages delivered to consumers using basic.get with manual "
+       "acknowledgment",
+       c.get, true},
+      {"rabbitmq_global_messages_delivered_total",
+       "Total number of messages delivered to consumers",
+       c.deliver + c.deliver_no_ack + c.get + c.get_no_ack, true},
+      {"rabbitmq_global_messages_get_empty_total",
+       "Total number of times basic.get operations fetched no message", c.get_empty, true},
+      {"rabbitmq_global_messages_received_total",
+       "Total number of messages received from publishers", c.publish, false},
+      {"rabbitmq_global_messages_redelivered_total",
+       "Total number of messages redelivered to consumers", c.redeliver, true},
+      {"rabbitmq_global_messages_routed_total",
+       "Total number of messages routed to queues or streams", c.routed, false},
+      {"rabbitmq_global_messages_unroutable_dropped_total",
+       "Total number of messages published as non-mandatory into an exchange and dropped as "
+       "unroutable",
+       c.drop_unroutable, false},
+      {"rabbitmq_global_messages_unroutable_returned_total",
+       "Total number of messages published as mandatory into an exchange and returned to the "
+       "publisher as unroutable",
+       c.return_unroutable, false},
+  };
+  for (const auto& g : gs) {
+    w.family(g.name, "counter", g.help);
+    w.sample(g.per_queue_type ? classic : proto, g.value);
+  }
+}
+
+}  // namespace
+
+bool is_metrics_path(const Request& req) {
+  const auto& s = req.segments;
+  return !req.under_api && !s.empty() && s[0] == "metrics" &&
+         (s.size() == 1 || (s.size() == 2 && s[1] == "per-object"));
+}
+
+Response metrics_response(Api& api, const Request& req) {
+  if (req.method != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  const bool per_object = req.segments.size() == 2;
+  const broker::Broker& b = api.broker();
+  const Hooks& h = api.hooks();
+  NodeStatus st = h.node_status ? h.node_status() : NodeStatus{};
+  std::vector<ChannelMetrics> chans;
+  if (h.channel_metrics) chans = h.channel_metrics();
+  std::vector<ConnectionMetrics> conns;
+  if (h.connection_metrics) conns = h.connection_metrics();
+  const broker::NodeCounters& nc = b.node_counters();
+
+  Writer w;
+  node_section(w, st, nc, per_object);
+  queue_section(w, b, per_object);
+  channel_section(w, b, chans, per_object);
+  connection_section(w, conns, per_object);
+
+  size_t queues = 0, consumers = 0, published = 0;
+  for (const auto& [vname, vh] : b.vhosts()) {
+    queues += vh->queues().size();
+    for (const auto& [qn, q] : vh->queues()) consumers += q->consumer_count();
+  }
+  published = b.message_counters().queue_publish;
+  w.one("rabbitmq_queue_messages_published_total", "counter",
+        "Total number of messages published to queues", published);
+  w.one("rabbitmq_connections", "gauge", "Connections currently open", st.connections);
+  w.one("rabbitmq_channels", "gauge", "Channels currently open",
+        nc.channels_opened - nc.channels_closed);
+  w.one("rabbitmq_consumers", "gauge", "Consumers currently connected", consumers);
+  w.one("rabbitmq_queues", "gauge", "Queues available", queues);
+  w.family("rabbitmq_build_info", "untyped", "RabbitMQ & Erlang/OTP version info");
+  w.sample(labels({{"rabbitmq_version", kRabbitVersion},
+                   {"prometheus_plugin_version", kRabbitVersion},
+                   {"prometheus_client_version", "pulsed"},
+                   {"erlang_version", "none"},
+                   {"product_name", "Pulse"},
+                   {"product_version", "0.1.0"}}),
+           1);
+  w.family("rabbitmq_identity_info", "untyped", "RabbitMQ node & cluster identity info");
+  w.sample(labels({{"rabbitmq_node", api.node_name()},
+                   {"rabbitmq_cluster", api.node_name()},
+                   {"rabbitmq_cluster_permanent_id", "pulse-cluster-id-" + api.node_name()}}),
+           1);
+  global_section(w, b, consumers);
+
+  Response r;
+  r.status = 200;
+  r.body = w.take();
+  r.content_type = "text/plain; version=0.0.4";
+  return r;
+}
+
+}  // namespace pulse::http

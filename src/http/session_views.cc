@@ -1,0 +1,140 @@
+#include "http/session_views.h"
+
+#include "amqp/field_table_json.h"
+#include "http/views.h"
+
+namespace pulse::http {
+
+using nlohmann::json;
+
+namespace {
+
+json rate(double r) {
+  return {{"rate", r}};
+}
+
+}  // namespace
+
+json connection_json(Api& api, const ConnectionInfo& c, bool single) {
+  const json absent = single ? json("") : json(nullptr);
+  const auto& cs = api.channel_stats();
+  json j = {{"auth_mechanism", c.auth_mechanism},
+            {"channel_max", c.channel_max},
+            {"channels", c.channels},
+            {"client_properties", c.client_properties != nullptr
+                                      ? amqp::field_table_to_json(*c.client_properties)
+                                      : json::object()},
+            {"connected_at", c.connected_at_ms},
+            {"frame_max", c.frame_max},
+            {"host", c.host},
+            {"name", c.name},
+            {"node", api.node_name()},
+            {"peer_cert_issuer", absent},
+            {"peer_cert_subject", absent},
+            {"peer_cert_validity", absent},
+            {"peer_host", c.peer_host},
+            {"peer_port", c.peer_port},
+            {"port", c.port},
+            {"protocol", "AMQP 0-9-1"},
+            {"recv_cnt", c.recv_cnt},
+            {"recv_oct", c.recv_oct},
+            {"recv_oct_details", rate(cs.recv_rate(c.id))},
+            {"send_cnt", c.send_cnt},
+            {"send_oct", c.send_oct},
+            {"send_oct_details", rate(cs.send_rate(c.id))},
+            {"send_pend", c.send_pend},
+            {"ssl", false},
+            {"ssl_cipher", absent},
+            {"ssl_hash", absent},
+            {"ssl_key_exchange", absent},
+            {"ssl_protocol", absent},
+            {"state", c.state},
+            {"timeout", c.timeout},
+            {"type", "network"},
+            {"user", c.user},
+            {"user_who_performed_action", c.user},
+            {"vhost", c.vhost}};
+  // RabbitMQ shows the client's "connection_name" property as user_provided_name.
+  if (c.client_properties != nullptr) {
+    if (const auto* v = amqp::find(*c.client_properties, "connection_name")) {
+      if (const auto* s = v->as_string()) j["user_provided_name"] = *s;
+    }
+  }
+  return j;
+}
+
+json consumer_json(Api& api, const ChannelInfo& ch, const ConsumerInfo& cons) {
+  return {{"ack_required", cons.ack_required},
+          {"active", cons.active},
+          {"activity_status", cons.active ? "up" : "waiting"},
+          {"arguments",
+           cons.arguments != nullptr ? amqp::field_table_to_json(*cons.arguments) : json::object()},
+          {"channel_details",
+           {{"connection_name", ch.connection_name},
+            {"name", ch.name()},
+            {"node", api.node_name()},
+            {"number", ch.number},
+            {"peer_host", ch.peer_host},
+            {"peer_port", ch.peer_port},
+            {"user", ch.user}}},
+          {"consumer_tag", cons.tag},
+          {"exclusive", cons.exclusive},
+          {"prefetch_count", cons.prefetch_count},
+          {"queue", {{"name", cons.queue}, {"vhost", ch.vhost}}}};
+}
+
+json channel_json(Api& api, const ChannelInfo& ch, bool single) {
+  json j = {
+      {"acks_uncommitted", ch.acks_uncommitted},
+      {"confirm", ch.confirm},
+      {"connection_details",
+       {{"name", ch.connection_name}, {"peer_host", ch.peer_host}, {"peer_port", ch.peer_port}}},
+      {"consumer_count", ch.consumers.size()},
+      {"global_prefetch_count", ch.global_prefetch_count},
+      {"idle_since", iso_time_ms(ch.idle_since_ms)},
+      {"messages_unacknowledged", ch.unacked},
+      {"messages_uncommitted", ch.uncommitted},
+      {"messages_unconfirmed", ch.unconfirmed},
+      {"name", ch.name()},
+      {"node", api.node_name()},
+      {"number", ch.number},
+      {"pending_raft_commands", 0},
+      {"prefetch_count", ch.prefetch_count},
+      {"state", ch.state},
+      {"transactional", ch.transactional},
+      {"user", ch.user},
+      {"user_who_performed_action", ch.user},
+      {"vhost", ch.vhost}};
+  if (auto stats = api.channel_stats().message_stats(ch); !stats.is_null())
+    j["message_stats"] = std::move(stats);
+  if (single) {
+    json details = json::array();
+    for (const auto& cons : ch.consumers) details.push_back(consumer_json(api, ch, cons));
+    j["consumer_details"] = std::move(details);
+    j["deliveries"] = json::array();
+    j["publishes"] = json::array();
+  }
+  return j;
+}
+
+bool sees_owner(const Call& c, const std::string& owner) {
+  return is_monitor(c.user) || owner == c.user.name;
+}
+
+std::optional<Response> require_owner(const Call& c, const std::string& owner) {
+  if (owner == c.user.name) return std::nullopt;
+  if (c.method() == "DELETE" ? is_admin(c.user) : is_monitor(c.user)) return std::nullopt;
+  return not_authorised("User not authorised to access object");
+}
+
+std::vector<ConnectionInfo> connection_snapshot(const Call& c) {
+  const auto& h = c.api.hooks();
+  return h.connections ? h.connections() : std::vector<ConnectionInfo>{};
+}
+
+std::vector<ChannelInfo> channel_snapshot(const Call& c) {
+  const auto& h = c.api.hooks();
+  return h.channels ? h.channels() : std::vector<ChannelInfo>{};
+}
+
+}  // namespace pulse::http

@@ -1,0 +1,32 @@
+#pragma once
+// Connections, channels and consumers as RabbitMQ 3.10's management API shows them, built from
+// the snapshots of connections_view.h. Shared by the connections, channels, consumers and
+// queues controllers.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/api.h"
+
+namespace pulse::http {
+
+// `single`: the GET of one connection, where RabbitMQ shows the absent certificate fields as ""
+// rather than null.
+nlohmann::json connection_json(Api& api, const ConnectionInfo& c, bool single);
+// `single` adds consumer_details, deliveries and publishes (GET of one channel).
+nlohmann::json channel_json(Api& api, const ChannelInfo& ch, bool single);
+nlohmann::json consumer_json(Api& api, const ChannelInfo& ch, const ConsumerInfo& cons);
+
+// Whether the caller sees objects of `owner` in listings: monitoring users see all, others
+// only their own (rabbit_mgmt_util:filter_user).
+bool sees_owner(const Call& c, const std::string& owner);
+// One object of `owner`: reading needs monitoring or ownership, DELETE administrator or
+// ownership; else 401 "User not authorised to access object" (is_authorized_user).
+std::optional<Response> require_owner(const Call& c, const std::string& owner);
+
+std::vector<ConnectionInfo> connection_snapshot(const Call& c);
+std::vector<ChannelInfo> channel_snapshot(const Call& c);
+
+}  // namespace pulse::http

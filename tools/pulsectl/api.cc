@@ -1,0 +1,131 @@
+#include "api.h"
+
+#include "exit_codes.h"
+
+namespace pulse::ctl {
+
+namespace {
+
+// RabbitMQ HTML-escapes error reasons (rabbit_mgmt_format:escape_html_tags); a terminal wants
+// the text itself.
+std::string unescape_html(std::string s) {
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"},
+                                 {"&gt;", ">"},
+                                 {"&quot;", "\""},
+                                 {"&amp;", "&"}}) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+      s.replace(at, from.size(), to);
+    }
+  }
+  return s;
+}
+
+// The API's {"error": ..., "reason": ...}; reason can be a string or, from some RabbitMQ
+// handlers, any JSON value.
+std::string reason_of(const HttpReply& reply) {
+  json j = json::parse(reply.body, nullptr, false);
+  if (j.is_object()) {
+    auto r = j.find("reason");
+    if (r != j.end()) return unescape_html(r->is_string() ? r->get<std::string>() : r->dump());
+    auto e = j.find("error");
+    if (e != j.end()) return e->is_string() ? e->get<std::string>() : e->dump();
+  }
+  return reply.body.substr(0, 200);
+}
+
+// RabbitMQ's validation reasons span lines ("Validation failed\n\n... not recognised\n");
+// one line reads better on a terminal and in logs.
+std::string one_line(const std::string& text) {
+  std::string out, line;
+  auto flush = [&] {
+    line.erase(0, line.find_first_not_of(" \t\r"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (!line.empty()) out += (out.empty() ? "" : ": ") + line;
+    line.clear();
+  };
+  for (char c : text) {
+    if (c == '\n') {
+      flush();
+    } else {
+      line.push_back(c);
+    }
+  }
+  flush();
+  return out;
+}
+
+}  // namespace
+
+std::string in_vhost(const std::string& what, const std::string& vhost) {
+  return what + " in vhost '" + vhost + "'";
+}
+
+Result<HttpReply> Api::call(const std::string& method, const std::string& path,
+                            const std::string& body, const Subject& subject, const Headers& extra) {
+  auto reply = client_.request(method, path, body, extra);
+  if (!reply) return std::move(reply).error();
+  if (reply->status >= 400) return failure(*reply, subject);
+  return reply;
+}
+
+Error Api::failure(const HttpReply& reply, const Subject& subject) {
+  const std::string reason = one_line(reason_of(reply));
+  if (reply.status == 401) {
+    // An empty 401 means no credentials reached the server; "Login failed" wrong ones; other
+    // reasons name the missing tag or permission.
+    return Error{kExitAuth, (reason.empty() ? std::string("Unauthorized") : reason) +
+                                " (HTTP 401 for user '" + client_.user() + "' at " +
+                                client_.url().text + ")"};
+  }
+  // RabbitMQ answers some requests naming a missing vhost with 400 (GET /api/definitions/{v}).
+  if (reply.status == 400 && reason == "vhost_not_found" && subject.vhost) {
+    return Error{kExitNotFound, "vhost '" + *subject.vhost + "' not found"};
+  }
+  if (reply.status == 404) {
+    if (subject.vhost) {
+      auto vh = client_.request("GET", "/api/vhosts/" + seg(*subject.vhost));
+      if (vh && vh->status == 404) {
+        return Error{kExitNotFound, "vhost '" + *subject.vhost + "' not found"};
+      }
+    }
+    const std::string what = subject.what.empty() ? std::string("object") : subject.what;
+    return Error{kExitNotFound,
+                 (subject.vhost ? in_vhost(what, *subject.vhost) : what) + " not found"};
+  }
+  if (reply.status == 405) {
+    return Error{kExitApiError, "the server does not support this request (HTTP 405)"};
+  }
+  std::string text = reason.empty() ? std::string("no reason given") : reason;
+  return Error{kExitApiError, text + " (HTTP " + std::to_string(reply.status) + ")"};
+}
+
+Result<json> Api::get(const std::string& path, const Subject& subject) {
+  auto reply = call("GET", path, {}, subject);
+  if (!reply) return std::move(reply).error();
+  json j = json::parse(reply->body, nullptr, false);
+  if (j.is_discarded()) {
+    return Error{kExitApiError, "the reply to GET " + path + " is not JSON (is " +
+                                    client_.url().text + " a management API?)"};
+  }
+  return j;
+}
+
+Result<unsigned> Api::put(const std::string& path, const json& body, const Subject& subject) {
+  auto reply = call("PUT", path, body.dump(), subject);
+  if (!reply) return std::move(reply).error();
+  return reply->status;
+}
+
+Result<unsigned> Api::post(const std::string& path, const json& body, const Subject& subject) {
+  auto reply = call("POST", path, body.dump(), subject);
+  if (!reply) return std::move(reply).error();
+  return reply->status;
+}
+
+Result<unsigned> Api::del(const std::string& path, const Subject& subject, const Headers& extra) {
+  auto reply = call("DELETE", path, {}, subject, extra);
+  if (!reply) return std::move(reply).error();
+  return reply->status;
+}
+
+}  // namespace pulse::ctl

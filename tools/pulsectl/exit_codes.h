@@ -1,0 +1,15 @@
+#pragma once
+// pulsectl's exit statuses. Scripts branch on them, so they are part of the interface (README.md
+// and --help list them). 69 and 77 are sysexits.h's EX_UNAVAILABLE and EX_NOPERM.
+//
+// Inside pulsectl, pulse::Error::code carries the exit status a failure ends the process with.
+namespace pulse::ctl {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitApiError = 1;      // the server refused or failed the request
+inline constexpr int kExitUsage = 2;         // bad command line or bad input file
+inline constexpr int kExitNotFound = 3;      // the object (or its vhost) does not exist
+inline constexpr int kExitUnreachable = 69;  // no HTTP answer: refused, unresolvable, timed out
+inline constexpr int kExitAuth = 77;         // 401: login failed or the user may not do this
+
+}  // namespace pulse::ctl

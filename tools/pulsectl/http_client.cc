@@ -1,0 +1,168 @@
+#include "http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <cstdio>
+
+#include "exit_codes.h"
+
+namespace pulse::ctl {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string base64(const std::string& in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(n >> shift) & 63]);
+  }
+  if (i < in.size()) {
+    unsigned n = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) n |= uint8_t(in[i + 1]) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+Error unreachable(const Url& url, const std::string& what) {
+  return Error{kExitUnreachable, "cannot reach " + url.text + ": " + what};
+}
+
+}  // namespace
+
+Result<Url> parse_url(const std::string& text) {
+  Url u;
+  u.text = text;
+  std::string rest;
+  if (text.rfind("http://", 0) == 0) {
+    rest = text.substr(7);
+  } else if (text.rfind("https://", 0) == 0) {
+    return Error{kExitUsage, "--url " + text + ": https is not supported; use http://"};
+  } else {
+    return Error{kExitUsage, "--url " + text + ": expected http://HOST[:PORT][/PATH]"};
+  }
+  const size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  if (slash != std::string::npos) u.base_path = rest.substr(slash);
+  while (!u.base_path.empty() && u.base_path.back() == '/') u.base_path.pop_back();
+  if (authority.find('@') != std::string::npos) {
+    return Error{kExitUsage, "--url " + text + ": give credentials with -u/-p, not in the URL"};
+  }
+  u.port = "80";
+  if (!authority.empty() && authority.front() == '[') {  // [::1]:15672
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return Error{kExitUsage, "--url " + text + ": bad IPv6 host"};
+    u.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return Error{kExitUsage, "--url " + text + ": bad port"};
+      u.port = authority.substr(close + 2);
+    }
+  } else {
+    const size_t colon = authority.rfind(':');
+    u.host = authority.substr(0, colon);
+    if (colon != std::string::npos) u.port = authority.substr(colon + 1);
+  }
+  bool digits = !u.port.empty() && u.port.size() <= 5;
+  for (char c : u.port) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+  if (u.host.empty() || !digits || std::stoul(u.port) == 0 || std::stoul(u.port) > 65535) {
+    return Error{kExitUsage, "--url " + text + ": expected http://HOST[:PORT][/PATH]"};
+  }
+  return u;
+}
+
+HttpClient::HttpClient(Url url, std::string user, std::string password,
+                       std::chrono::milliseconds timeout)
+    : url_(std::move(url)),
+      user_(std::move(user)),
+      authorization_("Basic " + base64(user_ + ":" + password)),
+      timeout_(timeout) {}
+
+Result<HttpReply> HttpClient::request(const std::string& method, const std::string& target,
+                                      const std::string& body, const Headers& extra) const {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  const auto endpoints = resolver.resolve(url_.host, url_.port, ec);
+  if (ec) return unreachable(url_, "cannot resolve '" + url_.host + "': " + ec.message());
+
+  http::request<http::string_body> req{http::string_to_verb(method), url_.base_path + target, 11};
+  req.set(http::field::host, url_.host + ":" + url_.port);
+  req.set(http::field::user_agent, "pulsectl");
+  // No Accept header: RabbitMQ answers 406 to `DELETE .../contents` with Accept:
+  // application/json (its purge resource offers no JSON); rabbitmqadmin sends none either.
+  req.set(http::field::authorization, authorization_);
+  for (const auto& [name, value] : extra) req.set(name, value);
+  if (!body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+
+  // Beast's synchronous calls have no deadline; the same steps as async operations on a
+  // tcp_stream each get one, so a stopped server cannot hang the tool.
+  beast::tcp_stream stream(ioc);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(boost::none);  // a listing of 100k queues is tens of MiB
+  parser.header_limit(1 << 20);
+  beast::error_code failure;
+  const char* step = "connect";
+
+  stream.expires_after(timeout_);
+  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
+    if (e) {
+      failure = e;
+      return;
+    }
+    step = "send the request";
+    stream.expires_after(timeout_);
+    http::async_write(stream, req, [&](beast::error_code e, size_t) {
+      if (e) {
+        failure = e;
+        return;
+      }
+      step = "read the reply";
+      stream.expires_after(timeout_);
+      http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { failure = e; });
+    });
+  });
+  ioc.run();
+
+  if (failure) {
+    if (failure == beast::error::timeout) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", timeout_.count() / 1000.0);
+      return unreachable(url_, std::string("timed out after ") + seconds + " s trying to " + step);
+    }
+    return unreachable(url_, failure.message());
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+
+  HttpReply reply;
+  auto& res = parser.get();
+  reply.status = res.result_int();
+  reply.body = std::move(res.body());
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return reply;
+}
+
+}  // namespace pulse::ctl

@@ -1,0 +1,57 @@
+#pragma once
+// A small blocking HTTP/1.1 client on Boost.Beast for the management API: one connection per
+// request (a CLI makes a handful), Basic auth, a deadline on every step.
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "base/url.h"
+
+namespace pulse::ctl {
+
+struct Url {
+  std::string text;  // as given, for messages
+  std::string host;
+  std::string port;
+  std::string base_path;  // "" or "/prefix" when the API sits behind a reverse proxy
+};
+
+// http://host[:port][/prefix]; the port defaults to 80 as in any http URL. https is refused
+// (no TLS client here yet) with a usage error.
+Result<Url> parse_url(const std::string& text);
+
+struct HttpReply {
+  unsigned status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class HttpClient {
+ public:
+  HttpClient(Url url, std::string user, std::string password, std::chrono::milliseconds timeout);
+
+  // method: GET, PUT, POST, DELETE. target: path (with query) below the URL's base path.
+  // body: sent as application/json when non-empty. Fails only when no HTTP answer came back.
+  Result<HttpReply> request(const std::string& method, const std::string& target,
+                            const std::string& body = {}, const Headers& extra = {}) const;
+
+  const Url& url() const { return url_; }
+  const std::string& user() const { return user_; }
+
+ private:
+  Url url_;
+  std::string user_;
+  std::string authorization_;
+  std::chrono::milliseconds timeout_;
+};
+
+// Percent-encodes one path segment (the vhost "/" becomes "%2F" as the management API expects).
+inline std::string encode_segment(const std::string& s) {
+  return percent_encode(s);
+}
+
+}  // namespace pulse::ctl
