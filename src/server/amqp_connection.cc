@@ -105,6 +105,7 @@ void AmqpConnection::on_readable() {
   }
   last_recv_ = std::chrono::steady_clock::now();
   recently_read_ = true;
+  server_.note_ingress(n);
   io_counters_.recv_oct += n;
   ++io_counters_.recv_cnt;
   bool keep_going;

@@ -37,6 +37,7 @@ class Server {
   size_t channel_count() const;
   // While a resource alarm is on, connections that publish stop being read.
   bool alarmed() const { return monitor_.alarmed(); }
+  void note_ingress(size_t bytes) { monitor_.note_ingress(bytes); }
   // RabbitMQ's connection.blocked reason text.
   std::string blocked_reason() const;
   // Read-only views for the management API.
