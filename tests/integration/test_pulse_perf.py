@@ -5,25 +5,17 @@ Speed is not asserted here (that is bench/'s job); these check that the tool's c
 loss/duplicate verdicts are right on both brokers.
 """
 import json
-import os
 import subprocess
 
 import pika
 import pytest
 
-from harness.broker import tool_binary
-
-
-def perf_binary():
-    return tool_binary("PULSE_PERF_BIN", "pulse-perf")
+from harness.broker import built_tool
 
 
 @pytest.fixture(scope="module")
 def perf():
-    binary = perf_binary()
-    if not os.access(binary, os.X_OK):
-        pytest.fail("pulse-perf not built: %s (set PULSE_PERF_BIN)" % binary)
-    return binary
+    return built_tool("PULSE_PERF_BIN", "pulse-perf")
 
 
 def run(perf, broker, *args, timeout=90, uri=None):

@@ -277,6 +277,16 @@ def tool_binary(env, name):
     return os.path.join(REPO, "build", "tools", name, name)
 
 
+def built_tool(env, name):
+    """tool_binary(), failing the test when it is not built (a missing tool is a broken build,
+    never a reason to skip)."""
+    import pytest
+    binary = tool_binary(env, name)
+    if not os.access(binary, os.X_OK):
+        pytest.fail("%s not built: %s (set %s)" % (name, binary, env))
+    return binary
+
+
 def run_pulsed_until_exit(data_dir, timeout=20, extra_args=()):
     """Runs pulsed on `data_dir` expecting it to refuse to start: returns (rc, output)."""
     p = subprocess.run([pulsed_binary(), "--data-dir", data_dir,
