@@ -50,10 +50,18 @@ def test_queue_lifecycle(api, broker, uname):
     assert r.json["error"] == "bad_request"
     assert r.json["reason"].startswith("inequivalent arg 'durable' for queue '%s' in vhost '/'"
                                        % name)
-    # RabbitMQ adds the statistics fields at its next stats emission (5 s).
-    wait_for(lambda: "messages" in api.get(path).json, timeout=15)
-    got = api.get(path).json
-    assert QUEUE_FIELDS <= set(got), QUEUE_FIELDS - set(got)
+    # RabbitMQ adds the statistics fields at its next stats emission (5 s), the message counts
+    # and the process details (memory, consumers...) not necessarily in the same one.
+    seen = [{}]
+
+    def complete():
+        seen[0] = api.get(path).json
+        return QUEUE_FIELDS <= set(seen[0])
+    try:
+        wait_for(complete, timeout=15)
+    except AssertionError:
+        raise AssertionError("queue fields missing: %s" % (QUEUE_FIELDS - set(seen[0])))
+    got = seen[0]
     assert got["arguments"] == {"x-max-length": 10}
     assert (got["durable"], got["auto_delete"], got["exclusive"]) == (False, False, False)
     assert got["type"] == "classic" and got["state"] == "running"
