@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "base/listen.h"
 #include "base/log.h"
 #include "http/api.h"
 
@@ -161,20 +162,10 @@ void HttpServer::offload(std::function<void()> fn) {
 
 Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port,
                                          bool metrics_only) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  if (ec) return Error{0, "invalid HTTP listen address '" + host + "': " + ec.message()};
-  tcp::endpoint ep(addr, port);
-  auto acceptor = std::make_unique<tcp::acceptor>(io_);
-  acceptor->open(ep.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(ep, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return Error{
-        0, "cannot listen (HTTP) on " + host + ":" + std::to_string(port) + ": " + ec.message()};
-  tcp::endpoint bound = acceptor->local_endpoint();
-  acceptors_.push_back(std::move(acceptor));
+  auto acceptor = open_acceptor(io_, host, port, "HTTP");
+  if (!acceptor) return std::move(acceptor).error();
+  tcp::endpoint bound = (*acceptor)->local_endpoint();
+  acceptors_.push_back(std::move(*acceptor));
   accept(*acceptors_.back(), metrics_only);
   return bound;
 }

@@ -1,0 +1,21 @@
+#pragma once
+// A listening TCP socket for the AMQP, HTTP and Prometheus listeners: the same address parsing,
+// SO_REUSEADDR (restarts must not wait out TIME_WAIT) and error texts for all of them.
+#include <memory>
+#include <string>
+#include <utility>  // Boost 1.74's asio uses std::exchange without including it (GCC 12)
+// clang-format off
+#include <boost/asio.hpp>
+// clang-format on
+
+#include "base/result.h"
+
+namespace pulse {
+
+// `what` names the listener in errors ("AMQP", "HTTP").
+Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> open_acceptor(boost::asio::io_context& io,
+                                                                      const std::string& host,
+                                                                      uint16_t port,
+                                                                      const char* what);
+
+}  // namespace pulse
