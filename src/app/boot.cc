@@ -78,7 +78,9 @@ Status DefinitionsApply::apply_one() {
       decl.durable = q.durable;
       decl.auto_delete = q.auto_delete;
       decl.arguments = q.arguments;
-      if (!q.type.empty() && !amqp::find(decl.arguments, "x-queue-type"))
+      // As in RabbitMQ, "type": "classic" (every export has it) leaves the arguments as they
+      // are: a classic queue has no x-queue-type unless it was declared with one.
+      if (!q.type.empty() && q.type != "classic" && !amqp::find(decl.arguments, "x-queue-type"))
         amqp::set(decl.arguments, "x-queue-type", q.type);
       if (auto r = (*vh)->declare_queue(std::move(decl)); !r)
         return Error{0, "queue '" + q.name + "': " + r.error().text};

@@ -42,9 +42,10 @@ Response put_queue(const Call& c, broker::VHost& vh, const std::string& name) {
     if (!t) return bad_request(t.error().text);
     d.arguments = std::move(*t);
   }
-  // RabbitMQ 3.10 also takes the queue type as a top-level "type" field.
-  if (auto t = body->find("type");
-      t != body->end() && t->is_string() && amqp::find(d.arguments, "x-queue-type") == nullptr)
+  // RabbitMQ 3.10 also takes the queue type as a top-level "type" field ("classic", the
+  // default, adds no argument).
+  if (auto t = body->find("type"); t != body->end() && t->is_string() && *t != "classic" &&
+                                   amqp::find(d.arguments, "x-queue-type") == nullptr)
     amqp::set(d.arguments, "x-queue-type", amqp::FieldValue(t->get<std::string>()));
   bool existed = vh.find_queue(name) != nullptr;
   if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");

@@ -170,3 +170,22 @@ def test_rabbitmqadmin_connections(broker, api, uname):
             c.process_data_events(0.2)
     assert e.value.reply_code == 320
     assert e.value.reply_text == "CONNECTION_FORCED - Closed via management plugin"
+
+
+def test_classic_type_adds_no_argument(api, uname):
+    """RabbitMQ exports "type": "classic" for every queue and takes it on PUT, but a classic
+    queue keeps exactly the arguments it was given (no x-queue-type appears)."""
+    put_q, imported = uname("tput"), uname("timp")
+    assert api.put("/api/queues/%s/%s" % (V, q(put_q)),
+                   {"durable": True, "type": "classic", "arguments": {"x-max-length": 4}}).status \
+        == 201
+    assert api.post("/api/definitions", {"queues": [
+        {"name": imported, "vhost": "/", "durable": True, "auto_delete": False,
+         "type": "classic", "arguments": {}}]}).status == 204
+    try:
+        assert api.get("/api/queues/%s/%s" % (V, q(put_q))).json["arguments"] == \
+            {"x-max-length": 4}
+        assert api.get("/api/queues/%s/%s" % (V, q(imported))).json["arguments"] == {}
+    finally:
+        api.delete("/api/queues/%s/%s" % (V, q(put_q)))
+        api.delete("/api/queues/%s/%s" % (V, q(imported)))

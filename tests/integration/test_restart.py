@@ -6,6 +6,7 @@ import pika
 import pytest
 
 from harness.broker import PulsedBroker, run_pulsed_until_exit
+from harness.http_api import HttpApi, q
 from harness.util import unique
 
 # Restarting a node on the same data directory is driven through the pulsed harness.
@@ -92,7 +93,12 @@ def test_definitions_survive_restart(node, kill):
     assert routed_to(node, n["dx"], "a.b", n["dq"])
     assert routed_to(node, n["dx"], "b.c", n["dq"])  # dx -> dx2 -> dq
     assert routed_to(node, "amq.direct", n["dq"], n["dq"])
-    # Arguments came back: redeclaring with them is equivalent, without them is not.
+    # Arguments came back exactly as declared (nothing added for the queue type)...
+    api = HttpApi(node)
+    assert api.get("/api/queues/%2F/" + q(n["dq"])).json["arguments"] == \
+        {"x-max-length": 10, "x-message-ttl": 60000}
+    assert api.get("/api/queues/%2F/" + q(n["adq"])).json["arguments"] == {}
+    # ...so redeclaring with them is equivalent, without them is not.
     c = node.connect()
     ch = c.channel()
     ch.queue_declare(n["dq"], durable=True, arguments={"x-max-length": 10, "x-message-ttl": 60000})
