@@ -13,8 +13,9 @@ test_pkgs=(python3-pika python3-kombu python3-pytest python3-pytest-timeout pyth
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
-# The same suite can judge a real RabbitMQ node (PULSE_TEST_TARGET=rabbitmq).
-[ "${1:-build}" = test ] && [ "${PULSE_TEST_TARGET:-pulsed}" = rabbitmq ] && want+=(rabbitmq-server)
+# Tests start private RabbitMQ nodes of their own (cross-broker definitions, bench smoke, and the
+# whole suite with PULSE_TEST_TARGET=rabbitmq) and use its rabbitmqadmin.
+[ "${1:-build}" = test ] && want+=(rabbitmq-server)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,5 +31,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
+  # The Debian rabbitmq-server package would start a node on 5672 (pulsed's port): tests only
+  # run private nodes, so keep the packaged service from starting, now and at boot.
+  no_start=""
+  if [[ " ${missing[*]} " == *" rabbitmq-server "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    no_start=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$no_start" >/dev/null
+    $SUDO chmod +x "$no_start"
+  fi
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$no_start" ]; then
+    $SUDO rm -f "$no_start"
+    command -v systemctl >/dev/null && $SUDO systemctl disable rabbitmq-server >/dev/null 2>&1 || true
+  fi
 fi
