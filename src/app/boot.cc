@@ -43,7 +43,9 @@ Status DefinitionsApply::apply_one() {
   const Definitions& d = *defs_;
   switch (section_) {
     case 0: {
-      for (const auto& v : d.vhosts) broker_.add_vhost(v.name);
+      // An import replaces an existing vhost's metadata, as RabbitMQ's does.
+      for (const auto& v : d.vhosts)
+        broker_.add_vhost(v.name).set_metadata({v.description, v.tags, v.default_queue_type});
       return apply_auth(d, auth_);
     }
     // Policies come before exchanges and queues (RabbitMQ's import order), so that what is

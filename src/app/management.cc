@@ -77,6 +77,9 @@ http::Hooks management_hooks(ManagementContext& ctx) {
   };
   h.connections = [&ctx]() { return connection_snapshot(ctx.server); };
   h.channels = [&ctx]() { return channel_snapshot(ctx.server); };
+  h.connection_ids = [&ctx]() { return connection_ids(ctx.server); };
+  h.connection = [&ctx](uint64_t id) { return find_connection(ctx.server, id); };
+  h.connection_channels = [&ctx](uint64_t id) { return connection_channels(ctx.server, id); };
   h.close_connection = [&ctx](uint64_t id, const std::string& reason) {
     return ctx.server.close_connection(id, reason);
   };

@@ -25,6 +25,10 @@ struct ManagementContext {
 // Snapshots of the open AMQP sessions (management_sessions.cc).
 std::vector<http::ConnectionInfo> connection_snapshot(server::Server& server);
 std::vector<http::ChannelInfo> channel_snapshot(server::Server& server);
+// The same one connection at a time, for listings walked in slices.
+std::vector<uint64_t> connection_ids(server::Server& server);
+std::optional<http::ConnectionInfo> find_connection(server::Server& server, uint64_t id);
+std::vector<http::ChannelInfo> connection_channels(server::Server& server, uint64_t id);
 
 // `ctx` must outlive the returned hooks.
 http::Hooks management_hooks(ManagementContext& ctx);

@@ -1,5 +1,7 @@
 #include "app/persistence.h"
 
+#include <nlohmann/json.hpp>
+
 #include "amqp/field_table.h"
 #include "app/definitions.h"
 #include "base/bytes.h"
@@ -44,6 +46,25 @@ bool is_default_exchange(const std::string& name) {
 
 }  // namespace
 
+std::string encode_vhost_metadata(const broker::VHostMetadata& m) {
+  nlohmann::json j = {{"description", m.description}, {"tags", m.tags}};
+  if (!m.default_queue_type.empty()) j["default_queue_type"] = m.default_queue_type;
+  return j.dump();
+}
+
+broker::VHostMetadata decode_vhost_metadata(std::string_view text) {
+  broker::VHostMetadata m;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return m;
+  if (auto it = j.find("description"); it != j.end() && it->is_string()) m.description = *it;
+  if (auto it = j.find("tags"); it != j.end() && it->is_array())
+    for (const auto& t : *it)
+      if (t.is_string()) m.tags.push_back(t);
+  if (auto it = j.find("default_queue_type"); it != j.end() && it->is_string())
+    m.default_queue_type = *it;
+  return m;
+}
+
 bool is_durable(const broker::Exchange& x) {
   return x.durable() && !is_default_exchange(x.name());
 }
@@ -80,6 +101,11 @@ std::optional<Error> DefinitionsPersister::take_error() {
 
 void DefinitionsPersister::on_vhost_added(const std::string& vhost) {
   record(store_.put_vhost(store::VHostDef{vhost, ""}), "put vhost '" + vhost + "'");
+}
+
+void DefinitionsPersister::on_vhost_metadata_changed(const broker::VHost& vhost) {
+  record(store_.put_vhost(store::VHostDef{vhost.name(), encode_vhost_metadata(vhost.metadata())}),
+         "put vhost '" + vhost.name() + "'");
 }
 
 void DefinitionsPersister::on_vhost_deleted(const std::string& vhost) {

@@ -32,6 +32,7 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
 
   void on_vhost_added(const std::string& vhost) override;
   void on_vhost_deleted(const std::string& vhost) override;
+  void on_vhost_metadata_changed(const broker::VHost& vhost) override;
   void on_exchange_declared(broker::VHost& vhost, const broker::Exchange& x) override;
   void on_exchange_deleted(broker::VHost& vhost, const broker::Exchange& x) override;
   void on_queue_declared(broker::VHost& vhost, broker::Queue& q) override;
@@ -79,6 +80,11 @@ struct RecoverySummary {
   size_t skipped = 0;   // rows the broker refused (logged at warn each)
   std::string text() const;
 };
+
+// A vhost's metadata as the store keeps it: JSON {"description", "tags", "default_queue_type"}.
+// Decoding a row written before vhosts had metadata (empty text) gives none.
+std::string encode_vhost_metadata(const broker::VHostMetadata& m);
+broker::VHostMetadata decode_vhost_metadata(std::string_view text);
 
 // Loads everything in the store into a broker and auth store that have no observer attached
 // yet (so nothing is written back). Policies come before exchanges and queues, so recovered

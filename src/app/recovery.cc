@@ -58,7 +58,7 @@ Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, brok
   };
 
   for (const auto& v : defs.vhosts) {
-    broker.add_vhost(v.name);
+    broker.add_vhost(v.name).set_metadata(decode_vhost_metadata(v.metadata));
     ++sum.vhosts;
   }
   for (const auto& u : defs.users) {

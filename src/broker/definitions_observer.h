@@ -23,6 +23,8 @@ class DefinitionsObserver {
   virtual ~DefinitionsObserver() = default;
   virtual void on_vhost_added(const std::string& vhost) = 0;
   virtual void on_vhost_deleted(const std::string& vhost) = 0;
+  // A vhost's description, tags or default queue type changed (after on_vhost_added).
+  virtual void on_vhost_metadata_changed(const VHost& vhost) { (void)vhost; }
   virtual void on_exchange_declared(VHost& vhost, const Exchange& x) = 0;
   virtual void on_exchange_deleted(VHost& vhost, const Exchange& x) = 0;
   virtual void on_queue_declared(VHost& vhost, Queue& q) = 0;

@@ -86,6 +86,12 @@ VHost::~VHost() {
   for (auto& [n, q] : queues_) q->mark_deleted();
 }
 
+void VHost::set_metadata(VHostMetadata m) {
+  if (m == metadata_) return;
+  metadata_ = std::move(m);
+  if (auto* o = observer()) o->on_vhost_metadata_changed(*this);
+}
+
 void VHost::declare_default_exchanges() {
   auto add = [this](const std::string& n, ExchangeType t, bool internal = false) {
     exchanges_[n] = std::make_unique<Exchange>(n, t, true, false, internal, amqp::FieldTable{});

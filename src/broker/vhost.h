@@ -65,6 +65,15 @@ struct PublishOutcome {
   bool needs_sync = false;
 };
 
+// What an operator says about a vhost (RabbitMQ's vhost metadata): shown by the management
+// API, exported and imported with definitions, durable. The broker does not act on it.
+struct VHostMetadata {
+  std::string description;
+  std::vector<std::string> tags;
+  std::string default_queue_type;  // empty: none ("undefined")
+  bool operator==(const VHostMetadata&) const = default;
+};
+
 class VHost {
  public:
   VHost(Broker& broker, std::string name);
@@ -72,6 +81,9 @@ class VHost {
 
   const std::string& name() const { return name_; }
   Broker& broker() { return broker_; }
+  const VHostMetadata& metadata() const { return metadata_; }
+  // Replaces the metadata; the definitions observer hears of a change.
+  void set_metadata(VHostMetadata m);
 
   // Exchanges
   Result<Exchange*> declare_exchange(const ExchangeDeclare& d);
@@ -168,6 +180,7 @@ class VHost {
 
   Broker& broker_;
   std::string name_;
+  VHostMetadata metadata_;
   MessageCounters messages_;
   MessageCounters& node_messages_;  // the broker's
   std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;

@@ -57,6 +57,11 @@ struct Hooks {
   // Live AMQP connections (open ones: the vhost is known) and their channels with consumers.
   std::function<std::vector<ConnectionInfo>()> connections;
   std::function<std::vector<ChannelInfo>()> channels;
+  // The same one connection at a time, for listings walked in slices (10k connections): the
+  // listed connections' ids in order, then each by id (nullopt once it closed) and its channels.
+  std::function<std::vector<uint64_t>()> connection_ids;
+  std::function<std::optional<ConnectionInfo>(uint64_t id)> connection;
+  std::function<std::vector<ChannelInfo>(uint64_t id)> connection_channels;
   // Closes with 320 "CONNECTION_FORCED - <reason>"; false when the id is unknown.
   std::function<bool(uint64_t id, const std::string& reason)> close_connection;
   // Open channels and connections for GET /metrics/per-object (metrics.h); may be empty.

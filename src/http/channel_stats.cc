@@ -35,34 +35,91 @@ ChannelStats::Counts ChannelStats::flatten(const ChannelCounts& c) {
           c.redeliver};
 }
 
-void ChannelStats::sample(const std::vector<ConnectionInfo>& conns,
-                          const std::vector<ChannelInfo>& chans,
-                          std::chrono::steady_clock::time_point now) {
-  const double secs = last_ == std::chrono::steady_clock::time_point{}
-                          ? 0.0
-                          : std::chrono::duration<double>(now - last_).count();
-  last_ = now;
-  std::unordered_map<uint64_t, ChannelEntry> ch_next;
-  ch_next.reserve(chans.size());
-  for (const auto& ch : chans) {
-    ChannelEntry e;
-    e.last = flatten(ch.counts);
-    if (auto it = channels_.find(ch.key()); it != channels_.end())
-      for (size_t k = 0; k < kCounts; ++k) e.rate[k] = rate_of(e.last[k], it->second.last[k], secs);
-    ch_next.emplace(ch.key(), e);
+struct ChannelStats::Pass {
+  Source source;
+  size_t next = 0;
+  int phase = 0;  // 0 walking, 1 pruning channels, 2 pruning connections
+  std::unordered_map<uint64_t, ChannelEntry>::iterator ch_at;
+  std::unordered_map<uint64_t, ConnEntry>::iterator conn_at;
+  std::vector<std::function<void()>> done;
+};
+
+void ChannelStats::sample(Scheduler& s, Source source, std::function<void()> done) {
+  if (pass_) {
+    if (done) pass_->done.push_back(std::move(done));
+    return;
   }
-  channels_.swap(ch_next);
-  std::unordered_map<uint64_t, ConnEntry> conn_next;
-  conn_next.reserve(conns.size());
-  for (const auto& c : conns) {
-    ConnEntry e{c.recv_oct, c.send_oct, 0, 0};
-    if (auto it = conns_.find(c.id); it != conns_.end()) {
-      e.recv_rate = rate_of(c.recv_oct, it->second.recv, secs);
-      e.send_rate = rate_of(c.send_oct, it->second.send, secs);
+  pass_ = std::make_shared<Pass>();
+  pass_->source = std::move(source);
+  if (done) pass_->done.push_back(std::move(done));
+  ++passes_;
+  run_sliced(
+      s,
+      [this] {
+        Pass& p = *pass_;
+        if (p.phase == 0) {
+          if (p.next < p.source.ids.size()) {
+            sample_connection(p.source.ids[p.next++]);
+            return true;
+          }
+          p.phase = 1;
+          p.ch_at = channels_.begin();
+          p.conn_at = conns_.begin();
+        }
+        return prune_next();
+      },
+      [this] {
+        auto pass = std::move(pass_);
+        for (auto& d : pass->done) d();
+      });
+}
+
+// One connection and its channels, each rate over the time since that object's last sample.
+void ChannelStats::sample_connection(uint64_t id) {
+  const Source& src = pass_->source;
+  auto conn = src.connection ? src.connection(id) : std::nullopt;
+  if (!conn) return;  // closed since the pass started
+  const auto now = std::chrono::steady_clock::now();
+  auto secs_since = [now](bool fresh, std::chrono::steady_clock::time_point at) {
+    return fresh ? 0.0 : std::chrono::duration<double>(now - at).count();
+  };
+  auto [cit, cfresh] = conns_.try_emplace(id);
+  ConnEntry& c = cit->second;
+  const double csecs = secs_since(cfresh, c.at);
+  c.recv_rate = rate_of(conn->recv_oct, c.recv, csecs);
+  c.send_rate = rate_of(conn->send_oct, c.send, csecs);
+  c.recv = conn->recv_oct;
+  c.send = conn->send_oct;
+  c.at = now;
+  c.pass = passes_;
+  if (!src.channels) return;
+  for (const auto& ch : src.channels(id)) {
+    auto [it, fresh] = channels_.try_emplace(ch.key());
+    ChannelEntry& e = it->second;
+    const double secs = secs_since(fresh, e.at);
+    const Counts n = flatten(ch.counts);
+    for (size_t k = 0; k < kCounts; ++k) e.rate[k] = rate_of(n[k], e.last[k], secs);
+    e.last = n;
+    e.at = now;
+    e.pass = passes_;
+  }
+}
+
+// Drops the entries of sessions this pass did not meet (closed ones). Nothing inserts into the
+// maps while a pass prunes, so the iterators stay valid between slices.
+bool ChannelStats::prune_next() {
+  Pass& p = *pass_;
+  for (int n = 0; n < 256; ++n) {
+    if (p.ch_at != channels_.end()) {
+      p.ch_at = p.ch_at->second.pass == passes_ ? std::next(p.ch_at) : channels_.erase(p.ch_at);
+    } else if (p.conn_at != conns_.end()) {
+      p.conn_at =
+          p.conn_at->second.pass == passes_ ? std::next(p.conn_at) : conns_.erase(p.conn_at);
+    } else {
+      return false;
     }
-    conn_next.emplace(c.id, e);
   }
-  conns_.swap(conn_next);
+  return true;
 }
 
 nlohmann::json ChannelStats::message_stats(const ChannelInfo& ch) const {

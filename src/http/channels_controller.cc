@@ -23,13 +23,20 @@ Response channels_controller(const Call& c) {
   } else if (c.nseg() != 1) {
     return not_found();
   }
-  json out = json::array();
-  for (const auto& ch : channel_snapshot(c)) {
-    if (vhost != nullptr && ch.vhost != *vhost) continue;
-    if (!sees_owner(c, ch.user)) continue;
-    out.push_back(channel_json(c.api, ch, false));
+  std::optional<std::string> only;
+  Request req = c.req;
+  if (vhost != nullptr) {
+    only = *vhost;
+    req.query.erase("page");  // RabbitMQ 3.10 does not paginate a vhost's channels
   }
-  return reply_list(c.req, std::move(out), {{"vhost", "name"}});
+  return reply_sessions_sliced(c, req, {{"vhost", "name"}},
+                               [only, sees = owner_filter(c)](Api& api, uint64_t id, json& items) {
+                                 const auto& channels = api.hooks().connection_channels;
+                                 if (!channels) return;
+                                 for (const auto& ch : channels(id))
+                                   if ((!only || ch.vhost == *only) && sees(ch.user))
+                                     items.push_back(channel_json(api, ch, false));
+                               });
 }
 
 }  // namespace pulse::http

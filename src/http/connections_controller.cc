@@ -21,13 +21,20 @@ Response list(const Call& c, const std::string* vhost) {
   if (vhost != nullptr) {
     if (auto r = require_vhost(c, *vhost, true)) return *r;
   }
-  json out = json::array();
-  for (const auto& conn : connection_snapshot(c)) {
-    if (vhost != nullptr && conn.vhost != *vhost) continue;
-    if (!sees_owner(c, conn.user)) continue;
-    out.push_back(connection_json(c.api, conn, false));
+  std::optional<std::string> only;
+  Request req = c.req;
+  if (vhost != nullptr) {
+    only = *vhost;
+    req.query.erase("page");  // RabbitMQ 3.10 does not paginate a vhost's connections
   }
-  return reply_list(c.req, std::move(out), kSpec);
+  return reply_sessions_sliced(c, req, kSpec,
+                               [only, sees = owner_filter(c)](Api& api, uint64_t id, json& items) {
+                                 const auto& find = api.hooks().connection;
+                                 auto conn = find ? find(id) : std::nullopt;
+                                 if (!conn || (only && conn->vhost != *only) || !sees(conn->user))
+                                   return;
+                                 items.push_back(connection_json(api, *conn, false));
+                               });
 }
 
 // GET lists a user's connections in short form; DELETE closes them all.

@@ -13,16 +13,21 @@ Response consumers_controller(const Call& c) {
   const std::string* vhost = c.nseg() == 2 ? &c.seg(1) : nullptr;
   // RabbitMQ checks only that the vhost exists here; what is shown is filtered by user.
   if (vhost != nullptr && c.broker().find_vhost(*vhost) == nullptr) return not_found();
-  json out = json::array();
-  for (const auto& ch : channel_snapshot(c)) {
-    if (vhost != nullptr && ch.vhost != *vhost) continue;
-    if (!sees_owner(c, ch.user)) continue;
-    for (const auto& cons : ch.consumers) out.push_back(consumer_json(c.api, ch, cons));
-  }
+  std::optional<std::string> only;
+  if (vhost != nullptr) only = *vhost;
   // RabbitMQ 3.10 never paginates consumers: `page` is ignored.
   Request req = c.req;
   req.query.erase("page");
-  return reply_list(req, std::move(out), {});
+  return reply_sessions_sliced(c, req, {},
+                               [only, sees = owner_filter(c)](Api& api, uint64_t id, json& items) {
+                                 const auto& channels = api.hooks().connection_channels;
+                                 if (!channels) return;
+                                 for (const auto& ch : channels(id)) {
+                                   if ((only && ch.vhost != *only) || !sees(ch.user)) continue;
+                                   for (const auto& cons : ch.consumers)
+                                     items.push_back(consumer_json(api, ch, cons));
+                                 }
+                               });
 }
 
 json queue_consumer_details(const Call& c, const std::string& vhost, const std::string& queue) {

@@ -125,7 +125,7 @@ Response export_all(const Call& c) {
   for (const auto& [name, vh] : c.broker().vhosts()) {
     out["vhosts"].push_back({{"name", name},
                              {"limits", json::array()},
-                             {"metadata", {{"description", ""}, {"tags", json::array()}}}});
+                             {"metadata", vhost_metadata_json(vh->metadata())}});
   }
   // Administrators see every vhost (definitions_controller requires the tag).
   return export_sliced(c, std::move(out), nullptr);
@@ -146,12 +146,17 @@ Response import(const Call& c, const std::string* vhost) {
   Scheduler& s = c.api.scheduler();
   std::optional<std::string> only;
   if (vhost != nullptr) only = *vhost;
-  s.offload([&s, import, only, req = c.req_ptr, respond = c.respond] {
+  s.offload([&s, import, only, req = c.req_ptr, respond = c.respond, &b = c.broker()] {
     auto parsed = parse_json_object(req->body);
     auto doc = parsed ? std::make_shared<json>(std::move(*parsed)) : nullptr;
-    s.post([&s, import, only, respond, doc]() mutable {
+    s.post([&s, import, only, respond, doc, &b]() mutable {
+      // RabbitMQ parses the body before it looks for the vhost.
       if (!doc) {
-        respond(bad_request("not_json"));
+        respond(bad_request("failed_to_parse_json"));
+        return;
+      }
+      if (only && b.find_vhost(*only) == nullptr) {
+        respond(error_response(404, "not_found", "vhost_not_found"));
         return;
       }
       import(s, std::move(doc), only, [respond](Status st) {
@@ -174,8 +179,12 @@ Response definitions_controller(const Call& c) {
   }
   if (c.nseg() != 2) return not_found();
   const std::string& vhost = c.seg(1);
-  if (c.broker().find_vhost(vhost) == nullptr) return not_found();
-  if (m == "GET") return export_one(c, vhost);
+  if (m == "GET") {
+    // RabbitMQ 3.10 answers a missing vhost here with 400, not its usual 404.
+    if (c.broker().find_vhost(vhost) == nullptr)
+      return error_response(400, "bad_request", "vhost_not_found");
+    return export_one(c, vhost);
+  }
   if (m == "POST") return import(c, &vhost);
   return method_not_allowed("HEAD, GET, POST, OPTIONS");
 }

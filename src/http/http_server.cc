@@ -129,19 +129,28 @@ class Session : public std::enable_shared_from_this<Session> {
 HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
     : io_(io), api_(api), options_(options), stats_timer_(io) {
   api_.set_scheduler(this);
-  api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
-  arm_stats_timer();
+  sample_stats();
 }
 
-void HttpServer::arm_stats_timer() {
-  stats_timer_.expires_after(Stats::kInterval);
-  stats_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || shutting_down_) return;
-    api_.stats().sample(api_.broker(), std::chrono::steady_clock::now());
+// A pass walks the queues in slices (stats.h); the next one starts an interval after this one
+// started, or at once when a pass took longer than that.
+void HttpServer::sample_stats() {
+  const auto started = std::chrono::steady_clock::now();
+  api_.stats().sample(*this, api_.broker(), [this, started] {
+    if (shutting_down_) return;
     const auto& h = api_.hooks();
-    if (h.connections && h.channels)
-      api_.channel_stats().sample(h.connections(), h.channels(), std::chrono::steady_clock::now());
-    arm_stats_timer();
+    ChannelStats::Source src;
+    if (h.connection_ids) src.ids = h.connection_ids();
+    src.connection = h.connection;
+    src.channels = h.connection_channels;
+    api_.channel_stats().sample(*this, std::move(src), [this, started] {
+      if (shutting_down_) return;
+      stats_timer_.expires_at(started + Stats::kInterval);
+      stats_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || shutting_down_) return;
+        sample_stats();
+      });
+    });
   });
 }
 

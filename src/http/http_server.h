@@ -43,7 +43,7 @@ class HttpServer : public Scheduler {
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor, bool metrics_only);
-  void arm_stats_timer();
+  void sample_stats();
 
   boost::asio::io_context& io_;
   Api& api_;

@@ -241,7 +241,12 @@ Response reply_list(const Request& req, json items, const ListSpec& spec) {
 }
 
 Response reply_list_sliced(const Call& c, ListSpec spec, std::function<bool(json& items)> step) {
-  auto list = std::make_shared<ListBuilder>(c.req, spec);
+  return reply_list_sliced(c, c.req, std::move(spec), std::move(step));
+}
+
+Response reply_list_sliced(const Call& c, const Request& req, ListSpec spec,
+                           std::function<bool(json& items)> step) {
+  auto list = std::make_shared<ListBuilder>(req, spec);
   if (list->error()) return *list->error();
   Scheduler& s = c.api.scheduler();
   run_sliced(

@@ -86,5 +86,8 @@ Response reply_list(const Request& req, nlohmann::json items, const ListSpec& sp
 // serialisation run on the worker and the call is answered. Returns deferred().
 Response reply_list_sliced(const Call& c, ListSpec spec,
                            std::function<bool(nlohmann::json& items)> step);
+// The same with the list parameters of `req` instead of the call's.
+Response reply_list_sliced(const Call& c, const Request& req, ListSpec spec,
+                           std::function<bool(nlohmann::json& items)> step);
 
 }  // namespace pulse::http

@@ -1,5 +1,7 @@
 // /api/permissions[/{vhost}/{user}] and /api/topic-permissions[/{vhost}/{user}].
 // Administrators only.
+#include <array>
+
 #include "http/api.h"
 #include "http/list.h"
 #include "http/views.h"
@@ -17,6 +19,27 @@ std::optional<std::string> string_field(const json& body, const char* key, Respo
     return std::nullopt;
   }
   return it->get<std::string>();
+}
+
+// The prologue of both PUTs: the body must parse, the user and the vhost exist, then the three
+// fields (in `keys`' order, RabbitMQ's order of complaints) be strings.
+std::optional<std::array<std::string, 3>> put_fields(const Call& c, const std::string& vhost,
+                                                     const std::string& user,
+                                                     const std::array<const char*, 3>& keys,
+                                                     Response& err) {
+  auto body = parse_body(c, err);
+  if (!body) return std::nullopt;
+  if (c.auth().find_user(user) == nullptr || c.broker().find_vhost(vhost) == nullptr) {
+    err = bad_request("vhost_or_user_not_found");
+    return std::nullopt;
+  }
+  std::array<std::string, 3> out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto v = string_field(*body, keys[i], err);
+    if (!v) return std::nullopt;
+    out[i] = std::move(*v);
+  }
+  return out;
 }
 
 Response regex_error(const Error& e) {
@@ -41,18 +64,11 @@ Response permissions(const Call& c) {
   }
   if (m == "PUT") {
     Response err;
-    auto body = parse_body(c, err);
-    if (!body) return err;
-    if (c.auth().find_user(user) == nullptr || c.broker().find_vhost(vhost) == nullptr)
-      return bad_request("vhost_or_user_not_found");
-    auto conf = string_field(*body, "configure", err);
-    if (!conf) return err;
-    auto write = string_field(*body, "write", err);
-    if (!write) return err;
-    auto read = string_field(*body, "read", err);
-    if (!read) return err;
+    auto f = put_fields(c, vhost, user, {"configure", "write", "read"}, err);
+    if (!f) return err;
+    const auto& [conf, write, read] = *f;
     bool existed = c.auth().has_vhost_access(user, vhost);
-    if (auto s = c.auth().set_permissions(user, vhost, *conf, *write, *read); !s)
+    if (auto s = c.auth().set_permissions(user, vhost, conf, write, read); !s)
       return regex_error(s.error());
     if (c.api.hooks().permission_changed) c.api.hooks().permission_changed(user, vhost);
     return empty_response(existed ? 204 : 201);
@@ -88,22 +104,15 @@ Response topic_permissions(const Call& c) {
   }
   if (m == "PUT") {
     Response err;
-    auto body = parse_body(c, err);
-    if (!body) return err;
-    if (c.auth().find_user(user) == nullptr || c.broker().find_vhost(vhost) == nullptr)
-      return bad_request("vhost_or_user_not_found");
-    auto exchange = string_field(*body, "exchange", err);
-    if (!exchange) return err;
-    auto write = string_field(*body, "write", err);
-    if (!write) return err;
-    auto read = string_field(*body, "read", err);
-    if (!read) return err;
+    auto f = put_fields(c, vhost, user, {"exchange", "write", "read"}, err);
+    if (!f) return err;
+    const auto& [exchange, write, read] = *f;
     bool existed = false;
-    for (const auto& p : mine) existed = existed || p.exchange == *exchange;
-    if (auto s = c.auth().set_topic_permissions(user, vhost, *exchange, *write, *read); !s)
+    for (const auto& p : mine) existed = existed || p.exchange == exchange;
+    if (auto s = c.auth().set_topic_permissions(user, vhost, exchange, write, read); !s)
       return regex_error(s.error());
     if (c.api.hooks().topic_permission_changed)
-      c.api.hooks().topic_permission_changed(user, vhost, *exchange);
+      c.api.hooks().topic_permission_changed(user, vhost, exchange);
     return empty_response(existed ? 204 : 201);
   }
   if (m == "DELETE") {

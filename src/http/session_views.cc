@@ -127,6 +127,23 @@ std::optional<Response> require_owner(const Call& c, const std::string& owner) {
   return not_authorised("User not authorised to access object");
 }
 
+OwnerFilter owner_filter(const Call& c) {
+  return {is_monitor(c.user), c.user.name};
+}
+
+Response reply_sessions_sliced(const Call& c, const Request& req, ListSpec spec,
+                               std::function<void(Api& api, uint64_t id, json& items)> visit) {
+  const auto& h = c.api.hooks();
+  auto ids = std::make_shared<std::vector<uint64_t>>(h.connection_ids ? h.connection_ids()
+                                                                      : std::vector<uint64_t>{});
+  auto next = std::make_shared<size_t>(0);
+  return reply_list_sliced(c, req, std::move(spec),
+                           [ids, next, &api = c.api, visit = std::move(visit)](json& items) {
+                             if (*next < ids->size()) visit(api, (*ids)[(*next)++], items);
+                             return *next < ids->size();
+                           });
+}
+
 std::vector<ConnectionInfo> connection_snapshot(const Call& c) {
   const auto& h = c.api.hooks();
   return h.connections ? h.connections() : std::vector<ConnectionInfo>{};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http/api.h"
+#include "http/list.h"
 
 namespace pulse::http {
 
@@ -25,6 +26,21 @@ bool sees_owner(const Call& c, const std::string& owner);
 // One object of `owner`: reading needs monitoring or ownership, DELETE administrator or
 // ownership; else 401 "User not authorised to access object" (is_authorized_user).
 std::optional<Response> require_owner(const Call& c, const std::string& owner);
+
+// The listing filter of sees_owner(), kept by walks that outlive the call.
+struct OwnerFilter {
+  bool all = false;
+  std::string user;
+  bool operator()(const std::string& owner) const { return all || owner == user; }
+};
+OwnerFilter owner_filter(const Call& c);
+
+// A listing of what the open connections hold (connections, channels, consumers), walked one
+// connection at a time in slices, each by its id (one closed meanwhile is skipped), then
+// sorted, paged and joined on the worker like the queue listings. `visit` runs on the loop.
+Response reply_sessions_sliced(
+    const Call& c, const Request& req, ListSpec spec,
+    std::function<void(Api& api, uint64_t id, nlohmann::json& items)> visit);
 
 std::vector<ConnectionInfo> connection_snapshot(const Call& c);
 std::vector<ChannelInfo> channel_snapshot(const Call& c);

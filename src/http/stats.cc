@@ -22,29 +22,16 @@ json QueueTotals::to_json() const {
 
 namespace {
 
-json stats_json(const broker::QueueCounters& c, double publish, double deliver,
-                double deliver_no_ack, double get, double get_no_ack, double ack,
-                double redeliver) {
-  auto r = [](double v) { return json{{"rate", v}}; };
-  return {{"publish", c.publish},
-          {"publish_details", r(publish)},
-          {"deliver", c.deliver},
-          {"deliver_details", r(deliver)},
-          {"deliver_no_ack", c.deliver_no_ack},
-          {"deliver_no_ack_details", r(deliver_no_ack)},
-          {"get", c.get},
-          {"get_details", r(get)},
-          {"get_no_ack", c.get_no_ack},
-          {"get_no_ack_details", r(get_no_ack)},
-          {"deliver_get", c.deliver + c.deliver_no_ack + c.get + c.get_no_ack},
-          {"deliver_get_details", r(deliver + deliver_no_ack + get + get_no_ack)},
-          {"ack", c.ack},
-          {"ack_details", r(ack)},
-          {"redeliver", c.redeliver},
-          {"redeliver_details", r(redeliver)},
-          {"get_empty", 0},
-          {"get_empty_details", r(0)}};
+using Clock = std::chrono::steady_clock;
+
+double rate_of(uint64_t now, uint64_t before, double secs) {
+  // A counter that went back (an object deleted and created again) restarts from zero.
+  return secs > 0 && now >= before ? static_cast<double>(now - before) / secs : 0.0;
 }
+
+// The names of Stats::kQueueFields, in order.
+constexpr const char* kQueueNames[] = {"publish",    "deliver", "deliver_no_ack", "get",
+                                       "get_no_ack", "ack",     "redeliver"};
 
 bool any(const broker::QueueCounters& c) {
   return c.publish || c.deliver || c.deliver_no_ack || c.get || c.get_no_ack || c.ack ||
@@ -53,31 +40,50 @@ bool any(const broker::QueueCounters& c) {
 
 }  // namespace
 
-void Stats::sample(broker::Broker& broker, std::chrono::steady_clock::time_point now) {
-  double secs = last_sample_ == std::chrono::steady_clock::time_point{}
+const std::array<uint64_t broker::QueueCounters::*, 7> Stats::kQueueFields = {
+    &broker::QueueCounters::publish,        &broker::QueueCounters::deliver,
+    &broker::QueueCounters::deliver_no_ack, &broker::QueueCounters::get,
+    &broker::QueueCounters::get_no_ack,     &broker::QueueCounters::ack,
+    &broker::QueueCounters::redeliver};
+
+struct Stats::Pass {
+  VhostWalk walk{[](const std::string&) { return true; }};
+  bool pruning = false;
+  std::unordered_map<uint64_t, Rates>::iterator prune_at;
+  std::vector<std::function<void()>> done;
+};
+
+void Stats::sample(Scheduler& s, broker::Broker& broker, std::function<void()> done) {
+  if (pass_) {
+    if (done) pass_->done.push_back(std::move(done));
+    return;
+  }
+  pass_ = std::make_shared<Pass>();
+  if (done) pass_->done.push_back(std::move(done));
+  begin_pass(broker, Clock::now());
+  run_sliced(
+      s,
+      [this, &broker] {
+        if (!pass_->pruning) {
+          if (sample_next_queue(broker)) return true;
+          pass_->pruning = true;
+          pass_->prune_at = rates_.begin();
+        }
+        return prune_next();
+      },
+      [this] {
+        auto pass = std::move(pass_);
+        for (auto& d : pass->done) d();
+      });
+}
+
+// The broker's and the vhosts' counters: a few per vhost, taken at once.
+void Stats::begin_pass(broker::Broker& broker, Clock::time_point now) {
+  double secs = last_sample_ == Clock::time_point{}
                     ? 0
                     : std::chrono::duration<double>(now - last_sample_).count();
   last_sample_ = now;
-  std::unordered_map<uint64_t, Rates> next;
-  next.reserve(rates_.size());
-  for (const auto& [vname, vh] : broker.vhosts()) {
-    for (const auto& [qname, q] : vh->queues()) {
-      const broker::QueueCounters& c = q->counters();
-      Rates r;
-      r.last = c;
-      if (auto it = rates_.find(q->id()); it != rates_.end() && secs > 0) {
-        const auto& p = it->second.last;
-        r.publish = (c.publish - p.publish) / secs;
-        r.deliver = (c.deliver - p.deliver) / secs;
-        r.deliver_no_ack = (c.deliver_no_ack - p.deliver_no_ack) / secs;
-        r.get = (c.get - p.get) / secs;
-        r.get_no_ack = (c.get_no_ack - p.get_no_ack) / secs;
-        r.ack = (c.ack - p.ack) / secs;
-        r.redeliver = (c.redeliver - p.redeliver) / secs;
-      }
-      next.emplace(q->id(), r);
-    }
-  }
+  ++passes_;
   global_.update(broker.message_counters(), secs);
   std::unordered_map<std::string, CounterRates> vrates;
   for (const auto& [vname, vh] : broker.vhosts()) {
@@ -90,17 +96,54 @@ void Stats::sample(broker::Broker& broker, std::chrono::steady_clock::time_point
   }
   vhost_rates_ = std::move(vrates);
   broker_ = &broker;
-  rates_ = std::move(next);
+}
+
+// One queue, resuming by (vhost, name) after the last one, so queues that come and go between
+// slices are safe; its rate is over the time since its own previous sample.
+bool Stats::sample_next_queue(broker::Broker& broker) {
+  return pass_->walk.step(
+      broker, [](broker::VHost & vh) -> const auto& { return vh.queues(); },
+      [&](broker::VHost&, const std::string&, const broker::QueuePtr& q) {
+        const auto now = Clock::now();
+        auto [it, fresh] = rates_.try_emplace(q->id());
+        Rates& r = it->second;
+        const broker::QueueCounters& c = q->counters();
+        const double secs = fresh ? 0 : std::chrono::duration<double>(now - r.at).count();
+        for (size_t i = 0; i < kQueueFields.size(); ++i)
+          r.rate[i] = rate_of(c.*kQueueFields[i], r.last.*kQueueFields[i], secs);
+        r.last = c;
+        r.at = now;
+        r.pass = passes_;
+      });
+}
+
+// Drops the entries of queues this pass did not meet (deleted ones). Nothing inserts into
+// rates_ while a pass prunes, so the iterator stays valid between slices.
+bool Stats::prune_next() {
+  auto& it = pass_->prune_at;
+  for (int n = 0; n < 256 && it != rates_.end(); ++n)
+    it = it->second.pass == passes_ ? std::next(it) : rates_.erase(it);
+  return it != rates_.end();
 }
 
 json Stats::queue_message_stats(const broker::Queue& q) const {
   const broker::QueueCounters& c = q.counters();
   if (!any(c)) return nullptr;
   auto it = rates_.find(q.id());
-  if (it == rates_.end()) return stats_json(c, 0, 0, 0, 0, 0, 0, 0);
-  const Rates& r = it->second;
-  return stats_json(c, r.publish, r.deliver, r.deliver_no_ack, r.get, r.get_no_ack, r.ack,
-                    r.redeliver);
+  const Rates* r = it == rates_.end() ? nullptr : &it->second;
+  auto rate = [r](size_t i) { return r ? r->rate[i] : 0.0; };
+  json out = json::object();
+  double deliver_get_rate = 0;
+  for (size_t i = 0; i < kQueueFields.size(); ++i) {
+    out[kQueueNames[i]] = c.*kQueueFields[i];
+    out[std::string(kQueueNames[i]) + "_details"] = {{"rate", rate(i)}};
+    if (i >= 1 && i <= 4) deliver_get_rate += rate(i);  // deliver .. get_no_ack
+  }
+  out["deliver_get"] = c.deliver + c.deliver_no_ack + c.get + c.get_no_ack;
+  out["deliver_get_details"] = {{"rate", deliver_get_rate}};
+  out["get_empty"] = 0;
+  out["get_empty_details"] = {{"rate", 0.0}};
+  return out;
 }
 
 const std::array<Stats::CounterField, 11> Stats::kCounterFields = {{
@@ -120,8 +163,7 @@ const std::array<Stats::CounterField, 11> Stats::kCounterFields = {{
 void Stats::CounterRates::update(const broker::MessageCounters& now, double secs) {
   for (size_t i = 0; i < kCounterFields.size(); ++i) {
     auto f = kCounterFields[i].field;
-    // A vhost deleted and created again between two samples restarts from zero.
-    rate[i] = secs > 0 && now.*f >= last.*f ? static_cast<double>(now.*f - last.*f) / secs : 0.0;
+    rate[i] = rate_of(now.*f, last.*f, secs);
   }
   last = now;
 }

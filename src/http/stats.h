@@ -1,16 +1,21 @@
 #pragma once
 // Message statistics for the management API: per-queue counters (broker::QueueCounters) are
 // sampled every few seconds and rates are the change between the last two samples, like
-// RabbitMQ's basic rates mode. Runs on the event loop; a sample is one pass over the queues.
+// RabbitMQ's basic rates mode. Runs on the event loop; a sample walks the queues in slices of
+// about a millisecond (chunked.h), so 100k queues do not stall message flow, and each queue's
+// rate is over the time between its own two samples.
 #include <nlohmann/json.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "broker/broker.h"
+#include "http/chunked.h"
 
 namespace pulse::http {
 
@@ -24,7 +29,10 @@ class Stats {
  public:
   static constexpr std::chrono::seconds kInterval{5};
 
-  void sample(broker::Broker& broker, std::chrono::steady_clock::time_point now);
+  // Starts a sampling pass through `s` and calls `done` on the loop when it is over; a pass
+  // already running is left to finish (then `done` is called right away).
+  void sample(Scheduler& s, broker::Broker& broker, std::function<void()> done = {});
+  bool sampling() const { return pass_ != nullptr; }
   // {"publish": n, "publish_details": {"rate": r}, ...}; null when the queue never saw traffic
   // (RabbitMQ leaves message_stats out then).
   nlohmann::json queue_message_stats(const broker::Queue& q) const;
@@ -42,11 +50,19 @@ class Stats {
   static const std::array<CounterField, 11> kCounterFields;
 
  private:
+  // The broker::QueueCounters fields, in the order of Rates::rate.
+  static const std::array<uint64_t broker::QueueCounters::*, 7> kQueueFields;
   struct Rates {
     broker::QueueCounters last;
-    double publish = 0, deliver = 0, deliver_no_ack = 0, get = 0, get_no_ack = 0, ack = 0,
-           redeliver = 0;
+    std::chrono::steady_clock::time_point at;  // when `last` was taken
+    uint64_t pass = 0;                         // the pass that took it
+    std::array<double, 7> rate{};
   };
+  struct Pass;
+  void begin_pass(broker::Broker& broker, std::chrono::steady_clock::time_point now);
+  bool sample_next_queue(broker::Broker& broker);
+  bool prune_next();
+
   struct CounterRates {
     broker::MessageCounters last;
     std::array<double, 11> rate{};
@@ -59,6 +75,8 @@ class Stats {
   std::unordered_map<std::string, CounterRates> vhost_rates_;
   const broker::Broker* broker_ = nullptr;  // of the last sample
   std::chrono::steady_clock::time_point last_sample_{};
+  uint64_t passes_ = 0;
+  std::shared_ptr<Pass> pass_;  // the running pass
 };
 
 }  // namespace pulse::http

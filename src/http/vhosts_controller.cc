@@ -8,13 +8,46 @@ namespace {
 
 using nlohmann::json;
 
+// RabbitMQ's tags field: a list, or a comma-separated string whose items are trimmed.
+std::vector<std::string> vhost_tags(const json& body) {
+  std::vector<std::string> tags;
+  auto it = body.find("tags");
+  if (it == body.end()) return tags;
+  if (it->is_array()) {
+    for (const auto& t : *it)
+      if (t.is_string()) tags.push_back(t);
+    return tags;
+  }
+  if (!it->is_string()) return tags;
+  const std::string& s = it->get_ref<const std::string&>();
+  if (s.empty()) return tags;
+  size_t pos = 0;
+  while (true) {
+    size_t end = s.find(',', pos);
+    std::string t = s.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    t.erase(0, t.find_first_not_of(' '));
+    t.erase(t.find_last_not_of(' ') + 1);
+    tags.push_back(std::move(t));
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return tags;
+}
+
 Response put_vhost(const Call& c, const std::string& name) {
   if (auto r = require_admin(c)) return *r;
   Response err;
   auto body = parse_body(c, err);
   if (!body) return err;
   bool existed = c.broker().find_vhost(name) != nullptr;
-  c.broker().add_vhost(name);
+  broker::VHost& vh = c.broker().add_vhost(name);
+  // A PUT replaces description and tags. RabbitMQ 3.10 ignores default_queue_type here (3.11
+  // takes it), so the one an import set stays.
+  broker::VHostMetadata m = vh.metadata();
+  auto d = body->find("description");
+  m.description = d != body->end() && d->is_string() ? d->get<std::string>() : "";
+  m.tags = vhost_tags(*body);
+  vh.set_metadata(std::move(m));
   if (!existed) {
     // RabbitMQ's management plugin gives the creating user full permissions on a new vhost.
     if (c.auth().set_permissions(c.user.name, name, ".*", ".*", ".*") &&

@@ -137,14 +137,22 @@ json binding_json(const std::string& vhost, const broker::Binding& b) {
           {"properties_key", properties_key(b)}};
 }
 
+json vhost_metadata_json(const broker::VHostMetadata& m) {
+  json j = {{"description", m.description}, {"tags", m.tags}};
+  if (!m.default_queue_type.empty()) j["default_queue_type"] = m.default_queue_type;
+  return j;
+}
+
 json vhost_json(Api& api, const broker::VHost& vh) {
   QueueTotals t;
   for (const auto& [n, q] : vh.queues()) t.add(*q);
+  const broker::VHostMetadata& m = vh.metadata();
   json j = {{"name", vh.name()},
-            {"description", ""},
-            {"tags", json::array()},
-            {"default_queue_type", "undefined"},
-            {"metadata", {{"description", ""}, {"tags", json::array()}}},
+            {"description", m.description},
+            {"tags", m.tags},
+            {"default_queue_type",
+             m.default_queue_type.empty() ? std::string("undefined") : m.default_queue_type},
+            {"metadata", vhost_metadata_json(m)},
             {"tracing", false},
             {"cluster_state", {{api.node_name(), "running"}}}};
   j.update(t.to_json());

@@ -22,6 +22,8 @@ nlohmann::json binding_json(const std::string& vhost, const broker::Binding& b);
 // "<key>~<hash of the arguments>" (url-safe base64 of an Erlang phash2 here: a stable hash of
 // the arguments, opaque to clients).
 std::string properties_key(const broker::Binding& b);
+// RabbitMQ's vhost `metadata` object: description, tags, and default_queue_type when set.
+nlohmann::json vhost_metadata_json(const broker::VHostMetadata& m);
 nlohmann::json vhost_json(Api& api, const broker::VHost& vh);
 nlohmann::json user_json(const auth::User& u);
 nlohmann::json permission_json(const auth::PermissionEntry& p);

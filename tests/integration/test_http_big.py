@@ -225,3 +225,47 @@ def test_policy_over_many_queues(api, broker, big_vhost):
     conn.close()
     assert api.delete(path).status == 204
     wait_for(lambda: "lim" not in policies(), timeout=60)
+
+
+def test_rates_while_sampling_many_queues(api, broker, big_vhost, uname):
+    """The 5 s sample walks the queues in slices; each queue's rate is over its own sampling
+    interval, so a steady publisher shows its real rate, on the queue, its channel and its
+    connection."""
+    name = uname("steady")
+    conn = pika.BlockingConnection(broker.pika_params(vhost=big_vhost))
+    try:
+        ch = conn.channel()
+        ch.queue_declare(name, exclusive=True)
+        path = "/api/queues/%s/%s" % (q(big_vhost), q(name))
+        start, sent = time.monotonic(), 0
+
+        def publish_for(seconds):
+            nonlocal sent
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                ch.basic_publish("", name, b"x" * 100)
+                sent += 1
+                conn.sleep(0.005)
+
+        def queue_rate():
+            publish_for(1)
+            ms = api.get(path).json.get("message_stats", {})
+            return ms.get("publish_details", {}).get("rate", 0) > 0 and ms
+
+        # Two samples must have seen the queue; then rates are over a whole interval.
+        wait_for(queue_rate, timeout=40, interval=0)
+        publish_for(6)
+        actual = sent / (time.monotonic() - start)
+        rate = api.get(path).json["message_stats"]["publish_details"]["rate"]
+        assert 0.5 * actual < rate < 1.5 * actual, (rate, actual)
+        port = conn._impl._transport._sock.getsockname()[1]
+        chans = api.get("/api/vhosts/%s/channels" % q(big_vhost)).json
+        mine = [c for c in chans if c["connection_details"]["peer_port"] == port]
+        assert len(mine) == 1
+        ch_rate = mine[0]["message_stats"]["publish_details"]["rate"]
+        assert 0.5 * actual < ch_rate < 1.5 * actual, (ch_rate, actual)
+        conns = api.get("/api/vhosts/%s/connections" % q(big_vhost)).json
+        me = [c for c in conns if c["peer_port"] == port]
+        assert me and me[0]["recv_oct_details"]["rate"] > 50 * actual
+    finally:
+        conn.close()

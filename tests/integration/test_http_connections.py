@@ -310,3 +310,55 @@ def test_vhost_deletion_closes_connections(api, broker, uname):
     again.channel().queue_declare("in-doomed-vhost", passive=False)
     again.close()
     api.delete("/api/vhosts/" + q(vh))
+
+
+def test_listing_many_connections(api, broker, uname):
+    """Connections, channels and consumers are listed one connection at a time in slices, then
+    sorted and paged: every open one shows once, in order, also while others close."""
+    vhost = uname("many")
+    assert api.put("/api/vhosts/" + q(vhost)).status == 201
+    assert api.put("/api/permissions/%s/guest" % q(vhost),
+                   {"configure": ".*", "write": ".*", "read": ".*"}).status in (201, 204)
+    conns = []
+    try:
+        for i in range(60):
+            c = broker.connect(vhost=vhost)
+            ch = c.channel()
+            qn = ch.queue_declare("", exclusive=True).method.queue
+            ch.basic_consume(qn, lambda *a: None, consumer_tag="ctag%02d" % i)
+            conns.append(c)
+        names = sorted(conn_name(broker, c) for c in conns)
+
+        def all_listed():
+            got = api.get("/api/vhosts/%s/connections?sort=name" % q(vhost)).json
+            return [c["name"] for c in got] == names
+        wait_for(all_listed, timeout=30, interval=0.5)
+        page = api.get("/api/connections?page=1&page_size=500&sort=name&columns=name,vhost").json
+        assert page["total_count"] >= 60 and page["item_count"] == page["total_count"]
+        assert [c["name"] for c in page["items"] if c["vhost"] == vhost] == names
+        # RabbitMQ 3.10 does not paginate a vhost's connections and channels.
+        got = api.get("/api/vhosts/%s/connections?page=2&page_size=25&sort=name&sort_reverse=true"
+                      % q(vhost)).json
+        assert [c["name"] for c in got] == names[::-1]
+        wait_for(lambda: len(api.get("/api/vhosts/%s/channels" % q(vhost)).json) == 60,
+                 timeout=30, interval=0.5)
+        chans = api.get("/api/vhosts/%s/channels?columns=name&sort=name&sort_reverse=true"
+                        % q(vhost)).json
+        assert [c["name"] for c in chans] == sorted((n + " (1)" for n in names), reverse=True)
+        wait_for(lambda: len(api.get("/api/consumers/" + q(vhost)).json) == 60,
+                 timeout=30, interval=0.5)
+        tags = sorted(c["consumer_tag"]
+                      for c in api.get("/api/consumers/%s?page=1" % q(vhost)).json)
+        assert tags == ["ctag%02d" % i for i in range(60)]
+        for c in conns[::2]:
+            c.close()
+        left = sorted(conn_name(broker, c) for c in conns[1::2])
+        assert all(c["name"] in names for c in api.get("/api/connections").json
+                   if c["vhost"] == vhost)
+        wait_for(lambda: sorted(c["name"] for c in api.get("/api/connections").json
+                                if c["vhost"] == vhost) == left, timeout=30, interval=0.5)
+    finally:
+        for c in conns:
+            if c.is_open:
+                c.close()
+        api.delete("/api/vhosts/" + q(vhost))

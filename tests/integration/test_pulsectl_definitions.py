@@ -81,9 +81,7 @@ def test_clone_vhost_and_use_the_clone(ctl, api, broker, uname):
                        "1 bindings; user 'guest' has the same permissions there\n" % (src, dst))
         assert api.get("/api/permissions/%s/guest" % q(dst)).json == dict(
             api.get("/api/permissions/%s/guest" % q(src)).json, vhost=dst)
-        # (pulsed does not keep vhost descriptions yet: both are "" there)
-        assert api.get("/api/vhosts/" + q(dst)).json["description"] == \
-            api.get("/api/vhosts/" + q(src)).json["description"]
+        assert api.get("/api/vhosts/" + q(dst)).json["description"] == "orders, staging"
         got = api.get("/api/queues/%s/%s" % (q(dst), q(qn))).json
         assert got["durable"] and got["arguments"] == {"x-max-length": 100}
         assert [p["definition"] for p in ctl.json("list", "policies", "-V", dst)] == \

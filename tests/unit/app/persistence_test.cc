@@ -185,6 +185,27 @@ TEST(Persistence, DefaultsOnlyOnAFreshDirectoryAndUsersPersist) {
   EXPECT_FALSE(n.auth.check_topic("ci", "builds", "amq.topic", "zzz", auth::Access::kWrite));
 }
 
+TEST(Persistence, VhostMetadataSurvives) {
+  TempDir tmp;
+  {
+    Node n(tmp.path());
+    auto defs = parse_definitions(R"({"vhosts": [{"name": "staging", "description": "d",
+      "tags": ["a", "b"], "metadata": {"default_queue_type": "quorum"}}, {"name": "plain"}]})");
+    ASSERT_TRUE(defs.ok()) << defs.error().text;
+    ASSERT_TRUE(import_definitions(*defs, n.broker, n.auth, *n.defs, *n.persister).ok());
+    n.broker.add_vhost("later").set_metadata({"set at run time", {"x"}, ""});
+  }
+  Node n(tmp.path());
+  const broker::VHostMetadata staging{"d", {"a", "b"}, "quorum"};
+  const broker::VHostMetadata later{"set at run time", {"x"}, ""};
+  ASSERT_NE(n.broker.find_vhost("staging"), nullptr);
+  EXPECT_EQ(n.broker.find_vhost("staging")->metadata(), staging);
+  EXPECT_EQ(n.broker.find_vhost("plain")->metadata(), broker::VHostMetadata{});
+  EXPECT_EQ(n.broker.find_vhost("later")->metadata(), later);
+  EXPECT_EQ(decode_vhost_metadata(""), broker::VHostMetadata{});
+  EXPECT_EQ(decode_vhost_metadata(encode_vhost_metadata(staging)), staging);
+}
+
 TEST(Persistence, PoliciesSurviveAndApplyToRecoveredQueues) {
   TempDir tmp;
   {
