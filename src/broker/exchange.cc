@@ -55,6 +55,7 @@ bool Exchange::add_binding(Binding b) {
     direct_index_[bindings_.back().routing_key].push_back(bindings_.size() - 1);
   } else if (type_ == ExchangeType::kTopic) {
     topic_index_.add(bindings_.back().routing_key, bindings_.size() - 1);
+    clear_topic_cache();
   }
   return true;
 }
@@ -78,6 +79,7 @@ void Exchange::remove_bindings_to(const Destination& d) {
 void Exchange::rebuild_index() {
   direct_index_.clear();
   topic_index_ = TopicTrie<size_t>();
+  clear_topic_cache();
   for (size_t i = 0; i < bindings_.size(); ++i) {
     if (type_ == ExchangeType::kDirect) direct_index_[bindings_[i].routing_key].push_back(i);
     if (type_ == ExchangeType::kTopic) topic_index_.add(bindings_[i].routing_key, i);
@@ -97,9 +99,7 @@ void Exchange::route(const Message& msg, std::string_view routing_key,
       for (const auto& b : bindings_) out.push_back(&b.destination);
       break;
     case ExchangeType::kTopic:
-      match_scratch_.clear();
-      topic_index_.match(routing_key, match_scratch_);
-      for (size_t i : match_scratch_) out.push_back(&bindings_[i].destination);
+      for (size_t i : route_topic(routing_key)) out.push_back(&bindings_[i].destination);
       break;
     case ExchangeType::kHeaders: {
       const amqp::FieldTable* headers =
@@ -109,6 +109,42 @@ void Exchange::route(const Message& msg, std::string_view routing_key,
       break;
     }
   }
+}
+
+void Exchange::clear_topic_cache() {
+  topic_cache_.clear();
+  topic_cache_matches_ = 0;
+  topic_cache_hits_ = 0;
+  topic_cache_pause_ = 0;
+}
+
+const std::vector<size_t>& Exchange::route_topic(std::string_view routing_key) const {
+  match_scratch_.clear();
+  if (topic_cache_pause_ > 0) {
+    --topic_cache_pause_;
+    topic_index_.match(routing_key, match_scratch_);
+    return match_scratch_;
+  }
+  if (auto it = topic_cache_.find(routing_key); it != topic_cache_.end()) {
+    ++topic_cache_hits_;
+    return it->second;
+  }
+  topic_index_.match(routing_key, match_scratch_);
+  if (topic_cache_.size() >= kTopicCacheMaxKeys ||
+      topic_cache_matches_ + match_scratch_.size() > kTopicCacheMaxMatches) {
+    // Full. Fewer hits than keys means keys are rarely reused: stop caching for a while.
+    const bool churning = topic_cache_hits_ < topic_cache_.size();
+    topic_cache_.clear();
+    topic_cache_matches_ = 0;
+    topic_cache_hits_ = 0;
+    if (churning) {
+      topic_cache_pause_ = 16 * kTopicCacheMaxKeys;
+      return match_scratch_;
+    }
+  }
+  if (match_scratch_.size() > kTopicCacheMaxMatches) return match_scratch_;
+  topic_cache_matches_ += match_scratch_.size();
+  return topic_cache_.emplace(std::string(routing_key), match_scratch_).first->second;
 }
 
 }  // namespace pulse::broker

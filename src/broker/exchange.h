@@ -64,8 +64,15 @@ class Exchange {
   void route(const Message& msg, std::string_view routing_key,
              std::vector<const Destination*>& out) const;
 
+  // Topic routes memoised by routing key (see route_topic); exposed for tests.
+  size_t topic_route_cache_size() const { return topic_cache_.size(); }
+  static constexpr size_t kTopicCacheMaxKeys = 1024;
+  static constexpr size_t kTopicCacheMaxMatches = 64 * 1024;
+
  private:
   void rebuild_index();
+  const std::vector<size_t>& route_topic(std::string_view routing_key) const;
+  void clear_topic_cache();
 
   std::string name_;
   ExchangeType type_;
@@ -83,6 +90,15 @@ class Exchange {
   std::unordered_map<std::string, std::vector<size_t>, KeyHash, std::equal_to<>> direct_index_;
   TopicTrie<size_t> topic_index_;
   mutable std::vector<size_t> match_scratch_;
+  // Routing key -> matching binding positions. Publishers mostly reuse a few keys, and a hit
+  // skips splitting the key and walking the trie. Positions in bindings_, so any binding change
+  // clears it. Bounded in keys and in positions held; when it fills with keys that are not
+  // reused (ids in keys), caching pauses for a while instead of churning allocations.
+  mutable std::unordered_map<std::string, std::vector<size_t>, KeyHash, std::equal_to<>>
+      topic_cache_;
+  mutable size_t topic_cache_matches_ = 0;  // positions held by topic_cache_
+  mutable size_t topic_cache_hits_ = 0;     // since it was last cleared
+  mutable size_t topic_cache_pause_ = 0;    // lookups left before caching resumes
 };
 
 }  // namespace pulse::broker

@@ -42,6 +42,8 @@ const ServerOptions& AmqpConnection::options() const {
 void AmqpConnection::start() {
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // Once: asio issues an ioctl(FIONBIO) on every call, so not once per read.
+  socket_.non_blocking(true, ec);
   connected_at_ = std::chrono::system_clock::now();
   peer_ = socket_.remote_endpoint(ec);
   local_ = socket_.local_endpoint(ec);
@@ -92,7 +94,6 @@ void AmqpConnection::on_readable() {
   if (torn_down_) return;
   std::vector<uint8_t>& scratch = server_.read_scratch();
   boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
   const size_t n = socket_.read_some(asio::buffer(scratch), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     recently_read_ = false;
