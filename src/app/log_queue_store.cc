@@ -8,8 +8,12 @@
 namespace pulse::app {
 
 LogQueueStore::LogQueueStore(QueueStorage& owner, std::string dir, bool durable,
-                             std::unique_ptr<store::QueueLog> log)
-    : owner_(owner), dir_(std::move(dir)), durable_(durable), log_(std::move(log)) {}
+                             std::unique_ptr<store::QueueLog> log, uint64_t suspect_below)
+    : owner_(owner),
+      dir_(std::move(dir)),
+      durable_(durable),
+      log_(std::move(log)),
+      suspect_below_(suspect_below) {}
 
 LogQueueStore::~LogQueueStore() {
   owner_.forget(this);
@@ -64,7 +68,7 @@ Result<broker::StoredMessage> LogQueueStore::read(uint64_t seq) {
   broker::StoredMessage m;
   m.msg = std::move(d->msg);
   m.expires_at = d->expires_at;
-  m.delivered = log_->delivered(seq);
+  m.delivered = seq < suspect_below_ || log_->delivered(seq);
   return m;
 }
 

@@ -13,8 +13,9 @@ class QueueStorage;
 
 class LogQueueStore : public broker::QueueStore {
  public:
+  // Messages below `suspect_below` count as delivered before (recovered after a crash).
   LogQueueStore(QueueStorage& owner, std::string dir, bool durable,
-                std::unique_ptr<store::QueueLog> log = nullptr);
+                std::unique_ptr<store::QueueLog> log = nullptr, uint64_t suspect_below = 0);
   ~LogQueueStore() override;
 
   bool durable() const override { return durable_; }
@@ -40,6 +41,7 @@ class LogQueueStore : public broker::QueueStore {
   std::unique_ptr<store::QueueLog> log_;
   std::string scratch_;
   bool failed_logged_ = false;
+  uint64_t suspect_below_ = 0;
 };
 
 }  // namespace pulse::app

@@ -210,6 +210,8 @@ int main(int argc, char** argv) {
   io.run();
   // Whatever was written but not yet synced (acks, delivery marks) goes to disk now.
   queues->sync_now();
+  if (auto s = queues->mark_clean_shutdown(); !s)
+    spdlog::error("could not record the clean stop: {}", s.error().text);
   spdlog::info("stopped");
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "app/queue_storage.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -17,6 +18,7 @@ QueueStorage::QueueStorage(const store::DataDir& dir, broker::Broker& broker, Po
                            store::QueueLogOptions options)
     : queues_path_(dir.queues_path()),
       paging_path_(dir.path() + "/paging"),
+      data_path_(dir.path()),
       broker_(broker),
       post_(std::move(post)),
       options_(options),
@@ -26,7 +28,23 @@ QueueStorage::~QueueStorage() {
   thread_.reset();  // finishes every sync already handed over
 }
 
+namespace {
+constexpr const char* kCleanMarker = "/clean_shutdown";
+}  // namespace
+
 Status QueueStorage::prepare(const std::set<uint64_t>& durable_queue_ids) {
+  // Delivery marks are not synced per delivery (a hint, see queue_log.h), so after a crash any
+  // recovered message may have been delivered: like RabbitMQ, all come back redelivered. The
+  // marker goes before anything else is written, and durably, so a crash during this run is
+  // seen by the next one.
+  const std::string marker = data_path_ + kCleanMarker;
+  unclean_ = !store::exists(marker);
+  if (!unclean_) {
+    if (::unlink(marker.c_str()) != 0) return store::io_error("remove", marker, errno);
+    if (auto s = store::sync_dir(data_path_); !s) return s;
+  } else if (store::exists(queues_path_)) {
+    spdlog::warn("the last run did not stop cleanly: recovered messages are marked redelivered");
+  }
   // Paged messages of non-durable queues die with the process that paged them.
   if (auto s = store::remove_all(paging_path_); !s) return s;
   if (auto s = store::make_dirs(paging_path_); !s) return s;
@@ -76,7 +94,9 @@ Status QueueStorage::attach_durable(broker::Queue& q, uint64_t id) {
     spdlog::info("recovered {} messages ({} body bytes, {} delivered before) of {} in {:.3f} s",
                  kept, kept_bytes, rep.delivered_messages, q.describe(), rep.seconds);
   }
-  auto s = std::make_unique<LogQueueStore>(*this, dir, true, std::move(*log));
+  // Everything recovered after a crash counts as delivered before (see prepare()).
+  const uint64_t suspect_below = unclean_ ? (*log)->next_seq() : 0;
+  auto s = std::make_unique<LogQueueStore>(*this, dir, true, std::move(*log), suspect_below);
   if (!drop.empty()) mark_dirty(s.get());
   q.attach_store(std::move(s));
   q.finish_recovery();
@@ -173,6 +193,12 @@ void QueueStorage::flush() {
 void QueueStorage::sync_now() {
   flush();
   thread_->drain();
+}
+
+Status QueueStorage::mark_clean_shutdown() {
+  const std::string marker = data_path_ + kCleanMarker;
+  static constexpr uint8_t kText[] = "pulsed stopped cleanly\n";
+  return store::write_file_atomic(marker, std::span<const uint8_t>(kText, sizeof kText - 1));
 }
 
 }  // namespace pulse::app

@@ -5,6 +5,8 @@
 //   <data>/queues/<id>/  a durable queue's log (id = its row in the definitions database);
 //                        created on the first write, recovered at start-up
 //   <data>/paging/<n>/   paging-only logs of non-durable queues; wiped at every start
+//   <data>/clean_shutdown written after the last sync of an orderly stop, removed at start: a
+//                        start without it follows a crash
 //
 // Runs on the event loop, except the fdatasyncs, which the StorageThread does. Stores mark
 // themselves dirty on every write; one flush per loop turn writes every dirty log out, seals
@@ -39,8 +41,10 @@ class QueueStorage : public broker::MessageStorage {
   ~QueueStorage() override;
 
   // Start-up, before recovery: wipes paging leftovers and the message directories of queues
-  // that are no longer defined (a crash between the delete and the removal).
+  // that are no longer defined (a crash between the delete and the removal), and finds out
+  // whether the last run ended in a crash.
   Status prepare(const std::set<uint64_t>& durable_queue_ids);
+  bool recovering_from_crash() const { return unclean_; }
   // Gives a durable queue its store; recovers the messages its directory holds.
   Status attach_durable(broker::Queue& q, uint64_t id);
   std::unique_ptr<broker::QueueStore> open_paging_store(broker::Queue& q) override;
@@ -53,6 +57,8 @@ class QueueStorage : public broker::MessageStorage {
 
   // Writes out and syncs everything now (shutdown), then waits for the storage thread.
   void sync_now();
+  // After the final sync_now() of an orderly stop: the next start recovers without suspicion.
+  Status mark_clean_shutdown();
 
   // Store side.
   void mark_dirty(LogQueueStore* s);
@@ -63,7 +69,8 @@ class QueueStorage : public broker::MessageStorage {
   void flush();
   void schedule_flush();
 
-  std::string queues_path_, paging_path_;
+  std::string queues_path_, paging_path_, data_path_;
+  bool unclean_ = false;
   broker::Broker& broker_;
   Post post_;
   store::QueueLogOptions options_;
