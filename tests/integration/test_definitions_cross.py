@@ -10,6 +10,7 @@ import pika
 import pika.exceptions
 import pytest
 
+from harness.basic_ops import get_all
 from harness.broker import RabbitBroker
 from harness.http_api import HttpApi, q
 
@@ -66,15 +67,7 @@ def check_broker(b, api):
     ch.confirm_delivery()
     ch.basic_publish("cross.events", "build.linux", b"built")
     ch.basic_publish("cross.events", "review.opened", b"opened")
-    got = {}
-    for qn in ("cross.builds", "cross.all"):
-        bodies = []
-        while True:
-            m, _p, body = ch.basic_get(qn, auto_ack=True)
-            if m is None:
-                break
-            bodies.append(body)
-        got[qn] = sorted(bodies)
+    got = {qn: sorted(get_all(ch, qn)) for qn in ("cross.builds", "cross.all")}
     assert got == {"cross.builds": [b"built"], "cross.all": [b"built", b"opened"]}
     # the queue kept its arguments: redeclaring with other ones is refused
     with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:

@@ -5,6 +5,7 @@ exchange by policy. pulsed boots with the file; RabbitMQ imports it (harness).""
 import pika
 import pytest
 
+from harness.basic_ops import get_all
 from harness.util import wait_for
 
 DLX = "pol.dlx"
@@ -64,12 +65,7 @@ def depth(ch, queue):
 
 
 def drain(ch, queue):
-    bodies = []
-    while True:
-        method, props, body = ch.basic_get(queue, auto_ack=True)
-        if method is None:
-            return bodies
-        bodies.append(body)
+    return get_all(ch, queue)
 
 
 def dead_queue(ch, key, uname):

@@ -1,6 +1,7 @@
 """Priority queues and single-active-consumer."""
 import pika
 
+from harness.basic_ops import get_all
 from harness.util import wait_for
 
 
@@ -10,12 +11,7 @@ def test_priority_ordering(ch, uname):
     ch.confirm_delivery()
     for pr, body in [(1, b"p1a"), (5, b"p5a"), (None, b"pN"), (9, b"p9"), (5, b"p5b"), (1, b"p1b"), (20, b"p20")]:
         ch.basic_publish("", q, body, pika.BasicProperties(priority=pr))
-    out = []
-    while True:
-        m, p, b = ch.basic_get(q, auto_ack=True)
-        if m is None:
-            break
-        out.append(b)
+    out = get_all(ch, q)
     # priorities above max are treated as max; no priority = 0
     assert out == [b"p20", b"p9", b"p5a", b"p5b", b"p1a", b"p1b", b"pN"]
 
