@@ -127,7 +127,8 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
 void Api::handle(Request req, std::function<void(Response)> done) {
   if (!req.under_api) {
     // Prometheus scrapes carry no credentials, as on RabbitMQ's endpoint.
-    done(is_metrics_path(req) ? metrics_response(*this, req) : not_found());
+    if (is_metrics_path(req)) return metrics_response(*this, req, std::move(done));
+    done(not_found());
     return;
   }
   if (req.method == "OPTIONS") {

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "http/api.h"
+#include "http/chunked.h"
 
 namespace pulse::http {
 namespace {
@@ -240,25 +241,56 @@ void node_section(Writer& w, const NodeStatus& st, const broker::NodeCounters& n
         "Free disk space low watermark in bytes", st.disk_free_limit);
 }
 
-void queue_section(Writer& w, const broker::Broker& b, bool per_object) {
-  for (const auto& m : queue_metrics()) {
-    w.family(m.name, m.type, m.help);
-    uint64_t total = 0;
-    for (const auto& [vname, vh] : b.vhosts()) {
-      for (const auto& [qname, q] : vh->queues()) {
-        if (per_object) {
-          w.sample(labels({{"vhost", vname}, {"queue", qname}}), m.value(*q));
-        } else {
-          total += m.value(*q);
-        }
-      }
+// Everything a scrape reports, copied on the loop (queues in slices); the text is written on
+// the worker, so a scrape of 100k queues stalls no one (design §2).
+struct Scrape {
+  bool per_object = false;
+  std::string node_name;
+  NodeStatus st;
+  broker::NodeCounters nc;
+  MessageCounters totals;
+  std::vector<ChannelMetrics> chans;
+  std::vector<ConnectionMetrics> conns;
+  size_t queues = 0, consumers = 0;
+  struct Row {
+    std::string vhost, name;
+    std::vector<uint64_t> values;  // one per queue_metrics() entry
+  };
+  std::vector<Row> rows;       // per object only
+  std::vector<uint64_t> sums;  // aggregated only
+};
+
+void sample_queue(Scrape& s, const std::string& vhost, const std::string& name,
+                  const broker::Queue& q) {
+  const auto& metrics = queue_metrics();
+  ++s.queues;
+  s.consumers += q.consumer_count();
+  if (!s.per_object) {
+    for (size_t i = 0; i < metrics.size(); ++i) s.sums[i] += metrics[i].value(q);
+    return;
+  }
+  Scrape::Row& r = s.rows.emplace_back();
+  r.vhost = vhost;
+  r.name = name;
+  r.values.reserve(metrics.size());
+  for (const auto& m : metrics) r.values.push_back(m.value(q));
+}
+
+void queue_section(Writer& w, const Scrape& s) {
+  const auto& metrics = queue_metrics();
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    w.family(metrics[i].name, metrics[i].type, metrics[i].help);
+    if (!s.per_object) {
+      w.sample({}, s.sums[i]);
+      continue;
     }
-    if (!per_object) w.sample({}, total);
+    for (const auto& r : s.rows)
+      w.sample(labels({{"vhost", r.vhost}, {"queue", r.name}}), r.values[i]);
   }
 }
 
-void channel_section(Writer& w, const broker::Broker& b, const std::vector<ChannelMetrics>& chans,
-                     bool per_object) {
+void channel_section(Writer& w, const MessageCounters& totals,
+                     const std::vector<ChannelMetrics>& chans, bool per_object) {
   struct Gauge {
     const char* name;
     const char* help;
@@ -294,7 +326,6 @@ void channel_section(Writer& w, const broker::Broker& b, const std::vector<Chann
   }
   // Aggregated: the broker's totals since start. Per object: each open channel's own counts,
   // labelled with its vhost (pulsed does not split a channel's counts by exchange or queue).
-  const MessageCounters& totals = b.message_counters();
   for (const auto& m : kChannelCounters) {
     w.family(m.name, "counter", m.help);
     if (!per_object) {
@@ -338,8 +369,7 @@ void connection_section(Writer& w, const std::vector<ConnectionMetrics>& conns, 
   }
 }
 
-void global_section(Writer& w, const broker::Broker& b, size_t consumers) {
-  const MessageCounters& c = b.message_counters();
+void global_section(Writer& w, const MessageCounters& c, size_t consumers) {
   const std::string proto = labels({{"protocol", "amqp091"}});
   const std::string classic =
       labels({{"protocol", "amqp091"}, {"queue_type", "rabbit_classic_queue"}});
@@ -406,37 +436,21 @@ bool is_metrics_path(const Request& req) {
          (s.size() == 1 || (s.size() == 2 && s[1] == "per-object"));
 }
 
-Response metrics_response(Api& api, const Request& req) {
-  if (req.method != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-  const bool per_object = req.segments.size() == 2;
-  const broker::Broker& b = api.broker();
-  const Hooks& h = api.hooks();
-  NodeStatus st = h.node_status ? h.node_status() : NodeStatus{};
-  std::vector<ChannelMetrics> chans;
-  if (h.channel_metrics) chans = h.channel_metrics();
-  std::vector<ConnectionMetrics> conns;
-  if (h.connection_metrics) conns = h.connection_metrics();
-  const broker::NodeCounters& nc = b.node_counters();
+namespace {
 
+Response write_scrape(const Scrape& s) {
   Writer w;
-  node_section(w, st, nc, per_object);
-  queue_section(w, b, per_object);
-  channel_section(w, b, chans, per_object);
-  connection_section(w, conns, per_object);
-
-  size_t queues = 0, consumers = 0, published = 0;
-  for (const auto& [vname, vh] : b.vhosts()) {
-    queues += vh->queues().size();
-    for (const auto& [qn, q] : vh->queues()) consumers += q->consumer_count();
-  }
-  published = b.message_counters().queue_publish;
+  node_section(w, s.st, s.nc, s.per_object);
+  queue_section(w, s);
+  channel_section(w, s.totals, s.chans, s.per_object);
+  connection_section(w, s.conns, s.per_object);
   w.one("rabbitmq_queue_messages_published_total", "counter",
-        "Total number of messages published to queues", published);
-  w.one("rabbitmq_connections", "gauge", "Connections currently open", st.connections);
+        "Total number of messages published to queues", s.totals.queue_publish);
+  w.one("rabbitmq_connections", "gauge", "Connections currently open", s.st.connections);
   w.one("rabbitmq_channels", "gauge", "Channels currently open",
-        nc.channels_opened - nc.channels_closed);
-  w.one("rabbitmq_consumers", "gauge", "Consumers currently connected", consumers);
-  w.one("rabbitmq_queues", "gauge", "Queues available", queues);
+        s.nc.channels_opened - s.nc.channels_closed);
+  w.one("rabbitmq_consumers", "gauge", "Consumers currently connected", s.consumers);
+  w.one("rabbitmq_queues", "gauge", "Queues available", s.queues);
   w.family("rabbitmq_build_info", "untyped", "RabbitMQ & Erlang/OTP version info");
   w.sample(labels({{"rabbitmq_version", kRabbitVersion},
                    {"prometheus_plugin_version", kRabbitVersion},
@@ -446,17 +460,48 @@ Response metrics_response(Api& api, const Request& req) {
                    {"product_version", "0.1.0"}}),
            1);
   w.family("rabbitmq_identity_info", "untyped", "RabbitMQ node & cluster identity info");
-  w.sample(labels({{"rabbitmq_node", api.node_name()},
-                   {"rabbitmq_cluster", api.node_name()},
-                   {"rabbitmq_cluster_permanent_id", "pulse-cluster-id-" + api.node_name()}}),
+  w.sample(labels({{"rabbitmq_node", s.node_name},
+                   {"rabbitmq_cluster", s.node_name},
+                   {"rabbitmq_cluster_permanent_id", "pulse-cluster-id-" + s.node_name}}),
            1);
-  global_section(w, b, consumers);
+  global_section(w, s.totals, s.consumers);
 
   Response r;
   r.status = 200;
   r.body = w.take();
   r.content_type = "text/plain; version=0.0.4";
   return r;
+}
+
+}  // namespace
+
+void metrics_response(Api& api, const Request& req, std::function<void(Response)> done) {
+  if (req.method != "GET") return done(method_not_allowed("HEAD, GET, OPTIONS"));
+  auto s = std::make_shared<Scrape>();
+  s->per_object = req.segments.size() == 2;
+  s->node_name = api.node_name();
+  const Hooks& h = api.hooks();
+  if (h.node_status) s->st = h.node_status();
+  if (h.channel_metrics) s->chans = h.channel_metrics();
+  if (h.connection_metrics) s->conns = h.connection_metrics();
+  broker::Broker& b = api.broker();
+  s->nc = b.node_counters();
+  s->totals = b.message_counters();
+  s->sums.assign(queue_metrics().size(), 0);
+  auto walk = std::make_shared<VhostWalk>([](const std::string&) { return true; });
+  Scheduler& sched = api.scheduler();
+  run_sliced(
+      sched,
+      [s, walk, &b] {
+        return walk->step(
+            b, [](broker::VHost & vh) -> const auto& { return vh.queues(); },
+            [&](broker::VHost& vh, const std::string& name, const broker::QueuePtr& q) {
+              sample_queue(*s, vh.name(), name, *q);
+            });
+      },
+      [s, &sched, done = std::move(done)] {
+        answer_from_worker(sched, done, [s] { return write_scrape(*s); });
+      });
 }
 
 }  // namespace pulse::http

@@ -3,8 +3,10 @@
 // names, types and help texts, so RabbitMQ's Grafana dashboards read pulsed unchanged.
 // GET /metrics is aggregated (no per-object labels), GET /metrics/per-object labels queues
 // ({vhost, queue}), channels ({channel, vhost, ...}) and connections. No authentication, as
-// RabbitMQ's endpoint. Rendered on the event loop from the live broker state and counters.
+// RabbitMQ's endpoint. Queues are read on the event loop in ~1 ms slices, sessions and counters
+// at once; the text is written on the management worker thread.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,7 @@ struct ConnectionMetrics {
 
 // True for the paths this module answers (/metrics, /metrics/per-object).
 bool is_metrics_path(const Request& req);
-Response metrics_response(Api& api, const Request& req);
+// Answers through `done`, later: queues are read in slices, the text written on the worker.
+void metrics_response(Api& api, const Request& req, std::function<void(Response)> done);
 
 }  // namespace pulse::http
