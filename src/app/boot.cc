@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "base/log.h"
+#include "broker/queue_args.h"
 
 namespace pulse::app {
 
@@ -80,10 +81,7 @@ Status DefinitionsApply::apply_one() {
       decl.durable = q.durable;
       decl.auto_delete = q.auto_delete;
       decl.arguments = q.arguments;
-      // As in RabbitMQ, "type": "classic" (every export has it) leaves the arguments as they
-      // are: a classic queue has no x-queue-type unless it was declared with one.
-      if (!q.type.empty() && q.type != "classic" && !amqp::find(decl.arguments, "x-queue-type"))
-        amqp::set(decl.arguments, "x-queue-type", q.type);
+      broker::apply_queue_type(decl.arguments, q.type);
       if (auto r = (*vh)->declare_queue(std::move(decl)); !r)
         return Error{0, "queue '" + q.name + "': " + r.error().text};
       return {};

@@ -147,4 +147,9 @@ Result<QueueArgs> parse_queue_args(const amqp::FieldTable& args, const std::stri
   return q;
 }
 
+void apply_queue_type(amqp::FieldTable& args, std::string_view type) {
+  if (type.empty() || type == "classic" || amqp::find(args, "x-queue-type") != nullptr) return;
+  amqp::set(args, "x-queue-type", amqp::FieldValue(std::string(type)));
+}
+
 }  // namespace pulse::broker

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "amqp/field_table.h"
 #include "base/result.h"
@@ -27,6 +28,11 @@ struct QueueArgs {
 
 // `what` is the full resource description used in texts: "queue 'q' in vhost '/'".
 Result<QueueArgs> parse_queue_args(const amqp::FieldTable& args, const std::string& what);
+
+// A queue type given beside the arguments (definitions' and the management API's "type"
+// field): it becomes x-queue-type unless that is already set. "classic", the default, adds
+// nothing, as in RabbitMQ: a classic queue keeps exactly the arguments it was given.
+void apply_queue_type(amqp::FieldTable& args, std::string_view type);
 
 // RabbitMQ's type names in inequivalent-arg texts ("signedint", "longstr", "bool", ...).
 const char* rabbit_type_name(const amqp::FieldValue& v);

@@ -1,5 +1,6 @@
 // /api/queues[/{vhost}[/{name}[/bindings|/contents|/get|/actions]]].
 #include "amqp/field_table_json.h"
+#include "broker/queue_args.h"
 #include "http/api.h"
 #include "http/list.h"
 #include "http/resources.h"
@@ -42,11 +43,9 @@ Response put_queue(const Call& c, broker::VHost& vh, const std::string& name) {
     if (!t) return bad_request(t.error().text);
     d.arguments = std::move(*t);
   }
-  // RabbitMQ 3.10 also takes the queue type as a top-level "type" field ("classic", the
-  // default, adds no argument).
-  if (auto t = body->find("type"); t != body->end() && t->is_string() && *t != "classic" &&
-                                   amqp::find(d.arguments, "x-queue-type") == nullptr)
-    amqp::set(d.arguments, "x-queue-type", amqp::FieldValue(t->get<std::string>()));
+  // RabbitMQ 3.10 also takes the queue type as a top-level "type" field.
+  if (auto t = body->find("type"); t != body->end() && t->is_string())
+    broker::apply_queue_type(d.arguments, t->get_ref<const std::string&>());
   bool existed = vh.find_queue(name) != nullptr;
   if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");
   auto r = vh.declare_queue(std::move(d));
