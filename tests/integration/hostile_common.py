@@ -1,5 +1,12 @@
 """Fixtures and helpers of the test_hostile_* files (raw sockets, a bystander connection that
-must keep working, expected closes)."""
+must keep working, expected closes).
+
+For every case: what the misbehaving client receives (connection.close with
+which code/text, channel.close, or just a closed socket), and that a bystander
+connection opened beforehand, and a fresh connection, keep working.
+
+The exact RabbitMQ 3.10 behaviours are recorded in RABBITMQ_NOTES_HOSTILE.md.
+"""
 import socket
 import threading
 import time

@@ -1,5 +1,10 @@
 """Fixtures of the test_pulsectl_* files: pulsectl run as a real process against the broker's
-HTTP API (Ctl), the API itself for checking what it did (HttpApi)."""
+HTTP API (Ctl), the API itself for checking what it did (HttpApi).
+
+The tests cover every command, table/--json/--columns output, error texts and the documented
+exit statuses (0 ok, 1 API error, 2 usage, 3 not found, 69 unreachable, 77 not authorised).
+They run unchanged against RabbitMQ (PULSE_TEST_TARGET=rabbitmq): pulsectl only speaks the
+management API."""
 import json
 import os
 import re

@@ -1,11 +1,7 @@
 """Hostile and malformed input on raw sockets (no client library):
 frame errors, undecodable arguments, unknown classes and methods.
 
-For every case: what the misbehaving client receives (connection.close with
-which code/text, channel.close, or just a closed socket), and that a bystander
-connection opened beforehand, and a fresh connection, keep working.
-
-The exact RabbitMQ 3.10 behaviours are recorded in RABBITMQ_NOTES_HOSTILE.md.
+See hostile_common.py for what every case checks.
 """
 import time
 

@@ -1,10 +1,6 @@
 """pulsectl (tools/pulsectl): export, import and vhost clone.
 
-pulsectl, the management API's command-line client, run as a real process
-against the broker's HTTP API: every command, table/--json/--columns output, error texts and the
-documented exit statuses (0 ok, 1 API error, 2 usage, 3 not found, 69 unreachable, 77 not
-authorised). Runs unchanged against RabbitMQ (PULSE_TEST_TARGET=rabbitmq): pulsectl only speaks
-the management API.
+See pulsectl_common.py for how pulsectl is run (both targets).
 """
 import json
 
