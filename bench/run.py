@@ -78,6 +78,9 @@ def run_round(ctx, args, work, epmd, rnd, selected):
     if "0" in selected:
         log("round %d: client-bound limit (sink)" % rnd)
         guarded(ctx, "round %d scenario 0" % rnd, scenarios.s0, ctx)
+    if "6" in selected:
+        log("round %d: latency floor (sink relay)" % rnd)
+        guarded(ctx, "round %d scenario 6 floor" % rnd, scenarios.s6_floor, ctx)
     todo = [s for s in selected if s in scenarios.ROUND_SCENARIOS]
     if not todo:
         return
@@ -195,7 +198,8 @@ def main():
     args.pulsed = os.path.abspath(args.pulsed)
     args.perf = args.perf or os.path.join(build, "tools", "pulse-perf", "pulse-perf")
     args.sink = args.sink or os.path.join(build, "bench", "pulse-bench-sink")
-    for path in (args.pulsed, args.perf) + ((args.sink,) if "0" in selected else ()):
+    needs_sink = "0" in selected or "6" in selected
+    for path in (args.pulsed, args.perf) + ((args.sink,) if needs_sink else ()):
         if not os.access(path, os.X_OK):
             ap.error("not executable: %s" % path)
     if not os.access(os.path.join(brokers.RABBIT_BIN, "rabbitmq-server"), os.X_OK):

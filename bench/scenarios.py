@@ -149,13 +149,25 @@ ROUND_SCENARIOS = {"1": s1, "2": s2, "3": s3, "4": s4, "5": s5, "6": s6, "9": s9
 
 
 # -- scenario 0: the client-bound limit --------------------------------------------------------
+class _Sink:
+    """pulse-bench-sink on a free port, for as long as the with-block lasts."""
+
+    def __init__(self, ctx):
+        self.proc = subprocess.Popen([ctx.sink_bin, "0"], stdout=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+
+    def __enter__(self):
+        port = int(self.proc.stdout.readline().split()[-1])
+        return "amqp://guest:guest@127.0.0.1:%d/%%2F" % port
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def s0(ctx):
     """pulse-perf against a sink that only reads and discards: how fast the client can go."""
-    sink = subprocess.Popen([ctx.sink_bin, "0"], stdout=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        port = int(sink.stdout.readline().split()[-1])
-        uri = "amqp://guest:guest@127.0.0.1:%d/%%2F" % port
+    with _Sink(ctx) as uri:
         runs = (("0.16", "0 · client limit: publish 16 B to a discarding sink", ["-s16"], "sent"),
                 ("0.1k", "0 · client limit: publish 1 KiB to a discarding sink", ["-s1024"], "sent"),
                 ("0.c", "0 · client limit: publish 1 KiB, confirms (1000 in flight)",
@@ -166,9 +178,18 @@ def s0(ctx):
             ctx.results.record(key, label, "msg/s", "higher", "sink", rate)
             ctx.log("    sink %s: %.0f msg/s (client %.2f µs/msg)" % (key, rate,
                                                                        s["cpu_us_per_msg"]))
-    finally:
-        sink.kill()
-        sink.wait()
+
+
+def s6_floor(ctx):
+    """Scenario 6's latency through the sink's relay (one read, one write per message): the
+    least any broker can add on this machine, so scenario 6 can be judged against it."""
+    with _Sink(ctx) as uri:
+        s = ctx.perf(uri, ["-x1", "-y1", "-s16", "-a", "-l", "-r", 1000, "-z", ctx.seconds])
+        lat = s["latency_us"]
+        for p in ("p50", "p99"):
+            ctx.results.record("6.floor.%s" % p, "6 · latency floor: %s at 1k msg/s through "
+                               "the sink's relay" % p, "µs", "lower", "sink", lat[p])
+        ctx.log("    sink relay latency 1k: p50 %s p99 %s µs" % (lat["p50"], lat["p99"]))
 
 
 # -- scenarios 7 and 8: memory and restart, each on a fresh broker -----------------------------

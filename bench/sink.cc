@@ -2,8 +2,14 @@
 // itself can publish on this machine. It answers the handshake and the synchronous methods
 // pulse-perf uses (declare, bind, qos, confirm.select, delete, close) with canned replies,
 // confirms publishes in bulk (one multiple ack per read) and throws every message away. It
-// parses only frame headers, so one core of it outruns any client. Not a broker: no routing,
-// no deliveries, no checks beyond framing.
+// parses only frame headers, so one core of it outruns any client. Not a broker: no queues, no
+// checks beyond framing.
+//
+// It is also the latency floor of bench/run.py: once a connection has sent basic.consume, every
+// message published on any connection is relayed to that consumer (basic.deliver, then the
+// publisher's header and body frames as they came), written by the publisher's own thread at the
+// end of the read that completed it. That is the least any broker can do between a publisher
+// and a consumer: one wake-up to read, one write.
 //
 //   pulse-bench-sink [port]     (127.0.0.1; port 0 = any, printed as "listening on PORT")
 #include <arpa/inet.h>
@@ -18,6 +24,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -86,11 +94,88 @@ struct ChannelState {
   bool confirming = false;
   uint64_t published = 0;
   uint64_t acked = 0;
+  bool relaying = false;  // a publish's content frames are being relayed
 };
+
+// A client socket; the consumer's may be written by a publisher's thread too.
+struct Conn {
+  int fd = -1;
+  std::mutex write_mu;
+};
+
+struct Consumer {
+  std::shared_ptr<Conn> conn;
+  uint16_t channel = 0;
+  std::string tag;
+  uint64_t next_delivery_tag = 1;
+  std::string pending;  // deliveries built during the current read of one publisher
+};
+
+// The consumer messages are relayed to (the last one to subscribe), guarded by g_consumer_mu.
+std::mutex g_consumer_mu;
+std::shared_ptr<Consumer> g_consumer;
+
+bool write_locked(Conn& c, const std::string& data) {
+  std::lock_guard<std::mutex> lock(c.write_mu);
+  return write_all(c.fd, data);
+}
+
+std::string read_shortstr(const uint8_t*& p, const uint8_t* end) {
+  if (p >= end || end - p < 1 + p[0]) return {};
+  std::string v(reinterpret_cast<const char*>(p + 1), p[0]);
+  p += 1 + p[0];
+  return v;
+}
+
+// basic.publish (reserved short, exchange, routing key, bits): starts relaying the message to
+// the consumer as a basic.deliver.
+void relay_publish(uint16_t ch, const uint8_t* args, uint32_t n, ChannelState& st) {
+  std::lock_guard<std::mutex> lock(g_consumer_mu);
+  st.relaying = g_consumer != nullptr;
+  if (!st.relaying) return;
+  const uint8_t* p = args + 2;
+  const uint8_t* end = args + n;
+  const std::string exchange = n >= 2 ? read_shortstr(p, end) : std::string();
+  const std::string key = read_shortstr(p, end);
+  Consumer& c = *g_consumer;
+  std::string a;
+  shortstr(a, c.tag);
+  put64(a, c.next_delivery_tag++);
+  a.push_back(0);  // redelivered
+  shortstr(a, exchange);
+  shortstr(a, key);
+  method(c.pending, c.channel, 60, 60, a);
+  (void)ch;
+}
+
+// A content header or body frame of a relayed message, re-addressed to the consumer's channel.
+void relay_content(const uint8_t* frame, size_t len) {
+  std::lock_guard<std::mutex> lock(g_consumer_mu);
+  if (!g_consumer) return;
+  std::string& out = g_consumer->pending;
+  const size_t at = out.size();
+  out.append(reinterpret_cast<const char*>(frame), len);
+  out[at + 1] = static_cast<char>(g_consumer->channel >> 8);
+  out[at + 2] = static_cast<char>(g_consumer->channel);
+}
+
+// Writes what this read relayed; the consumer's socket is written outside the registry lock.
+void flush_relayed() {
+  std::shared_ptr<Consumer> c;
+  std::string data;
+  {
+    std::lock_guard<std::mutex> lock(g_consumer_mu);
+    if (!g_consumer || g_consumer->pending.empty()) return;
+    c = g_consumer;
+    data.swap(c->pending);
+  }
+  (void)write_locked(*c->conn, data);
+}
 
 // Handles one method frame; returns false when the connection is to be closed.
 bool on_method(uint16_t ch, const uint8_t* p, uint32_t size, std::string& out,
-               std::unordered_map<uint16_t, ChannelState>& channels) {
+               std::unordered_map<uint16_t, ChannelState>& channels,
+               const std::shared_ptr<Conn>& conn) {
   if (size < 4) return false;
   const uint16_t cls = get16(p), m = get16(p + 2);
   const uint8_t* args = p + 4;
@@ -157,8 +242,39 @@ bool on_method(uint16_t ch, const uint8_t* p, uint32_t size, std::string& out,
     case 60 << 16 | 10:  // basic.qos
       method(out, ch, 60, 11);
       return true;
+    case 60 << 16 | 20: {  // basic.consume: reserved short, queue, consumer tag, bits, table
+      const uint8_t* q = args + 2;
+      read_shortstr(q, args + n);
+      std::string tag = read_shortstr(q, args + n);
+      if (tag.empty()) tag = "amq.ctag-sink";
+      auto c = std::make_shared<Consumer>();
+      c->conn = conn;
+      c->channel = ch;
+      c->tag = tag;
+      {
+        std::lock_guard<std::mutex> lock(g_consumer_mu);
+        g_consumer = c;
+      }
+      shortstr(a, tag);
+      method(out, ch, 60, 21, a);
+      return true;
+    }
+    case 60 << 16 | 30: {  // basic.cancel
+      const uint8_t* q = args;
+      const std::string tag = read_shortstr(q, args + n);
+      {
+        std::lock_guard<std::mutex> lock(g_consumer_mu);
+        if (g_consumer && g_consumer->conn == conn) g_consumer.reset();
+      }
+      shortstr(a, tag);
+      method(out, ch, 60, 31, a);
+      return true;
+    }
+    case 60 << 16 | 80:  // basic.ack
+      return true;
     case 60 << 16 | 40:  // basic.publish
       ++channels[ch].published;
+      relay_publish(ch, args, n, channels[ch]);
       return true;
     case 85 << 16 | 10:  // confirm.select
       channels[ch].confirming = true;
@@ -171,6 +287,8 @@ bool on_method(uint16_t ch, const uint8_t* p, uint32_t size, std::string& out,
 }
 
 void serve(int fd) {
+  auto conn = std::make_shared<Conn>();
+  conn->fd = fd;
   std::vector<uint8_t> buf(kReadChunk);
   size_t have = 0;
   bool header_seen = false;
@@ -199,7 +317,13 @@ void serve(int fd) {
       const uint32_t size = get32(f + 3);
       if (size + 8 > buf.size()) buf.resize(size + 8);
       if (have - pos < size + 8u) break;
-      if (f[0] == kFrameMethod) open = on_method(get16(f + 1), f + 7, size, out, channels);
+      const uint16_t ch = get16(f + 1);
+      if (f[0] == kFrameMethod) {
+        open = on_method(ch, f + 7, size, out, channels, conn);
+      } else if (f[0] == 2 || f[0] == 3) {  // content header, body
+        if (auto it = channels.find(ch); it != channels.end() && it->second.relaying)
+          relay_content(f, size + 8);
+      }
       pos += size + 8;
     }
     // One multiple ack per read for every confirming channel.
@@ -212,13 +336,20 @@ void serve(int fd) {
         st.acked = st.published;
       }
     }
-    if (!out.empty() && !write_all(fd, out)) break;
+    flush_relayed();
+    if (!out.empty() && !write_locked(*conn, out)) break;
     out.clear();
     if (!open) break;
     std::memmove(buf.data(), buf.data() + pos, have - pos);
     have -= pos;
   }
+  {
+    std::lock_guard<std::mutex> lock(g_consumer_mu);
+    if (g_consumer && g_consumer->conn == conn) g_consumer.reset();
+  }
+  std::lock_guard<std::mutex> lock(conn->write_mu);
   ::close(fd);
+  conn->fd = -1;
 }
 
 }  // namespace

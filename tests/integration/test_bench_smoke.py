@@ -3,6 +3,7 @@ RabbitMQ node prints the comparison table and writes the results file.
 
 Speed is not asserted (the machine is shared); only that both brokers were measured, that the
 figures are plausible numbers and that the table and the results file have their shape."""
+import json
 import os
 import re
 import subprocess
@@ -55,3 +56,27 @@ def test_quick_scenario_1(tmp_path):
     assert "## Failures" not in text, text
     # the brokers' directories are gone
     assert [d for d in os.listdir(tmp_path) if d.startswith("pulse-bench-")] == []
+
+
+def test_sink_relays_to_a_consumer():
+    """The sink's relay (scenario 6's latency floor) hands every published message to the
+    consumer once, in order: pulse-perf verifies sequence numbers and measures latency."""
+    pulsed = os.path.abspath(pulsed_binary())
+    build = os.path.dirname(os.path.dirname(os.path.dirname(pulsed)))
+    perf = os.environ.get("PULSE_PERF_BIN",
+                          os.path.join(build, "tools", "pulse-perf", "pulse-perf"))
+    sink = subprocess.Popen([os.path.join(build, "bench", "pulse-bench-sink"), "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(sink.stdout.readline().split()[-1])
+        p = subprocess.run(
+            [perf, "--uri", "amqp://guest:guest@127.0.0.1:%d/%%2F" % port, "-x1", "-y1",
+             "-s16", "-a", "-l", "-C", "2000", "--json"],
+            capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
+        s = json.loads(p.stdout)
+        assert (s["sent"], s["received"], s["lost"], s["duplicated"]) == (2000, 2000, 0, 0), s
+        assert s["latency_us"]["samples"] == 2000, s["latency_us"]
+    finally:
+        sink.kill()
+        sink.wait()
