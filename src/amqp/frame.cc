@@ -85,8 +85,7 @@ static void append_header_frame(std::string& out, uint16_t channel, size_t body_
 
 static void append_body_frames(std::string& out, uint16_t channel, std::string_view body,
                                uint32_t frame_max) {
-  size_t chunk = frame_max > kFrameOverhead ? frame_max - kFrameOverhead : body.size();
-  if (chunk == 0) chunk = 1;
+  const size_t chunk = body_frame_payload(frame_max, body.size());
   ByteWriter w(out);
   for (size_t off = 0; off < body.size(); off += chunk) {
     size_t n = std::min(chunk, body.size() - off);
@@ -114,15 +113,8 @@ char* put64(char* p, uint64_t v) {
 }
 }  // namespace
 
-// Every delivery goes through here: the fixed parts are built on the stack and the output
-// buffer grows by a few appends per frame (not a push_back per byte), with one reserve.
-void append_content(std::string& out, uint16_t channel, std::string_view raw_properties,
-                    std::string_view body, uint32_t frame_max) {
-  size_t chunk = frame_max > kFrameOverhead ? frame_max - kFrameOverhead : body.size();
-  if (chunk == 0) chunk = 1;
-  const size_t frames = (body.size() + chunk - 1) / chunk;
-  out.reserve(out.size() + 2 * kFrameOverhead + 12 + raw_properties.size() +
-              frames * kFrameOverhead + body.size());
+void append_content_header(std::string& out, uint16_t channel, std::string_view raw_properties,
+                           uint64_t body_size) {
   char head[7 + 12];
   char* p = head;
   *p++ = static_cast<char>(kFrameHeader);
@@ -130,16 +122,36 @@ void append_content(std::string& out, uint16_t channel, std::string_view raw_pro
   p = put32(p, static_cast<uint32_t>(12 + raw_properties.size()));
   p = put16(p, 60);  // basic
   p = put16(p, 0);   // weight
-  p = put64(p, body.size());
+  p = put64(p, body_size);
   out.append(head, sizeof head);
   out.append(raw_properties);
   out.push_back(static_cast<char>(kFrameEnd));
+}
+
+size_t body_frame_payload(uint32_t frame_max, size_t body_size) {
+  const size_t chunk = frame_max > kFrameOverhead ? frame_max - kFrameOverhead : body_size;
+  return chunk == 0 ? 1 : chunk;
+}
+
+void append_body_frame_header(std::string& out, uint16_t channel, uint32_t payload) {
+  char fh[7];
+  fh[0] = static_cast<char>(kFrameBody);
+  put32(put16(fh + 1, channel), payload);
+  out.append(fh, sizeof fh);
+}
+
+// Every delivery goes through here: the fixed parts are built on the stack and the output
+// buffer grows by a few appends per frame (not a push_back per byte), with one reserve.
+void append_content(std::string& out, uint16_t channel, std::string_view raw_properties,
+                    std::string_view body, uint32_t frame_max) {
+  const size_t chunk = body_frame_payload(frame_max, body.size());
+  const size_t frames = (body.size() + chunk - 1) / chunk;
+  out.reserve(out.size() + 2 * kFrameOverhead + 12 + raw_properties.size() +
+              frames * kFrameOverhead + body.size());
+  append_content_header(out, channel, raw_properties, body.size());
   for (size_t off = 0; off < body.size(); off += chunk) {
     const size_t n = std::min(chunk, body.size() - off);
-    char fh[7];
-    fh[0] = static_cast<char>(kFrameBody);
-    put32(put16(fh + 1, channel), static_cast<uint32_t>(n));
-    out.append(fh, sizeof fh);
+    append_body_frame_header(out, channel, static_cast<uint32_t>(n));
     out.append(body.substr(off, n));
     out.push_back(static_cast<char>(kFrameEnd));
   }

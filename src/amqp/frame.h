@@ -74,4 +74,13 @@ void append_content(std::string& out, uint16_t channel, std::string_view raw_pro
 void append_content(std::string& out, uint16_t channel, const BasicProperties& props,
                     std::string_view body, uint32_t frame_max);
 
+// The pieces of append_content, for writers that send large bodies from where they already are
+// (gathered writes) instead of copying them: the content header frame, the payload size of each
+// body frame under frame_max, and one body frame's 7-byte header (its payload and kFrameEnd
+// follow).
+void append_content_header(std::string& out, uint16_t channel, std::string_view raw_properties,
+                           uint64_t body_size);
+size_t body_frame_payload(uint32_t frame_max, size_t body_size);
+void append_body_frame_header(std::string& out, uint16_t channel, uint32_t payload);
+
 }  // namespace pulse::amqp

@@ -138,7 +138,7 @@ void AmqpConnection::on_readable() {
     if (cap_blocked_ && !blocked_notified_) {
       amqp::ConnectionBlocked b;
       b.reason = server_.blocked_reason();
-      amqp::append_method_frame(out_, 0, b);
+      amqp::append_method_frame(out_.bytes(), 0, b);
       blocked_notified_ = true;
     }
     flush();
@@ -161,7 +161,7 @@ void AmqpConnection::unblock() {
   blocked_ = false;
   last_recv_ = std::chrono::steady_clock::now();
   if (blocked_notified_) {
-    amqp::append_method_frame(out_, 0, amqp::ConnectionUnblocked{});
+    amqp::append_method_frame(out_.bytes(), 0, amqp::ConnectionUnblocked{});
     blocked_notified_ = false;
     flush();
   }
@@ -186,7 +186,7 @@ bool AmqpConnection::process_header(std::span<const uint8_t> data, size_t& used)
       return true;
     }
   }
-  out_.append(amqp::kProtocolHeader);
+  out_.bytes().append(amqp::kProtocolHeader);
   terminate();
   return false;
 }
@@ -292,7 +292,7 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
                             amqp::class_id_of(*m), amqp::method_id_of(*m));
   }
   channels_[f.channel] = std::make_unique<Channel>(*this, f.channel);
-  amqp::append_method_frame(out_, f.channel, amqp::ChannelOpenOk{});
+  amqp::append_method_frame(out_.bytes(), f.channel, amqp::ChannelOpenOk{});
 }
 
 std::string AmqpConnection::name() const {

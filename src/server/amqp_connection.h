@@ -15,6 +15,7 @@
 #include "broker/broker.h"
 #include "server/asio.h"
 #include "server/options.h"
+#include "server/output_queue.h"
 
 namespace pulse::server {
 
@@ -41,7 +42,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   const std::string& user() const { return user_; }
   uint32_t frame_max() const { return frame_max_; }
   bool cancel_notify() const { return cap_cancel_notify_; }
-  std::string& out() { return out_; }
+  std::string& out() { return out_.bytes(); }
+  OutputQueue& output() { return out_; }
   // Ask for a flush of the output buffer once the current batch of work is done.
   void schedule_flush();
   // True when too much output is queued; deliveries resume once it drains.
@@ -139,8 +141,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   bool recently_read_ = false;  // the last read returned data: read again before waiting
   std::vector<uint8_t> in_;     // a partial frame carried over between reads (usually empty)
   size_t in_len_ = 0;
-  std::string out_;
-  std::string writing_;
+  OutputQueue out_;
+  OutputQueue writing_;
   bool write_in_flight_ = false;
   bool flush_scheduled_ = false;
   bool close_after_flush_ = false;

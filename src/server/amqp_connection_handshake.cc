@@ -39,7 +39,7 @@ void AmqpConnection::send_start() {
                  {"version", "0.1.0"}};
   start.mechanisms = "PLAIN AMQPLAIN";
   start.locales = "en_US";
-  amqp::append_method_frame(out_, 0, start);
+  amqp::append_method_frame(out_.bytes(), 0, start);
 }
 
 const char* AmqpConnection::state_name() const {
@@ -75,7 +75,7 @@ void AmqpConnection::handle_connection_method(const amqp::Method& m) {
     if (state_ == State::kRunning || state_ == State::kClosing) {
       // The client's close (or one crossing ours) is answered; the client then closes TCP, or
       // the close timer does.
-      amqp::append_method_frame(out_, 0, amqp::ConnectionCloseOk{});
+      amqp::append_method_frame(out_.bytes(), 0, amqp::ConnectionCloseOk{});
       if (state_ == State::kRunning) {
         state_ = State::kClosing;
         end_session();
@@ -96,7 +96,7 @@ void AmqpConnection::handle_connection_method(const amqp::Method& m) {
     if (state_ == State::kOpening) return handle_open(*o);
   } else if (std::holds_alternative<amqp::ConnectionUpdateSecret>(m)) {
     if (state_ == State::kRunning) {
-      amqp::append_method_frame(out_, 0, amqp::ConnectionUpdateSecretOk{});
+      amqp::append_method_frame(out_.bytes(), 0, amqp::ConnectionUpdateSecretOk{});
       return;
     }
   }
@@ -115,7 +115,7 @@ void AmqpConnection::refuse_login(const std::string& mechanism) {
   close.reply_code = amqp::kAccessRefused;
   close.reply_text = "ACCESS_REFUSED - Login was refused using authentication mechanism " +
                      mechanism + ". For details see the broker logfile.";
-  amqp::append_method_frame(out_, 0, close);
+  amqp::append_method_frame(out_.bytes(), 0, close);
   state_ = State::kClosing;
   end_session();
   arm_close_timer(kSilentCloseDelay);
@@ -182,7 +182,7 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
   tune.channel_max = options().channel_max;
   tune.frame_max = options().frame_max;
   tune.heartbeat = options().heartbeat;
-  amqp::append_method_frame(out_, 0, tune);
+  amqp::append_method_frame(out_.bytes(), 0, tune);
   state_ = State::kTuning;
 }
 
@@ -232,7 +232,7 @@ void AmqpConnection::handle_open(const amqp::ConnectionOpen& m) {
   vhost_name_ = m.virtual_host;
   state_ = State::kRunning;
   handshake_timer_.cancel();
-  amqp::append_method_frame(out_, 0, amqp::ConnectionOpenOk{});
+  amqp::append_method_frame(out_.bytes(), 0, amqp::ConnectionOpenOk{});
   spdlog::info("connection {}: user '{}' opened vhost '{}'", id_, user_, m.virtual_host);
 }
 
@@ -257,7 +257,7 @@ void AmqpConnection::send_close(uint16_t code, std::string text, uint16_t class_
   close.reply_text = amqp::clamp_reply_text(std::move(text));
   close.class_id = class_id;
   close.method_id = method_id;
-  amqp::append_method_frame(out_, 0, close);
+  amqp::append_method_frame(out_.bytes(), 0, close);
   state_ = State::kClosing;
   // Channels stop at once: consumers go, unacked messages are requeued, exclusive queues die.
   end_session();

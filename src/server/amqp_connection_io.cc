@@ -29,14 +29,18 @@ void AmqpConnection::flush() {
     return;
   }
   writing_.swap(out_);
-  out_.clear();
   io_counters_.send_oct += writing_.size();
   ++io_counters_.send_cnt;
   write_in_flight_ = true;
   last_send_ = std::chrono::steady_clock::now();
-  asio::async_write(
-      socket_, asio::buffer(writing_),
-      [self = shared_from_this()](boost::system::error_code ec, size_t) { self->on_write(ec); });
+  auto done = [self = shared_from_this()](boost::system::error_code ec, size_t) {
+    self->on_write(ec);
+  };
+  if (writing_.contiguous()) {
+    asio::async_write(socket_, asio::buffer(writing_.bytes()), std::move(done));
+  } else {
+    asio::async_write(socket_, writing_.buffers(), std::move(done));
+  }
 }
 
 void AmqpConnection::on_write(boost::system::error_code ec) {
@@ -45,9 +49,7 @@ void AmqpConnection::on_write(boost::system::error_code ec) {
     teardown();
     return;
   }
-  writing_.clear();
-  // Keep a moderately sized buffer around; drop huge ones after a burst.
-  if (writing_.capacity() > 4 * options().max_output_backlog) std::string().swap(writing_);
+  writing_.clear(4 * options().max_output_backlog);
   if (read_paused_ && out_.size() < options().max_output_backlog && !blocked_ &&
       state_ != State::kClosed) {
     read_paused_ = false;
@@ -106,7 +108,7 @@ void AmqpConnection::on_heartbeat_timer() {
     return;
   }
   if (now - last_send_ >= interval / 2 && out_.empty() && !write_in_flight_) {
-    amqp::append_heartbeat(out_);
+    amqp::append_heartbeat(out_.bytes());
     flush();
   }
   start_heartbeat();

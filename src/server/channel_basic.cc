@@ -67,8 +67,7 @@ Status Channel::on_basic(amqp::Method& m) {
     if (msg->redelivered) ++counters_.redeliver;
     append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
                         msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
-    amqp::append_content(conn_.out(), id_, msg->msg->raw_properties(), msg->msg->body,
-                         conn_.frame_max());
+    append_content(conn_.output(), id_, msg->msg, conn_.frame_max());
     if (!g->no_ack) unacked_.push_back(Unacked{tag, *q, std::move(*msg), nullptr});
     return {};
   }

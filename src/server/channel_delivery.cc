@@ -22,7 +22,7 @@ void Channel::deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessa
   ++(c.no_ack ? counters_.deliver_no_ack : counters_.deliver);
   if (m.redelivered) ++counters_.redeliver;
   append_basic_deliver(conn_.out(), id_, c.tag, tag, m.redelivered, msg.exchange, msg.routing_key);
-  amqp::append_content(conn_.out(), id_, msg.raw_properties(), msg.body, conn_.frame_max());
+  append_content(conn_.output(), id_, m.msg, conn_.frame_max());
   conn_.schedule_flush();
   if (!c.no_ack) {
     ++st->unacked;
@@ -37,7 +37,7 @@ void Channel::deliver_reply(broker::MessagePtr msg) {
   const uint64_t tag = ++next_delivery_tag_;
   append_basic_deliver(conn_.out(), id_, reply_consumer_tag_, tag, false, msg->exchange,
                        msg->routing_key);
-  amqp::append_content(conn_.out(), id_, msg->raw_properties(), msg->body, conn_.frame_max());
+  append_content(conn_.output(), id_, msg, conn_.frame_max());
   conn_.schedule_flush();
 }
 

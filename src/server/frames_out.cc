@@ -80,4 +80,21 @@ void append_basic_return(std::string& out, uint16_t channel, uint16_t reply_code
   });
 }
 
+void append_content(OutputQueue& out, uint16_t channel, const broker::MessagePtr& msg,
+                    uint32_t frame_max) {
+  const std::string_view body = msg->body;
+  if (body.size() < OutputQueue::kShareMin) {
+    amqp::append_content(out.bytes(), channel, msg->raw_properties(), body, frame_max);
+    return;
+  }
+  amqp::append_content_header(out.bytes(), channel, msg->raw_properties(), body.size());
+  const size_t chunk = amqp::body_frame_payload(frame_max, body.size());
+  for (size_t off = 0; off < body.size(); off += chunk) {
+    const size_t n = std::min(chunk, body.size() - off);
+    amqp::append_body_frame_header(out.bytes(), channel, static_cast<uint32_t>(n));
+    out.append_shared(msg, body.substr(off, n));
+    out.bytes().push_back(static_cast<char>(amqp::kFrameEnd));
+  }
+}
+
 }  // namespace pulse::server
