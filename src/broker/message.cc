@@ -23,6 +23,21 @@ Message& Message::operator=(const Message& o) {
   return *this;
 }
 
+bool Message::clear_for_reuse(size_t max_body_capacity) {
+  if (body.capacity() > max_body_capacity) return false;
+  exchange.clear();
+  routing_key.clear();
+  body.clear();
+  bcc_keys.clear();
+  raw_properties_.assign("\0\0", 2);
+  decoded_.reset();
+  flags_ = 0;
+  delivery_mode_ = 0;
+  priority_ = 0;
+  expiration_ms_ = -1;
+  return true;
+}
+
 bool Message::set_raw_properties(std::string_view raw) {
   amqp::PropertiesScan scan;
   auto bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());

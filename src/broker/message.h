@@ -56,6 +56,11 @@ struct Message {
   // Replaces the properties and re-encodes them (dead lettering, BCC, reply-to, the API).
   void set_properties(amqp::BasicProperties p);
 
+  // Makes this an empty message again but keeps its strings' capacity (message_pool.h); false,
+  // and nothing changed, when the body's capacity is above `max_body_capacity`. Every field
+  // must be reset here.
+  bool clear_for_reuse(size_t max_body_capacity);
+
  private:
   void take_summary(const amqp::BasicProperties& p);
 

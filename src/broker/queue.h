@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "amqp/field_table.h"
+#include "base/recycling_allocator.h"
 #include "broker/consumer.h"
 #include "broker/message.h"
 #include "broker/queue_args.h"
@@ -136,8 +137,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
     uint64_t count;
   };
   struct Level {
-    std::deque<QueuedMessage> mem;  // in queue order
-    std::deque<PagedRun> paged;     // after mem, in queue order
+    std::deque<QueuedMessage, RecyclingAllocator<QueuedMessage>> mem;  // in queue order
+    std::deque<PagedRun> paged;                                        // after mem, in queue order
     uint64_t paged_bytes = 0;
   };
 

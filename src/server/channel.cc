@@ -4,6 +4,7 @@
 
 #include "amqp/properties_scan.h"
 #include "base/log.h"
+#include "broker/message_pool.h"
 #include "server/amqp_connection.h"
 
 namespace pulse::server {
@@ -133,7 +134,7 @@ void Channel::handle_header(const amqp::FrameView& f) {
     return;
   }
   amqp::ContentHeaderView h;
-  auto msg = std::make_shared<broker::Message>();
+  auto msg = broker::make_pooled_message();
   if (!amqp::split_content_header(f.payload, h) ||
       !msg->set_raw_properties(std::string_view(
           reinterpret_cast<const char*>(h.raw_properties.data()), h.raw_properties.size()))) {
@@ -150,8 +151,9 @@ void Channel::handle_header(const amqp::FrameView& f) {
                   60, 40);
     return;
   }
-  msg->exchange = std::move(pending_publish_.exchange);
-  msg->routing_key = std::move(pending_publish_.routing_key);
+  // Swapped, not moved: both sides keep their capacity for the next publish.
+  msg->exchange.swap(pending_publish_.exchange);
+  msg->routing_key.swap(pending_publish_.routing_key);
   pending_msg_ = std::move(msg);
   body_expected_ = h.body_size;
   if (body_expected_ == 0) {

@@ -12,6 +12,7 @@
 
 #include "amqp/frame.h"
 #include "auth/auth_store.h"
+#include "base/recycling_allocator.h"
 #include "broker/broker.h"
 #include "broker/consumer.h"
 
@@ -141,7 +142,7 @@ class Channel : public broker::ConsumerSink,
 
   // Consumers and deliveries.
   std::unordered_map<std::string, std::shared_ptr<ConsumerState>> consumers_;
-  std::deque<Unacked> unacked_;
+  std::deque<Unacked, RecyclingAllocator<Unacked>> unacked_;
   uint64_t next_delivery_tag_ = 0;
   uint16_t prefetch_per_consumer_ = 0;
   uint16_t prefetch_global_ = 0;
