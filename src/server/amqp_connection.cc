@@ -120,15 +120,27 @@ void AmqpConnection::on_readable() {
       in_len_ = n - used;
     }
   } else {
-    in_.resize(in_len_ + n);
-    std::memcpy(in_.data() + in_len_, scratch.data(), n);
-    in_len_ += n;
-    const size_t used = process_input(std::span<const uint8_t>(in_.data(), in_len_), keep_going);
+    // A frame straddles the previous read: complete it from this read, then handle the rest
+    // of the read in place, so that only the straddling frame is copied.
+    const size_t take = straddle_take(scratch.data(), n);
+    in_.resize(in_len_ + take);
+    std::memcpy(in_.data() + in_len_, scratch.data(), take);
+    in_len_ += take;
+    size_t used = process_input(std::span<const uint8_t>(in_.data(), in_len_), keep_going);
     if (used > 0) {
       std::memmove(in_.data(), in_.data() + used, in_len_ - used);
       in_len_ -= used;
     }
     if (!keep_going) in_len_ = 0;
+    if (keep_going && take < n) {
+      // straddle_take() completed the frame, so nothing is left over in in_.
+      const auto rest = std::span<const uint8_t>(scratch.data() + take, n - take);
+      used = process_input(rest, keep_going);
+      if (keep_going && used < rest.size()) {
+        in_.assign(rest.begin() + static_cast<ptrdiff_t>(used), rest.end());
+        in_len_ = rest.size() - used;
+      }
+    }
     in_.resize(in_len_);
   }
   if (in_len_ == 0 && in_.capacity() > kKeepInputCapacity) std::vector<uint8_t>().swap(in_);
@@ -154,6 +166,23 @@ void AmqpConnection::on_readable() {
     return;
   }
   read_more();
+}
+
+size_t AmqpConnection::straddle_take(const uint8_t* data, size_t n) const {
+  // Before the protocol header, or while the frame's own header is still incomplete, take it
+  // all, as for any partial input.
+  constexpr size_t kHeader = 7;
+  if (state_ == State::kHeader || in_len_ + n < kHeader) return n;
+  uint8_t head[kHeader];
+  const size_t from_in = std::min(in_len_, kHeader);
+  std::memcpy(head, in_.data(), from_in);
+  std::memcpy(head + from_in, data, kHeader - from_in);
+  const uint64_t size = uint64_t{head[3]} << 24 | uint64_t{head[4]} << 16 | uint64_t{head[5]} << 8 |
+                        uint64_t{head[6]};
+  const uint64_t total = size + amqp::kFrameOverhead;
+  // A frame we already hold in full (several partial frames never happen: in_ keeps at most one).
+  if (total <= in_len_) return 0;
+  return static_cast<size_t>(std::min<uint64_t>(n, total - in_len_));
 }
 
 void AmqpConnection::unblock() {

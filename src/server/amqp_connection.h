@@ -104,6 +104,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // Processes complete frames in the input buffer; false when the connection is finished.
   // Handles the complete frames at the front of `data`; returns the bytes used. keep_going is
   // false once the connection is finished.
+  // How many bytes of a new read complete the partial frame held in in_ (all of them when
+  // that cannot be known yet).
+  size_t straddle_take(const uint8_t* data, size_t n) const;
   size_t process_input(std::span<const uint8_t> data, bool& keep_going);
   bool process_header(std::span<const uint8_t> data, size_t& used);
   void handle_frame(const amqp::FrameView& f);

@@ -83,3 +83,52 @@ def test_requeued_large_body_is_redelivered_intact(broker, uname):
     finally:
         ch.queue_delete(q)
         c.close()
+
+
+def test_frames_split_at_every_kind_of_boundary(broker, uname):
+    """A publisher's byte stream arrives in pieces of every size (inside a frame header, inside
+    a body, exactly at frame ends, several frames at once): every message still arrives whole
+    and in order."""
+    import random
+    import time
+
+    from pika import frame, spec
+
+    from harness.raw_amqp import RawConnection
+
+    q = uname("dribble")
+    c = broker.connect()
+    ch = c.channel()
+    ch.queue_declare(q, auto_delete=False)
+    raw = RawConnection("127.0.0.1", broker.port)
+    try:
+        raw.handshake(frame_max=4096)
+        raw.send_method(1, spec.Channel.Open())
+        assert isinstance(raw.recv_method().method, spec.Channel.OpenOk)
+        rng = random.Random(7)
+        sizes = [0, 1, 7, 4088, 4089, 9000, 20000, 3, 70000]
+        stream = b""
+        for n, size in enumerate(sizes):
+            b = body(size, n)
+            stream += frame.Method(1, spec.Basic.Publish(routing_key=q)).marshal()
+            stream += frame.Header(1, size, spec.BasicProperties(message_id=str(n))).marshal()
+            for off in range(0, size, 4088):
+                stream += frame.Body(1, b[off:off + 4088]).marshal()
+        pos = 0
+        while pos < len(stream):
+            step = rng.choice([1, 2, 5, 7, 8, 100, 4096, 4097, 10000, 30000])
+            raw.send_raw(stream[pos:pos + step])
+            pos += step
+            time.sleep(0.0005)  # separate reads on the broker's side
+        for n, size in enumerate(sizes):
+            for _ in range(200):
+                m, p, got = ch.basic_get(q, auto_ack=True)
+                if m is not None:
+                    break
+                time.sleep(0.02)
+            assert m is not None, "message %d never arrived" % n
+            assert p.message_id == str(n) and got == body(size, n), (n, len(got), size)
+    finally:
+        raw.close()
+        ch.queue_delete(q)
+        c.close()
