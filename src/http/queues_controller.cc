@@ -113,10 +113,8 @@ Response queues_controller(const Call& c) {
   if (c.nseg() == 4 && c.seg(3) == "bindings") {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
     json out = json::array();
-    for_each_binding(vh, nullptr, [&](const broker::Binding& b) {
-      if (!b.destination.is_exchange && b.destination.name == name)
-        out.push_back(binding_json(vhost, b));
-    });
+    for_each_binding_to(vh, nullptr, broker::Destination{false, name},
+                        [&](const broker::Binding& b) { out.push_back(binding_json(vhost, b)); });
     return reply_list(c.req, std::move(out), {});
   }
   if (c.nseg() == 4 && c.seg(3) == "get") {
