@@ -9,6 +9,7 @@
 #include "base/listen.h"
 #include "base/log.h"
 #include "http/api.h"
+#include "http/metrics.h"
 
 namespace pulse::http {
 

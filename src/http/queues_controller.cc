@@ -95,11 +95,7 @@ Response queues_controller(const Call& c) {
     if (m == "GET") {
       auto q = vh.find_queue(name);
       if (!q) return not_found();
-      json j = queue_json(c.api, *q, stats_wanted(c));
-      j["consumer_details"] = queue_consumer_details(c, vhost, name);
-      j["deliveries"] = json::array();
-      j["incoming"] = json::array();
-      return json_response(j);
+      return reply_queue_with_consumers(c, vhost, name, queue_json(c.api, *q, stats_wanted(c)));
     }
     if (m == "PUT") return put_queue(c, vh, name);
     if (m == "DELETE") return delete_queue(c, vh, name);
