@@ -72,51 +72,18 @@ http::Hooks management_hooks(ManagementContext& ctx) {
     st.channels = ctx.server.channel_count();
     return st;
   };
-  h.vhost_connections = [&ctx](const std::string& vhost) {
-    return ctx.server.connections_on_vhost(vhost);
-  };
-  h.connections = [&ctx]() { return connection_snapshot(ctx.server); };
-  h.channels = [&ctx]() { return channel_snapshot(ctx.server); };
   h.connection_ids = [&ctx]() { return connection_ids(ctx.server); };
   h.connection = [&ctx](uint64_t id) { return find_connection(ctx.server, id); };
+  h.connection_id_by_name = [&ctx](const std::string& name) {
+    return connection_id_by_name(ctx.server, name);
+  };
   h.connection_channels = [&ctx](uint64_t id) { return connection_channels(ctx.server, id); };
+  h.channel = [&ctx](uint64_t id, uint16_t number) { return find_channel(ctx.server, id, number); };
+  h.queue_consumers = [&ctx](const broker::Queue& q, size_t from, size_t count) {
+    return queue_consumers(ctx.server, q, from, count);
+  };
   h.close_connection = [&ctx](uint64_t id, const std::string& reason) {
     return ctx.server.close_connection(id, reason);
-  };
-  h.channel_metrics = [&ctx]() {
-    std::vector<http::ChannelMetrics> out;
-    for (const auto& [id, conn] : ctx.server.connections()) {
-      if (conn->vhost() == nullptr) continue;
-      std::string name = conn->name();
-      for (const auto& [cid, ch] : conn->channels()) {
-        if (ch->finished()) continue;
-        http::ChannelMetrics m;
-        m.name = name + " (" + std::to_string(cid) + ")";
-        m.vhost = conn->vhost()->name();
-        m.consumers = ch->consumer_count();
-        m.unacked = ch->unacked_count();
-        m.unconfirmed = ch->unconfirmed_count();
-        m.uncommitted = ch->uncommitted_count();
-        m.prefetch = ch->prefetch_count();
-        m.global_prefetch = ch->global_prefetch_count();
-        m.counters = ch->counters();
-        out.push_back(std::move(m));
-      }
-    }
-    return out;
-  };
-  h.connection_metrics = [&ctx]() {
-    std::vector<http::ConnectionMetrics> out;
-    for (const auto& [id, conn] : ctx.server.connections()) {
-      http::ConnectionMetrics m;
-      m.name = conn->name();
-      for (const auto& [cid, ch] : conn->channels())
-        if (!ch->finished()) ++m.channels;
-      m.recv_oct = conn->recv_oct();
-      m.send_oct = conn->send_oct();
-      out.push_back(std::move(m));
-    }
-    return out;
   };
   h.import_definitions = [&ctx](http::Scheduler& s, std::shared_ptr<nlohmann::json> doc,
                                 std::optional<std::string> vhost,

@@ -22,13 +22,18 @@ struct ManagementContext {
   std::string data_dir;
 };
 
-// Snapshots of the open AMQP sessions (management_sessions.cc).
-std::vector<http::ConnectionInfo> connection_snapshot(server::Server& server);
-std::vector<http::ChannelInfo> channel_snapshot(server::Server& server);
-// The same one connection at a time, for listings walked in slices.
+// Snapshots of the open AMQP sessions (management_sessions.cc), one connection, channel or
+// queue at a time: listings, statistics and scrapes walk the ids in slices.
 std::vector<uint64_t> connection_ids(server::Server& server);
 std::optional<http::ConnectionInfo> find_connection(server::Server& server, uint64_t id);
+// 0 when no open connection has that name.
+uint64_t connection_id_by_name(server::Server& server, const std::string& name);
 std::vector<http::ChannelInfo> connection_channels(server::Server& server, uint64_t id);
+std::optional<http::ChannelInfo> find_channel(server::Server& server, uint64_t id, uint16_t number);
+// The queue's consumers [from, from + count), each with its channel (an entry lists only this
+// queue's consumers).
+std::vector<http::ChannelInfo> queue_consumers(server::Server& server, const broker::Queue& q,
+                                               size_t from, size_t count);
 
 // `ctx` must outlive the returned hooks.
 http::Hooks management_hooks(ManagementContext& ctx);

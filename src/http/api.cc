@@ -2,6 +2,7 @@
 
 #include "auth/password.h"
 #include "base/log.h"
+#include "http/metrics.h"
 
 namespace pulse::http {
 

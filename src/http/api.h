@@ -15,7 +15,6 @@
 #include "http/chunked.h"
 #include "http/connections_view.h"
 #include "http/message.h"
-#include "http/metrics.h"
 #include "http/stats.h"
 
 namespace pulse::http {
@@ -50,23 +49,25 @@ struct Hooks {
                      std::optional<std::string> vhost, std::function<void(Status)> done)>
       import_definitions;
 
+  // Cheap: counters and a few system calls, no walk over connections or queues.
   std::function<NodeStatus()> node_status;
-  // AMQP connections open on a vhost.
-  std::function<size_t(const std::string& vhost)> vhost_connections;
 
-  // Live AMQP connections (open ones: the vhost is known) and their channels with consumers.
-  std::function<std::vector<ConnectionInfo>()> connections;
-  std::function<std::vector<ChannelInfo>()> channels;
-  // The same one connection at a time, for listings walked in slices (10k connections): the
-  // listed connections' ids in order, then each by id (nullopt once it closed) and its channels.
+  // Live AMQP connections (open ones: the vhost is known), one at a time, so that listings,
+  // statistics and scrapes walk 10k of them in slices: the listed connections' ids in order,
+  // then each by id (nullopt once it closed) and its channels with their consumers.
   std::function<std::vector<uint64_t>()> connection_ids;
   std::function<std::optional<ConnectionInfo>(uint64_t id)> connection;
   std::function<std::vector<ChannelInfo>(uint64_t id)> connection_channels;
+  // Single objects, found without a walk: a connection's id by its name (0 when none), one
+  // channel of a connection, and the queue's consumers [from, from + count) in its own order
+  // with their channels (an entry carries only that queue's consumers), for consumer_details
+  // in slices (a queue may have 10k consumers).
+  std::function<uint64_t(const std::string& name)> connection_id_by_name;
+  std::function<std::optional<ChannelInfo>(uint64_t id, uint16_t number)> channel;
+  std::function<std::vector<ChannelInfo>(const broker::Queue& q, size_t from, size_t count)>
+      queue_consumers;
   // Closes with 320 "CONNECTION_FORCED - <reason>"; false when the id is unknown.
   std::function<bool(uint64_t id, const std::string& reason)> close_connection;
-  // Open channels and connections for GET /metrics/per-object (metrics.h); may be empty.
-  std::function<std::vector<ChannelMetrics>()> channel_metrics;
-  std::function<std::vector<ConnectionMetrics>()> connection_metrics;
 };
 
 class Api;
@@ -171,8 +172,9 @@ Response connections_controller(const Call& c);  // connections, vhosts/{v}/conn
 Response channels_controller(const Call& c);     // channels, vhosts/{v}/channels
 Response consumers_controller(const Call& c);
 
-// The consumer objects of one queue (GET /api/queues/{vhost}/{name} consumer_details).
-nlohmann::json queue_consumer_details(const Call& c, const std::string& vhost,
-                                      const std::string& queue);
+// GET /api/queues/{vhost}/{name}: `queue` (the queue's JSON) with its consumer_details, made
+// from the queue's own consumers in slices; answers through the call. Returns deferred().
+Response reply_queue_with_consumers(const Call& c, const std::string& vhost,
+                                    const std::string& name, nlohmann::json queue);
 
 }  // namespace pulse::http

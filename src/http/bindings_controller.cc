@@ -82,15 +82,14 @@ Response bindings_controller(const Call& c) {
         (dest.is_exchange ? !vh.find_exchange(dest.name) : !vh.find_queue(dest.name)))
       return not_found();
     json out = json::array();
-    for_each_binding(vh, &source, [&](const broker::Binding& b) {
-      if (b.destination == dest) out.push_back(binding_json(vhost, b));
-    });
+    for_each_binding_to(vh, &source, dest,
+                        [&](const broker::Binding& b) { out.push_back(binding_json(vhost, b)); });
     return reply_list(c.req, std::move(out), {});
   }
   const std::string& props = c.seg(6);
   std::optional<broker::Binding> found;
-  for_each_binding(vh, &source, [&](const broker::Binding& b) {
-    if (b.destination == dest && properties_key(b) == props) found = b;
+  for_each_binding_to(vh, &source, dest, [&](const broker::Binding& b) {
+    if (properties_key(b) == props) found = b;
   });
   if (m == "GET") return found ? json_response(binding_json(vhost, *found)) : not_found();
   if (m == "DELETE") {

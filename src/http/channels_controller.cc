@@ -14,12 +14,10 @@ Response channels_controller(const Call& c) {
     vhost = &c.seg(1);
     if (auto r = require_vhost(c, *vhost, true)) return *r;
   } else if (c.nseg() == 2) {
-    for (const auto& ch : channel_snapshot(c)) {
-      if (ch.name() != c.seg(1)) continue;
-      if (auto r = require_owner(c, ch.user)) return *r;
-      return json_response(channel_json(c.api, ch, true));
-    }
-    return not_found();
+    auto ch = find_channel(c, c.seg(1));
+    if (!ch) return not_found();
+    if (auto r = require_owner(c, ch->user)) return *r;
+    return json_response(channel_json(c.api, *ch, true));
   } else if (c.nseg() != 1) {
     return not_found();
   }

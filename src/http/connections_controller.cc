@@ -37,26 +37,38 @@ Response list(const Call& c, const std::string* vhost) {
                                });
 }
 
-// GET lists a user's connections in short form; DELETE closes them all.
+// GET lists a user's connections in short form; DELETE closes them all. Both walk the
+// connections in slices, as the listings.
 Response by_username(const Call& c, const std::string& user) {
   const auto& m = c.method();
   if (m != "GET" && m != "DELETE") return method_not_allowed("HEAD, GET, DELETE, OPTIONS");
   if (auto r = require_owner(c, user)) return *r;
-  json out = json::array();
-  std::vector<uint64_t> ids;
-  for (const auto& conn : connection_snapshot(c)) {
-    if (conn.user != user) continue;
-    ids.push_back(conn.id);
-    out.push_back({{"name", conn.name},
-                   {"node", c.api.node_name()},
-                   {"user", conn.user},
-                   {"vhost", conn.vhost}});
+  if (m == "GET") {
+    return reply_sessions_sliced(c, c.req, kSpec, [user](Api& api, uint64_t id, json& items) {
+      const auto& find = api.hooks().connection;
+      auto conn = find ? find(id) : std::nullopt;
+      if (!conn || conn->user != user) return;
+      items.push_back({{"name", conn->name},
+                       {"node", api.node_name()},
+                       {"user", conn->user},
+                       {"vhost", conn->vhost}});
+    });
   }
-  if (m == "GET") return reply_list(c.req, std::move(out), kSpec);
-  const auto& close = c.api.hooks().close_connection;
-  if (close)
-    for (uint64_t id : ids) close(id, close_reason(c));
-  return empty_response(204);
+  const auto& h = c.api.hooks();
+  auto ids = std::make_shared<std::vector<uint64_t>>(h.connection_ids ? h.connection_ids()
+                                                                      : std::vector<uint64_t>{});
+  auto next = std::make_shared<size_t>(0);
+  run_sliced(
+      c.api.scheduler(),
+      [&h, ids, next, user, reason = close_reason(c)] {
+        if (*next >= ids->size()) return false;
+        const uint64_t id = (*ids)[(*next)++];
+        auto conn = h.connection ? h.connection(id) : std::nullopt;
+        if (conn && conn->user == user && h.close_connection) h.close_connection(id, reason);
+        return *next < ids->size();
+      },
+      [respond = c.respond] { respond(empty_response(204)); });
+  return deferred();
 }
 
 Response one(const Call& c, const std::string& name) {
@@ -64,25 +76,19 @@ Response one(const Call& c, const std::string& name) {
   const bool channels = c.nseg() == 3;
   if (channels ? m != "GET" : (m != "GET" && m != "DELETE"))
     return method_not_allowed(channels ? "HEAD, GET, OPTIONS" : "HEAD, GET, DELETE, OPTIONS");
-  // Connection names hold " -> ", so a linear search is the lookup; listings are cheap
-  // snapshots.
-  std::optional<ConnectionInfo> found;
-  for (auto& conn : connection_snapshot(c)) {
-    if (conn.name == name) {
-      found = std::move(conn);
-      break;
-    }
-  }
+  auto found = find_connection(c, name);
   if (!found) return not_found();
   if (auto r = require_owner(c, found->user)) return *r;
+  const auto& h = c.api.hooks();
   if (channels) {
     json out = json::array();
-    for (const auto& ch : channel_snapshot(c))
-      if (ch.connection_id == found->id) out.push_back(channel_json(c.api, ch, false));
+    if (h.connection_channels)
+      for (const auto& ch : h.connection_channels(found->id))
+        out.push_back(channel_json(c.api, ch, false));
     return reply_list(c.req, std::move(out), kSpec);
   }
   if (m == "GET") return json_response(connection_json(c.api, *found, true));
-  if (const auto& close = c.api.hooks().close_connection) close(found->id, close_reason(c));
+  if (h.close_connection) h.close_connection(found->id, close_reason(c));
   return empty_response(204);
 }
 

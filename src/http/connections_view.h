@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "amqp/field_table.h"
+#include "broker/counters.h"
 
 namespace pulse::http {
 
@@ -26,12 +27,9 @@ struct ConnectionInfo {
   const amqp::FieldTable* client_properties = nullptr;
 };
 
-// Per-channel message counters (plain increments in the channel).
-struct ChannelCounts {
-  uint64_t publish = 0, confirm = 0, return_unroutable = 0, drop_unroutable = 0;
-  uint64_t deliver = 0, deliver_no_ack = 0, get = 0, get_no_ack = 0, get_empty = 0, ack = 0,
-           redeliver = 0;
-};
+// Per-channel message counters (plain increments in the channel; the same fields as the
+// broker's totals, so a scrape reads both alike).
+using ChannelCounts = broker::MessageCounters;
 
 struct ConsumerInfo {
   std::string tag, queue;

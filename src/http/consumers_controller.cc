@@ -30,14 +30,38 @@ Response consumers_controller(const Call& c) {
                                });
 }
 
-json queue_consumer_details(const Call& c, const std::string& vhost, const std::string& queue) {
-  json out = json::array();
-  for (const auto& ch : channel_snapshot(c)) {
-    if (ch.vhost != vhost) continue;
-    for (const auto& cons : ch.consumers)
-      if (cons.queue == queue) out.push_back(consumer_json(c.api, ch, cons));
-  }
-  return out;
+Response reply_queue_with_consumers(const Call& c, const std::string& vhost,
+                                    const std::string& name, json queue) {
+  struct Job {
+    json obj;
+    size_t next = 0;
+  };
+  auto job = std::make_shared<Job>();
+  job->obj = std::move(queue);
+  job->obj["consumer_details"] = json::array();
+  job->obj["deliveries"] = json::array();
+  job->obj["incoming"] = json::array();
+  Scheduler& s = c.api.scheduler();
+  // By position in the queue's list, found again by name each step: a consumer that comes or
+  // goes meanwhile may shift the rest by one, as any listing made while things change.
+  run_sliced(
+      s,
+      [job, &api = c.api, vhost, name] {
+        const auto& consumers = api.hooks().queue_consumers;
+        broker::VHost* vh = api.broker().find_vhost(vhost);
+        broker::QueuePtr q = vh != nullptr ? vh->find_queue(name) : nullptr;
+        if (!consumers || !q || job->next >= q->consumer_count()) return false;
+        constexpr size_t kStep = 16;
+        auto& details = job->obj["consumer_details"];
+        for (const auto& ch : consumers(*q, job->next, kStep))
+          for (const auto& cons : ch.consumers) details.push_back(consumer_json(api, ch, cons));
+        job->next += kStep;
+        return job->next < q->consumer_count();
+      },
+      [&s, job, respond = c.respond] {
+        answer_from_worker(s, respond, [job] { return json_response(job->obj); });
+      });
+  return deferred();
 }
 
 }  // namespace pulse::http

@@ -63,10 +63,12 @@ Response delete_exchange(const Call& c, broker::VHost& vh, const std::string& na
 
 Response exchange_bindings(const Call& c, broker::VHost& vh, const std::string& name, bool source) {
   json out = json::array();
-  for_each_binding(vh, source ? &name : nullptr, [&](const broker::Binding& b) {
-    if (source || (b.destination.is_exchange && b.destination.name == name))
-      out.push_back(binding_json(vh.name(), b));
-  });
+  auto add = [&](const broker::Binding& b) { out.push_back(binding_json(vh.name(), b)); };
+  if (source) {
+    for_each_binding(vh, &name, add);
+  } else {
+    for_each_binding_to(vh, nullptr, broker::Destination{true, name}, add);
+  }
   return reply_list(c.req, std::move(out), {});
 }
 

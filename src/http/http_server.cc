@@ -9,6 +9,7 @@
 #include "base/listen.h"
 #include "base/log.h"
 #include "http/api.h"
+#include "http/metrics.h"
 
 namespace pulse::http {
 
@@ -18,6 +19,9 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// The most one socket write of a response carries (see Session::write).
+constexpr size_t kWritePiece = 128 * 1024;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -94,9 +98,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!head_) res->body() = std::move(r.body);
     if (r.status != 204 && r.status != 304) res->content_length(len);
     response_ = res;
+    // Written in pieces: one write of a 10 MB listing into a loopback socket copied it all
+    // within the call and held the loop for 25 ms. Each piece is its own asio operation, so
+    // other clients are served between them.
+    auto sr = std::make_shared<bhttp::serializer<false, bhttp::string_body>>(*res);
+    sr->limit(kWritePiece);
     stream_.expires_after(options_.idle_timeout);
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    bhttp::async_write(stream_, *sr,
+                       [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
                          self->response_.reset();
                          if (ec || !self->keep_alive_) {
                            self->close();

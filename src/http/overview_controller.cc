@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 
 #include "http/api.h"
 #include "http/list.h"
@@ -32,10 +33,10 @@ json exchange_types() {
   return out;
 }
 
-json listeners_json(const Call& c, const NodeStatus& st) {
+json listeners_json(Api& api, const NodeStatus& st) {
   json out = json::array();
   for (const auto& l : st.listeners) {
-    out.push_back({{"node", c.api.node_name()},
+    out.push_back({{"node", api.node_name()},
                    {"protocol", l.protocol},
                    {"ip_address", l.ip},
                    {"port", l.port},
@@ -44,42 +45,49 @@ json listeners_json(const Call& c, const NodeStatus& st) {
   return out;
 }
 
+// The queue totals are summed in slices (100k queues); the rest is read when they are done.
 Response overview(const Call& c) {
   if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-  NodeStatus st = node_status(c);
-  size_t queues = 0, exchanges = 0, consumers = 0;
-  QueueTotals totals;
-  for (const auto& [name, vh] : c.broker().vhosts()) {
-    if (!vhost_visible(c, name)) continue;
-    exchanges += vh->exchanges().size();
-    queues += vh->queues().size();
-    for (const auto& [qn, q] : vh->queues()) {
-      consumers += q->consumer_count();
-      totals.add(*q);
-    }
-  }
-  json o = {{"management_version", kManagementVersion},
-            {"rates_mode", "basic"},
-            {"exchange_types", exchange_types()},
-            {"product_version", "0.1.0"},
-            {"product_name", "Pulse"},
-            {"rabbitmq_version", kManagementVersion},
-            {"cluster_name", c.api.node_name()},
-            {"node", c.api.node_name()},
-            {"disable_stats", false},
-            {"enable_queue_totals", false},
-            {"message_stats", c.api.stats().global_message_stats()},
-            {"queue_totals", totals.to_json()},
-            {"object_totals",
-             {{"channels", st.channels},
-              {"connections", st.connections},
-              {"consumers", consumers},
-              {"exchanges", exchanges},
-              {"queues", queues}}},
-            {"statistics_db_event_queue", 0},
-            {"listeners", listeners_json(c, st)},
-            {"contexts", json::array()}};
-  return json_response(o);
+  VhostWalk::Keep keep = visible_vhosts(c, nullptr);
+  sum_queues_sliced(
+      c.api.scheduler(), c.broker(), keep,
+      [&api = c.api, keep, respond = c.respond](std::map<std::string, QueueTotals>& by_vhost) {
+        NodeStatus st = api.hooks().node_status ? api.hooks().node_status() : NodeStatus{};
+        QueueTotals totals;
+        for (const auto& [name, t] : by_vhost) {
+          totals.messages += t.messages;
+          totals.ready += t.ready;
+          totals.unacked += t.unacked;
+          totals.queues += t.queues;
+          totals.consumers += t.consumers;
+        }
+        size_t exchanges = 0;
+        for (const auto& [name, vh] : api.broker().vhosts())
+          if (keep(name)) exchanges += vh->exchanges().size();
+        json o = {{"management_version", kManagementVersion},
+                  {"rates_mode", "basic"},
+                  {"exchange_types", exchange_types()},
+                  {"product_version", "0.1.0"},
+                  {"product_name", "Pulse"},
+                  {"rabbitmq_version", kManagementVersion},
+                  {"cluster_name", api.node_name()},
+                  {"node", api.node_name()},
+                  {"disable_stats", false},
+                  {"enable_queue_totals", false},
+                  {"message_stats", api.stats().global_message_stats()},
+                  {"queue_totals", totals.to_json()},
+                  {"object_totals",
+                   {{"channels", st.channels},
+                    {"connections", st.connections},
+                    {"consumers", totals.consumers},
+                    {"exchanges", exchanges},
+                    {"queues", totals.queues}}},
+                  {"statistics_db_event_queue", 0},
+                  {"listeners", listeners_json(api, st)},
+                  {"contexts", json::array()}};
+        respond(json_response(o));
+      });
+  return deferred();
 }
 
 Response whoami(const Call& c) {

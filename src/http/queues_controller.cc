@@ -95,11 +95,7 @@ Response queues_controller(const Call& c) {
     if (m == "GET") {
       auto q = vh.find_queue(name);
       if (!q) return not_found();
-      json j = queue_json(c.api, *q, stats_wanted(c));
-      j["consumer_details"] = queue_consumer_details(c, vhost, name);
-      j["deliveries"] = json::array();
-      j["incoming"] = json::array();
-      return json_response(j);
+      return reply_queue_with_consumers(c, vhost, name, queue_json(c.api, *q, stats_wanted(c)));
     }
     if (m == "PUT") return put_queue(c, vh, name);
     if (m == "DELETE") return delete_queue(c, vh, name);
@@ -113,10 +109,8 @@ Response queues_controller(const Call& c) {
   if (c.nseg() == 4 && c.seg(3) == "bindings") {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
     json out = json::array();
-    for_each_binding(vh, nullptr, [&](const broker::Binding& b) {
-      if (!b.destination.is_exchange && b.destination.name == name)
-        out.push_back(binding_json(vhost, b));
-    });
+    for_each_binding_to(vh, nullptr, broker::Destination{false, name},
+                        [&](const broker::Binding& b) { out.push_back(binding_json(vhost, b)); });
     return reply_list(c.req, std::move(out), {});
   }
   if (c.nseg() == 4 && c.seg(3) == "get") {

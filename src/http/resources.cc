@@ -220,6 +220,28 @@ void for_each_binding(broker::VHost& vh, const std::string* source,
   }
 }
 
+void for_each_binding_to(broker::VHost& vh, const std::string* source,
+                         const broker::Destination& dest,
+                         const std::function<void(const broker::Binding&)>& fn) {
+  if ((source == nullptr || source->empty()) && !dest.is_exchange && vh.find_queue(dest.name)) {
+    broker::Binding b;
+    b.destination = dest;
+    b.routing_key = dest.name;
+    fn(b);
+  }
+  if (source != nullptr && source->empty()) return;
+  auto visit = [&](const broker::Exchange& x) {
+    for (const auto& b : x.bindings())
+      if (b.destination == dest) fn(b);
+  };
+  if (source != nullptr) {
+    if (const auto* x = vh.find_exchange(*source)) visit(*x);
+    return;
+  }
+  for (const auto& [xn, x] : vh.exchanges())
+    if (!xn.empty()) visit(*x);
+}
+
 bool BindingsWalk::step(broker::Broker& b,
                         const std::function<void(broker::VHost&, const broker::Binding&)>& visit) {
   for (broker::VHost* vh = vhosts_.vhost(b); vh != nullptr; vh = vhosts_.next_vhost(b)) {

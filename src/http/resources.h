@@ -31,6 +31,12 @@ namespace pulse::http {
 void for_each_binding(broker::VHost& vh, const std::string* source,
                       const std::function<void(const broker::Binding&)>& fn);
 
+// The bindings of `vh` from `source` (all when null) to `dest`, in for_each_binding's order,
+// without making the implicit binding of every other queue (100k queues).
+void for_each_binding_to(broker::VHost& vh, const std::string* source,
+                         const broker::Destination& dest,
+                         const std::function<void(const broker::Binding&)>& fn);
+
 // for_each_binding's order as a resumable walk over the vhosts a request may see, for chunked
 // listings and exports; `implicit` false leaves out the default-exchange bindings (as exports do).
 // Resuming inside an exchange's bindings goes by position: a binding added or removed there

@@ -1,5 +1,7 @@
 #include "http/session_views.h"
 
+#include <charconv>
+
 #include "amqp/field_table_json.h"
 #include "http/views.h"
 
@@ -144,14 +146,27 @@ Response reply_sessions_sliced(const Call& c, const Request& req, ListSpec spec,
                            });
 }
 
-std::vector<ConnectionInfo> connection_snapshot(const Call& c) {
+std::optional<ConnectionInfo> find_connection(const Call& c, const std::string& name) {
   const auto& h = c.api.hooks();
-  return h.connections ? h.connections() : std::vector<ConnectionInfo>{};
+  const uint64_t id = h.connection_id_by_name ? h.connection_id_by_name(name) : 0;
+  if (id == 0 || !h.connection) return std::nullopt;
+  return h.connection(id);
 }
 
-std::vector<ChannelInfo> channel_snapshot(const Call& c) {
+std::optional<ChannelInfo> find_channel(const Call& c, const std::string& name) {
+  // "<connection name> (N)": the connection's name holds spaces too, the number comes last.
+  const size_t open = name.rfind(" (");
+  if (open == std::string::npos || name.size() < open + 4 || name.back() != ')')
+    return std::nullopt;
+  const char* first = name.data() + open + 2;
+  const char* last = name.data() + name.size() - 1;
+  uint16_t number = 0;
+  auto [end, ec] = std::from_chars(first, last, number);
+  if (ec != std::errc() || end != last || *first == '0') return std::nullopt;
   const auto& h = c.api.hooks();
-  return h.channels ? h.channels() : std::vector<ChannelInfo>{};
+  const uint64_t id = h.connection_id_by_name ? h.connection_id_by_name(name.substr(0, open)) : 0;
+  if (id == 0 || !h.channel) return std::nullopt;
+  return h.channel(id, number);
 }
 
 }  // namespace pulse::http

@@ -42,7 +42,9 @@ Response reply_sessions_sliced(
     const Call& c, const Request& req, ListSpec spec,
     std::function<void(Api& api, uint64_t id, nlohmann::json& items)> visit);
 
-std::vector<ConnectionInfo> connection_snapshot(const Call& c);
-std::vector<ChannelInfo> channel_snapshot(const Call& c);
+// One open connection by its name, and one channel by its name ("<connection name> (N)"),
+// found through the hooks' index, never by walking the connections; nullopt when unknown.
+std::optional<ConnectionInfo> find_connection(const Call& c, const std::string& name);
+std::optional<ChannelInfo> find_channel(const Call& c, const std::string& name);
 
 }  // namespace pulse::http

@@ -5,6 +5,8 @@ namespace pulse::http {
 using nlohmann::json;
 
 void QueueTotals::add(const broker::Queue& q) {
+  ++queues;
+  consumers += q.consumer_count();
   ready += q.message_count();
   unacked += q.unacked_count();
   messages += q.message_count() + q.unacked_count();
@@ -18,6 +20,31 @@ json QueueTotals::to_json() const {
           {"messages_ready_details", rate},
           {"messages_unacknowledged", unacked},
           {"messages_unacknowledged_details", rate}};
+}
+
+void sum_queues_sliced(Scheduler& s, broker::Broker& broker, VhostWalk::Keep keep,
+                       std::function<void(std::map<std::string, QueueTotals>&)> done) {
+  struct Sum {
+    VhostWalk walk;
+    std::map<std::string, QueueTotals> totals;
+    QueueTotals* current = nullptr;  // of the vhost named current_vhost
+    std::string current_vhost;
+  };
+  auto sum = std::make_shared<Sum>(Sum{VhostWalk(std::move(keep)), {}, nullptr, {}});
+  run_sliced(
+      s,
+      [sum, &broker] {
+        return sum->walk.step(
+            broker, [](broker::VHost & vh) -> const auto& { return vh.queues(); },
+            [&](broker::VHost& vh, const std::string&, const broker::QueuePtr& q) {
+              if (sum->current == nullptr || sum->current_vhost != vh.name()) {
+                sum->current = &sum->totals[vh.name()];
+                sum->current_vhost = vh.name();
+              }
+              sum->current->add(*q);
+            });
+      },
+      [sum, done = std::move(done)] { done(sum->totals); });
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -21,9 +22,16 @@ namespace pulse::http {
 
 struct QueueTotals {
   uint64_t messages = 0, ready = 0, unacked = 0;
+  size_t queues = 0, consumers = 0;
   void add(const broker::Queue& q);
   nlohmann::json to_json() const;  // messages, messages_ready, messages_unacknowledged (+details)
 };
+
+// Sums the queues of the vhosts `keep` accepts, walked in slices (100k queues must not stall
+// the loop for the overview or the vhosts' message counts), and calls `done` on the loop with
+// the totals by vhost (vhosts without queues have no entry).
+void sum_queues_sliced(Scheduler& s, broker::Broker& broker, VhostWalk::Keep keep,
+                       std::function<void(std::map<std::string, QueueTotals>&)> done);
 
 class Stats {
  public:

@@ -1,6 +1,9 @@
 // /api/vhosts[/{name}[/permissions|/topic-permissions]].
+#include <map>
+
 #include "http/api.h"
 #include "http/list.h"
+#include "http/stats.h"
 #include "http/views.h"
 
 namespace pulse::http {
@@ -76,22 +79,45 @@ Response delete_vhost(const Call& c, const std::string& name) {
   return empty_response(204);
 }
 
+// The visible vhosts (or `only`, GET of one) with their queues' message counts, which are
+// summed in slices first (100k queues).
+Response list_vhosts(const Call& c, const std::string* only) {
+  VhostWalk::Keep keep = visible_vhosts(c, only);
+  std::optional<std::string> one;
+  if (only != nullptr) one = *only;
+  sum_queues_sliced(c.api.scheduler(), c.broker(), keep,
+                    [&api = c.api, keep, one, req = c.req_ptr,
+                     respond = c.respond](std::map<std::string, QueueTotals>& totals) {
+                      auto vhost = [&](const std::string& name, const broker::VHost& vh) {
+                        auto t = totals.find(name);
+                        return vhost_json(api, vh, t != totals.end() ? t->second : QueueTotals{});
+                      };
+                      if (one) {
+                        const broker::VHost* vh = api.broker().find_vhost(*one);
+                        respond(vh != nullptr ? json_response(vhost(*one, *vh)) : not_found());
+                        return;
+                      }
+                      json out = json::array();
+                      for (const auto& [name, vh] : api.broker().vhosts())
+                        if (keep(name)) out.push_back(vhost(name, *vh));
+                      respond(reply_list(*req, std::move(out), {{"name"}}));
+                    });
+  return deferred();
+}
+
 }  // namespace
 
 Response vhosts_controller(const Call& c) {
   const auto& m = c.method();
   if (c.nseg() == 1) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    json out = json::array();
-    for (const auto& [name, vh] : c.broker().vhosts())
-      if (vhost_visible(c, name)) out.push_back(vhost_json(c.api, *vh));
-    return reply_list(c.req, std::move(out), {{"name"}});
+    return list_vhosts(c, nullptr);
   }
   const std::string& name = c.seg(1);
   if (c.nseg() == 2) {
     if (m == "GET") {
       if (auto r = require_vhost(c, name, true)) return *r;  // administrators: any vhost
-      return json_response(vhost_json(c.api, *c.broker().find_vhost(name)));
+      return list_vhosts(c, &name);
     }
     if (m == "PUT") return put_vhost(c, name);
     if (m == "DELETE") return delete_vhost(c, name);

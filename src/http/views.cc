@@ -143,9 +143,7 @@ json vhost_metadata_json(const broker::VHostMetadata& m) {
   return j;
 }
 
-json vhost_json(Api& api, const broker::VHost& vh) {
-  QueueTotals t;
-  for (const auto& [n, q] : vh.queues()) t.add(*q);
+json vhost_json(Api& api, const broker::VHost& vh, const QueueTotals& t) {
   const broker::VHostMetadata& m = vh.metadata();
   json j = {{"name", vh.name()},
             {"description", m.description},

@@ -7,6 +7,7 @@
 
 #include "auth/auth_store.h"
 #include "broker/broker.h"
+#include "http/stats.h"
 
 namespace pulse::http {
 
@@ -24,7 +25,8 @@ nlohmann::json binding_json(const std::string& vhost, const broker::Binding& b);
 std::string properties_key(const broker::Binding& b);
 // RabbitMQ's vhost `metadata` object: description, tags, and default_queue_type when set.
 nlohmann::json vhost_metadata_json(const broker::VHostMetadata& m);
-nlohmann::json vhost_json(Api& api, const broker::VHost& vh);
+// `t`: the vhost's queues summed (sum_queues_sliced).
+nlohmann::json vhost_json(Api& api, const broker::VHost& vh, const QueueTotals& t);
 nlohmann::json user_json(const auth::User& u);
 nlohmann::json permission_json(const auth::PermissionEntry& p);
 nlohmann::json topic_permission_json(const auth::TopicPermissionEntry& p);

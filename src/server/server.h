@@ -16,6 +16,10 @@ namespace pulse::server {
 
 class AmqpConnection;
 
+// "127.0.0.1:50000 -> 127.0.0.1:5672": the management API's name of a connection.
+std::string connection_name(const boost::asio::ip::tcp::endpoint& peer,
+                            const boost::asio::ip::tcp::endpoint& local);
+
 class Server {
  public:
   Server(boost::asio::io_context& io, broker::Broker& broker, auth::AuthStore& auth,
@@ -47,6 +51,9 @@ class Server {
   const std::unordered_map<uint64_t, std::shared_ptr<AmqpConnection>>& connections() const {
     return connections_;
   }
+  // The live connection of that connection_name(), by an index kept with the connections (a
+  // management GET of one connection must not walk 10k of them); 0 when there is none.
+  uint64_t connection_id_by_name(const std::string& name) const;
   // Closes a connection with CONNECTION_FORCED - reason (management close); false if unknown.
   bool close_connection(uint64_t id, const std::string& reason);
 
@@ -63,6 +70,7 @@ class Server {
   ServerOptions options_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<uint64_t, std::shared_ptr<AmqpConnection>> connections_;
+  std::unordered_map<std::string, uint64_t> ids_by_name_;
   boost::asio::steady_timer broker_timer_;
   std::optional<broker::TimePoint> broker_timer_at_;
   bool shutting_down_ = false;
