@@ -8,7 +8,7 @@ import pika
 import pika.exceptions
 import pytest
 
-from harness.http_api import HttpApi, q
+from harness.http_api import HttpApi, conn_name, local_port, q
 from harness.util import wait_for
 
 V = q("/")
@@ -32,15 +32,6 @@ CONSUMER_FIELDS = {"ack_required", "active", "activity_status", "arguments", "ch
 @pytest.fixture
 def api(broker):
     return HttpApi(broker)
-
-
-def local_port(connection):
-    """The client side port of a pika BlockingConnection."""
-    return connection._impl._transport._sock.getsockname()[1]
-
-
-def conn_name(broker, connection):
-    return "127.0.0.1:%d -> 127.0.0.1:%d" % (local_port(connection), broker.port)
 
 
 def listed(api, name, timeout=20):

@@ -10,7 +10,7 @@ import pika.exceptions
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.http_api import HttpApi, q
+from harness.http_api import HttpApi, conn_name, local_port, q
 from harness.util import wait_for
 
 V = q("/")
@@ -21,12 +21,12 @@ def api(broker):
     return HttpApi(broker)
 
 
-def local_port(connection):
-    return connection._impl._transport._sock.getsockname()[1]
-
-
-def conn_name(broker, connection):
-    return "127.0.0.1:%d -> 127.0.0.1:%d" % (local_port(connection), broker.port)
+def close_all(conns):
+    for c in conns:
+        try:
+            c.close()
+        except Exception:
+            pass
 
 
 def found(api, path, timeout=20):
@@ -108,11 +108,7 @@ def test_single_objects_among_several_connections(api, broker):
         wait_for(gone, timeout=20, interval=0.2)
         assert conns[0].is_open and api.get("/api/connections/" + q(names[0])).status == 200
     finally:
-        for c in conns:
-            try:
-                c.close()
-            except Exception:
-                pass
+        close_all(conns)
 
 
 def test_queue_consumer_details_with_several_connections(api, broker, uname):
@@ -247,9 +243,5 @@ def test_metrics_with_a_few_hundred_connections(api, broker, uname):
         assert overview["connections"] >= 300
         assert overview["channels"] >= sum(want_channels.values())
     finally:
-        for c in conns:
-            try:
-                c.close()
-            except Exception:
-                pass
+        close_all(conns)
         api.delete("/api/vhosts/" + q(vhost))

@@ -64,3 +64,13 @@ class HttpApi:
 
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
+
+
+def local_port(connection):
+    """The client side port of a pika BlockingConnection."""
+    return connection._impl._transport._sock.getsockname()[1]
+
+
+def conn_name(broker, connection):
+    """The management API's name of a pika connection to `broker`."""
+    return "127.0.0.1:%d -> 127.0.0.1:%d" % (local_port(connection), broker.port)
