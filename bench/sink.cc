@@ -9,7 +9,8 @@
 // message published on any connection is relayed to that consumer (basic.deliver, then the
 // publisher's header and body frames as they came), written by the publisher's own thread at the
 // end of the read that completed it. That is the least any broker can do between a publisher
-// and a consumer: one wake-up to read, one write.
+// and a consumer: one wake-up to read, one write. One publisher at a time: frames of two
+// publishers' messages could interleave on the consumer's channel.
 //
 //   pulse-bench-sink [port]     (127.0.0.1; port 0 = any, printed as "listening on PORT")
 #include <arpa/inet.h>
