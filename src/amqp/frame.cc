@@ -83,20 +83,6 @@ static void append_header_frame(std::string& out, uint16_t channel, size_t body_
   w.u8(kFrameEnd);
 }
 
-static void append_body_frames(std::string& out, uint16_t channel, std::string_view body,
-                               uint32_t frame_max) {
-  const size_t chunk = body_frame_payload(frame_max, body.size());
-  ByteWriter w(out);
-  for (size_t off = 0; off < body.size(); off += chunk) {
-    size_t n = std::min(chunk, body.size() - off);
-    w.u8(kFrameBody);
-    w.u16(channel);
-    w.u32(static_cast<uint32_t>(n));
-    w.bytes(body.substr(off, n));
-    w.u8(kFrameEnd);
-  }
-}
-
 namespace {
 char* put16(char* p, uint16_t v) {
   p[0] = static_cast<char>(v >> 8);
@@ -140,6 +126,16 @@ void append_body_frame_header(std::string& out, uint16_t channel, uint32_t paylo
   out.append(fh, sizeof fh);
 }
 
+static void append_body_frames(std::string& out, uint16_t channel, std::string_view body,
+                               size_t chunk) {
+  for (size_t off = 0; off < body.size(); off += chunk) {
+    const size_t n = std::min(chunk, body.size() - off);
+    append_body_frame_header(out, channel, static_cast<uint32_t>(n));
+    out.append(body.substr(off, n));
+    out.push_back(static_cast<char>(kFrameEnd));
+  }
+}
+
 // Every delivery goes through here: the fixed parts are built on the stack and the output
 // buffer grows by a few appends per frame (not a push_back per byte), with one reserve.
 void append_content(std::string& out, uint16_t channel, std::string_view raw_properties,
@@ -149,19 +145,14 @@ void append_content(std::string& out, uint16_t channel, std::string_view raw_pro
   out.reserve(out.size() + 2 * kFrameOverhead + 12 + raw_properties.size() +
               frames * kFrameOverhead + body.size());
   append_content_header(out, channel, raw_properties, body.size());
-  for (size_t off = 0; off < body.size(); off += chunk) {
-    const size_t n = std::min(chunk, body.size() - off);
-    append_body_frame_header(out, channel, static_cast<uint32_t>(n));
-    out.append(body.substr(off, n));
-    out.push_back(static_cast<char>(kFrameEnd));
-  }
+  append_body_frames(out, channel, body, chunk);
 }
 
 void append_content(std::string& out, uint16_t channel, const BasicProperties& props,
                     std::string_view body, uint32_t frame_max) {
   append_header_frame(out, channel, body.size(),
                       [&](ByteWriter& w) { encode_properties(w, props); });
-  append_body_frames(out, channel, body, frame_max);
+  append_body_frames(out, channel, body, body_frame_payload(frame_max, body.size()));
 }
 
 }  // namespace pulse::amqp

@@ -1,27 +1,25 @@
 #pragma once
-// An allocator for the containers a message passes through on the event loop (a queue's
-// std::deque of messages, a channel's unacknowledged deliveries). std::deque frees a 512-byte
-// block every few elements popped at the front and allocates one every few pushed at the back,
-// so a queue in steady state would call malloc and free all the time; with this allocator the
-// freed blocks are kept on this thread (a few per size) and handed out again.
+// An allocator for what a message passes through on the event loop: a queue's std::deque of
+// messages, a channel's unacknowledged deliveries, a message's shared_ptr control block.
+// std::deque frees a 512-byte block every few elements popped at the front and allocates one
+// every few pushed at the back, so a queue in steady state would call malloc and free all the
+// time; with this allocator freed blocks are kept on this thread, per size, and handed out again.
 #include <array>
 #include <cstddef>
 #include <new>
+#include <vector>
 
 namespace pulse {
 
 namespace recycling_detail {
 
-inline constexpr size_t kClasses = 4;  // distinct block sizes kept per thread
-inline constexpr size_t kKeep = 64;    // blocks kept per size
-// Deque blocks are about 512 bytes; smaller allocations (a deque's map of block pointers) are
-// rare and would take the few size classes.
-inline constexpr size_t kMinBytes = 256, kMaxBytes = 1024;
+inline constexpr size_t kClasses = 8;          // distinct block sizes kept per thread
+inline constexpr size_t kKeepBytes = 1 << 20;  // kept per size
+inline constexpr size_t kMaxBytes = 1024;      // larger blocks are not kept
 
 struct Class {
   size_t size = 0;
-  size_t count = 0;
-  std::array<void*, kKeep> blocks{};
+  std::vector<void*> blocks;
 };
 
 struct Cache {
@@ -30,7 +28,7 @@ struct Cache {
   ~Cache() {
     alive() = false;
     for (Class& c : classes)
-      for (size_t i = 0; i < c.count; ++i) ::operator delete(c.blocks[i]);
+      for (void* b : c.blocks) ::operator delete(b);
   }
   // False before this thread's cache exists and after it was destroyed at thread exit.
   static bool& alive() {
@@ -44,22 +42,24 @@ struct Cache {
 };
 
 inline void* allocate(size_t bytes) {
-  if (bytes < kMinBytes || bytes > kMaxBytes) return ::operator new(bytes);
-  Cache& cache = Cache::get();
-  for (Class& c : cache.classes) {
-    if (c.size == bytes && c.count > 0) return c.blocks[--c.count];
+  if (bytes > kMaxBytes) return ::operator new(bytes);
+  for (Class& c : Cache::get().classes) {
+    if (c.size == bytes && !c.blocks.empty()) {
+      void* b = c.blocks.back();
+      c.blocks.pop_back();
+      return b;
+    }
   }
   return ::operator new(bytes);
 }
 
 inline void deallocate(void* p, size_t bytes) {
-  if (bytes >= kMinBytes && bytes <= kMaxBytes && Cache::alive()) {
-    Cache& cache = Cache::get();
-    for (Class& c : cache.classes) {
+  if (bytes <= kMaxBytes && Cache::alive()) {
+    for (Class& c : Cache::get().classes) {
       if (c.size == 0) c.size = bytes;
       if (c.size != bytes) continue;
-      if (c.count < kKeep) {
-        c.blocks[c.count++] = p;
+      if (c.blocks.size() * bytes < kKeepBytes) {
+        c.blocks.push_back(p);
         return;
       }
       break;

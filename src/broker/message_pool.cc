@@ -1,7 +1,8 @@
 #include "broker/message_pool.h"
 
-#include <new>
 #include <vector>
+
+#include "base/recycling_allocator.h"
 
 namespace pulse::broker {
 
@@ -13,54 +14,19 @@ thread_local bool t_pool_alive = false;
 
 struct Pool {
   std::vector<Message*> messages;
-  std::vector<void*> blocks;  // control blocks, all of block_size bytes
-  size_t block_size = 0;
   size_t body_bytes = 0;  // body capacity held by `messages`
 
   Pool() {
     messages.reserve(kMaxCachedMessages);
-    blocks.reserve(kMaxCachedMessages);
     t_pool_alive = true;
   }
   ~Pool() {
     t_pool_alive = false;
     for (Message* m : messages) delete m;
-    for (void* b : blocks) ::operator delete(b);
   }
 };
 
 thread_local Pool t_pool;
-
-// Allocates shared_ptr control blocks from this thread's pool.
-template <typename T>
-struct BlockAlloc {
-  using value_type = T;
-  BlockAlloc() = default;
-  template <typename U>
-  BlockAlloc(const BlockAlloc<U>&) {}  // NOLINT: rebinding must be implicit
-
-  T* allocate(size_t n) {
-    if (n == 1 && t_pool_alive && t_pool.block_size == sizeof(T) && !t_pool.blocks.empty()) {
-      void* b = t_pool.blocks.back();
-      t_pool.blocks.pop_back();
-      return static_cast<T*>(b);
-    }
-    return static_cast<T*>(::operator new(n * sizeof(T)));
-  }
-  void deallocate(T* p, size_t n) {
-    if (n == 1 && t_pool_alive && t_pool.blocks.size() < kMaxCachedMessages &&
-        (t_pool.block_size == 0 || t_pool.block_size == sizeof(T))) {
-      t_pool.block_size = sizeof(T);
-      t_pool.blocks.push_back(p);
-      return;
-    }
-    ::operator delete(p);
-  }
-  template <typename U>
-  bool operator==(const BlockAlloc<U>&) const {
-    return true;
-  }
-};
 
 struct Recycle {
   void operator()(Message* m) const {
@@ -86,7 +52,8 @@ std::shared_ptr<Message> make_pooled_message() {
   } else {
     m = new Message();
   }
-  return std::shared_ptr<Message>(m, Recycle{}, BlockAlloc<Message>{});
+  // The control block comes from the thread's RecyclingAllocator cache.
+  return std::shared_ptr<Message>(m, Recycle{}, RecyclingAllocator<Message>{});
 }
 
 size_t pooled_messages() {

@@ -2,8 +2,9 @@
 // Recycled messages for the publish path, so that steady publishing allocates nothing per
 // message. A message released to the pool keeps the capacity of its strings (exchange, routing
 // key, properties, and a body of up to kMaxKeptBody bytes), so the next publish fills it in
-// place; its shared_ptr control block is recycled too. The pool is per thread and bounded
-// (kMaxCached messages): a message released on another thread, or to a full pool, is freed.
+// place; its shared_ptr control block is recycled too (base/recycling_allocator.h). The pool is per
+// thread and bounded (kMaxCached messages): a message released on another thread, or to a full
+// pool, is freed.
 #include <cstddef>
 #include <memory>
 

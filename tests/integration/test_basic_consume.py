@@ -27,11 +27,16 @@ def test_qos_prefetch_count_per_consumer(conn):
     assert len(got) == 6
 
 
+def two_filled_queues(ch, n=5):
+    q1, q2 = q_excl(ch), q_excl(ch)
+    fill(ch, q1, n)
+    fill(ch, q2, n)
+    return q1, q2
+
+
 def test_qos_non_global_applies_to_each_consumer(conn):
     ch = conn.channel()
-    q1, q2 = q_excl(ch), q_excl(ch)
-    fill(ch, q1, 5)
-    fill(ch, q2, 5)
+    q1, q2 = two_filled_queues(ch)
     ch.basic_qos(prefetch_count=2, global_qos=False)
     got = {q1: 0, q2: 0}
     for q in (q1, q2):
@@ -42,9 +47,7 @@ def test_qos_non_global_applies_to_each_consumer(conn):
 
 def test_qos_global_shared_by_channel(conn):
     ch = conn.channel()
-    q1, q2 = q_excl(ch), q_excl(ch)
-    fill(ch, q1, 5)
-    fill(ch, q2, 5)
+    q1, q2 = two_filled_queues(ch)
     ch.basic_qos(prefetch_count=3, global_qos=True)
     got = []
     for q in (q1, q2):
@@ -55,9 +58,7 @@ def test_qos_global_shared_by_channel(conn):
 
 def test_qos_global_and_per_consumer_combined(conn):
     ch = conn.channel()
-    q1, q2 = q_excl(ch), q_excl(ch)
-    fill(ch, q1, 5)
-    fill(ch, q2, 5)
+    q1, q2 = two_filled_queues(ch)
     ch.basic_qos(prefetch_count=3, global_qos=True)
     ch.basic_qos(prefetch_count=1, global_qos=False)
     got = []
