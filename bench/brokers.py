@@ -19,12 +19,19 @@ RABBIT_BIN = "/usr/lib/rabbitmq/bin"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+_issued_ports = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """Never the same port twice in this process (bind(0) may repeat one)."""
+    while True:
+        s = socket.socket()
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _issued_ports:
+            _issued_ports.add(port)
+            return port
 
 
 def port_open(port, timeout=0.2):

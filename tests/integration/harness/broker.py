@@ -31,12 +31,20 @@ def target_name():
     return t
 
 
+_issued_ports = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind((HOST, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port nothing listens on, never the same one twice in this process: bind(0) hands out
+    random ports, so a broker's three listeners used to collide now and then."""
+    while True:
+        s = socket.socket()
+        s.bind((HOST, 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p not in _issued_ports:
+            _issued_ports.add(p)
+            return p
 
 
 def _port_open(port, timeout=0.2):
@@ -147,6 +155,10 @@ class BrokerHandle:
         return "<%s broker %s:%s config=%r>" % (self.target, self.host, self.port, self.config)
 
 
+class _PortTaken(RuntimeError):
+    pass
+
+
 class PulsedBroker(BrokerHandle):
     target = "pulsed"
 
@@ -161,6 +173,17 @@ class PulsedBroker(BrokerHandle):
     def start(self, timeout=30, definitions=True):
         """Starts pulsed on self.data_dir with --definitions self.definitions_path;
         definitions=False leaves it out."""
+        chosen = self.port is None and self.http_port is None and self.prometheus_port is None
+        for attempt in range(3):
+            try:
+                return self._start(timeout, definitions)
+            except _PortTaken:
+                # A client's ephemeral port can take a free port before pulsed binds it.
+                if not chosen or attempt == 2:
+                    raise
+                self.port = self.http_port = self.prometheus_port = None
+
+    def _start(self, timeout, definitions):
         binary = pulsed_binary()
         self._stopped = False
         if self.port is None:
@@ -202,10 +225,19 @@ class PulsedBroker(BrokerHandle):
             if self.proc.poll() is not None or time.time() > deadline:
                 self._pump.join(2)  # the last words, before stop() removes the log
                 tail = self.log_tail()
+                message = "pulsed failed to start (rc=%s)\n%s" % (self.proc.returncode, tail)
+                if "Address already in use" in tail:
+                    self._terminate(check=False)  # keeps the directory for the next attempt
+                    raise _PortTaken(message)
                 self.stop(check=False)
-                raise RuntimeError("pulsed failed to start (rc=%s)\n%s"
-                                   % (self.proc.returncode, tail))
-        self._wait_pika(deadline)
+                raise RuntimeError(message)
+        try:
+            self._wait_pika(deadline)
+        except RuntimeError as e:
+            if self.proc.poll() is not None and "Address already in use" in str(e):
+                self._terminate(check=False)
+                raise _PortTaken(str(e)) from e
+            raise
         return self
 
     def restart(self, kill=False, definitions=True, timeout=30):
