@@ -42,7 +42,7 @@ Status QueueStorage::prepare(const std::set<uint64_t>& durable_queue_ids) {
   if (!unclean_) {
     if (::unlink(marker.c_str()) != 0) return store::io_error("remove", marker, errno);
     if (auto s = store::sync_dir(data_path_); !s) return s;
-  } else if (store::exists(queues_path_)) {
+  } else if (!durable_queue_ids.empty()) {  // a new data directory has no marker either
     spdlog::warn("the last run did not stop cleanly: recovered messages are marked redelivered");
   }
   // Paged messages of non-durable queues die with the process that paged them.

@@ -264,6 +264,8 @@ def test_redelivered_flag_after_restart(node, kill):
     redelivered=False after a clean shutdown. After kill -9 every recovered message comes back
     redelivered, as in RabbitMQ 3.10 (delivery marks are not synced per delivery, so neither
     broker can know better)."""
+    with open(node.log_path, "rb") as f:
+        assert b"did not stop cleanly" not in f.read(), "a new data directory is no crash"
     tag = unique("r")
     q_get, q_consume = "rg-" + tag, "rc-" + tag
     c = node.connect()
@@ -299,8 +301,13 @@ def test_redelivered_flag_after_restart(node, kill):
         bch.basic_publish("", q_get, b"barrier", pika.BasicProperties(delivery_mode=PERSISTENT))
         bch.basic_publish("", q_consume, b"barrier",
                           pika.BasicProperties(delivery_mode=PERSISTENT))
+    log_mark = len(open(node.log_path, "rb").read())
     node.restart(kill=kill)
     close_quietly(c)
+    with open(node.log_path, "rb") as f:
+        f.seek(log_mark)
+        warned = b"the last run did not stop cleanly" in f.read()
+    assert warned == kill, "the operator is told about a crash, and only then"
 
     def check(queue, delivered, never):
         never = never + ([b"barrier"] if kill else [])
