@@ -40,7 +40,16 @@ std::optional<Response> require_policymaker(const Call& c) {
 }
 
 std::optional<Response> require_vhost(const Call& c, const std::string& vhost, bool visible) {
-  if (c.broker().find_vhost(vhost) == nullptr) return not_found();
+  if (c.broker().find_vhost(vhost) == nullptr) {
+    // RabbitMQ's resources answer a missing vhost differently: reads 404 "Object Not Found",
+    // declarations 404 "vhost_not_found", publish and get (which authorise on the vhost
+    // first) 401.
+    if (c.method() != "PUT" && c.method() != "POST") return not_found();
+    const std::string& last = c.seg(c.nseg() - 1);
+    if (c.method() == "POST" && c.nseg() == 4 && (last == "publish" || last == "get"))
+      return not_authorised("Access refused.");
+    return error_response(404, "not_found", "vhost_not_found");
+  }
   // As rabbit_mgmt_util: reads need the vhost to be visible to the user (monitoring users and
   // administrators see them all), changes need a permission on it, administrators included.
   if (visible && is_monitor(c.user)) return std::nullopt;
@@ -59,18 +68,6 @@ VhostWalk::Keep visible_vhosts(const Call& c, const std::string* only_vhost) {
   return [&auth = c.auth(), user = c.user.name](const std::string& vhost) {
     return auth.has_vhost_access(user, vhost);
   };
-}
-
-bool json_bool(const nlohmann::json& body, const char* key, bool def) {
-  auto it = body.find(key);
-  if (it == body.end()) return def;
-  if (it->is_boolean()) return it->get<bool>();
-  if (it->is_string()) {
-    const auto& s = it->get_ref<const std::string&>();
-    if (s == "true") return true;
-    if (s == "false") return false;
-  }
-  return def;
 }
 
 std::optional<nlohmann::json> parse_json_object(const std::string& text) {
@@ -138,6 +135,10 @@ void Api::handle(Request req, std::function<void(Response)> done) {
     done(std::move(r));
     return;
   }
+  if (req.method == "GET" && req.segments.size() == 1 && req.segments[0] == "auth") {
+    done(auth_settings());
+    return;
+  }
   // Cowboy answers a missing Authorization header with an empty 401 and the challenge.
   if (req.authorization.empty()) {
     Response r = empty_response(401);
@@ -172,9 +173,9 @@ void Api::handle(Request req, std::function<void(Response)> done) {
 Response Api::dispatch(const Call& c) {
   if (c.nseg() == 0) return not_found();
   const std::string& s = c.seg(0);
-  if (s == "overview" || s == "whoami" || s == "nodes" || s == "cluster-name" ||
-      s == "extensions" || s == "health" || s == "aliveness-test")
+  if (s == "overview" || s == "whoami" || s == "nodes" || s == "cluster-name" || s == "extensions")
     return overview_controller(c);
+  if (s == "health" || s == "aliveness-test") return health_controller(c);
   if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "connections") return connections_controller(c);
   if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "channels") return channels_controller(c);
   if (s == "vhosts") return vhosts_controller(c);
@@ -188,6 +189,9 @@ Response Api::dispatch(const Call& c) {
   if (s == "connections") return connections_controller(c);
   if (s == "channels") return channels_controller(c);
   if (s == "consumers") return consumers_controller(c);
+  if (s == "feature-flags" || s == "parameters" || s == "operator-policies" ||
+      s == "vhost-limits" || s == "user-limits")
+    return optional_features_controller(c);
   return not_found();
 }
 

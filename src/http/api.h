@@ -109,9 +109,6 @@ bool vhost_visible(const Call& c, const std::string& vhost);
 // The same test for chunked work, which outlives the call: `only_vhost` restricts it to one.
 VhostWalk::Keep visible_vhosts(const Call& c, const std::string* only_vhost);
 
-// A boolean field; rabbitmqadmin sends "true"/"false" strings. Anything else is `def`.
-bool json_bool(const nlohmann::json& body, const char* key, bool def);
-
 // A JSON object; nullopt when the text is not one.
 std::optional<nlohmann::json> parse_json_object(const std::string& text);
 // The body as a JSON object; nullopt with `error` set to the 400 to answer.
@@ -159,7 +156,8 @@ inline bool is_deferred(const Response& r) {
 }
 
 // Controllers (one file each). Each handles the paths under its first segment.
-Response overview_controller(const Call& c);  // overview, whoami, nodes, cluster-name, health...
+Response overview_controller(const Call& c);  // overview, whoami, nodes, cluster-name, extensions
+Response health_controller(const Call& c);    // health/checks/..., aliveness-test
 Response vhosts_controller(const Call& c);
 Response users_controller(const Call& c);
 Response permissions_controller(const Call& c);  // permissions, topic-permissions
@@ -171,6 +169,10 @@ Response definitions_controller(const Call& c);
 Response connections_controller(const Call& c);  // connections, vhosts/{v}/connections
 Response channels_controller(const Call& c);     // channels, vhosts/{v}/channels
 Response consumers_controller(const Call& c);
+// feature-flags, parameters, operator-policies, vhost-limits, user-limits
+Response optional_features_controller(const Call& c);
+// GET /api/auth, answered without credentials.
+Response auth_settings();
 
 // GET /api/queues/{vhost}/{name}: `queue` (the queue's JSON) with its consumer_details, made
 // from the queue's own consumers in slices; answers through the call. Returns deferred().

@@ -3,6 +3,7 @@
 // as that user).
 #include "amqp/field_table_json.h"
 #include "http/api.h"
+#include "http/decode.h"
 #include "http/list.h"
 #include "http/resources.h"
 #include "http/views.h"
@@ -27,22 +28,25 @@ Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name)
   Response err;
   auto body = parse_body(c, err);
   if (!body) return err;
-  if (name.empty() || !check_permission(c, vh.name(), name, auth::Access::kConfigure, true))
-    return not_authorised("Access refused.");
   broker::ExchangeDeclare d;
   d.name = name;
-  d.type = body->value("type", "");
-  if (d.type.empty()) return bad_request("[{key_missing,type}]");
-  if (!broker::parse_exchange_type(d.type))
-    return bad_request("unknown exchange type '" + d.type + "'");
-  d.durable = json_bool(*body, "durable", true);
-  d.auto_delete = json_bool(*body, "auto_delete", false);
-  d.internal = json_bool(*body, "internal", false);
+  // As exchange.declare's defaults: a direct exchange, every flag false.
+  d.type = body->value("type", "direct");
+  for (auto [key, flag] :
+       {std::pair{"durable", &d.durable}, std::pair{"auto_delete", &d.auto_delete},
+        std::pair{"internal", &d.internal}})
+    if (auto e = read_flag(*body, key, *flag)) return *e;
   if (auto a = body->find("arguments"); a != body->end() && !a->is_null()) {
     auto t = amqp::json_to_field_table(*a);
     if (!t) return bad_request(t.error().text);
     d.arguments = std::move(*t);
   }
+  // Checked after the body, as RabbitMQ declares through a channel once it is decoded.
+  if (name.empty() || !check_permission(c, vh.name(), name, auth::Access::kConfigure, true))
+    return not_authorised("Access refused.");
+  if (d.type.empty()) return bad_request("invalid exchange type ''");
+  if (!broker::parse_exchange_type(d.type))
+    return bad_request("unknown exchange type '" + d.type + "'");
   bool existed = vh.find_exchange(name) != nullptr;
   if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");
   auto r = vh.declare_exchange(d);
@@ -101,15 +105,15 @@ Response exchanges_controller(const Call& c) {
     if (m == "DELETE") return delete_exchange(c, vh, name);
     return method_not_allowed("HEAD, GET, PUT, DELETE, OPTIONS");
   }
+  if (c.nseg() == 4 && c.seg(3) == "publish") {  // answers a missing exchange itself
+    if (m != "POST") return method_not_allowed("POST, OPTIONS");
+    return publish_message(c, vh, name);
+  }
   if (vh.find_exchange(name) == nullptr) return not_found();
   if (c.nseg() == 5 && c.seg(3) == "bindings" &&
       (c.seg(4) == "source" || c.seg(4) == "destination")) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
     return exchange_bindings(c, vh, name, c.seg(4) == "source");
-  }
-  if (c.nseg() == 4 && c.seg(3) == "publish") {
-    if (m != "POST") return method_not_allowed("POST, OPTIONS");
-    return publish_message(c, vh, name);
   }
   return not_found();
 }

@@ -113,14 +113,16 @@ ListBuilder::ListBuilder(const Request& req, const ListSpec& spec) : name_key_(s
     error_ = bad_request("Pagination parameters are invalid");
     return;
   }
-  if (const std::string* ps = req.param("page_size"); ps && !parse_int(*ps, page_size_)) {
+  const std::string* ps = req.param("page_size");
+  if (ps && !parse_int(*ps, page_size_)) {
     error_ = bad_request("Pagination parameters are invalid");
     return;
   }
   if (page_ < 1 || page_size_ < 1 || page_size_ > 500) {
+    // RabbitMQ prints the parameter as given: "undefined" when it was left out.
     error_ = error_response(400, "invalid_pagination_parameters",
                             "Invalid pagination parameters: page number " + std::to_string(page_) +
-                                ", page size " + std::to_string(page_size_));
+                                ", page size " + (ps ? std::to_string(page_size_) : "undefined"));
     return;
   }
   if (const std::string* name = req.param("name"); name && !name->empty()) {

@@ -1,5 +1,4 @@
-// /api/overview, /api/whoami, /api/nodes, /api/cluster-name, /api/extensions, the health
-// checks and /api/aliveness-test/{vhost}.
+// /api/overview, /api/whoami, /api/nodes, /api/cluster-name, /api/extensions.
 #include <unistd.h>
 
 #include <chrono>
@@ -126,69 +125,6 @@ Response nodes(const Call& c) {
   return not_found();
 }
 
-Response health(const Call& c) {
-  if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-  if (c.nseg() < 3 || c.seg(1) != "checks") return not_found();
-  const std::string& check = c.seg(2);
-  NodeStatus st = node_status(c);
-  if (check == "alarms" && c.nseg() == 3) {
-    if (!st.memory_alarm && !st.disk_alarm) return json_response({{"status", "ok"}});
-    json alarms = json::array();
-    if (st.memory_alarm) alarms.push_back({{"resource", "memory"}, {"node", c.api.node_name()}});
-    if (st.disk_alarm) alarms.push_back({{"resource", "disk"}, {"node", c.api.node_name()}});
-    return json_response({{"status", "failed"},
-                          {"reason", "resource alarm(s) in effect in the cluster"},
-                          {"alarms", alarms}},
-                         503);
-  }
-  if (check == "local-alarms" && c.nseg() == 3) {
-    if (!st.memory_alarm && !st.disk_alarm) return json_response({{"status", "ok"}});
-    return json_response({{"status", "failed"}, {"reason", "resource alarm(s) in effect"}}, 503);
-  }
-  if (check == "virtual-hosts" && c.nseg() == 3) return json_response({{"status", "ok"}});
-  if (check == "port-listener" && c.nseg() == 4) {
-    long port = -1;
-    try {
-      port = std::stol(c.seg(3));
-    } catch (...) {
-      return bad_request("invalid port");
-    }
-    json ports = json::array();
-    for (const auto& l : st.listeners) {
-      ports.push_back(l.port);
-      if (l.port == port) return json_response({{"status", "ok"}, {"port", port}});
-    }
-    return json_response({{"status", "failed"},
-                          {"reason", "No active listener"},
-                          {"missing", port},
-                          {"ports", ports}},
-                         503);
-  }
-  return not_found();
-}
-
-Response aliveness(const Call& c) {
-  if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-  if (c.nseg() != 2) return not_found();
-  const std::string& vh = c.seg(1);
-  if (auto r = require_vhost(c, vh, false)) return *r;
-  broker::VHost* vhost = c.broker().find_vhost(vh);
-  broker::QueueDeclare d;
-  d.name = "aliveness-test";
-  auto q = vhost->declare_queue(d);
-  if (!q) return json_response({{"status", "failed"}, {"reason", q.error().text}}, 503);
-  broker::Message m;
-  m.routing_key = "aliveness-test";
-  m.body = "test_message";
-  auto pub = vhost->publish(std::move(m));
-  if (!pub || pub->routed == 0)
-    return json_response({{"status", "failed"}, {"reason", "publish failed"}}, 503);
-  auto got = (*q)->get(true);
-  if (!got || got->msg->body != "test_message")
-    return json_response({{"status", "failed"}, {"reason", "message not received"}}, 503);
-  return json_response({{"status", "ok"}});
-}
-
 }  // namespace
 
 Response overview_controller(const Call& c) {
@@ -201,8 +137,6 @@ Response overview_controller(const Call& c) {
     return json_response({{"name", c.api.node_name()}});
   }
   if (s == "extensions" && c.nseg() == 1) return json_response(json::array());
-  if (s == "health") return health(c);
-  if (s == "aliveness-test") return aliveness(c);
   return not_found();
 }
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "http/api.h"
+#include "http/decode.h"
 #include "http/list.h"
 #include "http/views.h"
 
@@ -31,6 +32,10 @@ std::optional<std::array<std::string, 3>> put_fields(const Call& c, const std::s
   if (!body) return std::nullopt;
   if (c.auth().find_user(user) == nullptr || c.broker().find_vhost(vhost) == nullptr) {
     err = bad_request("vhost_or_user_not_found");
+    return std::nullopt;
+  }
+  if (auto e = require_keys(*body, {keys[0], keys[1], keys[2]})) {
+    err = std::move(*e);
     return std::nullopt;
   }
   std::array<std::string, 3> out;

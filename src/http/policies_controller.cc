@@ -3,6 +3,7 @@
 #include "amqp/field_table_json.h"
 #include "broker/policy.h"
 #include "http/api.h"
+#include "http/decode.h"
 #include "http/list.h"
 #include "http/views.h"
 
@@ -30,26 +31,26 @@ Response put_policy(const Call& c, broker::VHost& vh, const std::string& name) {
   if (!body) return err;
   broker::PolicySpec spec;
   spec.name = name;
-  auto pattern = body->find("pattern");
-  if (pattern == body->end() || !pattern->is_string())
-    return bad_request("Validation failed\n\n[{key_missing,pattern}]\n");
-  spec.pattern = pattern->get<std::string>();
-  auto def = body->find("definition");
-  if (def == body->end() || !def->is_object())
-    return bad_request("Validation failed\n\n[{key_missing,definition}]\n");
-  auto table = amqp::json_to_field_table(*def);
+  if (auto e = require_keys(*body, {"pattern", "definition"})) return *e;
+  const json& pattern = (*body)["pattern"];
+  if (!pattern.is_string())
+    return bad_request("Validation failed\n\npattern should be a binary but was " + pattern.dump() +
+                       "\n");
+  spec.pattern = pattern.get<std::string>();
+  const json& def = (*body)["definition"];
+  if (!def.is_object()) return bad_request("definition must be a JSON object");
+  auto table = amqp::json_to_field_table(def);
   if (!table) return bad_request(table.error().text);
   spec.definition = std::move(*table);
   if (auto p = body->find("priority"); p != body->end()) {
-    if (p->is_number_integer()) {
-      spec.priority = p->get<int64_t>();
-    } else if (p->is_string()) {
-      try {
-        spec.priority = std::stoll(p->get<std::string>());
-      } catch (...) {
-        return bad_request("Validation failed\n\n" + p->dump() + " is not a valid priority\n");
-      }
+    // A JSON number only, as rabbit_parameter_validation:number/2 (rabbitmqadmin sends one).
+    if (!p->is_number()) {
+      std::string term = p->is_string() ? "<<" + p->dump() + ">>" : p->dump();
+      return bad_request("Validation failed\n\npriority should be a number, actually was " + term +
+                         "\n");
     }
+    spec.priority =
+        p->is_number_integer() ? p->get<int64_t>() : static_cast<int64_t>(p->get<double>());
   }
   if (auto a = body->find("apply-to"); a != body->end() && a->is_string())
     spec.apply_to = a->get<std::string>();

@@ -2,6 +2,7 @@
 #include "amqp/field_table_json.h"
 #include "broker/queue_args.h"
 #include "http/api.h"
+#include "http/decode.h"
 #include "http/list.h"
 #include "http/resources.h"
 #include "http/views.h"
@@ -16,14 +17,34 @@ bool stats_wanted(const Call& c) {
   return d == nullptr || *d != "true";
 }
 
+// disable_stats=true: the stored record, whose state is "live"; enable_queue_totals=true adds
+// the message counts (and the running state) as RabbitMQ does for its UI's queue list.
+json queue_without_stats(Api& api, broker::Queue& q, bool totals) {
+  json j = queue_json(api, q, false);
+  j["state"] = "live";
+  if (j.contains("leader")) j.erase("node");  // a quorum queue's record names its members
+  if (totals) {
+    const uint64_t ready = q.message_count(), unacked = q.unacked_count();
+    j["state"] = "running";
+    j["messages"] = ready + unacked;
+    j["messages_ready"] = ready;
+    j["messages_unacknowledged"] = unacked;
+  }
+  return j;
+}
+
 Response list_queues(const Call& c, const std::string* only_vhost) {
   auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
+  const std::string* t = c.req.param("enable_queue_totals");
   return reply_list_sliced(
-      c, {{"vhost", "name"}}, [walk, &api = c.api, stats = stats_wanted(c)](json& items) {
+      c, {{"vhost", "name"}},
+      [walk, &api = c.api, stats = stats_wanted(c),
+       totals = t != nullptr && *t == "true"](json& items) {
         return walk->step(
             api.broker(), [](broker::VHost & vh) -> const auto& { return vh.queues(); },
             [&](broker::VHost&, const std::string&, const broker::QueuePtr& q) {
-              items.push_back(queue_json(api, *q, stats));
+              items.push_back(stats ? queue_json(api, *q, true)
+                                    : queue_without_stats(api, *q, totals));
             });
       });
 }
@@ -32,20 +53,20 @@ Response put_queue(const Call& c, broker::VHost& vh, const std::string& name) {
   Response err;
   auto body = parse_body(c, err);
   if (!body) return err;
-  if (!check_permission(c, vh.name(), name, auth::Access::kConfigure, false))
-    return not_authorised("Access refused.");
   broker::QueueDeclare d;
   d.name = name;
-  d.durable = json_bool(*body, "durable", true);
-  d.auto_delete = json_bool(*body, "auto_delete", false);
+  // As queue.declare's defaults: not durable (rabbitmqadmin and the web UI send durable).
+  if (auto e = read_flag(*body, "durable", d.durable)) return *e;
+  if (auto e = read_flag(*body, "auto_delete", d.auto_delete)) return *e;
   if (auto a = body->find("arguments"); a != body->end() && !a->is_null()) {
     auto t = amqp::json_to_field_table(*a);
     if (!t) return bad_request(t.error().text);
     d.arguments = std::move(*t);
   }
-  // RabbitMQ 3.10 also takes the queue type as a top-level "type" field.
-  if (auto t = body->find("type"); t != body->end() && t->is_string())
-    broker::apply_queue_type(d.arguments, t->get_ref<const std::string&>());
+  // A top-level "type" field is ignored by RabbitMQ 3.10 (only x-queue-type counts).
+  // Checked after the body, as RabbitMQ declares through a channel once it is decoded.
+  if (!check_permission(c, vh.name(), name, auth::Access::kConfigure, false))
+    return not_authorised("Access refused.");
   bool existed = vh.find_queue(name) != nullptr;
   if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");
   auto r = vh.declare_queue(std::move(d));
@@ -95,7 +116,8 @@ Response queues_controller(const Call& c) {
     if (m == "GET") {
       auto q = vh.find_queue(name);
       if (!q) return not_found();
-      return reply_queue_with_consumers(c, vhost, name, queue_json(c.api, *q, stats_wanted(c)));
+      if (!stats_wanted(c)) return json_response(queue_without_stats(c.api, *q, false));
+      return reply_queue_with_consumers(c, vhost, name, queue_json(c.api, *q, true));
     }
     if (m == "PUT") return put_queue(c, vh, name);
     if (m == "DELETE") return delete_queue(c, vh, name);
@@ -105,6 +127,10 @@ Response queues_controller(const Call& c) {
     if (m != "DELETE") return method_not_allowed("DELETE, OPTIONS");
     return purge_queue(c, vh, name);
   }
+  if (c.nseg() == 4 && c.seg(3) == "get") {  // answers a missing queue itself, as RabbitMQ
+    if (m != "POST") return method_not_allowed("POST, OPTIONS");
+    return get_messages(c, vh, name);
+  }
   if (!vh.find_queue(name)) return not_found();
   if (c.nseg() == 4 && c.seg(3) == "bindings") {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
@@ -112,10 +138,6 @@ Response queues_controller(const Call& c) {
     for_each_binding_to(vh, nullptr, broker::Destination{false, name},
                         [&](const broker::Binding& b) { out.push_back(binding_json(vhost, b)); });
     return reply_list(c.req, std::move(out), {});
-  }
-  if (c.nseg() == 4 && c.seg(3) == "get") {
-    if (m != "POST") return method_not_allowed("POST, OPTIONS");
-    return get_messages(c, vh, name);
   }
   return not_found();
 }

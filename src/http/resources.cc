@@ -2,6 +2,7 @@
 
 #include "amqp/field_table_json.h"
 #include "auth/password.h"
+#include "http/decode.h"
 
 namespace pulse::http {
 
@@ -28,32 +29,52 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-// Message properties from the management API's JSON, with RabbitMQ's names.
-std::optional<std::string> apply_properties(const json& p, amqp::BasicProperties& out) {
-  if (p.is_null()) return std::nullopt;
-  if (!p.is_object()) return "properties must be an object";
-  auto str = [&](const char* key, void (amqp::BasicProperties::*set)(const std::string&)) {
-    if (auto it = p.find(key); it != p.end() && it->is_string()) (out.*set)(it->get<std::string>());
+// Message properties from the management API's JSON, checked as rabbit_mgmt_format's
+// to_basic_properties does: in the fields' order, the first wrong one is the 400's reason.
+std::optional<Response> apply_properties(const json& p, amqp::BasicProperties& out) {
+  if (!p.is_object()) return bad_request("properties must be an object");
+  using P = amqp::BasicProperties;
+  using StringSetter = void (P::*)(const std::string&);
+  enum Kind { kString, kInt, kTable };
+  struct Field {
+    const char* key;
+    Kind kind;
+    StringSetter set = nullptr;
   };
-  str("content_type", &amqp::BasicProperties::set_content_type);
-  str("content_encoding", &amqp::BasicProperties::set_content_encoding);
-  str("correlation_id", &amqp::BasicProperties::set_correlation_id);
-  str("reply_to", &amqp::BasicProperties::set_reply_to);
-  str("expiration", &amqp::BasicProperties::set_expiration);
-  str("message_id", &amqp::BasicProperties::set_message_id);
-  str("type", &amqp::BasicProperties::set_type);
-  str("user_id", &amqp::BasicProperties::set_user_id);
-  str("app_id", &amqp::BasicProperties::set_app_id);
-  if (auto it = p.find("delivery_mode"); it != p.end() && it->is_number_integer())
-    out.set_delivery_mode(static_cast<uint8_t>(it->get<int>()));
-  if (auto it = p.find("priority"); it != p.end() && it->is_number_integer())
-    out.set_priority(static_cast<uint8_t>(it->get<int>()));
-  if (auto it = p.find("timestamp"); it != p.end() && it->is_number_integer())
-    out.set_timestamp(it->get<uint64_t>());
-  if (auto it = p.find("headers"); it != p.end() && it->is_object()) {
-    auto t = amqp::json_to_field_table(*it);
-    if (!t) return t.error().text;
-    out.set_headers(*t);
+  static const Field kFields[] = {
+      {"content_type", kString, &P::set_content_type},
+      {"content_encoding", kString, &P::set_content_encoding},
+      {"headers", kTable},
+      {"delivery_mode", kInt},
+      {"priority", kInt},
+      {"correlation_id", kString, &P::set_correlation_id},
+      {"reply_to", kString, &P::set_reply_to},
+      {"expiration", kString, &P::set_expiration},
+      {"message_id", kString, &P::set_message_id},
+      {"timestamp", kInt},
+      {"type", kString, &P::set_type},
+      {"user_id", kString, &P::set_user_id},
+      {"app_id", kString, &P::set_app_id},
+      {"cluster_id", kString, &P::set_cluster_id},
+  };
+  for (const Field& f : kFields) {
+    auto it = p.find(f.key);
+    if (it == p.end() || it->is_null()) continue;
+    if (f.kind == kString) {
+      if (!it->is_string()) return bad_request_term("not_string", f.key);
+      (out.*f.set)(it->get<std::string>());
+    } else if (f.kind == kInt) {
+      if (!it->is_number_integer()) return bad_request_term("not_int", f.key);
+      const std::string_view key = f.key;
+      if (key == "delivery_mode") out.set_delivery_mode(static_cast<uint8_t>(it->get<int64_t>()));
+      if (key == "priority") out.set_priority(static_cast<uint8_t>(it->get<int64_t>()));
+      if (key == "timestamp") out.set_timestamp(it->get<uint64_t>());
+    } else {
+      if (!it->is_object()) return bad_request("headers must be an object");
+      auto t = amqp::json_to_field_table(*it);
+      if (!t) return bad_request(t.error().text);
+      out.set_headers(*t);
+    }
   }
   return std::nullopt;
 }
@@ -81,47 +102,63 @@ json properties_json(const amqp::BasicProperties& p) {
 
 }  // namespace
 
+// RabbitMQ publishes through a channel as the user and waits for the confirm; what closes
+// that channel comes back as a 400 with the channel error's code and text.
 Response publish_message(const Call& c, broker::VHost& vh, const std::string& exchange) {
   Response err;
   auto body = parse_body(c, err);
   if (!body) return err;
-  if (!check_permission(c, vh.name(), exchange, auth::Access::kWrite, true))
-    return not_authorised("Access refused.");
-  auto rk = body->find("routing_key");
-  auto payload = body->find("payload");
-  if (rk == body->end() || !rk->is_string()) return bad_request("[{key_missing,routing_key}]");
-  if (payload == body->end() || !payload->is_string())
-    return bad_request("[{key_missing,payload}]");
-  std::string encoding = body->value("payload_encoding", "string");
+  if (auto e = require_keys(*body, {"routing_key", "properties", "payload", "payload_encoding"}))
+    return *e;
+  const json& payload = (*body)["payload"];
+  if (!payload.is_string()) return bad_request("payload_not_string");
+  const json& rk = (*body)["routing_key"];
+  if (!rk.is_string()) return bad_request_term("not_string", "routing_key");
+  amqp::BasicProperties props;
+  if (auto e = apply_properties((*body)["properties"], props)) return *e;
   broker::Message msg;
   msg.exchange = exchange;
-  msg.routing_key = rk->get<std::string>();
+  msg.routing_key = rk.get<std::string>();
+  const json& encoding = (*body)["payload_encoding"];
   if (encoding == "string") {
-    msg.body = payload->get<std::string>();
+    msg.body = payload.get<std::string>();
   } else if (encoding == "base64") {
-    auto d = auth::base64_decode(payload->get<std::string>());
-    if (!d) return bad_request("not_base64");
+    auto d = auth::base64_decode(payload.get<std::string>());
+    if (!d) return bad_request_term("not_base64", payload);
     msg.body = std::move(*d);
   } else {
-    return bad_request("invalid payload_encoding");
+    return bad_request_term("unsupported_encoding", encoding);
   }
-  amqp::BasicProperties props;
-  if (auto p = body->find("properties"); p != body->end()) {
-    if (auto e = apply_properties(*p, props)) return bad_request(*e);
+  // The checks of basic.publish, in its order, with its texts.
+  auto channel_error = [](int code, std::string_view text) {
+    return bad_request(std::to_string(code) + " " + std::string(text));
+  };
+  const std::string& user = c.user.name;
+  const std::string refused = " refused for user '" + user + "'";
+  if (!check_permission(c, vh.name(), exchange, auth::Access::kWrite, true)) {
+    std::string resource(auth::permission_resource_name_for_exchange(exchange));
+    return channel_error(403, "ACCESS_REFUSED - access to " +
+                                  broker::resource_name("exchange", resource, vh.name()) + refused);
   }
-  // RabbitMQ validates user_id against the publishing user.
-  if (props.has(amqp::BasicProperties::kUserId) && props.user_id != c.user.name)
-    return bad_request("user_id property set to '" + props.user_id +
-                       "' but authenticated user was '" + c.user.name + "'");
   const broker::Exchange* x = vh.find_exchange(exchange);
-  if (x == nullptr) return not_found();
+  if (x == nullptr)
+    return channel_error(
+        404, "NOT_FOUND - no " + broker::resource_name("exchange", exchange, vh.name()));
+  if (x->internal())
+    return channel_error(403, "ACCESS_REFUSED - cannot publish to internal " +
+                                  broker::resource_name("exchange", exchange, vh.name()));
   if (x->type() == broker::ExchangeType::kTopic &&
-      !c.auth().check_topic(c.user.name, vh.name(), exchange, msg.routing_key,
-                            auth::Access::kWrite))
-    return not_authorised("Access refused.");
+      !c.auth().check_topic(user, vh.name(), exchange, msg.routing_key, auth::Access::kWrite))
+    return channel_error(403, "ACCESS_REFUSED - access to topic '" + msg.routing_key +
+                                  "' in exchange '" + exchange + "' in vhost '" + vh.name() + "'" +
+                                  refused);
+  if (props.has(amqp::BasicProperties::kUserId) && props.user_id != user &&
+      !c.user.has_tag("impersonator"))
+    return channel_error(406, "PRECONDITION_FAILED - user_id property set to '" + props.user_id +
+                                  "' but authenticated user was '" + user + "'");
   msg.set_properties(std::move(props));
   auto r = vh.publish(std::move(msg));
-  if (!r) return broker_error(r.error());
+  if (!r) return channel_error(r.error().code, r.error().text);
   return json_response({{"routed", r->routed > 0}});
 }
 
@@ -131,37 +168,25 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
   if (!body) return err;
   if (!check_permission(c, vh.name(), queue, auth::Access::kRead, false))
     return not_authorised("Access refused.");
-  auto q = vh.find_queue(queue);
-  if (!q) return not_found();
-  if (q->exclusive()) return bad_request("queue is exclusive to another connection");
-  // rabbitmqadmin sends numbers as strings.
-  auto number = [&](const char* key, int64_t def) -> int64_t {
-    auto it = body->find(key);
-    if (it == body->end()) return def;
-    if (it->is_number_integer()) return it->get<int64_t>();
-    if (it->is_string()) {
-      const std::string& s = it->get_ref<const std::string&>();
-      if (!s.empty() && s.size() < 18 && s.find_first_not_of("0123456789") == std::string::npos)
-        return std::stoll(s);
-    }
-    return def;
-  };
-  int64_t count = number("count", 1);
-  std::string ackmode = body->value("ackmode", "");
-  std::string encoding = body->value("encoding", "auto");
-  int64_t truncate = number("truncate", -1);
-  if (ackmode.empty()) {
-    // Older clients send "requeue": true/false.
-    if (auto rq = body->find("requeue"); rq != body->end() && rq->is_boolean())
-      ackmode = rq->get<bool>() ? "ack_requeue_true" : "ack_requeue_false";
-    else
-      return bad_request("[{key_missing,ackmode}]");
-  }
+  if (auto e = require_keys(*body, {"ackmode", "count", "encoding"})) return *e;
+  int64_t count = 0, truncate = -1;
+  if (auto e = read_int((*body)["count"], count)) return *e;
+  const json& encoding = (*body)["encoding"];
+  if (encoding != "auto" && encoding != "base64")
+    return bad_request("Unsupported encoding. Please use auto or base64.");
+  if (auto t = body->find("truncate"); t != body->end())
+    if (auto e = read_int(*t, truncate)) return *e;
+  const json& mode = (*body)["ackmode"];
+  const std::string ackmode = mode.is_string() ? mode.get<std::string>() : mode.dump();
   bool requeue = ackmode == "ack_requeue_true" || ackmode == "reject_requeue_true";
   bool reject = ackmode == "reject_requeue_true" || ackmode == "reject_requeue_false";
   if (!requeue && ackmode != "ack_requeue_false" && ackmode != "reject_requeue_false")
     return bad_request("invalid ackmode '" + ackmode + "'");
-  if (encoding != "auto" && encoding != "base64") return bad_request("invalid encoding");
+  auto q = vh.find_queue(queue);
+  if (!q)
+    return error_response(404, "not_found",
+                          "NOT_FOUND - no queue '" + queue + "' in vhost '" + vh.name() + "'");
+  if (q->exclusive()) return bad_request("queue is exclusive to another connection");
   std::vector<broker::QueuedMessage> taken;
   json out = json::array();
   for (int64_t i = 0; i < count; ++i) {

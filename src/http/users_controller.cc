@@ -3,6 +3,7 @@
 // through Hooks after the AuthStore accepted them.
 #include "auth/password.h"
 #include "http/api.h"
+#include "http/decode.h"
 #include "http/list.h"
 #include "http/views.h"
 
@@ -59,6 +60,7 @@ Response put_user(const Call& c, const std::string& name) {
     std::string alg = std::string(auth::kSha256Name);
     if (auto a = body->find("hashing_algorithm"); a != body->end() && a->is_string())
       alg = a->get<std::string>();
+    if (!auth::base64_decode(h->get<std::string>())) return bad_request_term("not_base64", *h);
     s = c.auth().put_user_hash(name, h->get<std::string>(), alg, *tags);
   } else if (existed) {
     // Tags only: the password stays.
@@ -76,8 +78,9 @@ Response bulk_delete(const Call& c) {
   Response err;
   auto body = parse_body(c, err);
   if (!body) return err;
+  if (auto e = require_keys(*body, {"users"})) return *e;
   auto users = body->find("users");
-  if (users == body->end() || !users->is_array()) return bad_request("users must be a list");
+  if (!users->is_array()) return bad_request("users must be a list");
   for (const auto& u : *users) {
     if (!u.is_string()) return bad_request("users must be a list of strings");
     std::string name = u.get<std::string>();

@@ -55,6 +55,11 @@ json queue_json(Api& api, broker::Queue& q, bool stats) {
             {"durable", q.durable()},     {"auto_delete", q.auto_delete()},
             {"exclusive", q.exclusive()}, {"arguments", amqp::field_table_to_json(q.arguments())},
             {"type", queue_type(q)},      {"node", api.node_name()}};
+  if (j["type"] == "quorum") {  // a single node is the whole Raft cluster
+    j["leader"] = api.node_name();
+    j["members"] = json::array({api.node_name()});
+    j["online"] = json::array({api.node_name()});
+  }
   if (!stats) return j;
   const uint64_t ready = q.message_count(), unacked = q.unacked_count();
   json zero = {{"rate", 0.0}};

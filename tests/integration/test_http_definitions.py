@@ -190,3 +190,16 @@ def test_classic_type_adds_no_argument(api, uname):
     finally:
         api.delete("/api/queues/%s/%s" % (V, q(put_q)))
         api.delete("/api/queues/%s/%s" % (V, q(imported)))
+
+
+def test_rabbitmqadmin_lists_every_kind(broker):
+    """`rabbitmqadmin list <kind>` for every kind it knows, in its table form (which fails on
+    an error status or a missing default column) and as JSON."""
+    kinds = ["connections", "channels", "consumers", "exchanges", "queues", "bindings", "users",
+             "vhosts", "permissions", "nodes", "parameters", "policies", "operator_policies",
+             "vhost_limits"]
+    for kind in kinds:
+        admin(broker, "list", kind)
+        assert isinstance(json.loads(admin(broker, "-f", "raw_json", "list", kind).stdout), list)
+    assert json.loads(admin(broker, "-f", "raw_json", "list", "parameters").stdout) == []
+    admin(broker, "show", "overview")

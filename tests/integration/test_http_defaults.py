@@ -1,0 +1,134 @@
+"""Management API details a RabbitMQ user relies on without reading the docs, as RabbitMQ 3.10
+answers them: declaration defaults, the disable_stats forms of queues, the health checks, and
+the resources of features pulsed does not have (answered as RabbitMQ does while none are set),
+so rabbitmqadmin, the web UI and load balancers work unchanged."""
+import pytest
+
+from harness.http_api import HttpApi, q
+
+V = q("/")
+ALICE = ("alice", "alice-secret1")  # management tag only
+
+
+@pytest.fixture
+def api(broker):
+    return HttpApi(broker)
+
+
+def test_declarations_default_as_amqp_does(api, uname):
+    """An empty body declares what exchange.declare / queue.declare's defaults give: a
+    transient direct exchange and a transient classic queue (the web UI and rabbitmqadmin send
+    durable explicitly)."""
+    x, qn = uname("dx"), uname("dq")
+    assert api.put("/api/exchanges/%s/%s" % (V, x), {}).status == 201
+    got = api.get("/api/exchanges/%s/%s" % (V, x)).json
+    assert (got["type"], got["durable"], got["auto_delete"], got["internal"]) == \
+        ("direct", False, False, False)
+    assert api.put("/api/queues/%s/%s" % (V, qn), {}).status == 201
+    got = api.get("/api/queues/%s/%s" % (V, qn)).json
+    assert (got["durable"], got["auto_delete"], got["type"]) == (False, False, "classic")
+    # A top-level "type" is not the queue type (x-queue-type is): redeclaring with it and
+    # durable=true is an inequivalent declaration of the transient classic queue.
+    r = api.put("/api/queues/%s/%s" % (V, qn), {"type": "quorum", "durable": True})
+    assert (r.status, r.json["reason"]) == (
+        400, "inequivalent arg 'durable' for queue '%s' in vhost '/': received 'true' but "
+             "current is 'false'" % qn)
+    # A quorum queue must be durable.
+    qq = uname("dqq")
+    r = api.put("/api/queues/%s/%s" % (V, qq), {"arguments": {"x-queue-type": "quorum"}})
+    assert (r.status, r.json["reason"]) == (
+        400, "invalid property 'non-durable' for queue '%s' in vhost '/'" % qq)
+
+
+def test_queue_forms_without_stats(api, broker, uname):
+    qn, qq = uname("ds"), uname("dsq")
+    assert api.put("/api/queues/%s/%s" % (V, qn), {"durable": True}).status == 201
+    assert api.put("/api/queues/%s/%s" % (V, qq),
+                   {"durable": True, "arguments": {"x-queue-type": "quorum"}}).status == 201
+    api.post("/api/exchanges/%s/amq.default/publish" % V,
+             {"routing_key": qn, "payload": "m", "payload_encoding": "string", "properties": {}})
+    basic = {"name", "vhost", "durable", "auto_delete", "exclusive", "arguments", "type", "node"}
+    one = api.get("/api/queues/%s/%s?disable_stats=true" % (V, qn)).json
+    assert set(one) == basic | {"state"} and one["state"] == "live"
+    listed = {x["name"]: x for x in api.get("/api/queues/%s?disable_stats=true" % V).json}
+    assert set(listed[qn]) == basic | {"state"} and listed[qn]["state"] == "live"
+    totals = {x["name"]: x for x in api.get(
+        "/api/queues/%s?disable_stats=true&enable_queue_totals=true" % V).json}
+    assert set(totals[qn]) == basic | {"state", "messages", "messages_ready",
+                                       "messages_unacknowledged"}
+    assert (totals[qn]["state"], totals[qn]["messages"], totals[qn]["messages_ready"]) == \
+        ("running", 1, 1)
+    quorum = api.get("/api/queues/%s/%s?disable_stats=true" % (V, qq)).json
+    assert set(quorum) == (basic - {"node"}) | {"state", "leader", "members", "online"}
+    node = api.get("/api/overview").json["node"]
+    assert (quorum["type"], quorum["leader"], quorum["members"], quorum["online"]) == \
+        ("quorum", node, [node], [node])
+
+
+def test_health_checks(api, broker):
+    ok = {"status": "ok", "reason": "single node cluster"}
+    for check in ("node-is-quorum-critical", "node-is-mirror-sync-critical"):
+        r = api.get("/api/health/checks/" + check)
+        assert (r.status, r.json) == (200, ok)
+    for within in ("1/days", "4/weeks", "12/months", "1/years"):
+        r = api.get("/api/health/checks/certificate-expiration/" + within)
+        assert (r.status, r.json) == (200, {"status": "ok"}), within  # no TLS listener
+    r = api.get("/api/health/checks/certificate-expiration/x/days")
+    assert (r.status, r.json) == (400, {"error": "bad_request",
+                                        "reason": "Invalid expiration value."})
+    r = api.get("/api/health/checks/certificate-expiration/1/fortnights")
+    assert (r.status, r.json["reason"]) == (
+        400, "Time unit not recognised. Supported units: days, weeks, months, years.")
+    for name in ("amqp", "AMQP", "amqp091", "amqp0-9-1", "amqp0.9.1"):
+        r = api.get("/api/health/checks/protocol-listener/" + q(name))
+        assert (r.status, r.json) == (200, {"status": "ok", "protocol": "amqp"}), name
+    r = api.get("/api/health/checks/protocol-listener/management")
+    assert (r.status, r.json) == (200, {"status": "ok", "protocol": "http"})
+    r = api.get("/api/health/checks/protocol-listener/mqtt")
+    assert r.status == 503
+    assert {k: r.json[k] for k in ("status", "reason", "missing")} == \
+        {"status": "failed", "reason": "No active listener", "missing": "mqtt"}
+    assert {"amqp", "http"} <= set(r.json["protocols"])
+    r = api.get("/api/health/checks/port-listener/x")
+    assert (r.status, r.json) == (400, {"error": "bad_request", "reason": "Invalid port"})
+    # Any management user may run the checks.
+    alice = api.as_user(*ALICE)
+    assert alice.get("/api/health/checks/node-is-quorum-critical").status == 200
+
+
+def test_auth_settings_need_no_login(api):
+    expected = {"enable_uaa": False, "uaa_client_id": "", "uaa_location": ""}
+    for client in (api, api.as_user("no-such-user", "x")):
+        r = client.get("/api/auth")
+        assert (r.status, r.json) == (200, expected)
+    r = api.get("/api/auth", auth=False)
+    assert (r.status, r.json) == (200, expected)
+
+
+def test_resources_of_features_not_in_use(api, uname):
+    """rabbitmqadmin's `list parameters`, `list operator_policies`, `list vhost_limits` and the
+    web UI read these: empty lists, 404 for what does not exist."""
+    for path in ("/api/parameters", "/api/parameters/shovel", "/api/parameters/shovel/" + V,
+                 "/api/operator-policies", "/api/operator-policies/" + V,
+                 "/api/vhost-limits", "/api/vhost-limits/" + V,
+                 "/api/user-limits", "/api/user-limits/guest"):
+        r = api.get(path)
+        assert (r.status, r.json) == (200, []), path
+    for path in ("/api/parameters/shovel/%s/x" % V, "/api/operator-policies/%s/x" % V,
+                 "/api/vhost-limits/no-such-vhost", "/api/user-limits/no-such-user",
+                 "/api/operator-policies/no-such-vhost"):
+        r = api.get(path)
+        assert (r.status, r.json) == (404, {"error": "Object Not Found",
+                                            "reason": "Not Found"}), path
+    flags = api.get("/api/feature-flags")
+    assert flags.status == 200
+    assert {"implicit_default_bindings", "quorum_queue"} <= {f["name"] for f in flags.json}
+    for f in flags.json:
+        assert set(f) == {"name", "desc", "doc_url", "state", "stability", "provided_by"}
+    alice = api.as_user(*ALICE)
+    r = alice.get("/api/feature-flags")
+    assert (r.status, r.json) == (401, {"error": "not_authorised",
+                                        "reason": "Not administrator user"})
+    r = alice.get("/api/parameters")
+    assert (r.status, r.json["reason"]) == (401, "User not authorised to access object")
+    assert alice.get("/api/vhost-limits").json == []
