@@ -2,6 +2,7 @@
 
 #include "auth/password.h"
 #include "base/log.h"
+#include "http/list.h"
 #include "http/metrics.h"
 
 namespace pulse::http {
@@ -157,6 +158,12 @@ void Api::handle(Request req, std::function<void(Response)> done) {
     return;
   }
   auto shared = std::make_shared<const Request>(std::move(req));
+  if (shared->param("columns") != nullptr) {
+    done = [shared, inner = std::move(done)](Response r) {
+      project_object_columns(*shared, r);
+      inner(std::move(r));
+    };
+  }
   Call call{*this, *shared, *user, shared, done};
   Response r;
   try {

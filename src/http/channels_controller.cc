@@ -27,7 +27,7 @@ Response channels_controller(const Call& c) {
     only = *vhost;
     req.query.erase("page");  // RabbitMQ 3.10 does not paginate a vhost's channels
   }
-  return reply_sessions_sliced(c, req, {{"vhost", "name"}},
+  return reply_sessions_sliced(c, req, {{"vhost", "name"}, "name", true},
                                [only, sees = owner_filter(c)](Api& api, uint64_t id, json& items) {
                                  const auto& channels = api.hooks().connection_channels;
                                  if (!channels) return;

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-const ListSpec kSpec{{"vhost", "name"}};
+const ListSpec kSpec{{"vhost", "name"}, "name", true};
 
 // RabbitMQ's reason when the request carries no X-Reason header.
 std::string close_reason(const Call& c) {

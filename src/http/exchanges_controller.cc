@@ -15,13 +15,14 @@ using nlohmann::json;
 
 Response list_exchanges(const Call& c, const std::string* only_vhost) {
   auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
-  return reply_list_sliced(c, {{"vhost", "name"}}, [walk, &b = c.broker()](json& items) {
-    return walk->step(
-        b, [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
-        [&](broker::VHost& vh, const std::string&, const std::unique_ptr<broker::Exchange>& x) {
-          items.push_back(exchange_json(vh, *x));
-        });
-  });
+  return reply_list_sliced(
+      c, {{"vhost", "name"}, "name", true}, [walk, &b = c.broker()](json& items) {
+        return walk->step(
+            b, [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
+            [&](broker::VHost& vh, const std::string&, const std::unique_ptr<broker::Exchange>& x) {
+              items.push_back(exchange_json(vh, *x));
+            });
+      });
 }
 
 Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name) {

@@ -106,7 +106,7 @@ ListBuilder::ListBuilder(const Request& req, const ListSpec& spec) : name_key_(s
   if (const std::string* r = req.param("sort_reverse")) reverse_ = *r == "true";
   if (const std::string* c = req.param("columns"); c && !c->empty())
     for (const auto& col : split(*c, ',')) columns_.push_back(split(col, '.'));
-  const std::string* page_param = req.param("page");
+  const std::string* page_param = spec.pageable ? req.param("page") : nullptr;
   if (page_param == nullptr) return;
   paged_ = true;
   if (!parse_int(*page_param, page_)) {
@@ -160,6 +160,18 @@ void ListBuilder::add(const json& item) {
     for (const auto& path : columns_) project_column(item, path, out);
     items_.push_back(texts_.add(dump_json(out)));
   }
+}
+
+void project_object_columns(const Request& req, Response& r) {
+  const std::string* c = req.param("columns");
+  if (c == nullptr || c->empty() || req.method != "GET" || r.status != 200 || r.body.empty() ||
+      r.body.front() != '{')
+    return;
+  json obj = json::parse(r.body, nullptr, false);
+  if (!obj.is_object() || (obj.contains("items") && obj.contains("page_count"))) return;
+  json out = json::object();
+  for (const auto& col : split(*c, ',')) project_column(obj, split(col, '.'), out);
+  r.body = dump_json(out);
 }
 
 bool ListBuilder::before(size_t a, size_t b) const {

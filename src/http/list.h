@@ -29,6 +29,9 @@ struct Call;
 struct ListSpec {
   std::vector<std::string> default_sort;  // e.g. {"vhost", "name"}
   std::string name_key = "name";          // field the `name` filter applies to
+  // RabbitMQ 3.10 pages only the queue, exchange, vhost, connection and channel listings;
+  // every other list ignores `page` (and `name`) and is answered as a plain array.
+  bool pageable = false;
 };
 
 // A list being built: each item is reduced as it is added to its serialised text (projected
@@ -80,6 +83,11 @@ class ListBuilder {
 };
 
 Response reply_list(const Request& req, nlohmann::json items, const ListSpec& spec);
+
+// `columns` on a GET of one object (a queue, the overview, the definitions...), which RabbitMQ
+// honours too: the response's JSON object reduced to those (dotted) fields. Lists and paged
+// replies, already projected item by item, and other responses pass unchanged.
+void project_object_columns(const Request& req, Response& r);
 
 // For listings that may be long: `step` appends a few items and returns false once there is
 // nothing left; it runs in slices on the loop, then sorting, filtering, paging and

@@ -37,7 +37,7 @@ Response list_queues(const Call& c, const std::string* only_vhost) {
   auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
   const std::string* t = c.req.param("enable_queue_totals");
   return reply_list_sliced(
-      c, {{"vhost", "name"}},
+      c, {{"vhost", "name"}, "name", true},
       [walk, &api = c.api, stats = stats_wanted(c),
        totals = t != nullptr && *t == "true"](json& items) {
         return walk->step(

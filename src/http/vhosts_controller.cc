@@ -100,7 +100,7 @@ Response list_vhosts(const Call& c, const std::string* only) {
                       json out = json::array();
                       for (const auto& [name, vh] : api.broker().vhosts())
                         if (keep(name)) out.push_back(vhost(name, *vh));
-                      respond(reply_list(*req, std::move(out), {{"name"}}));
+                      respond(reply_list(*req, std::move(out), {{"name"}, "name", true}));
                     });
   return deferred();
 }

@@ -132,3 +132,38 @@ def test_resources_of_features_not_in_use(api, uname):
     r = alice.get("/api/parameters")
     assert (r.status, r.json["reason"]) == (401, "User not authorised to access object")
     assert alice.get("/api/vhost-limits").json == []
+
+
+def test_only_some_lists_are_paged(api, uname):
+    """RabbitMQ 3.10 pages queues, exchanges, vhosts, connections and channels; the other
+    lists ignore `page` and stay plain arrays."""
+    qn = uname("pg")
+    assert api.put("/api/queues/%s/%s" % (V, qn), {}).status == 201
+    for path in ("/api/queues", "/api/exchanges", "/api/vhosts", "/api/connections",
+                 "/api/channels"):
+        r = api.get(path + "?page=1&page_size=5")
+        assert r.status == 200 and set(r.json) == {
+            "filtered_count", "item_count", "items", "page", "page_count", "page_size",
+            "total_count"}, path
+    for path in ("/api/users", "/api/permissions", "/api/topic-permissions", "/api/policies",
+                 "/api/bindings", "/api/bindings/" + V, "/api/nodes",
+                 "/api/users/without-permissions", "/api/vhosts/%s/permissions" % V,
+                 "/api/exchanges/%s/amq.direct/bindings/source" % V,
+                 "/api/queues/%s/%s/bindings" % (V, qn)):
+        r = api.get(path + "?page=1&page_size=5")
+        assert r.status == 200 and isinstance(r.json, list), path
+
+
+def test_columns_apply_to_single_objects(api, uname):
+    qn = uname("col")
+    assert api.put("/api/queues/%s/%s" % (V, qn), {"durable": True}).status == 201
+    assert api.get("/api/queues/%s/%s?columns=name,durable" % (V, qn)).json == \
+        {"name": qn, "durable": True}
+    assert api.get("/api/exchanges/%s/amq.direct?columns=name,type" % V).json == \
+        {"name": "amq.direct", "type": "direct"}
+    assert api.get("/api/users/guest?columns=name").json == {"name": "guest"}
+    assert api.get("/api/vhosts/%s?columns=name" % V).json == {"name": "/"}
+    assert api.get("/api/whoami?columns=name").json == {"name": "guest"}
+    assert set(api.get("/api/overview?columns=node,rabbitmq_version").json) == \
+        {"node", "rabbitmq_version"}
+    assert set(api.get("/api/definitions?columns=users").json) == {"users"}
