@@ -1,5 +1,7 @@
 #include "http/channel_stats.h"
 
+#include <algorithm>
+
 namespace pulse::http {
 
 namespace {
@@ -41,6 +43,7 @@ struct ChannelStats::Pass {
   int phase = 0;  // 0 walking, 1 pruning channels, 2 pruning connections
   std::unordered_map<uint64_t, ChannelEntry>::iterator ch_at;
   std::unordered_map<uint64_t, ConnEntry>::iterator conn_at;
+  std::unordered_map<std::string, std::pair<double, double>> vhost_rates;  // recv, send
   std::vector<std::function<void()>> done;
 };
 
@@ -70,6 +73,11 @@ void ChannelStats::sample(Scheduler& s, Source source, std::function<void()> don
       },
       [this] {
         auto pass = std::move(pass_);
+        for (auto& [name, v] : vhosts_) {
+          auto it = pass->vhost_rates.find(name);
+          v.recv_rate = it == pass->vhost_rates.end() ? 0.0 : it->second.first;
+          v.send_rate = it == pass->vhost_rates.end() ? 0.0 : it->second.second;
+        }
         for (auto& d : pass->done) d();
       });
 }
@@ -88,6 +96,12 @@ void ChannelStats::sample_connection(uint64_t id) {
   const double csecs = secs_since(cfresh, c.at);
   c.recv_rate = rate_of(conn->recv_oct, c.recv, csecs);
   c.send_rate = rate_of(conn->send_oct, c.send, csecs);
+  VhostOctets& v = vhosts_[conn->vhost];
+  v.recv += conn->recv_oct - std::min(c.recv, conn->recv_oct);
+  v.send += conn->send_oct - std::min(c.send, conn->send_oct);
+  auto& r = pass_->vhost_rates[conn->vhost];
+  r.first += c.recv_rate;
+  r.second += c.send_rate;
   c.recv = conn->recv_oct;
   c.send = conn->send_oct;
   c.at = now;
@@ -120,6 +134,11 @@ bool ChannelStats::prune_next() {
     }
   }
   return true;
+}
+
+const ChannelStats::VhostOctets* ChannelStats::vhost_octets(const std::string& vhost) const {
+  auto it = vhosts_.find(vhost);
+  return it == vhosts_.end() ? nullptr : &it->second;
 }
 
 nlohmann::json ChannelStats::message_stats(const ChannelInfo& ch) const {

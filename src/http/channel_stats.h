@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -40,6 +41,14 @@ class ChannelStats {
   nlohmann::json message_stats(const ChannelInfo& ch) const;
   double recv_rate(uint64_t conn_id) const;
   double send_rate(uint64_t conn_id) const;
+  // A vhost's recv_oct/send_oct: bytes its connections moved (closed ones up to their last
+  // sample), the rate the sum of its connections' rates; nullptr before any connection was
+  // sampled there (RabbitMQ leaves the fields out then).
+  struct VhostOctets {
+    uint64_t recv = 0, send = 0;
+    double recv_rate = 0, send_rate = 0;
+  };
+  const VhostOctets* vhost_octets(const std::string& vhost) const;
 
   static constexpr size_t kCounts = 11;
   using Counts = std::array<uint64_t, kCounts>;
@@ -64,6 +73,7 @@ class ChannelStats {
 
   std::unordered_map<uint64_t, ChannelEntry> channels_;  // by ChannelInfo::key()
   std::unordered_map<uint64_t, ConnEntry> conns_;        // by connection id
+  std::unordered_map<std::string, VhostOctets> vhosts_;  // by name
   uint64_t passes_ = 0;
   std::shared_ptr<Pass> pass_;  // the running pass
 };

@@ -74,6 +74,8 @@ Response overview(const Call& c) {
                   {"disable_stats", false},
                   {"enable_queue_totals", false},
                   {"message_stats", api.stats().global_message_stats()},
+                  {"churn_rates", api.stats().churn_rates()},
+
                   {"queue_totals", totals.to_json()},
                   {"object_totals",
                    {{"channels", st.channels},

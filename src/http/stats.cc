@@ -112,6 +112,10 @@ void Stats::begin_pass(broker::Broker& broker, Clock::time_point now) {
   last_sample_ = now;
   ++passes_;
   global_.update(broker.message_counters(), secs);
+  const broker::NodeCounters& nc = broker.node_counters();
+  for (size_t i = 0; i < kChurnFields.size(); ++i)
+    node_rates_[i] = rate_of(nc.*kChurnFields[i].field, node_last_.*kChurnFields[i].field, secs);
+  node_last_ = nc;
   std::unordered_map<std::string, CounterRates> vrates;
   for (const auto& [vname, vh] : broker.vhosts()) {
     CounterRates r;
@@ -187,6 +191,16 @@ const std::array<Stats::CounterField, 11> Stats::kCounterFields = {{
     {"ack", &broker::MessageCounters::ack},
 }};
 
+const std::array<Stats::ChurnField, 7> Stats::kChurnFields = {{
+    {"channel_closed", &broker::NodeCounters::channels_closed},
+    {"channel_created", &broker::NodeCounters::channels_opened},
+    {"connection_closed", &broker::NodeCounters::connections_closed},
+    {"connection_created", &broker::NodeCounters::connections_opened},
+    {"queue_created", &broker::NodeCounters::queues_created},
+    {"queue_declared", &broker::NodeCounters::queues_declared},
+    {"queue_deleted", &broker::NodeCounters::queues_deleted},
+}};
+
 void Stats::CounterRates::update(const broker::MessageCounters& now, double secs) {
   for (size_t i = 0; i < kCounterFields.size(); ++i) {
     auto f = kCounterFields[i].field;
@@ -228,6 +242,16 @@ json Stats::global_message_stats() const {
   const broker::MessageCounters& c = broker_->message_counters();
   if (!any(c)) return json::object();
   return counters_json(c, &global_);
+}
+
+json Stats::churn_rates() const {
+  json out = json::object();
+  for (size_t i = 0; i < kChurnFields.size(); ++i) {
+    const auto& f = kChurnFields[i];
+    out[f.name] = broker_ != nullptr ? broker_->node_counters().*f.field : 0;
+    out[std::string(f.name) + "_details"] = {{"rate", node_rates_[i]}};
+  }
+  return out;
 }
 
 json Stats::vhost_message_stats(const broker::VHost& vh) const {

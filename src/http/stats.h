@@ -49,6 +49,9 @@ class Stats {
   nlohmann::json global_message_stats() const;
   // A vhost's message_stats (GET /api/vhosts); null before any traffic.
   nlohmann::json vhost_message_stats(const broker::VHost& vh) const;
+  // The overview's churn_rates: connections, channels and queues created and closed, from
+  // broker::NodeCounters, with the rates of the last interval.
+  nlohmann::json churn_rates() const;
 
   // The broker::MessageCounters fields message_stats reports, in RabbitMQ's names.
   struct CounterField {
@@ -56,6 +59,11 @@ class Stats {
     uint64_t broker::MessageCounters::*field;
   };
   static const std::array<CounterField, 11> kCounterFields;
+  struct ChurnField {
+    const char* name;
+    uint64_t broker::NodeCounters::*field;
+  };
+  static const std::array<ChurnField, 7> kChurnFields;
 
  private:
   // The broker::QueueCounters fields, in the order of Rates::rate.
@@ -81,6 +89,8 @@ class Stats {
   std::unordered_map<uint64_t, Rates> rates_;  // by queue id
   CounterRates global_;
   std::unordered_map<std::string, CounterRates> vhost_rates_;
+  broker::NodeCounters node_last_{};
+  std::array<double, 7> node_rates_{};
   const broker::Broker* broker_ = nullptr;  // of the last sample
   std::chrono::steady_clock::time_point last_sample_{};
   uint64_t passes_ = 0;

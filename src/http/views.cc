@@ -81,6 +81,8 @@ json queue_json(Api& api, broker::Queue& q, bool stats) {
   j["messages_paged_out"] = q.paged_count();
   j["messages_ram"] = ready - q.paged_count();
   j["messages_ready_ram"] = ready - q.paged_count();
+  j["messages_unacknowledged_ram"] = unacked;  // never paged
+  j["recoverable_slaves"] = nullptr;           // no mirrors
   j["message_bytes"] = q.ready_bytes();
   j["message_bytes_ready"] = q.ready_bytes();
   j["message_bytes_ram"] = q.memory_bytes();
@@ -161,6 +163,12 @@ json vhost_json(Api& api, const broker::VHost& vh, const QueueTotals& t) {
   j.update(t.to_json());
   json ms = api.stats().vhost_message_stats(vh);
   if (!ms.is_null()) j["message_stats"] = std::move(ms);
+  if (const auto* o = api.channel_stats().vhost_octets(vh.name())) {
+    j["recv_oct"] = o->recv;
+    j["recv_oct_details"] = {{"rate", o->recv_rate}};
+    j["send_oct"] = o->send;
+    j["send_oct_details"] = {{"rate", o->send_rate}};
+  }
   return j;
 }
 

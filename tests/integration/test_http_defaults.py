@@ -167,3 +167,33 @@ def test_columns_apply_to_single_objects(api, uname):
     assert set(api.get("/api/overview?columns=node,rabbitmq_version").json) == \
         {"node", "rabbitmq_version"}
     assert set(api.get("/api/definitions?columns=users").json) == {"users"}
+
+
+def test_churn_rates_and_vhost_traffic(api, broker):
+    """The overview's churn_rates count connections, channels and queues coming and going;
+    a vhost shows the bytes its connections moved once the statistics saw one."""
+    from harness.util import wait_for
+    # A fresh RabbitMQ node shows {} until its first statistics emission.
+    before = wait_for(lambda: api.get("/api/overview").json["churn_rates"], timeout=20,
+                      interval=0.5)
+    keys = {"channel_closed", "channel_created", "connection_closed", "connection_created",
+            "queue_created", "queue_declared", "queue_deleted"}
+    assert set(before) == keys | {k + "_details" for k in keys}
+    c = broker.connect()
+    try:
+        ch = c.channel()
+        qn = ch.queue_declare("", exclusive=True).method.queue
+        ch.basic_publish("", qn, b"x" * 1000)
+
+        def seen():
+            c.process_data_events(0.1)
+            now = api.get("/api/overview").json["churn_rates"]
+            v = api.get("/api/vhosts/" + V).json
+            return now["connection_created"] > before["connection_created"] and \
+                now["channel_created"] > before["channel_created"] and \
+                now["queue_declared"] > before["queue_declared"] and \
+                v.get("recv_oct", 0) >= 1000 and v
+        v = wait_for(seen, timeout=20, interval=0.5)
+        assert set(v["recv_oct_details"]) == {"rate"} and v["send_oct"] > 0
+    finally:
+        c.close()
