@@ -159,7 +159,7 @@ inline bool is_deferred(const Response& r) {
 }
 
 // Controllers (one file each). Each handles the paths under its first segment.
-Response overview_controller(const Call& c);  // overview, whoami, nodes, cluster-name, health...
+Response overview_controller(const Call& c);  // overview, whoami, nodes, health...
 Response vhosts_controller(const Call& c);
 Response users_controller(const Call& c);
 Response permissions_controller(const Call& c);  // permissions, topic-permissions
@@ -171,6 +171,7 @@ Response definitions_controller(const Call& c);
 Response connections_controller(const Call& c);  // connections, vhosts/{v}/connections
 Response channels_controller(const Call& c);     // channels, vhosts/{v}/channels
 Response consumers_controller(const Call& c);
+Response global_parameters_controller(const Call& c);  // cluster-name, global-parameters
 
 // GET /api/queues/{vhost}/{name}: `queue` (the queue's JSON) with its consumer_details, made
 // from the queue's own consumers in slices; answers through the call. Returns deferred().

@@ -1,5 +1,5 @@
-// /api/overview, /api/whoami, /api/nodes, /api/cluster-name, /api/extensions, the health
-// checks and /api/aliveness-test/{vhost}.
+// /api/overview, /api/whoami, /api/nodes, /api/extensions, the health checks and
+// /api/aliveness-test/{vhost}.
 #include <unistd.h>
 
 #include <chrono>
@@ -70,7 +70,7 @@ Response overview(const Call& c) {
                   {"product_version", "0.1.0"},
                   {"product_name", "Pulse"},
                   {"rabbitmq_version", kManagementVersion},
-                  {"cluster_name", api.node_name()},
+                  {"cluster_name", api.broker().global_parameters().cluster_name()},
                   {"node", api.node_name()},
                   {"disable_stats", false},
                   {"enable_queue_totals", false},
@@ -196,10 +196,6 @@ Response overview_controller(const Call& c) {
   if (s == "overview" && c.nseg() == 1) return overview(c);
   if (s == "whoami" && c.nseg() == 1) return whoami(c);
   if (s == "nodes") return nodes(c);
-  if (s == "cluster-name" && c.nseg() == 1) {
-    if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    return json_response({{"name", c.api.node_name()}});
-  }
   if (s == "extensions" && c.nseg() == 1) return json_response(json::array());
   if (s == "health") return health(c);
   if (s == "aliveness-test") return aliveness(c);
