@@ -47,6 +47,11 @@ Status DefinitionsApply::apply_one() {
       // An import replaces an existing vhost's metadata, as RabbitMQ's does.
       for (const auto& v : d.vhosts)
         broker_.add_vhost(v.name).set_metadata({v.description, v.tags, v.default_queue_type});
+      // An imported cluster_name or internal_cluster_id replaces the node's, as in RabbitMQ.
+      for (const auto& p : d.global_parameters) {
+        if (auto r = broker_.set_global_parameter(p.name, p.value.dump()); !r)
+          return Error{0, "global parameter '" + p.name + "': " + r.error().text};
+      }
       return apply_auth(d, auth_);
     }
     // Policies come before exchanges and queues (RabbitMQ's import order), so that what is
@@ -155,6 +160,29 @@ Status persisted(store::DefinitionsStore& store, const auth::AuthStore& auth,
 }
 }  // namespace
 
+Status apply_identity(const Config& config, broker::Broker& broker, store::DefinitionsStore& store,
+                      DefinitionsPersister& persister) {
+  using broker::GlobalParameters;
+  return store.transaction([&]() -> Status {
+    // Generated once per data directory (RabbitMQ's format), kept across restarts.
+    if (broker.global_parameters().find(GlobalParameters::kInternalClusterId) == nullptr) {
+      std::string id = broker.generate_name("rabbitmq-cluster-id-");
+      if (auto r = broker.set_global_parameter(GlobalParameters::kInternalClusterId,
+                                               nlohmann::json(id).dump());
+          !r)
+        return std::move(r).error();
+    }
+    if (config.cluster_name) {
+      if (auto r = broker.set_global_parameter(GlobalParameters::kClusterName,
+                                               nlohmann::json(*config.cluster_name).dump());
+          !r)
+        return std::move(r).error();
+    }
+    if (auto e = persister.take_error()) return std::move(*e);
+    return ok_status();
+  });
+}
+
 Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
                        broker::Broker& broker, auth::AuthStore& auth,
                        DefinitionsPersister& persister, QueueStorage* queues) {
@@ -167,6 +195,7 @@ Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config&
   }
   persister.set_queue_storage(queues);
   broker.set_definitions_observer(&persister);
+  if (auto s = apply_identity(config, broker, store, persister); !s) return s;
   if (!fresh) return ok_status();
   return persisted(store, auth, persister, [&] { return apply_defaults(config, broker, auth); });
 }

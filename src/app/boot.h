@@ -48,6 +48,12 @@ class DefinitionsApply {
 // A policy RabbitMQ would refuse stops the import: "policy 'p' in vhost '/': <reasons>".
 Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth);
 
+// The node's identity global parameters, persisted: an internal_cluster_id when the data
+// directory has none yet, and the config's cluster_name (replacing a stored one, as RabbitMQ).
+// `persister` must already observe `broker`. Part of boot_from_store.
+Status apply_identity(const Config& config, broker::Broker& broker, store::DefinitionsStore& store,
+                      DefinitionsPersister& persister);
+
 // Start-up against the data directory's definitions: recovers them into `broker` and `auth`,
 // attaches `persister` to the broker so later changes are written through, and, on a data
 // directory created by this start (`fresh`), creates and persists the config defaults, as

@@ -173,6 +173,7 @@ const KeySpec kKeys[] = {
     {"management.tcp.ip", FIELD(set_string(s.cfg.management_ip, v))},
     {"prometheus.tcp.port", FIELD(parse_uint(v, s.cfg.prometheus_port))},
     {"prometheus.tcp.ip", FIELD(set_string(s.cfg.prometheus_ip, v))},
+    {"cluster_name", FIELD(set_string(s.cfg.cluster_name.emplace(), v))},
     {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
     {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
     {"definitions.import_backend", FIELD(set_string(s.cfg.definitions_import_backend, v))},

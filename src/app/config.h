@@ -73,6 +73,10 @@ struct Config {
   std::string prometheus_ip = "127.0.0.1";
   uint16_t prometheus_port = 15692;
 
+  // cluster_name: set as the cluster_name global parameter at every start, replacing a stored
+  // one, as RabbitMQ's boot does. Unset: the stored name, or the node name.
+  std::optional<std::string> cluster_name;
+
   std::string load_definitions;        // path to a definitions JSON file imported at boot
   std::string definitions_local_path;  // definitions.local.path
   std::string definitions_import_backend;

@@ -138,6 +138,12 @@ int main(int argc, char** argv) {
                             static_cast<double>(options.memory_high_watermark)));
   broker.set_paging_limits(paging);
 
+  // RabbitMQ's default cluster name is the node name; a stored or configured one replaces it.
+  char hostname[256] = "localhost";
+  ::gethostname(hostname, sizeof hostname - 1);
+  const std::string node_name = std::string("pulsed@") + hostname;
+  broker.global_parameters().set_default_cluster_name(node_name);
+
   pulse::auth::AuthStore auth;
   if (auto s = pulse::app::boot_from_store(**store, (*dir)->initialised_now(), config, broker, auth,
                                            persister, queues.get());
@@ -176,10 +182,7 @@ int main(int argc, char** argv) {
   mctx.memory_high_watermark = options.memory_high_watermark;
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
-  char hostname[256] = "localhost";
-  ::gethostname(hostname, sizeof hostname - 1);
-  pulse::http::Api api(broker, auth, pulse::app::management_hooks(mctx),
-                       std::string("pulsed@") + hostname);
+  pulse::http::Api api(broker, auth, pulse::app::management_hooks(mctx), node_name);
   pulse::http::HttpServer http_server(io, api);
   {
     std::string host = http_listener.host.empty() ? "0.0.0.0" : http_listener.host;

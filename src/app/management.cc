@@ -92,7 +92,9 @@ http::Hooks management_hooks(ManagementContext& ctx) {
     s.offload([&ctx, &s, doc = std::move(doc), vhost, done]() mutable {
       if (vhost) {
         // POST /api/definitions/{vhost}: the vhost-less export form, applied to that vhost.
-        for (const char* k : {"users", "vhosts", "permissions", "topic_permissions"}) doc->erase(k);
+        for (const char* k :
+             {"users", "vhosts", "permissions", "topic_permissions", "global_parameters"})
+          doc->erase(k);
         for (const char* k : {"queues", "exchanges", "bindings", "policies", "parameters"}) {
           auto it = doc->find(k);
           if (it == doc->end() || !it->is_array()) continue;

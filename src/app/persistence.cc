@@ -173,6 +173,17 @@ void DefinitionsPersister::on_policy_cleared(broker::VHost& vhost, const std::st
          "delete policy '" + name + "'");
 }
 
+void DefinitionsPersister::on_global_parameter_set(const std::string& name,
+                                                   const std::string& value_json) {
+  record(store_.put_kv(store::KvEntry{kGlobalParameterScope, name,
+                                      std::vector<uint8_t>(value_json.begin(), value_json.end())}),
+         "put global parameter '" + name + "'");
+}
+
+void DefinitionsPersister::on_global_parameter_cleared(const std::string& name) {
+  record(store_.delete_kv(kGlobalParameterScope, name), "delete global parameter '" + name + "'");
+}
+
 Status DefinitionsPersister::persist_user(const auth::AuthStore& auth, std::string_view user) {
   const auth::User* u = auth.find_user(user);
   if (!u) return store_.delete_user(std::string(user));

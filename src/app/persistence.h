@@ -41,6 +41,8 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   void on_binding_removed(broker::VHost& vhost, const broker::Binding& b) override;
   void on_policy_set(broker::VHost& vhost, const broker::Policy& p) override;
   void on_policy_cleared(broker::VHost& vhost, const std::string& name) override;
+  void on_global_parameter_set(const std::string& name, const std::string& value_json) override;
+  void on_global_parameter_cleared(const std::string& name) override;
 
   // Auth changes are made by boot code (and later the management API) rather than the
   // broker, so they are persisted by explicit calls after the AuthStore accepted them.
@@ -72,6 +74,9 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
 bool is_durable(const broker::Exchange& x);
 bool is_durable(const broker::Queue& q);
 bool is_durable(broker::VHost& vhost, const broker::Binding& b);
+
+// The store's kv scope of global parameters: key the name, value the JSON text.
+inline constexpr const char* kGlobalParameterScope = "global_parameter";
 
 struct RecoverySummary {
   size_t vhosts = 0, users = 0, permissions = 0, topic_permissions = 0;

@@ -83,6 +83,13 @@ Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, brok
     ++sum.topic_permissions;
   }
 
+  for (const auto& e : defs.kv) {
+    if (e.scope != kGlobalParameterScope) continue;
+    std::string value(e.value.begin(), e.value.end());
+    if (auto r = broker.set_global_parameter(e.key, std::move(value)); !r)
+      skip("global parameter '" + e.key + "'", r.error());
+  }
+
   auto vhost_of = [&](const std::string& name) -> broker::VHost& {
     // The store's foreign keys make an orphan impossible; recreating the vhost is harmless.
     return broker.add_vhost(name);

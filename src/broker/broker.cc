@@ -31,6 +31,19 @@ bool Broker::delete_vhost(const std::string& name) {
   return true;
 }
 
+Result<bool> Broker::set_global_parameter(const std::string& name, std::string value_json) {
+  if (auto s = GlobalParameters::validate(name, value_json); !s) return std::move(s).error();
+  bool created = global_parameters_.set(name, value_json);
+  if (observer_) observer_->on_global_parameter_set(name, value_json);
+  return created;
+}
+
+bool Broker::clear_global_parameter(const std::string& name) {
+  if (!global_parameters_.clear(name)) return false;
+  if (observer_) observer_->on_global_parameter_cleared(name);
+  return true;
+}
+
 std::string Broker::generate_name(const char* prefix) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

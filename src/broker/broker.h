@@ -15,6 +15,7 @@
 #include "base/result.h"
 #include "broker/definitions_observer.h"
 #include "broker/durability.h"
+#include "broker/global_parameters.h"
 #include "broker/message.h"
 #include "broker/queue_store.h"
 #include "broker/vhost.h"
@@ -43,6 +44,14 @@ class Broker {
   // Not owned; null (the default) means nobody listens. See definitions_observer.h.
   void set_definitions_observer(DefinitionsObserver* o) { observer_ = o; }
   DefinitionsObserver* definitions_observer() const { return observer_; }
+
+  // Global runtime parameters (cluster_name, internal_cluster_id, ...). Changes go through
+  // set/clear_global_parameter so the definitions observer hears of them.
+  const GlobalParameters& global_parameters() const { return global_parameters_; }
+  GlobalParameters& global_parameters() { return global_parameters_; }
+  // Validates (GlobalParameters::validate), stores, notifies; true when created.
+  Result<bool> set_global_parameter(const std::string& name, std::string value_json);
+  bool clear_global_parameter(const std::string& name);
 
   // Message storage (see queue_store.h); null means memory only. Not owned.
   void set_message_storage(MessageStorage* s) { storage_ = s; }
@@ -104,6 +113,7 @@ class Broker {
   DefinitionsObserver* observer_ = nullptr;
   MessageStorage* storage_ = nullptr;
   Durability durability_;
+  GlobalParameters global_parameters_;
   PagingLimits paging_;
   uint64_t queued_memory_ = 0;
   MessageCounters message_counters_;

@@ -1,9 +1,10 @@
 #pragma once
 // Told about every successful change to the definitions a restart could bring back: vhosts,
-// exchanges, queues, bindings and policies. The broker stays free of storage code; the owner
-// (pulsed's app layer) decides what is durable and writes it through. Calls come on the event
-// loop, after the change took effect, for every entity (durable or not) and every cause
-// (client request, auto-delete, x-expires, exclusive owner gone, definitions import).
+// exchanges, queues, bindings, policies and global parameters. The broker stays free of
+// storage code; the owner (pulsed's app layer) decides what is durable and writes it through.
+// Calls come on the event loop, after the change took effect, for every entity (durable or
+// not) and every cause (client request, auto-delete, x-expires, exclusive owner gone,
+// definitions import).
 //
 // Deleting an exchange or queue does not report the bindings that went with it: a store drops
 // bindings that mention a deleted entity itself (RabbitMQ semantics). Default exchanges ("" and
@@ -35,6 +36,13 @@ class DefinitionsObserver {
   // Policies are always durable in RabbitMQ. A replaced policy is reported as set again.
   virtual void on_policy_set(VHost& vhost, const Policy& p) = 0;
   virtual void on_policy_cleared(VHost& vhost, const std::string& name) = 0;
+  // Global runtime parameters (cluster_name, ...), always durable in RabbitMQ; `value_json`
+  // is the value's JSON text.
+  virtual void on_global_parameter_set(const std::string& name, const std::string& value_json) {
+    (void)name;
+    (void)value_json;
+  }
+  virtual void on_global_parameter_cleared(const std::string& name) { (void)name; }
 };
 
 }  // namespace pulse::broker

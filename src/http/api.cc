@@ -180,9 +180,10 @@ void Api::handle(Request req, std::function<void(Response)> done) {
 Response Api::dispatch(const Call& c) {
   if (c.nseg() == 0) return not_found();
   const std::string& s = c.seg(0);
-  if (s == "overview" || s == "whoami" || s == "nodes" || s == "cluster-name" || s == "extensions")
+  if (s == "overview" || s == "whoami" || s == "nodes" || s == "extensions")
     return overview_controller(c);
   if (s == "health" || s == "aliveness-test") return health_controller(c);
+  if (s == "cluster-name" || s == "global-parameters") return global_parameters_controller(c);
   if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "connections") return connections_controller(c);
   if (s == "vhosts" && c.nseg() == 3 && c.seg(2) == "channels") return channels_controller(c);
   if (s == "vhosts") return vhosts_controller(c);

@@ -156,7 +156,7 @@ inline bool is_deferred(const Response& r) {
 }
 
 // Controllers (one file each). Each handles the paths under its first segment.
-Response overview_controller(const Call& c);  // overview, whoami, nodes, cluster-name, extensions
+Response overview_controller(const Call& c);  // overview, whoami, nodes, extensions
 Response health_controller(const Call& c);    // health/checks/..., aliveness-test
 Response vhosts_controller(const Call& c);
 Response users_controller(const Call& c);
@@ -173,6 +173,7 @@ Response consumers_controller(const Call& c);
 Response optional_features_controller(const Call& c);
 // GET /api/auth, answered without credentials.
 Response auth_settings();
+Response global_parameters_controller(const Call& c);  // cluster-name, global-parameters
 
 // GET /api/queues/{vhost}/{name}: `queue` (the queue's JSON) with its consumer_details, made
 // from the queue's own consumers in slices; answers through the call. Returns deferred().

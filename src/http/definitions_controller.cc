@@ -122,6 +122,11 @@ Response export_all(const Call& c) {
   for (const auto& p : c.auth().permissions()) out["permissions"].push_back(permission_json(p));
   for (const auto& p : c.auth().topic_permissions())
     out["topic_permissions"].push_back(topic_permission_json(p));
+  // Every global parameter, internal_cluster_id included, as RabbitMQ 3.10 exports them.
+  for (const auto& [name, value] : c.broker().global_parameters().all()) {
+    auto v = json::parse(value, nullptr, false);
+    out["global_parameters"].push_back({{"name", name}, {"value", v.is_discarded() ? json() : v}});
+  }
   for (const auto& [name, vh] : c.broker().vhosts()) {
     out["vhosts"].push_back({{"name", name},
                              {"limits", json::array()},

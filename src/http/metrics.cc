@@ -263,7 +263,7 @@ void node_section(Writer& w, const NodeStatus& st, const broker::NodeCounters& n
 // (design §2).
 struct Scrape {
   bool per_object = false;
-  std::string node_name;
+  std::string node_name, cluster_name, cluster_id;
   NodeStatus st;
   broker::NodeCounters nc;
   MessageCounters totals;
@@ -503,8 +503,8 @@ Response write_scrape(const Scrape& s) {
            1);
   w.family("rabbitmq_identity_info", "untyped", "RabbitMQ node & cluster identity info");
   w.sample(labels({{"rabbitmq_node", s.node_name},
-                   {"rabbitmq_cluster", s.node_name},
-                   {"rabbitmq_cluster_permanent_id", "pulse-cluster-id-" + s.node_name}}),
+                   {"rabbitmq_cluster", s.cluster_name},
+                   {"rabbitmq_cluster_permanent_id", s.cluster_id}}),
            1);
   global_section(w, s.totals, s.consumers);
 
@@ -522,6 +522,8 @@ void metrics_response(Api& api, const Request& req, std::function<void(Response)
   auto s = std::make_shared<Scrape>();
   s->per_object = req.segments.size() == 2;
   s->node_name = api.node_name();
+  s->cluster_name = api.broker().global_parameters().cluster_name();
+  s->cluster_id = api.broker().global_parameters().internal_cluster_id();
   const Hooks& h = api.hooks();
   if (h.node_status) s->st = h.node_status();
   auto ids = std::make_shared<std::vector<uint64_t>>(h.connection_ids ? h.connection_ids()

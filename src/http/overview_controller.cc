@@ -1,4 +1,4 @@
-// /api/overview, /api/whoami, /api/nodes, /api/cluster-name, /api/extensions.
+// /api/overview, /api/whoami, /api/nodes, /api/extensions.
 #include <unistd.h>
 
 #include <chrono>
@@ -69,7 +69,7 @@ Response overview(const Call& c) {
                   {"product_version", "0.1.0"},
                   {"product_name", "Pulse"},
                   {"rabbitmq_version", kManagementVersion},
-                  {"cluster_name", api.node_name()},
+                  {"cluster_name", api.broker().global_parameters().cluster_name()},
                   {"node", api.node_name()},
                   {"disable_stats", false},
                   {"enable_queue_totals", false},
@@ -134,10 +134,6 @@ Response overview_controller(const Call& c) {
   if (s == "overview" && c.nseg() == 1) return overview(c);
   if (s == "whoami" && c.nseg() == 1) return whoami(c);
   if (s == "nodes") return nodes(c);
-  if (s == "cluster-name" && c.nseg() == 1) {
-    if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
-    return json_response({{"name", c.api.node_name()}});
-  }
   if (s == "extensions" && c.nseg() == 1) return json_response(json::array());
   return not_found();
 }

@@ -31,7 +31,7 @@ void AmqpConnection::send_start() {
   start.version_minor = 9;
   start.server_properties =
       FieldTable{{"capabilities", std::move(caps)},
-                 {"cluster_name", options().cluster_name},
+                 {"cluster_name", broker().global_parameters().cluster_name()},
                  {"copyright", "Copyright (c) the Pulse authors"},
                  {"information", "Licensed under the MPL 2.0. Pulse: an AMQP 0-9-1 broker"},
                  {"platform", "C++20 (Linux)"},

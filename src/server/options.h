@@ -5,7 +5,8 @@
 
 namespace pulse::server {
 
-// Protocol limits and identity offered to clients; defaults are RabbitMQ's.
+// Protocol limits offered to clients; defaults are RabbitMQ's. (The cluster name in
+// connection.start is the broker's cluster_name global parameter.)
 struct ServerOptions {
   uint16_t channel_max = 2047;
   uint32_t frame_max = 131072;
@@ -14,7 +15,6 @@ struct ServerOptions {
   uint64_t max_message_size = 128ull * 1024 * 1024;
   uint64_t connection_max = 0;  // 0 = unlimited
   std::vector<std::string> loopback_users{"guest"};
-  std::string cluster_name = "pulse@localhost";
   // Output bytes queued for one connection before its consumers stop receiving deliveries.
   size_t max_output_backlog = 4 * 1024 * 1024;
   // Resource alarms (0 = off): publishers are blocked while RSS is above the memory watermark

@@ -1,4 +1,4 @@
-// Users, vhosts, permissions and policies.
+// Users, vhosts, permissions, policies and the cluster name.
 #include "commands.h"
 #include "exit_codes.h"
 
@@ -99,6 +99,13 @@ Status clear_policy(const Ctx& c, const std::string& name) {
                      Subject{quoted("policy", name), c.opt.vhost});
   if (!r) return std::move(r).error();
   c.say("cleared " + in_vhost(quoted("policy", name), c.opt.vhost));
+  return ok_status();
+}
+
+Status set_cluster_name(const Ctx& c, const std::string& name) {
+  auto r = c.api.put("/api/cluster-name", json{{"name", name}}, Subject{"cluster name", {}});
+  if (!r) return std::move(r).error();
+  c.say("set cluster name to '" + name + "'");
   return ok_status();
 }
 

@@ -56,7 +56,7 @@ Status delete_binding(const Ctx& c, const BindingSpec& b);
 Status purge_queue(const Ctx& c, const std::string& name);
 Status close_connection(const Ctx& c, const std::string& name, const std::string& reason);
 
-// access.cc: users, vhosts, permissions, policies
+// access.cc: users, vhosts, permissions, policies, cluster name
 Status add_user(const Ctx& c, const std::string& name, const std::string& password,
                 const std::string& password_hash, const std::string& tags);
 Status delete_user(const Ctx& c, const std::string& name);
@@ -71,6 +71,7 @@ struct PolicySpec {
 };
 Status set_policy(const Ctx& c, const PolicySpec& p);
 Status clear_policy(const Ctx& c, const std::string& name);
+Status set_cluster_name(const Ctx& c, const std::string& name);
 
 // definitions.cc
 Status export_definitions(const Ctx& c, const std::string& file);

@@ -149,7 +149,7 @@ void add_access_commands(CLI::App& app, Action& action) {
   av->add_option("NAME", *name, "vhost name")->required();
   av->add_option("--description", *description, "free text");
 
-  auto* set = app.add_subcommand("set", "set a user's permissions or a policy");
+  auto* set = app.add_subcommand("set", "set a user's permissions, a policy or the cluster name");
   set->require_subcommand(0, 1);
   auto perms =
       std::make_shared<std::array<std::string, 3>>(std::array<std::string, 3>{".*", ".*", ".*"});
@@ -178,6 +178,11 @@ void add_access_commands(CLI::App& app, Action& action) {
   spol->add_option("--priority", policy->priority, "higher wins")->capture_default_str();
   spol->add_option("--apply-to", policy->apply_to, "queues, exchanges or all")
       ->capture_default_str();
+
+  leaf(set, "cluster-name", "rename the cluster (administrators)", action,
+       [name](const Ctx& c) { return set_cluster_name(c, *name); })
+      ->add_option("NAME", *name, "new cluster name")
+      ->required();
 
   auto* clear = app.add_subcommand("clear", "clear a user's permissions or a policy");
   clear->require_subcommand(0, 1);

@@ -201,5 +201,28 @@ TEST(BootPolicies, PolicyInAnUnknownVhost) {
   EXPECT_NE(s.error().text.find("'nope'"), std::string::npos) << s.error().text;
 }
 
+// Imported global parameters replace the node's (cluster_name included), as RabbitMQ's import.
+TEST(BootGlobalParameters, ImportSetsThemAndRefusesANonStringClusterName) {
+  auto defs = parse_definitions(R"json({"global_parameters": [
+      {"name": "cluster_name", "value": "imported"},
+      {"name": "other", "value": {"k": [1, null]}}]})json");
+  ASSERT_TRUE(defs.ok()) << defs.error().text;
+  broker::Broker broker;
+  auth::AuthStore auth;
+  ASSERT_TRUE(broker.set_global_parameter("cluster_name", "\"before\"").ok());
+  ASSERT_TRUE(apply_definitions(*defs, broker, auth).ok());
+  EXPECT_EQ(broker.global_parameters().cluster_name(), "imported");
+  ASSERT_NE(broker.global_parameters().find("other"), nullptr);
+  EXPECT_EQ(*broker.global_parameters().find("other"), R"({"k":[1,null]})");
+
+  auto bad = parse_definitions(R"json({"global_parameters": [
+      {"name": "cluster_name", "value": 5}]})json");
+  ASSERT_TRUE(bad.ok()) << bad.error().text;
+  auto s = apply_definitions(*bad, broker, auth);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().text.find("'cluster_name'"), std::string::npos) << s.error().text;
+  EXPECT_EQ(broker.global_parameters().cluster_name(), "imported");
+}
+
 }  // namespace
 }  // namespace pulse::app

@@ -35,6 +35,10 @@ TEST(Config, Defaults) {
   EXPECT_FALSE(c.memory_high_watermark_absolute.has_value());
   EXPECT_EQ(c.management_ip, "127.0.0.1");
   EXPECT_EQ(c.management_port, 15672);
+  EXPECT_FALSE(c.cluster_name.has_value());
+  auto named = parse_config("cluster_name = pulse-prod\n");
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named->cluster_name, "pulse-prod");
 }
 
 TEST(Config, RealisticFile) {

@@ -32,7 +32,7 @@ class TempDir {
 
 // One pulsed lifetime: opens the data dir, boots from it, lets the test act, then closes.
 struct Node {
-  explicit Node(const std::string& path) {
+  explicit Node(const std::string& path, const Config& config = {}) {
     auto d = store::DataDir::open(path);
     EXPECT_TRUE(d.ok()) << d.error().text;
     dir = std::move(*d);
@@ -40,7 +40,7 @@ struct Node {
     EXPECT_TRUE(s.ok()) << s.error().text;
     defs = std::move(*s);
     persister = std::make_unique<DefinitionsPersister>(*defs);
-    auto b = boot_from_store(*defs, dir->initialised_now(), Config{}, broker, auth, *persister);
+    auto b = boot_from_store(*defs, dir->initialised_now(), config, broker, auth, *persister);
     EXPECT_TRUE(b.ok()) << b.error().text;
     vh = broker.find_vhost("/");
   }
@@ -255,6 +255,52 @@ TEST(Persistence, PoliciesSurviveAndApplyToRecoveredQueues) {
   auto r = n.vh->publish(std::move(m));
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->rejected);
+}
+
+// Global parameters persist; internal_cluster_id is made once per data directory; the
+// config's cluster_name replaces a stored one at every boot, as in RabbitMQ.
+TEST(Persistence, GlobalParametersAndClusterIdentity) {
+  TempDir tmp;
+  std::string id;
+  {
+    Node n(tmp.path());
+    const auto& gp = n.broker.global_parameters();
+    id = gp.internal_cluster_id();
+    EXPECT_TRUE(id.starts_with("rabbitmq-cluster-id-")) << id;
+    EXPECT_EQ(id.size(), 20u + 22u);
+    EXPECT_EQ(gp.cluster_name(), "pulse@localhost");  // the default, until set
+    EXPECT_EQ(gp.find("cluster_name"), nullptr);
+    auto r = n.broker.set_global_parameter("cluster_name", "\"renamed\"");
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(*r);
+    EXPECT_FALSE(n.broker.set_global_parameter("cluster_name", "7").ok());
+    EXPECT_EQ(gp.cluster_name(), "renamed");
+    ASSERT_TRUE(n.broker.set_global_parameter("x", R"({"a":[1]})").ok());
+    ASSERT_TRUE(n.broker.set_global_parameter("gone", "1").ok());
+    EXPECT_TRUE(n.broker.clear_global_parameter("gone"));
+    EXPECT_FALSE(n.broker.clear_global_parameter("gone"));
+    EXPECT_EQ(n.persister->failures(), 0u);
+  }
+  {
+    Node n(tmp.path());
+    const auto& gp = n.broker.global_parameters();
+    EXPECT_EQ(gp.internal_cluster_id(), id);
+    EXPECT_EQ(gp.cluster_name(), "renamed");
+    ASSERT_NE(gp.find("x"), nullptr);
+    EXPECT_EQ(*gp.find("x"), R"({"a":[1]})");
+    EXPECT_EQ(gp.find("gone"), nullptr);
+    EXPECT_TRUE(n.broker.clear_global_parameter("cluster_name"));
+    EXPECT_EQ(gp.cluster_name(), "pulse@localhost");
+  }
+  Config config;
+  config.cluster_name = "configured";
+  {
+    Node n(tmp.path(), config);
+    EXPECT_EQ(n.broker.global_parameters().cluster_name(), "configured");
+    EXPECT_EQ(n.broker.global_parameters().internal_cluster_id(), id);
+  }
+  Node n(tmp.path());
+  EXPECT_EQ(n.broker.global_parameters().cluster_name(), "configured");  // stored
 }
 
 }  // namespace
