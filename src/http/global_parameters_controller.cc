@@ -3,6 +3,7 @@
 // observer. cluster_name is one of them: setting either path changes the same value.
 #include "broker/global_parameters.h"
 #include "http/api.h"
+#include "http/decode.h"
 #include "http/list.h"
 
 namespace pulse::http {
@@ -21,8 +22,8 @@ Response cluster_name(const Call& c) {
   Response err;
   auto body = parse_body(c, err);
   if (!body) return err;
+  if (auto e = require_keys(*body, {"name"})) return *e;
   auto name = body->find("name");
-  if (name == body->end()) return bad_request("[{key_missing,name}]");
   // RabbitMQ 3.10 stores a non-string name and then fails with 500; refuse it instead.
   if (!name->is_string()) return bad_request("cluster name must be a string");
   if (auto r = c.broker().set_global_parameter(GlobalParameters::kClusterName, name->dump()); !r)
@@ -67,8 +68,8 @@ Response global_parameters(const Call& c) {
   auto body = parse_body(c, err);
   if (!body) return err;
   // A "name" in the body is ignored: the path names the parameter, as in RabbitMQ.
+  if (auto e = require_keys(*body, {"value"})) return *e;
   auto value = body->find("value");
-  if (value == body->end()) return bad_request("[{key_missing,value}]");
   auto created = c.broker().set_global_parameter(name, value->dump());
   if (!created) return broker_error(created.error());
   return empty_response(*created ? 201 : 204);
