@@ -36,6 +36,12 @@ struct Binding {
   }
 };
 
+// Messages published to an exchange and the queue copies routed out of it (RabbitMQ's
+// publish_in / publish_out), for the management API; plain increments on the loop thread.
+struct ExchangeCounters {
+  uint64_t publish_in = 0, publish_out = 0;
+};
+
 class Exchange {
  public:
   Exchange(std::string name, ExchangeType type, bool durable, bool auto_delete, bool internal,
@@ -53,6 +59,11 @@ class Exchange {
   // The policy in force (null: none); recomputes the alternate exchange.
   void set_policy(std::shared_ptr<const Policy> policy);
   const std::vector<Binding>& bindings() const { return bindings_; }
+  const ExchangeCounters& counters() const { return counters_; }
+  void count_publish(size_t queues) {
+    ++counters_.publish_in;
+    counters_.publish_out += queues;
+  }
   bool has_bindings() const { return !bindings_.empty(); }
 
   // False when an identical binding exists already.
@@ -81,6 +92,7 @@ class Exchange {
   std::optional<std::string> alternate_;
   std::shared_ptr<const Policy> policy_;
   std::vector<Binding> bindings_;
+  ExchangeCounters counters_;
   // Indexes hold positions in bindings_; they are rebuilt when a binding is removed.
   // Transparent, so a publish looks its routing key up without building a std::string.
   struct KeyHash {

@@ -116,6 +116,7 @@ Result<PublishOutcome> VHost::publish(const std::shared_ptr<Message>& shared) {
   }
   route_scratch_.clear();
   route(*x, msg, route_scratch_);
+  x->count_publish(route_scratch_.size());
   // BCC recipients must not see each other: the header is stripped after routing.
   if (msg.has(amqp::BasicProperties::kHeaders)) {
     if (const FieldValue* bcc = amqp::find(msg.properties().headers, "BCC")) {

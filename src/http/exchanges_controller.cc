@@ -15,14 +15,13 @@ using nlohmann::json;
 
 Response list_exchanges(const Call& c, const std::string* only_vhost) {
   auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
-  return reply_list_sliced(
-      c, {{"vhost", "name"}, "name", true}, [walk, &b = c.broker()](json& items) {
-        return walk->step(
-            b, [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
-            [&](broker::VHost& vh, const std::string&, const std::unique_ptr<broker::Exchange>& x) {
-              items.push_back(exchange_json(vh, *x));
-            });
-      });
+  return reply_list_sliced(c, {{"vhost", "name"}, "name", true}, [walk, &api = c.api](json& items) {
+    return walk->step(
+        api.broker(), [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
+        [&](broker::VHost& vh, const std::string&, const std::unique_ptr<broker::Exchange>& x) {
+          items.push_back(exchange_json(api, vh, *x));
+        });
+  });
 }
 
 Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name) {
@@ -97,7 +96,7 @@ Response exchanges_controller(const Call& c) {
     if (m == "GET") {
       const broker::Exchange* x = vh.find_exchange(name);
       if (x == nullptr) return not_found();
-      json j = exchange_json(vh, *x);
+      json j = exchange_json(c.api, vh, *x);
       j["incoming"] = json::array();
       j["outgoing"] = json::array();
       return json_response(j);

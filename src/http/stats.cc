@@ -75,8 +75,10 @@ const std::array<uint64_t broker::QueueCounters::*, 7> Stats::kQueueFields = {
 
 struct Stats::Pass {
   VhostWalk walk{[](const std::string&) { return true; }};
-  bool pruning = false;
+  VhostWalk exchange_walk{[](const std::string&) { return true; }};
+  int phase = 0;  // queues, exchanges, pruning queues, pruning exchanges
   std::unordered_map<uint64_t, Rates>::iterator prune_at;
+  std::unordered_map<std::string, ExchangeRates>::iterator prune_exchange_at;
   std::vector<std::function<void()>> done;
 };
 
@@ -91,10 +93,16 @@ void Stats::sample(Scheduler& s, broker::Broker& broker, std::function<void()> d
   run_sliced(
       s,
       [this, &broker] {
-        if (!pass_->pruning) {
+        Pass& p = *pass_;
+        if (p.phase == 0) {
           if (sample_next_queue(broker)) return true;
-          pass_->pruning = true;
-          pass_->prune_at = rates_.begin();
+          p.phase = 1;
+        }
+        if (p.phase == 1) {
+          if (sample_next_exchange(broker)) return true;
+          p.phase = 2;
+          p.prune_at = rates_.begin();
+          p.prune_exchange_at = exchange_rates_.begin();
         }
         return prune_next();
       },
@@ -150,11 +158,44 @@ bool Stats::sample_next_queue(broker::Broker& broker) {
 
 // Drops the entries of queues this pass did not meet (deleted ones). Nothing inserts into
 // rates_ while a pass prunes, so the iterator stays valid between slices.
+bool Stats::sample_next_exchange(broker::Broker& broker) {
+  return pass_->exchange_walk.step(
+      broker, [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
+      [&](broker::VHost& vh, const std::string& name, const std::unique_ptr<broker::Exchange>& x) {
+        const broker::ExchangeCounters& c = x->counters();
+        if (c.publish_in == 0) return;
+        const auto now = Clock::now();
+        auto [it, fresh] = exchange_rates_.try_emplace(vh.name() + '\0' + name);
+        ExchangeRates& r = it->second;
+        const double secs = fresh ? 0 : std::chrono::duration<double>(now - r.at).count();
+        r.in = rate_of(c.publish_in, r.last.publish_in, secs);
+        r.out = rate_of(c.publish_out, r.last.publish_out, secs);
+        r.last = c;
+        r.at = now;
+        r.pass = passes_;
+      });
+}
+
 bool Stats::prune_next() {
   auto& it = pass_->prune_at;
   for (int n = 0; n < 256 && it != rates_.end(); ++n)
     it = it->second.pass == passes_ ? std::next(it) : rates_.erase(it);
-  return it != rates_.end();
+  if (it != rates_.end()) return true;
+  auto& xit = pass_->prune_exchange_at;
+  for (int n = 0; n < 256 && xit != exchange_rates_.end(); ++n)
+    xit = xit->second.pass == passes_ ? std::next(xit) : exchange_rates_.erase(xit);
+  return xit != exchange_rates_.end();
+}
+
+json Stats::exchange_message_stats(const broker::VHost& vh, const broker::Exchange& x) const {
+  const broker::ExchangeCounters& c = x.counters();
+  if (c.publish_in == 0) return nullptr;
+  auto it = exchange_rates_.find(vh.name() + '\0' + x.name());
+  const bool known = it != exchange_rates_.end();
+  return {{"publish_in", c.publish_in},
+          {"publish_in_details", {{"rate", known ? it->second.in : 0.0}}},
+          {"publish_out", c.publish_out},
+          {"publish_out_details", {{"rate", known ? it->second.out : 0.0}}}};
 }
 
 json Stats::queue_message_stats(const broker::Queue& q) const {

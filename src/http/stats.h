@@ -49,6 +49,8 @@ class Stats {
   nlohmann::json global_message_stats() const;
   // A vhost's message_stats (GET /api/vhosts); null before any traffic.
   nlohmann::json vhost_message_stats(const broker::VHost& vh) const;
+  // An exchange's message_stats (publish_in, publish_out); null before any publish to it.
+  nlohmann::json exchange_message_stats(const broker::VHost& vh, const broker::Exchange& x) const;
   // The overview's churn_rates: connections, channels and queues created and closed, from
   // broker::NodeCounters, with the rates of the last interval.
   nlohmann::json churn_rates() const;
@@ -77,6 +79,7 @@ class Stats {
   struct Pass;
   void begin_pass(broker::Broker& broker, std::chrono::steady_clock::time_point now);
   bool sample_next_queue(broker::Broker& broker);
+  bool sample_next_exchange(broker::Broker& broker);
   bool prune_next();
 
   struct CounterRates {
@@ -87,6 +90,14 @@ class Stats {
   nlohmann::json counters_json(const broker::MessageCounters& c, const CounterRates* r) const;
 
   std::unordered_map<uint64_t, Rates> rates_;  // by queue id
+  struct ExchangeRates {
+    broker::ExchangeCounters last;
+    std::chrono::steady_clock::time_point at;
+    uint64_t pass = 0;
+    double in = 0, out = 0;
+  };
+  // By "vhost\0name", only exchanges that saw a publish.
+  std::unordered_map<std::string, ExchangeRates> exchange_rates_;
   CounterRates global_;
   std::unordered_map<std::string, CounterRates> vhost_rates_;
   broker::NodeCounters node_last_{};

@@ -100,7 +100,7 @@ json queue_json(Api& api, broker::Queue& q, bool stats) {
   return j;
 }
 
-json exchange_json(const broker::VHost& vh, const broker::Exchange& x) {
+json exchange_json(Api& api, const broker::VHost& vh, const broker::Exchange& x) {
   json j = {{"name", x.name()},
             {"vhost", vh.name()},
             {"type", broker::exchange_type_name(x.type())},
@@ -110,6 +110,8 @@ json exchange_json(const broker::VHost& vh, const broker::Exchange& x) {
             {"arguments", amqp::field_table_to_json(x.arguments())},
             {"user_who_performed_action", "rmq-internal"}};
   if (x.policy()) j["policy"] = x.policy()->name();
+  json ms = api.stats().exchange_message_stats(vh, x);
+  if (!ms.is_null()) j["message_stats"] = std::move(ms);
   return j;
 }
 

@@ -15,7 +15,7 @@ class Api;
 
 // Full queue object; `stats` false gives the definitions-only fields (disable_stats=true).
 nlohmann::json queue_json(Api& api, broker::Queue& q, bool stats);
-nlohmann::json exchange_json(const broker::VHost& vh, const broker::Exchange& x);
+nlohmann::json exchange_json(Api& api, const broker::VHost& vh, const broker::Exchange& x);
 // A binding as listed: source, vhost, destination, destination_type, routing_key, arguments,
 // properties_key.
 nlohmann::json binding_json(const std::string& vhost, const broker::Binding& b);

@@ -197,3 +197,32 @@ def test_churn_rates_and_vhost_traffic(api, broker):
         assert set(v["recv_oct_details"]) == {"rate"} and v["send_oct"] > 0
     finally:
         c.close()
+
+
+def test_exchange_message_stats(api, broker, uname):
+    """publish_in counts messages published to the exchange, publish_out the copies it routed
+    to queues; absent before the first publish, as RabbitMQ."""
+    from harness.util import wait_for
+    x, q1, q2 = uname("xs"), uname("xq"), uname("xq")
+    assert api.put("/api/exchanges/%s/%s" % (V, x), {"type": "fanout"}).status == 201
+    assert "message_stats" not in api.get("/api/exchanges/%s/%s" % (V, x)).json
+    for qn in (q1, q2):
+        assert api.put("/api/queues/%s/%s" % (V, qn), {}).status == 201
+        assert api.post("/api/bindings/%s/e/%s/q/%s" % (V, x, qn), {}).status == 201
+    c = broker.connect()
+    try:
+        ch = c.channel()
+        for _ in range(3):
+            ch.basic_publish(x, "", b"m")
+
+        def stats():
+            c.process_data_events(0.1)
+            ms = api.get("/api/exchanges/%s/%s" % (V, x)).json.get("message_stats", {})
+            return ms if ms.get("publish_in") == 3 and ms.get("publish_out") == 6 else None
+        ms = wait_for(stats, timeout=20, interval=0.5)
+        assert set(ms) == {"publish_in", "publish_in_details", "publish_out",
+                           "publish_out_details"}
+        listed = [e for e in api.get("/api/exchanges/" + V).json if e["name"] == x]
+        assert listed[0]["message_stats"]["publish_in"] == 3
+    finally:
+        c.close()
