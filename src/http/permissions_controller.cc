@@ -57,7 +57,7 @@ Response permissions(const Call& c) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
     json out = json::array();
     for (const auto& p : c.auth().permissions()) out.push_back(permission_json(p));
-    return reply_list(c.req, std::move(out), {});
+    return reply_list(c.req, std::move(out), {{"vhost", "user"}});
   }
   if (c.nseg() != 3) return not_found();
   const std::string& vhost = c.seg(1);
@@ -93,7 +93,7 @@ Response topic_permissions(const Call& c) {
     if (m != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
     json out = json::array();
     for (const auto& p : c.auth().topic_permissions()) out.push_back(topic_permission_json(p));
-    return reply_list(c.req, std::move(out), {});
+    return reply_list(c.req, std::move(out), {{"vhost", "user"}});
   }
   if (c.nseg() != 3) return not_found();
   const std::string& vhost = c.seg(1);

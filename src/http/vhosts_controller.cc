@@ -135,7 +135,7 @@ Response vhosts_controller(const Call& c) {
       for (const auto& p : c.auth().topic_permissions())
         if (p.vhost == name) out.push_back(topic_permission_json(p));
     }
-    return reply_list(c.req, std::move(out), {});
+    return reply_list(c.req, std::move(out), {{"vhost", "user"}});
   }
   return not_found();
 }

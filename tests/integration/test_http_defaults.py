@@ -226,3 +226,20 @@ def test_exchange_message_stats(api, broker, uname):
         assert listed[0]["message_stats"]["publish_in"] == 3
     finally:
         c.close()
+
+
+def test_permissions_are_listed_by_vhost_then_user(api, uname):
+    user = uname("aa")  # sorts before the fixture's users
+    assert api.put("/api/users/" + user, {"password": "pw", "tags": ""}).status == 201
+    try:
+        for vh in ("/", "pulse-test"):
+            assert api.put("/api/permissions/%s/%s" % (q(vh), user),
+                           {"configure": "", "write": "", "read": ".*"}).status == 201
+        for path in ("/api/permissions", "/api/users/%s/permissions" % user,
+                     "/api/vhosts/%s/permissions" % V):
+            got = [(p["vhost"], p["user"]) for p in api.get(path).json]
+            assert got == sorted(got), path
+        got = [(p["vhost"], p["user"]) for p in api.get("/api/permissions").json]
+        assert got.index(("/", user)) < got.index(("/", "guest")) < got.index(("pulse-test", user))
+    finally:
+        api.delete("/api/users/" + user)
