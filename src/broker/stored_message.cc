@@ -49,8 +49,8 @@ void encode_stored_message(std::string& out, const Message& msg,
 std::optional<StoredHeader> peek_stored_message(std::span<const uint8_t> data) {
   if (data.size() < kHeaderBytes || data[0] != kStoredFormat) return std::nullopt;
   ByteReader r(data);
-  uint8_t format, flags;
-  uint64_t expires;
+  uint8_t format = 0, flags = 0;  // the size was checked, but GCC cannot see it
+  uint64_t expires = 0;
   StoredHeader h;
   r.u8(format);
   r.u8(flags);
