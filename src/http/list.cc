@@ -164,11 +164,11 @@ void ListBuilder::add(const json& item) {
 
 void project_object_columns(const Request& req, Response& r) {
   const std::string* c = req.param("columns");
-  if (c == nullptr || c->empty() || req.method != "GET" || r.status != 200 || r.body.empty() ||
-      r.body.front() != '{')
+  if (c == nullptr || c->empty() || req.method != "GET" || r.status != 200 || r.columns_applied ||
+      r.body.empty() || r.body.front() != '{')
     return;
   json obj = json::parse(r.body, nullptr, false);
-  if (!obj.is_object() || (obj.contains("items") && obj.contains("page_count"))) return;
+  if (!obj.is_object()) return;
   json out = json::object();
   for (const auto& col : split(*c, ',')) project_column(obj, split(col, '.'), out);
   r.body = dump_json(out);
@@ -233,6 +233,7 @@ Response ListBuilder::finish() {
   }
   items += ']';
   Response r;
+  r.columns_applied = true;
   if (!paged_) {
     r.body = std::move(items);
     return r;

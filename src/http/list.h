@@ -85,8 +85,8 @@ class ListBuilder {
 Response reply_list(const Request& req, nlohmann::json items, const ListSpec& spec);
 
 // `columns` on a GET of one object (a queue, the overview, the definitions...), which RabbitMQ
-// honours too: the response's JSON object reduced to those (dotted) fields. Lists and paged
-// replies, already projected item by item, and other responses pass unchanged.
+// honours too: the response's JSON object reduced to those (dotted) fields. Lists (already
+// projected item by item: Response::columns_applied) and other responses pass unchanged.
 void project_object_columns(const Request& req, Response& r);
 
 // For listings that may be long: `step` appends a few items and returns false once there is

@@ -32,6 +32,7 @@ struct Response {
   std::string body;  // empty: no content type either
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  bool columns_applied = false;  // a list whose items were projected as they were added
 };
 
 // JSON bodies as the management API writes them; invalid UTF-8 in names (AMQP short strings

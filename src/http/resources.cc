@@ -34,47 +34,41 @@ bool valid_utf8(std::string_view s) {
 std::optional<Response> apply_properties(const json& p, amqp::BasicProperties& out) {
   if (!p.is_object()) return bad_request("properties must be an object");
   using P = amqp::BasicProperties;
-  using StringSetter = void (P::*)(const std::string&);
   enum Kind { kString, kInt, kTable };
   struct Field {
     const char* key;
     Kind kind;
-    StringSetter set = nullptr;
+    void (*set)(P&, const json&);
   };
   static const Field kFields[] = {
-      {"content_type", kString, &P::set_content_type},
-      {"content_encoding", kString, &P::set_content_encoding},
-      {"headers", kTable},
-      {"delivery_mode", kInt},
-      {"priority", kInt},
-      {"correlation_id", kString, &P::set_correlation_id},
-      {"reply_to", kString, &P::set_reply_to},
-      {"expiration", kString, &P::set_expiration},
-      {"message_id", kString, &P::set_message_id},
-      {"timestamp", kInt},
-      {"type", kString, &P::set_type},
-      {"user_id", kString, &P::set_user_id},
-      {"app_id", kString, &P::set_app_id},
-      {"cluster_id", kString, &P::set_cluster_id},
+      {"content_type", kString, [](P& o, const json& v) { o.set_content_type(v); }},
+      {"content_encoding", kString, [](P& o, const json& v) { o.set_content_encoding(v); }},
+      {"headers", kTable, nullptr},
+      {"delivery_mode", kInt, [](P& o, const json& v) { o.set_delivery_mode(v.get<uint8_t>()); }},
+      {"priority", kInt, [](P& o, const json& v) { o.set_priority(v.get<uint8_t>()); }},
+      {"correlation_id", kString, [](P& o, const json& v) { o.set_correlation_id(v); }},
+      {"reply_to", kString, [](P& o, const json& v) { o.set_reply_to(v); }},
+      {"expiration", kString, [](P& o, const json& v) { o.set_expiration(v); }},
+      {"message_id", kString, [](P& o, const json& v) { o.set_message_id(v); }},
+      {"timestamp", kInt, [](P& o, const json& v) { o.set_timestamp(v.get<uint64_t>()); }},
+      {"type", kString, [](P& o, const json& v) { o.set_type(v); }},
+      {"user_id", kString, [](P& o, const json& v) { o.set_user_id(v); }},
+      {"app_id", kString, [](P& o, const json& v) { o.set_app_id(v); }},
+      {"cluster_id", kString, [](P& o, const json& v) { o.set_cluster_id(v); }},
   };
   for (const Field& f : kFields) {
     auto it = p.find(f.key);
     if (it == p.end() || it->is_null()) continue;
-    if (f.kind == kString) {
-      if (!it->is_string()) return bad_request_term("not_string", f.key);
-      (out.*f.set)(it->get<std::string>());
-    } else if (f.kind == kInt) {
-      if (!it->is_number_integer()) return bad_request_term("not_int", f.key);
-      const std::string_view key = f.key;
-      if (key == "delivery_mode") out.set_delivery_mode(static_cast<uint8_t>(it->get<int64_t>()));
-      if (key == "priority") out.set_priority(static_cast<uint8_t>(it->get<int64_t>()));
-      if (key == "timestamp") out.set_timestamp(it->get<uint64_t>());
-    } else {
-      if (!it->is_object()) return bad_request("headers must be an object");
-      auto t = amqp::json_to_field_table(*it);
-      if (!t) return bad_request(t.error().text);
-      out.set_headers(*t);
+    if (f.kind == kString && !it->is_string()) return bad_request_term("not_string", f.key);
+    if (f.kind == kInt && !it->is_number_integer()) return bad_request_term("not_int", f.key);
+    if (f.kind != kTable) {
+      f.set(out, *it);
+      continue;
     }
+    if (!it->is_object()) return bad_request("headers must be an object");
+    auto t = amqp::json_to_field_table(*it);
+    if (!t) return bad_request(t.error().text);
+    out.set_headers(*t);
   }
   return std::nullopt;
 }
