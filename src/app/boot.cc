@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "base/log.h"
+#include "broker/names.h"
 #include "broker/queue_args.h"
 
 namespace pulse::app {
@@ -70,7 +71,7 @@ Status DefinitionsApply::apply_one() {
       const auto& x = d.exchanges[index_];
       auto vh = vhost(x.vhost);
       if (!vh) return std::move(vh).error();
-      if (x.name.empty() || x.name.starts_with("amq.")) return {};
+      if (broker::is_builtin_exchange(x.name)) return {};
       broker::ExchangeDeclare decl{x.name,        x.type,     false,      x.durable,
                                    x.auto_delete, x.internal, x.arguments};
       if (auto r = (*vh)->declare_exchange(decl); !r)

@@ -6,6 +6,7 @@
 #include "app/definitions.h"
 #include "base/bytes.h"
 #include "base/log.h"
+#include "broker/names.h"
 
 namespace pulse::app {
 namespace {
@@ -40,10 +41,6 @@ store::BindingDef binding_def(const broker::VHost& vh, const broker::Binding& b)
   return d;
 }
 
-bool is_default_exchange(const std::string& name) {
-  return name.empty() || name.starts_with("amq.");
-}
-
 }  // namespace
 
 std::string encode_vhost_metadata(const broker::VHostMetadata& m) {
@@ -66,7 +63,7 @@ broker::VHostMetadata decode_vhost_metadata(std::string_view text) {
 }
 
 bool is_durable(const broker::Exchange& x) {
-  return x.durable() && !is_default_exchange(x.name());
+  return x.durable() && !broker::is_builtin_exchange(x.name());
 }
 
 bool is_durable(const broker::Queue& q) {

@@ -7,6 +7,7 @@
 #include "app/persistence.h"
 #include "base/bytes.h"
 #include "base/log.h"
+#include "broker/names.h"
 
 namespace pulse::app {
 namespace {
@@ -117,7 +118,7 @@ Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, brok
     const std::string what = where("exchange", x.name, x.vhost);
     auto args = decode_args(x.arguments, what);
     if (!args) return std::move(args).error();
-    if (x.name.empty() || x.name.starts_with("amq.")) continue;  // recreated by every vhost
+    if (broker::is_builtin_exchange(x.name)) continue;  // recreated by every vhost
     broker::ExchangeDeclare d{x.name,        x.type,     false,           x.durable,
                               x.auto_delete, x.internal, std::move(*args)};
     if (auto r = vhost_of(x.vhost).declare_exchange(d); !r) {

@@ -4,6 +4,7 @@
 
 #include "amqp/generated/constants.h"
 #include "broker/broker.h"
+#include "broker/names.h"
 
 namespace pulse::broker {
 
@@ -151,7 +152,7 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
     return x;
   }
   // Only new exchanges are refused the reserved prefix: redeclaring amq.direct is fine.
-  if (d.name.starts_with("amq.")) {
+  if (is_reserved_name(d.name)) {
     return Error{amqp::kAccessRefused, "ACCESS_REFUSED - exchange name '" + d.name +
                                            "' contains reserved prefix 'amq.*'"};
   }
@@ -169,7 +170,7 @@ Status VHost::delete_exchange(const std::string& name, bool if_unused) {
     return Error{amqp::kAccessRefused,
                  "ACCESS_REFUSED - operation not permitted on the default exchange"};
   }
-  if (name.starts_with("amq.")) {
+  if (is_reserved_name(name)) {
     return Error{amqp::kAccessRefused,
                  "ACCESS_REFUSED - deletion of system " + describe_exchange(name) + " not allowed"};
   }
@@ -195,7 +196,7 @@ Status VHost::delete_exchange(const std::string& name, bool if_unused) {
     for (auto& [n, x] : exchanges_) {
       bool had = x->has_bindings();
       x->remove_bindings_to(self);
-      if (had && !x->has_bindings() && x->auto_delete() && !n.starts_with("amq.") && !n.empty())
+      if (had && !x->has_bindings() && x->auto_delete() && !is_builtin_exchange(n))
         doomed.push_back(n);
     }
   }
@@ -208,7 +209,7 @@ DefinitionsObserver* VHost::observer() const {
 
 void VHost::maybe_auto_delete_exchange(const std::string& name) {
   Exchange* x = find_exchange(name);
-  if (x && x->auto_delete() && !x->has_bindings() && !name.starts_with("amq.") && !name.empty()) {
+  if (x && x->auto_delete() && !x->has_bindings() && !is_builtin_exchange(name)) {
     (void)delete_exchange(name, false);
   }
 }
@@ -238,7 +239,7 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
   }
   if (d.name.empty()) {
     d.name = broker_.generate_name("amq.gen-");
-  } else if (!d.server_named && d.name.starts_with("amq.")) {
+  } else if (!d.server_named && is_reserved_name(d.name)) {
     return Error{amqp::kAccessRefused,
                  "ACCESS_REFUSED - queue name '" + d.name + "' contains reserved prefix 'amq.*'"};
   }

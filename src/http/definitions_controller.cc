@@ -2,6 +2,7 @@
 // so a RabbitMQ export imports here (users keep their password hashes) and the reverse. The
 // import itself is app's (Hooks::import_definitions), the parser pulsed uses at boot.
 #include "amqp/field_table_json.h"
+#include "broker/names.h"
 #include "http/api.h"
 #include "http/resources.h"
 #include "http/views.h"
@@ -12,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 bool exported(const broker::Exchange& x) {
-  return !x.name().empty() && !x.name().starts_with("amq.");
+  return !broker::is_builtin_exchange(x.name());
 }
 
 json queue_def(const broker::Queue& q, const std::string& vhost) {

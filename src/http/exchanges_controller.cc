@@ -2,6 +2,7 @@
 // the user's AMQP permissions as RabbitMQ's management plugin does (it acts through a channel
 // as that user).
 #include "amqp/field_table_json.h"
+#include "broker/names.h"
 #include "http/api.h"
 #include "http/decode.h"
 #include "http/list.h"
@@ -48,7 +49,7 @@ Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name)
   if (!broker::parse_exchange_type(d.type))
     return bad_request("unknown exchange type '" + d.type + "'");
   bool existed = vh.find_exchange(name) != nullptr;
-  if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");
+  if (!existed && broker::is_reserved_name(name)) return not_authorised("Access refused.");
   auto r = vh.declare_exchange(d);
   if (!r) return broker_error(r.error());
   return empty_response(existed ? 204 : 201);
@@ -56,7 +57,7 @@ Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name)
 
 Response delete_exchange(const Call& c, broker::VHost& vh, const std::string& name) {
   if (vh.find_exchange(name) == nullptr) return not_found();
-  if (name.empty() || name.starts_with("amq.") ||
+  if (broker::is_builtin_exchange(name) ||
       !check_permission(c, vh.name(), name, auth::Access::kConfigure, true))
     return not_authorised("Access refused.");
   bool if_unused = false;

@@ -1,5 +1,6 @@
 // /api/queues[/{vhost}[/{name}[/bindings|/contents|/get|/actions]]].
 #include "amqp/field_table_json.h"
+#include "broker/names.h"
 #include "broker/queue_args.h"
 #include "http/api.h"
 #include "http/decode.h"
@@ -68,7 +69,7 @@ Response put_queue(const Call& c, broker::VHost& vh, const std::string& name) {
   if (!check_permission(c, vh.name(), name, auth::Access::kConfigure, false))
     return not_authorised("Access refused.");
   bool existed = vh.find_queue(name) != nullptr;
-  if (!existed && name.starts_with("amq.")) return not_authorised("Access refused.");
+  if (!existed && broker::is_reserved_name(name)) return not_authorised("Access refused.");
   auto r = vh.declare_queue(std::move(d));
   if (!r) return broker_error(r.error());
   return empty_response(existed ? 204 : 201);

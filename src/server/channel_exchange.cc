@@ -1,4 +1,5 @@
 // exchange.* and channel.* methods.
+#include "broker/names.h"
 #include "server/amqp_connection.h"
 #include "server/channel.h"
 
@@ -76,7 +77,7 @@ Status Channel::on_exchange(amqp::Method& m) {
       }
       if (auto s = check_access(d->exchange, auth::Access::kConfigure, "exchange"); !s) return s;
       if (!vh.find_exchange(d->exchange)) {
-        if (d->exchange.starts_with("amq.")) {
+        if (broker::is_reserved_name(d->exchange)) {
           return Error{amqp::kAccessRefused, "ACCESS_REFUSED - exchange name '" + d->exchange +
                                                  "' contains reserved prefix 'amq.*'"};
         }
@@ -102,7 +103,7 @@ Status Channel::on_exchange(amqp::Method& m) {
   }
   if (auto* d = std::get_if<amqp::ExchangeDelete>(&m)) {
     if (d->exchange.empty()) return not_permitted_on_default();
-    if (d->exchange.starts_with("amq.")) {
+    if (broker::is_reserved_name(d->exchange)) {
       return Error{amqp::kAccessRefused,
                    "ACCESS_REFUSED - deletion of system " +
                        broker::resource_name("exchange", d->exchange, vh.name()) + " not allowed"};

@@ -1,4 +1,5 @@
 // queue.* methods.
+#include "broker/names.h"
 #include "server/amqp_connection.h"
 #include "server/channel.h"
 
@@ -37,7 +38,7 @@ Status Channel::on_queue(amqp::Method& m) {
     }
     bool server_named = false;
     if (!d->passive) {
-      if (d->queue.starts_with("amq.")) {
+      if (broker::is_reserved_name(d->queue)) {
         return Error{amqp::kAccessRefused, "ACCESS_REFUSED - queue name '" + d->queue +
                                                "' contains reserved prefix 'amq.*'"};
       }
