@@ -1,6 +1,8 @@
 // Exchanges, queues and bindings: declaration defaults, redeclaration, reserved names,
 // conditional deletes, and the binding forms (test_http_resources.py, test_http_defaults.py,
 // test_http_body_errors.py).
+#include <set>
+
 #include "api_fixture.h"
 
 namespace pulse::http::testing {
@@ -220,6 +222,34 @@ TEST_F(ResourcesTest, BindingDeleteByPropertiesKey) {
   EXPECT_EQ(call("GET", on_root("bindings", "e/hx/q/q")).json, json::array());
   EXPECT_EQ(call("DELETE", on_root("bindings", "e/hx/e/hx2/c")).status, 204u);
   EXPECT_TRUE(vhost().find_exchange("hx")->bindings().empty());
+}
+
+// RabbitMQ's properties key (rabbit_mgmt_format:pack_binding_props) is "~" for an empty
+// routing key without arguments, and quote_binding writes a "~" inside the key as "%7E" so it
+// cannot be taken for the separator. pulsed answers "" and "~", so a binding with an empty key
+// cannot be deleted by the key RabbitMQ clients send. Disabled until src/http is fixed.
+TEST_F(ResourcesTest, DISABLED_PropertiesKeysOfEmptyAndTildeKeys) {
+  ASSERT_EQ(call("PUT", on_root("queues", "q"), "{}").status, 201u);
+  ASSERT_EQ(call("POST", on_root("bindings", "e/amq.direct/q/q"), "{}").status, 201u);
+  ASSERT_EQ(
+      call("POST", on_root("bindings", "e/amq.direct/q/q"), R"({"routing_key":"a~b"})").status,
+      201u);
+  std::set<std::string> keys;
+  for (const auto& b : call("GET", on_root("bindings", "e/amq.direct/q/q")).json)
+    keys.insert(b["properties_key"]);
+  EXPECT_EQ(keys, (std::set<std::string>{"~", "a%7Eb"}));
+  EXPECT_EQ(call("DELETE", on_root("bindings", "e/amq.direct/q/q/~")).status, 204u);
+}
+
+// RabbitMQ's Location is the new binding's path relative to the posted one
+// (rabbit_web_dispatch_util:relativise): "<destination>/<properties key, quoted again>".
+// pulsed leaves out the destination, so a client resolving it lands on another path.
+// Disabled until src/http is fixed.
+TEST_F(ResourcesTest, DISABLED_BindingLocationIsRelativeToThePostedPath) {
+  ASSERT_EQ(call("PUT", on_root("queues", "hxq"), "{}").status, 201u);
+  Reply r = call("POST", on_root("bindings", "e/amq.topic/q/hxq"), R"({"routing_key":"a.*"})");
+  EXPECT_EQ(r.status, 201u);
+  EXPECT_EQ(r.header("location"), "hxq/a.%252A");
 }
 
 }  // namespace
