@@ -94,6 +94,14 @@ TEST_F(AuthTest, AdministratorReadsButCannotDeclareWithoutPermission) {
   EXPECT_EQ(r.json, error_body("not_authorised", "User not authorised to access virtual host"));
 }
 
+TEST_F(AuthTest, MonitoringUserReadsEveryVhostButChangesNone) {
+  EXPECT_EQ(call("GET", "/api/nodes", "", "mon").json[0]["name"], "rabbit@localhost");
+  Reply r = call("PUT", on_root("queues", "q"), "{}", "mon");
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_EQ(r.json, error_body("not_authorised", "User not authorised to access virtual host"));
+  EXPECT_EQ(vhost().find_queue("q"), nullptr);
+}
+
 TEST_F(AuthTest, MissingVhostIsNotFoundBeforeAnyPermissionQuestion) {
   Reply r = call("GET", "/api/queues/no-such-vhost", "", "alice");
   EXPECT_EQ(r.status, 404u);
