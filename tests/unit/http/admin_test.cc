@@ -5,13 +5,13 @@
 namespace pulse::http::testing {
 namespace {
 
-using AdminTest = ApiTest;
+using HttpAdminTest = ApiTest;
 
 json full_permissions(const std::string& user, const std::string& vhost) {
   return {{"user", user}, {"vhost", vhost}, {"configure", ".*"}, {"write", ".*"}, {"read", ".*"}};
 }
 
-TEST_F(AdminTest, VhostPutIsCreatedThenNoContent) {
+TEST_F(HttpAdminTest, VhostPutIsCreatedThenNoContent) {
   Reply created = call("PUT", "/api/vhosts/v1", "{}");
   EXPECT_EQ(created.status, 201u);
   EXPECT_EQ(created.body, "");
@@ -25,7 +25,7 @@ TEST_F(AdminTest, VhostPutIsCreatedThenNoContent) {
   EXPECT_EQ(got.json["cluster_state"], (json{{"rabbit@localhost", "running"}}));
 }
 
-TEST_F(AdminTest, VhostCreatorGetsFullPermissions) {
+TEST_F(HttpAdminTest, VhostCreatorGetsFullPermissions) {
   ASSERT_EQ(call("PUT", "/api/vhosts/v1", "{}").status, 201u);
   EXPECT_EQ(call("GET", "/api/permissions/v1/guest").json, full_permissions("guest", "v1"));
   EXPECT_EQ(call("GET", "/api/queues/v1").json, json::array());
@@ -36,12 +36,12 @@ TEST_F(AdminTest, VhostCreatorGetsFullPermissions) {
 // `curl -X PUT .../api/vhosts/v` creates a vhost. pulsed answers 400 not_json: parse_json_object
 // means to accept a blank body, but nlohmann's parse of "" is a parse error, never null.
 // Disabled until src/http is fixed (the integration harness always sends a JSON body).
-TEST_F(AdminTest, DISABLED_EmptyBodyIsAnEmptyObject) {
+TEST_F(HttpAdminTest, DISABLED_EmptyBodyIsAnEmptyObject) {
   EXPECT_EQ(call("PUT", "/api/vhosts/v1", "").status, 201u);
   EXPECT_EQ(call("PUT", on_root("queues", "q"), "").status, 201u);
 }
 
-TEST_F(AdminTest, VhostTagsAreSplitAndTrimmedAndReplacedByPut) {
+TEST_F(HttpAdminTest, VhostTagsAreSplitAndTrimmedAndReplacedByPut) {
   ASSERT_EQ(call("PUT", "/api/vhosts/meta",
                  R"({"description":"my desc","tags":" a , b,,c","default_queue_type":"quorum"})")
                 .status,
@@ -56,7 +56,7 @@ TEST_F(AdminTest, VhostTagsAreSplitAndTrimmedAndReplacedByPut) {
   EXPECT_EQ(got["metadata"], (json{{"description", ""}, {"tags", {"x", "y"}}}));
 }
 
-TEST_F(AdminTest, VhostDeleteTakesItsPermissions) {
+TEST_F(HttpAdminTest, VhostDeleteTakesItsPermissions) {
   ASSERT_EQ(call("PUT", "/api/vhosts/gone", "{}").status, 201u);
   EXPECT_EQ(call("DELETE", "/api/vhosts/gone").status, 204u);
   EXPECT_EQ(broker.find_vhost("gone"), nullptr);
@@ -67,7 +67,7 @@ TEST_F(AdminTest, VhostDeleteTakesItsPermissions) {
   EXPECT_FALSE(auth.has_vhost_access("guest", "gone"));
 }
 
-TEST_F(AdminTest, VhostListShowsOnlyAccessibleOnes) {
+TEST_F(HttpAdminTest, VhostListShowsOnlyAccessibleOnes) {
   auto names = [](const json& list) {
     std::vector<std::string> out;
     for (const auto& v : list) out.push_back(v["name"]);
@@ -80,14 +80,14 @@ TEST_F(AdminTest, VhostListShowsOnlyAccessibleOnes) {
   EXPECT_EQ(r.json, error_body("not_authorised", "Not administrator user"));
 }
 
-TEST_F(AdminTest, UserPutNeedsTags) {
+TEST_F(HttpAdminTest, UserPutNeedsTags) {
   Reply r = call("PUT", "/api/users/hu", R"({"password":"pw"})");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.json, bad_request_body("tags_not_present"));
   EXPECT_EQ(auth.find_user("hu"), nullptr);
 }
 
-TEST_F(AdminTest, UserRoundTripAndPasswordChange) {
+TEST_F(HttpAdminTest, UserRoundTripAndPasswordChange) {
   ASSERT_EQ(
       call("PUT", "/api/users/hu", R"({"password":"pw1","tags":"management,policymaker"})").status,
       201u);
@@ -104,20 +104,20 @@ TEST_F(AdminTest, UserRoundTripAndPasswordChange) {
   EXPECT_EQ(call_with("GET", "/api/whoami", "", basic("hu", "pw1")).status, 401u);
 }
 
-TEST_F(AdminTest, UserTagsOnlyKeepThePassword) {
+TEST_F(HttpAdminTest, UserTagsOnlyKeepThePassword) {
   ASSERT_EQ(call("PUT", "/api/users/hu", R"({"password":"pw","tags":""})").status, 201u);
   ASSERT_EQ(call("PUT", "/api/users/hu", R"({"tags":"management"})").status, 204u);
   EXPECT_EQ(call_with("GET", "/api/whoami", "", basic("hu", "pw")).status, 200u);
 }
 
-TEST_F(AdminTest, UserPasswordHashMustBeBase64) {
+TEST_F(HttpAdminTest, UserPasswordHashMustBeBase64) {
   Reply r = call("PUT", "/api/users/bu", R"({"password_hash":"!!","tags":""})");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.json, bad_request_body({"not_base64", "!!"}));
   EXPECT_EQ(auth.find_user("bu"), nullptr);
 }
 
-TEST_F(AdminTest, UserDeleteAndBulkDelete) {
+TEST_F(HttpAdminTest, UserDeleteAndBulkDelete) {
   ASSERT_EQ(call("PUT", "/api/users/u1", R"({"password":"x","tags":""})").status, 201u);
   ASSERT_EQ(call("PUT", "/api/users/u2", R"({"password":"x","tags":""})").status, 201u);
   ASSERT_EQ(call("PUT", "/api/users/u3", R"({"password":"x","tags":""})").status, 201u);
@@ -131,7 +131,7 @@ TEST_F(AdminTest, UserDeleteAndBulkDelete) {
   EXPECT_EQ(auth.find_user("u3"), nullptr);
 }
 
-TEST_F(AdminTest, PermissionRoundTrip) {
+TEST_F(HttpAdminTest, PermissionRoundTrip) {
   ASSERT_EQ(call("PUT", "/api/users/hu", R"({"password":"pw","tags":""})").status, 201u);
   const std::string path = on_root("permissions", "hu");
   EXPECT_EQ(call("GET", path).status, 404u);
@@ -147,7 +147,7 @@ TEST_F(AdminTest, PermissionRoundTrip) {
   EXPECT_FALSE(auth.has_vhost_access("hu", "/"));
 }
 
-TEST_F(AdminTest, PermissionBodyErrors) {
+TEST_F(HttpAdminTest, PermissionBodyErrors) {
   const std::string path = on_root("permissions", "guest");
   EXPECT_EQ(call("PUT", path, "{}").json,
             bad_request_body("[{key_missing,configure},{key_missing,write},{key_missing,read}]"));
@@ -163,7 +163,7 @@ TEST_F(AdminTest, PermissionBodyErrors) {
   EXPECT_EQ(call("GET", path).json, full_permissions("guest", "/"));
 }
 
-TEST_F(AdminTest, PermissionsAreListedByVhostThenUser) {
+TEST_F(HttpAdminTest, PermissionsAreListedByVhostThenUser) {
   ASSERT_EQ(call("PUT", "/api/users/aa", R"({"password":"pw","tags":""})").status, 201u);
   ASSERT_EQ(call("PUT", on_root("permissions", "aa"), R"({"configure":"","write":"","read":".*"})")
                 .status,
@@ -182,7 +182,7 @@ TEST_F(AdminTest, PermissionsAreListedByVhostThenUser) {
   EXPECT_EQ(call("GET", "/api/vhosts/pulse-test/permissions").json.size(), 2u);
 }
 
-TEST_F(AdminTest, TopicPermissionRoundTrip) {
+TEST_F(HttpAdminTest, TopicPermissionRoundTrip) {
   const std::string path = on_root("topic-permissions", "guest");
   EXPECT_EQ(call("GET", path).status, 404u);
   EXPECT_EQ(call("PUT", path, R"({"exchange":"amq.topic"})").json,

@@ -5,29 +5,29 @@
 namespace pulse::http::testing {
 namespace {
 
-using AuthTest = ApiTest;
+using HttpAuthTest = ApiTest;
 
-TEST_F(AuthTest, NoCredentialsIsAnEmpty401WithTheChallenge) {
+TEST_F(HttpAuthTest, NoCredentialsIsAnEmpty401WithTheChallenge) {
   Reply r = call_with("GET", "/api/overview", "", "");
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(r.body, "");
   EXPECT_EQ(r.header("www-authenticate"), "Basic realm=\"RabbitMQ Management\"");
 }
 
-TEST_F(AuthTest, WrongPasswordIsLoginFailedWithTheChallenge) {
+TEST_F(HttpAuthTest, WrongPasswordIsLoginFailedWithTheChallenge) {
   Reply r = call_with("GET", "/api/overview", "", basic("guest", "wrong"));
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(r.json, error_body("not_authorized", "Login failed"));
   EXPECT_EQ(r.header("www-authenticate"), "Basic realm=\"RabbitMQ Management\"");
 }
 
-TEST_F(AuthTest, UnknownUserIsLoginFailed) {
+TEST_F(HttpAuthTest, UnknownUserIsLoginFailed) {
   Reply r = call_with("GET", "/api/whoami", "", basic("no-such-user", "x"));
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(r.json, error_body("not_authorized", "Login failed"));
 }
 
-TEST_F(AuthTest, MalformedAuthorizationIsLoginFailed) {
+TEST_F(HttpAuthTest, MalformedAuthorizationIsLoginFailed) {
   for (const std::string& h : std::vector<std::string>{"Bearer abc", "Basic !!!",
                                                        "Basic " + auth::base64_encode("nocolon")}) {
     Reply r = call_with("GET", "/api/whoami", "", h);
@@ -36,20 +36,20 @@ TEST_F(AuthTest, MalformedAuthorizationIsLoginFailed) {
   }
 }
 
-TEST_F(AuthTest, SchemeIsCaseInsensitive) {
+TEST_F(HttpAuthTest, SchemeIsCaseInsensitive) {
   Reply r = call_with("GET", "/api/whoami", "", "bAsIc " + auth::base64_encode("guest:guest"));
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.json, (json{{"name", "guest"}, {"tags", {"administrator"}}}));
 }
 
-TEST_F(AuthTest, UserWithoutManagementTagIsRefused) {
+TEST_F(HttpAuthTest, UserWithoutManagementTagIsRefused) {
   Reply r = call("GET", "/api/overview", "", "bob");
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(r.json, error_body("not_authorised", "Not management user"));
   EXPECT_FALSE(r.header("www-authenticate"));
 }
 
-TEST_F(AuthTest, ManagementUserIsNotAdministrator) {
+TEST_F(HttpAuthTest, ManagementUserIsNotAdministrator) {
   EXPECT_EQ(call("GET", "/api/whoami", "", "alice").json,
             (json{{"name", "alice"}, {"tags", {"management"}}}));
   for (const char* path : {"/api/users", "/api/permissions", "/api/users/guest"}) {
@@ -62,7 +62,7 @@ TEST_F(AuthTest, ManagementUserIsNotAdministrator) {
   EXPECT_EQ(nodes.json, error_body("not_authorised", "Not monitor user"));
 }
 
-TEST_F(AuthTest, PoliciesNeedThePolicymakerTag) {
+TEST_F(HttpAuthTest, PoliciesNeedThePolicymakerTag) {
   const std::string body = R"({"pattern":"^zzz$","definition":{"max-length":1}})";
   Reply r = call("PUT", on_root("policies", "p"), body, "alice");
   EXPECT_EQ(r.status, 401u);
@@ -72,7 +72,7 @@ TEST_F(AuthTest, PoliciesNeedThePolicymakerTag) {
   EXPECT_EQ(call("GET", "/api/policies", "", "alice").json.size(), 1u);
 }
 
-TEST_F(AuthTest, VhostWithoutPermissionIsRefusedAndHiddenFromLists) {
+TEST_F(HttpAuthTest, VhostWithoutPermissionIsRefusedAndHiddenFromLists) {
   Reply r = call("GET", "/api/queues/pulse-test", "", "pol");
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(r.json, error_body("not_authorised", "User not authorised to access virtual host"));
@@ -85,7 +85,7 @@ TEST_F(AuthTest, VhostWithoutPermissionIsRefusedAndHiddenFromLists) {
   EXPECT_EQ(mon.json[0]["name"], "hidden");
 }
 
-TEST_F(AuthTest, AdministratorReadsButCannotDeclareWithoutPermission) {
+TEST_F(HttpAuthTest, AdministratorReadsButCannotDeclareWithoutPermission) {
   auth.clear_permissions("guest", "pulse-test");
   EXPECT_EQ(call("GET", "/api/queues/pulse-test").status, 200u);
   EXPECT_EQ(call("GET", "/api/vhosts/pulse-test").json["name"], "pulse-test");
@@ -94,7 +94,7 @@ TEST_F(AuthTest, AdministratorReadsButCannotDeclareWithoutPermission) {
   EXPECT_EQ(r.json, error_body("not_authorised", "User not authorised to access virtual host"));
 }
 
-TEST_F(AuthTest, MonitoringUserReadsEveryVhostButChangesNone) {
+TEST_F(HttpAuthTest, MonitoringUserReadsEveryVhostButChangesNone) {
   EXPECT_EQ(call("GET", "/api/nodes", "", "mon").json[0]["name"], "rabbit@localhost");
   Reply r = call("PUT", on_root("queues", "q"), "{}", "mon");
   EXPECT_EQ(r.status, 401u);
@@ -102,13 +102,13 @@ TEST_F(AuthTest, MonitoringUserReadsEveryVhostButChangesNone) {
   EXPECT_EQ(vhost().find_queue("q"), nullptr);
 }
 
-TEST_F(AuthTest, MissingVhostIsNotFoundBeforeAnyPermissionQuestion) {
+TEST_F(HttpAuthTest, MissingVhostIsNotFoundBeforeAnyPermissionQuestion) {
   Reply r = call("GET", "/api/queues/no-such-vhost", "", "alice");
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(r.json, kNotFound);
 }
 
-TEST_F(AuthTest, ConfigurePermissionDecidesDeclarations) {
+TEST_F(HttpAuthTest, ConfigurePermissionDecidesDeclarations) {
   Reply r = call("PUT", on_root("queues", "notalice"), R"({"durable":false})", "alice");
   EXPECT_EQ(r.status, 401u);
   EXPECT_EQ(r.json, error_body("not_authorised", "Access refused."));
@@ -119,13 +119,13 @@ TEST_F(AuthTest, ConfigurePermissionDecidesDeclarations) {
   EXPECT_EQ(vhost().find_queue("alice.q"), nullptr);
 }
 
-TEST_F(AuthTest, BodyIsDecodedBeforePermissionsAreChecked) {
+TEST_F(HttpAuthTest, BodyIsDecodedBeforePermissionsAreChecked) {
   Reply r = call("PUT", on_root("queues", "notalice"), R"({"durable":"x"})", "alice");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.json, bad_request_body({"not_boolean", "x"}));
 }
 
-TEST_F(AuthTest, AuthSettingsNeedNoLogin) {
+TEST_F(HttpAuthTest, AuthSettingsNeedNoLogin) {
   const json expected = {{"enable_uaa", false}, {"uaa_client_id", ""}, {"uaa_location", ""}};
   Reply anonymous = call_with("GET", "/api/auth", "", "");
   EXPECT_EQ(anonymous.status, 200u);
@@ -133,7 +133,7 @@ TEST_F(AuthTest, AuthSettingsNeedNoLogin) {
   EXPECT_EQ(call_with("GET", "/api/auth", "", basic("no-such-user", "x")).json, expected);
 }
 
-TEST_F(AuthTest, UnknownPathIsNotFoundJson) {
+TEST_F(HttpAuthTest, UnknownPathIsNotFoundJson) {
   Reply r = call("GET", "/api/no-such-thing");
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(r.json, kNotFound);
@@ -141,7 +141,7 @@ TEST_F(AuthTest, UnknownPathIsNotFoundJson) {
   EXPECT_EQ(call("GET", on_root("bindings", "e/amq.direct/x/q")).json, kNotFound);
 }
 
-TEST_F(AuthTest, WrongMethodIs405WithAllow) {
+TEST_F(HttpAuthTest, WrongMethodIs405WithAllow) {
   Reply r = call("DELETE", "/api/overview");
   EXPECT_EQ(r.status, 405u);
   EXPECT_EQ(r.body, "");
@@ -155,13 +155,13 @@ TEST_F(AuthTest, WrongMethodIs405WithAllow) {
   EXPECT_EQ(one.header("allow"), "HEAD, GET, PUT, DELETE, OPTIONS");
 }
 
-TEST_F(AuthTest, OptionsAnswersWithoutCredentials) {
+TEST_F(HttpAuthTest, OptionsAnswersWithoutCredentials) {
   Reply r = call_with("OPTIONS", "/api/queues", "", "");
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(r.header("allow"), "HEAD, GET, PUT, POST, DELETE, OPTIONS");
 }
 
-TEST_F(AuthTest, BadJsonBodyIsNotJson) {
+TEST_F(HttpAuthTest, BadJsonBodyIsNotJson) {
   Reply r = call("PUT", on_root("queues", "bad"), R"({"durable":tru)");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.json, bad_request_body("not_json"));

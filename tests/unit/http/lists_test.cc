@@ -6,14 +6,14 @@
 namespace pulse::http::testing {
 namespace {
 
-class ListsTest : public ApiTest {
+class HttpListsTest : public ApiTest {
  protected:
   void queues(std::initializer_list<const char*> names) {
     for (const char* n : names) ASSERT_EQ(call("PUT", on_root("queues", n), "{}").status, 201u);
   }
 };
 
-TEST_F(ListsTest, SortColumnsAndPages) {
+TEST_F(HttpListsTest, SortColumnsAndPages) {
   queues({"lp-b", "lp-a", "lp-c"});
   Reply sorted = call("GET", "/api/queues/%2F?columns=name&sort=name&sort_reverse=true");
   EXPECT_EQ(sorted.json, (json{{{"name", "lp-c"}}, {{"name", "lp-b"}}, {{"name", "lp-a"}}}));
@@ -32,7 +32,7 @@ TEST_F(ListsTest, SortColumnsAndPages) {
   EXPECT_EQ(regex.json["filtered_count"], 2);
 }
 
-TEST_F(ListsTest, PaginationErrors) {
+TEST_F(HttpListsTest, PaginationErrors) {
   Reply r = call("GET", "/api/queues?page=0");
   EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(r.json, error_body("invalid_pagination_parameters",
@@ -50,7 +50,7 @@ TEST_F(ListsTest, PaginationErrors) {
   EXPECT_EQ(past.json["error"], "page_out_of_range");
 }
 
-TEST_F(ListsTest, OnlySomeListsArePaged) {
+TEST_F(HttpListsTest, OnlySomeListsArePaged) {
   EXPECT_TRUE(call("GET", "/api/exchanges?page=1&page_size=5").json.contains("items"));
   EXPECT_TRUE(call("GET", "/api/vhosts?page=1&page_size=5").json.contains("items"));
   for (const char* path : {"/api/users", "/api/permissions", "/api/policies", "/api/bindings",
@@ -61,7 +61,7 @@ TEST_F(ListsTest, OnlySomeListsArePaged) {
   }
 }
 
-TEST_F(ListsTest, ColumnsApplyToSingleObjects) {
+TEST_F(HttpListsTest, ColumnsApplyToSingleObjects) {
   ASSERT_EQ(call("PUT", on_root("queues", "col"), R"({"durable":true})").status, 201u);
   EXPECT_EQ(call("GET", on_root("queues", "col?columns=name,durable")).json,
             (json{{"name", "col"}, {"durable", true}}));
@@ -71,7 +71,7 @@ TEST_F(ListsTest, ColumnsApplyToSingleObjects) {
   EXPECT_EQ(call("GET", "/api/whoami?columns=name").json, (json{{"name", "guest"}}));
 }
 
-TEST_F(ListsTest, QueueFormsWithoutStats) {
+TEST_F(HttpListsTest, QueueFormsWithoutStats) {
   queues({"ds"});
   ASSERT_EQ(
       call("POST", on_root("exchanges", "amq.default/publish"),
@@ -96,7 +96,7 @@ TEST_F(ListsTest, QueueFormsWithoutStats) {
   EXPECT_EQ(totals[0]["messages_unacknowledged"], 0);
 }
 
-TEST_F(ListsTest, HealthChecksWithoutListeners) {
+TEST_F(HttpListsTest, HealthChecksWithoutListeners) {
   const json ok = {{"status", "ok"}, {"reason", "single node cluster"}};
   EXPECT_EQ(call("GET", "/api/health/checks/node-is-quorum-critical").json, ok);
   EXPECT_EQ(call("GET", "/api/health/checks/node-is-mirror-sync-critical").json, ok);
@@ -113,7 +113,7 @@ TEST_F(ListsTest, HealthChecksWithoutListeners) {
   EXPECT_EQ(call("GET", "/api/aliveness-test/%2F").json, (json{{"status", "ok"}}));
 }
 
-TEST_F(ListsTest, ResourcesOfFeaturesNotInUse) {
+TEST_F(HttpListsTest, ResourcesOfFeaturesNotInUse) {
   for (const char* path : {"/api/parameters", "/api/parameters/shovel", "/api/operator-policies",
                            "/api/operator-policies/%2F", "/api/vhost-limits",
                            "/api/vhost-limits/%2F", "/api/user-limits", "/api/user-limits/guest"}) {

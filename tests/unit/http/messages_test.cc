@@ -5,7 +5,7 @@
 namespace pulse::http::testing {
 namespace {
 
-class MessagesTest : public ApiTest {
+class HttpMessagesTest : public ApiTest {
  protected:
   // A publish body with the four keys RabbitMQ requires.
   static std::string publish(const std::string& key, const std::string& payload,
@@ -26,7 +26,7 @@ class MessagesTest : public ApiTest {
   }
 };
 
-TEST_F(MessagesTest, PublishSaysWhetherItRouted) {
+TEST_F(HttpMessagesTest, PublishSaysWhetherItRouted) {
   ASSERT_EQ(call("PUT", on_root("queues", "q"), "{}").status, 201u);
   Reply r = publish_to("amq.default", publish("q", "hello"));
   EXPECT_EQ(r.status, 200u);
@@ -35,7 +35,7 @@ TEST_F(MessagesTest, PublishSaysWhetherItRouted) {
   EXPECT_EQ(vhost().find_queue("q")->message_count(), 1u);
 }
 
-TEST_F(MessagesTest, GetReturnsMessagesWithTheirProperties) {
+TEST_F(HttpMessagesTest, GetReturnsMessagesWithTheirProperties) {
   ASSERT_EQ(call("PUT", on_root("exchanges", "hx"), R"({"type":"topic"})").status, 201u);
   ASSERT_EQ(call("PUT", on_root("queues", "q"), "{}").status, 201u);
   ASSERT_EQ(call("POST", on_root("bindings", "e/hx/q/q"), R"({"routing_key":"#"})").status, 201u);
@@ -65,7 +65,7 @@ TEST_F(MessagesTest, GetReturnsMessagesWithTheirProperties) {
   EXPECT_EQ(vhost().find_queue("q")->message_count(), 2u);  // requeued
 }
 
-TEST_F(MessagesTest, GetAckmodesRequeueOrRemove) {
+TEST_F(HttpMessagesTest, GetAckmodesRequeueOrRemove) {
   ASSERT_EQ(call("PUT", on_root("queues", "q"), "{}").status, 201u);
   for (const char* body : {"m1", "m2"})
     ASSERT_EQ(publish_to("amq.default", publish("q", body)).json, (json{{"routed", true}}));
@@ -84,7 +84,7 @@ TEST_F(MessagesTest, GetAckmodesRequeueOrRemove) {
             json::array());
 }
 
-TEST_F(MessagesTest, GetTruncatesAndForcesBase64) {
+TEST_F(HttpMessagesTest, GetTruncatesAndForcesBase64) {
   ASSERT_EQ(call("PUT", on_root("queues", "q"), "{}").status, 201u);
   ASSERT_EQ(publish_to("amq.default", publish("q", "abcdef")).json, (json{{"routed", true}}));
   Reply r = call("POST", on_root("queues", "q/get"),
@@ -95,7 +95,7 @@ TEST_F(MessagesTest, GetTruncatesAndForcesBase64) {
   EXPECT_EQ(r.json[0]["payload_bytes"], 6);
 }
 
-TEST_F(MessagesTest, PublishMissingKeysAreListedInOrder) {
+TEST_F(HttpMessagesTest, PublishMissingKeysAreListedInOrder) {
   // Four missing keys no longer fit in 80 columns: Erlang prints one per line.
   EXPECT_EQ(publish_to("amq.direct", "{}").json,
             bad_request_body("[{key_missing,routing_key},\n {key_missing,properties},\n"
@@ -104,7 +104,7 @@ TEST_F(MessagesTest, PublishMissingKeysAreListedInOrder) {
             bad_request_body("[{key_missing,properties},{key_missing,payload_encoding}]"));
 }
 
-TEST_F(MessagesTest, PublishValueErrors) {
+TEST_F(HttpMessagesTest, PublishValueErrors) {
   EXPECT_EQ(
       publish_to("amq.direct", R"({"routing_key":"k","payload":5,"payload_encoding":"string",)"
                                R"("properties":{}})")
@@ -129,7 +129,7 @@ TEST_F(MessagesTest, PublishValueErrors) {
             bad_request_body({"not_int", "priority"}));
 }
 
-TEST_F(MessagesTest, PublishAnswersWithTheChannelError) {
+TEST_F(HttpMessagesTest, PublishAnswersWithTheChannelError) {
   ASSERT_EQ(call("PUT", on_root("exchanges", "ix"), R"({"type":"fanout","internal":true})").status,
             201u);
   EXPECT_EQ(publish_to("none", publish("k", "x")).json,
@@ -142,7 +142,7 @@ TEST_F(MessagesTest, PublishAnswersWithTheChannelError) {
                              "authenticated user was 'guest'"));
 }
 
-TEST_F(MessagesTest, PublishChecksWriteAndTopicPermissions) {
+TEST_F(HttpMessagesTest, PublishChecksWriteAndTopicPermissions) {
   EXPECT_EQ(publish_to("amq.direct", publish("k", "x"), "alice").json,
             bad_request_body("403 ACCESS_REFUSED - access to exchange 'amq.direct' in vhost '/' "
                              "refused for user 'alice'"));
@@ -160,7 +160,7 @@ TEST_F(MessagesTest, PublishChecksWriteAndTopicPermissions) {
       bad_request_body("[{key_missing,payload}]"));
 }
 
-TEST_F(MessagesTest, GetBodyErrors) {
+TEST_F(HttpMessagesTest, GetBodyErrors) {
   ASSERT_EQ(call("PUT", on_root("queues", "q"), "{}").status, 201u);
   const std::string path = on_root("queues", "q/get");
   EXPECT_EQ(call("POST", path, "{}").json,
@@ -185,7 +185,7 @@ TEST_F(MessagesTest, GetBodyErrors) {
   EXPECT_EQ(digits.json, json::array());
 }
 
-TEST_F(MessagesTest, MissingQueueOrVhostOnGetAndPublish) {
+TEST_F(HttpMessagesTest, MissingQueueOrVhostOnGetAndPublish) {
   Reply r = call("POST", on_root("queues", "noq/get"), get(1, "ack_requeue_true"));
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(r.json, error_body("not_found", "NOT_FOUND - no queue 'noq' in vhost '/'"));
@@ -198,7 +198,7 @@ TEST_F(MessagesTest, MissingQueueOrVhostOnGetAndPublish) {
   EXPECT_EQ(got.json, refused);
 }
 
-TEST_F(MessagesTest, PolicyRoundTripAppliesToQueues) {
+TEST_F(HttpMessagesTest, PolicyRoundTripAppliesToQueues) {
   ASSERT_EQ(call("PUT", on_root("queues", "pol.q"), "{}").status, 201u);
   for (int i = 0; i < 5; ++i)
     ASSERT_EQ(publish_to("amq.default", publish("pol.q", "m")).json, (json{{"routed", true}}));
@@ -220,7 +220,7 @@ TEST_F(MessagesTest, PolicyRoundTripAppliesToQueues) {
   EXPECT_EQ(call("GET", on_root("queues", "pol.q")).json["policy"], nullptr);
 }
 
-TEST_F(MessagesTest, PolicyValidationTexts) {
+TEST_F(HttpMessagesTest, PolicyValidationTexts) {
   const std::string path = on_root("policies", "bp");
   EXPECT_EQ(call("PUT", path, R"({"pattern":"^x","definition":{"max-length":"ten"}})").json,
             bad_request_body("Validation failed\n\n&lt;&lt;\"ten\"&gt;&gt; is not a valid "
@@ -248,7 +248,7 @@ TEST_F(MessagesTest, PolicyValidationTexts) {
   EXPECT_EQ(call("PUT", path, "{" + ok + R"(,"priority":3})").status, 201u);
 }
 
-TEST_F(MessagesTest, PolicyOnMissingVhostIsVhostNotFound) {
+TEST_F(HttpMessagesTest, PolicyOnMissingVhostIsVhostNotFound) {
   Reply r = call("PUT", "/api/policies/no-such-vhost/p", R"({"pattern":".","definition":{}})");
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(r.json, error_body("not_found", "vhost_not_found"));
