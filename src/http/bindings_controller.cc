@@ -42,7 +42,12 @@ Response create_binding(const Call& c, broker::VHost& vh, const std::string& sou
   }
   broker::Binding b{source, dest, key, args};
   Response r = empty_response(201);
-  r.headers.emplace_back("location", percent_encode(properties_key(b)));
+  // Relative to the posted path, as rabbit_web_dispatch_util:relativise makes it: the
+  // destination's segment as the client sent it, then the key quoted once more.
+  std::string_view path = c.req.path;
+  std::string_view dest_segment = path.substr(path.rfind('/') + 1);
+  r.headers.emplace_back("location",
+                         std::string(dest_segment) + "/" + percent_encode(properties_key(b)));
   return r;
 }
 

@@ -115,8 +115,33 @@ json exchange_json(Api& api, const broker::VHost& vh, const broker::Exchange& x)
   return j;
 }
 
+namespace {
+
+// rabbit_mgmt_format's quote_binding: mochiweb's quote_plus (a space becomes '+'), then '~'
+// escaped too, since '~' separates the routing key from the arguments' hash.
+std::string quote_binding(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string properties_key(const broker::Binding& b) {
-  if (b.arguments.empty()) return percent_encode(b.routing_key);
+  // An empty key would make an empty path segment, which no DELETE could name.
+  if (b.arguments.empty()) return b.routing_key.empty() ? "~" : quote_binding(b.routing_key);
   // FNV-1a over the encoded arguments: stable for equal tables, opaque to clients.
   std::string encoded;
   ByteWriter w(encoded);
@@ -133,7 +158,7 @@ std::string properties_key(const broker::Binding& b) {
     if (c == '/') c = '_';
   }
   while (!enc.empty() && enc.back() == '=') enc.pop_back();
-  return percent_encode(b.routing_key) + "~" + enc;
+  return quote_binding(b.routing_key) + "~" + enc;
 }
 
 json binding_json(const std::string& vhost, const broker::Binding& b) {

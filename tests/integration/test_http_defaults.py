@@ -243,3 +243,43 @@ def test_permissions_are_listed_by_vhost_then_user(api, uname):
         assert got.index(("/", user)) < got.index(("/", "guest")) < got.index(("pulse-test", user))
     finally:
         api.delete("/api/users/" + user)
+
+
+def test_blank_body_is_an_empty_object(api, uname):
+    """`curl -X PUT .../api/vhosts/v` (no body) creates the vhost: RabbitMQ decodes an empty
+    body as {}, but white space alone is still not JSON."""
+    v, qn = uname("bv"), uname("bq")
+    try:
+        assert api.request("PUT", "/api/vhosts/" + q(v), raw_body=b"").status == 201
+        assert api.get("/api/vhosts/" + q(v)).json["name"] == v
+        assert api.request("PUT", "/api/queues/%s/%s" % (V, qn), raw_body=b"").status == 201
+        assert api.get("/api/queues/%s/%s" % (V, qn)).json["durable"] is False
+        r = api.request("PUT", "/api/vhosts/" + q(v), raw_body=b" \n")
+        assert (r.status, r.json) == (400, {"error": "bad_request", "reason": "not_json"})
+    finally:
+        api.delete("/api/vhosts/" + q(v))
+        api.delete("/api/queues/%s/%s" % (V, qn))
+
+
+def test_binding_properties_keys_and_location(api, uname):
+    """The properties key of a binding without arguments is its routing key quoted as
+    rabbit_mgmt_format does ("~" for an empty key, '~' itself as %7E, a space as '+'), and the
+    Location of a new binding is relative to the posted path: destination, then the key quoted
+    again. A client can follow either to read or delete the binding."""
+    x, qn = uname("px"), uname("pq")
+    base = "/api/bindings/%s/e/%s/q/%s" % (V, x, qn)
+    try:
+        assert api.put("/api/exchanges/%s/%s" % (V, x), {"type": "direct"}).status == 201
+        assert api.put("/api/queues/%s/%s" % (V, qn), {}).status == 201
+        r = api.post(base, {"routing_key": ""})
+        assert (r.status, r.headers["location"]) == (201, qn + "/~")
+        r = api.post(base, {"routing_key": "a~b c"})
+        assert (r.status, r.headers["location"]) == (201, qn + "/a%257Eb%2Bc")
+        keys = sorted(b["properties_key"] for b in api.get(base).json)
+        assert keys == ["a%7Eb+c", "~"]
+        assert api.get(base + "/a%257Eb%2Bc").json["routing_key"] == "a~b c"
+        assert api.delete(base + "/~").status == 204
+        assert [b["routing_key"] for b in api.get(base).json] == ["a~b c"]
+    finally:
+        api.delete("/api/exchanges/%s/%s" % (V, x))
+        api.delete("/api/queues/%s/%s" % (V, qn))
