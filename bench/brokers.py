@@ -1,6 +1,7 @@
 """Starting and stopping the two brokers with equivalent settings, and what they cost (/proc).
 
-pulsed: default configuration, a fresh data directory, AMQP on a free 127.0.0.1 port.
+pulsed: default configuration, a fresh data directory, every listener (AMQP, management HTTP,
+Prometheus) on a free 127.0.0.1 port, so that a pulsed on the default ports does not matter.
 RabbitMQ: Debian's rabbitmq-server as a private node (own node name, epmd, data and log
 directories, free ports, no plugins, so the management plugin is off), default configuration
 otherwise. Both are started in their own process group so that kill -9 takes everything."""
@@ -99,6 +100,10 @@ def stable_rss(pid, settle=2.0, timeout=30.0, tolerance=0.01):
 
 
 # -- brokers ----------------------------------------------------------------------------------
+class StartFailed(RuntimeError):
+    """A broker that exited or never let a client in; the text carries its own log's tail."""
+
+
 class Broker:
     name = None
 
@@ -123,8 +128,8 @@ class Broker:
         last = None
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("%s exited with %s during start-up\n%s"
-                                   % (self.name, self.proc.returncode, self.log_tail()))
+                raise StartFailed("%s exited with %s during start-up\n%s"
+                                  % (self.name, self.proc.returncode, self.log_tail()))
             if port_open(self.port):
                 try:
                     with self.client(timeout=max(1.0, deadline - time.time())) as c:
@@ -133,8 +138,8 @@ class Broker:
                 except Exception as e:  # noqa: BLE001 (booting brokers fail in many ways)
                     last = e
             time.sleep(0.02)
-        raise RuntimeError("%s not ready after %ds: %r\n%s"
-                           % (self.name, timeout, last, self.log_tail()))
+        raise StartFailed("%s not ready after %ds: %r\n%s"
+                          % (self.name, timeout, last, self.log_tail()))
 
     def log_tail(self, n=30):
         out = []
@@ -202,9 +207,11 @@ class Pulsed(Broker):
         self.log = open(os.path.join(self.tmp, "pulsed.log"), "a")
         self.started_at = time.time()
         self.proc = subprocess.Popen(
-            [self.binary, "--data-dir", self.data_dir,
-             "--amqp-listen", "%s:%d" % (HOST, self.port), "--log-level", "warning",
-             # not the default 15692, which another pulsed may hold
+            [self.binary, "--data-dir", self.data_dir, "--log-level", "warning",
+             # Every listener on a free port: a pulsed started by scripts/setup.sh may hold
+             # the defaults (5672, 15672, 15692).
+             "--amqp-listen", "%s:%d" % (HOST, self.port),
+             "--http-listen", "%s:%d" % (HOST, free_port()),
              "--prometheus-listen", "%s:%d" % (HOST, free_port())],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)

@@ -94,7 +94,7 @@ def run_round(ctx, args, work, epmd, rnd, selected):
                 guarded(ctx, "round %d scenario %s %s" % (rnd, s, name),
                         scenarios.ROUND_SCENARIOS[s], ctx, b)
         except Exception:  # noqa: BLE001 (a broker that fails to start is a result too)
-            ctx.results.error("round %d %s" % (rnd, name), traceback.format_exc())
+            failed(ctx, "round %d %s" % (rnd, name))
         finally:
             b.stop()
 
@@ -114,20 +114,27 @@ def run_fresh(ctx, args, work, epmd, selected):
                 log("scenario %s (%s): %s started in %.1f s" % (s, fn.__name__, name, ready))
                 guarded(ctx, "scenario %s %s" % (fn.__name__, name), fn, ctx, b)
             except Exception:  # noqa: BLE001
-                ctx.results.error("scenario %s %s" % (s, name), traceback.format_exc())
+                failed(ctx, "scenario %s %s" % (s, name))
             finally:
                 b.stop(kill=True)  # a throwaway node: no clean shutdown of 100k queues
+
+
+def failed(ctx, where):
+    """Records the exception being handled: a broker that did not start or a pulse-perf that
+    failed by its own words (the broker's log tail, pulse-perf's stderr), anything else with
+    its traceback."""
+    e = sys.exc_info()[1]
+    known = isinstance(e, (brokers.StartFailed, scenarios.PerfFailed))
+    text = str(e) if known else traceback.format_exc()
+    log("    FAILED %s: %s" % (where, text))
+    ctx.results.error(where, text)
 
 
 def guarded(ctx, where, fn, *a):
     try:
         fn(*a)
-    except scenarios.PerfFailed as e:
-        log("    FAILED: %s" % e)
-        ctx.results.error(where, str(e))
     except Exception:  # noqa: BLE001 (report and go on with the next scenario)
-        log("    FAILED: %s" % traceback.format_exc())
-        ctx.results.error(where, traceback.format_exc())
+        failed(ctx, where)
 
 
 def write_results(path, m, args, results, loads, elapsed, fd_limit):
@@ -236,7 +243,7 @@ def main():
     if tt:
         print("\n" + tt)
     for e in results.errors:
-        print("\nFAILED %s" % e.splitlines()[0])
+        print("\nFAILED %s" % e)
     print("\nwritten to %s" % args.out)
     return 1 if results.errors else 0
 

@@ -1,8 +1,9 @@
 #pragma once
 // pulsed configuration: the rabbitmq.conf (cuttlefish, sysctl-like) format with RabbitMQ's key
-// names and defaults, plus `pulse.*` keys. Defaults differ from RabbitMQ only where pulsed binds
-// loopback by default (AMQP, STOMP, HTTP). Unknown keys and malformed values are start-up
-// errors naming file, line and key, because RabbitMQ refuses to boot on them too.
+// names and defaults. Defaults differ from RabbitMQ only where pulsed binds loopback by default
+// (AMQP, HTTP). Unknown keys, keys of features pulsed does not have yet (TLS, STOMP, ...) and
+// malformed values are start-up errors naming file, line and key, because RabbitMQ refuses to
+// boot on them too: a setting that is accepted is a setting that is used.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -18,6 +19,9 @@ struct Listener {
   std::string name;  // the key suffix: "default" in listeners.tcp.default, "1" in ...tcp.1
   std::string host;  // empty = all interfaces (a bare port, as in RabbitMQ)
   uint16_t port = 0;
+  // false: a listener pulsed adds on its own (IPv6 loopback) that is skipped, with a log line,
+  // on a machine without that address family; configured listeners must bind.
+  bool required = true;
   bool operator==(const Listener&) const = default;
 };
 
@@ -25,10 +29,9 @@ inline constexpr uint64_t kDefaultDiskFreeLimit = 50'000'000;  // RabbitMQ: 50MB
 
 struct Config {
   // listeners.tcp.<name>; setting any replaces the default; `listeners.tcp = none` disables.
-  std::vector<Listener> tcp_listeners{{"default", "127.0.0.1", 5672}};
-  std::vector<Listener> ssl_listeners;             // listeners.ssl.<name>
-  std::map<std::string, std::string> ssl_options;  // ssl_options.<key> (certfile, verify, ...)
-  std::vector<Listener> stomp_tcp_listeners{{"1", "127.0.0.1", 61613}};  // stomp.listeners.tcp.<n>
+  // The default answers on both loopbacks, as RabbitMQ's does, [::1] only where IPv6 exists.
+  std::vector<Listener> tcp_listeners{{"default", "127.0.0.1", 5672},
+                                      {"default", "::1", 5672, /*required=*/false}};
 
   std::string default_user = "guest";
   std::string default_pass = "guest";
@@ -62,10 +65,9 @@ struct Config {
   std::optional<uint64_t> disk_free_limit_absolute;
   std::optional<double> disk_free_limit_relative;
 
-  bool log_console = true;
+  // pulsed logs to standard output only: `log.console = true` and `log.file = false` are
+  // accepted (they say what pulsed does), the other values are refused as not supported yet.
   std::string log_console_level = "info";
-  std::string log_file;  // empty = no log file (log.file = false)
-  std::string log_file_level = "info";
 
   std::string management_ip = "127.0.0.1";
   uint16_t management_port = 15672;
@@ -79,10 +81,10 @@ struct Config {
 
   std::string load_definitions;        // path to a definitions JSON file imported at boot
   std::string definitions_local_path;  // definitions.local.path
-  std::string definitions_import_backend;
 
-  // Every pulse.* key verbatim (full key -> raw value), for the modules that own them.
-  std::map<std::string, std::string> pulse;
+  // Every key as written (key -> raw value, the last one wins): a reload compares these to
+  // say which settings changed.
+  std::map<std::string, std::string> settings;
 };
 
 // `source` names the input in error texts (normally the file path).
@@ -94,5 +96,15 @@ Result<Config> load_config_file(const std::string& path);
 std::optional<uint64_t> parse_information_unit(std::string_view text);
 // "5672", "127.0.0.1:5672", "[::1]:5672", "::1:5672" (last colon splits, as cuttlefish's ip).
 std::optional<Listener> parse_listener(std::string_view text);
+
+// Settings a running pulsed applies on SIGHUP; every other changed key needs a restart.
+bool reloadable_key(std::string_view key);
+
+// Keys set, changed or removed between two configurations, split by reloadable_key.
+struct SettingsDiff {
+  std::vector<std::string> reloadable;
+  std::vector<std::string> need_restart;
+};
+SettingsDiff diff_settings(const Config& running, const Config& next);
 
 }  // namespace pulse::app

@@ -2,6 +2,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "app/management.h"
 #include "app/persistence.h"
 #include "app/queue_storage.h"
+#include "base/listen.h"
 #include "base/log.h"
 #include "http/api.h"
 #include "http/http_server.h"
@@ -20,6 +22,9 @@
 #include "store/data_dir.h"
 
 namespace {
+
+using pulse::app::Config;
+using pulse::app::Listener;
 
 struct Flags {
   std::string data_dir;
@@ -36,7 +41,58 @@ struct Flags {
   std::exit(2);
 }
 
-pulse::server::ServerOptions server_options(const pulse::app::Config& c) {
+// Returns an exit code when pulsed must stop here (--help, a malformed command line).
+std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
+  CLI::App cli{"pulsed: the Pulse message broker (AMQP 0-9-1)"};
+  cli.add_option("--data-dir", flags.data_dir,
+                 "data directory (default ./var/pulse or $PULSE_DATA_DIR)");
+  cli.add_option("--amqp-listen", flags.amqp_listen,
+                 "AMQP listener HOST:PORT or [IPV6]:PORT (default 127.0.0.1:5672 and [::1]:5672)");
+  cli.add_option("--http-listen", flags.http_listen,
+                 "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
+  cli.add_option("--prometheus-listen", flags.prometheus_listen,
+                 "Prometheus /metrics listener HOST:PORT (default 127.0.0.1:15692)");
+  cli.add_option("--config", flags.config_file,
+                 "rabbitmq.conf-style configuration file (re-read on SIGHUP)");
+  cli.add_option("--definitions", flags.definitions_file,
+                 "RabbitMQ definitions JSON to import at boot");
+  cli.add_option("--log-level", flags.log_level, "debug, info, warning, error, none");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  return std::nullopt;
+}
+
+Config load_config(const Flags& flags) {
+  Config config;
+  if (!flags.config_file.empty()) {
+    auto c = pulse::app::load_config_file(flags.config_file);
+    if (!c) die(c.error().text);
+    config = std::move(*c);
+  }
+  std::string level = flags.log_level.empty() ? config.log_console_level : flags.log_level;
+  if (!pulse::set_log_level(level)) die("unknown log level '" + level + "'");
+  return config;
+}
+
+std::string data_dir_of(const Flags& flags) {
+  if (!flags.data_dir.empty()) return flags.data_dir;
+  const char* env = std::getenv("PULSE_DATA_DIR");
+  return env && *env ? env : "./var/pulse";
+}
+
+// A --*-listen flag replaces the configured listeners of its kind.
+std::vector<Listener> listeners_of(std::vector<Listener> configured, const std::string& flag,
+                                   const char* flag_name) {
+  if (flag.empty()) return configured;
+  auto l = pulse::app::parse_listener(flag);
+  if (!l) die(std::string("invalid ") + flag_name + " '" + flag + "' (expected HOST:PORT)");
+  return {*l};
+}
+
+pulse::server::ServerOptions server_options(const Config& c) {
   pulse::server::ServerOptions o;
   o.channel_max = c.channel_max;
   o.frame_max = c.frame_max;
@@ -57,40 +113,133 @@ pulse::server::ServerOptions server_options(const pulse::app::Config& c) {
   return o;
 }
 
+pulse::broker::PagingLimits paging_limits(const Config& c, uint64_t memory_high_watermark) {
+  pulse::broker::PagingLimits paging;
+  paging.queue_bytes = c.paging_queue_memory_limit;
+  paging.global_bytes = c.paging_global_memory_limit.value_or(static_cast<uint64_t>(
+      c.memory_high_watermark_paging_ratio * static_cast<double>(memory_high_watermark)));
+  return paging;
+}
+
+// --definitions, else load_definitions, else definitions.local.path: imported at every start.
+void import_boot_definitions(const Flags& flags, const Config& config,
+                             pulse::broker::Broker& broker, pulse::auth::AuthStore& auth,
+                             pulse::store::DefinitionsStore& store,
+                             pulse::app::DefinitionsPersister& persister) {
+  std::string path = flags.definitions_file;
+  if (path.empty())
+    path =
+        !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
+  if (path.empty()) return;
+  auto defs = pulse::app::load_definitions_file(path);
+  if (!defs) die(path + ": " + defs.error().text);
+  if (auto s = pulse::app::import_definitions(*defs, broker, auth, store, persister); !s)
+    die(path + ": " + s.error().text);
+  spdlog::info("imported definitions from {}", path);
+}
+
+// Binds each listener through `listen` (Server::listen or HttpServer::listen) and records the
+// bound address for the management API. A listener that cannot bind stops the start, naming
+// its address and the reason; only the default IPv6 loopback listener is skipped (with a log
+// line) on a machine without IPv6.
+template <typename Listen>
+void start_listeners(const std::vector<Listener>& listeners, const char* protocol,
+                     const char* label, Listen&& listen,
+                     std::vector<pulse::http::ListenerInfo>& bound) {
+  for (const auto& l : listeners) {
+    if (!l.required) {
+      if (auto s = pulse::ipv6_loopback_available(); !s) {
+        spdlog::warn("{}not listening on {} ({}): IPv6 loopback unavailable ({})", label,
+                     pulse::format_host_port(l.host, l.port), protocol, s.error().text);
+        continue;
+      }
+    }
+    auto ep = listen(l.host.empty() ? "0.0.0.0" : l.host, l.port);
+    if (!ep) die(ep.error().text);
+    std::string ip = ep->address().to_string();
+    spdlog::info("{}listening on {}", label, pulse::format_host_port(ip, ep->port()));
+    bound.push_back({protocol, ip, ep->port()});
+  }
+}
+
+// SIGHUP: reopen the log files and re-read the config file, applying what can change while
+// running (the log level) and naming the changed keys that wait for a restart. A config file
+// that no longer parses is logged and the running configuration kept.
+void reload(const Flags& flags, Config& running) {
+  spdlog::info("SIGHUP: {}", pulse::reopen_log_files());
+  if (flags.config_file.empty()) {
+    spdlog::info("SIGHUP: no config file to re-read (pulsed was started without --config)");
+    return;
+  }
+  auto next = pulse::app::load_config_file(flags.config_file);
+  if (!next) {
+    spdlog::error("SIGHUP: config not reloaded, keeping the running configuration: {}",
+                  next.error().text);
+    return;
+  }
+  auto diff = pulse::app::diff_settings(running, *next);
+  std::vector<std::string> applied;
+  for (const auto& key : diff.reloadable) {
+    if (key == "log.console.level" && !flags.log_level.empty()) {
+      spdlog::warn("SIGHUP: log.console.level changed but --log-level {} stays in force",
+                   flags.log_level);
+      continue;
+    }
+    if (auto it = next->settings.find(key); it != next->settings.end()) {
+      running.settings[key] = it->second;
+    } else {
+      running.settings.erase(key);
+    }
+    applied.push_back(key);
+  }
+  auto join = [](const std::vector<std::string>& keys) {
+    std::string out;
+    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+    return out.empty() ? std::string("none") : out;
+  };
+  // Logged at the more verbose of the old and new levels, so that neither hides it.
+  const auto old_level = spdlog::get_level();
+  if (std::ranges::find(applied, "log.console.level") != applied.end()) {
+    running.log_console_level = next->log_console_level;
+    pulse::set_log_level(running.log_console_level);  // parse_config checked the name
+  }
+  const auto new_level = spdlog::get_level();
+  spdlog::set_level(std::min(old_level, new_level));
+  spdlog::info("SIGHUP: reloaded config {}: applied: {}; changed but need a restart: {}",
+               flags.config_file, join(applied), join(diff.need_restart));
+  spdlog::set_level(new_level);
+}
+
+// Re-armed after each reload, until shutdown cancels it.
+void watch_reload(boost::asio::signal_set& hup, const Flags& flags, Config& running) {
+  hup.async_wait([&hup, &flags, &running](boost::system::error_code ec, int) {
+    if (ec) return;
+    reload(flags, running);
+    watch_reload(hup, flags, running);
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   pulse::init_logging();
   Flags flags;
-  CLI::App cli{"pulsed: the Pulse message broker (AMQP 0-9-1)"};
-  cli.add_option("--data-dir", flags.data_dir,
-                 "data directory (default ./var/pulse or $PULSE_DATA_DIR)");
-  cli.add_option("--amqp-listen", flags.amqp_listen,
-                 "AMQP listener HOST:PORT (default 127.0.0.1:5672)");
-  cli.add_option("--http-listen", flags.http_listen,
-                 "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
-  cli.add_option("--prometheus-listen", flags.prometheus_listen,
-                 "Prometheus /metrics listener HOST:PORT (default 127.0.0.1:15692)");
-  cli.add_option("--config", flags.config_file, "rabbitmq.conf-style configuration file");
-  cli.add_option("--definitions", flags.definitions_file,
-                 "RabbitMQ definitions JSON to import at boot");
-  cli.add_option("--log-level", flags.log_level, "debug, info, warning, error, none");
-  CLI11_PARSE(cli, argc, argv);
+  if (auto rc = parse_flags(argc, argv, flags)) return *rc;
+  Config config = load_config(flags);
+  const std::string data_dir = data_dir_of(flags);
+  auto amqp_listeners = listeners_of(config.tcp_listeners, flags.amqp_listen, "--amqp-listen");
+  auto http_listeners = listeners_of({{"management", config.management_ip, config.management_port}},
+                                     flags.http_listen, "--http-listen");
+  auto prometheus_listeners =
+      listeners_of({{"prometheus", config.prometheus_ip, config.prometheus_port}},
+                   flags.prometheus_listen, "--prometheus-listen");
 
-  pulse::app::Config config;
-  if (!flags.config_file.empty()) {
-    auto c = pulse::app::load_config_file(flags.config_file);
-    if (!c) die(c.error().text);
-    config = std::move(*c);
-  }
-  std::string level = flags.log_level.empty() ? config.log_console_level : flags.log_level;
-  if (!pulse::set_log_level(level)) die("unknown log level '" + level + "'");
+  // Destruction runs in reverse: the broker (and its queues' stores) goes before the storage
+  // it writes through, and the storage before the loop its completions are posted to.
+  boost::asio::io_context io(1);
+  // SIGHUP is caught from here on (handled once the loop runs), so it cannot kill pulsed.
+  boost::asio::signal_set hup(io, SIGHUP);
 
-  std::string data_dir = flags.data_dir;
-  if (data_dir.empty()) {
-    const char* env = std::getenv("PULSE_DATA_DIR");
-    data_dir = env && *env ? env : "./var/pulse";
-  }
   // A directory of another layout, or a damaged definitions database, stops the start (exit
   // 2): resetting it would silently lose every durable definition and message.
   auto dir = pulse::store::DataDir::open(data_dir);
@@ -99,30 +248,6 @@ int main(int argc, char** argv) {
   if (!store) die(store.error().text);
   pulse::app::DefinitionsPersister persister(**store);
 
-  std::vector<pulse::app::Listener> listeners = config.tcp_listeners;
-  if (!flags.amqp_listen.empty()) {
-    auto l = pulse::app::parse_listener(flags.amqp_listen);
-    if (!l) die("invalid --amqp-listen '" + flags.amqp_listen + "' (expected HOST:PORT)");
-    listeners = {*l};
-  }
-  pulse::app::Listener http_listener{"management", config.management_ip, config.management_port};
-  if (!flags.http_listen.empty()) {
-    auto l = pulse::app::parse_listener(flags.http_listen);
-    if (!l) die("invalid --http-listen '" + flags.http_listen + "' (expected HOST:PORT)");
-    http_listener = *l;
-  }
-  pulse::app::Listener prometheus_listener{"prometheus", config.prometheus_ip,
-                                           config.prometheus_port};
-  if (!flags.prometheus_listen.empty()) {
-    auto l = pulse::app::parse_listener(flags.prometheus_listen);
-    if (!l)
-      die("invalid --prometheus-listen '" + flags.prometheus_listen + "' (expected HOST:PORT)");
-    prometheus_listener = *l;
-  }
-
-  // Destruction runs in reverse: the broker (and its queues' stores) goes before the storage
-  // it writes through, and the storage before the loop its completions are posted to.
-  boost::asio::io_context io(1);
   std::unique_ptr<pulse::app::QueueStorage> queues;
   pulse::broker::Broker broker;
   queues = std::make_unique<pulse::app::QueueStorage>(
@@ -131,12 +256,7 @@ int main(int argc, char** argv) {
   broker.set_message_storage(queues.get());
   // Definition commits stop fsyncing on the loop: the group commit syncs the WAL instead.
   if (auto s = (*store)->set_commit_sync(false); !s) die(s.error().text);
-  pulse::broker::PagingLimits paging;
-  paging.queue_bytes = config.paging_queue_memory_limit;
-  paging.global_bytes = config.paging_global_memory_limit.value_or(
-      static_cast<uint64_t>(config.memory_high_watermark_paging_ratio *
-                            static_cast<double>(options.memory_high_watermark)));
-  broker.set_paging_limits(paging);
+  broker.set_paging_limits(paging_limits(config, options.memory_high_watermark));
 
   // RabbitMQ's default cluster name is the node name; a stored or configured one replaces it.
   char hostname[256] = "localhost";
@@ -150,65 +270,47 @@ int main(int argc, char** argv) {
       !s)
     die(data_dir + ": " + s.error().text);
 
-  std::string defs_path = flags.definitions_file;
-  if (defs_path.empty())
-    defs_path =
-        !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
-  if (!defs_path.empty()) {
-    auto defs = pulse::app::load_definitions_file(defs_path);
-    if (!defs) die(defs_path + ": " + defs.error().text);
-    if (auto s = pulse::app::import_definitions(*defs, broker, auth, **store, persister); !s)
-      die(defs_path + ": " + s.error().text);
-    spdlog::info("imported definitions from {}", defs_path);
-  }
+  import_boot_definitions(flags, config, broker, auth, **store, persister);
 
   if (auto s = queues->watch_definitions_wal((*store)->wal_path()); !s) die(s.error().text);
   queues->definitions_changed();  // boot-time changes are synced by the first group commit
   options.data_dir = data_dir;
   pulse::server::Server server(io, broker, auth, options);
-  std::vector<boost::asio::ip::tcp::endpoint> amqp_eps;
-  for (const auto& l : listeners) {
-    std::string host = l.host.empty() ? "0.0.0.0" : l.host;
-    auto ep = server.listen(host, l.port);
-    if (!ep) die(ep.error().text);
-    spdlog::info("listening on {}:{}", ep->address().to_string(), ep->port());
-    amqp_eps.push_back(*ep);
-  }
 
   // The management API runs on the same loop: its handlers read broker state directly.
   pulse::app::ManagementContext mctx{broker, auth, **store, persister, server, {}, 0, 0, {}};
-  for (const auto& ep : amqp_eps)
-    mctx.listeners.push_back({"amqp", ep.address().to_string(), ep.port()});
+  start_listeners(
+      amqp_listeners, "amqp", "",
+      [&](const std::string& host, uint16_t port) { return server.listen(host, port); },
+      mctx.listeners);
   mctx.memory_high_watermark = options.memory_high_watermark;
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
   pulse::http::Api api(broker, auth, pulse::app::management_hooks(mctx), node_name);
   pulse::http::HttpServer http_server(io, api);
-  {
-    std::string host = http_listener.host.empty() ? "0.0.0.0" : http_listener.host;
-    auto ep = http_server.listen(host, http_listener.port);
-    if (!ep) die(ep.error().text);
-    mctx.listeners.push_back({"http", ep->address().to_string(), ep->port()});
-    spdlog::info("management API listening on {}:{}", ep->address().to_string(), ep->port());
-  }
-  {
-    // A second listener of the same server, answering /metrics only (rabbitmq_prometheus).
-    std::string host = prometheus_listener.host.empty() ? "0.0.0.0" : prometheus_listener.host;
-    auto ep = http_server.listen(host, prometheus_listener.port, /*metrics_only=*/true);
-    if (!ep) die(ep.error().text);
-    mctx.listeners.push_back({"http/prometheus", ep->address().to_string(), ep->port()});
-    spdlog::info("Prometheus metrics listening on {}:{}", ep->address().to_string(), ep->port());
-  }
+  start_listeners(
+      http_listeners, "http", "management API ",
+      [&](const std::string& host, uint16_t port) { return http_server.listen(host, port); },
+      mctx.listeners);
+  // A second listener of the same server, answering /metrics only (rabbitmq_prometheus).
+  start_listeners(
+      prometheus_listeners, "http/prometheus", "Prometheus metrics ",
+      [&](const std::string& host, uint16_t port) {
+        return http_server.listen(host, port, /*metrics_only=*/true);
+      },
+      mctx.listeners);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int sig) {
     spdlog::info("received signal {}, shutting down", sig);
+    hup.cancel();
     server.shutdown();
     http_server.shutdown();
     // Give connections a moment to flush their close frames, then stop.
     auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(200));
     timer->async_wait([&io, timer](boost::system::error_code) { io.stop(); });
   });
+  watch_reload(hup, flags, config);
   std::signal(SIGPIPE, SIG_IGN);
   io.run();
   // Whatever was written but not yet synced (acks, delivery marks) goes to disk now.

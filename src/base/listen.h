@@ -9,13 +9,19 @@
 // clang-format on
 
 #include "base/result.h"
+#include "base/url.h"
 
 namespace pulse {
 
-// `what` names the listener in errors ("AMQP", "HTTP").
+// `host` may be bracketed ("[::1]"). `what` names the listener in errors ("AMQP", "HTTP"):
+// "cannot listen (AMQP) on [::1]:5672: Address already in use".
 Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> open_acceptor(boost::asio::io_context& io,
                                                                       const std::string& host,
                                                                       uint16_t port,
                                                                       const char* what);
+
+// Whether this machine can bind the IPv6 loopback address (it cannot where IPv6 is disabled);
+// the error says why not.
+Status ipv6_loopback_available();
 
 }  // namespace pulse

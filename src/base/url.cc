@@ -1,6 +1,7 @@
 #include "base/url.h"
 
 #include <cctype>
+#include <charconv>
 
 namespace pulse {
 
@@ -18,6 +19,46 @@ std::string percent_encode(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string_view unbracket(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+std::optional<HostPort> parse_host_port(std::string_view text) {
+  HostPort hp;
+  std::string_view port_text = text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    hp.host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+    if (hp.host.empty()) return std::nullopt;
+  } else if (size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    hp.host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (hp.host.empty()) return std::nullopt;
+  }
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || p != port_text.data() + port_text.size() ||
+      port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  hp.port = static_cast<uint16_t>(port);
+  return hp;
+}
+
+std::string format_host_port(std::string_view host, uint16_t port) {
+  host = unbracket(host);
+  std::string out =
+      host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]" : std::string(host);
+  return out + ":" + std::to_string(port);
 }
 
 }  // namespace pulse

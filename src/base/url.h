@@ -1,11 +1,27 @@
 #pragma once
 // Percent-encoding of one URL path segment (RFC 3986: unreserved characters kept), shared by
-// the management API (binding properties keys, Location headers) and its client, pulsectl.
+// the management API (binding properties keys, Location headers) and its client, pulsectl;
+// and the HOST:PORT listener addresses of flags and config files.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace pulse {
 
 std::string percent_encode(std::string_view s);
+
+struct HostPort {
+  std::string host;  // empty: a bare port; IPv6 without brackets
+  uint16_t port = 0;
+};
+
+// "5672", "127.0.0.1:5672", "[::1]:5672", "::1:5672" (without brackets the last colon splits,
+// as cuttlefish's ip type does). nullopt when malformed or the port is 0.
+std::optional<HostPort> parse_host_port(std::string_view text);
+// "127.0.0.1:5672", "[::1]:5672": the form parse_host_port reads back, used in logs and errors.
+std::string format_host_port(std::string_view host, uint16_t port);
+// "[::1]" -> "::1"; anything else unchanged.
+std::string_view unbracket(std::string_view host);
 
 }  // namespace pulse

@@ -144,8 +144,22 @@ def test_consume_missing_queue(conn, uname):
         conn.channel().basic_consume(q, lambda *a: None)
 
 
-def test_cancel_unknown_tag_is_ok(ch):
-    ch.basic_cancel("no-such-tag")  # cancel-ok, no error
+def test_cancel_unknown_tag_is_ok(broker):
+    # On the wire: pika's basic_cancel returns without sending for a tag it does not know.
+    raw = RawConnection(broker.host, broker.port)
+    try:
+        raw.handshake()
+        raw.send_method(1, spec.Channel.Open())
+        raw.recv_method()
+        raw.send_method(1, spec.Basic.Cancel(consumer_tag="no-such-tag"))
+        fr = raw.recv_method()
+        assert fr.channel_number == 1 and isinstance(fr.method, spec.Basic.CancelOk), fr
+        assert fr.method.consumer_tag == "no-such-tag"
+        # The channel stays open: a further method on it is answered.
+        raw.send_method(1, spec.Basic.Qos(prefetch_count=1))
+        assert isinstance(raw.recv_method().method, spec.Basic.QosOk)
+    finally:
+        raw.close()
 
 
 def test_no_ack_consume_delivers_and_removes(conn):

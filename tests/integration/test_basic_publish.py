@@ -41,7 +41,17 @@ def test_mandatory_with_confirms_return_before_ack(conn, uname):
 def test_unroutable_without_mandatory_silently_dropped(conn, uname):
     ch = conn.channel()
     ch.confirm_delivery()
-    ch.basic_publish("", uname("noq"), b"x")  # acked
+    returns = []
+    ch.add_on_return_callback(lambda c, m, p, b: returns.append(m))
+    q = uname("noq")
+    # Confirmed: a nack would raise NackError, a basic.return UnroutableError.
+    ch.basic_publish("", q, b"x")
+    conn.process_data_events(0.2)
+    assert returns == [] and ch.is_open
+    # Dropped, not kept for a queue of that name declared later.
+    ch.queue_declare(q, exclusive=True)
+    assert ch.queue_declare(q, passive=True).method.message_count == 0
+    assert ch.basic_get(q, auto_ack=True)[0] is None
 
 
 def test_immediate_flag_not_implemented(broker):

@@ -16,12 +16,21 @@ def get_body(ch, q):
 
 
 @pytest.mark.parametrize("etype", ["direct", "fanout", "topic", "headers"])
-def test_declare_each_type(ch, uname, etype):
+def test_declare_each_type(conn, uname, etype):
     x = uname("x")
+    ch = conn.channel()
     ch.exchange_declare(x, exchange_type=etype, auto_delete=False)
     ch.exchange_declare(x, exchange_type=etype, passive=True)
     ch.exchange_declare(x, exchange_type=etype)  # idempotent redeclare
+    # The exchange exists with the declared type: a redeclare with another one names it.
+    other = "fanout" if etype != "fanout" else "direct"
+    with channel_closed(406, "PRECONDITION_FAILED - inequivalent arg 'type' for exchange '%s' in "
+                        "vhost '/': received '%s' but current is '%s'" % (x, other, etype)):
+        ch.exchange_declare(x, exchange_type=other)
+    ch = conn.channel()
     ch.exchange_delete(x)
+    with channel_closed(404, "NOT_FOUND - no exchange '%s' in vhost '/'" % x):
+        ch.exchange_declare(x, passive=True)
 
 
 def test_unknown_type_is_connection_error(conn, uname):

@@ -285,6 +285,11 @@ def systemd_analyze_verify(root, unit):
     for name in os.listdir("/lib/systemd/system"):
         if name.endswith((".target", ".slice")) and not os.path.lexists(os.path.join(units, name)):
             shutil.copy(os.path.join("/lib/systemd/system", name), units, follow_symlinks=False)
+    # ExecReload runs /bin/kill (procps on a real system): verify wants it executable.
+    kill = os.path.join(root, "bin", "kill")
+    if not os.path.lexists(kill):
+        os.makedirs(os.path.dirname(kill), exist_ok=True)
+        shutil.copy("/bin/kill", kill)
     p = run(analyze, "verify", "--root=" + root, unit, check=False)
     return p.returncode, (p.stdout + p.stderr).strip()
 

@@ -47,9 +47,9 @@ def free_port():
             return p
 
 
-def _port_open(port, timeout=0.2):
+def _port_open(port, timeout=0.2, host=HOST):
     try:
-        with socket.create_connection((HOST, port), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
         return False
@@ -131,7 +131,7 @@ class BrokerHandle:
             if self.proc.poll() is not None:
                 raise RuntimeError("%s exited with %s during startup\n%s"
                                    % (self.target, self.proc.returncode, self.log_tail()))
-            if self.port and _port_open(self.port):
+            if self.port and _port_open(self.port, host=self.host):
                 try:
                     c = self.connect()
                     c.close()
@@ -159,12 +159,43 @@ class _PortTaken(RuntimeError):
     pass
 
 
+def host_port(host, port):
+    """pulsed's HOST:PORT form: IPv6 addresses in brackets."""
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+
+
+def ipv6_loopback_available():
+    """Whether this machine can bind ::1 (not where IPv6 is disabled)."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 class PulsedBroker(BrokerHandle):
     target = "pulsed"
 
-    def __init__(self, config=None, definitions_path=DEFINITIONS):
+    def __init__(self, config=None, definitions_path=DEFINITIONS, log_level="info",
+                 amqp_host=HOST):
+        """log_level=None leaves --log-level out (the config file's log.console.level rules);
+        amqp_host is the address --amqp-listen names and clients connect to ("::1")."""
         super().__init__(config)
         self.definitions_path = definitions_path
+        self.log_level = log_level
+        self.host = amqp_host
+        self.config_path = os.path.join(self.tmp, "pulsed.conf")
+
+    def write_config(self, config=None, text=None):
+        """Rewrites the config file pulsed reads at start and on SIGHUP: from `config` (a dict,
+        kept as self.config) or verbatim `text`."""
+        if config is not None:
+            self.config = dict(config)
+        if text is None:
+            text = "".join("%s = %s\n" % (k, _conf_value(v)) for k, v in self.config.items())
+        with open(self.config_path, "w") as f:
+            f.write(text)
 
     @property
     def pid(self):
@@ -192,24 +223,23 @@ class PulsedBroker(BrokerHandle):
             self.http_port = free_port()
         if self.prometheus_port is None:
             self.prometheus_port = free_port()
-        conf = os.path.join(self.tmp, "pulsed.conf")
-        with open(conf, "w") as f:
-            for k, v in self.config.items():
-                f.write("%s = %s\n" % (k, _conf_value(v)))
+        self.write_config()
         self.ready = threading.Event()
         self._logf = open(self.log_path, "a")
         args = [binary, "--data-dir", self.data_dir,
-                "--amqp-listen", "%s:%d" % (HOST, self.port),
+                "--amqp-listen", host_port(self.host, self.port),
                 "--http-listen", "%s:%d" % (HOST, self.http_port),
                 "--prometheus-listen", "%s:%d" % (HOST, self.prometheus_port),
-                "--config", conf, "--log-level", "info"]
+                "--config", self.config_path]
+        if self.log_level:
+            args += ["--log-level", self.log_level]
         if definitions:
             args += ["--definitions", self.definitions_path]
         self.proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
-        pat = re.compile(r"listening on 127\.0\.0\.1:%d" % self.port)
+        pat = re.compile(re.escape("listening on " + host_port(self.host, self.port)) + r"(?!\d)")
 
         def pump():
             for raw in self.proc.stdout:

@@ -17,8 +17,10 @@ TEST(Config, Defaults) {
   auto r = parse_config("");
   ASSERT_TRUE(r.ok());
   const Config& c = *r;
-  EXPECT_EQ(c.tcp_listeners, (std::vector<Listener>{{"default", "127.0.0.1", 5672}}));
-  EXPECT_EQ(c.stomp_tcp_listeners, (std::vector<Listener>{{"1", "127.0.0.1", 61613}}));
+  // Both loopbacks, the IPv6 one only where the machine has IPv6.
+  EXPECT_EQ(c.tcp_listeners, (std::vector<Listener>{{"default", "127.0.0.1", 5672},
+                                                    {"default", "::1", 5672, false}}));
+  EXPECT_TRUE(c.settings.empty());
   EXPECT_EQ(c.default_user, "guest");
   EXPECT_EQ(c.default_pass, "guest");
   EXPECT_EQ(c.default_vhost, "/");
@@ -62,15 +64,14 @@ handshake_timeout = 5000
 connection_max = 1000
 vm_memory_high_watermark.absolute = 2GB
 disk_free_limit.absolute = 512MiB
+log.console = true
 log.console.level = debug
 log.file = false
 management.tcp.port = 15673
 management.tcp.ip = 0.0.0.0
-stomp.listeners.tcp.1 = 61614
 load_definitions = /etc/pulse/definitions.json
+definitions.import_backend = local_filesystem
 definitions.local.path = /etc/pulse/defs
-pulse.guardian.warn_queue_size = 20000
-pulse.data_dir = /var/lib/pulse
 )",
                         "pulsed.conf");
   ASSERT_TRUE(r.ok()) << r.error().text;
@@ -93,14 +94,12 @@ pulse.data_dir = /var/lib/pulse
   EXPECT_EQ(c.memory_high_watermark_absolute, 2000000000u);
   EXPECT_EQ(c.disk_free_limit_absolute, 512u << 20);
   EXPECT_EQ(c.log_console_level, "debug");
-  EXPECT_EQ(c.log_file, "");
   EXPECT_EQ(c.management_port, 15673);
   EXPECT_EQ(c.management_ip, "0.0.0.0");
-  EXPECT_EQ(c.stomp_tcp_listeners, (std::vector<Listener>{{"1", "", 61614}}));
   EXPECT_EQ(c.load_definitions, "/etc/pulse/definitions.json");
   EXPECT_EQ(c.definitions_local_path, "/etc/pulse/defs");
-  EXPECT_EQ(c.pulse.at("pulse.guardian.warn_queue_size"), "20000");
-  EXPECT_EQ(c.pulse.at("pulse.data_dir"), "/var/lib/pulse");
+  EXPECT_EQ(c.settings.at("default_pass"), "s3cr#t");
+  EXPECT_EQ(c.settings.at("listeners.tcp.local"), "[::1]:5674");
 }
 
 TEST(Config, NoneAndInfinity) {
@@ -146,6 +145,67 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(error_of("a..b = 1"), "rabbitmq.conf:1: invalid key 'a..b'");
 }
 
+// Every key is either used or refused: a typo in a family that used to take any sub-key stops
+// the start like any unknown key, on the right line.
+TEST(Config, UnknownKeysInEveryFamily) {
+  EXPECT_EQ(error_of("heartbeat = 10\nssl_options.certfle = /etc/cert.pem\n"),
+            "rabbitmq.conf:2: unknown key 'ssl_options.certfle'");
+  EXPECT_EQ(error_of("\n\n\npulse.guardian.warn_queue_sise = 100\n"),
+            "rabbitmq.conf:4: unknown key 'pulse.guardian.warn_queue_sise'");
+  EXPECT_EQ(error_of("pulse.data_dir = /var/lib/pulse"),
+            "rabbitmq.conf:1: unknown key 'pulse.data_dir'");
+  EXPECT_EQ(error_of("stomp.listeners.tpc.1 = 61613"),
+            "rabbitmq.conf:1: unknown key 'stomp.listeners.tpc.1'");
+  EXPECT_EQ(error_of("management.ssl.certfile.x = a"),
+            "rabbitmq.conf:1: unknown key 'management.ssl.certfile.x'");
+}
+
+TEST(Config, ReservedKeysAreNotSupportedYet) {
+  EXPECT_EQ(error_of("# TLS\nssl_options.certfile = /etc/pulse/cert.pem\n"),
+            "rabbitmq.conf:2: key 'ssl_options.certfile' is not supported yet (TLS)");
+  EXPECT_EQ(error_of("ssl_options.versions.1 = tlsv1.2"),
+            "rabbitmq.conf:1: key 'ssl_options.versions.1' is not supported yet (TLS)");
+  EXPECT_EQ(error_of("listeners.ssl.default = 5671"),
+            "rabbitmq.conf:1: key 'listeners.ssl.default' is not supported yet (TLS)");
+  EXPECT_EQ(error_of("management.ssl.port = 15671"),
+            "rabbitmq.conf:1: key 'management.ssl.port' is not supported yet (TLS)");
+  EXPECT_EQ(error_of("management.ssl.keyfile = k.pem"),
+            "rabbitmq.conf:1: key 'management.ssl.keyfile' is not supported yet (TLS)");
+  EXPECT_EQ(error_of("stomp.listeners.tcp.1 = 61613"),
+            "rabbitmq.conf:1: key 'stomp.listeners.tcp.1' is not supported yet (STOMP)");
+  EXPECT_EQ(error_of("web_stomp.tcp.port = 15674"),
+            "rabbitmq.conf:1: key 'web_stomp.tcp.port' is not supported yet (Web-STOMP)");
+  EXPECT_EQ(
+      error_of("pulse.guardian.warn_queue_size = 2000"),
+      "rabbitmq.conf:1: key 'pulse.guardian.warn_queue_size' is not supported yet (the guardian)");
+  EXPECT_EQ(error_of("log.file.level = debug"),
+            "rabbitmq.conf:1: key 'log.file.level' is not supported yet (logging to a file)");
+  EXPECT_EQ(error_of("log.file = /var/log/pulse/pulse.log"),
+            "rabbitmq.conf:1: invalid value '/var/log/pulse/pulse.log' for key 'log.file': "
+            "logging to a file is not supported yet (only 'false' is accepted)");
+  EXPECT_NE(error_of("log.console = false").find("not supported yet"), std::string::npos);
+  EXPECT_NE(error_of("definitions.import_backend = https").find("not supported yet"),
+            std::string::npos);
+}
+
+TEST(Config, SupportedKeysBesideRefusedOnesStillWork) {
+  auto r = parse_config("management.tcp.port = 15673\nlog.console.level = warning\n");
+  ASSERT_TRUE(r.ok()) << r.error().text;
+  EXPECT_EQ(r->management_port, 15673);
+  EXPECT_EQ(r->log_console_level, "warning");
+}
+
+TEST(Config, DiffSettingsSplitsReloadableKeys) {
+  auto a = parse_config("log.console.level = info\nheartbeat = 10\nchannel_max = 5\n");
+  auto b = parse_config("log.console.level = debug\nheartbeat = 20\nframe_max = 8192\n");
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto d = diff_settings(*a, *b);
+  EXPECT_EQ(d.reloadable, std::vector<std::string>{"log.console.level"});
+  EXPECT_EQ(d.need_restart, (std::vector<std::string>{"channel_max", "frame_max", "heartbeat"}));
+  auto same = diff_settings(*a, *a);
+  EXPECT_TRUE(same.reloadable.empty() && same.need_restart.empty());
+}
+
 TEST(Config, InformationUnits) {
   EXPECT_EQ(parse_information_unit("1000000"), 1000000u);
   EXPECT_EQ(parse_information_unit("1GB"), 1000000000u);
@@ -170,6 +230,11 @@ TEST(Config, Listeners) {
   EXPECT_FALSE(parse_listener(":5672").has_value());
   EXPECT_FALSE(parse_listener("[::1]5672").has_value());
   EXPECT_FALSE(parse_listener("host").has_value());
+  EXPECT_FALSE(parse_listener("[]:5672").has_value());
+  EXPECT_FALSE(parse_listener("127.0.0.1:56x72").has_value());
+  auto r = parse_config("listeners.tcp.v6 = [::1]:5673\n");
+  ASSERT_TRUE(r.ok()) << r.error().text;
+  EXPECT_EQ(r->tcp_listeners, (std::vector<Listener>{{"v6", "::1", 5673}}));
 }
 
 TEST(Config, LoadFile) {

@@ -47,7 +47,8 @@ TEST(PackagedConfig, CommentedExamplesAreTheDefaults) {
   ASSERT_TRUE(r.ok()) << r.error().text;
   const Config defaults;
   const Config& c = *r;
-  EXPECT_EQ(c.tcp_listeners, defaults.tcp_listeners);
+  // The one uncommented setting: IPv4 loopback, written out so admins see where pulsed listens.
+  EXPECT_EQ(c.tcp_listeners, (std::vector<Listener>{{"default", "127.0.0.1", 5672}}));
   EXPECT_EQ(c.default_vhost, defaults.default_vhost);
   EXPECT_EQ(c.default_user, defaults.default_user);
   EXPECT_EQ(c.default_pass, defaults.default_pass);
