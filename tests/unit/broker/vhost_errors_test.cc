@@ -160,15 +160,6 @@ INSTANTIATE_TEST_SUITE_P(
                   406,
                   "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'p' in vhost '/': "
                   "{max_value_exceeded,256}"},
-        ErrorCase{"cc_header_not_array",
-                  [](VHost& v) {
-                    amqp::BasicProperties p;
-                    p.set_headers({{"CC", "q"}});
-                    return error_of(v.publish(msg_to("", "q", p)));
-                  },
-                  406,
-                  "PRECONDITION_FAILED - invalid message: "
-                  "{unacceptable_type_in_header,\"CC\",longstr}"},
         ErrorCase{"quorum_non_durable",
                   [](VHost& v) {
                     return error_of(v.declare_queue(qd("qq", {{"x-queue-type", "quorum"}})));
