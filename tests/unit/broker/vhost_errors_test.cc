@@ -55,7 +55,11 @@ QueueDeclare qd(std::string name, FieldTable args = {}, bool durable = false, bo
 }
 
 ExchangeDeclare xd(std::string name, std::string type, bool passive = false) {
-  return ExchangeDeclare{std::move(name), std::move(type), passive, false, false, false, {}};
+  ExchangeDeclare d;
+  d.name = std::move(name);
+  d.type = std::move(type);
+  d.passive = passive;
+  return d;
 }
 
 Message msg_to(std::string x, std::string key, amqp::BasicProperties p = {}) {
