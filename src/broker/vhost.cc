@@ -14,10 +14,6 @@ std::string resource_name(const char* kind, const std::string& name, const std::
 
 namespace {
 
-Error precondition(std::string text) {
-  return Error{amqp::kPreconditionFailed, "PRECONDITION_FAILED - " + std::move(text)};
-}
-
 Error resource_locked(const std::string& what) {
   return Error{amqp::kResourceLocked,
                "RESOURCE_LOCKED - cannot obtain exclusive access to locked " + what +
@@ -31,8 +27,8 @@ std::string bool_text(bool b) {
 
 Error inequivalent(const std::string& field, const std::string& what, const std::string& received,
                    const std::string& current) {
-  return precondition("inequivalent arg '" + field + "' for " + what + ": received " + received +
-                      " but current is " + current);
+  return precondition_failed("inequivalent arg '" + field + "' for " + what + ": received " +
+                             received + " but current is " + current);
 }
 
 // RabbitMQ compares integer-typed values by value, regardless of the exact integer type.
@@ -117,7 +113,7 @@ Exchange* VHost::find_exchange(std::string_view name) {
 
 Result<Exchange*> VHost::lookup_exchange(const std::string& name) {
   if (Exchange* x = find_exchange(name)) return x;
-  return Error{amqp::kNotFound, "NOT_FOUND - no " + describe_exchange(name)};
+  return not_found("exchange", name, name_);
 }
 
 Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
@@ -126,13 +122,8 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
     return lookup_exchange(d.name);
   }
   auto type = parse_exchange_type(d.type);
-  if (!type) {
-    return Error{amqp::kCommandInvalid, "COMMAND_INVALID - unknown exchange type '" + d.type + "'"};
-  }
-  if (d.name.empty()) {
-    return Error{amqp::kAccessRefused,
-                 "ACCESS_REFUSED - operation not permitted on the default exchange"};
-  }
+  if (!type) return unknown_exchange_type(d.type);
+  if (d.name.empty()) return default_exchange_refused();
   if (Exchange* x = find_exchange(d.name)) {
     const std::string what = describe_exchange(d.name);
     if (x->type() != *type) {
@@ -152,10 +143,7 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
     return x;
   }
   // Only new exchanges are refused the reserved prefix: redeclaring amq.direct is fine.
-  if (is_reserved_name(d.name)) {
-    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - exchange name '" + d.name +
-                                           "' contains reserved prefix 'amq.*'"};
-  }
+  if (is_reserved_name(d.name)) return reserved_name_refused("exchange", d.name);
   auto x =
       std::make_unique<Exchange>(d.name, *type, d.durable, d.auto_delete, d.internal, d.arguments);
   if (!policies_.empty()) x->set_policy(select_exchange_policy(policies_, d.name));
@@ -166,18 +154,12 @@ Result<Exchange*> VHost::declare_exchange(const ExchangeDeclare& d) {
 }
 
 Status VHost::delete_exchange(const std::string& name, bool if_unused) {
-  if (name.empty()) {
-    return Error{amqp::kAccessRefused,
-                 "ACCESS_REFUSED - operation not permitted on the default exchange"};
-  }
-  if (is_reserved_name(name)) {
-    return Error{amqp::kAccessRefused,
-                 "ACCESS_REFUSED - deletion of system " + describe_exchange(name) + " not allowed"};
-  }
+  if (name.empty()) return default_exchange_refused();
+  if (is_reserved_name(name)) return system_exchange_deletion_refused(name, name_);
   auto it = exchanges_.find(name);
   if (it == exchanges_.end()) return {};
   if (if_unused && it->second->has_bindings()) {
-    return precondition(describe_exchange(name) + " in use");
+    return precondition_failed(describe_exchange(name) + " in use");
   }
   // Auto-delete exchanges emptied by this deletion go too, and may empty others in turn. A
   // worklist rather than recursion: a client can chain tens of thousands of them with
@@ -217,7 +199,7 @@ void VHost::maybe_auto_delete_exchange(const std::string& name) {
 Result<QueuePtr> VHost::lookup_queue(const std::string& name, uint64_t connection_id) {
   auto it = queues_.find(name);
   if (it == queues_.end()) {
-    return Error{amqp::kNotFound, "NOT_FOUND - no " + resource_name("queue", name, name_)};
+    return not_found("queue", name, name_);
   }
   const QueuePtr& q = it->second;
   if (q->exclusive() && q->exclusive_owner() != connection_id) {
@@ -240,8 +222,7 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
   if (d.name.empty()) {
     d.name = broker_.generate_name("amq.gen-");
   } else if (!d.server_named && is_reserved_name(d.name)) {
-    return Error{amqp::kAccessRefused,
-                 "ACCESS_REFUSED - queue name '" + d.name + "' contains reserved prefix 'amq.*'"};
+    return reserved_name_refused("queue", d.name);
   }
   const std::string what = resource_name("queue", d.name, name_);
   if (auto it = queues_.find(d.name); it != queues_.end()) {
@@ -272,7 +253,7 @@ Result<QueuePtr> VHost::declare_queue(QueueDeclare d) {
     const char* field = d.auto_delete ? "auto-delete"
                         : d.exclusive ? "exclusive-owner"
                                       : "non-durable";
-    return precondition("invalid property '" + std::string(field) + "' for " + what);
+    return precondition_failed("invalid property '" + std::string(field) + "' for " + what);
   }
   PolicyPtr policy =
       policies_.empty() ? nullptr : select_queue_policy(policies_, d.name, args->quorum);
@@ -296,8 +277,8 @@ Result<size_t> VHost::delete_queue(const std::string& name, bool if_unused, bool
   auto found = lookup_queue(name, connection_id);
   if (!found) return std::move(found).error();
   QueuePtr q = *found;
-  if (if_unused && q->consumer_count() > 0) return precondition(q->describe() + " in use");
-  if (if_empty && q->message_count() > 0) return precondition(q->describe() + " not empty");
+  if (if_unused && q->consumer_count() > 0) return precondition_failed(q->describe() + " in use");
+  if (if_empty && q->message_count() > 0) return precondition_failed(q->describe() + " not empty");
   size_t n = q->message_count();
   remove_queue(*q);
   return n;

@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "broker/counters.h"
+#include "broker/errors.h"
 #include "broker/exchange.h"
 #include "broker/policy.h"
 #include "broker/queue.h"
@@ -130,13 +131,16 @@ class VHost {
   Status remove_binding(const std::string& source, const Destination& dest, const std::string& key,
                         const amqp::FieldTable& args, uint64_t connection_id);
 
-  // Publishing: routes (with CC/BCC, exchange-to-exchange hops, alternate exchanges) and
-  // enqueues. The message's exchange and routing_key fields must be set. When nothing routes,
-  // `msg` is left untouched so the caller can return it (basic.return).
-  Result<PublishOutcome> publish(Message&& msg);
-  // The same for a message already allocated for sharing (the hot path: no copy or move of
-  // the message). It may still be changed here (BCC); an unroutable one is left as it is.
+  // Routing and enqueueing, for callers that already decided the publish is allowed (the
+  // client-facing checks are broker::publish's, operations.h): routes (CC/BCC,
+  // exchange-to-exchange hops, alternate exchanges) and enqueues. When nothing routes, the
+  // message keeps its content so the caller can return it (basic.return). The hot path: no
+  // copy or move of the shared message (only a BCC header is stripped, after routing).
+  Result<PublishOutcome> publish(Exchange& x, const std::shared_ptr<Message>& msg);
+  // The same, to the exchange named by msg.exchange (NOT_FOUND when it is gone): trusted
+  // in-process publishers and transactions committing what was checked at publish time.
   Result<PublishOutcome> publish(const std::shared_ptr<Message>& msg);
+  Result<PublishOutcome> publish(Message&& msg);
   // Routes without enqueuing; fills `out` with distinct queues.
   void route(const Exchange& x, const Message& msg, std::vector<Queue*>& out);
 
@@ -194,11 +198,5 @@ class VHost {
   std::vector<const Destination*> route_dests_;
   uint64_t route_epoch_ = 0;
 };
-
-// CC and BCC headers must be arrays; RabbitMQ refuses the publish otherwise.
-Status check_cc_headers(const Message& msg);
-
-// "exchange 'x' in vhost '/'" / "queue 'q' in vhost '/'"
-std::string resource_name(const char* kind, const std::string& name, const std::string& vhost);
 
 }  // namespace pulse::broker

@@ -24,11 +24,6 @@ Status validate_binding(const Exchange& x, const amqp::FieldTable& args) {
   }
   return {};
 }
-
-Error default_exchange_refused() {
-  return Error{amqp::kAccessRefused,
-               "ACCESS_REFUSED - operation not permitted on the default exchange"};
-}
 }  // namespace
 
 Result<Exchange*> VHost::resolve_binding(const std::string& source, const Destination& dest,

@@ -83,40 +83,21 @@ void VHost::route(const Exchange& start, const Message& msg, std::vector<Queue*>
   }
 }
 
-// Sender-selected distribution headers must be arrays (of routing keys).
-Status check_cc_headers(const Message& msg) {
-  if (!msg.has(amqp::BasicProperties::kHeaders)) return {};
-  for (const char* h : {"CC", "BCC"}) {
-    const FieldValue* v = amqp::find(msg.properties().headers, h);
-    if (v && !v->as_array()) {
-      return Error{
-          amqp::kPreconditionFailed,
-          std::string("PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,\"") +
-              h + "\"," + rabbit_type_name(*v) + "}"};
-    }
-  }
-  return {};
-}
-
 Result<PublishOutcome> VHost::publish(Message&& msg) {
   return publish(std::make_shared<Message>(std::move(msg)));
 }
 
 Result<PublishOutcome> VHost::publish(const std::shared_ptr<Message>& shared) {
+  Exchange* x = find_exchange(shared->exchange);
+  if (!x) return not_found("exchange", shared->exchange, name_);
+  return publish(*x, shared);
+}
+
+Result<PublishOutcome> VHost::publish(Exchange& x, const std::shared_ptr<Message>& shared) {
   Message& msg = *shared;
-  if (auto s = check_cc_headers(msg); !s) return std::move(s).error();
-  Exchange* x = find_exchange(msg.exchange);
-  if (!x) {
-    return Error{amqp::kNotFound,
-                 "NOT_FOUND - no " + resource_name("exchange", msg.exchange, name_)};
-  }
-  if (x->internal()) {
-    return Error{amqp::kAccessRefused, "ACCESS_REFUSED - cannot publish to internal " +
-                                           resource_name("exchange", msg.exchange, name_)};
-  }
   route_scratch_.clear();
-  route(*x, msg, route_scratch_);
-  x->count_publish(route_scratch_.size());
+  route(x, msg, route_scratch_);
+  x.count_publish(route_scratch_.size());
   // BCC recipients must not see each other: the header is stripped after routing.
   if (msg.has(amqp::BasicProperties::kHeaders)) {
     if (const FieldValue* bcc = amqp::find(msg.properties().headers, "BCC")) {

@@ -1,6 +1,7 @@
 // /api/bindings[/{vhost}[/e/{source}/q|e/{destination}[/{properties_key}]]].
 #include "amqp/field_table_json.h"
 #include "base/url.h"
+#include "broker/operations.h"
 #include "http/api.h"
 #include "http/list.h"
 #include "http/resources.h"
@@ -23,16 +24,8 @@ Response create_binding(const Call& c, broker::VHost& vh, const std::string& sou
     if (!t) return bad_request(t.error().text);
     args = std::move(*t);
   }
-  if (!check_permission(c, vh.name(), dest.name, auth::Access::kWrite, dest.is_exchange) ||
-      !check_permission(c, vh.name(), source, auth::Access::kRead, true))
-    return not_authorised("Access refused.");
-  if (source.empty() || (dest.is_exchange && dest.name.empty()))
-    return not_authorised("Access refused.");
-  if (const broker::Exchange* x = vh.find_exchange(source);
-      x && x->type() == broker::ExchangeType::kTopic &&
-      !c.auth().check_topic(c.user.name, vh.name(), source, key, auth::Access::kRead))
-    return not_authorised("Access refused.");
-  if (auto s = vh.add_binding(source, dest, key, args, 0); !s) {
+  auto who = principal(c, vh);
+  if (auto s = broker::ops::bind(who, source, dest, key, args); !s) {
     if (s.error().code == 404) {
       std::string_view text = s.error().text;
       if (auto p = text.find(" - "); p != std::string_view::npos) text = text.substr(p + 3);
@@ -99,10 +92,8 @@ Response bindings_controller(const Call& c) {
   if (m == "GET") return found ? json_response(binding_json(vhost, *found)) : not_found();
   if (m == "DELETE") {
     if (!found) return not_found();
-    if (!check_permission(c, vh.name(), dest.name, auth::Access::kWrite, dest.is_exchange) ||
-        !check_permission(c, vh.name(), source, auth::Access::kRead, true) || source.empty())
-      return not_authorised("Access refused.");
-    if (auto s = vh.remove_binding(source, dest, found->routing_key, found->arguments, 0); !s)
+    auto who = principal(c, vh);
+    if (auto s = broker::ops::unbind(who, source, dest, found->routing_key, found->arguments); !s)
       return broker_error(s.error());
     return empty_response(204);
   }

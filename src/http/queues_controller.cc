@@ -1,6 +1,6 @@
 // /api/queues[/{vhost}[/{name}[/bindings|/contents|/get|/actions]]].
 #include "amqp/field_table_json.h"
-#include "broker/names.h"
+#include "broker/operations.h"
 #include "broker/queue_args.h"
 #include "http/api.h"
 #include "http/decode.h"
@@ -65,34 +65,30 @@ Response put_queue(const Call& c, broker::VHost& vh, const std::string& name) {
     d.arguments = std::move(*t);
   }
   // A top-level "type" field is ignored by RabbitMQ 3.10 (only x-queue-type counts).
-  // Checked after the body, as RabbitMQ declares through a channel once it is decoded.
-  if (!check_permission(c, vh.name(), name, auth::Access::kConfigure, false))
-    return not_authorised("Access refused.");
+  // Declared once the body is decoded, as RabbitMQ declares through a channel.
   bool existed = vh.find_queue(name) != nullptr;
-  if (!existed && broker::is_reserved_name(name)) return not_authorised("Access refused.");
-  auto r = vh.declare_queue(std::move(d));
+  auto who = principal(c, vh);
+  auto r = broker::ops::declare_queue(who, std::move(d));
   if (!r) return broker_error(r.error());
   return empty_response(existed ? 204 : 201);
 }
 
 Response delete_queue(const Call& c, broker::VHost& vh, const std::string& name) {
   if (!vh.find_queue(name)) return not_found();
-  if (!check_permission(c, vh.name(), name, auth::Access::kConfigure, false))
-    return not_authorised("Access refused.");
   auto flag = [&](const char* key) {
     const std::string* p = c.req.param(key);
     return p != nullptr && *p == "true";
   };
-  auto r = vh.delete_queue(name, flag("if-unused"), flag("if-empty"), 0);
+  auto who = principal(c, vh);
+  auto r = broker::ops::delete_queue(who, name, flag("if-unused"), flag("if-empty"));
   if (!r) return broker_error(r.error());
   return empty_response(204);
 }
 
 Response purge_queue(const Call& c, broker::VHost& vh, const std::string& name) {
   if (!vh.find_queue(name)) return not_found();
-  if (!check_permission(c, vh.name(), name, auth::Access::kRead, false))
-    return not_authorised("Access refused.");
-  auto r = vh.purge_queue(name, 0);
+  auto who = principal(c, vh);
+  auto r = broker::ops::purge_queue(who, name);
   if (!r) return broker_error(r.error());
   return empty_response(204);
 }

@@ -2,16 +2,15 @@
 
 #include "amqp/field_table_json.h"
 #include "auth/password.h"
+#include "broker/operations.h"
 #include "http/decode.h"
 
 namespace pulse::http {
 
 using nlohmann::json;
 
-bool check_permission(const Call& c, const std::string& vhost, const std::string& name,
-                      auth::Access access, bool exchange) {
-  std::string_view resource = exchange ? auth::permission_resource_name_for_exchange(name) : name;
-  return c.auth().check(c.user.name, vhost, resource, access);
+broker::Principal principal(const Call& c, broker::VHost& vh) {
+  return broker::Principal(c.auth(), c.user.name, vh);
 }
 
 namespace {
@@ -123,36 +122,10 @@ Response publish_message(const Call& c, broker::VHost& vh, const std::string& ex
   } else {
     return bad_request_term("unsupported_encoding", encoding);
   }
-  // The checks of basic.publish, in its order, with its texts.
-  auto channel_error = [](int code, std::string_view text) {
-    return bad_request(std::to_string(code) + " " + std::string(text));
-  };
-  const std::string& user = c.user.name;
-  const std::string refused = " refused for user '" + user + "'";
-  if (!check_permission(c, vh.name(), exchange, auth::Access::kWrite, true)) {
-    std::string resource(auth::permission_resource_name_for_exchange(exchange));
-    return channel_error(403, "ACCESS_REFUSED - access to " +
-                                  broker::resource_name("exchange", resource, vh.name()) + refused);
-  }
-  const broker::Exchange* x = vh.find_exchange(exchange);
-  if (x == nullptr)
-    return channel_error(
-        404, "NOT_FOUND - no " + broker::resource_name("exchange", exchange, vh.name()));
-  if (x->internal())
-    return channel_error(403, "ACCESS_REFUSED - cannot publish to internal " +
-                                  broker::resource_name("exchange", exchange, vh.name()));
-  if (x->type() == broker::ExchangeType::kTopic &&
-      !c.auth().check_topic(user, vh.name(), exchange, msg.routing_key, auth::Access::kWrite))
-    return channel_error(403, "ACCESS_REFUSED - access to topic '" + msg.routing_key +
-                                  "' in exchange '" + exchange + "' in vhost '" + vh.name() + "'" +
-                                  refused);
-  if (props.has(amqp::BasicProperties::kUserId) && props.user_id != user &&
-      !c.user.has_tag("impersonator"))
-    return channel_error(406, "PRECONDITION_FAILED - user_id property set to '" + props.user_id +
-                                  "' but authenticated user was '" + user + "'");
   msg.set_properties(std::move(props));
-  auto r = vh.publish(std::move(msg));
-  if (!r) return channel_error(r.error().code, r.error().text);
+  auto who = principal(c, vh);
+  auto r = broker::ops::publish(who, std::make_shared<broker::Message>(std::move(msg)));
+  if (!r) return bad_request(std::to_string(r.error().code) + " " + r.error().text);
   return json_response({{"routed", r->routed > 0}});
 }
 
@@ -160,8 +133,10 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
   Response err;
   auto body = parse_body(c, err);
   if (!body) return err;
-  if (!check_permission(c, vh.name(), queue, auth::Access::kRead, false))
-    return not_authorised("Access refused.");
+  auto who = principal(c, vh);
+  // Permission is checked before the body's fields, the queue after them.
+  if (auto s = who.check(broker::Resource::kQueue, queue, auth::Access::kRead); !s)
+    return broker_error(s.error());
   if (auto e = require_keys(*body, {"ackmode", "count", "encoding"})) return *e;
   int64_t count = 0, truncate = -1;
   if (auto e = read_int((*body)["count"], count)) return *e;
@@ -176,11 +151,15 @@ Response get_messages(const Call& c, broker::VHost& vh, const std::string& queue
   bool reject = ackmode == "reject_requeue_true" || ackmode == "reject_requeue_false";
   if (!requeue && ackmode != "ack_requeue_false" && ackmode != "reject_requeue_false")
     return bad_request("invalid ackmode '" + ackmode + "'");
-  auto q = vh.find_queue(queue);
-  if (!q)
-    return error_response(404, "not_found",
-                          "NOT_FOUND - no queue '" + queue + "' in vhost '" + vh.name() + "'");
-  if (q->exclusive()) return bad_request("queue is exclusive to another connection");
+  auto found = broker::ops::check_get(who, queue);
+  if (!found) {
+    const Error& e = found.error();
+    if (e.code == amqp::kNotFound) return error_response(404, "not_found", e.text);
+    if (e.code == amqp::kResourceLocked)
+      return bad_request("queue is exclusive to another connection");
+    return broker_error(e);
+  }
+  broker::QueuePtr q = std::move(*found);
   std::vector<broker::QueuedMessage> taken;
   json out = json::array();
   for (int64_t i = 0; i < count; ++i) {

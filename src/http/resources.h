@@ -1,19 +1,22 @@
 #pragma once
-// Helpers shared by the exchange, queue and binding controllers: AMQP permission checks for
-// the acting user, message publishing and fetching (exchange /publish, queue /get).
+// Helpers shared by the exchange, queue and binding controllers: the acting user as the broker
+// operations' principal, message publishing and fetching (exchange /publish, queue /get).
 #include <functional>
 #include <optional>
 #include <string>
 
 #include "auth/auth_store.h"
+#include "broker/principal.h"
 #include "broker/vhost.h"
 #include "http/api.h"
 
 namespace pulse::http {
 
-// The user's configure/write/read permission on a resource (exchange "" as amq.default).
-bool check_permission(const Call& c, const std::string& vhost, const std::string& name,
-                      auth::Access access, bool exchange);
+// The request's user acting in `vh` through the broker operations (broker/operations.h), as
+// RabbitMQ's management plugin acts through rabbit_channel's methods: one per request, so
+// permission changes apply to the next request. No connection: exclusive queues are out of
+// reach.
+broker::Principal principal(const Call& c, broker::VHost& vh);
 
 // POST /api/exchanges/{vhost}/{name}/publish: {"routed": bool}.
 Response publish_message(const Call& c, broker::VHost& vh, const std::string& exchange);

@@ -14,7 +14,10 @@ constexpr uint64_t kMaxBodyReserve = 1024 * 1024;
 }  // namespace
 
 Channel::Channel(AmqpConnection& conn, uint16_t id)
-    : conn_(conn), id_(id), last_active_(conn.last_recv()) {
+    : conn_(conn),
+      id_(id),
+      last_active_(conn.last_recv()),
+      principal_(conn.auth(), conn.user(), *conn.vhost(), conn.id()) {
   ++conn_.broker().node_counters().channels_opened;
 }
 

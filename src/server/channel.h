@@ -15,6 +15,7 @@
 #include "base/recycling_allocator.h"
 #include "broker/broker.h"
 #include "broker/consumer.h"
+#include "broker/principal.h"
 
 namespace pulse::server {
 
@@ -37,6 +38,10 @@ struct Unacked {
   broker::QueuedMessage message;
   std::shared_ptr<ConsumerState> consumer;  // null for basic.get
 };
+
+// What a settlement does with a delivery: basic.ack, or basic.nack / basic.reject with
+// requeue true or false (dead-lettered or dropped).
+enum class Settle { kAck, kRequeue, kReject };
 
 // Per-channel message counters (plain increments), sampled by the management API.
 // A channel counts its own message events; its vhost counts them apart (broker counters).
@@ -100,24 +105,31 @@ class Channel : public broker::ConsumerSink,
   }
   std::string& out();
 
-  // Handlers (one file per AMQP class).
+  // Handlers (one file per AMQP class). The broker operations (broker/operations.h) do the
+  // checks and changes; handlers add AMQP's own parts (the queue shortcut, nowait, replies).
   Status on_channel(amqp::Method& m);
   Status on_exchange(amqp::Method& m);
   Status on_queue(amqp::Method& m);
   Status on_basic(amqp::Method& m);
   Status on_confirm_tx(amqp::Method& m);
 
-  Status check_access(const std::string& name, auth::Access access, const char* kind);
+  Status queue_declare(amqp::QueueDeclare& d);
+  Status queue_bind(const amqp::QueueBind& b);
+  Status queue_unbind(const amqp::QueueUnbind& u);
+  Status queue_purge(const amqp::QueuePurge& p);
+  Status queue_delete(const amqp::QueueDelete& d);
+
   // "" means the queue most recently declared on this channel (AMQP's shortcut).
   Result<std::string> queue_name(const std::string& name) const;
-  Status check_topic(const broker::Exchange& x, const std::string& key, auth::Access access);
-  Status publish(const std::shared_ptr<broker::Message>& msg, bool mandatory);
+  // Routes and enqueues a checked message; `x` null: look the exchange up again (tx.commit).
+  Status publish(const std::shared_ptr<broker::Message>& msg, bool mandatory, broker::Exchange* x);
   void complete_publish();
   bool take_publish(std::span<const uint8_t> payload);
   Status consume(amqp::BasicConsume& m);
+  Status get(const amqp::BasicGet& g);
   Status cancel(const std::string& tag, bool nowait, bool from_client);
-  Status settle(uint64_t tag, bool multiple, int mode /*0 ack, 1 requeue, 2 reject*/);
-  void settle_one(Unacked&& u, int mode);
+  Status settle(uint64_t tag, bool multiple, Settle how);
+  void settle_one(Unacked&& u, Settle how);
   // Puts a delivery taken for settlement back among the unacked ones, in tag order.
   void restore_unacked(Unacked&& u);
   // `epoch` > 0: the publish was written to a durable store in that write epoch; the confirm
@@ -167,15 +179,11 @@ class Channel : public broker::ConsumerSink,
   // Transactions.
   bool tx_mode_ = false;
   std::vector<std::pair<std::shared_ptr<broker::Message>, bool>> tx_publishes_;
-  std::vector<std::pair<Unacked, int>> tx_settles_;  // collected at ack time, applied at commit
+  std::vector<std::pair<Unacked, Settle>> tx_settles_;  // collected at ack time, applied at commit
 
-  // Permission checks are cached per (resource, access), as RabbitMQ does per channel.
-  struct AccessGranted {
-    bool exchange;  // else a queue
-    std::string resource;
-    auth::Access access;
-  };
-  std::vector<AccessGranted> access_cache_;
+  // The connection's user in its vhost: permission checks are cached per channel, as RabbitMQ
+  // does.
+  broker::Principal principal_;
 };
 
 }  // namespace pulse::server

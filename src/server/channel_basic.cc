@@ -1,5 +1,6 @@
 // basic.* methods other than delivery bookkeeping (see channel_delivery.cc).
 #include "base/log.h"
+#include "broker/operations.h"
 #include "server/amqp_connection.h"
 #include "server/channel.h"
 #include "server/frames_out.h"
@@ -7,28 +8,10 @@
 namespace pulse::server {
 
 namespace {
-constexpr std::string_view kReplyTo = "amq.rabbitmq.reply-to";
+using broker::ops::kDirectReplyTo;
 
 Error precondition(std::string text) {
   return Error{amqp::kPreconditionFailed, "PRECONDITION_FAILED - " + std::move(text)};
-}
-
-// RabbitMQ's parse_expiration: a non-negative decimal integer.
-Status check_expiration(const std::string& e) {
-  size_t i = 0;
-  bool neg = false;
-  if (i < e.size() && (e[i] == '-' || e[i] == '+')) neg = e[i++] == '-';
-  size_t digits_start = i;
-  while (i < e.size() && e[i] >= '0' && e[i] <= '9') ++i;
-  if (i == digits_start) return precondition("invalid expiration '" + e + "': no_integer");
-  if (i != e.size()) {
-    return precondition("invalid expiration '" + e + "': {leftover_string,\"" + e.substr(i) +
-                        "\"}");
-  }
-  if (neg && e.find_first_not_of("-0") != std::string::npos) {
-    return precondition("invalid expiration '" + e + "': {value_negative," + e + "}");
-  }
-  return {};
 }
 }  // namespace
 
@@ -49,38 +32,18 @@ Status Channel::on_basic(amqp::Method& m) {
   }
   if (auto* c = std::get_if<amqp::BasicConsume>(&m)) return consume(*c);
   if (auto* c = std::get_if<amqp::BasicCancel>(&m)) return cancel(c->consumer_tag, c->nowait, true);
-  if (auto* g = std::get_if<amqp::BasicGet>(&m)) {
-    auto name = queue_name(g->queue);
-    if (!name) return std::move(name).error();
-    if (auto s = check_access(*name, auth::Access::kRead, "queue"); !s) return s;
-    auto q = conn_.vhost()->lookup_queue(*name, conn_.id());
-    if (!q) return std::move(q).error();
-    auto msg = (*q)->get(g->no_ack);
-    if (!msg) {
-      conn_.vhost()->count(&broker::MessageCounters::get_empty);
-      ++counters_.get_empty;
-      reply(amqp::BasicGetEmpty{});
-      return {};
-    }
-    const uint64_t tag = ++next_delivery_tag_;
-    ++(g->no_ack ? counters_.get_no_ack : counters_.get);
-    if (msg->redelivered) ++counters_.redeliver;
-    append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
-                        msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
-    append_content(conn_.output(), id_, msg->msg, conn_.frame_max());
-    if (!g->no_ack) unacked_.push_back(Unacked{tag, *q, std::move(*msg), nullptr});
-    return {};
-  }
-  if (auto* a = std::get_if<amqp::BasicAck>(&m)) return settle(a->delivery_tag, a->multiple, 0);
+  if (auto* g = std::get_if<amqp::BasicGet>(&m)) return get(*g);
+  if (auto* a = std::get_if<amqp::BasicAck>(&m))
+    return settle(a->delivery_tag, a->multiple, Settle::kAck);
   if (auto* n = std::get_if<amqp::BasicNack>(&m))
-    return settle(n->delivery_tag, n->multiple, n->requeue ? 1 : 2);
+    return settle(n->delivery_tag, n->multiple, n->requeue ? Settle::kRequeue : Settle::kReject);
   if (auto* r = std::get_if<amqp::BasicReject>(&m))
-    return settle(r->delivery_tag, false, r->requeue ? 1 : 2);
+    return settle(r->delivery_tag, false, r->requeue ? Settle::kRequeue : Settle::kReject);
   auto recover = [&](bool requeue) -> Status {
     if (!requeue) return Error{amqp::kNotImplemented, "NOT_IMPLEMENTED - requeue=false"};
     auto unacked = std::move(unacked_);
     unacked_.clear();
-    for (auto& u : unacked) settle_one(std::move(u), 1);
+    for (auto& u : unacked) settle_one(std::move(u), Settle::kRequeue);
     return {};
   };
   if (auto* r = std::get_if<amqp::BasicRecoverAsync>(&m)) return recover(r->requeue);
@@ -98,7 +61,7 @@ Status Channel::consume(amqp::BasicConsume& m) {
     return Error{amqp::kNotAllowed,
                  "NOT_ALLOWED - attempt to reuse consumer tag '" + m.consumer_tag + "'"};
   }
-  if (m.queue == kReplyTo) {
+  if (m.queue == kDirectReplyTo) {
     if (!reply_token_.empty()) return precondition("reply consumer already set");
     if (!m.no_ack) return precondition("reply consumer cannot acknowledge");
     reply_consumer_tag_ =
@@ -113,25 +76,11 @@ Status Channel::consume(amqp::BasicConsume& m) {
   }
   auto name = queue_name(m.queue);
   if (!name) return std::move(name).error();
-  if (auto s = check_access(*name, auth::Access::kRead, "queue"); !s) return s;
-  auto q = conn_.vhost()->lookup_queue(*name, conn_.id());
-  if (!q) return std::move(q).error();
-  int priority = 0;
-  if (auto* p = amqp::find(m.arguments, "x-priority")) {
-    auto v = p->as_int();
-    if (!v) {
-      return precondition(std::string("invalid arg 'x-priority' for ") + (*q)->describe() +
-                          ": {unacceptable_type," + broker::rabbit_type_name(*p) + "}");
-    }
-    priority = static_cast<int>(*v);
-  }
-  if ((m.exclusive && (*q)->consumer_count() > 0) || (*q)->has_exclusive_consumer()) {
-    return Error{amqp::kAccessRefused,
-                 "ACCESS_REFUSED - " + (*q)->describe() + " in exclusive use"};
-  }
+  auto grant = broker::ops::check_consume(principal_, *name, m.exclusive, m.arguments);
+  if (!grant) return std::move(grant).error();
   auto state = std::make_shared<ConsumerState>();
   state->tag = m.consumer_tag.empty() ? conn_.broker().generate_name("amq.ctag-") : m.consumer_tag;
-  state->queue = *q;
+  state->queue = grant->queue;
   state->prefetch = prefetch_per_consumer_;
   state->no_ack = m.no_ack;
   auto c = std::make_unique<broker::Consumer>();
@@ -140,7 +89,7 @@ Status Channel::consume(amqp::BasicConsume& m) {
   c->connection_id = conn_.id();
   c->no_ack = m.no_ack;
   c->exclusive = m.exclusive;
-  c->priority = priority;
+  c->priority = grant->priority;
   c->arguments = m.arguments;
   c->opaque = state.get();
   consumers_[state->tag] = state;
@@ -150,7 +99,7 @@ Status Channel::consume(amqp::BasicConsume& m) {
     ok.consumer_tag = state->tag;
     reply(ok);
   }
-  state->consumer = (*q)->add_consumer(std::move(c));
+  state->consumer = grant->queue->add_consumer(std::move(c));
   return {};
 }
 
@@ -191,64 +140,50 @@ void Channel::complete_publish() {
     return;
   }
   if (confirm_mode_) ++publish_seq_;
-  broker::VHost& vh = *conn_.vhost();
-  Status s = check_access(msg.exchange, auth::Access::kWrite, "exchange");
-  broker::Exchange* x = nullptr;
-  if (s) {
-    auto found = vh.lookup_exchange(msg.exchange);
-    if (!found) {
-      s = std::move(found).error();
-    } else {
-      x = *found;
-      if (x->internal()) {
-        s = Error{amqp::kAccessRefused,
-                  "ACCESS_REFUSED - cannot publish to internal " +
-                      broker::resource_name("exchange", msg.exchange, vh.name())};
-      }
-    }
-  }
-  if (s) s = check_topic(*x, msg.routing_key, auth::Access::kWrite);
-  using P = amqp::BasicProperties;
-  // Only messages carrying one of these need their properties decoded.
-  if (s && msg.has(P::kUserId) && msg.properties().user_id != conn_.user()) {
-    const auth::User* u = conn_.auth().find_user(conn_.user());
-    if (!u || !u->has_tag("impersonator")) {
-      s = precondition("user_id property set to '" + msg.properties().user_id +
-                       "' but authenticated user was '" + conn_.user() + "'");
-    }
-  }
-  if (s && msg.has(P::kExpiration)) s = check_expiration(msg.properties().expiration);
-  // Checked at publish time, also inside a transaction, as RabbitMQ does.
-  if (s) s = broker::check_cc_headers(msg);
-  if (s && msg.has(P::kReplyTo) && msg.properties().reply_to == kReplyTo) {
-    if (reply_token_.empty()) {
-      s = precondition("fast reply consumer does not exist");
-    } else {
-      P props = msg.properties();
-      props.reply_to = std::string(kReplyTo) + "." + reply_token_;
-      msg.set_properties(std::move(props));
-    }
-  }
-  if (!s) {
-    fail_publish(s.error());
+  auto x = broker::ops::check_publish(principal_, msg, reply_token_);
+  if (!x) {
+    fail_publish(x.error());
     return;
   }
   if (tx_mode_) {
     tx_publishes_.emplace_back(std::move(shared), mandatory);
     return;
   }
-  if (auto r = publish(shared, mandatory); !r) fail_publish(r.error());
+  if (auto r = publish(shared, mandatory, *x); !r) fail_publish(r.error());
 }
 
-Status Channel::publish(const std::shared_ptr<broker::Message>& shared, bool mandatory) {
+Status Channel::get(const amqp::BasicGet& g) {
+  auto name = queue_name(g.queue);
+  if (!name) return std::move(name).error();
+  auto q = broker::ops::check_get(principal_, *name);
+  if (!q) return std::move(q).error();
+  auto msg = (*q)->get(g.no_ack);
+  if (!msg) {
+    conn_.vhost()->count(&broker::MessageCounters::get_empty);
+    ++counters_.get_empty;
+    reply(amqp::BasicGetEmpty{});
+    return {};
+  }
+  const uint64_t tag = ++next_delivery_tag_;
+  ++(g.no_ack ? counters_.get_no_ack : counters_.get);
+  if (msg->redelivered) ++counters_.redeliver;
+  append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
+                      msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
+  append_content(conn_.output(), id_, msg->msg, conn_.frame_max());
+  if (!g.no_ack) unacked_.push_back(Unacked{tag, *q, std::move(*msg), nullptr});
+  return {};
+}
+
+Status Channel::publish(const std::shared_ptr<broker::Message>& shared, bool mandatory,
+                        broker::Exchange* x) {
   broker::VHost& vh = *conn_.vhost();
   broker::Message& msg = *shared;
   vh.count(&broker::MessageCounters::publish);
   ++counters_.publish;
   // Direct reply-to: the key names the requesting channel, not a queue.
-  if (msg.exchange.empty() && msg.routing_key.starts_with(kReplyTo) &&
-      msg.routing_key.size() > kReplyTo.size() + 1) {
-    auto* sink = conn_.broker().find_reply_sink(msg.routing_key.substr(kReplyTo.size() + 1));
+  if (msg.exchange.empty() && msg.routing_key.starts_with(kDirectReplyTo) &&
+      msg.routing_key.size() > kDirectReplyTo.size() + 1) {
+    auto* sink = conn_.broker().find_reply_sink(msg.routing_key.substr(kDirectReplyTo.size() + 1));
     if (sink) {
       sink->deliver_reply(shared);
       vh.count(&broker::MessageCounters::routed);
@@ -257,7 +192,7 @@ Status Channel::publish(const std::shared_ptr<broker::Message>& shared, bool man
       return {};
     }
   }
-  auto outcome = vh.publish(shared);
+  auto outcome = x != nullptr ? vh.publish(*x, shared) : vh.publish(shared);
   if (!outcome) return std::move(outcome).error();
   auto event = outcome->routed > 0 ? &broker::MessageCounters::routed
                : mandatory         ? &broker::MessageCounters::return_unroutable

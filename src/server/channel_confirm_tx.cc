@@ -29,7 +29,8 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
     bool needs_sync = false;
     for (auto& [msg, mandatory] : publishes) {
       publish_needs_sync_ = false;
-      auto s = publish(msg, mandatory);
+      // The exchange is looked up again: it may have gone since the publish was checked.
+      auto s = publish(msg, mandatory, nullptr);
       needs_sync = needs_sync || publish_needs_sync_;
       if (!s) {
         // The commit failed and the channel closes: its acks never happened, so those
@@ -38,7 +39,7 @@ Status Channel::on_confirm_tx(amqp::Method& m) {
         return s;
       }
     }
-    for (auto& [u, mode] : settles) settle_one(std::move(u), mode);
+    for (auto& [u, how] : settles) settle_one(std::move(u), how);
     resume_deliveries();
     if (needs_sync) {
       // As in RabbitMQ, commit-ok promises the persistent messages are on disk.

@@ -65,26 +65,26 @@ void Channel::resume_deliveries() {
   for (auto* q : queues) q->dispatch();
 }
 
-void Channel::settle_one(Unacked&& u, int mode) {
+void Channel::settle_one(Unacked&& u, Settle how) {
   if (u.consumer) {
     if (u.consumer->unacked > 0) --u.consumer->unacked;
   }
   if (u.consumer && unacked_with_limit_ > 0) --unacked_with_limit_;
-  switch (mode) {
-    case 0:
+  switch (how) {
+    case Settle::kAck:
       ++counters_.ack;
       u.queue->settle_acked(u.message);
       break;
-    case 1:
+    case Settle::kRequeue:
       u.queue->requeue(std::move(u.message));
       break;
-    default:
+    case Settle::kReject:
       u.queue->settle_rejected(std::move(u.message));
       break;
   }
 }
 
-Status Channel::settle(uint64_t tag, bool multiple, int mode) {
+Status Channel::settle(uint64_t tag, bool multiple, Settle how) {
   std::vector<Unacked> taken;
   if (multiple && tag == 0) {
     for (auto& u : unacked_) taken.push_back(std::move(u));
@@ -102,10 +102,10 @@ Status Channel::settle(uint64_t tag, bool multiple, int mode) {
     unacked_.erase(first, it + 1);
   }
   if (tx_mode_) {
-    for (auto& u : taken) tx_settles_.emplace_back(std::move(u), mode);
+    for (auto& u : taken) tx_settles_.emplace_back(std::move(u), how);
     return {};
   }
-  for (auto& u : taken) settle_one(std::move(u), mode);
+  for (auto& u : taken) settle_one(std::move(u), how);
   // Freed prefetch credit lets queues deliver more.
   resume_deliveries();
   return {};

@@ -85,7 +85,12 @@ class BrokerTest : public ::testing::Test {
 
   Exchange* exchange(const std::string& name, const std::string& type, FieldTable args = {},
                      bool auto_delete = false, bool internal = false) {
-    ExchangeDeclare d{name, type, false, false, auto_delete, internal, std::move(args)};
+    ExchangeDeclare d;
+    d.name = name;
+    d.type = type;
+    d.auto_delete = auto_delete;
+    d.internal = internal;
+    d.arguments = std::move(args);
     auto r = vh.declare_exchange(d);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().text);
     return r.ok() ? *r : nullptr;
