@@ -186,7 +186,7 @@ Status apply_identity(const Config& config, broker::Broker& broker, store::Defin
 
 Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
                        broker::Broker& broker, auth::AuthStore& auth,
-                       DefinitionsPersister& persister, QueueStorage* queues) {
+                       DefinitionsPersister& persister, persist::QueueStorage* queues) {
   auto sum = recover_definitions(store, broker, auth, queues);
   if (!sum) return std::move(sum).error();
   if (fresh) {

@@ -61,7 +61,7 @@ Status apply_identity(const Config& config, broker::Broker& broker, store::Defin
 // recover their messages and new ones get message stores.
 Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
                        broker::Broker& broker, auth::AuthStore& auth,
-                       DefinitionsPersister& persister, QueueStorage* queues = nullptr);
+                       DefinitionsPersister& persister, persist::QueueStorage* queues = nullptr);
 
 // apply_definitions with everything it creates persisted, in one transaction (one fsync for
 // the whole file). `persister` must already observe `broker`.

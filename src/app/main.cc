@@ -11,7 +11,7 @@
 #include "app/definitions.h"
 #include "app/management.h"
 #include "app/persistence.h"
-#include "app/queue_storage.h"
+#include "persist/queue_storage.h"
 #include "base/log.h"
 #include "http/api.h"
 #include "http/http_server.h"
@@ -123,9 +123,9 @@ int main(int argc, char** argv) {
   // Destruction runs in reverse: the broker (and its queues' stores) goes before the storage
   // it writes through, and the storage before the loop its completions are posted to.
   boost::asio::io_context io(1);
-  std::unique_ptr<pulse::app::QueueStorage> queues;
+  std::unique_ptr<pulse::persist::QueueStorage> queues;
   pulse::broker::Broker broker;
-  queues = std::make_unique<pulse::app::QueueStorage>(
+  queues = std::make_unique<pulse::persist::QueueStorage>(
       **dir, broker, [&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
   auto options = server_options(config);
   broker.set_message_storage(queues.get());

@@ -14,11 +14,11 @@
 #include <string>
 #include <string_view>
 
-#include "app/queue_storage.h"
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
 #include "broker/definitions_observer.h"
+#include "persist/queue_storage.h"
 #include "store/definitions_store.h"
 
 namespace pulse::app {
@@ -28,7 +28,7 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   explicit DefinitionsPersister(store::DefinitionsStore& store) : store_(store) {}
   // Durable queues declared from now on get their message store from `queues` (may be null:
   // definitions only, as in tests).
-  void set_queue_storage(QueueStorage* queues) { queues_ = queues; }
+  void set_queue_storage(persist::QueueStorage* queues) { queues_ = queues; }
 
   void on_vhost_added(const std::string& vhost) override;
   void on_vhost_deleted(const std::string& vhost) override;
@@ -65,7 +65,7 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   void record(Status s, std::string_view what);
 
   store::DefinitionsStore& store_;
-  QueueStorage* queues_ = nullptr;
+  persist::QueueStorage* queues_ = nullptr;
   size_t failures_ = 0;
   std::optional<Error> first_error_;
 };
@@ -97,6 +97,7 @@ broker::VHostMetadata decode_vhost_metadata(std::string_view text);
 // are an error (the database is damaged); a row the broker refuses is logged and skipped.
 // With `queues`, durable queues also get their message stores and recover their messages.
 Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, broker::Broker& broker,
-                                            auth::AuthStore& auth, QueueStorage* queues = nullptr);
+                                            auth::AuthStore& auth,
+                                            persist::QueueStorage* queues = nullptr);
 
 }  // namespace pulse::app

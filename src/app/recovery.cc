@@ -41,7 +41,7 @@ std::string RecoverySummary::text() const {
 }
 
 Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, broker::Broker& broker,
-                                            auth::AuthStore& auth, QueueStorage* queues) {
+                                            auth::AuthStore& auth, persist::QueueStorage* queues) {
   auto loaded = store.load_all();
   if (!loaded) return std::move(loaded).error();
   const store::Definitions& defs = *loaded;
