@@ -8,7 +8,7 @@
 
 #include "app/boot.h"
 #include "app/config.h"
-#include "app/definitions.h"
+#include "definitions/json.h"
 #include "app/management.h"
 #include "app/persistence.h"
 #include "persist/queue_storage.h"
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     defs_path =
         !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
   if (!defs_path.empty()) {
-    auto defs = pulse::app::load_definitions_file(defs_path);
+    auto defs = pulse::definitions::load_definitions_file(defs_path);
     if (!defs) die(defs_path + ": " + defs.error().text);
     if (auto s = pulse::app::import_definitions(*defs, broker, auth, **store, persister); !s)
       die(defs_path + ": " + s.error().text);
