@@ -4,11 +4,12 @@
 #include <memory>
 
 #include "app/config.h"
-#include "app/definitions.h"
 #include "app/persistence.h"
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
+#include "definitions/apply.h"
+#include "definitions/model.h"
 #include "store/definitions_store.h"
 
 namespace pulse::app {
@@ -16,37 +17,6 @@ namespace pulse::app {
 // Creates the default vhost and user (with its permissions) from the config, as RabbitMQ does
 // on a fresh node.
 Status apply_defaults(const Config& config, broker::Broker& broker, auth::AuthStore& auth);
-
-// A definitions-file policy as the broker takes it.
-broker::PolicySpec policy_spec(const PolicyDef& p);
-
-// A definitions import that can stop between entries and resume, so a big one from the
-// management API runs in slices without stalling the loop. Order: vhosts and auth (as one
-// entry), policies, exchanges, queues, bindings. The first error stops it.
-class DefinitionsApply {
- public:
-  DefinitionsApply(std::shared_ptr<const Definitions> defs, broker::Broker& broker,
-                   auth::AuthStore& auth);
-  // Applies entries while `keep_going` returns true (at least one); true while some are left.
-  Result<bool> step(const std::function<bool()>& keep_going);
-  // The definitions, for the caller to free where it likes; the applier is done with them.
-  std::shared_ptr<const Definitions> take_definitions() { return std::move(defs_); }
-
- private:
-  Status apply_one();
-  size_t section_size() const;
-  Result<broker::VHost*> vhost(const std::string& name);
-
-  std::shared_ptr<const Definitions> defs_;
-  broker::Broker& broker_;
-  auth::AuthStore& auth_;
-  int section_ = 0;
-  size_t index_ = 0;
-};
-
-// Imports vhosts, users, permissions, policies, exchanges, queues and bindings, in that order.
-// A policy RabbitMQ would refuse stops the import: "policy 'p' in vhost '/': <reasons>".
-Status apply_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth);
 
 // The node's identity global parameters, persisted: an internal_cluster_id when the data
 // directory has none yet, and the config's cluster_name (replacing a stored one, as RabbitMQ).
@@ -61,15 +31,17 @@ Status apply_identity(const Config& config, broker::Broker& broker, store::Defin
 // recover their messages and new ones get message stores.
 Status boot_from_store(store::DefinitionsStore& store, bool fresh, const Config& config,
                        broker::Broker& broker, auth::AuthStore& auth,
-                       DefinitionsPersister& persister, QueueStorage* queues = nullptr);
+                       DefinitionsPersister& persister, persist::QueueStorage* queues = nullptr);
 
-// apply_definitions with everything it creates persisted, in one transaction (one fsync for
-// the whole file). `persister` must already observe `broker`.
-Status import_definitions(const Definitions& defs, broker::Broker& broker, auth::AuthStore& auth,
-                          store::DefinitionsStore& store, DefinitionsPersister& persister);
-// One slice of such an import: DefinitionsApply::step in one transaction.
-Result<bool> import_step(DefinitionsApply& apply, const std::function<bool()>& keep_going,
-                         const auth::AuthStore& auth, store::DefinitionsStore& store,
-                         DefinitionsPersister& persister);
+// definitions::apply_definitions with everything it creates persisted, in one transaction (one
+// fsync for the whole file): pulsed's --definitions. `persister` must already observe `broker`.
+Status import_definitions(const definitions::Definitions& defs, broker::Broker& broker,
+                          auth::AuthStore& auth, store::DefinitionsStore& store,
+                          DefinitionsPersister& persister);
+// One slice of such an import (POST /api/definitions): DefinitionsApply::step in one
+// transaction.
+Result<bool> import_step(definitions::DefinitionsApply& apply,
+                         const std::function<bool()>& keep_going, const auth::AuthStore& auth,
+                         store::DefinitionsStore& store, DefinitionsPersister& persister);
 
 }  // namespace pulse::app

@@ -9,14 +9,14 @@
 
 #include "app/boot.h"
 #include "app/config.h"
-#include "app/definitions.h"
 #include "app/management.h"
 #include "app/persistence.h"
-#include "app/queue_storage.h"
 #include "base/listen.h"
 #include "base/log.h"
+#include "definitions/json.h"
 #include "http/api.h"
 #include "http/http_server.h"
+#include "persist/queue_storage.h"
 #include "server/asio.h"
 #include "server/server.h"
 #include "store/data_dir.h"
@@ -131,7 +131,7 @@ void import_boot_definitions(const Flags& flags, const Config& config,
     path =
         !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
   if (path.empty()) return;
-  auto defs = pulse::app::load_definitions_file(path);
+  auto defs = pulse::definitions::load_definitions_file(path);
   if (!defs) die(path + ": " + defs.error().text);
   if (auto s = pulse::app::import_definitions(*defs, broker, auth, store, persister); !s)
     die(path + ": " + s.error().text);
@@ -248,9 +248,9 @@ int main(int argc, char** argv) {
   if (!store) die(store.error().text);
   pulse::app::DefinitionsPersister persister(**store);
 
-  std::unique_ptr<pulse::app::QueueStorage> queues;
+  std::unique_ptr<pulse::persist::QueueStorage> queues;
   pulse::broker::Broker broker;
-  queues = std::make_unique<pulse::app::QueueStorage>(
+  queues = std::make_unique<pulse::persist::QueueStorage>(
       **dir, broker, [&io](std::function<void()> fn) { boost::asio::post(io, std::move(fn)); });
   auto options = server_options(config);
   broker.set_message_storage(queues.get());

@@ -1,8 +1,9 @@
 #include "app/management.h"
 
 #include "app/boot.h"
-#include "app/definitions.h"
 #include "base/log.h"
+#include "definitions/apply.h"
+#include "definitions/json.h"
 #include "server/amqp_connection.h"
 #include "server/channel.h"
 #include "server/resource_monitor.h"
@@ -16,13 +17,14 @@ namespace {
 // served during a big import; the first error stops it (entries before it stay, as in
 // RabbitMQ).
 void apply_sliced(ManagementContext& ctx, http::Scheduler& s,
-                  std::shared_ptr<Result<Definitions>> parsed, std::function<void(Status)> done) {
+                  std::shared_ptr<Result<definitions::Definitions>> parsed,
+                  std::function<void(Status)> done) {
   if (!*parsed) {
     done(std::move(*parsed).error());
     return;
   }
-  auto apply = std::make_shared<DefinitionsApply>(
-      std::make_shared<const Definitions>(std::move(**parsed)), ctx.broker, ctx.auth);
+  auto apply = std::make_shared<definitions::DefinitionsApply>(
+      std::make_shared<const definitions::Definitions>(std::move(**parsed)), ctx.broker, ctx.auth);
   auto failed = std::make_shared<std::optional<Error>>();
   http::run_sliced(
       s,
@@ -102,8 +104,9 @@ http::Hooks management_hooks(ManagementContext& ctx) {
             if (item.is_object()) item["vhost"] = *vhost;
         }
       }
-      auto parsed = std::make_shared<Result<Definitions>>(
-          parse_definitions(doc->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      auto parsed =
+          std::make_shared<Result<definitions::Definitions>>(definitions::parse_definitions(
+              doc->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       doc.reset();
       s.post([&ctx, &s, parsed, done] { apply_sliced(ctx, s, parsed, done); });
     });

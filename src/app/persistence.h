@@ -1,6 +1,7 @@
 #pragma once
 // Durable definitions across restarts: write-through of broker and auth changes to the
-// DefinitionsStore, and recovery from it at start-up.
+// DefinitionsStore (as definitions-model rows: definitions/snapshot.h), and recovery from it at
+// start-up through the one apply path (definitions/apply.h).
 //
 // What is durable follows RabbitMQ: durable exchanges, durable non-exclusive queues, bindings
 // whose source and destination are both durable (and the destination queue not exclusive), and
@@ -14,11 +15,11 @@
 #include <string>
 #include <string_view>
 
-#include "app/queue_storage.h"
 #include "auth/auth_store.h"
 #include "base/result.h"
 #include "broker/broker.h"
 #include "broker/definitions_observer.h"
+#include "persist/queue_storage.h"
 #include "store/definitions_store.h"
 
 namespace pulse::app {
@@ -28,7 +29,7 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   explicit DefinitionsPersister(store::DefinitionsStore& store) : store_(store) {}
   // Durable queues declared from now on get their message store from `queues` (may be null:
   // definitions only, as in tests).
-  void set_queue_storage(QueueStorage* queues) { queues_ = queues; }
+  void set_queue_storage(persist::QueueStorage* queues) { queues_ = queues; }
 
   void on_vhost_added(const std::string& vhost) override;
   void on_vhost_deleted(const std::string& vhost) override;
@@ -65,7 +66,7 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   void record(Status s, std::string_view what);
 
   store::DefinitionsStore& store_;
-  QueueStorage* queues_ = nullptr;
+  persist::QueueStorage* queues_ = nullptr;
   size_t failures_ = 0;
   std::optional<Error> first_error_;
 };
@@ -75,9 +76,6 @@ bool is_durable(const broker::Exchange& x);
 bool is_durable(const broker::Queue& q);
 bool is_durable(broker::VHost& vhost, const broker::Binding& b);
 
-// The store's kv scope of global parameters: key the name, value the JSON text.
-inline constexpr const char* kGlobalParameterScope = "global_parameter";
-
 struct RecoverySummary {
   size_t vhosts = 0, users = 0, permissions = 0, topic_permissions = 0;
   size_t policies = 0, exchanges = 0, queues = 0, bindings = 0;
@@ -86,17 +84,15 @@ struct RecoverySummary {
   std::string text() const;
 };
 
-// A vhost's metadata as the store keeps it: JSON {"description", "tags", "default_queue_type"}.
-// Decoding a row written before vhosts had metadata (empty text) gives none.
-std::string encode_vhost_metadata(const broker::VHostMetadata& m);
-broker::VHostMetadata decode_vhost_metadata(std::string_view text);
-
 // Loads everything in the store into a broker and auth store that have no observer attached
-// yet (so nothing is written back). Policies come before exchanges and queues, so recovered
-// entities start with their policy applied. Undecodable argument tables or policy definitions
-// are an error (the database is damaged); a row the broker refuses is logged and skipped.
-// With `queues`, durable queues also get their message stores and recover their messages.
+// yet (so nothing is written back), with definitions::DefinitionsApply in its recovery mode:
+// RabbitMQ's import order (policies before exchanges and queues, so recovered entities start
+// with their policy applied), a row the broker refuses logged and skipped, vhosts an entry
+// names recreated. Undecodable argument tables or policy definitions are an error (the
+// database is damaged). With `queues`, durable queues also get their message stores and
+// recover their messages.
 Result<RecoverySummary> recover_definitions(store::DefinitionsStore& store, broker::Broker& broker,
-                                            auth::AuthStore& auth, QueueStorage* queues = nullptr);
+                                            auth::AuthStore& auth,
+                                            persist::QueueStorage* queues = nullptr);
 
 }  // namespace pulse::app

@@ -1,8 +1,10 @@
 // /api/definitions[/{vhost}]: export (GET) and import (POST) in RabbitMQ's definitions format,
 // so a RabbitMQ export imports here (users keep their password hashes) and the reverse. The
-// import itself is app's (Hooks::import_definitions), the parser pulsed uses at boot.
-#include "amqp/field_table_json.h"
+// import itself is app's (Hooks::import_definitions), the parser pulsed uses at boot. The export
+// is the definitions model (snapshots of the live objects) written by definitions/json.h.
 #include "broker/names.h"
+#include "definitions/json.h"
+#include "definitions/snapshot.h"
 #include "http/api.h"
 #include "http/resources.h"
 #include "http/views.h"
@@ -12,26 +14,11 @@ namespace {
 
 using nlohmann::json;
 
+using definitions::snapshot;
+using definitions::to_json;
+
 bool exported(const broker::Exchange& x) {
   return !broker::is_builtin_exchange(x.name());
-}
-
-json queue_def(const broker::Queue& q, const std::string& vhost) {
-  return {{"name", q.name()},
-          {"vhost", vhost},
-          {"durable", q.durable()},
-          {"auto_delete", q.auto_delete()},
-          {"arguments", amqp::field_table_to_json(q.arguments())}};
-}
-
-json exchange_def(const broker::Exchange& x, const std::string& vhost) {
-  return {{"name", x.name()},
-          {"vhost", vhost},
-          {"type", broker::exchange_type_name(x.type())},
-          {"durable", x.durable()},
-          {"auto_delete", x.auto_delete()},
-          {"internal", x.internal()},
-          {"arguments", amqp::field_table_to_json(x.arguments())}};
 }
 
 // An export of 100k queues is built in slices (queues, then exchanges, then bindings, each in
@@ -44,6 +31,8 @@ struct Export {
         exchanges(keep),
         bindings(keep, false) {}
 
+  enum class Phase { kQueues, kExchanges, kBindings };
+
   // One item; false when everything is in `out`.
   bool step(broker::Broker& b) {
     auto add = [&](const char* section, json j) {
@@ -51,41 +40,40 @@ struct Export {
       out[section].push_back(std::move(j));
     };
     switch (phase) {
-      case 0:
+      case Phase::kQueues:
         if (queues.step(
                 b, [](broker::VHost & vh) -> const auto& { return vh.queues(); },
                 [&](broker::VHost& vh, const std::string&, const broker::QueuePtr& q) {
-                  if (!q->exclusive()) add("queues", queue_def(*q, vh.name()));
+                  if (!q->exclusive()) add("queues", to_json(snapshot(vh.name(), *q)));
                 }))
           return true;
-        phase = 1;
+        phase = Phase::kExchanges;
         return true;
-      case 1:
+      case Phase::kExchanges:
         if (exchanges.step(
                 b, [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
                 [&](broker::VHost& vh, const std::string&,
                     const std::unique_ptr<broker::Exchange>& x) {
-                  if (exported(*x)) add("exchanges", exchange_def(*x, vh.name()));
+                  if (exported(*x)) add("exchanges", to_json(snapshot(vh.name(), *x)));
                 }))
           return true;
-        phase = 2;
+        phase = Phase::kBindings;
         return true;
-      default:
+      case Phase::kBindings:
         return bindings.step(b, [&](broker::VHost& vh, const broker::Binding& bd) {
           if (!bd.destination.is_exchange) {
             auto q = vh.find_queue(bd.destination.name);
             if (q && q->exclusive()) return;
           }
-          json j = binding_json(vh.name(), bd);
-          j.erase("properties_key");
-          add("bindings", std::move(j));
+          add("bindings", to_json(snapshot(vh.name(), bd)));
         });
     }
+    return false;
   }
 
   json out;
   bool with_vhost;
-  int phase = 0;
+  Phase phase = Phase::kQueues;
   VhostWalk queues, exchanges;
   BindingsWalk bindings;
 };
@@ -97,7 +85,7 @@ Response export_sliced(const Call& c, json head, const std::string* only_vhost) 
   for (const auto& [vname, vh] : c.broker().vhosts()) {
     if (only_vhost != nullptr && vname != *only_vhost) continue;
     for (const auto& [name, p] : vh->policies()) {
-      json j = policy_json(*p);
+      json j = to_json(snapshot(*p));
       if (only_vhost != nullptr) j.erase("vhost");
       e->out["policies"].push_back(std::move(j));
     }
@@ -119,20 +107,18 @@ Response export_all(const Call& c) {
               {"parameters", json::array()},  {"global_parameters", json::array()},
               {"policies", json::array()},    {"queues", json::array()},
               {"exchanges", json::array()},   {"bindings", json::array()}};
-  for (const auth::User* u : c.auth().users()) out["users"].push_back(user_json(*u));
-  for (const auto& p : c.auth().permissions()) out["permissions"].push_back(permission_json(p));
+  for (const auth::User* u : c.auth().users()) out["users"].push_back(to_json(snapshot(*u)));
+  for (const auto& p : c.auth().permissions()) out["permissions"].push_back(to_json(snapshot(p)));
   for (const auto& p : c.auth().topic_permissions())
-    out["topic_permissions"].push_back(topic_permission_json(p));
+    out["topic_permissions"].push_back(to_json(snapshot(p)));
   // Every global parameter, internal_cluster_id included, as RabbitMQ 3.10 exports them.
   for (const auto& [name, value] : c.broker().global_parameters().all()) {
     auto v = json::parse(value, nullptr, false);
-    out["global_parameters"].push_back({{"name", name}, {"value", v.is_discarded() ? json() : v}});
+    out["global_parameters"].push_back(to_json(
+        definitions::GlobalParameter{.name = name, .value = v.is_discarded() ? json() : v}));
   }
-  for (const auto& [name, vh] : c.broker().vhosts()) {
-    out["vhosts"].push_back({{"name", name},
-                             {"limits", json::array()},
-                             {"metadata", vhost_metadata_json(vh->metadata())}});
-  }
+  for (const auto& [name, vh] : c.broker().vhosts())
+    out["vhosts"].push_back(to_json(snapshot(*vh)));
   // Administrators see every vhost (definitions_controller requires the tag).
   return export_sliced(c, std::move(out), nullptr);
 }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/definitions_codec.h"
 #include "store/file.h"
 #include "store/sqlite_util.h"
 
@@ -36,15 +37,6 @@ CREATE TABLE policies (vhost TEXT NOT NULL, name TEXT NOT NULL,
 CREATE TABLE kv (scope TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
   PRIMARY KEY (scope, key));
 )sql";
-
-std::string join_tags(const std::vector<std::string>& tags) {
-  std::string out;
-  for (const auto& t : tags) {
-    if (!out.empty()) out += ',';
-    out += t;
-  }
-  return out;
-}
 
 Result<int64_t> pragma_int(sqlite3* db, const char* sql) {
   Stmt st(db, sql);
@@ -135,10 +127,10 @@ Status DefinitionsStore::set_commit_sync(bool full) {
   return exec(db_, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
-Status DefinitionsStore::put_vhost(const VHostDef& v) {
+Status DefinitionsStore::put_vhost(const definitions::Vhost& v) {
   return Stmt(db_, "INSERT OR REPLACE INTO vhosts VALUES (?, ?)")
       .text(v.name)
-      .text(v.metadata)
+      .text(encode_vhost_metadata(v))
       .run();
 }
 
@@ -155,7 +147,7 @@ Status DefinitionsStore::delete_vhost(const std::string& name) {
   });
 }
 
-Status DefinitionsStore::put_user(const UserDef& u) {
+Status DefinitionsStore::put_user(const definitions::User& u) {
   return Stmt(db_, "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)")
       .text(u.name)
       .text(u.password_hash)
@@ -175,7 +167,7 @@ Status DefinitionsStore::delete_user(const std::string& name) {
   });
 }
 
-Status DefinitionsStore::put_permission(const PermissionDef& p) {
+Status DefinitionsStore::put_permission(const definitions::Permission& p) {
   return Stmt(db_, "INSERT OR REPLACE INTO permissions VALUES (?, ?, ?, ?, ?)")
       .text(p.user)
       .text(p.vhost)
@@ -192,7 +184,7 @@ Status DefinitionsStore::delete_permission(const std::string& user, const std::s
       .run();
 }
 
-Status DefinitionsStore::put_topic_permission(const TopicPermissionDef& p) {
+Status DefinitionsStore::put_topic_permission(const definitions::TopicPermission& p) {
   return Stmt(db_, "INSERT OR REPLACE INTO topic_permissions VALUES (?, ?, ?, ?, ?)")
       .text(p.user)
       .text(p.vhost)
@@ -211,7 +203,7 @@ Status DefinitionsStore::delete_topic_permission(const std::string& user, const 
       .run();
 }
 
-Status DefinitionsStore::put_exchange(const ExchangeDef& e) {
+Status DefinitionsStore::put_exchange(const definitions::Exchange& e) {
   return Stmt(db_, "INSERT OR REPLACE INTO exchanges VALUES (?, ?, ?, ?, ?, ?, ?)")
       .text(e.vhost)
       .text(e.name)
@@ -219,7 +211,7 @@ Status DefinitionsStore::put_exchange(const ExchangeDef& e) {
       .integer(e.durable)
       .integer(e.auto_delete)
       .integer(e.internal)
-      .blob(e.arguments)
+      .blob(encode_args(e.arguments))
       .run();
 }
 
@@ -242,8 +234,9 @@ Status DefinitionsStore::delete_exchange(const std::string& vhost, const std::st
   });
 }
 
-Result<uint64_t> DefinitionsStore::put_queue(const QueueDef& q) {
+Result<uint64_t> DefinitionsStore::put_queue(const definitions::Queue& q) {
   uint64_t id = 0;
+  const std::string type = q.type.empty() ? "classic" : q.type;
   auto s = in_tx([&]() -> Status {
     // An upsert keeps the id, so a redeclare never orphans the queue's message directory.
     Stmt up(db_,
@@ -253,10 +246,10 @@ Result<uint64_t> DefinitionsStore::put_queue(const QueueDef& q) {
             "auto_delete = excluded.auto_delete, arguments = excluded.arguments");
     up.text(q.vhost)
         .text(q.name)
-        .text(q.type)
+        .text(type)
         .integer(q.durable)
         .integer(q.auto_delete)
-        .blob(q.arguments);
+        .blob(encode_args(q.arguments));
     if (auto r = up.run(); !r) return r;
     Stmt get(db_, "SELECT id FROM queues WHERE vhost = ? AND name = ?");
     get.text(q.vhost).text(q.name);
@@ -287,39 +280,39 @@ Status DefinitionsStore::delete_queue(const std::string& vhost, const std::strin
   });
 }
 
-Status DefinitionsStore::add_binding(const BindingDef& b) {
+Status DefinitionsStore::add_binding(const definitions::Binding& b) {
   return Stmt(db_, "INSERT OR IGNORE INTO bindings VALUES (?, ?, ?, ?, ?, ?)")
       .text(b.vhost)
       .text(b.source)
       .text(b.destination)
-      .integer(b.destination_is_exchange)
+      .integer(b.destination_kind == definitions::DestinationKind::kExchange)
       .text(b.routing_key)
-      .blob(b.arguments)
+      .blob(encode_args(b.arguments))
       .run();
 }
 
-Status DefinitionsStore::delete_binding(const BindingDef& b) {
+Status DefinitionsStore::delete_binding(const definitions::Binding& b) {
   return Stmt(db_,
               "DELETE FROM bindings WHERE vhost = ? AND source = ? AND destination = ? AND "
               "destination_is_exchange = ? AND routing_key = ? AND arguments = ?")
       .text(b.vhost)
       .text(b.source)
       .text(b.destination)
-      .integer(b.destination_is_exchange)
+      .integer(b.destination_kind == definitions::DestinationKind::kExchange)
       .text(b.routing_key)
-      .blob(b.arguments)
+      .blob(encode_args(b.arguments))
       .run();
 }
 
-Status DefinitionsStore::put_policy(const PolicyDef& p) {
+Status DefinitionsStore::put_policy(const definitions::Policy& p) {
   return Stmt(db_, "INSERT OR REPLACE INTO policies VALUES (?, ?, ?, ?, ?, ?, ?)")
       .text(p.vhost)
       .text(p.name)
-      .integer(p.operator_policy)
+      .integer(false)  // operator policies are not supported yet
       .text(p.pattern)
       .text(p.apply_to)
       .integer(p.priority)
-      .text(p.definition)
+      .text(encode_policy_definition(p.definition))
       .run();
 }
 
@@ -330,6 +323,17 @@ Status DefinitionsStore::delete_policy(const std::string& vhost, const std::stri
       .text(name)
       .integer(operator_policy)
       .run();
+}
+
+Status DefinitionsStore::put_global_parameter(const std::string& name,
+                                              const std::string& value_json) {
+  return put_kv(KvEntry{.scope = kGlobalParameterScope,
+                        .key = name,
+                        .value = std::vector<uint8_t>(value_json.begin(), value_json.end())});
+}
+
+Status DefinitionsStore::delete_global_parameter(const std::string& name) {
+  return delete_kv(kGlobalParameterScope, name);
 }
 
 Status DefinitionsStore::put_kv(const KvEntry& e) {

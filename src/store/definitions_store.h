@@ -1,8 +1,9 @@
 #pragma once
 // Durable definitions in SQLite (WAL, synchronous=FULL): each mutating call is one
-// transaction, so a crash leaves every change either fully in or fully out. Argument tables,
-// vhost metadata and policy definitions are opaque to the store: the caller encodes them
-// (AMQP field-table bytes or JSON text) and gets the same bytes back from load_all().
+// transaction, so a crash leaves every change either fully in or fully out. Rows are the
+// definitions model (definitions/model.h); the store encodes argument tables as AMQP field-table
+// bytes, vhost metadata and policy definitions as JSON text, global parameters as JSON text in
+// the kv table (scope "global_parameter"), and decodes them again in load_all().
 //
 // Deletes cascade inside the same transaction, as RabbitMQ's do: a vhost takes its exchanges,
 // queues, bindings, permissions and policies; a user its permissions; an exchange or queue the
@@ -17,65 +18,27 @@
 #include <vector>
 
 #include "base/result.h"
+#include "definitions/model.h"
 
 struct sqlite3;
 
 namespace pulse::store {
 
-struct VHostDef {
-  std::string name;
-  std::string metadata;  // description, tags, default queue type...: caller-encoded (JSON)
-};
-struct UserDef {
-  std::string name;
-  std::string password_hash;      // base64, as in RabbitMQ definitions
-  std::string hashing_algorithm;  // RabbitMQ module name, e.g. rabbit_password_hashing_sha256
-  std::vector<std::string> tags;
-};
-struct PermissionDef {
-  std::string user, vhost, configure, write, read;
-};
-struct TopicPermissionDef {
-  std::string user, vhost, exchange, write, read;
-};
-struct ExchangeDef {
-  std::string vhost, name, type;
-  bool durable = true, auto_delete = false, internal = false;
-  std::vector<uint8_t> arguments;
-};
-struct QueueDef {
-  uint64_t id = 0;  // assigned by put_queue; names the queue's message directory
-  std::string vhost, name, type = "classic";
-  bool durable = true, auto_delete = false;
-  std::vector<uint8_t> arguments;
-};
-struct BindingDef {
-  std::string vhost, source, destination;
-  bool destination_is_exchange = false;
-  std::string routing_key;
-  std::vector<uint8_t> arguments;  // part of the binding's identity, as in RabbitMQ
-};
-struct PolicyDef {
-  std::string vhost, name, pattern, apply_to = "all";
-  int64_t priority = 0;
-  std::string definition;  // JSON text
-  bool operator_policy = false;
-};
+// The kv scope of global parameters: key the name, value the JSON text.
+inline constexpr const char* kGlobalParameterScope = "global_parameter";
+
+// A key/value row for modules that keep small durable state of their own.
 struct KvEntry {
-  std::string scope, key;  // e.g. scope "pulse.owner", key "exchange/<vhost>/<name>"
-  std::vector<uint8_t> value;
+  std::string scope{}, key{};  // e.g. scope "pulse.owner", key "exchange/<vhost>/<name>"
+  std::vector<uint8_t> value{};
 };
 
-struct Definitions {
-  std::vector<VHostDef> vhosts;
-  std::vector<UserDef> users;
-  std::vector<PermissionDef> permissions;
-  std::vector<TopicPermissionDef> topic_permissions;
-  std::vector<ExchangeDef> exchanges;
-  std::vector<QueueDef> queues;
-  std::vector<BindingDef> bindings;
-  std::vector<PolicyDef> policies;
-  std::vector<KvEntry> kv;
+// Everything load_all() finds: the model, plus what only the database knows.
+struct StoredDefinitions {
+  definitions::Definitions defs;    // no parameters (vhost parameters are not kept yet)
+  std::vector<uint64_t> queue_ids;  // queue_ids[i] is defs.queues[i]'s row id
+  std::vector<definitions::Policy> operator_policies;  // never written by pulsed
+  std::vector<KvEntry> kv;  // every scope but global parameters (those are in defs)
 };
 
 class DefinitionsStore {
@@ -88,24 +51,29 @@ class DefinitionsStore {
   static Result<std::unique_ptr<DefinitionsStore>> open(const std::string& db_path, bool create);
   ~DefinitionsStore();
 
-  Status put_vhost(const VHostDef& v);  // create or replace
+  // Puts create or replace.
+  Status put_vhost(const definitions::Vhost& v);
   Status delete_vhost(const std::string& name);
-  Status put_user(const UserDef& u);
+  Status put_user(const definitions::User& u);  // the hash; a cleartext password is not stored
   Status delete_user(const std::string& name);
-  Status put_permission(const PermissionDef& p);
+  Status put_permission(const definitions::Permission& p);
   Status delete_permission(const std::string& user, const std::string& vhost);
-  Status put_topic_permission(const TopicPermissionDef& p);
+  Status put_topic_permission(const definitions::TopicPermission& p);
   Status delete_topic_permission(const std::string& user, const std::string& vhost,
                                  const std::string& exchange);
-  Status put_exchange(const ExchangeDef& e);
+  Status put_exchange(const definitions::Exchange& e);
   Status delete_exchange(const std::string& vhost, const std::string& name);
-  // Returns the queue's id: kept when the queue already exists, new otherwise.
-  Result<uint64_t> put_queue(const QueueDef& q);
+  // Returns the queue's id: kept when the queue already exists, new otherwise. An empty type is
+  // stored as "classic".
+  Result<uint64_t> put_queue(const definitions::Queue& q);
   Status delete_queue(const std::string& vhost, const std::string& name);
-  Status add_binding(const BindingDef& b);  // idempotent
-  Status delete_binding(const BindingDef& b);
-  Status put_policy(const PolicyDef& p);
-  Status delete_policy(const std::string& vhost, const std::string& name, bool operator_policy);
+  Status add_binding(const definitions::Binding& b);  // idempotent
+  Status delete_binding(const definitions::Binding& b);
+  Status put_policy(const definitions::Policy& p);
+  Status delete_policy(const std::string& vhost, const std::string& name,
+                       bool operator_policy = false);
+  Status put_global_parameter(const std::string& name, const std::string& value_json);
+  Status delete_global_parameter(const std::string& name);
   Status put_kv(const KvEntry& e);
   Status delete_kv(const std::string& scope, const std::string& key);
 
@@ -113,7 +81,9 @@ class DefinitionsStore {
   // from `fn` or any call rolls everything back.
   Status transaction(const std::function<Status()>& fn);
 
-  Result<Definitions> load_all();
+  // Undecodable argument tables, policy definitions or global parameter values are an error
+  // naming the row (a damaged database).
+  Result<StoredDefinitions> load_all();
 
   // synchronous=FULL (the default) fsyncs the WAL at every commit. With false (NORMAL) a commit
   // only writes the WAL: safe against a process crash, and the owner makes it power-safe by

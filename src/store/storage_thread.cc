@@ -1,15 +1,12 @@
 #include "store/storage_thread.h"
 
 #include <algorithm>
-#include <future>
 #include <map>
 
 namespace pulse::store {
 
 StorageThread::StorageThread(Post post, size_t sync_parallelism)
-    : post_(std::move(post)),
-      parallelism_(std::max<size_t>(1, sync_parallelism)),
-      thread_([this] { run(); }) {}
+    : post_(std::move(post)), lanes_(sync_parallelism), thread_([this] { run(); }) {}
 
 StorageThread::~StorageThread() {
   {
@@ -18,6 +15,7 @@ StorageThread::~StorageThread() {
   }
   cv_.notify_all();
   thread_.join();
+  // lanes_ joins its workers when it is destroyed, after the storage thread stopped using it.
 }
 
 void StorageThread::submit(SyncRequest request) {
@@ -43,14 +41,10 @@ void StorageThread::sync_all(std::map<File*, Status>& outcome) {
   // and doing them one after another would make a round as slow as the sum of its files.
   std::vector<std::pair<File* const, Status>*> items;
   for (auto& entry : outcome) items.push_back(&entry);
-  size_t lanes = std::min<size_t>(parallelism_, items.size());
-  auto lane = [&](size_t first) {
+  size_t lanes = std::min(lanes_.max_lanes(), items.size());
+  lanes_.run(lanes, [&](size_t first) {
     for (size_t i = first; i < items.size(); i += lanes) items[i]->second = items[i]->first->sync();
-  };
-  std::vector<std::future<void>> helpers;
-  for (size_t l = 1; l < lanes; ++l) helpers.push_back(std::async(std::launch::async, lane, l));
-  if (lanes > 0) lane(0);
-  for (auto& h : helpers) h.get();
+  });
 }
 
 void StorageThread::run() {
@@ -96,6 +90,7 @@ void StorageThread::run() {
     stats_.requests += n;
     stats_.rounds++;
     stats_.syncs += syncs;
+    stats_.sync_workers = lanes_.workers();
   }
 }
 

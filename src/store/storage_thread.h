@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "store/file.h"
+#include "store/sync_lanes.h"
 
 namespace pulse::store {
 
@@ -32,9 +33,10 @@ struct SyncRequest {
 };
 
 struct StorageStats {
-  uint64_t requests = 0;  // SyncRequests completed
-  uint64_t rounds = 0;    // group commits (one per wake-up with work)
-  uint64_t syncs = 0;     // fdatasync/fsync calls
+  uint64_t requests = 0;      // SyncRequests completed
+  uint64_t rounds = 0;        // group commits (one per wake-up with work)
+  uint64_t syncs = 0;         // fdatasync/fsync calls
+  uint64_t sync_workers = 0;  // helper threads started for parallel syncs (each lives until stop)
 };
 
 class StorageThread {
@@ -43,9 +45,11 @@ class StorageThread {
 
   // `post` must be safe to call from the storage thread; it runs the given function on the
   // owner's thread. Starts the thread. Up to `sync_parallelism` files of one round are synced
-  // at the same time (helper threads live only for that round).
+  // at the same time: the storage thread syncs one lane itself, and up to
+  // `sync_parallelism - 1` helpers, started when a round first needs them, sync the others.
   explicit StorageThread(Post post, size_t sync_parallelism = 8);
-  // Completes every queued request, then joins.
+  // Completes every queued request (a round in flight finishes first), then joins the thread
+  // and its helpers.
   ~StorageThread();
   StorageThread(const StorageThread&) = delete;
   StorageThread& operator=(const StorageThread&) = delete;
@@ -61,7 +65,7 @@ class StorageThread {
   void sync_all(std::map<File*, Status>& outcome);
 
   Post post_;
-  size_t parallelism_;
+  SyncLanes lanes_;  // used by the storage thread only
   mutable std::mutex mu_;
   std::condition_variable cv_;       // work arrived / stopping
   std::condition_variable idle_cv_;  // a round finished

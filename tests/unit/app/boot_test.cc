@@ -1,11 +1,15 @@
 // Definitions import into a Broker: exchanges, queues with arguments and bindings exist
 // afterwards and route like declared ones.
 #include "app/boot.h"
+#include "definitions/json.h"
 
 #include <gtest/gtest.h>
 
 namespace pulse::app {
 namespace {
+
+using definitions::apply_definitions;
+using definitions::parse_definitions;
 
 constexpr std::string_view kDefs = R"json({
   "rabbit_version": "3.10.8",

@@ -25,14 +25,14 @@ TEST(DataDir, InitialisesAnEmptyDirectoryAndReopens) {
     EXPECT_EQ((*dir)->queue_dir(7), path + "/queues/7");
     auto defs = (*dir)->open_definitions();
     ASSERT_TRUE(defs.ok());
-    ASSERT_TRUE((*defs)->put_vhost({"/", "{}"}).ok());
+    ASSERT_TRUE((*defs)->put_vhost({.name = "/"}).ok());
   }
   auto dir = DataDir::open(path);
   ASSERT_TRUE(dir.ok());
   EXPECT_FALSE((*dir)->initialised_now());
   auto defs = (*dir)->open_definitions();
   ASSERT_TRUE(defs.ok());
-  EXPECT_EQ((*defs)->load_all()->vhosts.size(), 1u);
+  EXPECT_EQ((*defs)->load_all()->defs.vhosts.size(), 1u);
 }
 
 TEST(DataDir, RefusesAnotherLayoutVersion) {

@@ -16,6 +16,47 @@ namespace {
 using testing::bytes;
 using testing::TempDir;
 
+using definitions::DestinationKind;
+
+definitions::Vhost vhost(std::string name) {
+  return {.name = std::move(name)};
+}
+definitions::Permission permission(std::string user, std::string vh) {
+  return {
+      .user = std::move(user), .vhost = std::move(vh), .configure = "", .write = "", .read = ""};
+}
+definitions::Exchange exchange(std::string vh, std::string name, std::string type) {
+  return {.vhost = std::move(vh), .name = std::move(name), .type = std::move(type)};
+}
+definitions::Queue queue(std::string vh, std::string name, amqp::FieldTable args = {}) {
+  return {.vhost = std::move(vh),
+          .name = std::move(name),
+          .type = "classic",
+          .durable = true,
+          .auto_delete = false,
+          .arguments = std::move(args)};
+}
+definitions::Binding binding(std::string vh, std::string source, std::string dest,
+                             DestinationKind kind, std::string key, amqp::FieldTable args = {}) {
+  return {.vhost = std::move(vh),
+          .source = std::move(source),
+          .destination = std::move(dest),
+          .destination_kind = kind,
+          .routing_key = std::move(key),
+          .arguments = std::move(args)};
+}
+definitions::Policy policy(std::string vh, std::string name, amqp::FieldTable def = {}) {
+  return {.vhost = std::move(vh),
+          .name = std::move(name),
+          .pattern = ".*",
+          .apply_to = "all",
+          .definition = std::move(def),
+          .priority = 0};
+}
+amqp::FieldTable table(const char* key, int64_t v) {
+  return {{key, amqp::FieldValue(v)}};
+}
+
 std::unique_ptr<DefinitionsStore> open_db(const std::string& path, bool create = true) {
   auto db = DefinitionsStore::open(path, create);
   EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().text);
@@ -28,59 +69,122 @@ TEST(DefinitionsStore, EverythingRoundTripsAcrossReopen) {
   uint64_t qid = 0;
   {
     auto db = open_db(path);
-    ASSERT_TRUE(db->put_vhost({"/", R"({"description":"default"})"}).ok());
-    ASSERT_TRUE(db->put_user({"guest",
-                              "aGFzaA==",
-                              "rabbit_password_hashing_sha256",
-                              {"administrator", "management"}})
+    ASSERT_TRUE(db->put_vhost({.name = "/",
+                               .description = "default",
+                               .tags = {"prod"},
+                               .default_queue_type = "quorum"})
                     .ok());
-    ASSERT_TRUE(db->put_permission({"guest", "/", ".*", ".*", ".*"}).ok());
-    ASSERT_TRUE(db->put_topic_permission({"guest", "/", "amq.topic", "^a", "^b"}).ok());
-    ASSERT_TRUE(db->put_exchange({"/", "ex", "topic", true, false, true, {1, 2, 0, 3}}).ok());
-    auto id = db->put_queue({0, "/", "q", "classic", true, false, {}});
+    ASSERT_TRUE(db->put_user({.name = "guest",
+                              .password_hash = "aGFzaA==",
+                              .hashing_algorithm = "rabbit_password_hashing_sha256",
+                              .password = std::nullopt,
+                              .tags = {"administrator", "management"}})
+                    .ok());
+    ASSERT_TRUE(
+        db->put_permission(
+              {.user = "guest", .vhost = "/", .configure = ".*", .write = ".*", .read = ".*"})
+            .ok());
+    ASSERT_TRUE(
+        db->put_topic_permission(
+              {.user = "guest", .vhost = "/", .exchange = "amq.topic", .write = "^a", .read = "^b"})
+            .ok());
+    auto ex = exchange("/", "ex", "topic");
+    ex.internal = true;
+    ex.arguments = table("alternate-exchange", 3);
+    ASSERT_TRUE(db->put_exchange(ex).ok());
+    auto id = db->put_queue(queue("/", "q"));
     ASSERT_TRUE(id.ok());
     qid = *id;
-    ASSERT_TRUE(db->add_binding({"/", "ex", "q", false, "a.#", {9}}).ok());
-    ASSERT_TRUE(db->add_binding({"/", "ex", "q", false, "a.#", {9}}).ok());  // idempotent
-    ASSERT_TRUE(db->add_binding({"/", "ex", "q", false, "a.#", {}}).ok());   // other args
-    ASSERT_TRUE(db->put_policy({"/", "ttl", "^q", "queues", 5, R"({"message-ttl":1})"}).ok());
-    ASSERT_TRUE(db->put_kv({"pulse.owner", "exchange///ex", bytes("alice")}).ok());
+    auto b = binding("/", "ex", "q", DestinationKind::kQueue, "a.#", table("x", 9));
+    ASSERT_TRUE(db->add_binding(b).ok());
+    ASSERT_TRUE(db->add_binding(b).ok());  // idempotent
+    b.arguments.clear();
+    ASSERT_TRUE(db->add_binding(b).ok());  // other args
+    auto p = policy("/", "ttl", table("message-ttl", 1));
+    p.priority = 5;
+    ASSERT_TRUE(db->put_policy(p).ok());
+    ASSERT_TRUE(db->put_global_parameter("cluster_name", R"("rabbit@x")").ok());
+    ASSERT_TRUE(
+        db->put_kv({.scope = "pulse.owner", .key = "exchange///ex", .value = bytes("alice")}).ok());
   }
   auto db = open_db(path, false);
-  auto d = db->load_all();
-  ASSERT_TRUE(d.ok());
-  ASSERT_EQ(d->vhosts.size(), 1u);
-  EXPECT_EQ(d->vhosts[0].metadata, R"({"description":"default"})");
-  ASSERT_EQ(d->users.size(), 1u);
-  EXPECT_EQ(d->users[0].tags, (std::vector<std::string>{"administrator", "management"}));
-  EXPECT_EQ(d->users[0].hashing_algorithm, "rabbit_password_hashing_sha256");
-  ASSERT_EQ(d->permissions.size(), 1u);
-  EXPECT_EQ(d->permissions[0].write, ".*");
-  ASSERT_EQ(d->topic_permissions.size(), 1u);
-  EXPECT_EQ(d->topic_permissions[0].read, "^b");
-  ASSERT_EQ(d->exchanges.size(), 1u);
-  EXPECT_TRUE(d->exchanges[0].internal);
-  EXPECT_EQ(d->exchanges[0].arguments, (std::vector<uint8_t>{1, 2, 0, 3}));
-  ASSERT_EQ(d->queues.size(), 1u);
-  EXPECT_EQ(d->queues[0].id, qid);
-  ASSERT_EQ(d->bindings.size(), 2u);
-  EXPECT_EQ(d->bindings[0].arguments, (std::vector<uint8_t>{9}));
-  EXPECT_TRUE(d->bindings[1].arguments.empty());
-  ASSERT_EQ(d->policies.size(), 1u);
-  EXPECT_EQ(d->policies[0].priority, 5);
-  ASSERT_EQ(d->kv.size(), 1u);
-  EXPECT_EQ(d->kv[0].value, bytes("alice"));
+  auto all = db->load_all();
+  ASSERT_TRUE(all.ok()) << all.error().text;
+  const definitions::Definitions& d = all->defs;
+  ASSERT_EQ(d.vhosts.size(), 1u);
+  EXPECT_EQ(d.vhosts[0].description, "default");
+  EXPECT_EQ(d.vhosts[0].tags, std::vector<std::string>{"prod"});
+  EXPECT_EQ(d.vhosts[0].default_queue_type, "quorum");
+  ASSERT_EQ(d.users.size(), 1u);
+  EXPECT_EQ(d.users[0].tags, (std::vector<std::string>{"administrator", "management"}));
+  EXPECT_EQ(d.users[0].hashing_algorithm, "rabbit_password_hashing_sha256");
+  ASSERT_EQ(d.permissions.size(), 1u);
+  EXPECT_EQ(d.permissions[0].write, ".*");
+  ASSERT_EQ(d.topic_permissions.size(), 1u);
+  EXPECT_EQ(d.topic_permissions[0].read, "^b");
+  ASSERT_EQ(d.exchanges.size(), 1u);
+  EXPECT_TRUE(d.exchanges[0].internal);
+  EXPECT_EQ(d.exchanges[0].arguments, table("alternate-exchange", 3));
+  ASSERT_EQ(d.queues.size(), 1u);
+  ASSERT_EQ(all->queue_ids, std::vector<uint64_t>{qid});
+  ASSERT_EQ(d.bindings.size(), 2u);
+  EXPECT_EQ(d.bindings[0].arguments, table("x", 9));
+  EXPECT_TRUE(d.bindings[1].arguments.empty());
+  ASSERT_EQ(d.policies.size(), 1u);
+  EXPECT_EQ(d.policies[0].priority, 5);
+  EXPECT_EQ(d.policies[0].definition, table("message-ttl", 1));
+  ASSERT_EQ(d.global_parameters.size(), 1u);
+  EXPECT_EQ(d.global_parameters[0].value, "rabbit@x");
+  ASSERT_EQ(all->kv.size(), 1u);
+  EXPECT_EQ(all->kv[0].value, bytes("alice"));
+}
+
+// Rows as an earlier pulsed wrote them (vhosts without metadata, arguments as field-table
+// bytes) load; a damaged column is an error naming the row.
+TEST(DefinitionsStore, ReadsRowsOfEarlierVersionsAndNamesDamagedOnes) {
+  TempDir tmp;
+  std::string path = tmp.sub("defs.db");
+  { open_db(path); }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  const char* rows =
+      "INSERT INTO vhosts VALUES ('old', '');"
+      "INSERT INTO queues (vhost, name, type, durable, auto_delete, arguments) VALUES "
+      "('old', 'q', 'classic', 1, 0, x'0000000401787401');";
+  ASSERT_EQ(sqlite3_exec(raw, rows, nullptr, nullptr, nullptr), SQLITE_OK);
+  {
+    auto db = open_db(path, false);
+    auto all = db->load_all();
+    ASSERT_TRUE(all.ok()) << all.error().text;
+    ASSERT_EQ(all->defs.vhosts.size(), 1u);
+    EXPECT_TRUE(all->defs.vhosts[0].description.empty());
+    ASSERT_EQ(all->defs.queues.size(), 1u);
+    ASSERT_EQ(all->defs.queues[0].arguments.size(), 1u);
+    EXPECT_EQ(all->defs.queues[0].arguments[0].first, "x");
+  }
+  ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO policies VALUES ('old', 'p', 0, '.*', 'all', 0, 'nope')",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto db = open_db(path, false);
+  auto all = db->load_all();
+  ASSERT_FALSE(all.ok());
+  EXPECT_EQ(all.error().text,
+            "definitions database: undecodable definition of policy 'p' in vhost 'old' (damaged "
+            "database?)");
 }
 
 TEST(DefinitionsStore, QueueIdsAreStableAcrossRedeclareAndNewAfterDelete) {
   TempDir tmp;
   auto db = open_db(tmp.sub("defs.db"));
-  auto a = db->put_queue({0, "/", "q", "classic", true, false, {}});
-  auto b = db->put_queue({0, "/", "q", "classic", true, true, {7}});
+  auto a = db->put_queue(queue("/", "q"));
+  auto redeclared = queue("/", "q", table("x", 7));
+  redeclared.auto_delete = true;
+  auto b = db->put_queue(redeclared);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(*a, *b);
   ASSERT_TRUE(db->delete_queue("/", "q").ok());
-  auto c = db->put_queue({0, "/", "q", "classic", true, false, {}});
+  auto c = db->put_queue(queue("/", "q"));
   ASSERT_TRUE(c.ok());
   EXPECT_NE(*c, *a);  // a recreated queue never inherits the old message directory
 }
@@ -89,47 +193,48 @@ TEST(DefinitionsStore, DeletesCascade) {
   TempDir tmp;
   auto db = open_db(tmp.sub("defs.db"));
   for (const char* vh : {"a", "b"}) {
-    ASSERT_TRUE(db->put_vhost({vh, ""}).ok());
-    ASSERT_TRUE(db->put_permission({"u", vh, "", "", ""}).ok());
-    ASSERT_TRUE(db->put_exchange({vh, "x", "direct", true, false, false, {}}).ok());
-    ASSERT_TRUE(db->put_exchange({vh, "y", "fanout", true, false, false, {}}).ok());
-    ASSERT_TRUE(db->put_queue({0, vh, "q", "classic", true, false, {}}).ok());
-    ASSERT_TRUE(db->add_binding({vh, "x", "q", false, "k", {}}).ok());
-    ASSERT_TRUE(db->add_binding({vh, "x", "y", true, "k", {}}).ok());
-    ASSERT_TRUE(db->put_policy({vh, "p", ".*", "all", 0, "{}"}).ok());
+    ASSERT_TRUE(db->put_vhost(vhost(vh)).ok());
+    ASSERT_TRUE(db->put_permission(permission("u", vh)).ok());
+    ASSERT_TRUE(db->put_exchange(exchange(vh, "x", "direct")).ok());
+    ASSERT_TRUE(db->put_exchange(exchange(vh, "y", "fanout")).ok());
+    ASSERT_TRUE(db->put_queue(queue(vh, "q")).ok());
+    ASSERT_TRUE(db->add_binding(binding(vh, "x", "q", DestinationKind::kQueue, "k")).ok());
+    ASSERT_TRUE(db->add_binding(binding(vh, "x", "y", DestinationKind::kExchange, "k")).ok());
+    ASSERT_TRUE(db->put_policy(policy(vh, "p")).ok());
   }
-  ASSERT_TRUE(db->put_user({"u", "", "", {}}).ok());
+  ASSERT_TRUE(db->put_user({.name = "u"}).ok());
   ASSERT_TRUE(db->delete_vhost("a").ok());
-  auto d = db->load_all();
-  EXPECT_EQ(d->vhosts.size(), 1u);
-  EXPECT_EQ(d->permissions.size(), 1u);
-  EXPECT_EQ(d->exchanges.size(), 2u);
-  EXPECT_EQ(d->queues.size(), 1u);
-  EXPECT_EQ(d->bindings.size(), 2u);
-  EXPECT_EQ(d->policies.size(), 1u);
+  auto d = db->load_all()->defs;
+  EXPECT_EQ(d.vhosts.size(), 1u);
+  EXPECT_EQ(d.permissions.size(), 1u);
+  EXPECT_EQ(d.exchanges.size(), 2u);
+  EXPECT_EQ(d.queues.size(), 1u);
+  EXPECT_EQ(d.bindings.size(), 2u);
+  EXPECT_EQ(d.policies.size(), 1u);
   ASSERT_TRUE(db->delete_queue("b", "q").ok());
-  EXPECT_EQ(db->load_all()->bindings.size(), 1u);
+  EXPECT_EQ(db->load_all()->defs.bindings.size(), 1u);
   ASSERT_TRUE(db->delete_exchange("b", "y").ok());  // as destination
-  EXPECT_EQ(db->load_all()->bindings.size(), 0u);
+  EXPECT_EQ(db->load_all()->defs.bindings.size(), 0u);
   ASSERT_TRUE(db->delete_user("u").ok());
-  EXPECT_TRUE(db->load_all()->permissions.empty());
-  ASSERT_TRUE(db->delete_binding({"b", "x", "q", false, "k", {}}).ok());  // absent: fine
+  EXPECT_TRUE(db->load_all()->defs.permissions.empty());
+  // absent: fine
+  ASSERT_TRUE(db->delete_binding(binding("b", "x", "q", DestinationKind::kQueue, "k")).ok());
 }
 
 TEST(DefinitionsStore, FailedTransactionChangesNothing) {
   TempDir tmp;
   auto db = open_db(tmp.sub("defs.db"));
   Status s = db->transaction([&]() -> Status {
-    if (auto e = db->put_vhost({"v", ""}); !e) return e;
-    if (auto e = db->put_exchange({"v", "x", "direct", true, false, false, {}}); !e) return e;
+    if (auto e = db->put_vhost(vhost("v")); !e) return e;
+    if (auto e = db->put_exchange(exchange("v", "x", "direct")); !e) return e;
     return Error{406, "PRECONDITION_FAILED - import aborted"};
   });
   EXPECT_FALSE(s.ok());
-  auto d = db->load_all();
-  EXPECT_TRUE(d->vhosts.empty());
-  EXPECT_TRUE(d->exchanges.empty());
-  ASSERT_TRUE(db->transaction([&]() -> Status { return db->put_vhost({"v", ""}); }).ok());
-  EXPECT_EQ(db->load_all()->vhosts.size(), 1u);
+  auto d = db->load_all()->defs;
+  EXPECT_TRUE(d.vhosts.empty());
+  EXPECT_TRUE(d.exchanges.empty());
+  ASSERT_TRUE(db->transaction([&]() -> Status { return db->put_vhost(vhost("v")); }).ok());
+  EXPECT_EQ(db->load_all()->defs.vhosts.size(), 1u);
 }
 
 TEST(DefinitionsStore, KilledWriterLeavesAConsistentPrefix) {
@@ -144,8 +249,8 @@ TEST(DefinitionsStore, KilledWriterLeavesAConsistentPrefix) {
     // Each step is one transaction: queue i, then its binding.
     for (int i = 0;; ++i) {
       std::string q = "q" + std::to_string(i);
-      if (!(*db)->put_queue({0, "/", q, "classic", true, false, {}}).ok()) ::_exit(2);
-      if (!(*db)->add_binding({"/", "ex", q, false, q, {}}).ok()) ::_exit(3);
+      if (!(*db)->put_queue(queue("/", q)).ok()) ::_exit(2);
+      if (!(*db)->add_binding(binding("/", "ex", q, DestinationKind::kQueue, q)).ok()) ::_exit(3);
     }
   }
   ::usleep(300 * 1000);
@@ -154,16 +259,17 @@ TEST(DefinitionsStore, KilledWriterLeavesAConsistentPrefix) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status));
   auto db = open_db(path, false);
-  auto d = db->load_all();
-  ASSERT_TRUE(d.ok());
-  ASSERT_GT(d->queues.size(), 0u);
+  auto all = db->load_all();
+  ASSERT_TRUE(all.ok());
+  const auto& d = all->defs;
+  ASSERT_GT(d.queues.size(), 0u);
   // Every queue before the last has its binding; ids are dense and names in order.
-  EXPECT_GE(d->bindings.size() + 1, d->queues.size());
-  EXPECT_LE(d->bindings.size(), d->queues.size());
-  for (size_t i = 0; i < d->queues.size(); ++i) {
-    EXPECT_EQ(d->queues[i].name, "q" + std::to_string(i));
+  EXPECT_GE(d.bindings.size() + 1, d.queues.size());
+  EXPECT_LE(d.bindings.size(), d.queues.size());
+  for (size_t i = 0; i < d.queues.size(); ++i) {
+    EXPECT_EQ(d.queues[i].name, "q" + std::to_string(i));
   }
-  EXPECT_TRUE(db->put_vhost({"/", ""}).ok());  // writable after the crash
+  EXPECT_TRUE(db->put_vhost(vhost("/")).ok());  // writable after the crash
 }
 
 TEST(DefinitionsStore, RefusesMissingForeignCorruptAndNewerDatabases) {
@@ -204,8 +310,7 @@ TEST(DefinitionsStore, TruncatedDatabaseIsRefused) {
     ASSERT_TRUE(db->transaction([&]() -> Status {
                     for (int i = 0; i < 3000; ++i) {
                       std::string n = "queue-with-a-long-name-" + std::to_string(i);
-                      if (auto r = db->put_queue(
-                              {0, "/", n, "classic", true, false, std::vector<uint8_t>(64, 1)});
+                      if (auto r = db->put_queue(queue("/", n, table("x-padding-argument", 1)));
                           !r) {
                         return std::move(r).error();
                       }

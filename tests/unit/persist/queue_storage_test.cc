@@ -1,7 +1,7 @@
 // Message storage end to end below the protocol layer: a real Broker with real QueueLogs in a
 // temp data directory, a StorageThread doing real fdatasyncs, and "restarts" that build a new
 // broker on the same directory. The event loop is a task list the test pumps.
-#include "app/queue_storage.h"
+#include "persist/queue_storage.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 #include "app/persistence.h"
 #include "store/data_dir.h"
 
-namespace pulse::app {
+namespace pulse::persist {
 namespace {
 
 namespace fs = std::filesystem;
@@ -54,13 +54,13 @@ struct Node {
     auto s = dir->open_definitions();
     EXPECT_TRUE(s.ok());
     defs = std::move(*s);
-    persister = std::make_unique<DefinitionsPersister>(*defs);
+    persister = std::make_unique<app::DefinitionsPersister>(*defs);
     queues = std::make_unique<QueueStorage>(
         *dir, broker, [this](std::function<void()> fn) { loop.post(std::move(fn)); });
     broker.set_message_storage(queues.get());
     broker.set_paging_limits(limits);
-    auto b = boot_from_store(*defs, dir->initialised_now(), Config{}, broker, auth, *persister,
-                             queues.get());
+    auto b = app::boot_from_store(*defs, dir->initialised_now(), app::Config{}, broker, auth,
+                                  *persister, queues.get());
     EXPECT_TRUE(b.ok()) << b.error().text;
     vh = broker.find_vhost("/");
   }
@@ -106,7 +106,7 @@ struct Node {
   Loop loop;
   std::unique_ptr<store::DataDir> dir;
   std::unique_ptr<store::DefinitionsStore> defs;
-  std::unique_ptr<DefinitionsPersister> persister;
+  std::unique_ptr<app::DefinitionsPersister> persister;
   std::unique_ptr<QueueStorage> queues;
   broker::Broker broker;
   auth::AuthStore auth;
@@ -370,4 +370,4 @@ TEST_F(QueueStorageTest, DirectoriesOfDeletedQueuesAreRemovedAtStart) {
 }
 
 }  // namespace
-}  // namespace pulse::app
+}  // namespace pulse::persist

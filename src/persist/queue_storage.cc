@@ -1,4 +1,4 @@
-#include "app/queue_storage.h"
+#include "persist/queue_storage.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "app/log_queue_store.h"
 #include "base/log.h"
 #include "broker/stored_message.h"
 #include "broker/vhost.h"
+#include "persist/log_queue_store.h"
 #include "store/file.h"
 
-namespace pulse::app {
+namespace pulse::persist {
 
 QueueStorage::QueueStorage(const store::DataDir& dir, broker::Broker& broker, Post post,
                            store::QueueLogOptions options)
@@ -201,4 +201,4 @@ Status QueueStorage::mark_clean_shutdown() {
   return store::write_file_atomic(marker, std::span<const uint8_t>(kText, sizeof kText - 1));
 }
 
-}  // namespace pulse::app
+}  // namespace pulse::persist

@@ -1,9 +1,22 @@
-#include "app/definitions.h"
-
 #include <gtest/gtest.h>
 
-namespace pulse::app {
+#include <set>
+
+#include "definitions/apply.h"
+#include "definitions/json.h"
+
+namespace pulse::definitions {
 namespace {
+
+// The users, permissions and topic permissions of `d`, applied as an import applies them.
+Status apply_auth(const Definitions& d, auth::AuthStore& store) {
+  Definitions only_auth;
+  only_auth.users = d.users;
+  only_auth.permissions = d.permissions;
+  only_auth.topic_permissions = d.topic_permissions;
+  broker::Broker broker;
+  return apply_definitions(only_auth, broker, store);
+}
 
 // Shaped like `rabbitmqctl export_definitions` from RabbitMQ 3.12.
 constexpr std::string_view kExport = R"json({
@@ -116,7 +129,7 @@ TEST(Definitions, ParsesRealisticExport) {
   EXPECT_EQ(*amqp::find(d.exchanges[0].arguments, "alternate-exchange")->as_string(), "ae");
   ASSERT_EQ(d.bindings.size(), 2u);
   EXPECT_EQ(d.bindings[0].routing_key, "#.linux.#");
-  EXPECT_EQ(d.bindings[1].destination_type, "exchange");
+  EXPECT_EQ(d.bindings[1].destination_kind, DestinationKind::kExchange);
 }
 
 TEST(Definitions, ApplyAuth) {
@@ -194,15 +207,21 @@ TEST(Definitions, DeepNestingRefused) {
 
 TEST(Definitions, ApplyAuthErrorsNameTheEntry) {
   Definitions d;
-  d.users.push_back({"u", "", "rabbit_password_hashing_sha256", std::nullopt, {}});
-  d.permissions.push_back({"u", "/", "(", ".*", ".*"});
+  d.users.push_back({.name = "u",
+                     .password_hash = "",
+                     .hashing_algorithm = "rabbit_password_hashing_sha256",
+                     .password = std::nullopt,
+                     .tags = {}});
+  d.permissions.push_back(
+      {.user = "u", .vhost = "/", .configure = "(", .write = ".*", .read = ".*"});
   auth::AuthStore store;
   Status s = apply_auth(d, store);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().text.rfind("permissions[0] (user 'u' in vhost '/'): ", 0), 0u)
       << s.error().text;
   d.permissions.clear();
-  d.topic_permissions.push_back({"nobody", "/", "amq.topic", ".*", ".*"});
+  d.topic_permissions.push_back(
+      {.user = "nobody", .vhost = "/", .exchange = "amq.topic", .write = ".*", .read = ".*"});
   s = apply_auth(d, store);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().text.find("no user 'nobody'"), std::string::npos);
@@ -220,5 +239,108 @@ TEST(Definitions, LoadsIntegrationFixture) {
   EXPECT_FALSE(load_definitions_file("/nonexistent/definitions.json").ok());
 }
 
+std::set<std::string> keys(const nlohmann::json& j) {
+  std::set<std::string> out;
+  for (const auto& [k, v] : j.items()) out.insert(k);
+  return out;
+}
+
+TEST(Definitions, ExportEntriesCarryRabbitMQsFieldsAndParseBack) {
+  auto d = parse_definitions(kExport);
+  ASSERT_TRUE(d.ok());
+  using S = std::set<std::string>;
+  EXPECT_EQ(keys(to_json(d->users[0])),
+            (S{"name", "password_hash", "hashing_algorithm", "tags", "limits"}));
+  EXPECT_EQ(keys(to_json(d->vhosts[0])), (S{"name", "limits", "metadata"}));
+  EXPECT_EQ(keys(to_json(d->permissions[0])), (S{"user", "vhost", "configure", "write", "read"}));
+  EXPECT_EQ(keys(to_json(d->policies[0])),
+            (S{"vhost", "name", "pattern", "apply-to", "definition", "priority"}));
+  EXPECT_EQ(keys(to_json(d->queues[0])),
+            (S{"name", "vhost", "durable", "auto_delete", "arguments"}));
+  EXPECT_EQ(keys(to_json(d->exchanges[0])),
+            (S{"name", "vhost", "type", "durable", "auto_delete", "internal", "arguments"}));
+  EXPECT_EQ(keys(to_json(d->bindings[1])),
+            (S{"source", "vhost", "destination", "destination_type", "routing_key", "arguments"}));
+  EXPECT_EQ(to_json(d->bindings[1])["destination_type"], "exchange");
+
+  nlohmann::json out = {
+      {"users", nlohmann::json::array()},     {"vhosts", nlohmann::json::array()},
+      {"policies", nlohmann::json::array()},  {"queues", nlohmann::json::array()},
+      {"exchanges", nlohmann::json::array()}, {"bindings", nlohmann::json::array()}};
+  for (const auto& u : d->users) out["users"].push_back(to_json(u));
+  for (const auto& v : d->vhosts) out["vhosts"].push_back(to_json(v));
+  for (const auto& p : d->policies) out["policies"].push_back(to_json(p));
+  for (const auto& q : d->queues) out["queues"].push_back(to_json(q));
+  for (const auto& x : d->exchanges) out["exchanges"].push_back(to_json(x));
+  for (const auto& b : d->bindings) out["bindings"].push_back(to_json(b));
+  auto again = parse_definitions(out.dump());
+  ASSERT_TRUE(again.ok()) << again.error().text;
+  ASSERT_EQ(again->bindings.size(), d->bindings.size());
+  EXPECT_EQ(again->bindings[1].destination_kind, DestinationKind::kExchange);
+  EXPECT_EQ(again->exchanges[0].arguments, d->exchanges[0].arguments);
+  EXPECT_EQ(again->policies[0].definition, d->policies[0].definition);
+  EXPECT_EQ(again->users[0].password_hash, d->users[0].password_hash);
+  EXPECT_EQ(again->vhosts[0].description, d->vhosts[0].description);
+}
+
+Definitions refused_entries() {
+  Definitions d;
+  d.vhosts.push_back({.name = "/"});
+  d.policies.push_back({.vhost = "/",
+                        .name = "p",
+                        .pattern = ".*",
+                        .apply_to = "queues",
+                        .definition = {{"max-length", amqp::FieldValue(std::string("ten"))}},
+                        .priority = 0});
+  d.queues.push_back({.vhost = "/", .name = "q"});
+  d.bindings.push_back({.vhost = "/", .source = "nope", .destination = "q"});
+  return d;
+}
+
+TEST(DefinitionsApply, ImportStopsAtTheFirstRefusedEntryNamingIt) {
+  broker::Broker broker;
+  auth::AuthStore auth;
+  Status s = apply_definitions(refused_entries(), broker, auth);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().text, "policy 'p' in vhost '/': <<\"ten\">> is not a valid maximum length");
+  EXPECT_EQ(broker.find_vhost("/")->find_queue("q"), nullptr);  // stopped before the queues
+}
+
+TEST(DefinitionsApply, RecoverySkipsRefusedEntriesAndCountsTheRest) {
+  broker::Broker broker;
+  auth::AuthStore auth;
+  auto defs = std::make_shared<const Definitions>(refused_entries());
+  DefinitionsApply apply(defs, broker, auth,
+                         ApplyOptions{.on_refused = ApplyOptions::OnRefused::kSkip,
+                                      .create_missing_vhosts = true,
+                                      .server_named_queues = true,
+                                      .queue_declared = nullptr});
+  ASSERT_TRUE(apply.run().ok());
+  EXPECT_EQ(apply.skipped(), 2u);  // the policy and the binding from a missing exchange
+  EXPECT_EQ(apply.applied(Section::kVhosts), 1u);
+  EXPECT_EQ(apply.applied(Section::kPolicies), 0u);
+  EXPECT_EQ(apply.applied(Section::kQueues), 1u);
+  EXPECT_EQ(apply.applied(Section::kBindings), 0u);
+  EXPECT_NE(broker.find_vhost("/")->find_queue("q"), nullptr);
+}
+
+TEST(DefinitionsApply, StepsStopBetweenEntriesAndResume) {
+  broker::Broker broker;
+  auth::AuthStore auth;
+  Definitions d;
+  d.vhosts.push_back({.name = "/"});
+  for (int i = 0; i < 5; ++i) d.queues.push_back({.vhost = "/", .name = "q" + std::to_string(i)});
+  DefinitionsApply apply(std::make_shared<const Definitions>(d), broker, auth);
+  int steps = 0;
+  for (;;) {
+    auto more = apply.step([] { return false; });  // one entry per step
+    ASSERT_TRUE(more.ok());
+    ++steps;
+    if (!*more) break;
+  }
+  EXPECT_EQ(steps, 7);  // 1 vhost + 5 queues, and the step that finds nothing left
+  EXPECT_EQ(broker.find_vhost("/")->queues().size(), 5u);
+}
+
 }  // namespace
-}  // namespace pulse::app
+}  // namespace pulse::definitions

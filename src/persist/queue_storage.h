@@ -26,7 +26,7 @@
 #include "store/queue_log.h"
 #include "store/storage_thread.h"
 
-namespace pulse::app {
+namespace pulse::persist {
 
 class LogQueueStore;
 
@@ -83,4 +83,4 @@ class QueueStorage : public broker::MessageStorage {
   std::unique_ptr<store::StorageThread> thread_;
 };
 
-}  // namespace pulse::app
+}  // namespace pulse::persist

@@ -1,11 +1,11 @@
-#include "app/log_queue_store.h"
+#include "persist/log_queue_store.h"
 
-#include "app/queue_storage.h"
 #include "base/log.h"
 #include "broker/stored_message.h"
+#include "persist/queue_storage.h"
 #include "store/file.h"
 
-namespace pulse::app {
+namespace pulse::persist {
 
 LogQueueStore::LogQueueStore(QueueStorage& owner, std::string dir, bool durable,
                              std::unique_ptr<store::QueueLog> log, uint64_t suspect_below)
@@ -99,4 +99,4 @@ void LogQueueStore::destroy() {
   }
 }
 
-}  // namespace pulse::app
+}  // namespace pulse::persist

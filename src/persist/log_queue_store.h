@@ -7,7 +7,7 @@
 #include "broker/queue_store.h"
 #include "store/queue_log.h"
 
-namespace pulse::app {
+namespace pulse::persist {
 
 class QueueStorage;
 
@@ -44,4 +44,4 @@ class LogQueueStore : public broker::QueueStore {
   uint64_t suspect_below_ = 0;
 };
 
-}  // namespace pulse::app
+}  // namespace pulse::persist
