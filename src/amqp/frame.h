@@ -2,6 +2,7 @@
 // Sans-IO AMQP 0-9-1 framing: decode_frame() looks at bytes already received and reports a
 // frame, "need more", or an error with the reply code the connection must be closed with.
 // The append_* functions serialise frames into an output buffer for coalesced writes.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -15,7 +16,16 @@
 namespace pulse::amqp {
 
 inline constexpr std::string_view kProtocolHeader{"AMQP\x00\x00\x09\x01", 8};
-inline constexpr size_t kFrameOverhead = 8;  // type + channel + size + frame-end
+inline constexpr size_t kFrameOverhead = 8;    // type + channel + size + frame-end
+inline constexpr size_t kFrameHeaderSize = 7;  // type + channel + size
+
+// The payload size in a frame's 7-byte header (the whole frame is that plus kFrameOverhead),
+// for readers that must know how much of a frame is still to come before decode_frame() can
+// take it.
+inline uint32_t frame_payload_size(const uint8_t* header) {
+  return uint32_t{header[3]} << 24 | uint32_t{header[4]} << 16 | uint32_t{header[5]} << 8 |
+         uint32_t{header[6]};
+}
 
 struct FrameView {
   uint8_t type = 0;
@@ -82,5 +92,21 @@ void append_content_header(std::string& out, uint16_t channel, std::string_view 
                            uint64_t body_size);
 size_t body_frame_payload(uint32_t frame_max, size_t body_size);
 void append_body_frame_header(std::string& out, uint16_t channel, uint32_t payload);
+
+// append_content() for writers that place body bytes themselves: each body frame's payload is
+// handed to `put_payload(std::string_view)`, which appends it to `out` or queues it to be sent
+// from where it is (a gathered write), between its frame header and frame end.
+template <typename PutPayload>
+void append_content_gathered(std::string& out, uint16_t channel, std::string_view raw_properties,
+                             std::string_view body, uint32_t frame_max, PutPayload&& put_payload) {
+  append_content_header(out, channel, raw_properties, body.size());
+  const size_t chunk = body_frame_payload(frame_max, body.size());
+  for (size_t off = 0; off < body.size(); off += chunk) {
+    const size_t n = std::min(chunk, body.size() - off);
+    append_body_frame_header(out, channel, static_cast<uint32_t>(n));
+    put_payload(body.substr(off, n));
+    out.push_back(static_cast<char>(kFrameEnd));
+  }
+}
 
 }  // namespace pulse::amqp

@@ -1,15 +1,10 @@
 // Synchronous channel methods: open/close, exchanges, queues, qos, consume, get, confirms.
 #include "client/channel.h"
 
+#include "amqp/basic_frames.h"
 #include "client/connection.h"
 
 namespace pulse::client {
-
-namespace {
-constexpr uint32_t key(uint16_t class_id, uint16_t method_id) {
-  return uint32_t{class_id} << 16 | method_id;
-}
-}  // namespace
 
 Status Channel::check_usable() const {
   if (state_ == State::kOpen) return {};
@@ -22,10 +17,11 @@ Result<Reply> Channel::call(const M& m) {
   if (conn_->in_handler()) {
     return Error{0, std::string("cannot call ") + M::kName + " from a handler"};
   }
-  if (state_ != State::kOpen && !(state_ == State::kOpening && M::kClassId == 20)) {
+  if (state_ != State::kOpen &&
+      !(state_ == State::kOpening && M::kClassId == amqp::kClassChannel)) {
     if (auto st = check_usable(); !st) return std::move(st).error();
   }
-  expect_ = key(Reply::kClassId, Reply::kMethodId);
+  expect_ = amqp::kMethodKey<Reply>;
   reply_.reset();
   amqp::append_method_frame(conn_->out(), id_, m);
   auto st = conn_->wait_for([this] { return reply_.has_value() || state_ == State::kClosed; },
@@ -59,7 +55,7 @@ Status Channel::close() {
     c.reply_code = amqp::kReplySuccess;
     c.reply_text = "Goodbye";
     state_ = State::kClosing;
-    expect_ = key(amqp::ChannelCloseOk::kClassId, amqp::ChannelCloseOk::kMethodId);
+    expect_ = amqp::kMethodKey<amqp::ChannelCloseOk>;
     amqp::append_method_frame(conn_->out(), id_, c);
     st = conn_->wait_for([this] { return reply_.has_value() || state_ == State::kClosed; },
                          "channel.close-ok");
@@ -218,7 +214,7 @@ Result<std::optional<Message>> Channel::get(std::string_view queue, bool no_ack)
   m.no_ack = no_ack;
   got_.reset();
   // basic.get is answered by get-ok (with content) or get-empty.
-  expect_alt_ = key(amqp::BasicGetEmpty::kClassId, amqp::BasicGetEmpty::kMethodId);
+  expect_alt_ = amqp::kMethodKey<amqp::BasicGetEmpty>;
   auto r = call<amqp::BasicGetOk>(m);
   if (r) {
     std::optional<Message> out = std::move(got_);

@@ -103,7 +103,9 @@ class Channel {
   template <typename Reply, typename M>
   Result<Reply> call(const M& m);
   Status check_usable() const;
-  Status append_small(uint16_t method_id, uint64_t tag, uint8_t bits);
+  // Appends what `encode(std::string& out)` writes to the connection's output (open channel only).
+  template <typename Encode>
+  Status append_buffered(const Encode& encode);
   void closed_by_server(const amqp::ChannelClose& c);
   void content_done(std::string_view body);
   void protocol_error(uint16_t code, std::string text);
@@ -122,10 +124,9 @@ class Channel {
   // Content being assembled (basic.deliver / basic.return / basic.get-ok).
   Content content_ = Content::kNone;
   bool have_header_ = false;
-  std::string consumer_tag_;
-  uint64_t delivery_tag_ = 0;
-  bool redelivered_ = false;
-  std::string exchange_, routing_key_, reply_text_;
+  // basic.deliver decoded in place; get-ok and return fill the fields they share with it.
+  amqp::BasicDeliver deliver_;
+  std::string reply_text_;
   uint16_t reply_code_ = 0;
   uint32_t message_count_ = 0;
   amqp::BasicProperties props_;

@@ -1,24 +1,13 @@
 // The channel's hot path: publish/ack encoding and incoming methods and content.
+#include <type_traits>
+
+#include "amqp/basic_frames.h"
 #include "client/channel.h"
 #include "client/connection.h"
 
 namespace pulse::client {
 
 namespace {
-
-constexpr uint16_t kBasic = 60;
-constexpr uint16_t kDeliverId = 60;
-constexpr uint16_t kAckId = 80;
-constexpr uint16_t kRejectId = 90;
-constexpr uint16_t kNackId = 120;
-
-bool read_shortstr(ByteReader& r, std::string& out) {
-  uint8_t n;
-  std::string_view v;
-  if (!r.u8(n) || !r.bytes(n, v)) return false;
-  out.assign(v);  // reuses the capacity of the previous delivery's string
-  return true;
-}
 
 void reset_properties(amqp::BasicProperties& p) {
   p.flags = 0;
@@ -70,47 +59,34 @@ Result<uint64_t> Channel::publish_encoded(std::string_view exchange, std::string
     return Error{0, "exchange name or routing key longer than 255 bytes"};
   }
   std::string& out = conn_->out();
-  ByteWriter w(out);
-  w.u8(amqp::kFrameMethod);
-  w.u16(id_);
-  w.u32(static_cast<uint32_t>(4 + 2 + 1 + exchange.size() + 1 + routing_key.size() + 1));
-  w.u16(kBasic);
-  w.u16(amqp::BasicPublish::kMethodId);
-  w.u16(0);  // ticket
-  w.shortstr(exchange);
-  w.shortstr(routing_key);
-  w.u8(mandatory ? 1 : 0);
-  w.u8(amqp::kFrameEnd);
+  amqp::append_basic_publish(out, id_, exchange, routing_key, mandatory);
   amqp::append_content(out, id_, encoded_properties, body, conn_->frame_max());
   const uint64_t seq = confirm_mode_ ? confirms_.add() : 0;
   if (auto st = conn_->after_append(); !st) return std::move(st).error();
   return seq;
 }
 
-Status Channel::append_small(uint16_t method_id, uint64_t tag, uint8_t bits) {
+template <typename Encode>
+Status Channel::append_buffered(const Encode& encode) {
   if (state_ != State::kOpen) return check_usable();
-  ByteWriter w(conn_->out());
-  w.u8(amqp::kFrameMethod);
-  w.u16(id_);
-  w.u32(4 + 8 + 1);
-  w.u16(kBasic);
-  w.u16(method_id);
-  w.u64(tag);
-  w.u8(bits);
-  w.u8(amqp::kFrameEnd);
+  encode(conn_->out());
   return conn_->after_append();
 }
 
 Status Channel::ack(uint64_t delivery_tag, bool multiple) {
-  return append_small(kAckId, delivery_tag, multiple ? 1 : 0);
+  return append_buffered(
+      [&](std::string& out) { amqp::append_basic_ack(out, id_, delivery_tag, multiple); });
 }
 
 Status Channel::nack(uint64_t delivery_tag, bool multiple, bool requeue) {
-  return append_small(kNackId, delivery_tag, (multiple ? 1 : 0) | (requeue ? 2 : 0));
+  return append_buffered([&](std::string& out) {
+    amqp::append_basic_nack(out, id_, delivery_tag, multiple, requeue);
+  });
 }
 
 Status Channel::reject(uint64_t delivery_tag, bool requeue) {
-  return append_small(kRejectId, delivery_tag, requeue ? 1 : 0);
+  return append_buffered(
+      [&](std::string& out) { amqp::append_basic_reject(out, id_, delivery_tag, requeue); });
 }
 
 void Channel::protocol_error(uint16_t code, std::string text) {
@@ -131,34 +107,30 @@ void Channel::handle_method(std::span<const uint8_t> payload) {
                           "UNEXPECTED_FRAME - expected content header for class 60, got method "
                           "frame instead");
   }
-  ByteReader r(payload);
-  uint16_t class_id = 0, method_id = 0;
-  (void)r.u16(class_id);
-  (void)r.u16(method_id);
-  if (class_id == kBasic && state_ == State::kOpen) {
-    if (method_id == kDeliverId) {
-      uint8_t bits = 0;
-      if (!read_shortstr(r, consumer_tag_) || !r.u64(delivery_tag_) || !r.u8(bits) ||
-          !read_shortstr(r, exchange_) || !read_shortstr(r, routing_key_)) {
+  // Deliveries and confirms are decoded in place (no Method variant, strings keep their
+  // capacity); everything else, and anything malformed, through the generic decoder.
+  const uint32_t key = amqp::method_key_of(payload);
+  if (state_ == State::kOpen) {
+    if (key == amqp::kMethodKey<amqp::BasicDeliver>) {
+      if (!amqp::decode_method_args(payload, deliver_)) {
         return protocol_error(amqp::kSyntaxError, "SYNTAX_ERROR - malformed basic.deliver");
       }
-      redelivered_ = (bits & 1) != 0;
       content_ = Content::kDeliver;
       have_header_ = false;
       return;
     }
-    if (method_id == kAckId || method_id == kNackId) {
-      uint64_t tag = 0;
-      uint8_t bits = 0;
-      if (!r.u64(tag) || !r.u8(bits)) {
+    // basic.ack and basic.nack from the server settle publishes (confirm mode).
+    auto settle = [&](auto m) {
+      if (!amqp::decode_method_args(payload, m)) {
         return protocol_error(amqp::kSyntaxError, "SYNTAX_ERROR - malformed confirm");
       }
-      const bool ack = method_id == kAckId;
-      confirms_.settle(tag, (bits & 1) != 0, [&](uint64_t first, uint64_t last) {
+      constexpr bool ack = std::is_same_v<decltype(m), amqp::BasicAck>;
+      confirms_.settle(m.delivery_tag, m.multiple, [&](uint64_t first, uint64_t last) {
         if (on_confirm_) on_confirm_(first, last, ack);
       });
-      return;
-    }
+    };
+    if (key == amqp::kMethodKey<amqp::BasicAck>) return settle(amqp::BasicAck{});
+    if (key == amqp::kMethodKey<amqp::BasicNack>) return settle(amqp::BasicNack{});
   }
   auto decoded = amqp::decode_method(payload);
   if (!decoded) return protocol_error(decoded.error().code, decoded.error().text);
@@ -175,17 +147,17 @@ void Channel::handle_method(std::span<const uint8_t> payload) {
   if (auto* ret = std::get_if<amqp::BasicReturn>(&m)) {
     reply_code_ = ret->reply_code;
     reply_text_ = ret->reply_text;
-    exchange_ = ret->exchange;
-    routing_key_ = ret->routing_key;
+    deliver_.exchange = ret->exchange;
+    deliver_.routing_key = ret->routing_key;
     content_ = Content::kReturn;
     have_header_ = false;
     return;
   }
   if (auto* g = std::get_if<amqp::BasicGetOk>(&m)) {
-    delivery_tag_ = g->delivery_tag;
-    redelivered_ = g->redelivered;
-    exchange_ = g->exchange;
-    routing_key_ = g->routing_key;
+    deliver_.delivery_tag = g->delivery_tag;
+    deliver_.redelivered = g->redelivered;
+    deliver_.exchange = g->exchange;
+    deliver_.routing_key = g->routing_key;
     message_count_ = g->message_count;
     content_ = Content::kGetOk;
     have_header_ = false;
@@ -209,8 +181,8 @@ void Channel::handle_method(std::span<const uint8_t> payload) {
     amqp::append_method_frame(conn_->out(), id_, ok);
     return;
   }
-  const uint32_t k = uint32_t{amqp::class_id_of(m)} << 16 | amqp::method_id_of(m);
-  if (k == 0 || (k != expect_ && k != expect_alt_)) return;  // not awaited: dropped
+  // Not awaited: dropped (no method has key 0, so nothing matches when nothing is awaited).
+  if (key != expect_ && key != expect_alt_) return;
   if (auto* ok = std::get_if<amqp::BasicConsumeOk>(&m)) {
     consumers_[ok->consumer_tag] = std::move(pending_handler_);
     pending_handler_ = nullptr;
@@ -260,30 +232,37 @@ void Channel::content_done(std::string_view body) {
   switch (kind) {
     case Content::kDeliver: {
       DeliveryHandler* h = nullptr;
-      if (last_tag_ != nullptr && *last_tag_ == consumer_tag_) {
+      if (last_tag_ != nullptr && *last_tag_ == deliver_.consumer_tag) {
         h = last_handler_;
-      } else if (auto it = consumers_.find(consumer_tag_); it != consumers_.end()) {
+      } else if (auto it = consumers_.find(deliver_.consumer_tag); it != consumers_.end()) {
         last_tag_ = &it->first;
         last_handler_ = &it->second;
         h = last_handler_;
       }
       if (h == nullptr || !*h) return;  // consumer already cancelled
-      Delivery d{this,      consumer_tag_, delivery_tag_, redelivered_,
-                 exchange_, routing_key_,  &props_,       body};
+      Delivery d{this,
+                 deliver_.consumer_tag,
+                 deliver_.delivery_tag,
+                 deliver_.redelivered,
+                 deliver_.exchange,
+                 deliver_.routing_key,
+                 &props_,
+                 body};
       (*h)(d);
       return;
     }
     case Content::kReturn:
       if (on_return_) {
-        on_return_(Returned{reply_code_, reply_text_, exchange_, routing_key_, &props_, body});
+        on_return_(Returned{reply_code_, reply_text_, deliver_.exchange, deliver_.routing_key,
+                            &props_, body});
       }
       return;
     case Content::kGetOk: {
       Message msg;
-      msg.delivery_tag = delivery_tag_;
-      msg.redelivered = redelivered_;
-      msg.exchange = exchange_;
-      msg.routing_key = routing_key_;
+      msg.delivery_tag = deliver_.delivery_tag;
+      msg.redelivered = deliver_.redelivered;
+      msg.exchange = deliver_.exchange;
+      msg.routing_key = deliver_.routing_key;
       msg.message_count = message_count_;
       msg.properties = props_;
       msg.body = std::string(body);

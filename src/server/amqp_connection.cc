@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "amqp/basic_frames.h"
 #include "amqp/error_text.h"
 #include "base/log.h"
 #include "server/channel.h"
@@ -171,15 +172,13 @@ void AmqpConnection::on_readable() {
 size_t AmqpConnection::straddle_take(const uint8_t* data, size_t n) const {
   // Before the protocol header, or while the frame's own header is still incomplete, take it
   // all, as for any partial input.
-  constexpr size_t kHeader = 7;
+  constexpr size_t kHeader = amqp::kFrameHeaderSize;
   if (state_ == State::kHeader || in_len_ + n < kHeader) return n;
   uint8_t head[kHeader];
   const size_t from_in = std::min(in_len_, kHeader);
   std::memcpy(head, in_.data(), from_in);
   std::memcpy(head + from_in, data, kHeader - from_in);
-  const uint64_t size = uint64_t{head[3]} << 24 | uint64_t{head[4]} << 16 | uint64_t{head[5]} << 8 |
-                        uint64_t{head[6]};
-  const uint64_t total = size + amqp::kFrameOverhead;
+  const uint64_t total = uint64_t{amqp::frame_payload_size(head)} + amqp::kFrameOverhead;
   // A frame we already hold in full (several partial frames never happen: in_ keeps at most one).
   if (total <= in_len_) return 0;
   return static_cast<size_t>(std::min<uint64_t>(n, total - in_len_));
@@ -296,8 +295,8 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
   if (kind == amqp::FrameKind::kHeartbeat)
     return connection_error(amqp::unexpected_frame(f.type, f.payload));
   auto it = channels_.find(f.channel);
-  if (kind == amqp::FrameKind::kMethod && f.payload.size() >= 4 && f.payload[1] == 60 &&
-      f.payload[3] == 40 && f.payload[0] == 0 && f.payload[2] == 0 && server_.alarmed()) {
+  if (kind == amqp::FrameKind::kMethod && amqp::is_method<amqp::BasicPublish>(f.payload) &&
+      server_.alarmed()) {
     block_after_batch_ = true;  // basic.publish during a resource alarm
   }
   if (it != channels_.end() && !it->second->finished()) return it->second->handle_frame(f);

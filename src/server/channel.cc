@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "amqp/basic_frames.h"
 #include "amqp/properties_scan.h"
 #include "base/log.h"
 #include "broker/message_pool.h"
@@ -93,12 +94,10 @@ void Channel::handle_frame(const amqp::FrameView& f) {
 // publish, without the generic Method variant. Anything unusual (another method, malformed
 // arguments) goes through the generic decoder, which reports it.
 bool Channel::take_publish(std::span<const uint8_t> payload) {
-  if (payload.size() < 4 || payload[0] != 0 || payload[1] != 60 || payload[2] != 0 ||
-      payload[3] != 40) {
+  if (!amqp::is_method<amqp::BasicPublish>(payload) ||
+      !amqp::decode_method_args(payload, pending_publish_)) {
     return false;
   }
-  ByteReader r(payload.subspan(4));
-  if (!pending_publish_.decode_args(r) || !r.empty()) return false;
   content_ = Content::kHeader;
   return true;
 }
@@ -118,28 +117,26 @@ void Channel::handle_header(const amqp::FrameView& f) {
         "UNEXPECTED_FRAME - expected content body, got non content body frame instead", 60, 40);
     return;
   }
-  // The connection only passes header frames with their 12 fixed bytes.
-  const uint16_t class_id = static_cast<uint16_t>(f.payload[0] << 8 | f.payload[1]);
-  const uint16_t weight = static_cast<uint16_t>(f.payload[2] << 8 | f.payload[3]);
-  if (weight != 0) {
+  // The connection only passes header frames with their 12 fixed bytes, so this cannot fail.
+  amqp::ContentHeaderView h;
+  (void)amqp::split_content_header(f.payload, h);
+  if (h.weight != 0) {
     conn_.connection_error(amqp::kUnexpectedFrame,
                            "UNEXPECTED_FRAME - expected content header for class 60, got non "
                            "content header frame instead",
                            60, 40);
     return;
   }
-  if (class_id != 60) {
+  if (h.class_id != amqp::kClassBasic) {
     conn_.connection_error(amqp::kUnexpectedFrame,
                            "UNEXPECTED_FRAME - expected content header for class 60, got one for "
                            "class " +
-                               std::to_string(class_id) + " instead",
+                               std::to_string(h.class_id) + " instead",
                            60, 40);
     return;
   }
-  amqp::ContentHeaderView h;
   auto msg = broker::make_pooled_message();
-  if (!amqp::split_content_header(f.payload, h) ||
-      !msg->set_raw_properties(std::string_view(
+  if (!msg->set_raw_properties(std::string_view(
           reinterpret_cast<const char*>(h.raw_properties.data()), h.raw_properties.size()))) {
     conn_.connection_error(amqp::kFrameError, "FRAME_ERROR - cannot decode content header", 60, 40);
     return;

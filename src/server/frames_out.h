@@ -1,23 +1,18 @@
 #pragma once
-// Hot-path frame writers that encode straight from views, with no temporary method structs.
+// What a channel writes per message. The frame encoders are the codec's (amqp/basic_frames.h),
+// named here so the channel code calls them as before; this file only adds the part that knows
+// about broker messages and the connection's OutputQueue.
 #include <cstdint>
-#include <string>
-#include <string_view>
 
+#include "amqp/basic_frames.h"
 #include "broker/message.h"
 #include "server/output_queue.h"
 
 namespace pulse::server {
 
-void append_basic_deliver(std::string& out, uint16_t channel, std::string_view consumer_tag,
-                          uint64_t delivery_tag, bool redelivered, std::string_view exchange,
-                          std::string_view routing_key);
-void append_basic_get_ok(std::string& out, uint16_t channel, uint64_t delivery_tag,
-                         bool redelivered, std::string_view exchange, std::string_view routing_key,
-                         uint32_t message_count);
-void append_basic_return(std::string& out, uint16_t channel, uint16_t reply_code,
-                         std::string_view reply_text, std::string_view exchange,
-                         std::string_view routing_key);
+using amqp::append_basic_deliver;
+using amqp::append_basic_get_ok;
+using amqp::append_basic_return;
 
 // The content header and body frames of `msg`; a large body is sent from the message itself
 // (OutputQueue::kShareMin), not copied.

@@ -45,6 +45,11 @@ def gen_constants(spec):
     for c in spec["constants"]:
         if c.get("class") is None and c["name"] != "REPLY-SUCCESS":
             out.append(f"inline constexpr uint32_t k{camel(c['name'].lower())} = {c['value']};")
+    out.append("\n// Class ids, for code that looks at a frame's class before (or instead of) decoding it.")
+    out.append("enum ClassId : uint16_t {")
+    for c in spec["classes"]:
+        out.append(f"  kClass{camel(c['name'])} = {c['id']},")
+    out.append("};")
     out.append("\n// Reply codes; soft errors close the channel, hard errors the connection.")
     out.append("enum ReplyCode : uint16_t {")
     for c in spec["constants"]:

@@ -12,6 +12,18 @@ inline constexpr uint32_t kFrameHeartbeat = 8;
 inline constexpr uint32_t kFrameMinSize = 4096;
 inline constexpr uint32_t kFrameEnd = 206;
 
+// Class ids, for code that looks at a frame's class before (or instead of) decoding it.
+enum ClassId : uint16_t {
+  kClassConnection = 10,
+  kClassChannel = 20,
+  kClassAccess = 30,
+  kClassExchange = 40,
+  kClassQueue = 50,
+  kClassBasic = 60,
+  kClassTx = 90,
+  kClassConfirm = 85,
+};
+
 // Reply codes; soft errors close the channel, hard errors the connection.
 enum ReplyCode : uint16_t {
   kReplySuccess = 200,

@@ -159,6 +159,7 @@ TEST(AppendContent, SplitsBodyByFrameMax) {
   check_content(10 * chunk, 4096, 10);
   check_content(100000, 131072, 1);
   check_content(100000, 0, 1);  // no limit: one body frame
+  check_content(0, 0, 0);
 }
 
 TEST(AppendContent, RawPropertiesAreForwardedUnchanged) {

@@ -371,5 +371,56 @@ TEST_F(ChannelTest, ContentWithoutMethodIsAProtocolError) {
   EXPECT_EQ(close.reply_code, amqp::kUnexpectedFrame);
 }
 
+// basic.deliver and confirms are decoded in place (amqp::decode_method_args), as strictly as
+// the generic decoder: a truncated method or trailing bytes close the connection.
+struct MalformedTest : ChannelTest {
+  void check(bool confirm, bool truncated) {
+    std::string payload;
+    ByteWriter w(payload);
+    if (confirm) {
+      amqp::encode_method(w, amqp::BasicAck{});
+    } else {
+      amqp::BasicDeliver d;
+      d.consumer_tag = "amq.ctag-1";
+      amqp::encode_method(w, d);
+    }
+    if (truncated) {
+      payload.pop_back();
+    } else {
+      payload.push_back('x');
+    }
+    std::string frame;
+    ByteWriter f(frame);
+    f.u8(amqp::kFrameMethod);
+    f.u16(1);
+    f.u32(static_cast<uint32_t>(payload.size()));
+    f.bytes(payload);
+    f.u8(amqp::kFrameEnd);
+    peer.send_raw(frame);
+    Status st = conn->pump(milliseconds(200));
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, amqp::kSyntaxError);
+    const std::string text =
+        confirm ? "SYNTAX_ERROR - malformed confirm" : "SYNTAX_ERROR - malformed basic.deliver";
+    EXPECT_EQ(st.error().text, "protocol error by the server: " + text);
+    auto close = peer.expect_method<amqp::ConnectionClose>(0);
+    EXPECT_EQ(close.reply_code, amqp::kSyntaxError);
+    EXPECT_EQ(close.reply_text, text);
+  }
+};
+
+TEST_F(MalformedTest, TruncatedDeliver) {
+  check(false, true);
+}
+TEST_F(MalformedTest, DeliverWithTrailingBytes) {
+  check(false, false);
+}
+TEST_F(MalformedTest, TruncatedConfirm) {
+  check(true, true);
+}
+TEST_F(MalformedTest, ConfirmWithTrailingBytes) {
+  check(true, false);
+}
+
 }  // namespace
 }  // namespace pulse::client
