@@ -25,16 +25,24 @@ QueueOptions passive_queue() {
 
 using std::chrono::milliseconds;
 
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+// Distinct free ports: each socket stays bound until all are picked, so the kernel cannot hand
+// out the same port twice.
+std::vector<uint16_t> free_ports(size_t n) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  for (size_t i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    fds.push_back(fd);
+    ports.push_back(ntohs(a.sin_port));
+  }
+  for (int fd : fds) ::close(fd);
+  return ports;
 }
 
 class LiveBroker : public ::testing::Environment {
@@ -49,8 +57,12 @@ class LiveBroker : public ::testing::Environment {
     dir_ = std::filesystem::temp_directory_path() /
            ("pulse-client-live-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    options.port = free_port();
-    const std::string listen = "127.0.0.1:" + std::to_string(options.port);
+    // Every listener on a free port: a pulsed on the default ports may be running beside us.
+    const auto ports = free_ports(3);
+    options.port = ports[0];
+    const std::string listen = "127.0.0.1:" + std::to_string(ports[0]);
+    const std::string http = "127.0.0.1:" + std::to_string(ports[1]);
+    const std::string prometheus = "127.0.0.1:" + std::to_string(ports[2]);
     const std::string data = (dir_ / "data").string(), log = (dir_ / "pulsed.log").string();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -58,6 +70,7 @@ class LiveBroker : public ::testing::Environment {
       (void)f;
       ::dup2(STDOUT_FILENO, STDERR_FILENO);
       ::execl(PULSED_BIN, PULSED_BIN, "--data-dir", data.c_str(), "--amqp-listen", listen.c_str(),
+              "--http-listen", http.c_str(), "--prometheus-listen", prometheus.c_str(),
               "--log-level", "warning", static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -70,7 +83,9 @@ class LiveBroker : public ::testing::Environment {
       }
       std::this_thread::sleep_for(milliseconds(50));
     }
-    FAIL() << "pulsed did not start; see " << log;
+    // Not FAIL(): a failed environment makes gtest skip every test, which ctest counts as
+    // skipped, not failed. Each test fails instead (Live::SetUp).
+    start_error = "pulsed did not start; see " + log;
   }
   void TearDown() override {
     if (pid_ > 0) {
@@ -82,12 +97,14 @@ class LiveBroker : public ::testing::Environment {
     }
   }
   static ConnectionOptions options;
+  static std::string start_error;
 
  private:
   pid_t pid_ = -1;
   std::filesystem::path dir_;
 };
 ConnectionOptions LiveBroker::options;
+std::string LiveBroker::start_error;
 
 std::string unique(const std::string& prefix) {
   static int n = 0;
@@ -96,6 +113,7 @@ std::string unique(const std::string& prefix) {
 
 struct Live : ::testing::Test {
   void SetUp() override {
+    ASSERT_EQ(LiveBroker::start_error, "");
     auto c = Connection::open(LiveBroker::options);
     ASSERT_TRUE(c.ok()) << c.error().text;
     conn = std::move(*c);
