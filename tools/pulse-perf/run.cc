@@ -1,6 +1,7 @@
 // A load run: setup, start consumers then producers, report every interval, stop, drain,
 // verify, clean up, summarise.
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -63,6 +64,123 @@ void wait_ready(Run& run, int n) {
   while (run.ready.load() < n && !run.abort.load()) std::this_thread::sleep_for(milliseconds(1));
 }
 
+// Producers with their tags, consumers spread over the queues, and a tracker per verified queue.
+// A queue is verified when it has producers and consumers and consumers take everything.
+void plan(Run& run, Summary& s, std::vector<std::vector<size_t>>& producers_of) {
+  const PerfOptions& o = run.o;
+  producers_of.assign(o.queues, {});
+  for (size_t p = 0; p < run.producers.size(); ++p) {
+    for (size_t q : run.producers[p]->queues) producers_of[q].push_back(p);
+  }
+  std::vector<bool> consumed(o.queues, false);
+  for (int c = 0; c < o.consumers; ++c) {
+    run.consumers.push_back(std::make_unique<ConsumerState>());
+    run.consumers.back()->queue = static_cast<size_t>(c % o.queues);
+    consumed[c % o.queues] = true;
+  }
+  s.verified = o.producers > 0 && o.consumers > 0 && o.consumer_messages == 0;
+  for (int q = 0; q < o.queues; ++q) {
+    const bool verify = s.verified && consumed[q] && !producers_of[q].empty();
+    run.trackers.push_back(verify ? std::make_unique<QueueTracker>(run.producers.size()) : nullptr);
+  }
+}
+
+// Idle queues and connections held open beside the load (memory per object scenarios).
+void open_idle(Run& run, Summary& s, IdleQueues& idle_queues, IdleConnections& idle_conns) {
+  const PerfOptions& o = run.o;
+  if (o.idle_queues > 0) {
+    if (auto st = idle_queues.declare(o, o.idle_queues); !st)
+      run.fail("idle queues: " + st.error().text);
+    s.idle_queues = o.idle_queues;
+    s.idle_queue_declare_s = idle_queues.declare_seconds();
+  }
+  if (o.idle_connections > 0 && !run.abort) {
+    if (auto st = idle_conns.open(o, o.idle_connections); !st) {
+      run.fail("idle connection " + std::to_string(idle_conns.size()) + ": " + st.error().text);
+    }
+    s.idle_connections = idle_conns.size();
+    s.idle_connect_s = idle_conns.open_seconds();
+  }
+}
+
+// Reports every interval until the run's end condition; returns when producers should stop.
+void drive(Run& run, Clock::time_point go) {
+  const PerfOptions& o = run.o;
+  Totals last = totals(run);
+  auto last_t = go;
+  const auto interval = duration<double>(o.interval);
+  for (;;) {
+    std::this_thread::sleep_for(milliseconds(20));
+    const auto now = Clock::now();
+    const double elapsed = duration<double>(now - go).count();
+    if (now - last_t >= interval) {
+      Totals t = totals(run);
+      progress_line(run, elapsed, t, last, duration<double>(now - last_t).count());
+      last = std::move(t);
+      last_t = now;
+    }
+    if (run.abort || g_interrupted) break;
+    if (o.seconds > 0 && elapsed >= o.seconds) break;
+    const bool producers_done = o.producers > 0 && all_done(run.producers);
+    const bool consumers_done = o.consumers > 0 && all_done(run.consumers);
+    if (producers_done && (o.consumer_messages == 0 || consumers_done)) break;
+    if (o.producers == 0 && o.consumer_messages > 0 && consumers_done) break;
+  }
+}
+
+// Consumers keep going until every expected message arrived or nothing arrived for
+// --drain-timeout seconds.
+void drain(Run& run, const std::function<uint64_t()>& missing) {
+  uint64_t seen = totals(run).received;
+  auto progress_at = Clock::now();
+  while (!run.abort && missing() > 0) {
+    std::this_thread::sleep_for(milliseconds(50));
+    const uint64_t r = totals(run).received;
+    if (r != seen) {
+      seen = r;
+      progress_at = Clock::now();
+    } else if (duration<double>(Clock::now() - progress_at).count() >= run.o.drain_timeout) {
+      break;
+    }
+  }
+}
+
+// Counts, rates and verification results into the summary once every thread has stopped.
+void summarise(Run& run, Summary& s, uint64_t go_ns, const std::function<uint64_t()>& missing) {
+  const Totals end = totals(run);
+  s.sent = end.sent;
+  s.confirmed = end.confirmed;
+  s.received = end.received;
+  uint64_t last_receive_ns = 0;
+  for (auto& p : run.producers) {
+    s.nacked += p->nacked.get();
+    s.returned += p->returned.get();
+    s.unconfirmed += p->unconfirmed_at_end;
+  }
+  for (auto& c : run.consumers) {
+    s.foreign += c->foreign.get();
+    last_receive_ns = std::max(last_receive_ns, c->last_receive_ns.get());
+  }
+  if (s.duration_s > 0) {
+    s.sent_rate = static_cast<double>(s.sent) / s.duration_s;
+    s.confirmed_rate = static_cast<double>(s.confirmed) / s.duration_s;
+  }
+  if (last_receive_ns > go_ns) {
+    s.received_rate = static_cast<double>(s.received) / ((last_receive_ns - go_ns) / 1e9);
+  }
+  if (run.o.latency) s.latency = end.latency;
+  if (s.verified) {
+    s.lost = missing();
+    for (auto& t : run.trackers) {
+      if (!t) continue;
+      s.duplicated += t->duplicates();
+      s.redelivered += t->redelivered();
+      s.impossible += t->impossible();
+    }
+  }
+  if (s.unconfirmed > 0) run.fail(std::to_string(s.unconfirmed) + " publishes never confirmed");
+}
+
 }  // namespace
 
 int run_load(const PerfOptions& o) {
@@ -98,38 +216,11 @@ int run_load(const PerfOptions& o) {
     run.fail("setup: " + st.error().text);
     return report(s);
   }
-  std::vector<std::vector<size_t>> producers_of(o.queues);
-  for (size_t p = 0; p < run.producers.size(); ++p) {
-    for (size_t q : run.producers[p]->queues) producers_of[q].push_back(p);
-  }
-  std::vector<bool> consumed(o.queues, false);
-  for (int c = 0; c < o.consumers; ++c) {
-    run.consumers.push_back(std::make_unique<ConsumerState>());
-    run.consumers.back()->queue = static_cast<size_t>(c % o.queues);
-    consumed[c % o.queues] = true;
-  }
-  // A queue is verified when it has producers and consumers and consumers take everything.
-  s.verified = o.producers > 0 && o.consumers > 0 && o.consumer_messages == 0;
-  for (int q = 0; q < o.queues; ++q) {
-    const bool verify = s.verified && consumed[q] && !producers_of[q].empty();
-    run.trackers.push_back(verify ? std::make_unique<QueueTracker>(run.producers.size()) : nullptr);
-  }
-
+  std::vector<std::vector<size_t>> producers_of;
+  plan(run, s, producers_of);
   IdleQueues idle_queues;
   IdleConnections idle_conns;
-  if (o.idle_queues > 0) {
-    if (auto st = idle_queues.declare(o, o.idle_queues); !st)
-      run.fail("idle queues: " + st.error().text);
-    s.idle_queues = o.idle_queues;
-    s.idle_queue_declare_s = idle_queues.declare_seconds();
-  }
-  if (o.idle_connections > 0 && !run.abort) {
-    if (auto st = idle_conns.open(o, o.idle_connections); !st) {
-      run.fail("idle connection " + std::to_string(idle_conns.size()) + ": " + st.error().text);
-    }
-    s.idle_connections = idle_conns.size();
-    s.idle_connect_s = idle_conns.open_seconds();
-  }
+  open_idle(run, s, idle_queues, idle_conns);
 
   std::vector<std::thread> consumer_threads, producer_threads;
   for (size_t c = 0; c < run.consumers.size() && !run.abort; ++c) {
@@ -144,26 +235,7 @@ int run_load(const PerfOptions& o) {
   const auto go = Clock::now();
   const uint64_t go_ns = run.now_ns();
   run.go.store(true, std::memory_order_release);
-  Totals last = totals(run);
-  auto last_t = go;
-  const auto interval = duration<double>(o.interval);
-  for (;;) {
-    std::this_thread::sleep_for(milliseconds(20));
-    const auto now = Clock::now();
-    const double elapsed = duration<double>(now - go).count();
-    if (now - last_t >= interval) {
-      Totals t = totals(run);
-      progress_line(run, elapsed, t, last, duration<double>(now - last_t).count());
-      last = std::move(t);
-      last_t = now;
-    }
-    if (run.abort || g_interrupted) break;
-    if (o.seconds > 0 && elapsed >= o.seconds) break;
-    const bool producers_done = o.producers > 0 && all_done(run.producers);
-    const bool consumers_done = o.consumers > 0 && all_done(run.consumers);
-    if (producers_done && (o.consumer_messages == 0 || consumers_done)) break;
-    if (o.producers == 0 && o.consumer_messages > 0 && consumers_done) break;
-  }
+  drive(run, go);
 
   run.stop_producers = true;
   for (auto& t : producer_threads) t.join();
@@ -173,64 +245,17 @@ int run_load(const PerfOptions& o) {
 
   std::vector<ProducerOutcome> outcomes;
   for (auto& p : run.producers) outcomes.push_back({p->sent.get(), p->nacked_ranges});
-  auto missing = [&] {
+  const std::function<uint64_t()> missing = [&] {
     uint64_t m = 0;
     for (int q = 0; q < o.queues; ++q) {
       if (run.trackers[q]) m += run.trackers[q]->missing(producers_of[q], outcomes);
     }
     return m;
   };
-  // Drain: consumers keep going until every expected message arrived or nothing arrived for
-  // --drain-timeout seconds.
-  if (s.verified && !run.abort) {
-    uint64_t seen = totals(run).received;
-    auto progress_at = Clock::now();
-    while (!run.abort && missing() > 0) {
-      std::this_thread::sleep_for(milliseconds(50));
-      const uint64_t r = totals(run).received;
-      if (r != seen) {
-        seen = r;
-        progress_at = Clock::now();
-      } else if (duration<double>(Clock::now() - progress_at).count() >= o.drain_timeout) {
-        break;
-      }
-    }
-  }
+  if (s.verified && !run.abort) drain(run, missing);
   run.stop_consumers = true;
   for (auto& t : consumer_threads) t.join();
-
-  const Totals end = totals(run);
-  s.sent = end.sent;
-  s.confirmed = end.confirmed;
-  s.received = end.received;
-  uint64_t last_receive_ns = 0;
-  for (auto& p : run.producers) {
-    s.nacked += p->nacked.get();
-    s.returned += p->returned.get();
-    s.unconfirmed += p->unconfirmed_at_end;
-  }
-  for (auto& c : run.consumers) {
-    s.foreign += c->foreign.get();
-    last_receive_ns = std::max(last_receive_ns, c->last_receive_ns.get());
-  }
-  if (s.duration_s > 0) {
-    s.sent_rate = static_cast<double>(s.sent) / s.duration_s;
-    s.confirmed_rate = static_cast<double>(s.confirmed) / s.duration_s;
-  }
-  if (last_receive_ns > go_ns) {
-    s.received_rate = static_cast<double>(s.received) / ((last_receive_ns - go_ns) / 1e9);
-  }
-  if (o.latency) s.latency = end.latency;
-  if (s.verified) {
-    s.lost = missing();
-    for (auto& t : run.trackers) {
-      if (!t) continue;
-      s.duplicated += t->duplicates();
-      s.redelivered += t->redelivered();
-      s.impossible += t->impossible();
-    }
-  }
-  if (s.unconfirmed > 0) run.fail(std::to_string(s.unconfirmed) + " publishes never confirmed");
+  summarise(run, s, go_ns, missing);
 
   cleanup_topology(run);
   if (auto st = idle_queues.remove(o); !st) run.fail("idle queues cleanup: " + st.error().text);
