@@ -36,7 +36,7 @@ struct NodeStatus {
 
 // What the management API needs from the process that owns it (app/): persistence of auth
 // changes (the broker's own changes reach storage through its definitions observer) and the
-// definitions import, whose parser lives in app/.
+// definitions import, which app/ applies through src/definitions in slices.
 struct Hooks {
   std::function<void(std::string_view user)> user_changed;
   std::function<void(std::string_view user, std::string_view vhost)> permission_changed;

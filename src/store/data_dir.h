@@ -4,7 +4,7 @@
 //   VERSION            "pulse-data-layout <n>\n", written last at initialisation
 //   LOCK               flock()ed while a pulsed uses the directory
 //   definitions.db     DefinitionsStore (+ -wal, -shm)
-//   queues/<id>/       one QueueLog per durable queue, <id> = QueueDef::id
+//   queues/<id>/       one QueueLog per durable queue, <id> = its definitions row id
 //   paging/<n>/        paging-only QueueLogs of non-durable queues, wiped at every start
 //
 // Opening a directory of another layout version, one that is not empty but has no VERSION,
