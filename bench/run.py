@@ -222,6 +222,8 @@ def main():
     m = machine()
     load0 = os.getloadavg()
     t0 = time.time()
+    if args.workdir:
+        os.makedirs(args.workdir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="pulse-bench-", dir=args.workdir)
     results = scenarios.Results()
     ctx = scenarios.Context(args.perf, args.sink, args.quick, results, log)
