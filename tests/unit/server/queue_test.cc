@@ -161,10 +161,5 @@ TEST_F(ChannelQueue, PurgeCountsReadyMessagesAndKeepsTheUnacked) {
   EXPECT_EQ(drain(*ch, q), (std::vector<std::string>{"0*"}));
 }
 
-TEST_F(ChannelQueue, PurgeOfAMissingQueue) {
-  EXPECT_TRUE(failed_with(ch->queue_purge("no.such.queue"), 404,
-                          "NOT_FOUND - no queue 'no.such.queue' in vhost '/'"));
-}
-
 }  // namespace
 }  // namespace pulse::server::testing
