@@ -8,47 +8,58 @@
 namespace pulse::server::testing {
 namespace {
 
-using ChannelQos = ServerTest;
 using ChannelAck = ServerTest;
 
-// Starts a consumer on q that records delivery tags (and, in `bodies`, bodies with "*" for a
-// redelivery).
-std::string consume_tags(Channel& c, const std::string& q, std::vector<uint64_t>& tags,
-                         std::vector<std::string>* bodies = nullptr) {
-  auto tag = c.consume(q, [&tags, bodies](const client::Delivery& d) {
-    tags.push_back(d.delivery_tag);
-    if (bodies) bodies->push_back(std::string(d.body) + (d.redelivered ? "*" : ""));
-  });
+// Starts a consumer on q that records the delivery tags it receives.
+void consume_tags(Channel& c, const std::string& q, std::vector<uint64_t>& tags) {
+  auto tag = c.consume(q, [&tags](const client::Delivery& d) { tags.push_back(d.delivery_tag); });
   EXPECT_TRUE(tag.ok()) << tag.error().text;
-  return tag.ok() ? *tag : std::string();
 }
 
+class ChannelQos : public ServerTest {
+ protected:
+  // A server-named queue q1 of n messages with a consumer recording its delivery tags.
+  void consume_queue(int n, std::vector<uint64_t>& tags) {
+    q1 = temp_queue(*ch);
+    fill(*ch, q1, n);
+    consume_tags(*ch, q1, tags);
+  }
+  // Two server-named queues of five messages each, with a consumer on each recording its
+  // delivery tags (pass the same vector twice for the channel's total).
+  void consume_two_queues(std::vector<uint64_t>& tags1, std::vector<uint64_t>& tags2) {
+    q1 = temp_queue(*ch);
+    q2 = temp_queue(*ch);
+    fill(*ch, q1, 5);
+    fill(*ch, q2, 5);
+    consume_tags(*ch, q1, tags1);
+    consume_tags(*ch, q2, tags2);
+  }
+  // Pumps until `tags` holds n deliveries, then a little longer: how many arrived in all.
+  size_t deliveries(const std::vector<uint64_t>& tags, size_t n) {
+    EXPECT_TRUE(pump_until(*conn, [&] { return tags.size() >= n; })) << "fewer than " << n;
+    settle(*conn);
+    return tags.size();
+  }
+  std::string q1, q2;
+};
+
 TEST_F(ChannelQos, PerConsumerWindowStopsDeliveriesUntilAcked) {
-  const auto q = temp_queue(*ch);
-  fill(*ch, q, 10);
   ASSERT_TRUE(ch->qos(3));
   std::vector<uint64_t> tags;
-  consume_tags(*ch, q, tags);
-  ASSERT_TRUE(pump_until(*conn, [&] { return tags.size() >= 3; }));
-  settle(*conn);
+  consume_queue(10, tags);
+  EXPECT_EQ(deliveries(tags, 3), 3u);
   EXPECT_EQ(tags, (std::vector<uint64_t>{1, 2, 3}));
-  EXPECT_EQ(ready(*ch, q), 7u);
+  EXPECT_EQ(ready(*ch, q1), 7u);
 
   ASSERT_TRUE(ch->ack(tags.back(), /*multiple=*/true));
-  ASSERT_TRUE(pump_until(*conn, [&] { return tags.size() >= 6; }));
-  settle(*conn);
-  EXPECT_EQ(tags.size(), 6u);
-  EXPECT_EQ(ready(*ch, q), 4u);
+  EXPECT_EQ(deliveries(tags, 6), 6u);
+  EXPECT_EQ(ready(*ch, q1), 4u);
 }
 
 TEST_F(ChannelQos, NonGlobalAppliesToEachConsumer) {
-  const auto q1 = temp_queue(*ch), q2 = temp_queue(*ch);
-  fill(*ch, q1, 5);
-  fill(*ch, q2, 5);
   ASSERT_TRUE(ch->qos(2, /*global=*/false));
   std::vector<uint64_t> t1, t2;
-  consume_tags(*ch, q1, t1);
-  consume_tags(*ch, q2, t2);
+  consume_two_queues(t1, t2);
   ASSERT_TRUE(pump_until(*conn, [&] { return t1.size() + t2.size() >= 4; }));
   settle(*conn);
   EXPECT_EQ(t1.size(), 2u);
@@ -56,49 +67,33 @@ TEST_F(ChannelQos, NonGlobalAppliesToEachConsumer) {
 }
 
 TEST_F(ChannelQos, GlobalWindowIsSharedByTheChannel) {
-  const auto q1 = temp_queue(*ch), q2 = temp_queue(*ch);
-  fill(*ch, q1, 5);
-  fill(*ch, q2, 5);
   ASSERT_TRUE(ch->qos(3, /*global=*/true));
   std::vector<uint64_t> tags;
-  consume_tags(*ch, q1, tags);
-  consume_tags(*ch, q2, tags);
-  ASSERT_TRUE(pump_until(*conn, [&] { return tags.size() >= 3; }));
-  settle(*conn);
-  EXPECT_EQ(tags.size(), 3u);
+  consume_two_queues(tags, tags);
+  EXPECT_EQ(deliveries(tags, 3), 3u);
   EXPECT_EQ(ready(*ch, q1) + ready(*ch, q2), 7u);
 
   // One ack frees one slot of the shared window.
   ASSERT_TRUE(ch->ack(tags.front()));
-  ASSERT_TRUE(pump_until(*conn, [&] { return tags.size() >= 4; }));
-  settle(*conn);
-  EXPECT_EQ(tags.size(), 4u);
+  EXPECT_EQ(deliveries(tags, 4), 4u);
 }
 
 TEST_F(ChannelQos, PerConsumerLimitBindsBeforeAGlobalOne) {
-  const auto q1 = temp_queue(*ch), q2 = temp_queue(*ch);
-  fill(*ch, q1, 5);
-  fill(*ch, q2, 5);
   ASSERT_TRUE(ch->qos(3, /*global=*/true));
   ASSERT_TRUE(ch->qos(1, /*global=*/false));
   std::vector<uint64_t> tags;
-  consume_tags(*ch, q1, tags);
-  consume_tags(*ch, q2, tags);
-  ASSERT_TRUE(pump_until(*conn, [&] { return tags.size() >= 2; }));
-  settle(*conn);
-  EXPECT_EQ(tags.size(), 2u);  // one each; the channel's 3 is not reached
+  consume_two_queues(tags, tags);
+  EXPECT_EQ(deliveries(tags, 2), 2u);  // one each; the channel's 3 is not reached
+  EXPECT_EQ(ready(*ch, q1), 4u);
+  EXPECT_EQ(ready(*ch, q2), 4u);
 }
 
 TEST_F(ChannelQos, LaterQosDoesNotChangeAnExistingConsumer) {
-  const auto q = temp_queue(*ch);
-  fill(*ch, q, 6);
   ASSERT_TRUE(ch->qos(2));
   std::vector<uint64_t> tags;
-  consume_tags(*ch, q, tags);
+  consume_queue(6, tags);
   ASSERT_TRUE(ch->qos(5));
-  ASSERT_TRUE(pump_until(*conn, [&] { return tags.size() >= 2; }));
-  settle(*conn);
-  EXPECT_EQ(tags.size(), 2u);
+  EXPECT_EQ(deliveries(tags, 2), 2u);
 }
 
 TEST_F(ChannelQos, GetIgnoresThePrefetchWindow) {

@@ -159,21 +159,16 @@ class ServerTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) EXPECT_TRUE(c.publish("", q, std::to_string(i)).ok());
     EXPECT_GE(ready(c, q), uint32_t(n));
   }
-  // Messages ready in q (passive declare), or UINT32_MAX if the declare failed.
-  static uint32_t ready(Channel& c, const std::string& q) {
+  // q's counts from a passive declare; UINT32_MAX for both if the declare failed.
+  static client::QueueInfo peek(Channel& c, const std::string& q) {
     client::QueueOptions o;
     o.passive = true;
     auto info = c.queue_declare(q, o);
     EXPECT_TRUE(info.ok()) << info.error().text;
-    return info.ok() ? info->message_count : UINT32_MAX;
+    return info.ok() ? *info : client::QueueInfo{q, UINT32_MAX, UINT32_MAX};
   }
-  static uint32_t consumers(Channel& c, const std::string& q) {
-    client::QueueOptions o;
-    o.passive = true;
-    auto info = c.queue_declare(q, o);
-    EXPECT_TRUE(info.ok()) << info.error().text;
-    return info.ok() ? info->consumer_count : UINT32_MAX;
-  }
+  static uint32_t ready(Channel& c, const std::string& q) { return peek(c, q).message_count; }
+  static uint32_t consumers(Channel& c, const std::string& q) { return peek(c, q).consumer_count; }
   // Every ready message of q via basic.get (auto-ack): bodies, "*" marking a redelivery.
   static std::vector<std::string> drain(Channel& c, const std::string& q) {
     std::vector<std::string> out;
