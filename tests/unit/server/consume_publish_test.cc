@@ -15,15 +15,13 @@ using ChannelConsume = ServerTest;
 using ChannelPublish = ServerTest;
 using ChannelErrors = ServerTest;
 
-void ignore(const client::Delivery&) {}
-
 TEST_F(ChannelConsume, ServerGeneratesTagsAndCancelRemovesTheConsumer) {
   const auto q = temp_queue(*ch);
-  auto tag = ch->consume(q, ignore);
+  auto tag = ch->consume(q, ignore_delivery);
   ASSERT_TRUE(tag.ok()) << tag.error().text;
   EXPECT_TRUE(std::regex_match(*tag, std::regex("amq\\.ctag-[A-Za-z0-9_\\-]{22}"))) << *tag;
   EXPECT_EQ(consumers(*ch, q), 1u);
-  auto other = ch->consume(q, ignore);
+  auto other = ch->consume(q, ignore_delivery);
   ASSERT_TRUE(other.ok()) << other.error().text;
   EXPECT_NE(*other, *tag);
   EXPECT_EQ(consumers(*ch, q), 2u);
@@ -35,10 +33,10 @@ TEST_F(ChannelConsume, ReusingATagIsAConnectionError) {
   const auto q = temp_queue(*ch);
   client::ConsumeOptions o;
   o.consumer_tag = "mytag";
-  auto first = ch->consume(q, ignore, o);
+  auto first = ch->consume(q, ignore_delivery, o);
   ASSERT_TRUE(first.ok()) << first.error().text;
   EXPECT_EQ(*first, "mytag");
-  EXPECT_TRUE(failed_with(ch->consume(q, ignore, o), 530,
+  EXPECT_TRUE(failed_with(ch->consume(q, ignore_delivery, o), 530,
                           "NOT_ALLOWED - attempt to reuse consumer tag 'mytag'"));
   EXPECT_FALSE(conn->is_open());  // RabbitMQ closes the connection, not the channel
   ASSERT_NE(conn->error(), nullptr);
@@ -50,16 +48,16 @@ TEST_F(ChannelConsume, SameTagOnAnotherChannelIsAllowed) {
   const auto q = temp_queue(*ch);
   client::ConsumeOptions o;
   o.consumer_tag = "mytag";
-  ASSERT_TRUE(ch->consume(q, ignore, o).ok());
+  ASSERT_TRUE(ch->consume(q, ignore_delivery, o).ok());
   Channel* second = open_channel(*conn);
   ASSERT_NE(second, nullptr);
-  auto again = second->consume(q, ignore, o);
+  auto again = second->consume(q, ignore_delivery, o);
   ASSERT_TRUE(again.ok()) << again.error().text;
   EXPECT_EQ(consumers(*ch, q), 2u);
 }
 
 TEST_F(ChannelConsume, MissingQueue) {
-  EXPECT_TRUE(failed_with(ch->consume("no.such.queue", ignore), 404,
+  EXPECT_TRUE(failed_with(ch->consume("no.such.queue", ignore_delivery), 404,
                           "NOT_FOUND - no queue 'no.such.queue' in vhost '/'"));
   EXPECT_TRUE(conn->is_open());
 }
@@ -69,7 +67,7 @@ TEST_F(ChannelConsume, CancelOfAnUnknownTagIsOk) {
   EXPECT_TRUE(ch->qos(1));  // the channel stays open
 }
 
-TEST_F(ChannelConsume, CancelStopsDeliveriesAndRequeuesTheUnacked) {
+TEST_F(ChannelConsume, CancelStopsDeliveriesButItsUnackedCanStillBeAcked) {
   const auto q = temp_queue(*ch);
   fill(*ch, q, 4);
   ASSERT_TRUE(ch->qos(2));

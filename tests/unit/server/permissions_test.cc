@@ -14,8 +14,6 @@ std::string refused(const std::string& kind, const std::string& name) {
          kAlice + "'";
 }
 
-void ignore(const client::Delivery&) {}
-
 class AsAlice : public ServerTest {
  protected:
   void SetUp() override {
@@ -87,7 +85,8 @@ TEST_F(AsAlice, PassiveDeclaresNeedNoPermission) {
 TEST_F(AsAlice, ReadIsCheckedOnGetConsumeAndPurge) {
   EXPECT_TRUE(failed_with(ac->get("guest.q"), 403, refused("queue", "guest.q")));
   reopen();
-  EXPECT_TRUE(failed_with(ac->consume("guest.q", ignore), 403, refused("queue", "guest.q")));
+  EXPECT_TRUE(
+      failed_with(ac->consume("guest.q", ignore_delivery), 403, refused("queue", "guest.q")));
   reopen();
   EXPECT_TRUE(failed_with(ac->queue_purge("guest.q"), 403, refused("queue", "guest.q")));
   EXPECT_EQ(ready(*ch, "guest.q"), 1u);

@@ -13,8 +13,6 @@ namespace {
 
 using ChannelQueue = ServerTest;
 
-void ignore(const client::Delivery&) {}
-
 client::QueueOptions exclusive() {
   client::QueueOptions o;
   o.exclusive = true;
@@ -57,7 +55,7 @@ TEST_F(ChannelQueue, ExclusiveQueueIsLockedFromAnotherConnection) {
        [](Channel& c) { return status_of(c.queue_declare("ex.q", exclusive())); }},
       {"declare", [](Channel& c) { return status_of(c.queue_declare("ex.q")); }},
       {"declare passive", [&](Channel& c) { return status_of(c.queue_declare("ex.q", passive)); }},
-      {"consume", [](Channel& c) { return status_of(c.consume("ex.q", ignore)); }},
+      {"consume", [](Channel& c) { return status_of(c.consume("ex.q", ignore_delivery)); }},
       {"get", [](Channel& c) { return status_of(c.get("ex.q")); }},
       {"purge", [](Channel& c) { return status_of(c.queue_purge("ex.q")); }},
       {"delete", [](Channel& c) { return status_of(c.queue_delete("ex.q")); }},
@@ -97,7 +95,7 @@ TEST_F(ChannelQueue, ExclusiveQueueGoesWithItsConnection) {
 
 TEST_F(ChannelQueue, DeleteIfUnusedRefusesAQueueWithConsumers) {
   ASSERT_TRUE(ch->queue_declare("du.q").ok());
-  ASSERT_TRUE(ch->consume("du.q", ignore).ok());
+  ASSERT_TRUE(ch->consume("du.q", ignore_delivery).ok());
   EXPECT_TRUE(failed_with(ch->queue_delete("du.q", /*if_unused=*/true), 406,
                           "PRECONDITION_FAILED - queue 'du.q' in vhost '/' in use"));
   // The consumer went away with the channel the error closed.

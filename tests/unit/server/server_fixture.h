@@ -45,6 +45,8 @@ template <typename R>
   return ::testing::AssertionSuccess();
 }
 
+inline void ignore_delivery(const client::Delivery&) {}
+
 template <typename T>
 Status status_of(const Result<T>& r) {
   return r.ok() ? Status() : Status(r.error());
