@@ -52,7 +52,11 @@ struct Node {
 
   void exchange(const std::string& name, const std::string& type, bool durable,
                 amqp::FieldTable args = {}, bool auto_delete = false) {
-    broker::ExchangeDeclare d{name, type, false, durable, auto_delete, false, std::move(args)};
+    broker::ExchangeDeclare d{.name = name,
+                              .type = type,
+                              .durable = durable,
+                              .auto_delete = auto_delete,
+                              .arguments = std::move(args)};
     auto r = vh->declare_exchange(d);
     ASSERT_TRUE(r.ok()) << r.error().text;
   }
