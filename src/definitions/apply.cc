@@ -2,6 +2,7 @@
 
 #include "auth/password.h"
 #include "base/log.h"
+#include "broker/errors.h"
 #include "broker/names.h"
 #include "broker/queue_args.h"
 
@@ -12,10 +13,6 @@ std::string one_line(std::string s) {
   for (auto pos = s.find('\n'); pos != std::string::npos; pos = s.find('\n', pos))
     s.replace(pos, 1, "; ");
   return s;
-}
-
-std::string in_vhost(const char* kind, const std::string& name, const std::string& vhost) {
-  return std::string(kind) + " '" + name + "' in vhost '" + vhost + "'";
 }
 
 }  // namespace
@@ -81,14 +78,15 @@ std::string DefinitionsApply::label() const {
                     : "topic permission of '" + p.user + "' in vhost '" + p.vhost + "'";
     }
     case Section::kPolicies:
-      return in_vhost("policy", d.policies[index_].name, d.policies[index_].vhost);
+      return broker::resource_name("policy", d.policies[index_].name, d.policies[index_].vhost);
     case Section::kExchanges: {
       const Exchange& x = d.exchanges[index_];
-      return import ? "exchange '" + x.name + "'" : in_vhost("exchange", x.name, x.vhost);
+      return import ? "exchange '" + x.name + "'"
+                    : broker::resource_name("exchange", x.name, x.vhost);
     }
     case Section::kQueues: {
       const Queue& q = d.queues[index_];
-      return import ? "queue '" + q.name + "'" : in_vhost("queue", q.name, q.vhost);
+      return import ? "queue '" + q.name + "'" : broker::resource_name("queue", q.name, q.vhost);
     }
     case Section::kBindings: {
       const Binding& b = d.bindings[index_];
