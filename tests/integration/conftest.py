@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness.broker import DEFINITIONS, PulsedBroker, make_broker, target_name  # noqa: E402
 from harness.defs import merged  # noqa: E402
+from harness.http_api import HttpApi  # noqa: E402
 from harness.util import unique  # noqa: E402
 
 
@@ -118,6 +119,12 @@ def conn(broker):
 @pytest.fixture
 def ch(conn):
     return conn.channel()
+
+
+@pytest.fixture
+def api(broker):
+    """The management API of the test's broker, as guest."""
+    return HttpApi(broker)
 
 
 @pytest.fixture

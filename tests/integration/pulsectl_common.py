@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from harness.broker import HOST, built_tool
-from harness.http_api import HttpApi, q
+from harness.http_api import q
 
 V = q("/")
 
@@ -21,11 +21,6 @@ V = q("/")
 @pytest.fixture(scope="module")
 def binary():
     return built_tool("PULSECTL_BIN", "pulsectl")
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 class Ctl:

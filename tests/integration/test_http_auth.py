@@ -2,14 +2,7 @@
 Status codes and texts as RabbitMQ 3.10's management plugin answers them."""
 import socket
 
-import pytest
-
-from harness.http_api import HttpApi, q
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
+from harness.http_api import q
 
 
 def test_no_credentials_is_401_with_challenge(api):

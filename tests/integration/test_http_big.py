@@ -9,17 +9,12 @@ import pika
 import pytest
 
 from harness.broker import target_name
-from harness.http_api import HttpApi, q
+from harness.http_api import q
 from harness.util import wait_for
 
 # Enough queues that building the reply takes far longer than an AMQP round trip.
 N = 20000 if target_name() == "pulsed" else 3000
 LAST = "q%06d" % (N - 1)
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 class RoundTrips(threading.Thread):

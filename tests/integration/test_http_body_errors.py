@@ -2,20 +2,13 @@
 RabbitMQ 3.10's management plugin: with_decode's key_missing lists (as Erlang prints them),
 parse_bool/parse_int's tuples, basic.publish's checks returned as "<code> <text>", and the
 forms a missing vhost takes."""
-import pytest
-
-from harness.http_api import HttpApi, q
+from harness.http_api import q
 
 V = q("/")
 ALICE = ("alice", "alice-secret1")  # management; configure ^alice\., write ^(alice\.|amq...)
 
 PUBLISH = {"routing_key": "k", "payload": "x", "payload_encoding": "string", "properties": {}}
 GET = {"count": 1, "ackmode": "ack_requeue_true", "encoding": "auto"}
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 def bad(r, reason, status=400):

@@ -8,7 +8,7 @@ import pika
 import pika.exceptions
 import pytest
 
-from harness.http_api import HttpApi, conn_name, local_port, q
+from harness.http_api import conn_name, local_port, q
 from harness.util import wait_for
 
 V = q("/")
@@ -27,11 +27,6 @@ CHANNEL_FIELDS = {
     "state", "transactional", "user", "user_who_performed_action", "vhost"}
 CONSUMER_FIELDS = {"ack_required", "active", "activity_status", "arguments", "channel_details",
                    "consumer_tag", "exclusive", "prefetch_count", "queue"}
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 def listed(api, name, timeout=20):

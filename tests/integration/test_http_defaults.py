@@ -2,17 +2,10 @@
 answers them: declaration defaults, the disable_stats forms of queues, the health checks, and
 the resources of features pulsed does not have (answered as RabbitMQ does while none are set),
 so rabbitmqadmin, the web UI and load balancers work unchanged."""
-import pytest
-
-from harness.http_api import HttpApi, q
+from harness.http_api import q
 
 V = q("/")
 ALICE = ("alice", "alice-secret1")  # management tag only
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 def test_declarations_default_as_amqp_does(api, uname):

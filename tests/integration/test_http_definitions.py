@@ -11,16 +11,11 @@ import pika
 import pika.exceptions
 import pytest
 
-from harness.http_api import HttpApi, q
+from harness.http_api import q
 from harness.util import wait_for
 
 V = q("/")
 RABBITMQADMIN = "/usr/bin/rabbitmqadmin"
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 def rabbit_hash(password, salt=b"\x01\x02\x03\x04"):

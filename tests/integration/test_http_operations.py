@@ -3,15 +3,10 @@ the order of checks and RabbitMQ 3.10's answers where a declaration or publish o
 refused. Each case was compared with a 3.10.8 node."""
 import pytest
 
-from harness.http_api import HttpApi, q
+from harness.http_api import q
 
 V = q("/")
 REFUSED = {"error": "not_authorised", "reason": "Access refused."}
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 @pytest.fixture

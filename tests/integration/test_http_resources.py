@@ -4,9 +4,7 @@ Field names and status codes as RabbitMQ 3.10's management plugin."""
 import time
 
 import pika
-import pytest
-
-from harness.http_api import HttpApi, q
+from harness.http_api import q
 from harness.util import wait_for
 
 V = q("/")
@@ -17,11 +15,6 @@ QUEUE_FIELDS = {"name", "vhost", "durable", "auto_delete", "exclusive", "argumen
                 "head_message_timestamp", "policy", "effective_policy_definition",
                 "messages_details", "messages_ready_details",
                 "messages_unacknowledged_details"}
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 def test_overview_whoami_nodes(api):

@@ -10,15 +10,10 @@ import pika.exceptions
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.http_api import HttpApi, conn_name, local_port, q
+from harness.http_api import conn_name, local_port, q
 from harness.util import wait_for
 
 V = q("/")
-
-
-@pytest.fixture
-def api(broker):
-    return HttpApi(broker)
 
 
 def close_all(conns):

@@ -10,11 +10,6 @@ NOT_FOUND = {"error": "Object Not Found", "reason": "Not Found"}
 
 
 @pytest.fixture
-def api(broker):
-    return HttpApi(broker)
-
-
-@pytest.fixture
 def vhost(api, uname):
     names = []
 

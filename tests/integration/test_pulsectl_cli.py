@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from harness.broker import HOST, free_port
-from pulsectl_common import api, binary, ctl, table  # noqa: F401 (fixtures)
+from pulsectl_common import binary, ctl, table  # noqa: F401 (fixtures)
 
 
 # -- usage, help, exit statuses -------------------------------------------------------------

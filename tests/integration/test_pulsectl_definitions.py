@@ -6,7 +6,7 @@ import json
 
 
 from harness.http_api import q
-from pulsectl_common import api, binary, ctl  # noqa: F401 (fixtures)
+from pulsectl_common import binary, ctl  # noqa: F401 (fixtures)
 
 
 # -- definitions and clone ------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from harness.broker import HOST
 from harness.http_api import q
 from harness.util import wait_for
-from pulsectl_common import V, api, binary, ctl, table  # noqa: F401 (fixtures)
+from pulsectl_common import V, binary, ctl, table  # noqa: F401 (fixtures)
 
 
 # -- queues, exchanges, bindings ------------------------------------------------------------
