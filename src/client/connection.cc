@@ -35,6 +35,9 @@ Connection::Connection(Socket socket, const ConnectionOptions& options)
 Connection::~Connection() = default;
 
 Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& options) {
+  if (options.tls) {
+    return Error{0, "amqps:// (TLS) is not supported by this client yet; use amqp://"};
+  }
   auto s = Socket::connect(options.host, options.port, options.connect_timeout);
   if (!s) return std::move(s).error();
   return open_on(std::move(*s), options);

@@ -38,11 +38,19 @@ Error uri_error(std::string_view uri, const std::string& why) {
 
 Result<ConnectionOptions> parse_uri(std::string_view uri, ConnectionOptions o) {
   const std::string_view original = uri;
-  constexpr std::string_view kScheme = "amqp://";
-  if (uri.substr(0, kScheme.size()) != kScheme) {
-    return uri_error(original, "only the amqp:// scheme is supported");
+  constexpr std::string_view kPlain = "amqp://", kTls = "amqps://";
+  if (uri.starts_with(kPlain)) {
+    uri.remove_prefix(kPlain.size());
+    // The scheme picks the default port when it differs from the defaults' own.
+    if (o.tls) o.port = 5672;
+    o.tls = false;
+  } else if (uri.starts_with(kTls)) {
+    uri.remove_prefix(kTls.size());
+    if (!o.tls) o.port = 5671;
+    o.tls = true;
+  } else {
+    return uri_error(original, "the scheme must be amqp:// or amqps://");
   }
-  uri.remove_prefix(kScheme.size());
   std::string_view query;
   if (auto q = uri.find('?'); q != std::string_view::npos) {
     query = uri.substr(q + 1);

@@ -15,6 +15,8 @@ struct ConnectionOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 5672;
   std::string vhost = "/";
+  // amqps://: TLS on the socket (the default port becomes 5671).
+  bool tls = false;
   std::string user = "guest";
   std::string password = "guest";
   // Heartbeat interval in seconds; nullopt takes the server's offer, 0 turns heartbeats off.
@@ -33,8 +35,9 @@ struct ConnectionOptions {
 };
 
 // amqp://user:pass@host:port/vhost?heartbeat=N&frame_max=N&channel_max=N&connection_timeout=MS
-// Omitted parts keep the defaults above; an empty or missing path means vhost "/" (as pika
-// reads it); "%2F" is "/". Unknown query keys are errors, so a typo cannot pass silently.
+// amqps:// is the same with tls set and 5671 as the default port. Omitted parts keep the defaults
+// above; an empty or missing path means vhost "/" (as pika reads it); "%2F" is "/". Unknown query
+// keys are errors, so a typo cannot pass silently.
 Result<ConnectionOptions> parse_uri(std::string_view uri, ConnectionOptions defaults = {});
 
 }  // namespace pulse::client

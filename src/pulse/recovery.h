@@ -1,0 +1,31 @@
+#pragma once
+// What a recovering Publisher or Consumer needs to know to reconnect, and the hooks through which
+// it tells the application. Both run entirely on the caller's thread (see README.md).
+#include <chrono>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "client/options.h"
+#include "pulse/backoff.h"
+
+namespace pulse {
+
+struct RecoveryOptions {
+  // Tried in turn, starting after the one that failed last. At least one.
+  std::vector<client::ConnectionOptions> endpoints;
+  BackoffOptions backoff;
+  // A connection.blocked that lasts longer than this is treated as a lost connection (another
+  // node of a cluster may take our publishes). Consumers that never publish ignore blocks.
+  std::chrono::milliseconds blocked_timeout{60000};
+  // Hooks (may be empty). on_connected: a connection is open and the topology declared, the
+  // first time. on_disconnected: the connection was lost (the error says why); recovery starts.
+  // on_recovered: reconnected, re-declared, re-bound, re-consumed and unconfirmed messages
+  // re-published. `endpoint` is the node in use.
+  std::function<void(const client::ConnectionOptions& endpoint)> on_connected;
+  std::function<void(const Error& why)> on_disconnected;
+  std::function<void(const client::ConnectionOptions& endpoint)> on_recovered;
+};
+
+}  // namespace pulse
