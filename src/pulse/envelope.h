@@ -27,7 +27,10 @@ struct Envelope {
 };
 
 // RFC 3339 with a numeric offset of the local time zone, seconds precision:
-// "2026-12-05T06:33:57+01:00" (never "Z", as mozillapulse wrote it).
+// "2026-12-05T06:33:57+01:00" (never "Z", no fraction: mozillapulse's strftime format, which
+// Python, JavaScript and dateutil consumers all parse). mozillapulse itself formatted US/Pacific
+// wall time and in summer wrote the DST delta (+01:00) as the offset, so a received `sent` is
+// text to show, not an instant to compute with; Envelope::sent() therefore returns the string.
 std::string rfc3339(std::chrono::system_clock::time_point t);
 inline std::string rfc3339_now() {
   return rfc3339(std::chrono::system_clock::now());
