@@ -1,0 +1,77 @@
+// Listens to an exchange and prints each message's payload, one JSON line per message, until
+// --count messages arrived or SIGINT/SIGTERM.
+//   pulse-example-consumer [--uri URI] [--exchange X] [--topic T] [--applabel A] [--count N]
+// Without --applabel the queue is queue/<user>/<uuid>, deleted when the consumer goes; with one
+// it is the durable queue/<user>/<applabel> that keeps messages while the consumer is away.
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include "args.h"
+#include "pulse/consumer.h"
+#include "pulse/endpoints.h"
+
+namespace {
+
+pulse::Consumer* g_consumer = nullptr;
+
+extern "C" void on_signal(int) {
+  if (g_consumer) g_consumer->stop();  // async-signal-safe: sets a flag
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  examples::Args args;
+  if (!examples::parse_args(argc, argv, {"uri", "exchange", "topic", "applabel", "count"},
+                            "usage: pulse-example-consumer [--uri URI] [--exchange X] "
+                            "[--topic T] [--applabel A] [--count N]\n",
+                            args)) {
+    return 2;
+  }
+  auto endpoints = pulse::parse_uri_list(args.uri());
+  if (!endpoints) {
+    std::cerr << "pulse-example-consumer: " << endpoints.error().text << "\n";
+    return 2;
+  }
+  const long count = std::stol(args.get("count", "0"));  // 0: until stopped
+
+  pulse::ConsumerOptions options;
+  options.recovery.endpoints = *endpoints;
+  options.bindings.push_back(
+      {args.get("exchange", "exchange/" + endpoints->front().user + "/examples"),
+       args.get("topic", "#")});
+  options.applabel = args.get("applabel", "");
+  options.durable = !options.applabel.empty();
+  options.recovery.on_connected = [&](const pulse::client::ConnectionOptions& node) {
+    std::cerr << "pulse-example-consumer: listening on " << g_consumer->queue_name() << " ("
+              << node.host << ":" << node.port << ")" << std::endl;
+  };
+  options.recovery.on_disconnected = [](const pulse::Error& why) {
+    std::cerr << "pulse-example-consumer: connection lost: " << why.text << "; reconnecting\n";
+  };
+
+  long seen = 0;
+  pulse::Consumer consumer(options, [&](const pulse::Received& m) -> pulse::Status {
+    if (m.envelope) {
+      // mozillapulse-style messages carry _meta; Taskcluster's are the bare payload.
+      std::cout << m.envelope->payload.dump() << std::endl;
+    } else {
+      std::cout << "(not JSON: " << m.parse_error << ") " << m.raw.body << std::endl;
+    }
+    if (count > 0 && ++seen >= count) g_consumer->stop();
+    return {};  // OK: the message is acked. An error would requeue it for another try.
+  });
+  g_consumer = &consumer;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  auto st = consumer.run();
+  g_consumer = nullptr;
+  if (!st) {
+    std::cerr << "pulse-example-consumer: " << st.error().text << "\n";
+    return 1;
+  }
+  std::cerr << "pulse-example-consumer: " << consumer.stats().acked << " messages\n";
+  return 0;
+}

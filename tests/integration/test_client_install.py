@@ -1,0 +1,220 @@
+"""The client library as another project uses it (packaging/client_library.cmake, examples/).
+
+Installs the build under test's `dev` component into a temporary prefix, then, with nothing from
+the source tree but a copy of examples/:
+- configures and builds examples/ out of tree with find_package(PulseClient) (CMAKE_PREFIX_PATH);
+- compiles a small program with `pkg-config --cflags --libs pulse-client` (PKG_CONFIG_PATH);
+and runs them against the broker: the example consumer prints what the example publisher and
+the pkg-config program published; a pika queue bound beside it sees the Pulse envelope.
+"""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from harness.broker import REPO
+from harness.util import unique, wait_for
+
+# The pkg-config program: one message with pulse::Publisher (envelope, confirm), and the pure
+# helpers, so that every installed archive is needed at link time.
+PKG_CONFIG_PROGRAM = r"""
+#include <iostream>
+
+#include "client/options.h"
+#include "pulse/endpoints.h"
+#include "pulse/publisher.h"
+#include "pulse/routing.h"
+
+int main(int argc, char** argv) {
+  if (argc != 3) return 2;
+  auto endpoints = pulse::parse_uri_list(argv[1]);
+  if (!endpoints) return 2;
+  pulse::PublisherOptions options;
+  options.recovery.endpoints = *endpoints;
+  pulse::Publisher publisher(options);
+  auto st = publisher.publish(argv[2], "example.pkgconfig",
+                              {{"from", "pkg-config"}, {"id", pulse::uuid4()}});
+  if (!st) {
+    std::cerr << st.error().text << "\n";
+    return 1;
+  }
+  std::cout << "confirmed" << std::endl;
+  return 0;
+}
+"""
+
+
+def build_dir():
+    pulsed = os.environ.get("PULSED_BIN")
+    if pulsed:
+        return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(pulsed))))
+    return os.path.join(REPO, "build")
+
+
+def run(*cmd, timeout=120, **kw):
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
+                       **kw)
+    assert p.returncode == 0, "%s -> %d\n%s\n%s" % (" ".join(map(str, cmd)), p.returncode,
+                                                   p.stdout, p.stderr)
+    return p
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(prefix, environment for builds) after `cmake --install --component dev`."""
+    root = tmp_path_factory.mktemp("client-install")
+    prefix = root / "prefix"
+    build = build_dir()
+    assert os.path.exists(os.path.join(build, "cmake_install.cmake")), "configure %s" % build
+    run("cmake", "--install", build, "--prefix", prefix, "--component", "dev")
+    env = dict(os.environ)
+    # Paths under the temporary root are made relative in ccache's hash, so a rerun hits.
+    env["CCACHE_BASEDIR"] = str(root)
+    env["PKG_CONFIG_PATH"] = str(prefix / "lib" / "pkgconfig")
+    yield root, prefix, env
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_install_holds_the_public_interface_only(installed):
+    _root, prefix, _env = installed
+    inc = prefix / "include" / "pulse-client"
+    for h in ("pulse/publisher.h", "pulse/consumer.h", "pulse/envelope.h", "pulse/routing.h",
+              "pulse/endpoints.h", "pulse/recovery.h", "pulse/backoff.h", "client/connection.h",
+              "client/channel.h", "client/options.h", "base/result.h",
+              "amqp/generated/properties.h"):
+        assert (inc / h).is_file(), h
+    # Nothing the interface does not include: no implementation-only or server headers.
+    headers = sorted(str(p.relative_to(inc)) for p in inc.rglob("*.h"))
+    assert not any(h.startswith(("broker/", "server/", "http/", "store/")) for h in headers)
+    assert "pulse/session.h" not in headers and "base/listen.h" not in headers, headers
+    for lib in ("pulse_layer", "pulse_client", "pulse_amqp", "pulse_base"):
+        assert (prefix / "lib" / ("lib%s.a" % lib)).is_file(), lib
+    assert (prefix / "lib" / "cmake" / "PulseClient" / "PulseClientConfig.cmake").is_file()
+    assert not (prefix / "sbin").exists() and not (prefix / "bin").exists()
+    pc = run("pkg-config", "--modversion", "pulse-client", env=installed[2]).stdout.strip()
+    with open(os.path.join(REPO, "CMakeLists.txt")) as f:
+        assert "project(pulse VERSION %s " % pc in f.read()
+
+
+@pytest.fixture(scope="module")
+def examples(installed):
+    """The example binaries, built from a copy of examples/ against the install only."""
+    root, prefix, env = installed
+    src = root / "examples-src"
+    shutil.copytree(os.path.join(REPO, "examples"), src)
+    out = root / "examples-build"
+    run("cmake", "-S", src, "-B", out, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+        "-DCMAKE_PREFIX_PATH=%s" % prefix, "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache", env=env)
+    run("cmake", "--build", out, "-j2", timeout=300, env=env)
+    # The include path is the install's, never the source tree's.
+    commands = run("ninja", "-C", out, "-t", "commands").stdout
+    assert str(prefix / "include" / "pulse-client") in commands
+    assert os.path.join(REPO, "src") not in commands
+    return out / "pulse-example-publisher", out / "pulse-example-consumer"
+
+
+@pytest.fixture(scope="module")
+def pkg_config_program(installed):
+    root, _prefix, env = installed
+    source = root / "pkgconfig_publish.cc"
+    source.write_text(PKG_CONFIG_PROGRAM)
+    flags = run("pkg-config", "--cflags", "--libs", "pulse-client", env=env).stdout.split()
+    binary = root / "pkgconfig_publish"
+    run("ccache", "g++", "-std=c++20", "-O1", source, "-o", binary, *flags, timeout=300, env=env)
+    return binary
+
+
+def test_examples_and_pkg_config_program_against_the_broker(broker, examples,
+                                                            pkg_config_program, tmp_path):
+    publisher, consumer = examples
+    exchange = "exchange/guest/" + unique("examples")
+    uri = broker.url()
+    # A consumer declares exchanges passively: the exchange exists before it starts. A pika
+    # queue beside it shows what went over the wire.
+    conn = broker.connect()
+    try:
+        ch = conn.channel()
+        ch.exchange_declare(exchange, "topic", durable=True)
+        spy = ch.queue_declare("", exclusive=True).method.queue
+        ch.queue_bind(spy, exchange, "example.#")
+
+        err_path = tmp_path / "consumer.err"
+        with open(err_path, "w") as err:
+            proc = subprocess.Popen([str(consumer), "--uri", uri, "--exchange", exchange,
+                                     "--topic", "example.#", "--count", "4"],
+                                    stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            wait_for(lambda: "listening on queue/guest/" in err_path.read_text(), timeout=15,
+                     msg="the consumer to listen")
+            p = run(publisher, "--uri", uri, "--exchange", exchange, "--count", "3", timeout=30)
+            assert p.stdout.splitlines() == [
+                "confirmed %d/3 on %s (example.hello)" % (i, exchange) for i in (1, 2, 3)]
+            assert run(pkg_config_program, uri, exchange, timeout=30).stdout == "confirmed\n"
+            out, _ = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, err_path.read_text()
+        lines = [json.loads(line) for line in out.splitlines()]
+        assert lines[:3] == [{"n": i, "of": 3, "text": "hello from Pulse"} for i in (1, 2, 3)]
+        assert len(lines) == 4 and lines[3]["from"] == "pkg-config", lines
+        assert "4 messages" in err_path.read_text()
+
+        got = []
+        deadline = time.time() + 10
+        while len(got) < 4 and time.time() < deadline:
+            method, props, body = ch.basic_get(spy, auto_ack=True)
+            if method is None:
+                time.sleep(0.05)
+                continue
+            got.append((method.routing_key, props, json.loads(body)))
+        assert len(got) == 4
+        for key, props, body in got:
+            assert props.content_type == "application/json"
+            assert props.delivery_mode == 2
+            assert set(body) == {"payload", "_meta"}
+            meta = body["_meta"]
+            assert meta["exchange"] == exchange and meta["routing_key"] == key
+            assert meta["serializer"] == "json"
+        assert [k for k, _, _ in got] == ["example.hello"] * 3 + ["example.pkgconfig"]
+    finally:
+        conn.close()
+
+
+def test_consumer_stops_on_sigint(broker, examples, tmp_path):
+    _publisher, consumer = examples
+    exchange = "exchange/guest/" + unique("examples")
+    conn = broker.connect()
+    try:
+        conn.channel().exchange_declare(exchange, "topic", durable=True)
+    finally:
+        conn.close()
+    err_path = tmp_path / "consumer.err"
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen([str(consumer), "--uri", broker.url(), "--exchange", exchange],
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        wait_for(lambda: "listening on" in err_path.read_text(), timeout=15,
+                 msg="the consumer to listen")
+        proc.send_signal(2)
+        proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err_path.read_text()
+    assert "0 messages" in err_path.read_text()
+
+
+def test_consumer_reports_a_missing_exchange(broker, examples):
+    """Before the first start a refusal is final: the user sees RabbitMQ's 404 text."""
+    _publisher, consumer = examples
+    p = subprocess.run([str(consumer), "--uri", broker.url(), "--exchange",
+                        "exchange/guest/" + unique("missing")],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, p.stderr
+    assert "NOT_FOUND - no exchange 'exchange/guest/missing." in p.stderr
