@@ -9,7 +9,6 @@
 
 #include "args.h"
 #include "pulse/consumer.h"
-#include "pulse/endpoints.h"
 
 namespace {
 
@@ -22,26 +21,17 @@ extern "C" void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::Args args;
-  if (!examples::parse_args(argc, argv, {"uri", "exchange", "topic", "applabel", "count"},
-                            "usage: pulse-example-consumer [--uri URI] [--exchange X] "
-                            "[--topic T] [--applabel A] [--count N]\n",
-                            args)) {
-    return 2;
-  }
-  auto endpoints = pulse::parse_uri_list(args.uri());
-  if (!endpoints) {
-    std::cerr << "pulse-example-consumer: " << endpoints.error().text << "\n";
-    return 2;
-  }
-  const long count = std::stol(args.get("count", "0"));  // 0: until stopped
+  const char* kProgram = "pulse-example-consumer";
+  auto args = examples::parse_args(argc, argv, kProgram, {"exchange", "topic", "applabel"}, 0,
+                                   "[--uri URI] [--exchange X] [--topic T] [--applabel A] "
+                                   "[--count N]   (--count 0: until stopped)");
+  if (!args) return 2;
+  const long count = args->count;
 
   pulse::ConsumerOptions options;
-  options.recovery.endpoints = *endpoints;
-  options.bindings.push_back(
-      {args.get("exchange", "exchange/" + endpoints->front().user + "/examples"),
-       args.get("topic", "#")});
-  options.applabel = args.get("applabel", "");
+  options.recovery.endpoints = args->endpoints;
+  options.bindings.push_back({args->exchange(), args->get("topic", "#")});
+  options.applabel = args->get("applabel", "");
   options.durable = !options.applabel.empty();
   options.recovery.on_connected = [&](const pulse::client::ConnectionOptions& node) {
     std::cerr << "pulse-example-consumer: listening on " << g_consumer->queue_name() << " ("

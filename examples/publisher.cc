@@ -6,29 +6,19 @@
 #include <string>
 
 #include "args.h"
-#include "pulse/endpoints.h"
 #include "pulse/publisher.h"
 
 int main(int argc, char** argv) {
-  examples::Args args;
-  if (!examples::parse_args(argc, argv, {"uri", "exchange", "routing-key", "count"},
-                            "usage: pulse-example-publisher [--uri URI] [--exchange X] "
-                            "[--routing-key K] [--count N]\n",
-                            args)) {
-    return 2;
-  }
-  auto endpoints = pulse::parse_uri_list(args.uri());
-  if (!endpoints) {
-    std::cerr << "pulse-example-publisher: " << endpoints.error().text << "\n";
-    return 2;
-  }
-  const std::string exchange =
-      args.get("exchange", "exchange/" + endpoints->front().user + "/examples");
-  const std::string routing_key = args.get("routing-key", "example.hello");
-  const int count = std::stoi(args.get("count", "3"));
+  const char* kProgram = "pulse-example-publisher";
+  auto args = examples::parse_args(argc, argv, kProgram, {"exchange", "routing-key"}, 3,
+                                   "[--uri URI] [--exchange X] [--routing-key K] [--count N]");
+  if (!args) return 2;
+  const std::string exchange = args->exchange();
+  const std::string routing_key = args->get("routing-key", "example.hello");
+  const long count = args->count;
 
   pulse::PublisherOptions options;
-  options.recovery.endpoints = *endpoints;
+  options.recovery.endpoints = args->endpoints;
   // The publisher reconnects by itself; the hooks only tell the user.
   options.recovery.on_disconnected = [](const pulse::Error& why) {
     std::cerr << "pulse-example-publisher: connection lost: " << why.text << "; reconnecting\n";
@@ -38,7 +28,7 @@ int main(int argc, char** argv) {
   };
   pulse::Publisher publisher(options);
 
-  for (int i = 1; i <= count; ++i) {
+  for (long i = 1; i <= count; ++i) {
     const nlohmann::json payload = {{"n", i}, {"of", count}, {"text", "hello from Pulse"}};
     // Returns once the broker confirmed the message (or after the 12 s deadline with an error).
     if (auto st = publisher.publish(exchange, routing_key, payload); !st) {

@@ -218,3 +218,14 @@ def test_consumer_reports_a_missing_exchange(broker, examples):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 1, p.stderr
     assert "NOT_FOUND - no exchange 'exchange/guest/missing." in p.stderr
+
+
+def test_examples_usage_errors(examples):
+    publisher, consumer = examples
+    for cmd, why in (([publisher, "--count", "x"], "--count must be a number >= 0"),
+                     ([consumer, "--topik", "a"], "unknown option '--topik'"),
+                     ([consumer, "--uri", "http://h"], "the scheme must be amqp:// or amqps://"),
+                     ([publisher, "--exchange"], "--exchange needs a value")):
+        p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2, (cmd, p.stderr)
+        assert why in p.stderr and "usage: pulse-example-" in p.stderr, p.stderr
