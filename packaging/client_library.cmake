@@ -55,6 +55,20 @@ foreach(header IN LISTS PULSE_CLIENT_HEADERS)
     COMPONENT dev)
 endforeach()
 
+# Each installed header must compile on its own (a user may include any one first): one
+# translation unit per header, built with the tests.
+if(PULSE_BUILD_TESTS)
+  set(checks)
+  foreach(header IN LISTS PULSE_CLIENT_HEADERS)
+    string(MAKE_C_IDENTIFIER ${header} id)
+    set(check ${CMAKE_CURRENT_BINARY_DIR}/header_check/${id}.cc)
+    file(CONFIGURE OUTPUT ${check} CONTENT "#include \"${header}\"\n")
+    list(APPEND checks ${check})
+  endforeach()
+  add_library(pulse_client_header_check OBJECT ${checks})
+  target_link_libraries(pulse_client_header_check PRIVATE pulse_layer)
+endif()
+
 install(TARGETS ${PULSE_CLIENT_LIBRARIES} EXPORT PulseClientTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
   INCLUDES DESTINATION ${PULSE_CLIENT_INCLUDEDIR})
