@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
   options.recovery.on_disconnected = [](const pulse::Error& why) {
     std::cerr << "pulse-example-consumer: connection lost: " << why.text << "; reconnecting\n";
   };
+  options.recovery.on_recovered = [](const pulse::client::ConnectionOptions& node) {
+    // Re-declared, re-bound and consuming again; unacked messages come back redelivered.
+    std::cerr << "pulse-example-consumer: recovered on " << node.host << ":" << node.port << "\n";
+  };
 
   long seen = 0;
   pulse::Consumer consumer(options, [&](const pulse::Received& m) -> pulse::Status {
