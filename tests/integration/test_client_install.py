@@ -5,7 +5,8 @@ the source tree but a copy of examples/:
 - configures and builds examples/ out of tree with find_package(PulseClient) (CMAKE_PREFIX_PATH);
 - compiles a small program with `pkg-config --cflags --libs pulse-client` (PKG_CONFIG_PATH);
 and runs them against the broker: the example consumer prints what the example publisher and
-the pkg-config program published; a pika queue bound beside it sees the Pulse envelope.
+the pkg-config program published; a pika queue bound beside it sees the Pulse envelope; the
+consumer recovers from a connection force-closed through the management API.
 """
 import json
 import os
@@ -16,6 +17,7 @@ import time
 import pytest
 
 from harness.broker import REPO
+from harness.http_api import q
 from harness.util import unique, wait_for
 
 # The pkg-config program: one message with pulse::Publisher (envelope, confirm), and the pure
@@ -183,6 +185,55 @@ def test_examples_and_pkg_config_program_against_the_broker(broker, examples,
         assert [k for k, _, _ in got] == ["example.hello"] * 3 + ["example.pkgconfig"]
     finally:
         conn.close()
+
+
+def test_consumer_recovers_from_a_forced_close(broker, api, examples, tmp_path):
+    """The installed library recovers: the consumer's connection closed through the management
+    API (CONNECTION_FORCED), it reconnects, re-binds and gets the next message."""
+    publisher, consumer = examples
+    exchange = "exchange/guest/" + unique("examples")
+    conn = broker.connect()
+    try:
+        conn.channel().exchange_declare(exchange, "topic", durable=True)
+    finally:
+        conn.close()
+    err_path, out_path = tmp_path / "consumer.err", tmp_path / "consumer.out"
+    with open(err_path, "w") as err, open(out_path, "w") as out:
+        proc = subprocess.Popen([str(consumer), "--uri", broker.url(), "--exchange", exchange,
+                                 "--count", "3"], stdout=out, stderr=err, text=True)
+    try:
+        wait_for(lambda: "listening on" in err_path.read_text(), timeout=15,
+                 msg="the consumer to listen")
+        run(publisher, "--uri", broker.url(), "--exchange", exchange, "--count", "1", timeout=30)
+        # Handled before the close: the queue is not durable, so it goes with the connection.
+        wait_for(lambda: out_path.read_text().count("\n") == 1, timeout=10,
+                 msg="the first message")
+
+        def ours():
+            listing = api.get("/api/connections").json or []
+            return [c["name"] for c in listing
+                    if (c.get("client_properties") or {}).get("product") == "Pulse client"]
+        names = wait_for(ours, timeout=15, msg="the consumer's connection in the API")
+        # The publisher's closed connection may still be listed for a moment (RabbitMQ's
+        # statistics lag): 404 for that one.
+        statuses = [api.delete("/api/connections/" + q(name), headers={"X-Reason": "test"}).status
+                    for name in names]
+        assert 204 in statuses and set(statuses) <= {204, 404}, statuses
+        wait_for(lambda: "recovered on" in err_path.read_text(), timeout=15,
+                 msg="the consumer to recover")
+        run(publisher, "--uri", broker.url(), "--exchange", exchange, "--count", "2", timeout=30)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = err_path.read_text()
+    assert proc.returncode == 0, err
+    assert "connection lost: " in err and "CONNECTION_FORCED" in err, err
+    # The one sent before the close, then both sent after the recovery.
+    lines = out_path.read_text().splitlines()
+    assert [(m["n"], m["of"]) for m in map(json.loads, lines)] == \
+        [(1, 1), (1, 2), (2, 2)]
 
 
 def test_consumer_stops_on_sigint(broker, examples, tmp_path):
