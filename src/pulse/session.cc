@@ -98,7 +98,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
   }
 }
 
-void Session::lost(const Error& why, bool graceful) {
+void Session::lost(Error why, bool graceful) {
   if (conn_) {
     if (graceful && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
     conn_.reset();

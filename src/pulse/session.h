@@ -47,8 +47,9 @@ class Session {
 
   // The connection failed or must be given up (`why`): drops it, calls on_disconnected and
   // schedules the next attempt, on the next endpoint, after a back-off delay. `graceful` sends
-  // connection.close first (the server is alive: a cancel, a channel error).
-  void lost(const Error& why, bool graceful = false);
+  // connection.close first (the server is alive: a cancel, a channel error). `why` is taken by
+  // value: it often points into the connection this drops.
+  void lost(Error why, bool graceful = false);
   // Closes the connection on purpose (no hooks, no back-off).
   void close();
 
