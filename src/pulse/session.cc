@@ -9,6 +9,10 @@ namespace pulse::detail {
 
 using std::chrono::milliseconds;
 
+namespace {
+constexpr milliseconds kHandshakeTimeout{10000};
+}  // namespace
+
 bool is_refusal(const Error& e) {
   switch (e.code) {
     case amqp::kAccessRefused:
@@ -61,11 +65,14 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
       if (!sleep_until(next_attempt_)) return false;
     }
     client::ConnectionOptions o = endpoint();
-    // A connect or handshake that hangs (a stalled peer) must not outlast the caller's deadline
-    // by much; a second is the least that is fair to a slow broker.
+    // A connect or handshake that hangs (a peer that accepts and stays silent) must not hold
+    // us much past the caller's deadline (a second is the least that is fair to a slow
+    // broker), nor longer than RabbitMQ's own handshake_timeout (10 s) unless asked to.
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     const auto cap = std::max(left, milliseconds(1000));
     o.connect_timeout = std::min(o.connect_timeout, cap);
+    o.handshake_timeout =
+        std::min(o.handshake_timeout.value_or(std::min(o.rpc_timeout, kHandshakeTimeout)), cap);
     auto c = client::Connection::open(o);
     Status st;
     if (c) {
