@@ -52,7 +52,8 @@ struct Publisher::Impl {
     std::optional<Error> error;  // why the last attempt did not succeed
   };
 
-  explicit Impl(PublisherOptions o) : options(std::move(o)), session(options.recovery, nullptr) {}
+  explicit Impl(PublisherOptions o)
+      : options(std::move(o)), session(options.recovery, nullptr, "pulse publisher") {}
 
   Result<uint64_t> submit(std::string_view exchange, std::string_view routing_key, std::string body,
                           const PublishOptions& po, bool await);

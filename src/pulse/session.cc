@@ -25,8 +25,11 @@ bool is_refusal(const Error& e) {
   }
 }
 
-Session::Session(RecoveryOptions options, const std::atomic<bool>* stop)
-    : options_(std::move(options)), stop_(stop), backoff_(options_.backoff) {}
+Session::Session(RecoveryOptions options, const std::atomic<bool>* stop, std::string name)
+    : options_(std::move(options)),
+      stop_(stop),
+      name_(std::move(name)),
+      backoff_(options_.backoff) {}
 
 Session::~Session() = default;
 
@@ -65,6 +68,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
       if (!sleep_until(next_attempt_)) return false;
     }
     client::ConnectionOptions o = endpoint();
+    if (o.connection_name.empty()) o.connection_name = name_;
     // A connect or handshake that hangs (a peer that accepts and stays silent) must not hold
     // us much past the caller's deadline (a second is the least that is fair to a slow
     // broker), nor longer than RabbitMQ's own handshake_timeout (10 s) unless asked to.

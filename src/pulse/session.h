@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "base/result.h"
 #include "client/connection.h"
@@ -32,8 +33,9 @@ class Session {
   // Declares what a new connection needs (channels, topology). An error drops the connection.
   using Setup = std::function<Status(client::Connection&)>;
 
-  // `stop` (may be null) is polled while waiting.
-  Session(RecoveryOptions options, const std::atomic<bool>* stop);
+  // `stop` (may be null) is polled while waiting. `name` is sent as the connection_name of
+  // endpoints that have none, so the management API shows what each connection is.
+  Session(RecoveryOptions options, const std::atomic<bool>* stop, std::string name);
   ~Session();
 
   // Returns true once a connection is open and set up; false when `deadline` passed or stop was
@@ -68,6 +70,7 @@ class Session {
 
   RecoveryOptions options_;
   const std::atomic<bool>* stop_;
+  std::string name_;
   Backoff backoff_;
   std::unique_ptr<client::Connection> conn_;
   size_t endpoint_ = 0;  // index of the endpoint in use or tried next
