@@ -118,6 +118,19 @@ TEST(RecoveryBackoff, PublisherWaitsTheBackoffToo) {
   EXPECT_LE(peer.accepted(), kMaxAttemptsIn1200ms);
 }
 
+TEST(RecoveryBackoff, IdlePollWaitsTheBackoff) {
+  HangUpPeer peer;
+  std::atomic<int> failures{0};
+  PublisherOptions o;
+  o.recovery = to_port(peer.port(), &failures);
+  Publisher p(o);
+  const auto start = Clock::now();
+  p.poll(milliseconds(1200));
+  EXPECT_GE(Clock::now() - start, milliseconds(1200));
+  EXPECT_GE(peer.accepted(), 1);
+  EXPECT_LE(peer.accepted(), kMaxAttemptsIn1200ms);
+}
+
 TEST(RecoveryBackoff, StopIsHonouredDuringALongBackoff) {
   const uint16_t port = testing::free_ports(1)[0];
   std::atomic<int> failures{0};
