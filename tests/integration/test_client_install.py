@@ -129,42 +129,74 @@ def pkg_config_program(installed):
     return binary
 
 
+def declare_exchange(broker):
+    """A fresh exchange: consumers declare exchanges passively, so it must exist first."""
+    exchange = "exchange/guest/" + unique("examples")
+    conn = broker.connect()
+    try:
+        conn.channel().exchange_declare(exchange, "topic", durable=True)
+    finally:
+        conn.close()
+    return exchange
+
+
+class ConsumerProcess:
+    """The example consumer, its stdout and stderr in files; started once it is listening."""
+
+    def __init__(self, binary, tmp_path, *args):
+        self.out_path, self.err_path = tmp_path / "consumer.out", tmp_path / "consumer.err"
+        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
+            self.proc = subprocess.Popen([str(binary), *args], stdout=out, stderr=err)
+
+    def __enter__(self):
+        try:
+            wait_for(lambda: "listening on queue/guest/" in self.err(), timeout=15,
+                     msg="the consumer to listen")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def err(self):
+        return self.err_path.read_text()
+
+    def lines(self):
+        return [json.loads(line) for line in self.out_path.read_text().splitlines()]
+
+    def wait(self, timeout=20):
+        """Exit status 0 within `timeout`, else the assertion shows stderr."""
+        self.proc.wait(timeout=timeout)
+        assert self.proc.returncode == 0, self.err()
+
+
 def test_examples_and_pkg_config_program_against_the_broker(broker, examples,
                                                             pkg_config_program, tmp_path):
     publisher, consumer = examples
-    exchange = "exchange/guest/" + unique("examples")
+    exchange = declare_exchange(broker)
     uri = broker.url()
-    # A consumer declares exchanges passively: the exchange exists before it starts. A pika
-    # queue beside it shows what went over the wire.
+    # A pika queue beside the consumer shows what went over the wire.
     conn = broker.connect()
     try:
         ch = conn.channel()
-        ch.exchange_declare(exchange, "topic", durable=True)
         spy = ch.queue_declare("", exclusive=True).method.queue
         ch.queue_bind(spy, exchange, "example.#")
 
-        err_path = tmp_path / "consumer.err"
-        with open(err_path, "w") as err:
-            proc = subprocess.Popen([str(consumer), "--uri", uri, "--exchange", exchange,
-                                     "--topic", "example.#", "--count", "4"],
-                                    stdout=subprocess.PIPE, stderr=err, text=True)
-        try:
-            wait_for(lambda: "listening on queue/guest/" in err_path.read_text(), timeout=15,
-                     msg="the consumer to listen")
+        with ConsumerProcess(consumer, tmp_path, "--uri", uri, "--exchange", exchange,
+                             "--topic", "example.#", "--count", "4") as c:
             p = run(publisher, "--uri", uri, "--exchange", exchange, "--count", "3", timeout=30)
             assert p.stdout.splitlines() == [
                 "confirmed %d/3 on %s (example.hello)" % (i, exchange) for i in (1, 2, 3)]
             assert run(pkg_config_program, uri, exchange, timeout=30).stdout == "confirmed\n"
-            out, _ = proc.communicate(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        assert proc.returncode == 0, err_path.read_text()
-        lines = [json.loads(line) for line in out.splitlines()]
+            c.wait()
+        lines = c.lines()
         assert lines[:3] == [{"n": i, "of": 3, "text": "hello from Pulse"} for i in (1, 2, 3)]
         assert len(lines) == 4 and lines[3]["from"] == "pkg-config", lines
-        assert "4 messages" in err_path.read_text()
+        assert "4 messages" in c.err()
 
         got = []
         deadline = time.time() + 10
@@ -189,76 +221,40 @@ def test_examples_and_pkg_config_program_against_the_broker(broker, examples,
 
 def test_consumer_recovers_from_a_forced_close(broker, api, examples, tmp_path):
     """The installed library recovers: the consumer's connection closed through the management
-    API (CONNECTION_FORCED), it reconnects, re-binds and gets the next message."""
+    API (CONNECTION_FORCED), it reconnects, re-binds and gets the next messages."""
     publisher, consumer = examples
-    exchange = "exchange/guest/" + unique("examples")
-    conn = broker.connect()
-    try:
-        conn.channel().exchange_declare(exchange, "topic", durable=True)
-    finally:
-        conn.close()
-    err_path, out_path = tmp_path / "consumer.err", tmp_path / "consumer.out"
-    with open(err_path, "w") as err, open(out_path, "w") as out:
-        proc = subprocess.Popen([str(consumer), "--uri", broker.url(), "--exchange", exchange,
-                                 "--count", "3"], stdout=out, stderr=err, text=True)
-    try:
-        wait_for(lambda: "listening on" in err_path.read_text(), timeout=15,
-                 msg="the consumer to listen")
+    exchange = declare_exchange(broker)
+    with ConsumerProcess(consumer, tmp_path, "--uri", broker.url(), "--exchange", exchange,
+                         "--count", "3") as c:
         run(publisher, "--uri", broker.url(), "--exchange", exchange, "--count", "1", timeout=30)
         # Handled before the close: the queue is not durable, so it goes with the connection.
-        wait_for(lambda: out_path.read_text().count("\n") == 1, timeout=10,
-                 msg="the first message")
+        wait_for(lambda: len(c.lines()) == 1, timeout=10, msg="the first message")
 
         def ours():
             listing = api.get("/api/connections").json or []
-            return [c["name"] for c in listing
-                    if (c.get("client_properties") or {}).get("product") == "Pulse client"]
+            return [x["name"] for x in listing
+                    if (x.get("client_properties") or {}).get("product") == "Pulse client"]
         names = wait_for(ours, timeout=15, msg="the consumer's connection in the API")
         # The publisher's closed connection may still be listed for a moment (RabbitMQ's
         # statistics lag): 404 for that one.
         statuses = [api.delete("/api/connections/" + q(name), headers={"X-Reason": "test"}).status
                     for name in names]
         assert 204 in statuses and set(statuses) <= {204, 404}, statuses
-        wait_for(lambda: "recovered on" in err_path.read_text(), timeout=15,
-                 msg="the consumer to recover")
+        wait_for(lambda: "recovered on" in c.err(), timeout=15, msg="the consumer to recover")
         run(publisher, "--uri", broker.url(), "--exchange", exchange, "--count", "2", timeout=30)
-        proc.wait(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err = err_path.read_text()
-    assert proc.returncode == 0, err
-    assert "connection lost: " in err and "CONNECTION_FORCED" in err, err
+        c.wait()
+    assert "connection lost: " in c.err() and "CONNECTION_FORCED" in c.err(), c.err()
     # The one sent before the close, then both sent after the recovery.
-    lines = out_path.read_text().splitlines()
-    assert [(m["n"], m["of"]) for m in map(json.loads, lines)] == \
-        [(1, 1), (1, 2), (2, 2)]
+    assert [(m["n"], m["of"]) for m in c.lines()] == [(1, 1), (1, 2), (2, 2)]
 
 
 def test_consumer_stops_on_sigint(broker, examples, tmp_path):
     _publisher, consumer = examples
-    exchange = "exchange/guest/" + unique("examples")
-    conn = broker.connect()
-    try:
-        conn.channel().exchange_declare(exchange, "topic", durable=True)
-    finally:
-        conn.close()
-    err_path = tmp_path / "consumer.err"
-    with open(err_path, "w") as err:
-        proc = subprocess.Popen([str(consumer), "--uri", broker.url(), "--exchange", exchange],
-                                stdout=subprocess.PIPE, stderr=err, text=True)
-    try:
-        wait_for(lambda: "listening on" in err_path.read_text(), timeout=15,
-                 msg="the consumer to listen")
-        proc.send_signal(2)
-        proc.wait(timeout=5)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err_path.read_text()
-    assert "0 messages" in err_path.read_text()
+    exchange = declare_exchange(broker)
+    with ConsumerProcess(consumer, tmp_path, "--uri", broker.url(), "--exchange", exchange) as c:
+        c.proc.send_signal(2)
+        c.wait(timeout=5)
+    assert "0 messages" in c.err()
 
 
 def test_consumer_reports_a_missing_exchange(broker, examples):
