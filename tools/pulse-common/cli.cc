@@ -9,8 +9,8 @@
 
 namespace pulse::tools {
 
-bool parse_cli(CLI::App& app, int argc, const char* const* argv, int& exit_code,
-               std::string& message) {
+bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* const* argv,
+               int& exit_code, std::string& message) {
   try {
     app.parse(argc, argv);
     return true;
@@ -18,7 +18,7 @@ bool parse_cli(CLI::App& app, int argc, const char* const* argv, int& exit_code,
     std::ostringstream out, err;
     const int rc = app.exit(e, out, err);
     exit_code = rc == 0 ? kExitOk : kExitUsage;
-    message = rc == 0 ? out.str() : err.str();
+    message = rc == 0 ? out.str() : std::string(program) + ": " + err.str();
     return false;
   }
 }

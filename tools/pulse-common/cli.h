@@ -28,9 +28,10 @@ struct Parsed {
   std::string message;
 };
 
-// CLI11's parse; false when the program must stop with `exit_code` after printing `message`.
-bool parse_cli(CLI::App& app, int argc, const char* const* argv, int& exit_code,
-               std::string& message);
+// CLI11's parse; false when the program must stop with `exit_code` after printing `message`
+// (usage errors start with "<program>: ").
+bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* const* argv,
+               int& exit_code, std::string& message);
 
 // The --uri option with $PULSE_URI as its fallback; `uri` receives the value.
 CLI::Option* add_uri_option(CLI::App& app, std::string& uri);

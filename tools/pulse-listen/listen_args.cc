@@ -55,7 +55,7 @@ Parsed<ListenArgs> parse_listen_args(int argc, const char* const* argv, const ch
   app.add_option("--user", a.user, "owner part of the queue name (default: the login user)");
 
   Parsed<ListenArgs> p;
-  if (!parse_cli(app, argc, argv, p.exit_code, p.message)) return p;
+  if (!parse_cli(app, "pulse-listen", argc, argv, p.exit_code, p.message)) return p;
 
   // CLI11 keeps each option's values in order; parse_order() says how they interleave.
   size_t next_exchange = 0, next_topic = 0;

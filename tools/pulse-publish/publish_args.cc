@@ -49,7 +49,7 @@ Parsed<PublishArgs> parse_publish_args(int argc, const char* const* argv, const 
                "do not declare the exchange (for exchanges the user may not configure)");
 
   Parsed<PublishArgs> p;
-  if (!parse_cli(app, argc, argv, p.exit_code, p.message)) return p;
+  if (!parse_cli(app, "pulse-publish", argc, argv, p.exit_code, p.message)) return p;
   if (a.exchange.empty()) return usage("--exchange: the default exchange is not a Pulse exchange");
   if (auto st = check_routing_key(a.routing_key); !st) return usage(st.error().text);
   for (const std::string& route : cc_routes(a.routes)) {
