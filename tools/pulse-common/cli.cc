@@ -75,6 +75,11 @@ void announce_recovery(RecoveryOptions& recovery, std::string program,
     if (before) before();
     say(program, "recovered on " + host_port(endpoint));
   };
+  recovery.on_attempt_failed = [program, before](const client::ConnectionOptions& endpoint,
+                                                 const Error& why) {
+    if (before) before();
+    say(program, "cannot connect to " + host_port(endpoint) + ": " + why.text + "; retrying");
+  };
 }
 
 }  // namespace pulse::tools

@@ -49,8 +49,9 @@ std::string host_port(const client::ConnectionOptions& endpoint);
 // tool and of its signal handlers do not interleave mid-line.
 void say(std::string_view program, std::string_view text);
 
-// Recovery hooks announcing every lost connection ("connection lost: <reason>; reconnecting")
-// and every recovery ("recovered on <host>:<port>") on stderr. `before` (may be empty) runs
+// Recovery hooks announcing on stderr every lost connection ("connection lost: <reason>;
+// reconnecting"), every recovery ("recovered on <host>:<port>") and every failed connection
+// attempt ("cannot connect to <host>:<port>: <reason>; retrying"). `before` (may be empty) runs
 // first in each, e.g. to flush stdout so the announcement follows the output it concerns.
 void announce_recovery(RecoveryOptions& recovery, std::string program,
                        std::function<void()> before = {});

@@ -7,22 +7,6 @@
 namespace pulse::tools {
 
 bool LineWriter::flush() {
-  std::lock_guard lock(mu_);
-  if (!buffer_.empty()) write_locked();
-  return error_ == 0;
-}
-
-bool LineWriter::failed() const {
-  std::lock_guard lock(mu_);
-  return error_ != 0;
-}
-
-int LineWriter::error() const {
-  std::lock_guard lock(mu_);
-  return error_;
-}
-
-void LineWriter::write_locked() {
   size_t done = 0;
   while (error_ == 0 && done < buffer_.size()) {
     const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -34,6 +18,7 @@ void LineWriter::write_locked() {
     }
   }
   buffer_.clear();
+  return error_ == 0;
 }
 
 }  // namespace pulse::tools

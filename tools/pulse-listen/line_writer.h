@@ -1,8 +1,7 @@
 #pragma once
-// Buffered output for a stream of lines: appended under a lock and written in large chunks,
-// so printing costs one write(2) per many messages; flush() empties the buffer.
+// Buffered output for a stream of lines, written in large chunks so that printing costs one
+// write(2) per many messages. Single-threaded: pulse-listen's consumer thread owns it.
 #include <cstddef>
-#include <mutex>
 #include <string>
 
 namespace pulse::tools {
@@ -12,26 +11,22 @@ class LineWriter {
   explicit LineWriter(int fd, size_t flush_bytes = 64 * 1024)
       : fd_(fd), flush_bytes_(flush_bytes) {}
 
-  // Calls fill(buffer) to append; writes once the buffer holds flush_bytes.
-  template <class Fill>
-  void append(Fill&& fill) {
-    std::lock_guard lock(mu_);
-    fill(buffer_);
-    if (buffer_.size() >= flush_bytes_) write_locked();
+  // Where to append; call maybe_flush() after appending.
+  std::string& buffer() { return buffer_; }
+  // Writes once the buffer holds flush_bytes.
+  void maybe_flush() {
+    if (buffer_.size() >= flush_bytes_) flush();
   }
   // Writes whatever is buffered. False once a write has failed.
   bool flush();
   // A write failed (EPIPE: the reader went away); later output is dropped.
-  bool failed() const;
+  bool failed() const { return error_ != 0; }
   // errno of the failed write.
-  int error() const;
+  int error() const { return error_; }
 
  private:
-  void write_locked();
-
   const int fd_;
   const size_t flush_bytes_;
-  mutable std::mutex mu_;
   std::string buffer_;
   int error_ = 0;
 };

@@ -114,19 +114,23 @@ TEST(LineWriter, BuffersUntilFlushOrFull) {
   ASSERT_EQ(pipe(fds), 0);
   LineWriter w(fds[1], 8);
   char buf[64];
-  w.append([](std::string& b) { b += "abc\n"; });
-  w.flush();
+  w.buffer() += "abc\n";
+  w.maybe_flush();  // 4 bytes: below 8, kept
+  EXPECT_TRUE(w.flush());
   ASSERT_EQ(read(fds[0], buf, sizeof buf), 4);
-  w.append([](std::string& b) { b += "1234\n"; });  // 5 bytes: below 8, kept
-  w.append([](std::string& b) { b += "5678\n"; });  // 10 bytes: written
+  w.buffer() += "1234\n";
+  w.maybe_flush();
+  w.buffer() += "5678\n";
+  w.maybe_flush();  // 10 bytes: written
   ASSERT_EQ(read(fds[0], buf, sizeof buf), 10);
   EXPECT_EQ(std::string(buf, 10), "1234\n5678\n");
   close(fds[0]);
   signal(SIGPIPE, SIG_IGN);
-  w.append([](std::string& b) { b += "lost\n"; });
+  w.buffer() += "lost\n";
   EXPECT_FALSE(w.flush());
   EXPECT_TRUE(w.failed());
   EXPECT_EQ(w.error(), EPIPE);
+  EXPECT_TRUE(w.buffer().empty());
   close(fds[1]);
 }
 
