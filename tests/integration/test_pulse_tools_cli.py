@@ -228,6 +228,18 @@ def test_sigint_exits_0(broker, exchange, listen):
     assert out == b""
 
 
+def test_closed_stdout_exits_1(broker, exchange, listen):
+    lst = Listener(listen, ["--uri", broker.url(), "--exchange", exchange], env_without_uri())
+    lst.wait_for("pulse-listen: listening on ")
+    lst.proc.stdout.close()  # the only reader of its stdout goes away
+    c = broker.connect()
+    c.channel().basic_publish(exchange, "k", b"{}")
+    c.close()
+    lst.proc.wait(TIMEOUT)
+    assert lst.proc.returncode == 1, lst.err
+    lst.wait_for("pulse-listen: stdout: Broken pipe")
+
+
 def test_missing_exchange_exits_1(broker, listen):
     name = "exchange/guest/%s" % unique("missing")
     p = subprocess.run([listen, "--uri", broker.url(), "--exchange", name],
