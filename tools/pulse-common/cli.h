@@ -28,6 +28,15 @@ struct Parsed {
   std::string message;
 };
 
+// A usage error: "<program>: <text>" and a hint, exit status 2.
+template <class Args>
+Parsed<Args> usage_error(std::string_view program, const std::string& text) {
+  Parsed<Args> p;
+  p.exit_code = kExitUsage;
+  p.message = std::string(program) + ": " + text + "\nRun with --help for more information.\n";
+  return p;
+}
+
 // CLI11's parse; false when the program must stop with `exit_code` after printing `message`
 // (usage errors start with "<program>: ").
 bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* const* argv,

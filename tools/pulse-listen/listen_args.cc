@@ -16,11 +16,8 @@ Exit status:
   1  failure: refused login, missing exchange, no permission, ...
   2  usage error)";
 
-Parsed<ListenArgs> usage(std::string text) {
-  Parsed<ListenArgs> p;
-  p.exit_code = kExitUsage;
-  p.message = "pulse-listen: " + text + "\nRun with --help for more information.\n";
-  return p;
+Parsed<ListenArgs> usage(const std::string& text) {
+  return usage_error<ListenArgs>("pulse-listen", text);
 }
 
 }  // namespace

@@ -15,11 +15,8 @@ Exit status:
   1  a line was not JSON, or a message was refused or not confirmed before --deadline
   2  usage error)";
 
-Parsed<PublishArgs> usage(std::string text) {
-  Parsed<PublishArgs> p;
-  p.exit_code = kExitUsage;
-  p.message = "pulse-publish: " + text + "\nRun with --help for more information.\n";
-  return p;
+Parsed<PublishArgs> usage(const std::string& text) {
+  return usage_error<PublishArgs>("pulse-publish", text);
 }
 
 }  // namespace
