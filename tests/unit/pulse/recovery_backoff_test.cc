@@ -21,15 +21,7 @@ using testing::Clock;
 class HangUpPeer {
  public:
   HangUpPeer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 64);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = testing::bind_loopback(&port_, 64);
     thread_ = std::thread([this] {
       while (!done_) {
         pollfd p{fd_, POLLIN, 0};
@@ -118,6 +110,19 @@ TEST(RecoveryBackoff, PublisherWaitsTheBackoffToo) {
   EXPECT_LE(peer.accepted(), kMaxAttemptsIn1200ms);
 }
 
+TEST(RecoveryBackoff, IdlePollWaitsTheBackoff) {
+  HangUpPeer peer;
+  std::atomic<int> failures{0};
+  PublisherOptions o;
+  o.recovery = to_port(peer.port(), &failures);
+  Publisher p(o);
+  const auto start = Clock::now();
+  p.poll(milliseconds(1200));
+  EXPECT_GE(Clock::now() - start, milliseconds(1200));
+  EXPECT_GE(peer.accepted(), 1);
+  EXPECT_LE(peer.accepted(), kMaxAttemptsIn1200ms);
+}
+
 TEST(RecoveryBackoff, StopIsHonouredDuringALongBackoff) {
   const uint16_t port = testing::free_ports(1)[0];
   std::atomic<int> failures{0};
@@ -136,6 +141,25 @@ TEST(RecoveryBackoff, StopIsHonouredDuringALongBackoff) {
   t.join();
   EXPECT_LT(Clock::now() - start, milliseconds(2000));
   EXPECT_EQ(failures.load(), 1);
+}
+
+// A peer that accepts and never answers holds an attempt only for the handshake timeout.
+TEST(RecoveryBackoff, SilentPeerIsGivenUpAfterTheHandshakeTimeout) {
+  uint16_t port = 0;
+  const int fd = testing::bind_loopback(&port, 16);  // nobody ever answers
+  std::atomic<int> failures{0};
+  ConsumerOptions o = consumer_to(port, &failures);
+  o.recovery.endpoints[0].handshake_timeout = milliseconds(300);
+  std::string why;
+  o.recovery.on_attempt_failed = [&](const client::ConnectionOptions&, const Error& e) {
+    ++failures;
+    why = e.text;
+  };
+  Consumer c(o, [](const Received&) { return Status(); });
+  ASSERT_TRUE(c.run_for(milliseconds(1500)).ok());
+  EXPECT_GE(failures.load(), 2);
+  EXPECT_NE(why.find("timed out waiting for connection.start"), std::string::npos) << why;
+  ::close(fd);
 }
 
 TEST(RecoveryBackoff, EndpointsAreTriedInTurn) {
