@@ -45,11 +45,10 @@ bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* co
 // The --uri option with $PULSE_URI as its fallback; `uri` receives the value.
 CLI::Option* add_uri_option(CLI::App& app, std::string& uri);
 // The endpoints to try in turn: --uri when given, else `env_uri` ($PULSE_URI) when set and not
-// empty, else kDefaultUri. Each gets `program` as its connection name (shown by the management
-// API) unless the URI named one.
+// empty, else kDefaultUri. (Connections are named by the Pulse layer: "pulse consumer <queue>",
+// "pulse publisher".)
 Result<std::vector<client::ConnectionOptions>> resolve_endpoints(const std::string& uri_flag,
-                                                                 const char* env_uri,
-                                                                 std::string_view program);
+                                                                 const char* env_uri);
 
 // "host:port", IPv6 hosts in brackets.
 std::string host_port(const client::ConnectionOptions& endpoint);
