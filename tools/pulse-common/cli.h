@@ -53,8 +53,8 @@ Result<std::vector<client::ConnectionOptions>> resolve_endpoints(const std::stri
 // "host:port", IPv6 hosts in brackets.
 std::string host_port(const client::ConnectionOptions& endpoint);
 
-// One "<program>: <text>\n" line on stderr, written with a single write(2) so that lines of a
-// tool and of its signal handlers do not interleave mid-line.
+// One "<program>: <text>\n" line on stderr, written with a single write(2) so that lines of
+// processes sharing the stderr (a pipeline of tools) do not interleave mid-line.
 void say(std::string_view program, std::string_view text);
 
 // Recovery hooks announcing on stderr every lost connection ("connection lost: <reason>;
