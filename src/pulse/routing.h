@@ -8,8 +8,8 @@
 
 namespace pulse {
 
-// A routing key is dot-joined non-empty parts: "" and keys containing ".." are refused (as are a
-// leading or trailing dot, which make an empty part) and keys over 255 bytes (AMQP's shortstr).
+// mozillapulse's two rules, no more: "" and keys containing ".." are refused (a leading or
+// trailing dot passes, as it did there), plus keys over 255 bytes (AMQP's shortstr).
 // The error text names the key and the rule.
 Status check_routing_key(std::string_view key);
 

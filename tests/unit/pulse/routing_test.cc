@@ -37,12 +37,9 @@ TEST(RoutingKey, EmptyAndDoubleDotAreRefusedAsMozillapulseDid) {
   EXPECT_FALSE(check_routing_key("..").ok());
 }
 
-TEST(RoutingKey, LeadingOrTrailingDotIsAnEmptyPart) {
+TEST(RoutingKey, LeadingOrTrailingDotPassesAsInMozillapulse) {
   for (const char* key : {".build", "build.", "."}) {
-    auto st = check_routing_key(key);
-    ASSERT_FALSE(st.ok()) << key;
-    EXPECT_NE(st.error().text.find("empty part"), std::string::npos) << st.error().text;
-    EXPECT_NE(st.error().text.find(std::string("'") + key + "'"), std::string::npos);
+    EXPECT_TRUE(check_routing_key(key).ok()) << key;
   }
 }
 

@@ -75,7 +75,7 @@ TEST(PublishArgs, UsageErrors) {
                "excludes");
   expect_usage(parse({"pulse-publish", "--exchange", "e", "--routing-key", "k", "--deadline", "0"}),
                "--deadline");
-  expect_usage(parse({"pulse-publish", "--exchange", "e", "--routing-key", "k", "--route", "x."}),
+  expect_usage(parse({"pulse-publish", "--exchange", "e", "--routing-key", "k", "--route", "x..y"}),
                "--route");
   expect_usage(parse({"pulse-publish", "--exchange", "e", "--routing-key", "k"}, "amqp://h:x/"),
                "PULSE_URI");
