@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "amqp/generated/constants.h"
 #include "client/channel.h"
 #include "pulse/envelope.h"
 #include "pulse/routing.h"
@@ -205,19 +206,22 @@ void Publisher::Impl::handle_failure(const Error& e) {
   }
   const Error why = channel && channel->error() ? *channel->error() : e;
   const std::string exchange = detail::is_refusal(why) ? exchange_named_in(why.text) : "";
-  bool failed_some = false;
-  if (!exchange.empty()) {
+  // An exchange we declared on this connection and that is gone now (deleted meanwhile) is
+  // declared again on the new channel rather than failing its messages.
+  const bool redeclare = why.code == amqp::kNotFound && declared.erase(exchange) > 0;
+  bool attributed = redeclare;
+  if (!exchange.empty() && !redeclare) {
     for (auto it = pending.begin(); it != pending.end();) {
       const uint64_t ticket = it->first;
       const bool culprit = it->second.exchange == exchange;
       ++it;
       if (culprit) {
         settle(ticket, why);
-        failed_some = true;
+        attributed = true;
       }
     }
   }
-  if (!failed_some) {
+  if (!attributed) {
     channel = nullptr;
     declared.clear();
     return session.lost(why, /*graceful=*/true);
@@ -297,7 +301,8 @@ void Publisher::Impl::drive(const std::function<bool()>& done, Clock::time_point
       continue;
     }
     const auto now = Clock::now();
-    if (conn()->blocked()) {
+    // Only a block that holds messages back counts: an idle publisher may wait it out.
+    if (conn()->blocked() && !pending.empty()) {
       if (!blocked_since) blocked_since = now;
       if (now - *blocked_since >= options.recovery.blocked_timeout) {
         connection_lost(Error{0, "connection blocked by the broker for longer than " +

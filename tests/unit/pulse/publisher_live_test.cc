@@ -214,6 +214,23 @@ TEST_F(PublisherLive, MissingExchangeFailsAtOnceAndThePublisherGoesOn) {
   EXPECT_EQ(p.stats().confirmed, 1u);
 }
 
+// An exchange the publisher declared and someone deleted since is declared again.
+TEST_F(PublisherLive, DeletedExchangeIsDeclaredAgain) {
+  Publisher p(options());
+  ASSERT_TRUE(p.publish("exchange/test/gone", "k", {{"n", 1}}).ok());
+  auto c = client::Connection::open(broker.options());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*(*c)->open_channel())->exchange_delete("exchange/test/gone").ok());
+  Status st = p.publish("exchange/test/gone", "k", {{"n", 2}});
+  ASSERT_TRUE(st.ok()) << st.error().text;
+  EXPECT_EQ(p.stats().failed, 0u);
+  EXPECT_EQ(p.stats().reconnects, 0u);  // a new channel was enough
+  auto passive = client::ExchangeOptions{};
+  passive.passive = true;
+  EXPECT_TRUE(
+      (*(*c)->open_channel())->exchange_declare("exchange/test/gone", "topic", passive).ok());
+}
+
 TEST_F(PublisherLive, ExchangeOfAnotherTypeIsRefused) {
   auto c = client::Connection::open(broker.options());
   ASSERT_TRUE(c.ok());
