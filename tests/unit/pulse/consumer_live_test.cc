@@ -181,6 +181,24 @@ TEST_F(ConsumerLive, RecoversWhenTheServerCancelsTheConsumer) {
   expect_delivered(c, 4);
 }
 
+// A channel error (here a handler that acks by itself, so the consumer's ack names an unknown
+// delivery tag: 406) closes the channel: the consumer recovers on a new connection.
+TEST_F(ConsumerLive, RecoversWhenTheServerClosesTheChannel) {
+  bool ack_by_hand = true;
+  Consumer c(options(), [&](const Received& r) {
+    if (ack_by_hand) (void)r.raw.channel->ack(r.raw.delivery_tag);
+    ack_by_hand = false;
+    got.push_back(r.envelope->payload.value("n", -1));
+    return Status();
+  });
+  ASSERT_TRUE(c.run_for(milliseconds(100)).ok());
+  publish(1);
+  ASSERT_TRUE(run_until(c, [&] { return recoveries >= 1; }));
+  EXPECT_EQ(last_loss.code, 406);
+  EXPECT_NE(last_loss.text.find("unknown delivery tag"), std::string::npos) << last_loss.text;
+  expect_delivered(c, 2);
+}
+
 TEST_F(ConsumerLive, FailingHandlerIsRetriedThenLoggedAndAcked) {
   ConsumerOptions o = options();
   o.applabel = "flaky";
