@@ -138,6 +138,22 @@ TEST_F(PublisherLive, BrokerKilledAndRestartedLosesNoConfirmedMessage) {
   EXPECT_EQ(failed, 0);  // the restart is much shorter than the 12 s deadline
 }
 
+TEST_F(PublisherLive, ForcedCloseThroughTheManagementApiIsRecovered) {
+  declare_bound_queue(broker.options(), "exchange/test/forced", "queue/test/forced");
+  PublisherOptions o = options();
+  std::vector<Error> losses;
+  o.recovery.on_disconnected = [&](const Error& e) { losses.push_back(e); };
+  Publisher p(o);
+  ASSERT_TRUE(p.publish("exchange/test/forced", "k", {{"n", 1}}).ok());
+  ASSERT_TRUE(
+      testing::eventually([&] { return broker.force_close_provided("pulse publisher") == 1; }));
+  ASSERT_TRUE(p.publish("exchange/test/forced", "k", {{"n", 2}}).ok());
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_EQ(losses[0].code, 320);
+  EXPECT_EQ(p.stats().reconnects, 1u);
+  EXPECT_EQ(testing::drain(broker.options(), "queue/test/forced").size(), 2u);
+}
+
 // A full queue with overflow reject-publish nacks: the message is sent again (after a short
 // pause) until there is room, within its deadline.
 TEST_F(PublisherLive, NackedMessageIsRetriedUntilAccepted) {
