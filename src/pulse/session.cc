@@ -11,6 +11,9 @@ using std::chrono::milliseconds;
 
 namespace {
 constexpr milliseconds kHandshakeTimeout{10000};
+// A live broker answers connection.close at once; one that does not may be gone (a stalled
+// path): do not let a goodbye hold up recovery or shutdown.
+constexpr milliseconds kCloseTimeout{1000};
 }  // namespace
 
 bool is_refusal(const Error& e) {
@@ -99,7 +102,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
     const bool fatal = !started_ && is_refusal(st.error());
     if (conn_) {
       // Say goodbye when the server is still there (a refused declaration), else just drop it.
-      if (conn_->is_open()) (void)conn_->close();
+      if (conn_->is_open()) (void)conn_->close(amqp::kReplySuccess, "Goodbye", kCloseTimeout);
       conn_.reset();
     }
     if (options_.on_attempt_failed) options_.on_attempt_failed(endpoint(), st.error());
@@ -111,7 +114,9 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
 
 void Session::lost(Error why, bool graceful) {
   if (conn_) {
-    if (graceful && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
+    if (graceful && conn_->is_open() && !conn_->blocked()) {
+      (void)conn_->close(amqp::kReplySuccess, "Goodbye", kCloseTimeout);
+    }
     conn_.reset();
   }
   if (options_.on_disconnected) options_.on_disconnected(why);
@@ -120,7 +125,9 @@ void Session::lost(Error why, bool graceful) {
 
 void Session::close() {
   // A blocked connection is not read by the broker: close-ok would never come.
-  if (conn_ && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
+  if (conn_ && conn_->is_open() && !conn_->blocked()) {
+    (void)conn_->close(amqp::kReplySuccess, "Goodbye", kCloseTimeout);
+  }
   conn_.reset();
 }
 
