@@ -14,6 +14,9 @@ constexpr milliseconds kHandshakeTimeout{10000};
 // A live broker answers connection.close at once; one that does not may be gone (a stalled
 // path): do not let a goodbye hold up recovery or shutdown.
 constexpr milliseconds kCloseTimeout{1000};
+// A connection that lived this long was healthy: the next loss starts the back-off afresh. One
+// lost sooner (a broker that accepts and then cancels or closes at once) keeps it growing.
+constexpr milliseconds kStable{5000};
 }  // namespace
 
 bool is_refusal(const Error& e) {
@@ -89,7 +92,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
       st = std::move(c).error();
     }
     if (st) {
-      backoff_.reset();
+      opened_at_ = Clock::now();
       if (started_) {
         ++reconnects_;
         if (options_.on_recovered) options_.on_recovered(endpoint());
@@ -120,6 +123,7 @@ void Session::lost(Error why, bool graceful) {
     conn_.reset();
   }
   if (options_.on_disconnected) options_.on_disconnected(why);
+  if (Clock::now() - opened_at_ >= kStable) backoff_.reset();
   schedule_retry(why);
 }
 
