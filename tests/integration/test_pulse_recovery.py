@@ -249,7 +249,9 @@ def test_publisher_loses_no_confirmed_message(proxy, through_proxy, fault):
     else:
         FAULTS[fault](proxy)
     t.pub.write(numbered(range(BATCH, total)))
-    # it reconnects: after missed heartbeats (the stall) or at once
+    # stdin's EOF while the fault lasts: the lines read so far are in flight
+    t.pub.close_input()
+    # it reconnects, at once or after missed heartbeats (the stall)
     wait_for(lambda: proxy.accepted > accepted, timeout=30, interval=0.1,
              msg="pulse-publish reconnecting")
     proxy.resume()

@@ -133,9 +133,14 @@ class Publisher(_Process):
             self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
 
+    def close_input(self):
+        """EOF on stdin: pulse-publish waits for what is in flight, then exits."""
+        if not self.proc.stdin.closed:
+            self.proc.stdin.close()
+
     def finish(self, timeout=90):
         """Closes stdin and waits for the exit: (rc, (published, confirmed, failed))."""
-        self.proc.stdin.close()
+        self.close_input()
         rc = self.wait_exit(timeout)
         return rc, summary(self.err, self.describe())
 
