@@ -28,6 +28,9 @@ struct PublisherOptions {
   // Declare each exchange (durable topic, as mozillapulse and Taskcluster do) before its first
   // publish on a connection. Off for exchanges the user may not configure.
   bool declare_exchanges = true;
+  // send() waits (pumping) while this many messages await their confirm, so a bulk sender's
+  // memory stays bounded.
+  size_t max_in_flight = 10000;
 };
 
 struct PublishOptions {

@@ -22,10 +22,14 @@ struct RecoveryOptions {
   // Hooks (may be empty). on_connected: a connection is open and the topology declared, the
   // first time. on_disconnected: the connection was lost (the error says why); recovery starts.
   // on_recovered: reconnected, re-declared, re-bound, re-consumed and unconfirmed messages
-  // re-published. `endpoint` is the node in use.
+  // re-published (a Publisher sends them again right after this hook returns). `endpoint` is
+  // the node in use. on_attempt_failed: a connection attempt (connect, login or topology)
+  // failed; the next one follows after a back-off delay.
   std::function<void(const client::ConnectionOptions& endpoint)> on_connected;
   std::function<void(const Error& why)> on_disconnected;
   std::function<void(const client::ConnectionOptions& endpoint)> on_recovered;
+  std::function<void(const client::ConnectionOptions& endpoint, const Error& why)>
+      on_attempt_failed;
 };
 
 }  // namespace pulse

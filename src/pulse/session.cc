@@ -1,0 +1,115 @@
+#include "pulse/session.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "amqp/generated/constants.h"
+
+namespace pulse::detail {
+
+using std::chrono::milliseconds;
+
+bool is_refusal(const Error& e) {
+  switch (e.code) {
+    case amqp::kAccessRefused:
+    case amqp::kNotFound:
+    case amqp::kPreconditionFailed:
+    case amqp::kNotAllowed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Session::Session(RecoveryOptions options, const std::atomic<bool>* stop)
+    : options_(std::move(options)), stop_(stop), backoff_(options_.backoff) {}
+
+Session::~Session() = default;
+
+const client::ConnectionOptions& Session::endpoint() const {
+  static const client::ConnectionOptions kNone;
+  if (options_.endpoints.empty()) return kNone;
+  return options_.endpoints[endpoint_ % options_.endpoints.size()];
+}
+
+bool Session::sleep_until(Clock::time_point t) const {
+  for (;;) {
+    if (stop_requested()) return false;
+    const auto now = Clock::now();
+    if (now >= t) return true;
+    std::this_thread::sleep_for(std::min<Clock::duration>(t - now, kSlice));
+  }
+}
+
+void Session::schedule_retry(const Error& why) {
+  last_error_ = why;
+  if (!options_.endpoints.empty()) endpoint_ = (endpoint_ + 1) % options_.endpoints.size();
+  next_attempt_ = Clock::now() + backoff_.next();
+}
+
+Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup) {
+  if (options_.endpoints.empty()) return Error{0, "no endpoint to connect to"};
+  if (conn_ && conn_->is_open()) return true;
+  if (conn_) lost(conn_->closed_error());
+  for (;;) {
+    if (stop_requested()) return false;
+    if (next_attempt_ > Clock::now()) {
+      if (next_attempt_ >= deadline) {
+        sleep_until(deadline);
+        return false;
+      }
+      if (!sleep_until(next_attempt_)) return false;
+    }
+    client::ConnectionOptions o = endpoint();
+    // A connect or handshake that hangs (a stalled peer) must not outlast the caller's deadline
+    // by much; a second is the least that is fair to a slow broker.
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    const auto cap = std::max(left, milliseconds(1000));
+    o.connect_timeout = std::min(o.connect_timeout, cap);
+    auto c = client::Connection::open(o);
+    Status st;
+    if (c) {
+      conn_ = std::move(*c);
+      st = setup(*conn_);
+    } else {
+      st = std::move(c).error();
+    }
+    if (st) {
+      backoff_.reset();
+      if (started_) {
+        ++reconnects_;
+        if (options_.on_recovered) options_.on_recovered(endpoint());
+      } else {
+        started_ = true;
+        if (options_.on_connected) options_.on_connected(endpoint());
+      }
+      return true;
+    }
+    const bool fatal = !started_ && is_refusal(st.error());
+    if (conn_) {
+      // Say goodbye when the server is still there (a refused declaration), else just drop it.
+      if (conn_->is_open()) (void)conn_->close();
+      conn_.reset();
+    }
+    if (options_.on_attempt_failed) options_.on_attempt_failed(endpoint(), st.error());
+    schedule_retry(st.error());
+    if (fatal) return std::move(st).error();
+    if (Clock::now() >= deadline) return false;
+  }
+}
+
+void Session::lost(const Error& why, bool graceful) {
+  if (conn_) {
+    if (graceful && conn_->is_open()) (void)conn_->close();
+    conn_.reset();
+  }
+  if (options_.on_disconnected) options_.on_disconnected(why);
+  schedule_retry(why);
+}
+
+void Session::close() {
+  if (conn_ && conn_->is_open()) (void)conn_->close();
+  conn_.reset();
+}
+
+}  // namespace pulse::detail
