@@ -58,7 +58,8 @@ struct Consumer::Impl {
   std::atomic<bool> stop_flag{false};
   detail::Session session;
   client::Channel* channel = nullptr;
-  bool cancelled = false;  // the server cancelled our consumer
+  bool cancelled = false;   // the server cancelled our consumer
+  uint64_t batch_mark = 0;  // stats.delivered when on_batch_end was last called
   std::unordered_map<std::string, unsigned> attempts;
   std::function<void(const Received&, const Error&)> on_give_up;
   ConsumerStats stats;
@@ -183,6 +184,11 @@ Status Consumer::run_for(milliseconds timeout) {
           : start + timeout;
   const detail::Session::Setup setup = [&m](client::Connection& c) { return m.setup(c); };
   for (;;) {
+    // Deliveries also arrive inside the synchronous calls of a (re)start, not only in pump().
+    if (m.stats.delivered != m.batch_mark) {
+      m.batch_mark = m.stats.delivered;
+      if (m.options.on_batch_end) m.options.on_batch_end();
+    }
     if (m.stop_flag.exchange(false)) return {};
     const auto now = Clock::now();
     if (now >= deadline) return {};

@@ -51,6 +51,9 @@ struct ConsumerOptions {
   GiveUp give_up = GiveUp::kLog;
   // With kDeadLetter: declared on the queue as x-dead-letter-exchange (empty: none).
   std::string dead_letter_exchange;
+  // Called on run()'s thread after the handler has seen every delivery of one read, before
+  // run() waits again (a tool flushes its output there). May be empty.
+  std::function<void()> on_batch_end;
 };
 
 // What the handler receives. `envelope` is null when the body is not JSON (parse_error says
@@ -84,9 +87,13 @@ class Consumer {
 
   // Connects (if needed) and consumes until stop() or `timeout` passes, recovering from every
   // lost connection. Errors only for what recovery cannot fix: invalid options, or a refusal
-  // (login, permissions, missing exchange) before the first successful start.
+  // (login, permissions, missing exchange) before the first successful start. Acks of handled
+  // messages are written before run() returns.
   Status run();
   Status run_for(std::chrono::milliseconds timeout);
+  // Makes run() return within ~200 ms (at once when called from the handler; deliveries of the
+  // same read that the handler has not seen yet go back to the queue). Async-signal-safe: it
+  // only sets an atomic flag. A connection attempt or declaration under way finishes first.
   void stop();
 
   const std::string& queue_name() const;

@@ -100,7 +100,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
 
 void Session::lost(const Error& why, bool graceful) {
   if (conn_) {
-    if (graceful && conn_->is_open()) (void)conn_->close();
+    if (graceful && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
     conn_.reset();
   }
   if (options_.on_disconnected) options_.on_disconnected(why);
@@ -108,7 +108,8 @@ void Session::lost(const Error& why, bool graceful) {
 }
 
 void Session::close() {
-  if (conn_ && conn_->is_open()) (void)conn_->close();
+  // A blocked connection is not read by the broker: close-ok would never come.
+  if (conn_ && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
   conn_.reset();
 }
 

@@ -168,7 +168,8 @@ def test_contents(deb):
         parts = line.split()
         path = parts[5].lstrip(".")
         entries[path.rstrip("/") or "/"] = (parts[0], parts[1])
-    for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf", "/usr/bin/pulsectl"):
+    for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf", "/usr/bin/pulsectl",
+                 "/usr/bin/pulse-publish", "/usr/bin/pulse-listen"):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/usr/share/doc/pulse-broker/README.md"):
@@ -198,7 +199,8 @@ def test_control_area(deb, tmp_path):
 def test_install_puts_files_in_place(installed):
     t = installed
     assert t.status() == "ii"
-    for rel in ("usr/sbin/pulsed", "usr/bin/pulse-perf", "usr/bin/pulsectl"):
+    for rel in ("usr/sbin/pulsed", "usr/bin/pulse-perf", "usr/bin/pulsectl",
+                "usr/bin/pulse-publish", "usr/bin/pulse-listen"):
         assert os.access(t.path(rel), os.X_OK), rel
     with open(t.path(CONF)) as f:
         conf = f.read()
@@ -215,6 +217,12 @@ def test_installed_pulsectl_runs(installed, deb):
     assert "Exit status:" in p.stdout
     assert run(installed.path("usr/bin/pulsectl"), "--version").stdout.strip() == \
         "pulsectl " + control(deb, "Version")
+
+
+def test_installed_pulse_tools_run(installed):
+    for tool in ("pulse-publish", "pulse-listen"):
+        p = run(installed.path("usr/bin/" + tool), "--help")
+        assert p.stdout.startswith(tool + ": ") and "Exit status:" in p.stdout, p.stdout
 
 
 def test_postinst_creates_account_and_owns_dirs(installed):

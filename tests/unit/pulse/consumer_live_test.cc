@@ -245,6 +245,36 @@ TEST_F(ConsumerLive, WrongPasswordAtFirstStartIsAnError) {
   EXPECT_EQ(st.error().code, 403);
 }
 
+// pulse-listen --count N: stop() from the handler ends run() after exactly N messages; the
+// rest of the read goes back to the queue, the handled ones are acked.
+TEST_F(ConsumerLive, StopFromTheHandlerHandlesExactlyThatMany) {
+  ConsumerOptions o = options();
+  o.applabel = "counted";
+  o.durable = true;
+  int batches = 0;
+  o.on_batch_end = [&] { ++batches; };
+  for (int i = 0; i < 5; ++i) publish(i);  // unroutable until the queue exists
+  {
+    Consumer first(o, collect());
+    ASSERT_TRUE(first.run_for(milliseconds(100)).ok());  // declares and binds the queue
+  }
+  got.clear();
+  for (int i = 0; i < 5; ++i) publish(i);
+  std::unique_ptr<Consumer> c;
+  c = std::make_unique<Consumer>(o, [&](const Received& r) {
+    got.push_back(r.envelope->payload.value("n", -1));
+    if (got.size() == 2) c->stop();
+    return Status();
+  });
+  ASSERT_TRUE(c->run().ok());
+  EXPECT_EQ(got, (std::vector<int>{0, 1}));
+  EXPECT_GE(batches, 1);
+  EXPECT_EQ(c->stats().acked, 2u);
+  c.reset();  // closes the connection: nothing is left unacked
+  auto left = testing::drain(broker.options(), "queue/guest/counted");
+  EXPECT_EQ(left.size(), 3u);
+}
+
 TEST_F(ConsumerLive, StopFromAnotherThreadEndsRun) {
   Consumer c(options(), collect());
   std::atomic<bool> returned{false};

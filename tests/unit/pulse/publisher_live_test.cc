@@ -136,6 +136,61 @@ TEST_F(PublisherLive, BrokerKilledAndRestartedLosesNoConfirmedMessage) {
   EXPECT_EQ(failed, 0);  // the restart is much shorter than the 12 s deadline
 }
 
+// A full queue with overflow reject-publish nacks: the message is sent again (after a short
+// pause) until there is room, within its deadline.
+TEST_F(PublisherLive, NackedMessageIsRetriedUntilAccepted) {
+  declare_bound_queue(broker.options(), "exchange/test/full", "queue/test/full", "#",
+                      {{"x-max-length", int64_t{1}}, {"x-overflow", "reject-publish"}});
+  Publisher p(options());
+  ASSERT_TRUE(p.publish("exchange/test/full", "k", {{"n", 0}}).ok());
+  std::thread reader([&] {
+    std::this_thread::sleep_for(milliseconds(500));  // a few nacks happen meanwhile
+    EXPECT_EQ(testing::drain(broker.options(), "queue/test/full").size(), 1u);
+  });
+  Status st = p.publish("exchange/test/full", "k", {{"n", 1}});
+  reader.join();
+  ASSERT_TRUE(st.ok()) << st.error().text;
+  EXPECT_GE(p.stats().republished, 1u);
+  auto left = testing::drain(broker.options(), "queue/test/full");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(parse_envelope(left[0].body)->payload, nlohmann::json({{"n", 1}}));
+}
+
+TEST_F(PublisherLive, NackedUntilTheDeadlineFails) {
+  declare_bound_queue(broker.options(), "exchange/test/full", "queue/test/full", "#",
+                      {{"x-max-length", int64_t{1}}, {"x-overflow", "reject-publish"}});
+  PublisherOptions o = options();
+  o.deadline = milliseconds(1000);
+  Publisher p(o);
+  ASSERT_TRUE(p.publish("exchange/test/full", "k", {{"n", 0}}).ok());
+  Status st = p.publish("exchange/test/full", "k", {{"n", 1}});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().text, "not confirmed within 1000 ms: the broker nacked the message");
+}
+
+// connection.blocked (a memory alarm) that lasts longer than blocked_timeout counts as a lost
+// connection: the publisher reconnects (another node could take the message) and sends again.
+TEST(PublisherBlocked, BlockedLongerThanTheTimeoutIsALostConnection) {
+  Broker broker;
+  ASSERT_TRUE(broker.start("vm_memory_high_watermark.absolute = 1000000\n"));  // alarm at once
+  PublisherOptions o;
+  o.recovery = broker.recovery();
+  o.recovery.blocked_timeout = milliseconds(500);
+  std::vector<std::string> losses;
+  o.recovery.on_disconnected = [&](const Error& e) { losses.push_back(e.text); };
+  Publisher p(o);
+  // The broker blocks a connection after the read that carried a publish (as RabbitMQ does),
+  // so each new connection takes one message before it is blocked.
+  ASSERT_TRUE(p.publish("exchange/test/blocked", "k", {{"n", 1}}).ok());
+  const auto start = Clock::now();
+  Status st = p.publish("exchange/test/blocked", "k", {{"n", 2}});
+  ASSERT_TRUE(st.ok()) << st.error().text;
+  EXPECT_GE(Clock::now() - start, milliseconds(500));
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_EQ(losses[0], "connection blocked by the broker for longer than 500 ms (low on memory)");
+  EXPECT_EQ(p.stats().reconnects, 1u);
+}
+
 TEST_F(PublisherLive, MissingExchangeFailsAtOnceAndThePublisherGoesOn) {
   PublisherOptions o = options();
   o.declare_exchanges = false;
