@@ -46,7 +46,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& op
 Result<std::unique_ptr<Connection>> Connection::open_on(Socket socket,
                                                         const ConnectionOptions& options) {
   std::unique_ptr<Connection> c(new Connection(std::move(socket), options));
+  if (options.handshake_timeout) c->options_.rpc_timeout = *options.handshake_timeout;
   if (auto st = c->handshake(); !st) return std::move(st).error();
+  c->options_.rpc_timeout = options.rpc_timeout;
   return c;
 }
 

@@ -27,6 +27,10 @@ struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{30000};
   // How long a synchronous method (declare, bind, close, ...) waits for its reply.
   std::chrono::milliseconds rpc_timeout{30000};
+  // How long the handshake (start, tune, open) may take after the TCP connect; nullopt =
+  // rpc_timeout. Reconnecting clients bound it so a peer that accepts and stays silent cannot
+  // hold them for long.
+  std::optional<std::chrono::milliseconds> handshake_timeout;
   // Publishes and acks are buffered and written once this many bytes are pending (or on the
   // next pump/flush): many frames per write syscall.
   size_t write_batch_bytes = 64 * 1024;

@@ -46,7 +46,7 @@ struct Consumer::Impl {
       : options(std::move(o)),
         handler(std::move(h)),
         queue(consumer_queue_name(default_user(options), options.applabel)),
-        session(options.recovery, &stop_flag) {}
+        session(options.recovery, &stop_flag, "pulse consumer " + queue) {}
 
   Status validate() const;
   Status setup(client::Connection& c);

@@ -52,7 +52,8 @@ struct Publisher::Impl {
     std::optional<Error> error;  // why the last attempt did not succeed
   };
 
-  explicit Impl(PublisherOptions o) : options(std::move(o)), session(options.recovery, nullptr) {}
+  explicit Impl(PublisherOptions o)
+      : options(std::move(o)), session(options.recovery, nullptr, "pulse publisher") {}
 
   Result<uint64_t> submit(std::string_view exchange, std::string_view routing_key, std::string body,
                           const PublishOptions& po, bool await);
@@ -62,7 +63,7 @@ struct Publisher::Impl {
   void send_ready();
   Status send_one(uint64_t ticket, Pending& p);
   void handle_failure(const Error& e);
-  void connection_lost(const Error& why);
+  void connection_lost(Error why);
   void process_confirms();
   void expire();
   void settle(uint64_t ticket, Status outcome);
@@ -183,12 +184,12 @@ void Publisher::Impl::fail_all(const Error& e) {
   ticket_of_seq.clear();
 }
 
-void Publisher::Impl::connection_lost(const Error& why) {
+void Publisher::Impl::connection_lost(Error why) {
   process_confirms();
   channel = nullptr;
   declared.clear();
   blocked_since.reset();
-  session.lost(why);
+  session.lost(std::move(why));
 }
 
 // The connection or the channel failed while sending or pumping. A refusal that names an

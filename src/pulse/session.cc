@@ -9,6 +9,10 @@ namespace pulse::detail {
 
 using std::chrono::milliseconds;
 
+namespace {
+constexpr milliseconds kHandshakeTimeout{10000};
+}  // namespace
+
 bool is_refusal(const Error& e) {
   switch (e.code) {
     case amqp::kAccessRefused:
@@ -21,8 +25,11 @@ bool is_refusal(const Error& e) {
   }
 }
 
-Session::Session(RecoveryOptions options, const std::atomic<bool>* stop)
-    : options_(std::move(options)), stop_(stop), backoff_(options_.backoff) {}
+Session::Session(RecoveryOptions options, const std::atomic<bool>* stop, std::string name)
+    : options_(std::move(options)),
+      stop_(stop),
+      name_(std::move(name)),
+      backoff_(options_.backoff) {}
 
 Session::~Session() = default;
 
@@ -61,11 +68,15 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
       if (!sleep_until(next_attempt_)) return false;
     }
     client::ConnectionOptions o = endpoint();
-    // A connect or handshake that hangs (a stalled peer) must not outlast the caller's deadline
-    // by much; a second is the least that is fair to a slow broker.
+    if (o.connection_name.empty()) o.connection_name = name_;
+    // A connect or handshake that hangs (a peer that accepts and stays silent) must not hold
+    // us much past the caller's deadline (a second is the least that is fair to a slow
+    // broker), nor longer than RabbitMQ's own handshake_timeout (10 s) unless asked to.
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
     const auto cap = std::max(left, milliseconds(1000));
     o.connect_timeout = std::min(o.connect_timeout, cap);
+    o.handshake_timeout =
+        std::min(o.handshake_timeout.value_or(std::min(o.rpc_timeout, kHandshakeTimeout)), cap);
     auto c = client::Connection::open(o);
     Status st;
     if (c) {
@@ -98,7 +109,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
   }
 }
 
-void Session::lost(const Error& why, bool graceful) {
+void Session::lost(Error why, bool graceful) {
   if (conn_) {
     if (graceful && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
     conn_.reset();

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "base/result.h"
 #include "client/connection.h"
@@ -32,8 +33,9 @@ class Session {
   // Declares what a new connection needs (channels, topology). An error drops the connection.
   using Setup = std::function<Status(client::Connection&)>;
 
-  // `stop` (may be null) is polled while waiting.
-  Session(RecoveryOptions options, const std::atomic<bool>* stop);
+  // `stop` (may be null) is polled while waiting. `name` is sent as the connection_name of
+  // endpoints that have none, so the management API shows what each connection is.
+  Session(RecoveryOptions options, const std::atomic<bool>* stop, std::string name);
   ~Session();
 
   // Returns true once a connection is open and set up; false when `deadline` passed or stop was
@@ -47,8 +49,9 @@ class Session {
 
   // The connection failed or must be given up (`why`): drops it, calls on_disconnected and
   // schedules the next attempt, on the next endpoint, after a back-off delay. `graceful` sends
-  // connection.close first (the server is alive: a cancel, a channel error).
-  void lost(const Error& why, bool graceful = false);
+  // connection.close first (the server is alive: a cancel, a channel error). `why` is taken by
+  // value: it often points into the connection this drops.
+  void lost(Error why, bool graceful = false);
   // Closes the connection on purpose (no hooks, no back-off).
   void close();
 
@@ -67,6 +70,7 @@ class Session {
 
   RecoveryOptions options_;
   const std::atomic<bool>* stop_;
+  std::string name_;
   Backoff backoff_;
   std::unique_ptr<client::Connection> conn_;
   size_t endpoint_ = 0;  // index of the endpoint in use or tried next

@@ -122,6 +122,8 @@ TEST_F(ConsumerLive, RecoversAfterAForcedCloseThroughTheManagementApi) {
     names = broker.connection_names();
     return names.size() == 1;  // the consumer's
   }));
+  auto listed = nlohmann::json::parse(broker.http("GET", "/api/connections"));
+  EXPECT_EQ(listed.at(0).value("user_provided_name", ""), "pulse consumer " + c.queue_name());
   EXPECT_EQ(broker.force_close(names[0]), 204);
   ASSERT_TRUE(run_until(c, [&] { return recoveries >= 1; }));
   EXPECT_EQ(last_loss.code, 320);
@@ -129,6 +131,34 @@ TEST_F(ConsumerLive, RecoversAfterAForcedCloseThroughTheManagementApi) {
   publish(7);
   ASSERT_TRUE(run_until(c, [&] { return got.size() >= 1; }));
   EXPECT_EQ(got, (std::vector<int>{7}));
+}
+
+// After the first start a refusal is retried too: the exchange is gone for a while (deleted,
+// then the connection forced closed), the consumer keeps trying and comes back with it.
+TEST_F(ConsumerLive, RefusalAfterTheFirstStartIsRetriedUntilItClears) {
+  ConsumerOptions o = options();
+  std::vector<uint16_t> refusals;
+  o.recovery.on_attempt_failed = [&](const client::ConnectionOptions&, const Error& e) {
+    refusals.push_back(e.code);
+  };
+  Consumer c(o, collect());
+  ASSERT_TRUE(c.run_for(milliseconds(100)).ok());
+  auto admin = client::Connection::open(broker.options());
+  ASSERT_TRUE(admin.ok());
+  client::Channel* ch = *(*admin)->open_channel();
+  ASSERT_TRUE(ch->exchange_delete(kExchange).ok());
+  ASSERT_TRUE(testing::eventually(
+      [&] { return broker.force_close_provided("pulse consumer " + c.queue_name()) == 1; }));
+  ASSERT_TRUE(run_until(c, [&] { return refusals.size() >= 2; }));
+  EXPECT_EQ(refusals[0], 404);
+  EXPECT_EQ(recoveries, 0);
+  client::ExchangeOptions eo;
+  eo.durable = true;
+  ASSERT_TRUE(ch->exchange_declare(kExchange, "topic", eo).ok());
+  ASSERT_TRUE(run_until(c, [&] { return recoveries >= 1; }));
+  publish(9);
+  ASSERT_TRUE(run_until(c, [&] { return got.size() >= 1; }));
+  EXPECT_EQ(got, (std::vector<int>{9}));
 }
 
 TEST_F(ConsumerLive, RecoversWhenTheServerCancelsTheConsumer) {

@@ -138,6 +138,31 @@ TEST(RecoveryBackoff, StopIsHonouredDuringALongBackoff) {
   EXPECT_EQ(failures.load(), 1);
 }
 
+// A peer that accepts and never answers holds an attempt only for the handshake timeout.
+TEST(RecoveryBackoff, SilentPeerIsGivenUpAfterTheHandshakeTimeout) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);  // the kernel completes connects; nobody ever answers
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::atomic<int> failures{0};
+  ConsumerOptions o = consumer_to(ntohs(a.sin_port), &failures);
+  o.recovery.endpoints[0].handshake_timeout = milliseconds(300);
+  std::string why;
+  o.recovery.on_attempt_failed = [&](const client::ConnectionOptions&, const Error& e) {
+    ++failures;
+    why = e.text;
+  };
+  Consumer c(o, [](const Received&) { return Status(); });
+  ASSERT_TRUE(c.run_for(milliseconds(1500)).ok());
+  EXPECT_GE(failures.load(), 2);
+  EXPECT_NE(why.find("timed out waiting for connection.start"), std::string::npos) << why;
+  ::close(fd);
+}
+
 TEST(RecoveryBackoff, EndpointsAreTriedInTurn) {
   HangUpPeer a, b;
   std::atomic<int> failures{0};

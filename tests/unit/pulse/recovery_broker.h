@@ -179,6 +179,19 @@ class Broker {
     return status;
   }
 
+  // Force-closes the connections whose client-provided name is `name`; returns how many.
+  int force_close_provided(const std::string& name) {
+    auto j = nlohmann::json::parse(http("GET", "/api/connections"), nullptr, false);
+    int n = 0;
+    if (!j.is_array()) return 0;
+    for (const auto& c : j) {
+      if (c.value("user_provided_name", "") == name && force_close(c.value("name", "")) == 204) {
+        ++n;
+      }
+    }
+    return n;
+  }
+
  private:
   void end(int sig) {
     if (pid_ <= 0) return;

@@ -1,0 +1,88 @@
+// A network path that goes silent (no FIN, no RST) is only noticed by missed heartbeats: the
+// Consumer and the Publisher must not hang on it but reconnect.
+#include <gtest/gtest.h>
+
+#include "pulse/consumer.h"
+#include "pulse/publisher.h"
+#include "recovery_broker.h"
+#include "recovery_proxy.h"
+
+namespace pulse {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::Broker;
+using testing::Clock;
+using testing::StallProxy;
+
+constexpr const char* kExchange = "exchange/test/hb";
+
+struct Heartbeats : ::testing::Test {
+  void SetUp() override {
+    ASSERT_TRUE(broker.start());
+    proxy = std::make_unique<StallProxy>(broker.amqp_port());
+  }
+  // Through the proxy, with 1 s heartbeats: a silent path is declared dead after 2 s.
+  RecoveryOptions via_proxy() {
+    RecoveryOptions r = broker.recovery();
+    r.endpoints[0].port = proxy->port();
+    r.endpoints[0].heartbeat = 1;
+    r.on_disconnected = [this](const Error& e) { losses.push_back(e.text); };
+    return r;
+  }
+  Broker broker;
+  std::unique_ptr<StallProxy> proxy;
+  std::vector<std::string> losses;
+};
+
+TEST_F(Heartbeats, ConsumerOnASilentPathReconnects) {
+  PublisherOptions po;
+  po.recovery = broker.recovery();  // directly to the broker
+  Publisher pub(po);
+  ASSERT_TRUE(pub.publish(kExchange, "a", {{"n", 0}}).ok());  // creates the exchange
+
+  ConsumerOptions o;
+  o.recovery = via_proxy();
+  o.bindings = {{kExchange, "#"}};
+  o.applabel = "hb";
+  o.durable = true;
+  std::vector<int> got;
+  Consumer c(o, [&](const Received& r) {
+    got.push_back(r.envelope->payload.value("n", -1));
+    return Status();
+  });
+  ASSERT_TRUE(c.run_for(milliseconds(100)).ok());
+  ASSERT_TRUE(pub.publish(kExchange, "a", {{"n", 1}}).ok());
+  const auto run_until = [&](const std::function<bool()>& cond) {
+    const auto deadline = Clock::now() + milliseconds(20000);
+    while (!cond() && Clock::now() < deadline) EXPECT_TRUE(c.run_for(milliseconds(50)).ok());
+    return cond();
+  };
+  ASSERT_TRUE(run_until([&] { return got.size() >= 1; }));
+  proxy->stall_existing();
+  ASSERT_TRUE(run_until([&] { return c.stats().reconnects >= 1; }));
+  ASSERT_GE(losses.size(), 1u);
+  EXPECT_EQ(losses[0], "missed heartbeats from the server, timeout: 1s");
+  ASSERT_TRUE(pub.publish(kExchange, "a", {{"n", 2}}).ok());
+  ASSERT_TRUE(run_until([&] { return got.size() >= 2; }));
+  EXPECT_EQ(got.back(), 2);
+}
+
+TEST_F(Heartbeats, PublisherOnASilentPathRepublishes) {
+  PublisherOptions po;
+  po.recovery = via_proxy();
+  Publisher pub(po);
+  ASSERT_TRUE(pub.publish(kExchange, "a", {{"n", 0}}).ok());
+  proxy->stall_existing();
+  const auto start = Clock::now();
+  Status st = pub.publish(kExchange, "a", {{"n", 1}});
+  ASSERT_TRUE(st.ok()) << st.error().text;
+  EXPECT_GE(Clock::now() - start, milliseconds(1500));  // noticed by heartbeats, not sooner
+  EXPECT_EQ(pub.stats().reconnects, 1u);
+  EXPECT_EQ(pub.stats().republished, 1u);
+  ASSERT_EQ(losses.size(), 1u);
+  EXPECT_EQ(losses[0], "missed heartbeats from the server, timeout: 1s");
+}
+
+}  // namespace
+}  // namespace pulse

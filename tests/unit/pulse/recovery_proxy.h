@@ -1,0 +1,121 @@
+#pragma once
+// A TCP proxy in front of the broker that can stall the connections it carries (stop
+// forwarding either way without closing): what a dead network path looks like, which only
+// heartbeats detect. Connections made after a stall are forwarded normally.
+#include <poll.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "recovery_broker.h"
+
+namespace pulse::testing {
+
+class StallProxy {
+ public:
+  explicit StallProxy(uint16_t target) : target_(target) {
+    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(listen_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~StallProxy() {
+    done_ = true;
+    acceptor_.join();
+    std::lock_guard lock(mu_);
+    for (auto& l : links_) {
+      l->thread.join();
+      ::close(l->a);
+      ::close(l->b);
+    }
+    ::close(listen_);
+  }
+  uint16_t port() const { return port_; }
+  // Every connection open now stops forwarding (and stays open).
+  void stall_existing() {
+    std::lock_guard lock(mu_);
+    for (auto& l : links_) l->stalled = true;
+  }
+  int accepted() const { return accepted_; }
+
+ private:
+  struct Link {
+    int a = -1, b = -1;
+    std::atomic<bool> stalled{false};
+    std::thread thread;
+  };
+
+  void accept_loop() {
+    while (!done_) {
+      pollfd p{listen_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int a = ::accept(listen_, nullptr, nullptr);
+      if (a < 0) continue;
+      int b = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in t{};
+      t.sin_family = AF_INET;
+      t.sin_port = htons(target_);
+      t.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (::connect(b, reinterpret_cast<sockaddr*>(&t), sizeof t) != 0) {
+        ::close(a);
+        ::close(b);
+        continue;
+      }
+      ++accepted_;
+      auto link = std::make_unique<Link>();
+      link->a = a;
+      link->b = b;
+      Link* l = link.get();
+      l->thread = std::thread([this, l] { forward(*l); });
+      std::lock_guard lock(mu_);
+      links_.push_back(std::move(link));
+    }
+  }
+
+  void forward(Link& l) {
+    char buf[65536];
+    while (!done_) {
+      if (l.stalled) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      pollfd p[2] = {{l.a, POLLIN, 0}, {l.b, POLLIN, 0}};
+      if (::poll(p, 2, 50) <= 0) continue;
+      for (int i = 0; i < 2; ++i) {
+        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        const ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+        if (n <= 0) {  // one side ended: end both
+          ::shutdown(l.a, SHUT_RDWR);
+          ::shutdown(l.b, SHUT_RDWR);
+          return;
+        }
+        const int to = i == 0 ? l.b : l.a;
+        for (ssize_t off = 0; off < n;) {
+          const ssize_t w = ::write(to, buf + off, size_t(n - off));
+          if (w <= 0) return;
+          off += w;
+        }
+      }
+    }
+  }
+
+  uint16_t target_;
+  uint16_t port_ = 0;
+  int listen_ = -1;
+  std::atomic<bool> done_{false};
+  std::atomic<int> accepted_{0};
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::thread acceptor_;
+};
+
+}  // namespace pulse::testing
