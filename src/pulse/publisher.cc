@@ -57,7 +57,8 @@ struct Publisher::Impl {
 
   Result<uint64_t> submit(std::string_view exchange, std::string_view routing_key, std::string body,
                           const PublishOptions& po, bool await);
-  Status drive(const std::function<bool()>& done);
+  // Pumps, reconnects and resends until done() holds; never waits past `limit`.
+  void drive(const std::function<bool()>& done, Clock::time_point limit = Clock::time_point::max());
   Status setup(client::Connection& c);
   void requeue_all();
   void send_ready();
@@ -275,15 +276,16 @@ Clock::duration Publisher::Impl::next_wait() const {
   return std::max(wait, Clock::duration::zero());
 }
 
-Status Publisher::Impl::drive(const std::function<bool()>& done) {
+void Publisher::Impl::drive(const std::function<bool()>& done, Clock::time_point limit) {
   for (;;) {
     process_confirms();
     expire();
     deliver_outcomes();
-    if (done()) return {};
+    if (done()) return;
     if (!session.is_open()) {
       if (channel) connection_lost(conn() ? conn()->closed_error() : Error{0, "connection lost"});
-      const auto until = pending.empty() ? Clock::now() : pending.begin()->second.deadline;
+      const auto until =
+          pending.empty() ? limit : std::min(limit, pending.begin()->second.deadline);
       auto r = session.ensure_open(until, setup_fn);
       if (!r) fail_all(r.error());
       continue;
@@ -306,7 +308,8 @@ Status Publisher::Impl::drive(const std::function<bool()>& done) {
     } else {
       blocked_since.reset();
     }
-    const auto wait = std::chrono::ceil<milliseconds>(next_wait());
+    const auto wait = std::chrono::ceil<milliseconds>(
+        std::min(next_wait(), std::max(limit - now, Clock::duration::zero())));
     if (auto st = conn()->pump(wait); !st) {
       handle_failure(st.error());
     } else if (channel && !channel->is_open()) {
@@ -323,7 +326,11 @@ Result<uint64_t> Publisher::Impl::submit(std::string_view exchange, std::string_
     return std::move(st).error();
   }
   amqp::BasicProperties props = po.properties;
-  if (!props.has(amqp::BasicProperties::kContentType)) props.set_content_type("application/json");
+  if (!props.has(amqp::BasicProperties::kContentType)) {
+    // JSON in UTF-8, said as kombu (mozillapulse) and Taskcluster say it.
+    props.set_content_type("application/json");
+    if (!props.has(amqp::BasicProperties::kContentEncoding)) props.set_content_encoding("utf-8");
+  }
   props.set_delivery_mode(po.persistent ? 2 : 1);
   if (!po.routes.empty()) {
     amqp::FieldArray cc;
@@ -354,7 +361,7 @@ Result<uint64_t> Publisher::Impl::submit(std::string_view exchange, std::string_
   process_confirms();
   deliver_outcomes();
   if (pending.size() >= std::max<size_t>(options.max_in_flight, 1)) {
-    (void)drive([&] { return pending.size() < std::max<size_t>(options.max_in_flight, 1); });
+    drive([&] { return pending.size() < std::max<size_t>(options.max_in_flight, 1); });
   }
   return ticket;
 }
@@ -376,7 +383,7 @@ Status Publisher::publish_body(std::string_view exchange, std::string_view routi
                                std::string_view body, const PublishOptions& options) {
   auto ticket = impl_->submit(exchange, routing_key, std::string(body), options, true);
   if (!ticket) return std::move(ticket).error();
-  (void)impl_->drive([this] { return impl_->awaited_outcome.has_value(); });
+  impl_->drive([this] { return impl_->awaited_outcome.has_value(); });
   Status outcome = std::move(*impl_->awaited_outcome);
   impl_->awaited = 0;
   impl_->awaited_outcome.reset();
@@ -402,9 +409,21 @@ Result<uint64_t> Publisher::send(std::string_view exchange, std::string_view rou
 }
 
 Status Publisher::wait() {
-  (void)impl_->drive([this] { return impl_->pending.empty(); });
+  impl_->drive([this] { return impl_->pending.empty(); });
   if (impl_->first_failure) return *impl_->first_failure;
   return {};
+}
+
+void Publisher::poll(milliseconds timeout) {
+  const auto limit = Clock::now() + timeout;
+  bool first = true;  // one pass at least, so that poll(0) pumps once
+  impl_->drive(
+      [&] {
+        const bool done = !first && Clock::now() >= limit;
+        first = false;
+        return done;
+      },
+      limit);
 }
 
 void Publisher::close() {

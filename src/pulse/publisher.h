@@ -58,9 +58,10 @@ class Publisher {
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
-  // Wraps `payload` in the Pulse envelope, publishes it with content_type application/json and
-  // returns once it is confirmed, or an error when the deadline passes first or the broker
-  // refuses it for good (403 on the exchange, a bad routing key, ...).
+  // Wraps `payload` in the Pulse envelope, publishes it with content_type application/json (and
+  // content_encoding utf-8, as kombu and Taskcluster send it) and returns once it is confirmed,
+  // or an error when the deadline passes first or the broker refuses it for good (403 on the
+  // exchange, a bad routing key, ...).
   Status publish(std::string_view exchange, std::string_view routing_key,
                  const nlohmann::json& payload, const PublishOptions& options = {});
   // The same for a body sent as it is (no envelope; content_type from options.properties).
@@ -76,6 +77,11 @@ class Publisher {
                         std::string_view body, bool envelope, const PublishOptions& options = {});
   // OK when every message sent so far was confirmed, else the first failure.
   Status wait();
+  // Keeps the connection alive while the application has nothing to send (an idle or slow
+  // producer): pumps for up to `timeout` (at least once), handling confirms and outcomes,
+  // heartbeats, a lost connection (reconnect, resend the unconfirmed) and deadlines. Waits in
+  // poll(2) or the back-off; never busy-loops.
+  void poll(std::chrono::milliseconds timeout);
 
   // Closes the connection (unconfirmed messages fail).
   void close();

@@ -80,3 +80,27 @@ def test_sink_relays_to_a_consumer():
     finally:
         sink.kill()
         sink.wait()
+
+
+def test_stream_readers_quick(tmp_path):
+    """bench/stream.py (issue 12): a slow stream into each of its three readers, against pulsed;
+    each must receive every message and report its figures."""
+    pulsed = os.path.abspath(pulsed_binary())
+    p = subprocess.run(
+        ["/usr/bin/python3", os.path.join(REPO, "bench", "stream.py"), "--brokers", "pulsed",
+         "--rate", "2000", "--seconds", "2", "--pulsed", pulsed, "--workdir", str(tmp_path),
+         "--json"],
+        capture_output=True, text=True, timeout=240)
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("| reader | broker | sent msg/s | received msg/s"), p.stdout
+    rows = json.loads(lines[-1])
+    assert [r["reader"] for r in rows] == ["pulse-listen", "pulse::Consumer", "pika"]
+    for r in rows:
+        assert r["broker"] == "pulsed" and r["rc"] == 0, r
+        assert 3000 <= r["sent"] <= 5000, r
+        assert r["received_total"] == r["sent"] and r["all_received"], r
+        assert r["kept_up"] and r["depth_end"] == 0, r
+        assert r["reader_cpu_pct"] > 0, r
+    assert len([line for line in lines if line.startswith("| pulse")]) == 2, p.stdout
+    assert [d for d in os.listdir(tmp_path) if d.startswith("pulse-bench-")] == []

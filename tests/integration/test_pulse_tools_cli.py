@@ -166,13 +166,42 @@ def test_publish_then_listen_round_trip(broker, exchange, listen, publish):
         m = json.loads(text)
         assert m["exchange"] == exchange and m["routing_key"] == "build.linux.opt"
         assert m["redelivered"] is False
-        assert m["properties"] == {"content_type": "application/json", "delivery_mode": 2}
+        assert m["properties"] == {"content_type": "application/json",
+                                   "content_encoding": "utf-8", "delivery_mode": 2}
         assert "body_encoding" not in m
         assert m["body"]["payload"] == sent
         meta = m["body"]["_meta"]
         assert meta["exchange"] == exchange and meta["routing_key"] == "build.linux.opt"
         assert meta["serializer"] == "json"
         assert meta["sent"][:2] == "20" and meta["sent"][-6] in "+-"
+
+
+def test_publish_from_an_idle_stdin(broker, exchange, listen, publish):
+    """An interactive producer: each line goes out when it is written, and the connection stays
+    up (heartbeats every second) while stdin is idle."""
+    lst = Listener(listen, ["--uri", broker.url(), "--exchange", exchange, "--count", "2"],
+                   env_without_uri())
+    lst.wait_for("pulse-listen: listening on ")
+    pub = subprocess.Popen([publish, "--uri", broker.url() + "?heartbeat=1", "--exchange",
+                            exchange, "--routing-key", "typed"], stdin=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env_without_uri())
+    try:
+        pub.stdin.write(b'{"first": true}\n')
+        pub.stdin.flush()
+        first = lst.proc.stdout.readline()  # arrives while pulse-publish waits for more input
+        assert json.loads(first)["body"]["payload"] == {"first": True}
+        time.sleep(3.5)  # over three heartbeat intervals with nothing to send
+        pub.stdin.write(b'{"second": true}\n')
+        pub.stdin.close()
+        assert pub.wait(TIMEOUT) == 0
+    finally:
+        if pub.poll() is None:
+            pub.kill()
+    err = pub.stderr.read().decode().splitlines()
+    assert err == ["pulse-publish: 2 published, 2 confirmed, 0 failed"], err
+    rc, out = lst.finish()
+    assert rc == 0, lst.err
+    assert json.loads(out)["body"]["payload"] == {"second": True}
 
 
 def test_bad_json_line_fails_the_run(broker, exchange, publish):
@@ -211,7 +240,8 @@ def test_raw_and_non_json_bodies(broker, exchange, listen, publish):
     assert rc == 0, plain.err
     msgs = [json.loads(line) for line in out.decode().splitlines()]
     assert [m["body"] for m in msgs[:2]] == [{"x": 1}, [2]]
-    assert msgs[0]["properties"] == {"content_type": "application/json", "delivery_mode": 1}
+    assert msgs[0]["properties"] == {"content_type": "application/json",
+                                     "content_encoding": "utf-8", "delivery_mode": 1}
     assert msgs[2]["body"] == "plain text\n" and "body_encoding" not in msgs[2]
     assert msgs[2]["properties"] == {"content_type": "text/plain", "message_id": "m1",
                                      "headers": {"h": {"nested": [1, "two"]}}}
@@ -226,6 +256,18 @@ def test_sigint_exits_0(broker, exchange, listen):
     rc, out = lst.finish(timeout=10)
     assert rc == 0, lst.err
     assert out == b""
+
+
+def test_closed_stdout_exits_1(broker, exchange, listen):
+    lst = Listener(listen, ["--uri", broker.url(), "--exchange", exchange], env_without_uri())
+    lst.wait_for("pulse-listen: listening on ")
+    lst.proc.stdout.close()  # the only reader of its stdout goes away
+    c = broker.connect()
+    c.channel().basic_publish(exchange, "k", b"{}")
+    c.close()
+    lst.proc.wait(TIMEOUT)
+    assert lst.proc.returncode == 1, lst.err
+    lst.wait_for("pulse-listen: stdout: Broken pipe")
 
 
 def test_missing_exchange_exits_1(broker, listen):

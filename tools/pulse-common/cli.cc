@@ -31,8 +31,7 @@ CLI::Option* add_uri_option(CLI::App& app, std::string& uri) {
 }
 
 Result<std::vector<client::ConnectionOptions>> resolve_endpoints(const std::string& uri_flag,
-                                                                 const char* env_uri,
-                                                                 std::string_view program) {
+                                                                 const char* env_uri) {
   std::string uris = uri_flag, source = "--uri";
   if (uris.empty() && env_uri != nullptr && *env_uri != '\0') {
     uris = env_uri;
@@ -41,9 +40,6 @@ Result<std::vector<client::ConnectionOptions>> resolve_endpoints(const std::stri
   if (uris.empty()) uris = kDefaultUri;
   auto list = parse_uri_list(uris);
   if (!list) return Error{0, source + ": " + list.error().text};
-  for (auto& endpoint : *list) {
-    if (endpoint.connection_name.empty()) endpoint.connection_name = std::string(program);
-  }
   return list;
 }
 

@@ -28,6 +28,15 @@ struct Parsed {
   std::string message;
 };
 
+// A usage error: "<program>: <text>" and a hint, exit status 2.
+template <class Args>
+Parsed<Args> usage_error(std::string_view program, const std::string& text) {
+  Parsed<Args> p;
+  p.exit_code = kExitUsage;
+  p.message = std::string(program) + ": " + text + "\nRun with --help for more information.\n";
+  return p;
+}
+
 // CLI11's parse; false when the program must stop with `exit_code` after printing `message`
 // (usage errors start with "<program>: ").
 bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* const* argv,
@@ -36,17 +45,16 @@ bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* co
 // The --uri option with $PULSE_URI as its fallback; `uri` receives the value.
 CLI::Option* add_uri_option(CLI::App& app, std::string& uri);
 // The endpoints to try in turn: --uri when given, else `env_uri` ($PULSE_URI) when set and not
-// empty, else kDefaultUri. Each gets `program` as its connection name (shown by the management
-// API) unless the URI named one.
+// empty, else kDefaultUri. (Connections are named by the Pulse layer: "pulse consumer <queue>",
+// "pulse publisher".)
 Result<std::vector<client::ConnectionOptions>> resolve_endpoints(const std::string& uri_flag,
-                                                                 const char* env_uri,
-                                                                 std::string_view program);
+                                                                 const char* env_uri);
 
 // "host:port", IPv6 hosts in brackets.
 std::string host_port(const client::ConnectionOptions& endpoint);
 
-// One "<program>: <text>\n" line on stderr, written with a single write(2) so that lines of a
-// tool and of its signal handlers do not interleave mid-line.
+// One "<program>: <text>\n" line on stderr, written with a single write(2) so that lines of
+// processes sharing the stderr (a pipeline of tools) do not interleave mid-line.
 void say(std::string_view program, std::string_view text);
 
 // Recovery hooks announcing on stderr every lost connection ("connection lost: <reason>;

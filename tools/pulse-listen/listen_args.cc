@@ -16,11 +16,8 @@ Exit status:
   1  failure: refused login, missing exchange, no permission, ...
   2  usage error)";
 
-Parsed<ListenArgs> usage(std::string text) {
-  Parsed<ListenArgs> p;
-  p.exit_code = kExitUsage;
-  p.message = "pulse-listen: " + text + "\nRun with --help for more information.\n";
-  return p;
+Parsed<ListenArgs> usage(const std::string& text) {
+  return usage_error<ListenArgs>("pulse-listen", text);
 }
 
 }  // namespace
@@ -85,7 +82,7 @@ Parsed<ListenArgs> parse_listen_args(int argc, const char* const* argv, const ch
     return usage("--user '" + a.user + "' is not a Pulse user name ([a-zA-Z][a-zA-Z0-9._-]*)");
   }
   if (expires_opt->count() > 0) a.expires = std::chrono::milliseconds(expires_ms);
-  auto endpoints = resolve_endpoints(uri, env_uri, "pulse-listen");
+  auto endpoints = resolve_endpoints(uri, env_uri);
   if (!endpoints) return usage(endpoints.error().text);
   a.endpoints = std::move(*endpoints);
   p.args = std::move(a);

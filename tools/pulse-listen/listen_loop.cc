@@ -33,20 +33,26 @@ int run_listen(const ListenArgs& a) {
   // Lines are written after each read's deliveries (before the consumer waits again), when the
   // buffer fills, and before anything is said on stderr, so stderr follows the output it is
   // about.
-  options.on_batch_end = [&out] { out.flush(); };
+  options.on_batch_end = [&] {
+    if (!out.flush()) consumer->stop();
+  };
   announce_recovery(options.recovery, kProgram, [&out] { out.flush(); });
   options.recovery.on_connected = [&consumer](const client::ConnectionOptions& endpoint) {
     say(kProgram, "listening on " + consumer->queue_name() + " (" + host_port(endpoint) + ")");
   };
   auto handler = [&](const Received& r) -> Status {
-    // With stdout gone, refused: the broker requeues the message for another listener.
-    if (out.failed()) return Error{0, "stdout is closed"};
     if (a.raw) {
       append_delivery_raw(out.buffer(), r.raw);
     } else {
       append_delivery_json(out.buffer(), r.raw);
     }
     out.maybe_flush();
+    if (out.failed()) {
+      // The reader of stdout went away: stop, and refuse this message so that the broker
+      // requeues it (stopping hands no further delivery to the handler).
+      consumer->stop();
+      return Error{0, "stdout is closed"};
+    }
     // Stopping from the handler hands no further delivery to it (they go back to the queue).
     if (++printed == a.count) consumer->stop();
     return ok_status();

@@ -1,12 +1,13 @@
 // pulse-publish: publishes JSON lines to a Pulse exchange, each one confirmed by the broker.
 // See README.md.
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iostream>
 
 #include "publish_args.h"
 #include "publish_loop.h"
@@ -19,13 +20,14 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  std::ios::sync_with_stdio(false);
   const PublishArgs& args = *parsed.args;
-  if (args.file.empty()) return exit_status(run_publish(args, std::cin));
-  std::ifstream file(args.file, std::ios::binary);
-  if (!file) {
-    say("pulse-publish", "--file " + args.file + ": " + std::strerror(errno));
-    return kExitUsage;
+  int fd = STDIN_FILENO;
+  if (!args.file.empty()) {
+    fd = ::open(args.file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      say("pulse-publish", "--file " + args.file + ": " + std::strerror(errno));
+      return kExitUsage;
+    }
   }
-  return exit_status(run_publish(args, file));
+  return exit_status(run_publish(args, fd));
 }

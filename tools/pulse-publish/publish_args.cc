@@ -15,11 +15,8 @@ Exit status:
   1  a line was not JSON, or a message was refused or not confirmed before --deadline
   2  usage error)";
 
-Parsed<PublishArgs> usage(std::string text) {
-  Parsed<PublishArgs> p;
-  p.exit_code = kExitUsage;
-  p.message = "pulse-publish: " + text + "\nRun with --help for more information.\n";
-  return p;
+Parsed<PublishArgs> usage(const std::string& text) {
+  return usage_error<PublishArgs>("pulse-publish", text);
 }
 
 }  // namespace
@@ -59,7 +56,7 @@ Parsed<PublishArgs> parse_publish_args(int argc, const char* const* argv, const 
   a.persistent = !transient;
   a.declare = !no_declare;
   a.deadline = std::chrono::milliseconds(deadline_ms);
-  auto endpoints = resolve_endpoints(uri, env_uri, "pulse-publish");
+  auto endpoints = resolve_endpoints(uri, env_uri);
   if (!endpoints) return usage(endpoints.error().text);
   a.endpoints = std::move(*endpoints);
   p.args = std::move(a);
@@ -78,8 +75,6 @@ PublishOptions publish_options(const PublishArgs& a) {
   PublishOptions o;
   o.persistent = a.persistent;
   o.routes = a.routes;
-  // Enveloped or not, every line is JSON.
-  o.properties.set_content_type("application/json");
   return o;
 }
 

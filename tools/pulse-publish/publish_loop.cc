@@ -1,6 +1,9 @@
 #include "publish_loop.h"
 
+#include <cstring>
 #include <unordered_map>
+
+#include "line_reader.h"
 
 namespace pulse::tools {
 namespace {
@@ -9,6 +12,9 @@ constexpr const char* kProgram = "pulse-publish";
 // Failed lines reported one by one before the rest are only counted, so that a refused
 // exchange does not print a line per message of a large file.
 constexpr uint64_t kMaxReports = 20;
+// While no input comes: wait this long for it, then this long in the publisher (confirms,
+// heartbeats, recovery), in turn. A typed line is picked up within that time.
+constexpr std::chrono::milliseconds kIdleSlice{100};
 
 class Reporter {
  public:
@@ -26,7 +32,7 @@ class Reporter {
 
 }  // namespace
 
-PublishCounts run_publish(const PublishArgs& a, std::istream& in) {
+PublishCounts run_publish(const PublishArgs& a, int fd) {
   PublishCounts counts;
   Reporter report;
   PublisherOptions options = publisher_options(a);
@@ -55,9 +61,22 @@ PublishCounts run_publish(const PublishArgs& a, std::istream& in) {
     }
   });
 
-  std::string text;
+  LineReader reader(fd);
+  std::string_view text;
   uint64_t number = 0;
-  while (std::getline(in, text)) {
+  for (;;) {
+    const LineReader::Next next = reader.next(text, kIdleSlice);
+    if (next == LineReader::Next::kIdle) {
+      publisher.poll(kIdleSlice);
+      continue;
+    }
+    if (next == LineReader::Next::kEnd) break;
+    if (next == LineReader::Next::kError) {
+      // What follows is unknown: the run cannot be a success.
+      ++counts.failed;
+      say(kProgram, std::string("reading input: ") + std::strerror(reader.error()));
+      break;
+    }
     ++number;
     const std::string_view line = trim_line(text);
     if (line.empty()) continue;

@@ -13,6 +13,7 @@
 
 #include "client/channel.h"
 #include "client/connection.h"
+#include "free_ports.h"
 
 namespace pulse::client {
 namespace {
@@ -25,25 +26,7 @@ QueueOptions passive_queue() {
 
 using std::chrono::milliseconds;
 
-// Distinct free ports: each socket stays bound until all are picked, so the kernel cannot hand
-// out the same port twice.
-std::vector<uint16_t> free_ports(size_t n) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  for (size_t i = 0; i < n; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    fds.push_back(fd);
-    ports.push_back(ntohs(a.sin_port));
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
+using testing::free_ports;
 
 class LiveBroker : public ::testing::Environment {
  public:

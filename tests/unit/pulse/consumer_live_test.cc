@@ -72,6 +72,14 @@ struct ConsumerLive : ::testing::Test {
     return true;
   }
 
+  // Publishes n and expects the (recovered) consumer to receive exactly that next.
+  void expect_delivered(Consumer& c, int n) {
+    got.clear();
+    publish(n);
+    ASSERT_TRUE(run_until(c, [&] { return got.size() >= 1; }));
+    EXPECT_EQ(got, (std::vector<int>{n}));
+  }
+
   Broker broker;
   std::unique_ptr<Publisher> pub;
   std::vector<int> got;
@@ -128,9 +136,7 @@ TEST_F(ConsumerLive, RecoversAfterAForcedCloseThroughTheManagementApi) {
   ASSERT_TRUE(run_until(c, [&] { return recoveries >= 1; }));
   EXPECT_EQ(last_loss.code, 320);
   EXPECT_NE(last_loss.text.find("CONNECTION_FORCED"), std::string::npos) << last_loss.text;
-  publish(7);
-  ASSERT_TRUE(run_until(c, [&] { return got.size() >= 1; }));
-  EXPECT_EQ(got, (std::vector<int>{7}));
+  expect_delivered(c, 7);
 }
 
 // After the first start a refusal is retried too: the exchange is gone for a while (deleted,
@@ -156,9 +162,7 @@ TEST_F(ConsumerLive, RefusalAfterTheFirstStartIsRetriedUntilItClears) {
   eo.durable = true;
   ASSERT_TRUE(ch->exchange_declare(kExchange, "topic", eo).ok());
   ASSERT_TRUE(run_until(c, [&] { return recoveries >= 1; }));
-  publish(9);
-  ASSERT_TRUE(run_until(c, [&] { return got.size() >= 1; }));
-  EXPECT_EQ(got, (std::vector<int>{9}));
+  expect_delivered(c, 9);
 }
 
 TEST_F(ConsumerLive, RecoversWhenTheServerCancelsTheConsumer) {
@@ -173,9 +177,7 @@ TEST_F(ConsumerLive, RecoversWhenTheServerCancelsTheConsumer) {
     ASSERT_TRUE((*conn)->close().ok());
   }
   ASSERT_TRUE(run_until(c, [&] { return recoveries >= 1; }));
-  publish(4);
-  ASSERT_TRUE(run_until(c, [&] { return got.size() >= 1; }));
-  EXPECT_EQ(got, (std::vector<int>{4}));
+  expect_delivered(c, 4);
 }
 
 TEST_F(ConsumerLive, FailingHandlerIsRetriedThenLoggedAndAcked) {

@@ -61,6 +61,7 @@ TEST_F(PublisherLive, ConfirmedMessageCarriesEnvelopeAndProperties) {
   const auto& m = all[0];
   EXPECT_EQ(m.routing_key, "build.linux.opt");
   EXPECT_EQ(m.properties.content_type, "application/json");
+  EXPECT_EQ(m.properties.content_encoding, "utf-8");
   EXPECT_EQ(m.properties.delivery_mode, 2);
   auto env = parse_envelope(m.body);
   ASSERT_TRUE(env.ok());

@@ -21,15 +21,7 @@ using testing::Clock;
 class HangUpPeer {
  public:
   HangUpPeer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 64);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = testing::bind_loopback(&port_, 64);
     thread_ = std::thread([this] {
       while (!done_) {
         pollfd p{fd_, POLLIN, 0};
@@ -118,6 +110,19 @@ TEST(RecoveryBackoff, PublisherWaitsTheBackoffToo) {
   EXPECT_LE(peer.accepted(), kMaxAttemptsIn1200ms);
 }
 
+TEST(RecoveryBackoff, IdlePollWaitsTheBackoff) {
+  HangUpPeer peer;
+  std::atomic<int> failures{0};
+  PublisherOptions o;
+  o.recovery = to_port(peer.port(), &failures);
+  Publisher p(o);
+  const auto start = Clock::now();
+  p.poll(milliseconds(1200));
+  EXPECT_GE(Clock::now() - start, milliseconds(1200));
+  EXPECT_GE(peer.accepted(), 1);
+  EXPECT_LE(peer.accepted(), kMaxAttemptsIn1200ms);
+}
+
 TEST(RecoveryBackoff, StopIsHonouredDuringALongBackoff) {
   const uint16_t port = testing::free_ports(1)[0];
   std::atomic<int> failures{0};
@@ -140,16 +145,10 @@ TEST(RecoveryBackoff, StopIsHonouredDuringALongBackoff) {
 
 // A peer that accepts and never answers holds an attempt only for the handshake timeout.
 TEST(RecoveryBackoff, SilentPeerIsGivenUpAfterTheHandshakeTimeout) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(fd, 16), 0);  // the kernel completes connects; nobody ever answers
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  uint16_t port = 0;
+  const int fd = testing::bind_loopback(&port, 16);  // nobody ever answers
   std::atomic<int> failures{0};
-  ConsumerOptions o = consumer_to(ntohs(a.sin_port), &failures);
+  ConsumerOptions o = consumer_to(port, &failures);
   o.recovery.endpoints[0].handshake_timeout = milliseconds(300);
   std::string why;
   o.recovery.on_attempt_failed = [&](const client::ConnectionOptions&, const Error& e) {

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../client/free_ports.h"
 #include "client/channel.h"
 #include "client/connection.h"
 #include "pulse/recovery.h"
@@ -30,24 +31,8 @@ namespace pulse::testing {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-// Distinct free ports: each socket stays bound until all are picked.
-inline std::vector<uint16_t> free_ports(size_t n) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  for (size_t i = 0; i < n; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    fds.push_back(fd);
-    ports.push_back(ntohs(a.sin_port));
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
+using client::testing::bind_loopback;
+using client::testing::free_ports;
 
 // Polls `cond` until it holds or `limit` passes (generous limits: the machine is shared).
 inline bool eventually(const std::function<bool()>& cond,
@@ -134,21 +119,17 @@ class Broker {
   // One HTTP/1.0 request to the management API as guest; returns the response body ("" on a
   // transport error), the status line's code in *status.
   std::string http(const std::string& method, const std::string& path, int* status = nullptr) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(http_port_);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int fd = client::testing::connect_loopback(http_port_);
     std::string response;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    if (fd >= 0) {
       const std::string req = method + " " + path +
                               " HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic "
                               "Z3Vlc3Q6Z3Vlc3Q=\r\nX-Reason: test\r\nContent-Length: 0\r\n\r\n";
       (void)!::write(fd, req.data(), req.size());
       char buf[4096];
       for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) response.append(buf, size_t(n));
+      ::close(fd);
     }
-    ::close(fd);
     if (status) *status = response.size() > 12 ? std::atoi(response.c_str() + 9) : 0;
     const size_t body = response.find("\r\n\r\n");
     return body == std::string::npos ? std::string() : response.substr(body + 4);

@@ -2,6 +2,8 @@
 // Consumer and the Publisher must not hang on it but reconnect.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "pulse/consumer.h"
 #include "pulse/publisher.h"
 #include "recovery_broker.h"
@@ -82,6 +84,45 @@ TEST_F(Heartbeats, PublisherOnASilentPathRepublishes) {
   EXPECT_EQ(pub.stats().republished, 1u);
   ASSERT_EQ(losses.size(), 1u);
   EXPECT_EQ(losses[0], "missed heartbeats from the server, timeout: 1s");
+}
+
+// An idle publisher that polls keeps its connection: heartbeats go out and the broker keeps
+// it. One that neither publishes nor polls is dropped by the broker and recovers on next use.
+TEST_F(Heartbeats, PollingKeepsAnIdlePublisherConnected) {
+  PublisherOptions po;
+  po.recovery = broker.recovery();
+  po.recovery.endpoints[0].heartbeat = 1;
+  po.recovery.on_disconnected = [this](const Error& e) { losses.push_back(e.text); };
+  Publisher pub(po);
+  ASSERT_TRUE(pub.publish(kExchange, "a", {{"n", 0}}).ok());
+  const auto idle_until = Clock::now() + milliseconds(3500);
+  while (Clock::now() < idle_until) pub.poll(milliseconds(200));
+  EXPECT_TRUE(losses.empty()) << losses[0];
+  ASSERT_TRUE(pub.publish(kExchange, "a", {{"n", 1}}).ok());
+  EXPECT_EQ(pub.stats().reconnects, 0u);
+
+  std::this_thread::sleep_for(milliseconds(3500));  // silent: the broker gives up on us
+  ASSERT_TRUE(pub.publish(kExchange, "a", {{"n", 2}}).ok());
+  EXPECT_EQ(pub.stats().reconnects, 1u);
+  EXPECT_EQ(losses.size(), 1u);
+}
+
+TEST_F(Heartbeats, PollDeliversOutcomesWithoutWait) {
+  PublisherOptions po;
+  po.recovery = broker.recovery();
+  Publisher pub(po);
+  std::vector<uint64_t> confirmed;
+  pub.on_outcome([&](uint64_t ticket, const Status& st) {
+    EXPECT_TRUE(st.ok());
+    confirmed.push_back(ticket);
+  });
+  auto t = pub.send(kExchange, "a", "{}", true);
+  ASSERT_TRUE(t.ok());
+  ASSERT_TRUE(testing::eventually([&] {
+    pub.poll(milliseconds(50));
+    return !confirmed.empty();
+  }));
+  EXPECT_EQ(confirmed, std::vector<uint64_t>{*t});
 }
 
 }  // namespace

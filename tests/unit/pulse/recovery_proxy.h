@@ -17,15 +17,7 @@ namespace pulse::testing {
 class StallProxy {
  public:
   explicit StallProxy(uint16_t target) : target_(target) {
-    listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_ = bind_loopback(&port_, 16);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
   ~StallProxy() {
@@ -60,14 +52,9 @@ class StallProxy {
       if (::poll(&p, 1, 50) <= 0) continue;
       int a = ::accept(listen_, nullptr, nullptr);
       if (a < 0) continue;
-      int b = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in t{};
-      t.sin_family = AF_INET;
-      t.sin_port = htons(target_);
-      t.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (::connect(b, reinterpret_cast<sockaddr*>(&t), sizeof t) != 0) {
+      const int b = client::testing::connect_loopback(target_);
+      if (b < 0) {
         ::close(a);
-        ::close(b);
         continue;
       }
       ++accepted_;

@@ -45,7 +45,6 @@ TEST(ListenArgs, DefaultsAndOptions) {
   EXPECT_EQ(p.args->endpoints[0].host, "127.0.0.1");
   EXPECT_EQ(p.args->endpoints[0].port, 5672);
   EXPECT_EQ(p.args->endpoints[0].vhost, "/");
-  EXPECT_EQ(p.args->endpoints[0].connection_name, "pulse-listen");
 
   p = parse({"pulse-listen", "--exchange", "e/x", "--applabel", "app", "--durable", "--expires",
              "60000", "--prefetch", "10", "--count", "3", "--raw", "--user", "me"});

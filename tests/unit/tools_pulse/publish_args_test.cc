@@ -26,10 +26,10 @@ TEST(PublishArgs, Defaults) {
   EXPECT_TRUE(a.file.empty());
   ASSERT_EQ(a.endpoints.size(), 1u);
   EXPECT_EQ(a.endpoints[0].port, 5672);
-  EXPECT_EQ(a.endpoints[0].connection_name, "pulse-publish");
   const PublishOptions o = publish_options(a);
   EXPECT_TRUE(o.persistent);
-  EXPECT_EQ(o.properties.content_type, "application/json");
+  // content_type application/json and content_encoding utf-8 are the Publisher's defaults.
+  EXPECT_FALSE(o.properties.has(amqp::BasicProperties::kContentType));
 }
 
 TEST(PublishArgs, Options) {
