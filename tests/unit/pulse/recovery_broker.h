@@ -2,6 +2,10 @@
 // A real pulsed for the Publisher and Consumer tests: started on free ports with a temporary
 // data directory, killed with SIGKILL and restarted on the same ports, its connections
 // force-closed through the management API. One per test (ctest runs each test in a process).
+//
+// With $PULSE_CLIENT_TEST_URI (e.g. a RabbitMQ node) and $PULSE_CLIENT_TEST_HTTP_PORT (its
+// management API, guest/guest) the tests use that broker instead, each in a fresh vhost; the
+// tests that kill, restart or configure the broker skip themselves then (external()).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -15,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,8 +54,19 @@ class Broker {
  public:
   Broker() {
     static int n = 0;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("pulse-recovery-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    const std::string id = std::to_string(::getpid()) + "-" + std::to_string(++n);
+    const char* uri = std::getenv("PULSE_CLIENT_TEST_URI");
+    const char* http = std::getenv("PULSE_CLIENT_TEST_HTTP_PORT");
+    if (uri && *uri && http && *http) {
+      auto o = client::parse_uri(uri);
+      EXPECT_TRUE(o.ok()) << uri;
+      if (o) external_ = *o;
+      external_->vhost = "pulse-recovery-" + id;
+      amqp_port_ = external_->port;
+      http_port_ = static_cast<uint16_t>(std::atoi(http));
+      return;
+    }
+    dir_ = std::filesystem::temp_directory_path() / ("pulse-recovery-" + id);
     std::filesystem::create_directories(dir_);
     const auto ports = free_ports(3);
     amqp_port_ = ports[0];
@@ -58,14 +74,29 @@ class Broker {
     prometheus_port_ = ports[2];
   }
   ~Broker() {
+    if (external_) {
+      http("DELETE", "/api/vhosts/" + external_->vhost);
+      return;
+    }
     stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
+  // An external broker: it cannot be killed, restarted or configured by the tests.
+  bool external() const { return external_.has_value(); }
 
   // Starts pulsed (again, on the same ports and data) and waits until it accepts logins.
   // `config` is written as its rabbitmq.conf when not empty.
   bool start(const std::string& config = "") {
+    if (external_) {
+      const std::string v = "/api/vhosts/" + external_->vhost;
+      int a = 0, b = 0;
+      http("PUT", v, &a);
+      http("PUT", "/api/permissions/" + external_->vhost + "/guest", &b,
+           R"({"configure": ".*", "write": ".*", "read": ".*"})");
+      EXPECT_TRUE(a / 100 == 2 && b / 100 == 2) << a << " " << b;
+      return config.empty() && eventually([&] { return client::Connection::open(options()).ok(); });
+    }
     const std::string data = (dir_ / "data").string(), log = (dir_ / "pulsed.log").string();
     const std::string conf = (dir_ / "pulsed.conf").string();
     if (!config.empty()) std::ofstream(conf) << config;
@@ -100,7 +131,7 @@ class Broker {
   void stop() { end(SIGTERM); }
 
   client::ConnectionOptions options() const {
-    client::ConnectionOptions o;
+    client::ConnectionOptions o = external_.value_or(client::ConnectionOptions{});
     o.port = amqp_port_;
     o.connect_timeout = milliseconds(5000);
     o.rpc_timeout = milliseconds(10000);
@@ -118,29 +149,36 @@ class Broker {
 
   // One HTTP/1.0 request to the management API as guest; returns the response body ("" on a
   // transport error), the status line's code in *status.
-  std::string http(const std::string& method, const std::string& path, int* status = nullptr) {
+  std::string http(const std::string& method, const std::string& path, int* status = nullptr,
+                   const std::string& body = "") {
     const int fd = client::testing::connect_loopback(http_port_);
     std::string response;
     if (fd >= 0) {
-      const std::string req = method + " " + path +
-                              " HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic "
-                              "Z3Vlc3Q6Z3Vlc3Q=\r\nX-Reason: test\r\nContent-Length: 0\r\n\r\n";
+      const std::string req =
+          method + " " + path +
+          " HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic Z3Vlc3Q6Z3Vlc3Q=\r\n"
+          "X-Reason: test\r\nContent-Type: application/json\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body;
       (void)!::write(fd, req.data(), req.size());
       char buf[4096];
       for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) response.append(buf, size_t(n));
       ::close(fd);
     }
     if (status) *status = response.size() > 12 ? std::atoi(response.c_str() + 9) : 0;
-    const size_t body = response.find("\r\n\r\n");
-    return body == std::string::npos ? std::string() : response.substr(body + 4);
+    const size_t start = response.find("\r\n\r\n");
+    return start == std::string::npos ? std::string() : response.substr(start + 4);
   }
-  // Names of the open AMQP connections (the management API's "name").
+  // The open AMQP connections (of the test's vhost on an external broker).
+  nlohmann::json connections() {
+    const std::string path =
+        external_ ? "/api/vhosts/" + external_->vhost + "/connections" : "/api/connections";
+    auto j = nlohmann::json::parse(http("GET", path), nullptr, false);
+    return j.is_array() ? j : nlohmann::json::array();
+  }
+  // Their names (the management API's "name").
   std::vector<std::string> connection_names() {
-    auto j = nlohmann::json::parse(http("GET", "/api/connections"), nullptr, false);
     std::vector<std::string> names;
-    if (j.is_array()) {
-      for (const auto& c : j) names.push_back(c.value("name", ""));
-    }
+    for (const auto& c : connections()) names.push_back(c.value("name", ""));
     return names;
   }
   // DELETE /api/connections/{name}: the broker closes it with 320 CONNECTION_FORCED.
@@ -162,10 +200,8 @@ class Broker {
 
   // Force-closes the connections whose client-provided name is `name`; returns how many.
   int force_close_provided(const std::string& name) {
-    auto j = nlohmann::json::parse(http("GET", "/api/connections"), nullptr, false);
     int n = 0;
-    if (!j.is_array()) return 0;
-    for (const auto& c : j) {
+    for (const auto& c : connections()) {
       if (c.value("user_provided_name", "") == name && force_close(c.value("name", "")) == 204) {
         ++n;
       }
@@ -182,6 +218,7 @@ class Broker {
     pid_ = -1;
   }
 
+  std::optional<client::ConnectionOptions> external_;
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   uint16_t amqp_port_ = 0, http_port_ = 0, prometheus_port_ = 0;
