@@ -188,6 +188,38 @@ def test_listener_and_publisher_survive_kill_9(pulse_target, scenario):
         finish(listener, range(0, 3 * BATCH))
 
 
+def test_killed_listener_loses_nothing_it_did_not_print(pulse_target, scenario):
+    """pulse-listen killed with SIGKILL in the middle of a stream, then started again on the same
+    durable queue: every message is printed by one of the two at least once (a message acked
+    before its line left the process would be lost), and one printed twice was redelivered."""
+    s = scenario()
+    total = 3000
+    first = s.listen(pulse_target.uri())
+    pub = Publisher(pulse_target.uri(), s.exchange, "numbered.kill")
+    pub.write(numbered(range(total)))
+    pub.close_input()
+    first.wait_until(lambda: len(first.out) >= total // 10, 60, "a tenth of the stream")
+    first.kill()
+    first.wait_exit(10)
+    printed = []
+    for i, line in enumerate(first.out):
+        try:
+            printed.append(json.loads(line)["body"]["payload"]["n"])
+        except ValueError:
+            assert i == len(first.out) - 1, "a broken line before the last: %r" % line
+    second = s.listen(pulse_target.uri())
+    s.listener = second
+    rc, counts = pub.finish()
+    assert (rc, counts) == (0, (total, total, 0)), pub.describe()
+    missing = set(range(total)) - set(printed)
+    print("killed listener printed %d of %d messages" % (len(set(printed)), total))
+    second.wait_numbers(missing, timeout=60)
+    for m in second.messages:
+        if m["body"]["payload"]["n"] in printed:
+            assert m["redelivered"] is True, m
+    assert second.stop() == 0, second.describe()
+
+
 # -- the publisher's side -----------------------------------------------------------------------
 
 class PublisherThroughProxy:
