@@ -105,39 +105,44 @@ FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_listener_recovers_from_proxy_fault(pulse_target, scenario, proxy, fault):
-    s = scenario()
+def through_fault(s, proxy, inject, while_faulty=None):
+    """The listener through `proxy`, numbered messages before, during and after inject(); the
+    proxy resumes (after while_faulty(listener), if given). Returns the `connection lost`
+    line."""
     before, during, after = batches()
-    listener = s.listen(pulse_target.uri(port=proxy.port, heartbeat=2))
+    listener = s.listen(s.target.uri(port=proxy.port, heartbeat=2))
     s.publish(before)
     listener.wait_numbers(before)
-    FAULTS[fault](proxy)
+    inject()
     s.publish(during)
-    assert_recovered(listener, proxy.port)
+    if while_faulty:
+        while_faulty(listener)
+    proxy.resume()
+    lost = assert_recovered(listener, proxy.port)
     s.publish(after)
     finish(listener, range(0, 3 * BATCH))
+    return lost
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_listener_recovers_from_proxy_fault(scenario, proxy, fault):
+    through_fault(scenario(), proxy, lambda: FAULTS[fault](proxy))
     assert proxy.accepted >= 2
 
 
-def test_listener_detects_missed_heartbeats(pulse_target, scenario, proxy):
+def test_listener_detects_missed_heartbeats(scenario, proxy):
     """A stall (sockets open, nothing forwarded) is only seen through missed heartbeats."""
-    s = scenario()
-    before, during, after = batches()
-    listener = s.listen(pulse_target.uri(port=proxy.port, heartbeat=2))
-    s.publish(before)
-    listener.wait_numbers(before)
-    proxy.stall()
-    stalled_at = time.monotonic()
-    s.publish(during)
-    listener.wait_stderr(LOST, timeout=30)  # while still stalled: heartbeats missed
-    detected = time.monotonic() - stalled_at
-    assert detected >= 2, "lost after %.1f s, before two heartbeat intervals" % detected
-    assert proxy.connections >= 1
-    proxy.resume()
-    assert_recovered(listener, proxy.port)
-    s.publish(after)
-    finish(listener, range(0, 3 * BATCH))
+    stalled_at = []
+
+    def stall():
+        proxy.stall()
+        stalled_at.append(time.monotonic())
+
+    def lost_while_stalled(listener):
+        listener.wait_stderr(LOST, timeout=30)
+        detected = time.monotonic() - stalled_at[0]
+        assert detected >= 2, "lost after %.1f s, before two heartbeat intervals" % detected
+    through_fault(scenario(), proxy, stall, lost_while_stalled)
 
 
 def listener_connection(api, proxy):
@@ -150,20 +155,14 @@ def listener_connection(api, proxy):
 
 
 def test_listener_recovers_from_force_close(pulse_target, scenario, proxy):
-    s = scenario()
-    before, during, after = batches()
-    listener = s.listen(pulse_target.uri(port=proxy.port, heartbeat=2))
-    s.publish(before)
-    listener.wait_numbers(before)
     api = pulse_target.api()
-    name, = listener_connection(api, proxy)
-    r = api.delete("/api/connections/" + q(name), headers={"X-Reason": "pulse fault test"})
-    assert r.status == 204, r
-    s.publish(during)
-    lost = assert_recovered(listener, proxy.port)
+
+    def force_close():
+        name, = listener_connection(api, proxy)
+        r = api.delete("/api/connections/" + q(name), headers={"X-Reason": "pulse fault test"})
+        assert r.status == 204, r
+    lost = through_fault(scenario(), proxy, force_close)
     assert "CONNECTION_FORCED" in lost and "pulse fault test" in lost, lost
-    s.publish(after)
-    finish(listener, range(0, 3 * BATCH))
 
 
 def test_listener_and_publisher_survive_kill_9(pulse_target, scenario):
