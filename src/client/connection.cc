@@ -140,7 +140,8 @@ void Connection::release_channel(uint16_t id) {
   if (id < channels_.size()) channels_[id].reset();
 }
 
-Status Connection::close(uint16_t reply_code, std::string_view reply_text) {
+Status Connection::close(uint16_t reply_code, std::string_view reply_text,
+                         std::optional<std::chrono::milliseconds> timeout) {
   if (state_ != State::kOpen) {
     Status st = error_ ? Status(*error_) : Status();
     socket_.close();
@@ -159,7 +160,7 @@ Status Connection::close(uint16_t reply_code, std::string_view reply_text) {
         }
         return state_ == State::kClosed;
       },
-      "connection.close-ok");
+      "connection.close-ok", timeout);
   const bool server_error = state_ == State::kClosed && error_.has_value();
   closed_by_app_ = true;
   state_ = State::kClosed;

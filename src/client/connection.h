@@ -46,8 +46,10 @@ class Connection {
   // returns or the Connection is destroyed.
   Result<Channel*> open_channel();
 
-  // connection.close, waits for close-ok (bounded by rpc_timeout), then closes the socket.
-  Status close(uint16_t reply_code = amqp::kReplySuccess, std::string_view reply_text = "Goodbye");
+  // connection.close, waits for close-ok (bounded by `timeout`, default rpc_timeout), then
+  // closes the socket. A short timeout suits a peer that may have gone silent.
+  Status close(uint16_t reply_code = amqp::kReplySuccess, std::string_view reply_text = "Goodbye",
+               std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
   // Flushes pending output, waits up to `timeout` for input, handles every complete frame of one
   // read (running handlers), flushes what they produced, and keeps heartbeats going. Returns
@@ -83,9 +85,10 @@ class Connection {
     if (out_.size() - out_off_ < options_.write_batch_bytes || dispatch_depth_ > 0) return {};
     return pump(std::chrono::milliseconds(0));
   }
-  // Pumps until done() holds, the connection fails, or rpc_timeout passes (what names the
-  // awaited reply in the timeout error).
-  Status wait_for(const std::function<bool()>& done, const char* what);
+  // Pumps until done() holds, the connection fails, or `timeout` (default rpc_timeout) passes
+  // (what names the awaited reply in the timeout error).
+  Status wait_for(const std::function<bool()>& done, const char* what,
+                  std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   bool in_handler() const { return dispatch_depth_ > 0; }
   void release_channel(uint16_t id);
 

@@ -90,8 +90,9 @@ Status Connection::write_pending() {
   return {};
 }
 
-Status Connection::wait_for(const std::function<bool()>& done, const char* what) {
-  const auto deadline = Clock::now() + options_.rpc_timeout;
+Status Connection::wait_for(const std::function<bool()>& done, const char* what,
+                            std::optional<milliseconds> timeout) {
+  const auto deadline = Clock::now() + timeout.value_or(options_.rpc_timeout);
   // The request goes out even when its answer is already here (a scripted or eager peer).
   if (dispatch_depth_ == 0 && state_ != State::kClosed) {
     if (auto st = flush(); !st && !done()) return st;

@@ -11,6 +11,12 @@ using std::chrono::milliseconds;
 
 namespace {
 constexpr milliseconds kHandshakeTimeout{10000};
+// A live broker answers connection.close at once; one that does not may be gone (a stalled
+// path): do not let a goodbye hold up recovery or shutdown.
+constexpr milliseconds kCloseTimeout{1000};
+// A connection that lived this long was healthy: the next loss starts the back-off afresh. One
+// lost sooner (a broker that accepts and then cancels or closes at once) keeps it growing.
+constexpr milliseconds kStable{5000};
 }  // namespace
 
 bool is_refusal(const Error& e) {
@@ -86,7 +92,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
       st = std::move(c).error();
     }
     if (st) {
-      backoff_.reset();
+      opened_at_ = Clock::now();
       if (started_) {
         ++reconnects_;
         if (options_.on_recovered) options_.on_recovered(endpoint());
@@ -99,7 +105,7 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
     const bool fatal = !started_ && is_refusal(st.error());
     if (conn_) {
       // Say goodbye when the server is still there (a refused declaration), else just drop it.
-      if (conn_->is_open()) (void)conn_->close();
+      if (conn_->is_open()) (void)conn_->close(amqp::kReplySuccess, "Goodbye", kCloseTimeout);
       conn_.reset();
     }
     if (options_.on_attempt_failed) options_.on_attempt_failed(endpoint(), st.error());
@@ -111,16 +117,21 @@ Result<bool> Session::ensure_open(Clock::time_point deadline, const Setup& setup
 
 void Session::lost(Error why, bool graceful) {
   if (conn_) {
-    if (graceful && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
+    if (graceful && conn_->is_open() && !conn_->blocked()) {
+      (void)conn_->close(amqp::kReplySuccess, "Goodbye", kCloseTimeout);
+    }
     conn_.reset();
   }
   if (options_.on_disconnected) options_.on_disconnected(why);
+  if (Clock::now() - opened_at_ >= kStable) backoff_.reset();
   schedule_retry(why);
 }
 
 void Session::close() {
   // A blocked connection is not read by the broker: close-ok would never come.
-  if (conn_ && conn_->is_open() && !conn_->blocked()) (void)conn_->close();
+  if (conn_ && conn_->is_open() && !conn_->blocked()) {
+    (void)conn_->close(amqp::kReplySuccess, "Goodbye", kCloseTimeout);
+  }
   conn_.reset();
 }
 

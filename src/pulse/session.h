@@ -75,6 +75,7 @@ class Session {
   std::unique_ptr<client::Connection> conn_;
   size_t endpoint_ = 0;  // index of the endpoint in use or tried next
   Clock::time_point next_attempt_{};
+  Clock::time_point opened_at_{};  // when the current (or last) connection was set up
   bool started_ = false;
   uint64_t reconnects_ = 0;
   std::optional<Error> last_error_;

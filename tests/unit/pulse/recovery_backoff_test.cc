@@ -10,6 +10,7 @@
 #include "pulse/consumer.h"
 #include "pulse/publisher.h"
 #include "recovery_broker.h"
+#include "recovery_proxy.h"
 
 namespace pulse {
 namespace {
@@ -160,6 +161,30 @@ TEST(RecoveryBackoff, SilentPeerIsGivenUpAfterTheHandshakeTimeout) {
   EXPECT_GE(failures.load(), 2);
   EXPECT_NE(why.find("timed out waiting for connection.start"), std::string::npos) << why;
   ::close(fd);
+}
+
+// A path that lets every connection set up and then cuts it (150 ms later) must not be
+// reconnected to at a fixed quick pace: short-lived connections keep the back-off growing.
+// Without that, about 3000 / (150 + 75) = 13 connections would fit into 3 s; with delays of
+// 100, 200, 400, 800 ms (minus jitter) at most 6.
+TEST(RecoveryBackoff, FlappingConnectionsBackOffToo) {
+  testing::Broker broker;
+  ASSERT_TRUE(broker.start());
+  {
+    auto c = client::Connection::open(broker.options());
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*(*c)->open_channel())->exchange_declare("exchange/test/x", "topic").ok());
+  }
+  testing::StallProxy proxy(broker.amqp_port());
+  proxy.cut_after(milliseconds(150));
+  std::atomic<int> failures{0};
+  ConsumerOptions o = consumer_to(proxy.port(), &failures);
+  int losses = 0;
+  o.recovery.on_disconnected = [&](const Error&) { ++losses; };
+  Consumer c(o, [](const Received&) { return Status(); });
+  ASSERT_TRUE(c.run_for(milliseconds(3000)).ok());
+  EXPECT_GE(losses, 2);  // it did connect, set up, and lose the connection repeatedly
+  EXPECT_LE(proxy.accepted(), 7);
 }
 
 TEST(RecoveryBackoff, EndpointsAreTriedInTurn) {

@@ -86,6 +86,19 @@ TEST_F(Heartbeats, PublisherOnASilentPathRepublishes) {
   EXPECT_EQ(losses[0], "missed heartbeats from the server, timeout: 1s");
 }
 
+// Closing on a silent path does not wait rpc_timeout (10 s here) for a close-ok that cannot come.
+TEST_F(Heartbeats, ClosingOnASilentPathIsQuick) {
+  PublisherOptions po;
+  po.recovery = via_proxy();
+  po.recovery.endpoints[0].heartbeat = 0;  // nothing notices the stall by itself
+  auto pub = std::make_unique<Publisher>(po);
+  ASSERT_TRUE(pub->publish(kExchange, "a", {{"n", 0}}).ok());
+  proxy->stall_existing();
+  const auto start = Clock::now();
+  pub.reset();
+  EXPECT_LT(Clock::now() - start, milliseconds(3000));
+}
+
 // An idle publisher that polls keeps its connection: heartbeats go out and the broker keeps
 // it. One that neither publishes nor polls is dropped by the broker and recovers on next use.
 TEST_F(Heartbeats, PollingKeepsAnIdlePublisherConnected) {

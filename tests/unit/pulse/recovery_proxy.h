@@ -1,7 +1,8 @@
 #pragma once
 // A TCP proxy in front of the broker that can stall the connections it carries (stop
 // forwarding either way without closing): what a dead network path looks like, which only
-// heartbeats detect. Connections made after a stall are forwarded normally.
+// heartbeats detect. Connections made after a stall are forwarded normally. It can also cut
+// every connection a fixed time after it was made (a flapping path).
 #include <poll.h>
 
 #include <atomic>
@@ -38,6 +39,8 @@ class StallProxy {
     for (auto& l : links_) l->stalled = true;
   }
   int accepted() const { return accepted_; }
+  // Connections made from now on are closed (both ways) `after` they were made.
+  void cut_after(std::chrono::milliseconds after) { cut_after_ = after.count(); }
 
  private:
   struct Link {
@@ -70,7 +73,14 @@ class StallProxy {
 
   void forward(Link& l) {
     char buf[65536];
+    const long long cut = cut_after_;
+    const auto made = std::chrono::steady_clock::now();
     while (!done_) {
+      if (cut > 0 && std::chrono::steady_clock::now() - made >= std::chrono::milliseconds(cut)) {
+        ::shutdown(l.a, SHUT_RDWR);
+        ::shutdown(l.b, SHUT_RDWR);
+        return;
+      }
       if (l.stalled) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
@@ -100,6 +110,7 @@ class StallProxy {
   int listen_ = -1;
   std::atomic<bool> done_{false};
   std::atomic<int> accepted_{0};
+  std::atomic<long long> cut_after_{0};
   std::mutex mu_;
   std::vector<std::unique_ptr<Link>> links_;
   std::thread acceptor_;
