@@ -247,6 +247,6 @@ def test_pulse_publish_reports_bad_lines_and_keys(pulse_target, names, kombu_con
     for bad in ("a..b", ""):
         proc = Publisher(pulse_target.uri(), ex, bad)
         proc.write(numbered([9]))
-        proc.proc.stdin.close()
+        proc.close_input()
         assert proc.wait_exit(60) in (1, 2), proc.describe()
     cons.assert_nothing_more()

@@ -129,14 +129,22 @@ class Publisher(_Process):
                           "--routing-key", routing_key] + list(args), stdin=subprocess.PIPE)
 
     def write(self, lines):
-        for line in lines:
-            self.proc.stdin.write((line + "\n").encode())
-        self.proc.stdin.flush()
+        """Ignores a closed pipe: pulse-publish may exit before reading (a usage error), which
+        its exit status tells."""
+        try:
+            for line in lines:
+                self.proc.stdin.write((line + "\n").encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
 
     def close_input(self):
         """EOF on stdin: pulse-publish waits for what is in flight, then exits."""
         if not self.proc.stdin.closed:
-            self.proc.stdin.close()
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
 
     def finish(self, timeout=90):
         """Closes stdin and waits for the exit: (rc, (published, confirmed, failed))."""
