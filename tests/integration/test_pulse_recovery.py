@@ -42,6 +42,7 @@ class Scenario:
                                        "--applabel", self.applabel, "--durable"])
         line = self.listener.wait_listening()
         assert line.startswith("pulse-listen: listening on %s (127.0.0.1:" % self.queue), line
+        self.listening = line
         return self.listener
 
     def publish(self, numbers, deadline_ms=None):
@@ -163,6 +164,26 @@ def test_listener_recovers_from_force_close(pulse_target, scenario, proxy):
         assert r.status == 204, r
     lost = through_fault(scenario(), proxy, force_close)
     assert "CONNECTION_FORCED" in lost and "pulse fault test" in lost, lost
+
+
+def test_listener_fails_over_to_the_next_uri(pulse_target, scenario, proxy):
+    """Two URIs (a cluster's nodes, here two proxies to one broker): when the first stops
+    accepting and drops its connections, the listener goes on through the second."""
+    s = scenario()
+    before, during, after = batches()
+    with FaultProxy(pulse_target.port) as second:
+        uris = [pulse_target.uri(port=p.port, heartbeat=2) for p in (proxy, second)]
+        listener = s.listen(",".join(uris))
+        assert s.listening.endswith("(127.0.0.1:%d)" % proxy.port), s.listening
+        s.publish(before)
+        listener.wait_numbers(before)
+        proxy.refuse()
+        proxy.drop()
+        s.publish(during)
+        assert_recovered(listener, second.port)
+        s.publish(after)
+        finish(listener, range(0, 3 * BATCH))
+        assert second.accepted == 1
 
 
 def test_listener_and_publisher_survive_kill_9(pulse_target, scenario):
