@@ -51,6 +51,7 @@ struct Consumer::Impl {
   Status validate() const;
   Status setup(client::Connection& c);
   void on_delivery(const client::Delivery& d);
+  void end_batch();
 
   ConsumerOptions options;
   MessageHandler handler;
@@ -60,6 +61,12 @@ struct Consumer::Impl {
   client::Channel* channel = nullptr;
   bool cancelled = false;   // the server cancelled our consumer
   uint64_t batch_mark = 0;  // stats.delivered when on_batch_end was last called
+  // Handled messages are acked after on_batch_end returned (what the application wrote out is
+  // flushed before the broker forgets them): the highest such delivery tag, its channel's
+  // generation (a tag means nothing on a later channel) and how many wait.
+  uint64_t ack_through = 0;
+  uint64_t ack_count = 0;
+  uint64_t generation = 0, ack_generation = 0;
   std::unordered_map<std::string, unsigned> attempts;
   std::function<void(const Received&, const Error&)> on_give_up;
   ConsumerStats stats;
@@ -83,6 +90,7 @@ Status Consumer::Impl::setup(client::Connection& c) {
   cancelled = false;
   auto ch = c.open_channel();
   if (!ch) return std::move(ch).error();
+  ++generation;
   client::Channel& chan = **ch;
   std::vector<std::string> seen;
   for (const auto& b : options.bindings) {
@@ -111,6 +119,22 @@ Status Consumer::Impl::setup(client::Connection& c) {
   return {};
 }
 
+void Consumer::Impl::end_batch() {
+  if (stats.delivered != batch_mark) {
+    batch_mark = stats.delivered;
+    if (options.on_batch_end) options.on_batch_end();
+  }
+  if (ack_count == 0) return;
+  // One multiple ack settles the batch: every delivery up to ack_through was handled in order,
+  // and those that failed were nacked (or given up) already, so only handled ones remain.
+  // After a lost connection the broker redelivers them instead.
+  if (ack_generation == generation && channel && channel->is_open() &&
+      channel->ack(ack_through, /*multiple=*/true) && channel->connection().flush()) {
+    stats.acked += ack_count;
+  }
+  ack_through = ack_count = 0;
+}
+
 void Consumer::Impl::on_delivery(const client::Delivery& d) {
   // After stop() the rest of a read's deliveries go back to the queue unseen, so a consumer
   // stopped after N messages handles exactly N.
@@ -131,8 +155,9 @@ void Consumer::Impl::on_delivery(const client::Delivery& d) {
   }
   if (st) {
     if (!attempts.empty()) attempts.erase(attempt_key(d));
-    (void)d.channel->ack(d.delivery_tag);
-    ++stats.acked;
+    ack_through = d.delivery_tag;
+    ack_generation = generation;
+    ++ack_count;
     return;
   }
   const std::string key = attempt_key(d);
@@ -185,10 +210,7 @@ Status Consumer::run_for(milliseconds timeout) {
   const detail::Session::Setup setup = [&m](client::Connection& c) { return m.setup(c); };
   for (;;) {
     // Deliveries also arrive inside the synchronous calls of a (re)start, not only in pump().
-    if (m.stats.delivered != m.batch_mark) {
-      m.batch_mark = m.stats.delivered;
-      if (m.options.on_batch_end) m.options.on_batch_end();
-    }
+    m.end_batch();
     if (m.stop_flag.exchange(false)) return {};
     const auto now = Clock::now();
     if (now >= deadline) return {};

@@ -2,7 +2,8 @@
 // A Pulse consumer: one queue (queue/<user>/<applabel>, or queue/<user>/<uuid>) bound to a list
 // of (exchange, topic pattern) pairs. Exchanges are declared passively (a consumer never creates
 // them). Each message is handed to the handler with its parsed envelope and acked after the
-// handler returns; a failing handler never loses the message. Any lost connection (socket
+// handler returned OK (the acks of one read go out together, after on_batch_end); a failing
+// handler never loses the message. Any lost connection (socket
 // error, missed heartbeats, CONNECTION_FORCED, broker restart, a server cancel) is recovered:
 // reconnect with back-off, re-declare, re-bind, re-consume.
 //
@@ -52,7 +53,8 @@ struct ConsumerOptions {
   // With kDeadLetter: declared on the queue as x-dead-letter-exchange (empty: none).
   std::string dead_letter_exchange;
   // Called on run()'s thread after the handler has seen every delivery of one read, before
-  // run() waits again (a tool flushes its output there). May be empty.
+  // their acks are sent and before run() waits again: a tool flushes its output there, so a
+  // crash cannot lose a message it printed but had not written out yet. May be empty.
   std::function<void()> on_batch_end;
 };
 

@@ -71,6 +71,8 @@ class Publisher {
   // Pipelined publishing for bulk senders: send() queues a message (wrapped in the envelope
   // unless `envelope` is false) and returns its ticket at once; wait() pumps until every sent
   // message is confirmed or failed, calling on_outcome(ticket, status) for each as it settles.
+  // Sent messages are written in batches: one may stay in the output buffer until the next
+  // wait(), poll() or a send() that fills the batch, so a producer that goes idle calls poll().
   using OutcomeHandler = std::function<void(uint64_t ticket, const Status& outcome)>;
   void on_outcome(OutcomeHandler h);
   Result<uint64_t> send(std::string_view exchange, std::string_view routing_key,

@@ -3,6 +3,7 @@
 // giving up, and the refusals that end run() before the first start.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -325,6 +326,38 @@ TEST_F(ConsumerLive, StopFromTheHandlerHandlesExactlyThatMany) {
   c.reset();  // closes the connection: nothing is left unacked
   auto left = testing::drain(broker.options(), "queue/guest/counted");
   EXPECT_EQ(left.size(), 3u);
+}
+
+// Acks go out only after on_batch_end returned: a connection lost inside on_batch_end (here
+// force-closed by the management API) leaves the batch unacked, so the broker redelivers it.
+TEST_F(ConsumerLive, AcksFollowOnBatchEnd) {
+  ConsumerOptions o = options();
+  o.applabel = "batch";
+  o.durable = true;
+  {
+    Consumer first(o, collect());
+    ASSERT_TRUE(first.run_for(milliseconds(100)).ok());
+  }
+  for (int i = 0; i < 3; ++i) publish(i);
+  std::vector<std::pair<int, bool>> seen;  // (n, redelivered)
+  size_t first_batch = 0;                  // what the handler had seen when the cut came
+  o.on_batch_end = [&] {
+    if (first_batch > 0 || seen.empty()) return;
+    first_batch = seen.size();
+    EXPECT_TRUE(testing::eventually(
+        [&] { return broker.force_close_provided("pulse consumer queue/guest/batch") == 1; }));
+  };
+  Consumer c(o, [&](const Received& r) {
+    seen.emplace_back(r.envelope->payload.value("n", -1), r.raw.redelivered);
+    return Status();
+  });
+  ASSERT_TRUE(run_until(c, [&] { return first_batch > 0 && seen.size() >= first_batch + 3; }));
+  EXPECT_EQ(recoveries, 1);
+  for (size_t i = 0; i < first_batch; ++i) {  // every message of the cut batch came again
+    const int n = seen[i].first;
+    EXPECT_TRUE(std::count(seen.begin() + first_batch, seen.end(), std::make_pair(n, true)))
+        << "message " << n << " was acked before on_batch_end returned";
+  }
 }
 
 TEST_F(ConsumerLive, StopFromAnotherThreadEndsRun) {
