@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.broker import DEFINITIONS, PulsedBroker, make_broker, target_name  # noqa: E402
 from harness.defs import merged  # noqa: E402
 from harness.http_api import HttpApi  # noqa: E402
+from harness.pulse_targets import PulseTarget, broker_for  # noqa: E402
 from harness.util import unique  # noqa: E402
 
 
@@ -130,3 +131,14 @@ def api(broker):
 @pytest.fixture
 def uname():
     return unique
+
+
+@pytest.fixture(scope="session", params=["pulsed", "rabbitmq"])
+def pulse_target(request, _broker_registry):
+    """harness.pulse_targets.PulseTarget for each broker, in one normal run: pulsed (the session
+    broker) and RabbitMQ (a private node with management, booted once per session; the session
+    broker in a RabbitMQ run, where the pulsed half is skipped)."""
+    b = broker_for(request.param, _brokers, lambda: request.getfixturevalue("broker"))
+    if b is None:
+        pytest.skip("pulsed is tested in the default (pulsed) run")
+    return PulseTarget(request.param, b)
