@@ -133,7 +133,13 @@ void AmqpConnection::on_readable() {
       in_len_ -= used;
     }
     if (!keep_going) in_len_ = 0;
-    if (keep_going && take < n) {
+    if (keep_going && take < n && must_block()) {
+      // Input stopped at a publish: the rest of the read waits behind what in_ still holds.
+      in_.resize(in_len_);
+      in_.insert(in_.end(), scratch.begin() + static_cast<ptrdiff_t>(take),
+                 scratch.begin() + static_cast<ptrdiff_t>(n));
+      in_len_ = in_.size();
+    } else if (keep_going && take < n) {
       // straddle_take() completed the frame, so nothing is left over in in_.
       const auto rest = std::span<const uint8_t>(scratch.data() + take, n - take);
       used = process_input(rest, keep_going);
@@ -144,9 +150,17 @@ void AmqpConnection::on_readable() {
     }
     in_.resize(in_len_);
   }
+  after_input(keep_going);
+}
+
+bool AmqpConnection::must_block() const {
+  return block_pending_ && server_.alarmed() && state_ == State::kRunning;
+}
+
+void AmqpConnection::after_input(bool keep_going) {
   if (in_len_ == 0 && in_.capacity() > kKeepInputCapacity) std::vector<uint8_t>().swap(in_);
-  if (keep_going && block_after_batch_ && server_.alarmed() && state_ == State::kRunning) {
-    block_after_batch_ = false;
+  if (keep_going && must_block()) {
+    block_pending_ = false;
     blocked_ = true;
     if (cap_blocked_ && !blocked_notified_) {
       amqp::ConnectionBlocked b;
@@ -157,7 +171,7 @@ void AmqpConnection::on_readable() {
     flush();
     return;  // not reading: TCP back-pressure holds the publisher until unblock()
   }
-  block_after_batch_ = false;
+  block_pending_ = false;
   flush();
   if (!keep_going || state_ == State::kClosed) return;
   // A client that sends faster than it reads our replies is not read until they drain, so
@@ -193,7 +207,25 @@ void AmqpConnection::unblock() {
     blocked_notified_ = false;
     flush();
   }
-  if (state_ != State::kClosed) read_more();
+  if (state_ == State::kClosed) return;
+  if (in_len_ > 0) {
+    resume_held_input();
+  } else {
+    read_more();
+  }
+}
+
+void AmqpConnection::resume_held_input() {
+  bool keep_going;
+  const size_t used = process_input(std::span<const uint8_t>(in_.data(), in_len_), keep_going);
+  if (keep_going) {
+    in_.erase(in_.begin(), in_.begin() + static_cast<ptrdiff_t>(used));
+    in_len_ = in_.size();
+  } else {
+    in_.clear();
+    in_len_ = 0;
+  }
+  after_input(keep_going);
 }
 
 // The 8-byte protocol header: the bytes it used (0 while incomplete); false when the client
@@ -243,6 +275,7 @@ size_t AmqpConnection::process_input(std::span<const uint8_t> data, bool& keep_g
     }
     pos += d.consumed;
     handle_frame(d.frame);
+    if (must_block()) break;  // the publish's content stays unread, as in RabbitMQ
   }
   if (state_ == State::kDiscarding) pos = data.size();
   for (auto& [id, ch] : channels_) ch->end_of_batch();
@@ -297,7 +330,7 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
   auto it = channels_.find(f.channel);
   if (kind == amqp::FrameKind::kMethod && amqp::is_method<amqp::BasicPublish>(f.payload) &&
       server_.alarmed()) {
-    block_after_batch_ = true;  // basic.publish during a resource alarm
+    block_pending_ = true;  // basic.publish during a resource alarm
   }
   if (it != channels_.end() && !it->second->finished()) return it->second->handle_frame(f);
   // Any frame on an unused channel number starts a channel in RabbitMQ, so the limit is checked

@@ -101,6 +101,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
 
   void read_more();
   void on_readable();
+  // After input was handled: blocks (alarm), pauses (output backlog) or reads on.
+  void after_input(bool keep_going);
+  bool must_block() const;
+  // Handles what in_ holds (input held back while blocked), then goes on as after a read.
+  void resume_held_input();
   // Processes complete frames in the input buffer; false when the connection is finished.
   // Handles the complete frames at the front of `data`; returns the bytes used. keep_going is
   // false once the connection is finished.
@@ -142,7 +147,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   uint64_t id_;
   State state_ = State::kHeader;
   bool recently_read_ = false;  // the last read returned data: read again before waiting
-  std::vector<uint8_t> in_;     // a partial frame carried over between reads (usually empty)
+  // A partial frame carried over between reads (usually empty); while blocked, also the
+  // complete frames that followed the publish that blocked us.
+  std::vector<uint8_t> in_;
   size_t in_len_ = 0;
   OutputQueue out_;
   OutputQueue writing_;
@@ -167,8 +174,10 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   bool cap_cancel_notify_ = false;
   bool cap_auth_failure_close_ = false;
   bool cap_blocked_ = false;
-  // Resource alarm flow control: a publish seen while alarmed blocks reading after the batch.
-  bool block_after_batch_ = false;
+  // Resource alarm flow control, as RabbitMQ's reader does it: a basic.publish method frame seen
+  // while alarmed stops input right after that frame (its content, and whatever followed, waits
+  // in in_ unprocessed) and the connection is blocked until the alarm clears.
+  bool block_pending_ = false;
   bool blocked_ = false;
   bool blocked_notified_ = false;
   bool read_in_flight_ = false;
