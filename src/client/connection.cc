@@ -35,11 +35,13 @@ Connection::Connection(Socket socket, const ConnectionOptions& options)
 Connection::~Connection() = default;
 
 Result<std::unique_ptr<Connection>> Connection::open(const ConnectionOptions& options) {
-  if (options.tls) {
-    return Error{0, "amqps:// (TLS) is not supported by this client yet; use amqp://"};
-  }
   auto s = Socket::connect(options.host, options.port, options.connect_timeout);
   if (!s) return std::move(s).error();
+  if (options.tls) {
+    auto st = s->start_tls(options.host, options.tls_options,
+                           options.handshake_timeout.value_or(options.connect_timeout));
+    if (!st) return std::move(st).error();
+  }
   return open_on(std::move(*s), options);
 }
 
@@ -67,9 +69,12 @@ Status Connection::handshake() {
   const auto* start = as<amqp::ConnectionStart>(*m);
   if (!start) return Error{amqp::kCommandInvalid, "expected connection.start"};
   server_properties_ = start->server_properties;
-  if (std::string_view(" " + start->mechanisms + " ").find(" PLAIN ") == std::string_view::npos) {
-    return Error{0,
-                 "server does not offer the PLAIN mechanism (offers '" + start->mechanisms + "')"};
+  const bool external = options_.auth_mechanism == AuthMechanism::kExternal;
+  const std::string mechanism = external ? "EXTERNAL" : "PLAIN";
+  if (std::string_view(" " + start->mechanisms + " ").find(" " + mechanism + " ") ==
+      std::string_view::npos) {
+    return Error{0, "server does not offer the " + mechanism + " mechanism (offers '" +
+                        start->mechanisms + "')"};
   }
 
   amqp::ConnectionStartOk ok;
@@ -83,8 +88,11 @@ Status Connection::handshake() {
   if (!options_.connection_name.empty()) {
     ok.client_properties.emplace_back("connection_name", options_.connection_name);
   }
-  ok.mechanism = "PLAIN";
-  ok.response = std::string(1, '\0') + options_.user + std::string(1, '\0') + options_.password;
+  ok.mechanism = mechanism;
+  // EXTERNAL's identity is the TLS client certificate: the response is empty.
+  if (!external) {
+    ok.response = std::string(1, '\0') + options_.user + std::string(1, '\0') + options_.password;
+  }
   ok.locale = "en_US";
   amqp::append_method_frame(out_, 0, ok);
 

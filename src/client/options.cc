@@ -34,6 +34,20 @@ Error uri_error(std::string_view uri, const std::string& why) {
   return Error{0, "invalid AMQP URI '" + std::string(uri) + "': " + why};
 }
 
+bool set_tls_key(TlsOptions& t, std::string_view key, std::string value) {
+  if (key == "verify") {
+    if (value != "verify_peer" && value != "verify_none") return false;
+    t.verify_peer = value == "verify_peer";
+    return true;
+  }
+  if (value.empty()) return false;
+  if (key == "cacertfile") t.cacertfile = std::move(value);
+  if (key == "certfile") t.certfile = std::move(value);
+  if (key == "keyfile") t.keyfile = std::move(value);
+  if (key == "server_name_indication") t.server_name_indication = std::move(value);
+  return true;
+}
+
 }  // namespace
 
 Result<ConnectionOptions> parse_uri(std::string_view uri, ConnectionOptions o) {
@@ -130,10 +144,27 @@ Result<ConnectionOptions> parse_uri(std::string_view uri, ConnectionOptions o) {
       uint32_t ms = 0;
       ok = parse_number(value, ms);
       o.connect_timeout = std::chrono::milliseconds(ms);
+    } else if (key == "auth_mechanism") {
+      if (value == "plain" || value == "PLAIN") {
+        o.auth_mechanism = AuthMechanism::kPlain;
+      } else if (value == "external" || value == "EXTERNAL") {
+        o.auth_mechanism = AuthMechanism::kExternal;
+      } else {
+        ok = false;
+      }
+    } else if (key == "cacertfile" || key == "certfile" || key == "keyfile" || key == "verify" ||
+               key == "server_name_indication") {
+      if (!o.tls) return uri_error(original, "'" + std::string(key) + "' needs amqps://");
+      auto v = percent_decode(value);
+      if (!v) return uri_error(original, v.error().text);
+      ok = set_tls_key(o.tls_options, key, std::move(*v));
     } else {
       return uri_error(original, "unknown query key '" + std::string(key) + "'");
     }
     if (!ok) return uri_error(original, "bad value for '" + std::string(key) + "'");
+  }
+  if (o.tls_options.certfile.empty() != o.tls_options.keyfile.empty()) {
+    return uri_error(original, "certfile and keyfile go together");
   }
   return o;
 }

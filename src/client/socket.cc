@@ -33,17 +33,24 @@ Socket::~Socket() {
   close();
 }
 
-Socket::Socket(Socket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+Socket::Socket(Socket&& o) noexcept {
+  *this = std::move(o);
+}
 
 Socket& Socket::operator=(Socket&& o) noexcept {
   if (this != &o) {
     close();
     fd_ = std::exchange(o.fd_, -1);
+    ctx_ = std::exchange(o.ctx_, nullptr);
+    ssl_ = std::exchange(o.ssl_, nullptr);
+    read_wants_ = o.read_wants_;
+    write_wants_ = o.write_wants_;
   }
   return *this;
 }
 
 void Socket::close() {
+  free_tls();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -96,6 +103,7 @@ Result<Socket> Socket::connect(const std::string& host, uint16_t port,
 }
 
 Result<size_t> Socket::read_some(void* buf, size_t n) {
+  if (ssl_ != nullptr) return tls_read(buf, n);
   for (;;) {
     ssize_t r = ::recv(fd_, buf, n, 0);
     if (r > 0) return static_cast<size_t>(r);
@@ -107,6 +115,7 @@ Result<size_t> Socket::read_some(void* buf, size_t n) {
 }
 
 Result<size_t> Socket::write_some(const void* buf, size_t n) {
+  if (ssl_ != nullptr) return tls_write(buf, n);
   for (;;) {
     ssize_t r = ::send(fd_, buf, n, MSG_NOSIGNAL);
     if (r >= 0) return static_cast<size_t>(r);
@@ -117,13 +126,21 @@ Result<size_t> Socket::write_some(const void* buf, size_t n) {
 }
 
 Result<short> Socket::wait(short events, int timeout_ms) {
-  pollfd p{fd_, events, 0};
+  // Under TLS each direction waits for what its last operation asked of the socket.
+  const short read_on = ssl_ != nullptr ? read_wants_ : short{POLLIN};
+  const short write_on = ssl_ != nullptr ? write_wants_ : short{POLLOUT};
+  if ((events & POLLIN) && tls_pending()) return short{POLLIN};
+  pollfd p{fd_, 0, 0};
+  if (events & POLLIN) p.events |= read_on;
+  if (events & POLLOUT) p.events |= write_on;
   for (;;) {
     int r = ::poll(&p, 1, timeout_ms);
     if (r >= 0) break;
     if (errno != EINTR) return sys_error("poll", errno);
   }
-  short out = p.revents & events;
+  short out = 0;
+  if ((events & POLLIN) && (p.revents & read_on)) out |= POLLIN;
+  if ((events & POLLOUT) && (p.revents & write_on)) out |= POLLOUT;
   if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) out |= POLLIN;
   return out;
 }

@@ -27,7 +27,9 @@ bool is_refusal(const Error& e) {
     case amqp::kNotAllowed:
       return true;
     default:
-      return false;
+      // A certificate that does not verify (or TLS files that cannot be loaded) will not fix
+      // itself by retrying either.
+      return client::is_tls_setup_error(e);
   }
 }
 

@@ -397,6 +397,16 @@ class _Epmd:
 class RabbitBroker(BrokerHandle):
     target = "rabbitmq"
 
+    def __init__(self, config=None, tls=False, tls_external=False):
+        """tls=True adds a TLS listener (tls_port) with the harness certificates (certs.py),
+        verify_peer without requiring a client certificate; tls_external=True also enables
+        rabbitmq_auth_mechanism_ssl (EXTERNAL, the user is the client certificate's CN)."""
+        super().__init__(config)
+        self.tls = tls or tls_external
+        self.tls_external = tls_external
+        self.tls_port = None
+        self.certs = None
+
     @property
     def pid(self):
         with open(os.path.join(self.tmp, "rabbit.pid")) as f:
@@ -408,6 +418,8 @@ class RabbitBroker(BrokerHandle):
             self.nodename = "pulsetest-%d-%d@localhost" % (os.getpid(), self.index)
             self.http_port = free_port()
             self.prometheus_port = free_port()
+            if self.tls:
+                self.tls_port = free_port()
         self._stopped = False
         dist_port = free_port()
         epmd_port = _Epmd.ensure()
@@ -428,13 +440,16 @@ class RabbitBroker(BrokerHandle):
             "prometheus.tcp.ip": HOST,
             "prometheus.tcp.port": str(self.prometheus_port),
         }
+        if self.tls:
+            lines.update(self._tls_conf())
         lines.update({k: _conf_value(v) for k, v in self.config.items()})
         with open(conf, "w") as f:
             for k, v in lines.items():
                 f.write("%s = %s\n" % (k, v))
         plugins = os.path.join(self.tmp, "enabled_plugins")
+        extra = ",rabbitmq_auth_mechanism_ssl" if self.tls_external else ""
         with open(plugins, "w") as f:
-            f.write("[rabbitmq_management,rabbitmq_prometheus].\n")
+            f.write("[rabbitmq_management,rabbitmq_prometheus%s].\n" % extra)
         envconf = os.path.join(self.tmp, "rabbitmq-env.conf")
         open(envconf, "w").close()
         self.env = dict(
@@ -466,6 +481,35 @@ class RabbitBroker(BrokerHandle):
             self.stop(check=False)
             raise
         return self
+
+    def _tls_conf(self):
+        from harness.certs import certs
+        self.certs = certs()
+        lines = {
+            "listeners.ssl.default": "%s:%d" % (HOST, self.tls_port),
+            "ssl_options.cacertfile": self.certs.ca,
+            "ssl_options.certfile": self.certs.server_cert,
+            "ssl_options.keyfile": self.certs.server_key,
+            "ssl_options.verify": "verify_peer",
+            "ssl_options.fail_if_no_peer_cert": "false",
+        }
+        if self.tls_external:
+            lines.update({
+                "auth_mechanisms.1": "PLAIN",
+                "auth_mechanisms.2": "AMQPLAIN",
+                "auth_mechanisms.3": "EXTERNAL",
+                "ssl_cert_login_from": "common_name",
+            })
+        return lines
+
+    def tls_url(self, user="guest", password="guest", vhost="/", host="localhost", query=None):
+        """An amqps:// URI for the TLS listener; query: dict of extra URI query keys."""
+        url = "amqps://%s:%s@%s:%d/%s" % (
+            urllib.parse.quote(user, safe=""), urllib.parse.quote(password, safe=""),
+            host, self.tls_port, urllib.parse.quote(vhost, safe=""))
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        return url
 
     def import_definitions(self, path):
         """Imports a RabbitMQ definitions file into the running node (rabbitmqctl)."""

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "client/channel.h"
+#include "client/options.h"
 #include "script_peer.h"
 
 namespace pulse::client {
@@ -105,6 +106,29 @@ TEST(Handshake, ProtocolHeaderReplyMeansUnsupportedVersion) {
   auto c = Connection::open_on(peer.take_client_socket(), {});
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().text.find("protocol header"), std::string::npos) << c.error().text;
+}
+
+TEST(Handshake, ExternalSendsAnEmptyResponse) {
+  ScriptPeer peer;
+  peer.script_handshake(0, 131072, 0, "PLAIN AMQPLAIN EXTERNAL");
+  auto o = parse_uri("amqps://ignored:ignored@h?auth_mechanism=external");
+  ASSERT_TRUE(o.ok()) << o.error().text;
+  auto c = Connection::open_on(peer.take_client_socket(), *o);
+  ASSERT_TRUE(c.ok()) << c.error().text;
+  auto start_ok = peer.expect_method<amqp::ConnectionStartOk>(0);
+  EXPECT_EQ(start_ok.mechanism, "EXTERNAL");
+  EXPECT_EQ(start_ok.response, "");  // the identity is the TLS client certificate
+}
+
+TEST(Handshake, ExternalNotOffered) {
+  ScriptPeer peer;
+  peer.script_handshake();
+  ConnectionOptions o;
+  o.auth_mechanism = AuthMechanism::kExternal;
+  auto c = Connection::open_on(peer.take_client_socket(), o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().text,
+            "server does not offer the EXTERNAL mechanism (offers 'AMQPLAIN PLAIN')");
 }
 
 TEST(Handshake, NoPlainMechanism) {

@@ -1,4 +1,8 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "client/confirm_tracker.h"
 #include "client/connection.h"
@@ -68,6 +72,36 @@ TEST(Uri, AmqpsMeansTlsOn5671) {
   EXPECT_FALSE(parse_uri("amqp://h")->tls);
 }
 
+TEST(Uri, TlsKeys) {
+  auto o = parse_uri(
+      "amqps://h?cacertfile=%2Fetc%2Fca.pem&certfile=/c.pem&keyfile=/c.key"
+      "&server_name_indication=pulse.example&auth_mechanism=external");
+  ASSERT_TRUE(o.ok()) << o.error().text;
+  EXPECT_EQ(o->tls_options.cacertfile, "/etc/ca.pem");
+  EXPECT_EQ(o->tls_options.certfile, "/c.pem");
+  EXPECT_EQ(o->tls_options.keyfile, "/c.key");
+  EXPECT_EQ(o->tls_options.server_name_indication, "pulse.example");
+  EXPECT_TRUE(o->tls_options.verify_peer);  // the default
+  EXPECT_EQ(o->auth_mechanism, AuthMechanism::kExternal);
+  EXPECT_FALSE(parse_uri("amqps://h?verify=verify_none")->tls_options.verify_peer);
+  EXPECT_TRUE(parse_uri("amqps://h?verify=verify_peer")->tls_options.verify_peer);
+  EXPECT_EQ(parse_uri("amqps://h")->auth_mechanism, AuthMechanism::kPlain);
+  EXPECT_EQ(parse_uri("amqp://h?auth_mechanism=plain")->auth_mechanism, AuthMechanism::kPlain);
+}
+
+TEST(Uri, TlsKeyErrors) {
+  auto plain = parse_uri("amqp://h?cacertfile=/ca.pem");
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().text,
+            "invalid AMQP URI 'amqp://h?cacertfile=/ca.pem': 'cacertfile' needs amqps://");
+  EXPECT_FALSE(parse_uri("amqps://h?verify=yes").ok());
+  EXPECT_FALSE(parse_uri("amqps://h?cacertfile=").ok());
+  EXPECT_FALSE(parse_uri("amqps://h?auth_mechanism=cram-md5").ok());
+  auto half = parse_uri("amqps://h?certfile=/c.pem");
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.error().text.find("certfile and keyfile go together"), std::string::npos);
+}
+
 TEST(Uri, SchemeOverridesTheDefaultsTlsAndDefaultPort) {
   ConnectionOptions tls_defaults;
   tls_defaults.tls = true;
@@ -97,14 +131,29 @@ TEST(Uri, AmqpsErrors) {
   EXPECT_EQ(e.error().text, "invalid AMQP URI 'ssl://h': the scheme must be amqp:// or amqps://");
 }
 
-TEST(Connection, TlsIsRefusedClearlyBeforeAnyConnect) {
-  // No TLS yet: open() must say so instead of speaking plain AMQP to a TLS port. The host does
-  // not resolve, so an attempt to connect would fail with a different error.
-  auto o = parse_uri("amqps://nowhere.invalid");
-  ASSERT_TRUE(o.ok());
+TEST(Connection, TlsCaFileThatCannotBeLoaded) {
+  // A listener that never answers: the TCP connect succeeds (backlog), then TLS setup fails on
+  // the CA file before any byte is sent, and says so; retrying cannot fix it.
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(lfd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd, 4), 0);
+  ASSERT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  auto o = parse_uri("amqps://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
+                     "?cacertfile=/nonexistent/ca.pem");
+  ASSERT_TRUE(o.ok()) << o.error().text;
   auto c = Connection::open(*o);
+  ::close(lfd);
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().text, "amqps:// (TLS) is not supported by this client yet; use amqp://");
+  EXPECT_TRUE(
+      c.error().text.starts_with("TLS: cannot load CA certificates from '/nonexistent/ca.pem': "))
+      << c.error().text;
+  EXPECT_TRUE(is_tls_setup_error(c.error()));
+  EXPECT_FALSE(is_tls_setup_error(Error{0, "TLS: handshake failed: connection closed by peer"}));
 }
 
 TEST(ConfirmTracker, SingleMultipleAndUnknownTags) {

@@ -68,11 +68,11 @@ class ScriptPeer {
   }
   // Queues the broker's half of a successful handshake (start, tune, open-ok).
   void script_handshake(uint16_t channel_max = 0, uint32_t frame_max = 131072,
-                        uint16_t heartbeat = 0) {
+                        uint16_t heartbeat = 0, const char* mechanisms = "AMQPLAIN PLAIN") {
     amqp::ConnectionStart start;
     start.version_minor = 9;
     start.server_properties = {{"product", "script"}};
-    start.mechanisms = "AMQPLAIN PLAIN";
+    start.mechanisms = mechanisms;
     start.locales = "en_US";
     send_method(0, start);
     amqp::ConnectionTune tune;

@@ -1,0 +1,207 @@
+// The TLS half of Socket: OpenSSL 3 on the non-blocking fd. SSL_read/SSL_write's WANT_READ /
+// WANT_WRITE become "would block" plus the poll event to wait for, so Connection's poll loop
+// stays as it is.
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "client/options.h"
+#include "client/socket.h"
+
+namespace pulse::client {
+
+namespace {
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+// The oldest queued OpenSSL error as text, and the queue cleared for the next call.
+std::string openssl_reason() {
+  unsigned long e = ERR_peek_error();
+  std::string why;
+  if (e != 0) {
+    const char* r = ERR_reason_error_string(e);
+    why = r != nullptr ? r : "error " + std::to_string(e);
+  }
+  ERR_clear_error();
+  return why;
+}
+
+constexpr std::string_view kTlsPrefix = "TLS: ";
+constexpr std::string_view kVerifyFailed = "certificate verify failed";
+constexpr std::string_view kCannotLoad = "cannot load";
+
+Error tls_error(const std::string& what) {
+  return Error{0, std::string(kTlsPrefix) + what};
+}
+
+// Why a handshake failed, in the words a user can act on.
+Error handshake_error(ssl_st* ssl, int ret, const std::string& peer) {
+  const int err = SSL_get_error(ssl, ret);
+  const long verify = SSL_get_verify_result(ssl);
+  const unsigned long e = ERR_peek_error();
+  if (verify != X509_V_OK && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+    ERR_clear_error();
+    if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+      return tls_error(std::string(kVerifyFailed) + ": " +
+                       std::string(X509_verify_cert_error_string(verify)) +
+                       " (the server's certificate is not valid for '" + peer + "')");
+    }
+    return tls_error(std::string(kVerifyFailed) + ": " +
+                     std::string(X509_verify_cert_error_string(verify)));
+  }
+  if (ERR_GET_LIB(e) == ERR_LIB_SSL && (ERR_GET_REASON(e) == SSL_R_WRONG_VERSION_NUMBER ||
+                                        ERR_GET_REASON(e) == SSL_R_PACKET_LENGTH_TOO_LONG ||
+                                        ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST)) {
+    ERR_clear_error();
+    return tls_error("handshake failed: the peer does not speak TLS (a plaintext amqp:// port?)");
+  }
+  if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && e == 0)) {
+    ERR_clear_error();
+    return tls_error("handshake failed: connection closed by peer");
+  }
+  std::string why = openssl_reason();
+  if (why.empty() && err == SSL_ERROR_SYSCALL) why = std::strerror(errno);
+  return tls_error("handshake failed: " + why);
+}
+
+}  // namespace
+
+bool is_tls_setup_error(const Error& e) {
+  std::string_view t = e.text;
+  if (e.code != 0 || !t.starts_with(kTlsPrefix)) return false;
+  t.remove_prefix(kTlsPrefix.size());
+  return t.starts_with(kVerifyFailed) || t.starts_with(kCannotLoad);
+}
+
+void Socket::free_tls() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+  ssl_ = nullptr;
+  ctx_ = nullptr;
+}
+
+bool Socket::tls_pending() const {
+  return ssl_ != nullptr && SSL_pending(ssl_) > 0;
+}
+
+Status Socket::start_tls(const std::string& host, const TlsOptions& o,
+                         std::chrono::milliseconds timeout) {
+  ERR_clear_error();
+  ctx_ = SSL_CTX_new(TLS_client_method());
+  if (ctx_ == nullptr) return tls_error("cannot create a context: " + openssl_reason());
+  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+  if (o.verify_peer) {
+    const bool loaded = o.cacertfile.empty() ? SSL_CTX_set_default_verify_paths(ctx_) == 1
+                                             : SSL_CTX_load_verify_locations(
+                                                   ctx_, o.cacertfile.c_str(), nullptr) == 1;
+    if (!loaded) {
+      return tls_error("cannot load CA certificates" +
+                       (o.cacertfile.empty() ? std::string() : " from '" + o.cacertfile + "'") +
+                       ": " + openssl_reason());
+    }
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+  }
+  if (!o.certfile.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx_, o.certfile.c_str()) != 1) {
+      return tls_error("cannot load certfile '" + o.certfile + "': " + openssl_reason());
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx_, o.keyfile.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return tls_error("cannot load keyfile '" + o.keyfile + "': " + openssl_reason());
+    }
+    if (SSL_CTX_check_private_key(ctx_) != 1) {
+      return tls_error("keyfile '" + o.keyfile + "' does not match certfile: " + openssl_reason());
+    }
+  }
+  ssl_ = SSL_new(ctx_);
+  if (ssl_ == nullptr) return tls_error("cannot create a session: " + openssl_reason());
+  // Connection's output buffer may grow (and move) between a write that would block and its
+  // retry; a partial write is fine because the caller keeps the rest.
+  SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // A peer that closes without close_notify is "closed by peer", as on plain TCP.
+  SSL_set_options(ssl_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_set_fd(ssl_, fd_);
+  const bool no_sni = o.server_name_indication == "disable";
+  const std::string name =
+      o.server_name_indication.empty() || no_sni ? host : o.server_name_indication;
+  // RFC 6066: SNI carries host names only, never address literals.
+  if (!no_sni && !is_ip_literal(name)) SSL_set_tlsext_host_name(ssl_, name.c_str());
+  if (o.verify_peer) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int set = is_ip_literal(name) ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                                        : X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
+    if (set != 1) return tls_error("bad server name '" + name + "'");
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    ERR_clear_error();
+    const int r = SSL_connect(ssl_);
+    if (r == 1) break;
+    const int err = SSL_get_error(ssl_, r);
+    short want = 0;
+    if (err == SSL_ERROR_WANT_READ) want = POLLIN;
+    if (err == SSL_ERROR_WANT_WRITE) want = POLLOUT;
+    if (want == 0) return handshake_error(ssl_, r, name);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return tls_error("handshake timed out");
+    pollfd p{fd_, want, 0};
+    int n = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
+    if (n < 0 && errno != EINTR) return tls_error(std::string("poll: ") + std::strerror(errno));
+  }
+  read_wants_ = POLLIN;
+  write_wants_ = POLLOUT;
+  return {};
+}
+
+Result<size_t> Socket::tls_read(void* buf, size_t n) {
+  ERR_clear_error();
+  size_t got = 0;
+  if (SSL_read_ex(ssl_, buf, n, &got) == 1) {
+    read_wants_ = POLLIN;
+    return got;
+  }
+  const int err = SSL_get_error(ssl_, 0);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    read_wants_ = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+    return size_t{0};
+  }
+  if (err == SSL_ERROR_ZERO_RETURN) return Error{0, "connection closed by peer"};
+  if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+    return errno == 0 ? Error{0, "connection closed by peer"}
+                      : Error{0, std::string("read: ") + std::strerror(errno)};
+  }
+  return tls_error("read: " + openssl_reason());
+}
+
+Result<size_t> Socket::tls_write(const void* buf, size_t n) {
+  ERR_clear_error();
+  size_t put = 0;
+  if (SSL_write_ex(ssl_, buf, n, &put) == 1) {
+    write_wants_ = POLLOUT;
+    return put;
+  }
+  const int err = SSL_get_error(ssl_, 0);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    write_wants_ = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+    return size_t{0};
+  }
+  if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+    return Error{0, std::string("write: ") + std::strerror(errno == 0 ? EPIPE : errno)};
+  }
+  return tls_error("write: " + openssl_reason());
+}
+
+}  // namespace pulse::client
