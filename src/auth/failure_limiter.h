@@ -36,6 +36,10 @@ class FailureLimiter {
   // Counts one failed login from `address`.
   void record_failure(std::string_view address, Clock::time_point now);
 
+  // Whether a client is counted at all (the limit is on, and loopback is not exempt).
+  bool applies_to(bool loopback) const {
+    return options_.max_failures != 0 && !(loopback && options_.exempt_loopback);
+  }
   const FailureLimitOptions& options() const { return options_; }
   size_t tracked() const { return entries_.size(); }
 
