@@ -113,6 +113,11 @@ std::string set_string(std::string& out, std::string_view v) {
   return {};
 }
 
+std::string append_string(std::vector<std::string>& out, std::string_view v) {
+  out.emplace_back(v);
+  return {};
+}
+
 // A key whose only accepted value is the one pulsed implements; `other` names what the other
 // values would ask for.
 std::string only_value(std::string_view v, std::string_view accepted, std::string_view other) {
@@ -131,85 +136,69 @@ struct KeySpec {
 #define FIELD(expr) [](State& s, std::string_view, std::string_view v) { return expr; }
 // A key whose value is checked but changes nothing (see only_value).
 #define CHECK(expr) [](State&, std::string_view, std::string_view v) { return expr; }
-const KeySpec
-    kKeys
-        [] =
-            {
-                {"listeners.tcp", FIELD(set_none(s.cfg.tcp_listeners, s.tcp_set, v))},
-                {"listeners.tcp.$",
-                 [](State& s, std::string_view n, std::string_view v) {
-                   return set_listener(s.cfg.tcp_listeners, s.tcp_set, n, v);
-                 }},
-                {"default_user", FIELD(set_string(s.cfg.default_user, v))},
-                {"default_pass", FIELD(set_string(s.cfg.default_pass, v))},
-                {"default_vhost", FIELD(set_string(s.cfg.default_vhost, v))},
-                {"default_permissions.configure",
-                 FIELD(set_string(s.cfg.default_permissions_configure, v))},
-                {"default_permissions.write",
-                 FIELD(set_string(s.cfg.default_permissions_write, v))},
-                {"default_permissions.read", FIELD(set_string(s.cfg.default_permissions_read, v))},
-                {"default_user_tags.$",
-                 [](State& s, std::string_view n, std::string_view v) {
-                   return set_flag_list(s.cfg.default_user_tags, s.tags_set, n, v);
-                 }},
-                {"loopback_users", FIELD(set_none(s.cfg.loopback_users, s.loopback_set, v))},
-                {"loopback_users.$",
-                 [](State& s, std::string_view n, std::string_view v) {
-                   return set_flag_list(s.cfg.loopback_users, s.loopback_set, n, v);
-                 }},
-                {"heartbeat", FIELD(parse_uint(v, s.cfg.heartbeat))},
-                {"frame_max", FIELD(parse_uint(v, s.cfg.frame_max))},
-                {"channel_max", FIELD(parse_uint(v, s.cfg.channel_max))},
-                // RabbitMQ caps max_message_size at 512 MiB.
-                {"max_message_size", FIELD(parse_uint(v, s.cfg.max_message_size, 1, 536870912))},
-                {"handshake_timeout", FIELD(parse_uint(v, s.cfg.handshake_timeout_ms))},
-                {"connection_max",
-                 FIELD(v == "infinity" ? (s.cfg.connection_max.reset(), std::string())
-                                       : parse_uint(v, s.cfg.connection_max.emplace()))},
-                {"auth_failure_limit.max_failures",
-                 FIELD(parse_uint(v, s.cfg.auth_failure_max_failures))},
-                {"auth_failure_limit.window",
-                 FIELD(parse_uint(v, s.cfg.auth_failure_window_ms, 1))},
-                {"auth_failure_limit.block_for",
-                 FIELD(parse_uint(v, s.cfg.auth_failure_block_for_ms))},
-                {"auth_failure_limit.max_tracked_addresses",
-                 FIELD(parse_uint(v, s.cfg.auth_failure_max_tracked, 1))},
-                {"auth_failure_limit.exempt_loopback",
-                 FIELD(parse_bool(v, s.cfg.auth_failure_exempt_loopback))},
-                {"management.cors.allow_origins.$",
-                 [](State& s, std::string_view, std::string_view v) {
-                   s.cfg.management_cors_allow_origins.emplace_back(v);
-                   return std::string();
-                 }},
-                {"management.cors.max_age", FIELD(parse_uint(v, s.cfg.management_cors_max_age))},
-                {"vm_memory_high_watermark.relative",
-                 FIELD(parse_double(v, s.cfg.memory_high_watermark_relative))},
-                {"vm_memory_high_watermark.absolute",
-                 FIELD(parse_bytes(v, s.cfg.memory_high_watermark_absolute.emplace()))},
-                {"vm_memory_high_watermark_paging_ratio",
-                 FIELD(parse_double(v, s.cfg.memory_high_watermark_paging_ratio))},
-                {"paging.queue_memory_limit",
-                 FIELD(parse_bytes(v, s.cfg.paging_queue_memory_limit))},
-                {"paging.global_memory_limit",
-                 FIELD(parse_bytes(v, s.cfg.paging_global_memory_limit.emplace()))},
-                {"disk_free_limit.absolute",
-                 FIELD(parse_bytes(v, s.cfg.disk_free_limit_absolute.emplace()))},
-                {"disk_free_limit.relative",
-                 FIELD(parse_double(v, s.cfg.disk_free_limit_relative.emplace()))},
-                // Only the values that describe what pulsed does (log to standard output) are
-                // accepted.
-                {"log.console", CHECK(only_value(v, "true", "logging only to a file"))},
-                {"log.console.level", FIELD(parse_level(v, s.cfg.log_console_level))},
-                {"log.file", CHECK(only_value(v, "false", "logging to a file"))},
-                {"management.tcp.port", FIELD(parse_uint(v, s.cfg.management_port))},
-                {"management.tcp.ip", FIELD(set_string(s.cfg.management_ip, v))},
-                {"prometheus.tcp.port", FIELD(parse_uint(v, s.cfg.prometheus_port))},
-                {"prometheus.tcp.ip", FIELD(set_string(s.cfg.prometheus_ip, v))},
-                {"cluster_name", FIELD(set_string(s.cfg.cluster_name.emplace(), v))},
-                {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
-                {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
-                {"definitions.import_backend",
-                 CHECK(only_value(v, "local_filesystem", "importing definitions over HTTPS"))},
+const KeySpec kKeys[] = {
+    {"listeners.tcp", FIELD(set_none(s.cfg.tcp_listeners, s.tcp_set, v))},
+    {"listeners.tcp.$",
+     [](State& s, std::string_view n, std::string_view v) {
+       return set_listener(s.cfg.tcp_listeners, s.tcp_set, n, v);
+     }},
+    {"default_user", FIELD(set_string(s.cfg.default_user, v))},
+    {"default_pass", FIELD(set_string(s.cfg.default_pass, v))},
+    {"default_vhost", FIELD(set_string(s.cfg.default_vhost, v))},
+    {"default_permissions.configure", FIELD(set_string(s.cfg.default_permissions_configure, v))},
+    {"default_permissions.write", FIELD(set_string(s.cfg.default_permissions_write, v))},
+    {"default_permissions.read", FIELD(set_string(s.cfg.default_permissions_read, v))},
+    {"default_user_tags.$",
+     [](State& s, std::string_view n, std::string_view v) {
+       return set_flag_list(s.cfg.default_user_tags, s.tags_set, n, v);
+     }},
+    {"loopback_users", FIELD(set_none(s.cfg.loopback_users, s.loopback_set, v))},
+    {"loopback_users.$",
+     [](State& s, std::string_view n, std::string_view v) {
+       return set_flag_list(s.cfg.loopback_users, s.loopback_set, n, v);
+     }},
+    {"heartbeat", FIELD(parse_uint(v, s.cfg.heartbeat))},
+    {"frame_max", FIELD(parse_uint(v, s.cfg.frame_max))},
+    {"channel_max", FIELD(parse_uint(v, s.cfg.channel_max))},
+    // RabbitMQ caps max_message_size at 512 MiB.
+    {"max_message_size", FIELD(parse_uint(v, s.cfg.max_message_size, 1, 536870912))},
+    {"handshake_timeout", FIELD(parse_uint(v, s.cfg.handshake_timeout_ms))},
+    {"connection_max", FIELD(v == "infinity" ? (s.cfg.connection_max.reset(), std::string())
+                                             : parse_uint(v, s.cfg.connection_max.emplace()))},
+    {"auth_failure_limit.max_failures", FIELD(parse_uint(v, s.cfg.auth_failure_max_failures))},
+    {"auth_failure_limit.window", FIELD(parse_uint(v, s.cfg.auth_failure_window_ms, 1))},
+    {"auth_failure_limit.block_for", FIELD(parse_uint(v, s.cfg.auth_failure_block_for_ms))},
+    {"auth_failure_limit.max_tracked_addresses",
+     FIELD(parse_uint(v, s.cfg.auth_failure_max_tracked, 1))},
+    {"auth_failure_limit.exempt_loopback",
+     FIELD(parse_bool(v, s.cfg.auth_failure_exempt_loopback))},
+    {"management.cors.allow_origins.$",
+     FIELD(append_string(s.cfg.management_cors_allow_origins, v))},
+    {"management.cors.max_age", FIELD(parse_uint(v, s.cfg.management_cors_max_age))},
+    {"vm_memory_high_watermark.relative",
+     FIELD(parse_double(v, s.cfg.memory_high_watermark_relative))},
+    {"vm_memory_high_watermark.absolute",
+     FIELD(parse_bytes(v, s.cfg.memory_high_watermark_absolute.emplace()))},
+    {"vm_memory_high_watermark_paging_ratio",
+     FIELD(parse_double(v, s.cfg.memory_high_watermark_paging_ratio))},
+    {"paging.queue_memory_limit", FIELD(parse_bytes(v, s.cfg.paging_queue_memory_limit))},
+    {"paging.global_memory_limit",
+     FIELD(parse_bytes(v, s.cfg.paging_global_memory_limit.emplace()))},
+    {"disk_free_limit.absolute", FIELD(parse_bytes(v, s.cfg.disk_free_limit_absolute.emplace()))},
+    {"disk_free_limit.relative", FIELD(parse_double(v, s.cfg.disk_free_limit_relative.emplace()))},
+    // Only the values that describe what pulsed does (log to standard output) are accepted.
+    {"log.console", CHECK(only_value(v, "true", "logging only to a file"))},
+    {"log.console.level", FIELD(parse_level(v, s.cfg.log_console_level))},
+    {"log.file", CHECK(only_value(v, "false", "logging to a file"))},
+    {"management.tcp.port", FIELD(parse_uint(v, s.cfg.management_port))},
+    {"management.tcp.ip", FIELD(set_string(s.cfg.management_ip, v))},
+    {"prometheus.tcp.port", FIELD(parse_uint(v, s.cfg.prometheus_port))},
+    {"prometheus.tcp.ip", FIELD(set_string(s.cfg.prometheus_ip, v))},
+    {"cluster_name", FIELD(set_string(s.cfg.cluster_name.emplace(), v))},
+    {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
+    {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
+    {"definitions.import_backend",
+     CHECK(only_value(v, "local_filesystem", "importing definitions over HTTPS"))},
 };
 #undef FIELD
 #undef CHECK
