@@ -71,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(beast::error_code ec) {
+    cors_origin_.clear();  // an error answer must not carry the previous request's CORS
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::eof ||
         ec == asio::error::connection_reset) {
@@ -108,7 +109,6 @@ class Session : public std::enable_shared_from_this<Session> {
       req.peer_address = peer.address().to_string();
       req.peer_loopback = peer.address().is_loopback();
     }
-    cors_origin_.clear();
     if (auto it = in.find(bhttp::field::origin); it != in.end()) {
       std::string origin(it->value());
       if (cors_allowed(options_, origin)) cors_origin_ = std::move(origin);
