@@ -113,6 +113,11 @@ std::string set_string(std::string& out, std::string_view v) {
   return {};
 }
 
+std::string append_string(std::vector<std::string>& out, std::string_view v) {
+  out.emplace_back(v);
+  return {};
+}
+
 // A key whose only accepted value is the one pulsed implements; `other` names what the other
 // values would ask for.
 std::string only_value(std::string_view v, std::string_view accepted, std::string_view other) {
@@ -160,6 +165,16 @@ const KeySpec kKeys[] = {
     {"handshake_timeout", FIELD(parse_uint(v, s.cfg.handshake_timeout_ms))},
     {"connection_max", FIELD(v == "infinity" ? (s.cfg.connection_max.reset(), std::string())
                                              : parse_uint(v, s.cfg.connection_max.emplace()))},
+    {"auth_failure_limit.max_failures", FIELD(parse_uint(v, s.cfg.auth_failure_max_failures))},
+    {"auth_failure_limit.window", FIELD(parse_uint(v, s.cfg.auth_failure_window_ms, 1))},
+    {"auth_failure_limit.block_for", FIELD(parse_uint(v, s.cfg.auth_failure_block_for_ms))},
+    {"auth_failure_limit.max_tracked_addresses",
+     FIELD(parse_uint(v, s.cfg.auth_failure_max_tracked, 1))},
+    {"auth_failure_limit.exempt_loopback",
+     FIELD(parse_bool(v, s.cfg.auth_failure_exempt_loopback))},
+    {"management.cors.allow_origins.$",
+     FIELD(append_string(s.cfg.management_cors_allow_origins, v))},
+    {"management.cors.max_age", FIELD(parse_uint(v, s.cfg.management_cors_max_age))},
     {"vm_memory_high_watermark.relative",
      FIELD(parse_double(v, s.cfg.memory_high_watermark_relative))},
     {"vm_memory_high_watermark.absolute",

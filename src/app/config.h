@@ -50,6 +50,17 @@ struct Config {
   uint64_t max_message_size = 134217728;
   uint32_t handshake_timeout_ms = 10000;
   std::optional<uint64_t> connection_max;  // nullopt = infinity
+  // auth_failure_limit.*: failed logins per source address (AMQP and the management API's
+  // Basic auth). Pulse's own keys; RabbitMQ has no such limit. max_failures = 0 turns it off.
+  uint32_t auth_failure_max_failures = 10;
+  uint32_t auth_failure_window_ms = 60000;
+  uint32_t auth_failure_block_for_ms = 60000;
+  uint32_t auth_failure_max_tracked = 4096;
+  bool auth_failure_exempt_loopback = true;
+  // management.cors.allow_origins.N / management.cors.max_age (RabbitMQ's keys): CORS is off
+  // while no origin is listed; "*" allows any origin.
+  std::vector<std::string> management_cors_allow_origins;
+  uint32_t management_cors_max_age = 1800;
 
   // vm_memory_high_watermark: .absolute (bytes) takes precedence over .relative when both are
   // set, as in RabbitMQ.

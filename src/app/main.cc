@@ -92,6 +92,16 @@ std::vector<Listener> listeners_of(std::vector<Listener> configured, const std::
   return {*l};
 }
 
+pulse::auth::FailureLimitOptions auth_failure_limit(const Config& c) {
+  pulse::auth::FailureLimitOptions o;
+  o.max_failures = c.auth_failure_max_failures;
+  o.window = std::chrono::milliseconds(c.auth_failure_window_ms);
+  o.block_for = std::chrono::milliseconds(c.auth_failure_block_for_ms);
+  o.max_tracked = c.auth_failure_max_tracked;
+  o.exempt_loopback = c.auth_failure_exempt_loopback;
+  return o;
+}
+
 pulse::server::ServerOptions server_options(const Config& c) {
   pulse::server::ServerOptions o;
   o.channel_max = c.channel_max;
@@ -101,6 +111,7 @@ pulse::server::ServerOptions server_options(const Config& c) {
   o.max_message_size = c.max_message_size;
   o.connection_max = c.connection_max.value_or(0);
   o.loopback_users = c.loopback_users;
+  o.auth_failure_limit = auth_failure_limit(c);
   o.memory_high_watermark = c.memory_high_watermark_absolute.value_or(static_cast<uint64_t>(
       c.memory_high_watermark_relative *
       static_cast<double>(pulse::server::ResourceMonitor::total_memory_bytes())));
@@ -287,7 +298,11 @@ int main(int argc, char** argv) {
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
   pulse::http::Api api(broker, auth, pulse::app::management_hooks(mctx), node_name);
-  pulse::http::HttpServer http_server(io, api);
+  api.limit_auth_failures(auth_failure_limit(config));
+  pulse::http::HttpOptions http_options;
+  http_options.cors_allow_origins = config.management_cors_allow_origins;
+  http_options.cors_max_age = config.management_cors_max_age;
+  pulse::http::HttpServer http_server(io, api, http_options);
   start_listeners(
       http_listeners, "http", "management API ",
       [&](const std::string& host, uint16_t port) { return http_server.listen(host, port); },

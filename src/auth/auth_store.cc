@@ -201,7 +201,17 @@ const User* AuthStore::find_user(std::string_view name) const {
 
 const User* AuthStore::authenticate(std::string_view name, std::string_view password) const {
   const Entry* e = find_entry(name);
-  if (e == nullptr || e->raw_hash.empty()) return nullptr;
+  if (e == nullptr || e->raw_hash.empty()) {
+    // Hash anyway, against a dummy of the default algorithm, so that an unknown (or
+    // passwordless) user takes as long to refuse as a wrong password: timing must not tell
+    // which user names exist.
+    static const std::string dummy = [] {
+      auto raw = base64_decode(hash_password("pulse-dummy-password"));
+      return raw ? *raw : std::string();
+    }();
+    (void)verify_password_raw(dummy, HashAlgorithm::kSha256, password);
+    return nullptr;
+  }
   return verify_password_raw(e->raw_hash, e->user.algorithm, password) ? &e->user : nullptr;
 }
 

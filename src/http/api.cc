@@ -147,9 +147,17 @@ void Api::handle(Request req, std::function<void(Response)> done) {
     done(std::move(r));
     return;
   }
+  // An address over its failure limit gets the wrong-password answer, credentials unchecked.
+  const auto now = auth::FailureLimiter::Clock::now();
+  const bool counted = !req.peer_address.empty() && auth_failures_.applies_to(req.peer_loopback);
+  if (counted && auth_failures_.blocked(req.peer_address, now)) {
+    done(login_failed());
+    return;
+  }
   auto creds = basic_credentials(req.authorization);
   const auth::User* user = creds ? auth_.authenticate(creds->first, creds->second) : nullptr;
   if (user == nullptr) {
+    if (counted) auth_failures_.record_failure(req.peer_address, now);
     done(login_failed());
     return;
   }

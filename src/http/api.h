@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth/auth_store.h"
+#include "auth/failure_limiter.h"
 #include "base/result.h"
 #include "broker/broker.h"
 #include "http/channel_stats.h"
@@ -128,6 +129,10 @@ class Api {
 
   broker::Broker& broker() { return broker_; }
   auth::AuthStore& auth() { return auth_; }
+  // Failed Basic-auth logins per source address (auth_failure_limit.* in pulse.conf).
+  void limit_auth_failures(const auth::FailureLimitOptions& o) {
+    auth_failures_ = auth::FailureLimiter(o);
+  }
   const Hooks& hooks() const { return hooks_; }
   // The HTTP server provides the loop and the worker; without one, work runs inline.
   void set_scheduler(Scheduler* s) { scheduler_ = s != nullptr ? s : &inline_; }
@@ -141,6 +146,7 @@ class Api {
 
   broker::Broker& broker_;
   auth::AuthStore& auth_;
+  auth::FailureLimiter auth_failures_;
   Hooks hooks_;
   std::string node_name_;
   Stats stats_;

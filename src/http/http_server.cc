@@ -23,6 +23,35 @@ namespace {
 // The most one socket write of a response carries (see Session::write).
 constexpr size_t kWritePiece = 128 * 1024;
 
+// On every response. The CSP is rabbitmq_management's default policy (its UI needs inline
+// and eval'd scripts); the other three RabbitMQ sends only when configured
+// (management.headers.*), pulsed always: the API is never meant to be framed or sniffed.
+template <class Res>
+void set_security_headers(Res& res) {
+  res.set("content-security-policy",
+          "script-src 'self' 'unsafe-eval' 'unsafe-inline'; object-src 'self'");
+  res.set("x-content-type-options", "nosniff");
+  res.set("x-frame-options", "SAMEORIGIN");
+  res.set("referrer-policy", "same-origin");
+}
+
+bool cors_allowed(const HttpOptions& o, std::string_view origin) {
+  for (const auto& allowed : o.cors_allow_origins)
+    if (allowed == "*" || allowed == origin) return true;
+  return false;
+}
+
+// The answer to a CORS preflight (OPTIONS with Access-Control-Request-Method) from an allowed
+// origin, as rabbit_mgmt_cors gives it: the methods the API has, the headers asked for.
+Response preflight(const HttpOptions& o, const bhttp::request<bhttp::string_body>& in) {
+  Response r = empty_response(200);
+  r.headers.emplace_back("access-control-max-age", std::to_string(o.cors_max_age));
+  r.headers.emplace_back("access-control-allow-methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  if (auto it = in.find(bhttp::field::access_control_request_headers); it != in.end())
+    r.headers.emplace_back("access-control-allow-headers", std::string(it->value()));
+  return r;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Api& api, const HttpOptions& options, bool metrics_only)
@@ -42,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(beast::error_code ec) {
+    cors_origin_.clear();  // an error answer must not carry the previous request's CORS
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::eof ||
         ec == asio::error::connection_reset) {
@@ -74,6 +104,20 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = in.find(bhttp::field::authorization); it != in.end())
       req.authorization = std::string(it->value());
     if (auto it = in.find("x-reason"); it != in.end()) req.x_reason = std::string(it->value());
+    boost::system::error_code pec;
+    if (auto peer = stream_.socket().remote_endpoint(pec); !pec) {
+      req.peer_address = peer.address().to_string();
+      req.peer_loopback = peer.address().is_loopback();
+    }
+    if (auto it = in.find(bhttp::field::origin); it != in.end()) {
+      std::string origin(it->value());
+      if (cors_allowed(options_, origin)) cors_origin_ = std::move(origin);
+    }
+    if (!cors_origin_.empty() && in.method() == bhttp::verb::options &&
+        in.find(bhttp::field::access_control_request_method) != in.end()) {
+      write(preflight(options_, in));
+      return;
+    }
     req.body = std::move(in.body());
     if (metrics_only_ && !is_metrics_path(req)) {
       write(not_found());
@@ -90,6 +134,11 @@ class Session : public std::enable_shared_from_this<Session> {
     res->result(r.status);
     res->set(bhttp::field::server, "pulsed");
     res->set(bhttp::field::vary, "origin");
+    set_security_headers(*res);
+    if (!cors_origin_.empty()) {
+      res->set(bhttp::field::access_control_allow_origin, cors_origin_);
+      res->set(bhttp::field::access_control_allow_credentials, "true");
+    }
     for (auto& [k, v] : r.headers) res->set(k, v);
     if (!r.content_type.empty() && !(r.body.empty() && r.status == 204))
       res->set(bhttp::field::content_type, r.content_type);
@@ -128,6 +177,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   bool metrics_only_ = false;
+  std::string cors_origin_;  // the request's Origin when CORS allows it
   bool keep_alive_ = true;
   bool head_ = false;
   unsigned version_ = 11;

@@ -23,6 +23,10 @@ struct HttpOptions {
   // defaults to 20 MB too.
   size_t body_limit = 20 * 1024 * 1024;
   std::chrono::seconds idle_timeout{60};
+  // CORS (management.cors.allow_origins.N, management.cors.max_age): off while empty; "*"
+  // allows any origin. An allowed Origin is echoed back, never "*".
+  std::vector<std::string> cors_allow_origins;
+  uint32_t cors_max_age = 1800;
 };
 
 // Also the Api's Scheduler: its loop is the broker's io_context, its worker one thread.

@@ -20,6 +20,8 @@ struct Request {
   std::string body;
   std::string authorization;  // the Authorization header
   std::string x_reason;       // X-Reason (DELETE of a connection)
+  std::string peer_address;   // the client's IP address; empty when unknown
+  bool peer_loopback = false;
 
   const std::string* param(const std::string& key) const {
     auto it = query.find(key);

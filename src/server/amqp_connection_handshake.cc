@@ -169,12 +169,28 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
   user_ = user;
   mechanism_ = m.mechanism;
   client_properties_ = m.client_properties;
-  const auth::User* u = auth().authenticate(user, password);
   bool loopback = false;
+  std::string address;
   boost::system::error_code ec;
   auto peer = socket_.remote_endpoint(ec);
-  if (!ec) loopback = peer.address().is_loopback();
+  if (!ec) {
+    loopback = peer.address().is_loopback();
+    address = peer.address().to_string();
+  }
+  // An address over its failure limit is refused with the same reply as a wrong password,
+  // without checking the credentials; the refusal is delayed like any other (refuse_login).
+  auto& limiter = server().auth_failures();
+  const bool counted = !ec && limiter.applies_to(loopback);
+  const auto now = auth::FailureLimiter::Clock::now();
+  if (counted && limiter.blocked(address, now)) {
+    spdlog::warn("connection {}: {} is over auth_failure_limit; credentials not checked", id_,
+                 address);
+    refuse_login(m.mechanism);
+    return;
+  }
+  const auth::User* u = auth().authenticate(user, password);
   if (!u || (!loopback && auth::loopback_only(user, options().loopback_users))) {
+    if (counted) limiter.record_failure(address, now);
     refuse_login(m.mechanism);
     return;
   }

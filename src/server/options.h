@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "auth/failure_limiter.h"
+
 namespace pulse::server {
 
 // Protocol limits offered to clients; defaults are RabbitMQ's. (The cluster name in
@@ -15,6 +17,8 @@ struct ServerOptions {
   uint64_t max_message_size = 128ull * 1024 * 1024;
   uint64_t connection_max = 0;  // 0 = unlimited
   std::vector<std::string> loopback_users{"guest"};
+  // Failed logins per source address (auth_failure_limit.* in pulse.conf).
+  auth::FailureLimitOptions auth_failure_limit;
   // Output bytes queued for one connection before its consumers stop receiving deliveries.
   size_t max_output_backlog = 4 * 1024 * 1024;
   // Resource alarms (0 = off): publishers are blocked while RSS is above the memory watermark

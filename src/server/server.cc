@@ -20,6 +20,7 @@ Server::Server(asio::io_context& io, broker::Broker& broker, auth::AuthStore& au
       broker_(broker),
       auth_(auth),
       options_(std::move(options)),
+      auth_failures_(options_.auth_failure_limit),
       broker_timer_(io),
       monitor_(io, ResourceLimits{options_.memory_high_watermark, options_.disk_free_limit,
                                   options_.data_dir}) {

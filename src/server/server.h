@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "auth/auth_store.h"
+#include "auth/failure_limiter.h"
 #include "base/result.h"
 #include "broker/broker.h"
 #include "server/asio.h"
@@ -36,6 +37,8 @@ class Server {
   std::vector<uint8_t>& read_scratch() { return read_scratch_; }
   broker::Broker& broker() { return broker_; }
   auth::AuthStore& auth() { return auth_; }
+  // Failed AMQP logins per source address; the handshake consults and feeds it.
+  auth::FailureLimiter& auth_failures() { return auth_failures_; }
   const ServerOptions& options() const { return options_; }
   size_t connection_count() const { return connections_.size(); }
   size_t channel_count() const;
@@ -68,6 +71,7 @@ class Server {
   broker::Broker& broker_;
   auth::AuthStore& auth_;
   ServerOptions options_;
+  auth::FailureLimiter auth_failures_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<uint64_t, std::shared_ptr<AmqpConnection>> connections_;
   std::unordered_map<std::string, uint64_t> ids_by_name_;

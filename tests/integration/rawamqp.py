@@ -248,9 +248,11 @@ class ConnectionClosed(Exception):
 # ---------------------------------------------------------------- client
 
 class RawAMQP:
-    def __init__(self, host, port, timeout=5.0):
+    def __init__(self, host, port, timeout=5.0, source=None):
+        """source: a local address to connect from (e.g. "127.0.0.2")."""
         self.host, self.port = host, port
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout = timeout
         self.buf = b""
