@@ -15,7 +15,7 @@ namespace {
 // translations build the list only from the keys present.
 struct State {
   Config& cfg;
-  bool tcp_set = false, tags_set = false, loopback_set = false;
+  bool tcp_set = false, tags_set = false, loopback_set = false, ssl_set = false;
 };
 
 // Returns an empty string on success, else why the value is malformed.
@@ -126,6 +126,46 @@ std::string only_value(std::string_view v, std::string_view accepted, std::strin
          "' is accepted)";
 }
 
+std::string set_mechanism(std::vector<std::string>& list, std::string_view v) {
+  if (v != "PLAIN" && v != "AMQPLAIN" && v != "EXTERNAL") {
+    return "expected PLAIN, AMQPLAIN or EXTERNAL";
+  }
+  if (std::find(list.begin(), list.end(), v) == list.end()) list.emplace_back(v);
+  return {};
+}
+
+std::string set_login_from(tls::CertLoginOptions& o, std::string_view v) {
+  if (v == "distinguished_name") {
+    o.from = tls::LoginFrom::kDistinguishedName;
+  } else if (v == "common_name") {
+    o.from = tls::LoginFrom::kCommonName;
+  } else if (v == "subject_alternative_name" || v == "subject_alt_name") {
+    o.from = tls::LoginFrom::kSubjectAltName;
+  } else {
+    return "expected distinguished_name, common_name or subject_alternative_name";
+  }
+  return {};
+}
+
+std::string set_san_type(tls::CertLoginOptions& o, std::string_view v) {
+  if (v != "dns" && v != "ip" && v != "email" && v != "uri" && v != "other_name") {
+    return "expected dns, ip, email, uri or other_name";
+  }
+  o.san_type = v;
+  return {};
+}
+
+std::string set_https_port(Config::HttpsListener& l, std::string_view v) {
+  l.configured = true;
+  return parse_uint(v, l.port.emplace(), 1);
+}
+
+std::string set_https_ip(Config::HttpsListener& l, std::string_view v) {
+  l.configured = true;
+  l.ip = v;
+  return {};
+}
+
 struct KeySpec {
   // Dot-separated; "$" matches one segment (passed to the setter).
   std::string_view pattern;
@@ -142,6 +182,15 @@ const KeySpec kKeys[] = {
      [](State& s, std::string_view n, std::string_view v) {
        return set_listener(s.cfg.tcp_listeners, s.tcp_set, n, v);
      }},
+    {"listeners.ssl", FIELD(set_none(s.cfg.ssl_listeners, s.ssl_set, v))},
+    {"listeners.ssl.$",
+     [](State& s, std::string_view n, std::string_view v) {
+       return set_listener(s.cfg.ssl_listeners, s.ssl_set, n, v);
+     }},
+    {"auth_mechanisms.$", FIELD(set_mechanism(s.cfg.auth_mechanisms, v))},
+    {"ssl_cert_login_from", FIELD(set_login_from(s.cfg.ssl_cert_login, v))},
+    {"ssl_cert_login_san_type", FIELD(set_san_type(s.cfg.ssl_cert_login, v))},
+    {"ssl_cert_login_san_index", FIELD(parse_uint(v, s.cfg.ssl_cert_login.san_index, 0, 1000))},
     {"default_user", FIELD(set_string(s.cfg.default_user, v))},
     {"default_pass", FIELD(set_string(s.cfg.default_pass, v))},
     {"default_vhost", FIELD(set_string(s.cfg.default_vhost, v))},
@@ -190,10 +239,18 @@ const KeySpec kKeys[] = {
     {"log.console", CHECK(only_value(v, "true", "logging only to a file"))},
     {"log.console.level", FIELD(parse_level(v, s.cfg.log_console_level))},
     {"log.file", CHECK(only_value(v, "false", "logging to a file"))},
-    {"management.tcp.port", FIELD(parse_uint(v, s.cfg.management_port))},
-    {"management.tcp.ip", FIELD(set_string(s.cfg.management_ip, v))},
-    {"prometheus.tcp.port", FIELD(parse_uint(v, s.cfg.prometheus_port))},
-    {"prometheus.tcp.ip", FIELD(set_string(s.cfg.prometheus_ip, v))},
+    {"management.tcp.port",
+     FIELD((s.cfg.management_tcp_configured = true, parse_uint(v, s.cfg.management_port)))},
+    {"management.tcp.ip",
+     FIELD((s.cfg.management_tcp_configured = true, set_string(s.cfg.management_ip, v)))},
+    {"prometheus.tcp.port",
+     FIELD((s.cfg.prometheus_tcp_configured = true, parse_uint(v, s.cfg.prometheus_port)))},
+    {"prometheus.tcp.ip",
+     FIELD((s.cfg.prometheus_tcp_configured = true, set_string(s.cfg.prometheus_ip, v)))},
+    {"management.ssl.port", FIELD(set_https_port(s.cfg.management_ssl, v))},
+    {"management.ssl.ip", FIELD(set_https_ip(s.cfg.management_ssl, v))},
+    {"prometheus.ssl.port", FIELD(set_https_port(s.cfg.prometheus_ssl, v))},
+    {"prometheus.ssl.ip", FIELD(set_https_ip(s.cfg.prometheus_ssl, v))},
     {"cluster_name", FIELD(set_string(s.cfg.cluster_name.emplace(), v))},
     {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
     {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
@@ -211,12 +268,6 @@ struct Unsupported {
   std::string_view feature;
 };
 const Unsupported kNotSupportedYet[] = {
-    {"listeners.ssl", "TLS"},
-    {"listeners.ssl.$", "TLS"},
-    {"management.ssl.port", "TLS"},
-    {"management.ssl.ip", "TLS"},
-    {"prometheus.ssl.port", "TLS"},
-    {"prometheus.ssl.ip", "TLS"},
     {"stomp.listeners.tcp", "STOMP"},
     {"stomp.listeners.tcp.$", "STOMP"},
     {"stomp.listeners.ssl", "STOMP"},
@@ -249,26 +300,26 @@ const Unsupported kNotSupportedYet[] = {
     {"pulse.guardian.delete_queue_size", "the guardian"},
     {"pulse.guardian.poll_interval", "the guardian"},
 };
-// The TLS options RabbitMQ accepts under each of these prefixes (ssl_options.certfile, ...).
-constexpr std::string_view kTlsPrefixes[] = {"ssl_options.", "management.ssl.", "prometheus.ssl.",
-                                             "web_stomp.ssl."};
-constexpr std::string_view kTlsOptions[] = {"cacertfile",
-                                            "certfile",
-                                            "keyfile",
-                                            "password",
-                                            "verify",
-                                            "fail_if_no_peer_cert",
-                                            "depth",
-                                            "versions.$",
-                                            "ciphers.$",
-                                            "honor_cipher_order",
-                                            "honor_ecc_order",
-                                            "client_renegotiation",
-                                            "secure_renegotiate",
-                                            "reuse_sessions",
-                                            "crl_check",
-                                            "log_alert",
-                                            "sni"};
+// A TLS option under one of the prefixes RabbitMQ uses for it (ssl_options.certfile,
+// management.ssl.versions.1, ...): the options to set and the option name, or null.
+tls::ServerTlsOptions* tls_target(Config& cfg, std::string_view key, std::string_view& option) {
+  struct Prefix {
+    std::string_view prefix;
+    tls::ServerTlsOptions* target;
+  };
+  const Prefix prefixes[] = {{"ssl_options.", &cfg.ssl_options},
+                             {"management.ssl.", &cfg.management_ssl.tls},
+                             {"prometheus.ssl.", &cfg.prometheus_ssl.tls}};
+  for (const auto& p : prefixes) {
+    if (key.starts_with(p.prefix) && tls::known_option(key.substr(p.prefix.size()))) {
+      option = key.substr(p.prefix.size());
+      if (p.target == &cfg.management_ssl.tls) cfg.management_ssl.configured = true;
+      if (p.target == &cfg.prometheus_ssl.tls) cfg.prometheus_ssl.configured = true;
+      return p.target;
+    }
+  }
+  return nullptr;
+}
 
 // Matches `key` against `pattern`; on success `var` holds the "$" segment.
 bool match_key(std::string_view pattern, std::string_view key, std::string_view& var) {
@@ -316,12 +367,7 @@ std::string_view unsupported_feature(std::string_view key) {
   for (const Unsupported& u : kNotSupportedYet) {
     if (match_key(u.pattern, key, var)) return u.feature;
   }
-  for (std::string_view prefix : kTlsPrefixes) {
-    if (!key.starts_with(prefix)) continue;
-    for (std::string_view option : kTlsOptions) {
-      if (match_key(option, key.substr(prefix.size()), var)) return "TLS";
-    }
-  }
+  if (key.starts_with("web_stomp.ssl.") && tls::known_option(key.substr(14))) return "Web-STOMP";
   return {};
 }
 
@@ -454,7 +500,17 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
         break;
       }
     }
+    std::string_view tls_option;
     if (spec == nullptr) {
+      if (tls::ServerTlsOptions* t = tls_target(cfg, key, tls_option)) {
+        if (std::string why = tls::set_option(*t, tls_option, value); !why.empty()) {
+          return config_error(source, line_no,
+                              "invalid value '" + std::string(value) + "' for key '" +
+                                  std::string(key) + "': " + why);
+        }
+        cfg.settings[std::string(key)] = value;
+        continue;
+      }
       if (auto feature = unsupported_feature(key); !feature.empty()) {
         return config_error(
             source, line_no,
@@ -468,6 +524,23 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
           "invalid value '" + std::string(value) + "' for key '" + std::string(key) + "': " + why);
     }
     cfg.settings[std::string(key)] = value;
+  }
+  if (!cfg.ssl_listeners.empty() &&
+      (cfg.ssl_options.certfile.empty() || cfg.ssl_options.keyfile.empty())) {
+    return Error{0, std::string(source) +
+                        ": listeners.ssl needs ssl_options.certfile and ssl_options.keyfile"};
+  }
+  for (auto [name, l] : {std::pair{"management", &cfg.management_ssl},
+                         std::pair{"prometheus", &cfg.prometheus_ssl}}) {
+    if (!l->configured) continue;
+    if (!l->port) {
+      return Error{0, std::string(source) + ": " + name + ".ssl.port is required when " + name +
+                          ".ssl.* is set"};
+    }
+    if (l->tls.certfile.empty() || l->tls.keyfile.empty()) {
+      return Error{0, std::string(source) + ": " + name + ".ssl.port needs " + name +
+                          ".ssl.certfile and " + name + ".ssl.keyfile"};
+    }
   }
   if (cfg.frame_max != 0 && cfg.frame_max < 4096) {
     return Error{0, std::string(source) + ": frame_max must be 0 (no limit) or at least 4096"};

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "base/result.h"
+#include "tls/certificate.h"
+#include "tls/options.h"
 
 namespace pulse::app {
 
@@ -32,6 +34,17 @@ struct Config {
   // The default answers on both loopbacks, as RabbitMQ's does, [::1] only where IPv6 exists.
   std::vector<Listener> tcp_listeners{{"default", "127.0.0.1", 5672},
                                       {"default", "::1", 5672, /*required=*/false}};
+
+  // listeners.ssl.<name> (AMQPS; none unless configured, RabbitMQ's conventional port is 5671)
+  // with ssl_options.* (RabbitMQ's names; see tls/options.h).
+  std::vector<Listener> ssl_listeners;
+  tls::ServerTlsOptions ssl_options;
+  // auth_mechanisms.N: what connection.start offers, in order; empty means RabbitMQ's default
+  // (PLAIN AMQPLAIN). EXTERNAL (client certificates) must be listed to be offered.
+  std::vector<std::string> auth_mechanisms;
+  // ssl_cert_login_from / ssl_cert_login_san_type / ssl_cert_login_san_index
+  // (rabbitmq_auth_mechanism_ssl's keys).
+  tls::CertLoginOptions ssl_cert_login;
 
   std::string default_user = "guest";
   std::string default_pass = "guest";
@@ -82,6 +95,20 @@ struct Config {
 
   std::string management_ip = "127.0.0.1";
   uint16_t management_port = 15672;
+  // management.tcp.* / prometheus.tcp.* appeared in the file. As in RabbitMQ, when only the
+  // .ssl listener of a plugin is configured, its plaintext listener is not started.
+  bool management_tcp_configured = false;
+  bool prometheus_tcp_configured = false;
+  // management.ssl.* / prometheus.ssl.*: HTTPS listeners (off unless configured). The ip
+  // defaults to all interfaces and the port must be given, as in RabbitMQ.
+  struct HttpsListener {
+    bool configured = false;
+    std::string ip;
+    std::optional<uint16_t> port;
+    tls::ServerTlsOptions tls;
+  };
+  HttpsListener management_ssl;
+  HttpsListener prometheus_ssl;
   // rabbitmq_prometheus's listener (GET /metrics; also served on the management listener).
   std::string prometheus_ip = "127.0.0.1";
   uint16_t prometheus_port = 15692;

@@ -161,16 +161,8 @@ TEST(Config, UnknownKeysInEveryFamily) {
 }
 
 TEST(Config, ReservedKeysAreNotSupportedYet) {
-  EXPECT_EQ(error_of("# TLS\nssl_options.certfile = /etc/pulse/cert.pem\n"),
-            "rabbitmq.conf:2: key 'ssl_options.certfile' is not supported yet (TLS)");
-  EXPECT_EQ(error_of("ssl_options.versions.1 = tlsv1.2"),
-            "rabbitmq.conf:1: key 'ssl_options.versions.1' is not supported yet (TLS)");
-  EXPECT_EQ(error_of("listeners.ssl.default = 5671"),
-            "rabbitmq.conf:1: key 'listeners.ssl.default' is not supported yet (TLS)");
-  EXPECT_EQ(error_of("management.ssl.port = 15671"),
-            "rabbitmq.conf:1: key 'management.ssl.port' is not supported yet (TLS)");
-  EXPECT_EQ(error_of("management.ssl.keyfile = k.pem"),
-            "rabbitmq.conf:1: key 'management.ssl.keyfile' is not supported yet (TLS)");
+  EXPECT_EQ(error_of("web_stomp.ssl.certfile = c.pem"),
+            "rabbitmq.conf:1: key 'web_stomp.ssl.certfile' is not supported yet (Web-STOMP)");
   EXPECT_EQ(error_of("stomp.listeners.tcp.1 = 61613"),
             "rabbitmq.conf:1: key 'stomp.listeners.tcp.1' is not supported yet (STOMP)");
   EXPECT_EQ(error_of("web_stomp.tcp.port = 15674"),
@@ -248,6 +240,55 @@ TEST(Config, LoadFile) {
   EXPECT_EQ(r.error().text, path + ":2: unknown key 'nope'");
   std::remove(path.c_str());
   EXPECT_FALSE(load_config_file(path).ok());
+}
+
+TEST(Config, TlsListenersAndOptions) {
+  auto c = parse_config(
+      "listeners.ssl.default = 5671\n"
+      "ssl_options.cacertfile = /ca.pem\nssl_options.certfile = /c.pem\n"
+      "ssl_options.keyfile = /k.pem\nssl_options.verify = verify_peer\n"
+      "ssl_options.fail_if_no_peer_cert = true\nssl_options.versions.1 = tlsv1.3\n"
+      "ssl_options.ciphers.1 = TLS_AES_256_GCM_SHA384\nssl_options.depth = 2\n"
+      "auth_mechanisms.1 = EXTERNAL\nauth_mechanisms.2 = PLAIN\n"
+      "ssl_cert_login_from = common_name\n"
+      "management.ssl.port = 15671\nmanagement.ssl.certfile = /m.pem\n"
+      "management.ssl.keyfile = /mk.pem\n",
+      "rabbitmq.conf");
+  ASSERT_TRUE(c.ok()) << c.error().text;
+  ASSERT_EQ(c->ssl_listeners.size(), 1u);
+  EXPECT_EQ(c->ssl_listeners[0].port, 5671);
+  EXPECT_EQ(c->ssl_listeners[0].host, "");
+  EXPECT_EQ(c->ssl_options.cacertfile, "/ca.pem");
+  EXPECT_TRUE(c->ssl_options.verify_peer);
+  EXPECT_TRUE(c->ssl_options.fail_if_no_peer_cert);
+  EXPECT_EQ(c->ssl_options.versions, std::vector<std::string>{"tlsv1.3"});
+  EXPECT_EQ(c->ssl_options.depth, 2);
+  EXPECT_EQ(c->auth_mechanisms, (std::vector<std::string>{"EXTERNAL", "PLAIN"}));
+  EXPECT_EQ(c->ssl_cert_login.from, pulse::tls::LoginFrom::kCommonName);
+  EXPECT_TRUE(c->management_ssl.configured);
+  EXPECT_EQ(*c->management_ssl.port, 15671);
+  EXPECT_EQ(c->management_ssl.tls.certfile, "/m.pem");
+  EXPECT_FALSE(c->management_tcp_configured);
+  EXPECT_FALSE(c->prometheus_ssl.configured);
+}
+
+TEST(Config, TlsOptionsRefusedByName) {
+  EXPECT_EQ(error_of("ssl_options.versions.1 = tlsv1.1"),
+            "rabbitmq.conf:1: invalid value 'tlsv1.1' for key 'ssl_options.versions.1': tlsv1.1 "
+            "is not supported: pulsed speaks TLS 1.2 and 1.3 only");
+  EXPECT_EQ(error_of("ssl_options.crl_check = true"),
+            "rabbitmq.conf:1: invalid value 'true' for key 'ssl_options.crl_check': crl_check "
+            "CRL checking is not supported yet");
+  EXPECT_EQ(error_of("ssl_options.verify = yes"),
+            "rabbitmq.conf:1: invalid value 'yes' for key 'ssl_options.verify': expected "
+            "verify_peer or verify_none");
+  EXPECT_EQ(error_of("listeners.ssl.default = 5671"),
+            "rabbitmq.conf: listeners.ssl needs ssl_options.certfile and ssl_options.keyfile");
+  EXPECT_EQ(error_of("management.ssl.certfile = /c.pem\nmanagement.ssl.keyfile = /k.pem"),
+            "rabbitmq.conf: management.ssl.port is required when management.ssl.* is set");
+  EXPECT_EQ(error_of("auth_mechanisms.1 = ANONYMOUS"),
+            "rabbitmq.conf:1: invalid value 'ANONYMOUS' for key 'auth_mechanisms.1': expected "
+            "PLAIN, AMQPLAIN or EXTERNAL");
 }
 
 }  // namespace

@@ -1,0 +1,39 @@
+#pragma once
+// Reading certificates: what a PEM file holds (for expiry checks and the log) and who the peer
+// of a TLS connection is (for SASL EXTERNAL, as rabbitmq_auth_mechanism_ssl derives it).
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+using SSL = struct ssl_st;
+
+namespace pulse::tls {
+
+struct CertificateInfo {
+  std::string subject;  // RFC 4514 order: "CN=host,O=org"
+  std::string issuer;
+  std::string serial;  // hex, upper case
+  std::chrono::system_clock::time_point not_before;
+  std::chrono::system_clock::time_point not_after;
+};
+
+// Every certificate in a PEM file, in file order (the leaf first in a chain file).
+Result<std::vector<CertificateInfo>> read_certificates(const std::string& path);
+
+// ssl_cert_login_from: which part of the client certificate names the user.
+enum class LoginFrom { kDistinguishedName, kCommonName, kSubjectAltName };
+
+struct CertLoginOptions {
+  LoginFrom from = LoginFrom::kDistinguishedName;  // RabbitMQ's default
+  // ssl_cert_login_san_type (dns, ip, email, uri, other_name) and _index, for kSubjectAltName.
+  std::string san_type = "dns";
+  int san_index = 0;
+};
+
+// The user name a verified client certificate maps to; an Error (code 0, a reason for the log)
+// when there is no peer certificate or it lacks the field.
+Result<std::string> peer_login_name(SSL* ssl, const CertLoginOptions& o);
+
+}  // namespace pulse::tls

@@ -1,0 +1,136 @@
+#include "tls/context.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace pulse::tls {
+namespace {
+
+namespace ssl = boost::asio::ssl;
+
+std::string openssl_reason(const boost::system::error_code& ec) {
+  std::string why = ec.message();
+  // asio reports OpenSSL's error queue entry; say something a person can act on.
+  if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == ERR_R_SYS_LIB) {
+    why = "cannot read the file";
+  }
+  return why;
+}
+
+Error option_error(std::string_view option, const std::string& file, const std::string& why) {
+  return Error{0, std::string(option) + " '" + file + "': " + why};
+}
+
+Status apply_ciphers(SSL_CTX* h, const ServerTlsOptions& o) {
+  std::string tls12, tls13;
+  for (const auto& c : o.ciphers) {
+    std::string& list = c.starts_with("TLS_") ? tls13 : tls12;
+    if (!list.empty()) list += ':';
+    list += c;
+  }
+  if (o.ciphers.empty()) tls12 = std::string(kDefaultCiphers);
+  // Only TLS 1.3 suites listed: keep the default TLS 1.2 list rather than none.
+  if (tls12.empty()) tls12 = std::string(kDefaultCiphers);
+  if (SSL_CTX_set_cipher_list(h, tls12.c_str()) != 1) {
+    ERR_clear_error();
+    return Error{0, "ciphers: OpenSSL knows none of '" + tls12 + "'"};
+  }
+  if (!tls13.empty() && SSL_CTX_set_ciphersuites(h, tls13.c_str()) != 1) {
+    ERR_clear_error();
+    return Error{0, "ciphers: OpenSSL knows none of the TLS 1.3 suites '" + tls13 + "'"};
+  }
+  return {};
+}
+
+Status apply_versions(SSL_CTX* h, const ServerTlsOptions& o) {
+  bool v12 = o.versions.empty(), v13 = o.versions.empty();
+  for (const auto& v : o.versions) {
+    (v == "tlsv1.2" ? v12 : v13) = true;
+  }
+  SSL_CTX_set_min_proto_version(h, v12 ? TLS1_2_VERSION : TLS1_3_VERSION);
+  SSL_CTX_set_max_proto_version(h, v13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+  return {};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SslContext>> make_server_context(const ServerTlsOptions& o) {
+  if (o.certfile.empty()) return Error{0, "certfile is required for a TLS listener"};
+  if (o.keyfile.empty()) return Error{0, "keyfile is required for a TLS listener"};
+  if (o.verify_peer && o.cacertfile.empty()) {
+    return Error{0,
+                 "verify = verify_peer needs cacertfile (the CAs client certificates are "
+                 "checked against)"};
+  }
+  if (o.fail_if_no_peer_cert && !o.verify_peer) {
+    return Error{0, "fail_if_no_peer_cert = true needs verify = verify_peer"};
+  }
+  auto ctx = std::make_shared<SslContext>(ssl::context::tls_server);
+  SSL_CTX* h = ctx->native_handle();
+  long flags = SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_ECDH_USE;
+  if (o.honor_cipher_order) flags |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+  if (!o.client_renegotiation) flags |= SSL_OP_NO_RENEGOTIATION;
+  if (!o.reuse_sessions) flags |= SSL_OP_NO_TICKET;
+  SSL_CTX_set_options(h, flags);
+  if (!o.reuse_sessions) SSL_CTX_set_session_cache_mode(h, SSL_SESS_CACHE_OFF);
+  // Resumed sessions with client certificates need an id context.
+  static const unsigned char kSidContext[] = "pulsed";
+  SSL_CTX_set_session_id_context(h, kSidContext, sizeof kSidContext - 1);
+  if (auto s = apply_versions(h, o); !s) return std::move(s).error();
+  if (auto s = apply_ciphers(h, o); !s) return std::move(s).error();
+
+  boost::system::error_code ec;
+  if (!o.password.empty()) {
+    ctx->set_password_callback(
+        [pw = o.password](std::size_t, ssl::context::password_purpose) { return pw; }, ec);
+  }
+  ctx->use_certificate_chain_file(o.certfile, ec);
+  if (ec) return option_error("certfile", o.certfile, openssl_reason(ec));
+  ctx->use_private_key_file(o.keyfile, ssl::context::pem, ec);
+  if (ec) {
+    std::string why = openssl_reason(ec);
+    if (why != "cannot read the file") why = "cannot load the key (" + why + ")";
+    return option_error("keyfile", o.keyfile, why);
+  }
+  if (SSL_CTX_check_private_key(h) != 1) {
+    ERR_clear_error();
+    return option_error("keyfile", o.keyfile, "the key does not match certfile");
+  }
+  if (!o.cacertfile.empty()) {
+    ctx->load_verify_file(o.cacertfile, ec);
+    if (ec) return option_error("cacertfile", o.cacertfile, openssl_reason(ec));
+    // Tell clients which CAs we accept, so one with several certificates picks the right one.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.cacertfile.c_str())) {
+      SSL_CTX_set_client_CA_list(h, names);
+    }
+    ERR_clear_error();
+  }
+  int mode = SSL_VERIFY_NONE;
+  if (o.verify_peer) mode = SSL_VERIFY_PEER;
+  if (o.fail_if_no_peer_cert) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  SSL_CTX_set_verify(h, mode, nullptr);
+  SSL_CTX_set_verify_depth(h, o.depth);
+  return ctx;
+}
+
+ContextHolder::ContextHolder(std::string name, ServerTlsOptions options)
+    : name_(std::move(name)), options_(std::move(options)) {}
+
+Status ContextHolder::load() {
+  auto ctx = make_server_context(options_);
+  if (!ctx) return Error{0, name_ + "." + ctx.error().text};
+  auto certs = read_certificates(options_.certfile);
+  if (!certs) return Error{0, name_ + ".certfile: " + certs.error().text};
+  std::vector<CertificateInfo> cas;
+  if (!options_.cacertfile.empty()) {
+    auto c = read_certificates(options_.cacertfile);
+    if (!c) return Error{0, name_ + ".cacertfile: " + c.error().text};
+    cas = std::move(*c);
+  }
+  current_ = std::move(*ctx);
+  certificates_ = std::move(*certs);
+  ca_certificates_ = std::move(cas);
+  return {};
+}
+
+}  // namespace pulse::tls
