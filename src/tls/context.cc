@@ -1,7 +1,12 @@
 #include "tls/context.h"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include <openssl/ssl.h>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 
 namespace pulse::tls {
 namespace {
@@ -9,12 +14,17 @@ namespace {
 namespace ssl = boost::asio::ssl;
 
 std::string openssl_reason(const boost::system::error_code& ec) {
-  std::string why = ec.message();
-  // asio reports OpenSSL's error queue entry; say something a person can act on.
-  if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == ERR_R_SYS_LIB) {
-    why = "cannot read the file";
-  }
-  return why;
+  const auto code = static_cast<unsigned long>(ec.value());
+  if (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) return "the key does not match certfile";
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : ec.message();
+}
+
+// Checked before OpenSSL reads the file, whose errors for a missing file are vague.
+std::string unreadable(const std::string& file) {
+  std::ifstream in(file);
+  if (in) return {};
+  return std::string("cannot read the file (") + std::strerror(errno) + ")";
 }
 
 Error option_error(std::string_view option, const std::string& file, const std::string& why) {
@@ -79,6 +89,11 @@ Result<std::shared_ptr<SslContext>> make_server_context(const ServerTlsOptions& 
   if (auto s = apply_versions(h, o); !s) return std::move(s).error();
   if (auto s = apply_ciphers(h, o); !s) return std::move(s).error();
 
+  for (auto [option, file] : {std::pair{"certfile", &o.certfile}, std::pair{"keyfile", &o.keyfile},
+                              std::pair{"cacertfile", &o.cacertfile}}) {
+    if (file->empty()) continue;
+    if (auto why = unreadable(*file); !why.empty()) return option_error(option, *file, why);
+  }
   boost::system::error_code ec;
   if (!o.password.empty()) {
     ctx->set_password_callback(
@@ -87,11 +102,7 @@ Result<std::shared_ptr<SslContext>> make_server_context(const ServerTlsOptions& 
   ctx->use_certificate_chain_file(o.certfile, ec);
   if (ec) return option_error("certfile", o.certfile, openssl_reason(ec));
   ctx->use_private_key_file(o.keyfile, ssl::context::pem, ec);
-  if (ec) {
-    std::string why = openssl_reason(ec);
-    if (why != "cannot read the file") why = "cannot load the key (" + why + ")";
-    return option_error("keyfile", o.keyfile, why);
-  }
+  if (ec) return option_error("keyfile", o.keyfile, openssl_reason(ec));
   if (SSL_CTX_check_private_key(h) != 1) {
     ERR_clear_error();
     return option_error("keyfile", o.keyfile, "the key does not match certfile");
