@@ -50,6 +50,15 @@ void DefinitionsPersister::on_vhost_metadata_changed(const broker::VHost& vhost)
   record(store_.put_vhost(snapshot(vhost)), "put vhost '" + vhost.name() + "'");
 }
 
+void DefinitionsPersister::on_vhost_limits_changed(const broker::VHost& vhost) {
+  if (auto p = definitions::limits_snapshot(vhost)) {
+    record(store_.put_parameter(*p), "put limits of vhost '" + vhost.name() + "'");
+  } else {
+    record(store_.delete_parameter(vhost.name(), "vhost-limits", "limits"),
+           "delete limits of vhost '" + vhost.name() + "'");
+  }
+}
+
 void DefinitionsPersister::on_vhost_deleted(const std::string& vhost) {
   record(store_.delete_vhost(vhost), "delete vhost '" + vhost + "'");
 }

@@ -34,6 +34,7 @@ class DefinitionsPersister : public broker::DefinitionsObserver {
   void on_vhost_added(const std::string& vhost) override;
   void on_vhost_deleted(const std::string& vhost) override;
   void on_vhost_metadata_changed(const broker::VHost& vhost) override;
+  void on_vhost_limits_changed(const broker::VHost& vhost) override;
   void on_exchange_declared(broker::VHost& vhost, const broker::Exchange& x) override;
   void on_exchange_deleted(broker::VHost& vhost, const broker::Exchange& x) override;
   void on_queue_declared(broker::VHost& vhost, broker::Queue& q) override;

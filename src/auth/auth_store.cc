@@ -185,6 +185,21 @@ Status AuthStore::set_tags(std::string_view name, std::vector<std::string> tags)
   return ok_status();
 }
 
+Status AuthStore::merge_user_limits(std::string_view name,
+                                    const std::vector<std::pair<std::string, int64_t>>& limits) {
+  Entry* e = find_entry(name);
+  if (e == nullptr) return make_error(amqp::kNotFound, "no user '" + std::string(name) + "'");
+  for (const auto& [k, v] : limits) e->user.limits[k] = v;
+  return ok_status();
+}
+
+Status AuthStore::clear_user_limit(std::string_view name, std::string_view limit) {
+  Entry* e = find_entry(name);
+  if (e == nullptr) return make_error(amqp::kNotFound, "no user '" + std::string(name) + "'");
+  e->user.limits.erase(std::string(limit));
+  return ok_status();
+}
+
 Status AuthStore::delete_user(std::string_view name) {
   auto it = users_.find(name);
   if (it == users_.end()) {

@@ -3,6 +3,8 @@
 // (rabbit_auth_backend_internal). Owned by the broker event loop; not thread-safe. Checks are
 // on the publish path, so regexes are compiled once when a permission is set, and lookups take
 // string_views without allocating.
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +23,9 @@ struct User {
   std::string password_hash;  // base64(salt ++ digest); empty = cannot log in by password
   HashAlgorithm algorithm = HashAlgorithm::kSha256;
   std::vector<std::string> tags;  // administrator, management, monitoring, policymaker, ...
+  // User limits (max-connections, max-channels; see broker/limits.h), by name as RabbitMQ's
+  // map lists them. Kept when the user is replaced (PUT, import), as in RabbitMQ.
+  std::map<std::string, int64_t> limits;
 
   bool has_tag(std::string_view tag) const;
 };
@@ -60,6 +65,11 @@ class AuthStore {
   Status change_password(std::string_view name, std::string_view password);
   Status clear_password(std::string_view name);
   Status set_tags(std::string_view name, std::vector<std::string> tags);
+  // User limits, validated by the caller: merged by name into the user's, as RabbitMQ's
+  // set_user_limits does, or one removed (no such limit is fine).
+  Status merge_user_limits(std::string_view name,
+                           const std::vector<std::pair<std::string, int64_t>>& limits);
+  Status clear_user_limit(std::string_view name, std::string_view limit);
   // Removes the user with all its permissions.
   Status delete_user(std::string_view name);
 

@@ -1,7 +1,7 @@
 #pragma once
 // Told about every successful change to the definitions a restart could bring back: vhosts,
-// exchanges, queues, bindings, policies and global parameters. The broker stays free of
-// storage code; the owner (pulsed's app layer) decides what is durable and writes it through.
+// exchanges, queues, bindings, policies, vhost limits and global parameters. The broker stays free
+// of storage code; the owner (pulsed's app layer) decides what is durable and writes it through.
 // Calls come on the event loop, after the change took effect, for every entity (durable or
 // not) and every cause (client request, auto-delete, x-expires, exclusive owner gone,
 // definitions import).
@@ -26,6 +26,8 @@ class DefinitionsObserver {
   virtual void on_vhost_deleted(const std::string& vhost) = 0;
   // A vhost's description, tags or default queue type changed (after on_vhost_added).
   virtual void on_vhost_metadata_changed(const VHost& vhost) { (void)vhost; }
+  // A vhost's limits (its vhost-limits runtime parameter) were set, changed or cleared.
+  virtual void on_vhost_limits_changed(const VHost& vhost) { (void)vhost; }
   virtual void on_exchange_declared(VHost& vhost, const Exchange& x) = 0;
   virtual void on_exchange_deleted(VHost& vhost, const Exchange& x) = 0;
   virtual void on_queue_declared(VHost& vhost, Queue& q) = 0;

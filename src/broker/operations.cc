@@ -51,6 +51,9 @@ Result<QueuePtr> declare_queue(Principal& p, QueueDeclare d) {
     }
     if (auto s = p.check(Resource::kQueue, d.name, Access::kConfigure); !s) return s.error();
     if (!vh.find_queue(d.name)) {
+      // Only new queues count against the vhost's max-queues (rabbit_channel checks it before
+      // the dead-letter permissions).
+      if (auto s = check_vhost_queue_limit(vh, d.name); !s) return s.error();
       // Dead letters of a new queue are published to its dead-letter exchange.
       const auto* dlx = amqp::find(d.arguments, "x-dead-letter-exchange");
       if (dlx && dlx->as_string()) {

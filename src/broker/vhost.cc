@@ -89,6 +89,31 @@ void VHost::set_metadata(VHostMetadata m) {
   if (auto* o = observer()) o->on_vhost_metadata_changed(*this);
 }
 
+void VHost::set_limits(std::optional<LimitList> limits) {
+  if (limits == limits_) return;
+  limits_ = std::move(limits);
+  if (auto* o = observer()) o->on_vhost_limits_changed(*this);
+}
+
+// rabbit_vhost_limit:update_limit: [{Name, Value} | lists:keydelete(Name, 1, Old)].
+void VHost::set_limit(const std::string& name, int64_t value) {
+  LimitList next{{name, value}};
+  if (limits_) {
+    for (const auto& e : *limits_)
+      if (e.first != name) next.push_back(e);
+  }
+  set_limits(std::move(next));
+}
+
+void VHost::clear_limit(const std::string& name) {
+  LimitList next;
+  if (limits_) {
+    for (const auto& e : *limits_)
+      if (e.first != name) next.push_back(e);
+  }
+  set_limits(std::move(next));
+}
+
 void VHost::declare_default_exchanges() {
   auto add = [this](const std::string& n, ExchangeType t, bool internal = false) {
     exchanges_[n] = std::make_unique<Exchange>(n, t, true, false, internal, amqp::FieldTable{});

@@ -13,6 +13,7 @@
 #include "broker/counters.h"
 #include "broker/errors.h"
 #include "broker/exchange.h"
+#include "broker/limits.h"
 #include "broker/policy.h"
 #include "broker/queue.h"
 
@@ -85,6 +86,17 @@ class VHost {
   const VHostMetadata& metadata() const { return metadata_; }
   // Replaces the metadata; the definitions observer hears of a change.
   void set_metadata(VHostMetadata m);
+
+  // Limits (limits.h): RabbitMQ's vhost-limits parameter, absent until first set; once set it
+  // stays (possibly empty) until the vhost goes or the parameter is cleared, as in RabbitMQ.
+  // Values are validated by the caller (limit_errors). The definitions observer hears of
+  // every change.
+  const std::optional<LimitList>& limits() const { return limits_; }
+  void set_limits(std::optional<LimitList> limits);
+  // PUT /api/vhost-limits/{vhost}/{name}: the pair goes first, replacing one of that name.
+  void set_limit(const std::string& name, int64_t value);
+  // DELETE /api/vhost-limits/{vhost}/{name}: the rest stays (an empty list when none).
+  void clear_limit(const std::string& name);
 
   // Exchanges
   Result<Exchange*> declare_exchange(const ExchangeDeclare& d);
@@ -185,6 +197,7 @@ class VHost {
   Broker& broker_;
   std::string name_;
   VHostMetadata metadata_;
+  std::optional<LimitList> limits_;
   MessageCounters messages_;
   MessageCounters& node_messages_;  // the broker's
   std::map<std::string, std::unique_ptr<Exchange>, std::less<>> exchanges_;

@@ -1,8 +1,12 @@
 #include "definitions/apply.h"
 
+#include <map>
+
+#include "amqp/field_table_json.h"
 #include "auth/password.h"
 #include "base/log.h"
 #include "broker/errors.h"
+#include "broker/limits.h"
 #include "broker/names.h"
 #include "broker/queue_args.h"
 
@@ -41,6 +45,8 @@ size_t DefinitionsApply::section_size() const {
       return d.permissions.size();
     case Section::kTopicPermissions:
       return d.topic_permissions.size();
+    case Section::kParameters:
+      return d.parameters.size();
     case Section::kPolicies:
       return d.policies.size();
     case Section::kExchanges:
@@ -76,6 +82,11 @@ std::string DefinitionsApply::label() const {
       return import ? "topic_permissions" + i + " (user '" + p.user + "' in vhost '" + p.vhost +
                           "', exchange '" + p.exchange + "')"
                     : "topic permission of '" + p.user + "' in vhost '" + p.vhost + "'";
+    }
+    case Section::kParameters: {
+      const Parameter& p = d.parameters[index_];
+      const std::string what = p.component + " '" + p.name + "' in vhost '" + p.vhost + "'";
+      return import ? "parameters" + i + " (" + what + ")" : "parameter " + what;
     }
     case Section::kPolicies:
       return broker::resource_name("policy", d.policies[index_].name, d.policies[index_].vhost);
@@ -113,11 +124,54 @@ Status DefinitionsApply::refused(Error e) {
   return Error{auth ? e.code : uint16_t{0}, label() + ": " + text};
 }
 
+namespace {
+// A limits object (a user's "limits", a vhost-limits value) checked as RabbitMQ does.
+Result<broker::LimitList> read_limits(broker::LimitKind kind, const nlohmann::json& value) {
+  auto v = amqp::json_to_field_value(value);
+  if (!v) return Error{0, v.error().text};
+  auto reasons = broker::limit_errors(kind, *v);
+  if (!reasons.empty()) {
+    if (kind == broker::LimitKind::kVhost) return Error{0, broker::validation_failed_text(reasons)};
+    std::string text = reasons.front();
+    for (size_t i = 1; i < reasons.size(); ++i) text += "; " + reasons[i];
+    return Error{0, text};
+  }
+  return broker::limit_list(*v);
+}
+}  // namespace
+
 Result<bool> DefinitionsApply::apply_user(const User& u) {
+  // Limits are checked first so that a refused user changes nothing. Absent or empty limits
+  // leave the user's as they are, as RabbitMQ's import does (it merges them).
+  broker::LimitList limits;
+  if (u.limits) {
+    auto l = read_limits(broker::LimitKind::kUser, *u.limits);
+    if (!l) return std::move(l).error();
+    limits = std::move(*l);
+  }
   Status s = u.password ? auth_.put_user_hash(u.name, auth::hash_password(*u.password),
                                               auth::kSha256Name, u.tags)
                         : auth_.put_user_hash(u.name, u.password_hash, u.hashing_algorithm, u.tags);
   if (!s) return std::move(s).error();
+  if (!limits.empty()) {
+    if (auto m = auth_.merge_user_limits(u.name, limits); !m) return std::move(m).error();
+  }
+  return true;
+}
+
+// An imported vhost-limits parameter replaces the vhost's limits as a whole (it is one
+// runtime parameter in RabbitMQ). Other components belong to plugins pulsed does not have.
+Result<bool> DefinitionsApply::apply_parameter(const Parameter& p) {
+  if (p.component != broker::kVhostLimitsComponent) return false;
+  if (p.name != broker::kVhostLimitsName) {
+    // RabbitMQ 3.10 stores such a parameter without effect and answers 500.
+    return Error{0, "a vhost-limits parameter must be named 'limits'"};
+  }
+  auto vh = vhost(p.vhost);
+  if (!vh) return std::move(vh).error();
+  auto limits = read_limits(broker::LimitKind::kVhost, p.value);
+  if (!limits) return std::move(limits).error();
+  (*vh)->set_limits(std::move(*limits));
   return true;
 }
 
@@ -209,6 +263,8 @@ Result<bool> DefinitionsApply::apply_one() {
       if (!s) return std::move(s).error();
       return true;
     }
+    case Section::kParameters:
+      return apply_parameter(d.parameters[index_]);
     case Section::kPolicies:
       return apply_policy(d.policies[index_]);
     case Section::kExchanges:
@@ -223,11 +279,40 @@ Result<bool> DefinitionsApply::apply_one() {
   return false;
 }
 
+// rabbit_definitions:validate_limits, with the limits in force before the import.
+Status DefinitionsApply::check_queue_limits() const {
+  std::map<std::string, size_t> added;  // by vhost, in the order RabbitMQ's map folds
+  for (const Queue& q : defs_->queues) {
+    broker::VHost* vh = broker_.find_vhost(q.vhost);
+    if (vh != nullptr && !vh->find_queue(q.name)) ++added[q.vhost];
+  }
+  for (const auto& [name, count] : added) {
+    const broker::VHost* vh = broker_.find_vhost(name);
+    if (!vh->limits()) continue;
+    auto limit = broker::limit_in_force(*vh->limits(), broker::kMaxQueues);
+    if (!limit) continue;
+    const size_t existing = *limit == 0 ? 0 : vh->queues().size();
+    if (*limit != 0 && count + existing <= static_cast<uint64_t>(*limit)) continue;
+    return Error{0, "Adding " + std::to_string(count) + " queue(s) to virtual host \"" + name +
+                        "\" would exceed the limit of " + std::to_string(*limit) +
+                        " queue(s).\n\nThis virtual host currently has " +
+                        std::to_string(existing) + " queue(s) defined.\n\nImport aborted!"};
+  }
+  return ok_status();
+}
+
 Result<bool> DefinitionsApply::step(const std::function<bool()>& keep_going) {
   do {
     while (section_ != Section::kDone && index_ >= section_size()) {
       section_ = static_cast<Section>(static_cast<size_t>(section_) + 1);
       index_ = 0;
+    }
+    // RabbitMQ checks after users and vhosts, before permissions.
+    if (!limits_checked_ && section_ >= Section::kPermissions) {
+      limits_checked_ = true;
+      if (options_.on_refused == ApplyOptions::OnRefused::kStop) {
+        if (auto s = check_queue_limits(); !s) return std::move(s).error();
+      }
     }
     if (section_ == Section::kDone) return false;
     auto r = apply_one();

@@ -4,8 +4,10 @@
 // between entries and resume, so a big import runs in slices without stalling the loop.
 //
 // Order (RabbitMQ's import order): vhosts, global parameters, users, permissions, topic
-// permissions, policies, exchanges, queues, bindings. Policies come before exchanges and queues so
-// that what is declared starts with its policy in force. Vhost parameters are not applied yet.
+// permissions, vhost parameters, policies, exchanges, queues, bindings. Policies come before
+// exchanges and queues so that what is declared starts with its policy in force. Of the vhost
+// parameters only vhost limits (component "vhost-limits") are applied; a user's "limits" are
+// merged into its own.
 #include <array>
 #include <cstddef>
 #include <functional>
@@ -25,6 +27,7 @@ enum class Section {
   kUsers,
   kPermissions,
   kTopicPermissions,
+  kParameters,
   kPolicies,
   kExchanges,
   kQueues,
@@ -55,6 +58,8 @@ class DefinitionsApply {
   DefinitionsApply(std::shared_ptr<const Definitions> defs, broker::Broker& broker,
                    auth::AuthStore& auth, ApplyOptions options = {});
   // Applies entries while `keep_going` returns true (at least one); true while some are left.
+  // An import (OnRefused::kStop) checks the vhosts' max-queues as RabbitMQ's validate_limits
+  // does, once users and vhosts are in: new queues past a limit stop the import there.
   Result<bool> step(const std::function<bool()>& keep_going);
   // Everything at once.
   Status run();
@@ -71,6 +76,8 @@ class DefinitionsApply {
   // true: applied; false: nothing to do. An error is the broker's or auth store's refusal.
   Result<bool> apply_one();
   Result<bool> apply_user(const User& u);
+  Result<bool> apply_parameter(const Parameter& p);
+  Status check_queue_limits() const;
   Result<bool> apply_policy(const Policy& p);
   Result<bool> apply_exchange(const Exchange& x);
   Result<bool> apply_queue(const Queue& q);
@@ -90,6 +97,7 @@ class DefinitionsApply {
   std::array<size_t, kSectionCount> applied_{};
   size_t skipped_ = 0;
   bool fatal_ = false;  // set by apply_one for errors no OnRefused may skip
+  bool limits_checked_ = false;
 };
 
 // Applies `defs` at once (start-up): DefinitionsApply(...).run().

@@ -26,7 +26,7 @@ json to_json(const User& u) {
           {"password_hash", u.password_hash},
           {"hashing_algorithm", u.hashing_algorithm},
           {"tags", u.tags},
-          {"limits", json::object()}};
+          {"limits", u.limits ? *u.limits : json::object()}};
 }
 
 json to_json(const Permission& p) {
@@ -43,6 +43,10 @@ json to_json(const TopicPermission& p) {
           {"exchange", p.exchange},
           {"write", p.write},
           {"read", p.read}};
+}
+
+json to_json(const Parameter& p) {
+  return {{"value", p.value}, {"vhost", p.vhost}, {"component", p.component}, {"name", p.name}};
 }
 
 json to_json(const GlobalParameter& p) {

@@ -25,6 +25,7 @@ nlohmann::json to_json(const Vhost& v);
 nlohmann::json to_json(const User& u);
 nlohmann::json to_json(const Permission& p);
 nlohmann::json to_json(const TopicPermission& p);
+nlohmann::json to_json(const Parameter& p);  // value, vhost, component, name
 nlohmann::json to_json(const GlobalParameter& p);
 nlohmann::json to_json(const Policy& p);
 nlohmann::json to_json(const Exchange& x);

@@ -29,6 +29,9 @@ struct User {
   std::optional<std::string>
       password{};  // cleartext "password" field of an import, hashed on apply
   std::vector<std::string> tags{};
+  // The user's limits as the "limits" object carries them (RabbitMQ 3.8+): validated when
+  // applied, merged into the user's by name. Absent in older exports.
+  std::optional<nlohmann::json> limits{};
 };
 
 struct Permission {
@@ -39,7 +42,8 @@ struct TopicPermission {
   std::string user{}, vhost{}, exchange{}, write{}, read{};
 };
 
-// A vhost parameter (federation, shovel, limits, ...): parsed, not applied yet.
+// A vhost parameter. Only vhost limits (component "vhost-limits", name "limits") are applied;
+// others (federation, shovel, ...) are parsed and ignored.
 struct Parameter {
   std::string vhost{}, component{}, name{};
   nlohmann::json value{};

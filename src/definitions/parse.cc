@@ -148,6 +148,7 @@ User read_user(EntryReader& r, const std::string& default_algorithm) {
   u.hashing_algorithm = r.str("hashing_algorithm", false, default_algorithm);
   if (r.raw("password") != nullptr) u.password = r.str("password");
   u.tags = r.list("tags");
+  if (const json* l = r.raw("limits")) u.limits = *l;
   return u;
 }
 

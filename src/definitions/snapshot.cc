@@ -17,7 +17,8 @@ User snapshot(const auth::User& u) {
               .password_hash = u.password_hash,
               .hashing_algorithm = std::string(auth::hash_algorithm_name(u.algorithm)),
               .password = std::nullopt,
-              .tags = u.tags};
+              .tags = u.tags,
+              .limits = nlohmann::json(u.limits)};
 }
 
 Permission snapshot(const auth::PermissionEntry& p) {
@@ -68,6 +69,21 @@ Binding snapshot(const std::string& vhost, const broker::Binding& b) {
                                                                : DestinationKind::kQueue,
                  .routing_key = b.routing_key,
                  .arguments = b.arguments};
+}
+
+nlohmann::json limits_json(const broker::LimitList& limits) {
+  if (limits.empty()) return nlohmann::json::array();
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : limits) out[k] = v;
+  return out;
+}
+
+std::optional<Parameter> limits_snapshot(const broker::VHost& vh) {
+  if (!vh.limits()) return std::nullopt;
+  return Parameter{.vhost = vh.name(),
+                   .component = std::string(broker::kVhostLimitsComponent),
+                   .name = std::string(broker::kVhostLimitsName),
+                   .value = limits_json(*vh.limits())};
 }
 
 }  // namespace pulse::definitions

@@ -205,9 +205,8 @@ Response Api::dispatch(const Call& c) {
   if (s == "connections") return connections_controller(c);
   if (s == "channels") return channels_controller(c);
   if (s == "consumers") return consumers_controller(c);
-  if (s == "feature-flags" || s == "parameters" || s == "operator-policies" ||
-      s == "vhost-limits" || s == "user-limits")
-    return optional_features_controller(c);
+  if (s == "parameters" || s == "vhost-limits" || s == "user-limits") return limits_controller(c);
+  if (s == "feature-flags" || s == "operator-policies") return optional_features_controller(c);
   return not_found();
 }
 

@@ -175,8 +175,10 @@ Response definitions_controller(const Call& c);
 Response connections_controller(const Call& c);  // connections, vhosts/{v}/connections
 Response channels_controller(const Call& c);     // channels, vhosts/{v}/channels
 Response consumers_controller(const Call& c);
-// feature-flags, parameters, operator-policies, vhost-limits, user-limits
+// feature-flags, operator-policies
 Response optional_features_controller(const Call& c);
+// vhost-limits, user-limits, parameters (whose only component is vhost-limits)
+Response limits_controller(const Call& c);
 // GET /api/auth, answered without credentials.
 Response auth_settings();
 Response global_parameters_controller(const Call& c);  // cluster-name, global-parameters

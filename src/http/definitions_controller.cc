@@ -81,9 +81,11 @@ struct Export {
 Response export_sliced(const Call& c, json head, const std::string* only_vhost) {
   auto e = std::make_shared<Export>(std::move(head), visible_vhosts(c, only_vhost),
                                     only_vhost == nullptr);
-  // Policies are few: they go in at once.
+  // Policies and vhost limits are few: they go in at once. RabbitMQ keeps "vhost" in the
+  // parameters of a one-vhost export.
   for (const auto& [vname, vh] : c.broker().vhosts()) {
     if (only_vhost != nullptr && vname != *only_vhost) continue;
+    if (auto p = definitions::limits_snapshot(*vh)) e->out["parameters"].push_back(to_json(*p));
     for (const auto& [name, p] : vh->policies()) {
       json j = to_json(snapshot(*p));
       if (only_vhost != nullptr) j.erase("vhost");
@@ -117,8 +119,13 @@ Response export_all(const Call& c) {
     out["global_parameters"].push_back(to_json(
         definitions::GlobalParameter{.name = name, .value = v.is_discarded() ? json() : v}));
   }
-  for (const auto& [name, vh] : c.broker().vhosts())
-    out["vhosts"].push_back(to_json(snapshot(*vh)));
+  // RabbitMQ 3.10.8 writes a vhost as its name only; pulsed adds metadata and, as later
+  // RabbitMQ versions, the limits (the "parameters" entry is what an import applies).
+  for (const auto& [name, vh] : c.broker().vhosts()) {
+    json j = to_json(snapshot(*vh));
+    if (vh->limits()) j["limits"] = definitions::limits_json(*vh->limits());
+    out["vhosts"].push_back(std::move(j));
+  }
   // Administrators see every vhost (definitions_controller requires the tag).
   return export_sliced(c, std::move(out), nullptr);
 }

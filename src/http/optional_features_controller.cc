@@ -1,8 +1,8 @@
-// Resources of RabbitMQ features pulsed does not have (runtime parameters of plugins such as
-// shovel and federation, operator policies, vhost and user limits): answered as RabbitMQ
-// answers while none are set, so rabbitmqadmin's `list parameters` and friends, dashboards and
-// RabbitMQ's own UI work. Plus /api/feature-flags (what pulsed implements) and /api/auth,
-// which RabbitMQ's UI asks before anyone logs in.
+// Resources of RabbitMQ features pulsed does not have (operator policies): answered as RabbitMQ
+// answers while none are set, so rabbitmqadmin's `list operator_policies`, dashboards and
+// RabbitMQ's own UI work. (Runtime parameters and limits are limits_controller.cc's.) Plus
+// /api/feature-flags (what pulsed implements) and /api/auth, which RabbitMQ's UI asks before anyone
+// logs in.
 #include "http/api.h"
 #include "http/list.h"
 
@@ -23,6 +23,7 @@ json feature_flags() {
        "Default bindings are now implicit, instead of being stored in the database", ""},
       {"quorum_queue", "Support queues of type `quorum`",
        "https://www.rabbitmq.com/quorum-queues.html"},
+      {"user_limits", "Configure connection and channel limits for a user", ""},
       {"virtual_host_metadata", "Virtual host metadata (description, tags, etc)", ""},
   };
   json out = json::array();
@@ -60,25 +61,8 @@ Response optional_features_controller(const Call& c) {
     if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
     return reply_list(c.req, feature_flags(), {{"name"}});
   }
-  if (s == "parameters") {
-    // /api/parameters[/{component}[/{vhost}[/{name}]]]: none are ever set.
-    if (!is_policymaker(c.user)) return not_authorised("User not authorised to access object");
-    if (n >= 3 && !vhost_known(c, c.seg(2))) return not_found();
-    if (n >= 4) return not_found();
-    return empty_list(c);
-  }
   if (s == "operator-policies") {
     if (n >= 2 && !vhost_known(c, c.seg(1))) return not_found();
-    if (n >= 3) return not_found();
-    return empty_list(c);
-  }
-  if (s == "vhost-limits") {
-    if (n >= 2 && !vhost_known(c, c.seg(1))) return not_found();
-    if (n >= 3) return not_found();
-    return empty_list(c);
-  }
-  if (s == "user-limits") {
-    if (n >= 2 && c.auth().find_user(c.seg(1)) == nullptr) return not_found();
     if (n >= 3) return not_found();
     return empty_list(c);
   }

@@ -204,7 +204,7 @@ json user_json(const auth::User& u) {
           {"password_hash", u.password_hash},
           {"hashing_algorithm", std::string(auth::hash_algorithm_name(u.algorithm))},
           {"tags", u.tags},
-          {"limits", json::object()}};
+          {"limits", json(u.limits)}};
 }
 
 json permission_json(const auth::PermissionEntry& p) {

@@ -7,6 +7,7 @@
 #include "amqp/error_text.h"
 #include "base/log.h"
 #include "server/channel.h"
+#include "server/connection_limits.h"
 #include "server/server.h"
 
 namespace pulse::server {
@@ -341,6 +342,7 @@ void AmqpConnection::handle_channel_frame(const amqp::FrameView& f, amqp::FrameK
                                                    ") has reached the negotiated channel_max (" +
                                                    std::to_string(channel_max_) + ")");
   }
+  if (auto s = check_channel_limit(server_, user_); !s) return connection_error(s.error());
   if (kind != amqp::FrameKind::kMethod) {
     return connection_error(
         amqp::kUnexpectedFrame,

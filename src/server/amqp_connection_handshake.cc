@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "server/amqp_connection.h"
 #include "server/channel.h"
+#include "server/connection_limits.h"
 #include "server/server.h"
 
 namespace pulse::server {
@@ -235,6 +236,12 @@ void AmqpConnection::handle_open(const amqp::ConnectionOpen& m) {
   if (!vh) {
     connection_error(amqp::kNotAllowed, "NOT_ALLOWED - vhost " + m.virtual_host + " not found",
                      amqp::ConnectionOpen::kClassId, amqp::ConnectionOpen::kMethodId);
+    return;
+  }
+  // RabbitMQ 3.10 checks the limits before the user's access to the vhost.
+  if (auto s = check_connection_limits(server_, *vh, user_); !s) {
+    connection_error(s.error().code, s.error().text, amqp::ConnectionOpen::kClassId,
+                     amqp::ConnectionOpen::kMethodId);
     return;
   }
   if (!auth().has_vhost_access(user_, m.virtual_host)) {

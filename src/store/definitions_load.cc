@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "store/definitions_codec.h"
 #include "store/definitions_store.h"
 #include "store/sqlite_util.h"
@@ -163,24 +165,44 @@ Status load_policies(sqlite3* db, StoredDefinitions& out) {
                   });
 }
 
+// User limits are attached to the users load_auth read (a row without its user, which the
+// cascade on delete prevents, is dropped).
 Status load_kv(sqlite3* db, StoredDefinitions& out) {
-  return each_row(db, "SELECT scope, key, value FROM kv ORDER BY scope, key",
-                  [&](Stmt& r) -> Status {
-                    KvEntry e{.scope = r.col_text(0), .key = r.col_text(1), .value = r.col_blob(2)};
-                    if (e.scope != kGlobalParameterScope) {
-                      out.kv.push_back(std::move(e));
-                      return ok_status();
-                    }
-                    auto v = nlohmann::json::parse(e.value, nullptr, false);
-                    if (v.is_discarded()) {
-                      return Error{0,
-                                   "definitions database: undecodable value of global "
-                                   "parameter '" +
-                                       e.key + "' (damaged database?)"};
-                    }
-                    out.defs.global_parameters.push_back({.name = e.key, .value = std::move(v)});
-                    return ok_status();
-                  });
+  std::map<std::string, nlohmann::json> user_limits;
+  Status s =
+      each_row(db, "SELECT scope, key, value FROM kv ORDER BY scope, key", [&](Stmt& r) -> Status {
+        KvEntry e{.scope = r.col_text(0), .key = r.col_text(1), .value = r.col_blob(2)};
+        const char* what = e.scope == kGlobalParameterScope ? "global parameter"
+                           : e.scope == kVhostLimitsScope   ? "limits of vhost"
+                           : e.scope == kUserLimitsScope    ? "limits of user"
+                                                            : nullptr;
+        if (what == nullptr) {
+          out.kv.push_back(std::move(e));
+          return ok_status();
+        }
+        auto v = nlohmann::json::parse(e.value, nullptr, false);
+        if (v.is_discarded()) {
+          return Error{0, "definitions database: undecodable value of " + std::string(what) + " '" +
+                              e.key + "' (damaged database?)"};
+        }
+        if (e.scope == kVhostLimitsScope) {
+          out.defs.parameters.push_back({.vhost = e.key,
+                                         .component = "vhost-limits",
+                                         .name = "limits",
+                                         .value = std::move(v)});
+        } else if (e.scope == kUserLimitsScope) {
+          user_limits.emplace(e.key, std::move(v));
+        } else {
+          out.defs.global_parameters.push_back({.name = e.key, .value = std::move(v)});
+        }
+        return ok_status();
+      });
+  if (!s) return s;
+  for (definitions::User& u : out.defs.users) {
+    auto it = user_limits.find(u.name);
+    if (it != user_limits.end()) u.limits = std::move(it->second);
+  }
+  return ok_status();
 }
 
 }  // namespace

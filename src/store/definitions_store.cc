@@ -143,17 +143,26 @@ Status DefinitionsStore::delete_vhost(const std::string& name) {
           "DELETE FROM policies WHERE vhost = ?"}) {
       if (auto s = Stmt(db_, sql).text(name).run(); !s) return s;
     }
-    return ok_status();
+    return delete_kv(kVhostLimitsScope, name);
   });
 }
 
 Status DefinitionsStore::put_user(const definitions::User& u) {
-  return Stmt(db_, "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)")
-      .text(u.name)
-      .text(u.password_hash)
-      .text(u.hashing_algorithm)
-      .text(join_tags(u.tags))
-      .run();
+  return in_tx([&]() -> Status {
+    auto s = Stmt(db_, "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)")
+                 .text(u.name)
+                 .text(u.password_hash)
+                 .text(u.hashing_algorithm)
+                 .text(join_tags(u.tags))
+                 .run();
+    if (!s) return s;
+    if (!u.limits || !u.limits->is_object() || u.limits->empty())
+      return delete_kv(kUserLimitsScope, u.name);
+    std::string text = u.limits->dump();
+    return put_kv(KvEntry{.scope = kUserLimitsScope,
+                          .key = u.name,
+                          .value = std::vector<uint8_t>(text.begin(), text.end())});
+  });
 }
 
 Status DefinitionsStore::delete_user(const std::string& name) {
@@ -163,7 +172,7 @@ Status DefinitionsStore::delete_user(const std::string& name) {
           "DELETE FROM topic_permissions WHERE user = ?"}) {
       if (auto s = Stmt(db_, sql).text(name).run(); !s) return s;
     }
-    return ok_status();
+    return delete_kv(kUserLimitsScope, name);
   });
 }
 
@@ -323,6 +332,23 @@ Status DefinitionsStore::delete_policy(const std::string& vhost, const std::stri
       .text(name)
       .integer(operator_policy)
       .run();
+}
+
+Status DefinitionsStore::put_parameter(const definitions::Parameter& p) {
+  if (p.component != "vhost-limits" || p.name != "limits") {
+    return store_error("definitions database: only vhost limits are kept, not parameter " +
+                       p.component + "/" + p.name);
+  }
+  std::string text = p.value.dump();
+  return put_kv(KvEntry{.scope = kVhostLimitsScope,
+                        .key = p.vhost,
+                        .value = std::vector<uint8_t>(text.begin(), text.end())});
+}
+
+Status DefinitionsStore::delete_parameter(const std::string& vhost, const std::string& component,
+                                          const std::string& name) {
+  if (component != "vhost-limits" || name != "limits") return ok_status();
+  return delete_kv(kVhostLimitsScope, vhost);
 }
 
 Status DefinitionsStore::put_global_parameter(const std::string& name,

@@ -3,7 +3,9 @@
 // transaction, so a crash leaves every change either fully in or fully out. Rows are the
 // definitions model (definitions/model.h); the store encodes argument tables as AMQP field-table
 // bytes, vhost metadata and policy definitions as JSON text, global parameters as JSON text in
-// the kv table (scope "global_parameter"), and decodes them again in load_all().
+// the kv table (scope "global_parameter"), vhost limits and user limits as JSON text in the kv
+// table too (scopes "vhost_limits", "user_limits": no schema change), and decodes them again in
+// load_all().
 //
 // Deletes cascade inside the same transaction, as RabbitMQ's do: a vhost takes its exchanges,
 // queues, bindings, permissions and policies; a user its permissions; an exchange or queue the
@@ -26,6 +28,10 @@ namespace pulse::store {
 
 // The kv scope of global parameters: key the name, value the JSON text.
 inline constexpr const char* kGlobalParameterScope = "global_parameter";
+// The kv scope of vhost limits (the vhost-limits parameter): key the vhost, value its JSON.
+inline constexpr const char* kVhostLimitsScope = "vhost_limits";
+// The kv scope of user limits: key the user, value the JSON object (no row when empty).
+inline constexpr const char* kUserLimitsScope = "user_limits";
 
 // A key/value row for modules that keep small durable state of their own.
 struct KvEntry {
@@ -35,10 +41,10 @@ struct KvEntry {
 
 // Everything load_all() finds: the model, plus what only the database knows.
 struct StoredDefinitions {
-  definitions::Definitions defs;    // no parameters (vhost parameters are not kept yet)
+  definitions::Definitions defs;    // parameters: vhost limits only; users with their limits
   std::vector<uint64_t> queue_ids;  // queue_ids[i] is defs.queues[i]'s row id
   std::vector<definitions::Policy> operator_policies;  // never written by pulsed
-  std::vector<KvEntry> kv;  // every scope but global parameters (those are in defs)
+  std::vector<KvEntry> kv;  // every other scope (global parameters and limits are in defs)
 };
 
 class DefinitionsStore {
@@ -54,7 +60,8 @@ class DefinitionsStore {
   // Puts create or replace.
   Status put_vhost(const definitions::Vhost& v);
   Status delete_vhost(const std::string& name);
-  Status put_user(const definitions::User& u);  // the hash; a cleartext password is not stored
+  // The hash (a cleartext password is not stored) and the limits (none when empty or absent).
+  Status put_user(const definitions::User& u);
   Status delete_user(const std::string& name);
   Status put_permission(const definitions::Permission& p);
   Status delete_permission(const std::string& user, const std::string& vhost);
@@ -72,6 +79,11 @@ class DefinitionsStore {
   Status put_policy(const definitions::Policy& p);
   Status delete_policy(const std::string& vhost, const std::string& name,
                        bool operator_policy = false);
+  // Vhost parameters: only vhost limits (component "vhost-limits") are kept; others are
+  // refused. Deleting the vhost deletes them.
+  Status put_parameter(const definitions::Parameter& p);
+  Status delete_parameter(const std::string& vhost, const std::string& component,
+                          const std::string& name);
   Status put_global_parameter(const std::string& name, const std::string& value_json);
   Status delete_global_parameter(const std::string& name);
   Status put_kv(const KvEntry& e);
