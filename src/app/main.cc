@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/amqps_listeners.h"
 #include "app/boot.h"
 #include "app/config.h"
 #include "app/management.h"
@@ -29,6 +30,7 @@ using pulse::app::Listener;
 struct Flags {
   std::string data_dir;
   std::string amqp_listen;
+  std::string amqps_listen;
   std::string http_listen;
   std::string prometheus_listen;
   std::string config_file;
@@ -48,6 +50,9 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
                  "data directory (default ./var/pulse or $PULSE_DATA_DIR)");
   cli.add_option("--amqp-listen", flags.amqp_listen,
                  "AMQP listener HOST:PORT or [IPV6]:PORT (default 127.0.0.1:5672 and [::1]:5672)");
+  cli.add_option("--amqps-listen", flags.amqps_listen,
+                 "AMQPS (AMQP over TLS) listener HOST:PORT, replacing listeners.ssl.* "
+                 "(ssl_options.certfile and .keyfile from --config)");
   cli.add_option("--http-listen", flags.http_listen,
                  "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
   cli.add_option("--prometheus-listen", flags.prometheus_listen,
@@ -111,6 +116,8 @@ pulse::server::ServerOptions server_options(const Config& c) {
   o.max_message_size = c.max_message_size;
   o.connection_max = c.connection_max.value_or(0);
   o.loopback_users = c.loopback_users;
+  o.auth_mechanisms = c.auth_mechanisms;
+  o.cert_login = c.ssl_cert_login;
   o.auth_failure_limit = auth_failure_limit(c);
   o.memory_high_watermark = c.memory_high_watermark_absolute.value_or(static_cast<uint64_t>(
       c.memory_high_watermark_relative *
@@ -221,12 +228,15 @@ void reload(const Flags& flags, Config& running) {
   spdlog::set_level(new_level);
 }
 
-// Re-armed after each reload, until shutdown cancels it.
-void watch_reload(boost::asio::signal_set& hup, const Flags& flags, Config& running) {
-  hup.async_wait([&hup, &flags, &running](boost::system::error_code ec, int) {
+// Re-armed after each reload, until shutdown cancels it. TLS certificates and keys are
+// re-read too: new handshakes use them, open connections keep theirs.
+void watch_reload(boost::asio::signal_set& hup, const Flags& flags, Config& running,
+                  pulse::app::TlsRegistry& tls) {
+  hup.async_wait([&hup, &flags, &running, &tls](boost::system::error_code ec, int) {
     if (ec) return;
     reload(flags, running);
-    watch_reload(hup, flags, running);
+    tls.reload();
+    watch_reload(hup, flags, running, tls);
   });
 }
 
@@ -239,6 +249,7 @@ int main(int argc, char** argv) {
   Config config = load_config(flags);
   const std::string data_dir = data_dir_of(flags);
   auto amqp_listeners = listeners_of(config.tcp_listeners, flags.amqp_listen, "--amqp-listen");
+  auto amqps_listeners = listeners_of(config.ssl_listeners, flags.amqps_listen, "--amqps-listen");
   auto http_listeners = listeners_of({{"management", config.management_ip, config.management_port}},
                                      flags.http_listen, "--http-listen");
   auto prometheus_listeners =
@@ -250,6 +261,8 @@ int main(int argc, char** argv) {
   boost::asio::io_context io(1);
   // SIGHUP is caught from here on (handled once the loop runs), so it cannot kill pulsed.
   boost::asio::signal_set hup(io, SIGHUP);
+  // Every TLS listener's context (reloaded on SIGHUP) and address.
+  pulse::app::TlsRegistry tls_registry;
 
   // A directory of another layout, or a damaged definitions database, stops the start (exit
   // 2): resetting it would silently lose every durable definition and message.
@@ -294,6 +307,10 @@ int main(int argc, char** argv) {
       amqp_listeners, "amqp", "",
       [&](const std::string& host, uint16_t port) { return server.listen(host, port); },
       mctx.listeners);
+  if (auto s = pulse::app::start_amqps_listeners(amqps_listeners, config, tls_registry, server,
+                                                 mctx.listeners);
+      !s)
+    die(s.error().text);
   mctx.memory_high_watermark = options.memory_high_watermark;
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
@@ -325,7 +342,8 @@ int main(int argc, char** argv) {
     auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(200));
     timer->async_wait([&io, timer](boost::system::error_code) { io.stop(); });
   });
-  watch_reload(hup, flags, config);
+  tls_registry.warn_expiring(std::chrono::hours(24 * 30));
+  watch_reload(hup, flags, config, tls_registry);
   std::signal(SIGPIPE, SIG_IGN);
   io.run();
   // Whatever was written but not yet synced (acks, delivery marks) goes to disk now.

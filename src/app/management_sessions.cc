@@ -6,6 +6,7 @@
 #include "app/management.h"
 #include "server/amqp_connection.h"
 #include "server/channel.h"
+#include "tls/certificate.h"
 
 namespace pulse::app {
 
@@ -44,6 +45,16 @@ http::ConnectionInfo connection_info(uint64_t id, const server::AmqpConnection& 
   i.send_cnt = io.send_cnt;
   i.send_pend = c.send_pending();
   i.client_properties = &c.client_properties();
+  i.ssl = c.is_tls();
+  if (const tls::SessionInfo* t = c.tls_session()) {
+    i.ssl_protocol = t->protocol;
+    i.ssl_cipher = t->cipher;
+    i.ssl_key_exchange = t->key_exchange;
+    i.ssl_hash = t->hash;
+    i.peer_cert_subject = t->peer_cert_subject;
+    i.peer_cert_issuer = t->peer_cert_issuer;
+    i.peer_cert_validity = t->peer_cert_validity;
+  }
   return i;
 }
 

@@ -25,6 +25,11 @@ struct ConnectionInfo {
   int64_t connected_at_ms = 0;  // since the epoch
   uint64_t recv_oct = 0, recv_cnt = 0, send_oct = 0, send_cnt = 0, send_pend = 0;
   const amqp::FieldTable* client_properties = nullptr;
+  // AMQPS (RabbitMQ's ssl_* and peer_cert_* fields, in Erlang's names); an empty string is
+  // listed as absent (no TLS, or no client certificate).
+  bool ssl = false;
+  std::string ssl_protocol, ssl_cipher, ssl_key_exchange, ssl_hash;
+  std::string peer_cert_subject, peer_cert_issuer, peer_cert_validity;
 };
 
 // Per-channel message counters (plain increments in the channel; the same fields as the

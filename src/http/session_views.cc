@@ -20,6 +20,7 @@ json rate(double r) {
 json connection_json(Api& api, const ConnectionInfo& c, bool single) {
   const json absent = single ? json("") : json(nullptr);
   const auto& cs = api.channel_stats();
+  auto or_absent = [&absent](const std::string& v) { return v.empty() ? absent : json(v); };
   json j = {{"auth_mechanism", c.auth_mechanism},
             {"channel_max", c.channel_max},
             {"channels", c.channels},
@@ -31,9 +32,9 @@ json connection_json(Api& api, const ConnectionInfo& c, bool single) {
             {"host", c.host},
             {"name", c.name},
             {"node", api.node_name()},
-            {"peer_cert_issuer", absent},
-            {"peer_cert_subject", absent},
-            {"peer_cert_validity", absent},
+            {"peer_cert_issuer", or_absent(c.peer_cert_issuer)},
+            {"peer_cert_subject", or_absent(c.peer_cert_subject)},
+            {"peer_cert_validity", or_absent(c.peer_cert_validity)},
             {"peer_host", c.peer_host},
             {"peer_port", c.peer_port},
             {"port", c.port},
@@ -45,11 +46,11 @@ json connection_json(Api& api, const ConnectionInfo& c, bool single) {
             {"send_oct", c.send_oct},
             {"send_oct_details", rate(cs.send_rate(c.id))},
             {"send_pend", c.send_pend},
-            {"ssl", false},
-            {"ssl_cipher", absent},
-            {"ssl_hash", absent},
-            {"ssl_key_exchange", absent},
-            {"ssl_protocol", absent},
+            {"ssl", c.ssl},
+            {"ssl_cipher", or_absent(c.ssl_cipher)},
+            {"ssl_hash", or_absent(c.ssl_hash)},
+            {"ssl_key_exchange", or_absent(c.ssl_key_exchange)},
+            {"ssl_protocol", or_absent(c.ssl_protocol)},
             {"state", c.state},
             {"timeout", c.timeout},
             {"type", "network"},

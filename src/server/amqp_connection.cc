@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "server/channel.h"
 #include "server/connection_limits.h"
+#include "server/connection_tls.h"
 #include "server/server.h"
 
 namespace pulse::server {
@@ -21,13 +22,16 @@ namespace {
 constexpr size_t kKeepInputCapacity = 4096;
 }  // namespace
 
-AmqpConnection::AmqpConnection(Server& server, asio::ip::tcp::socket socket, uint64_t id)
+AmqpConnection::AmqpConnection(Server& server, asio::ip::tcp::socket socket, uint64_t id,
+                               std::shared_ptr<asio::ssl::context> tls_context)
     : server_(server),
       socket_(std::move(socket)),
       id_(id),
       handshake_timer_(server.io()),
       heartbeat_timer_(server.io()),
-      close_timer_(server.io()) {}
+      close_timer_(server.io()) {
+  if (tls_context) tls_ = std::make_unique<ConnectionTls>(socket_, std::move(tls_context));
+}
 
 AmqpConnection::~AmqpConnection() = default;
 
@@ -57,16 +61,22 @@ void AmqpConnection::start() {
     // Like RabbitMQ, the timeout only concerns a handshake still in progress: a connection that
     // is already closing or discarding input has its own timer.
     if (c->state_ < State::kRunning) {
-      spdlog::info("connection {}: handshake timeout, closing", c->id_);
+      if (c->tls_ && !c->tls_->established) {
+        spdlog::warn("connection {} ({}): TLS handshake timeout, closing", c->id_, c->peer_text());
+      } else {
+        spdlog::info("connection {}: handshake timeout, closing", c->id_);
+      }
       c->shutdown_socket();
     }
   });
+  if (tls_) return start_tls();
   read_more();
 }
 
 void AmqpConnection::read_more() {
   // Unblocking and draining may both ask to resume; only one read may be outstanding.
   if (read_in_flight_ || torn_down_) return;
+  if (tls_) return tls_read_more();
   read_in_flight_ = true;
   if (recently_read_) {
     // A connection that just delivered data likely has more: try reading at once (on a later
@@ -106,27 +116,30 @@ void AmqpConnection::on_readable() {
     teardown();
     return;
   }
-  last_recv_ = std::chrono::steady_clock::now();
   recently_read_ = true;
+  consume_input(scratch.data(), n);
+}
+
+void AmqpConnection::consume_input(const uint8_t* data, size_t n) {
+  last_recv_ = std::chrono::steady_clock::now();
   server_.note_ingress(n);
   io_counters_.recv_oct += n;
   ++io_counters_.recv_cnt;
   bool keep_going;
   if (in_len_ == 0) {
-    // The common case: frames are handled straight from the scratch buffer and only a
-    // trailing partial frame is kept.
-    const size_t used = process_input(std::span<const uint8_t>(scratch.data(), n), keep_going);
+    // The common case: frames are handled straight from the read buffer (the loop's scratch
+    // buffer, or the TLS buffer) and only a trailing partial frame is kept.
+    const size_t used = process_input(std::span<const uint8_t>(data, n), keep_going);
     if (keep_going && used < n) {
-      in_.assign(scratch.begin() + static_cast<ptrdiff_t>(used),
-                 scratch.begin() + static_cast<ptrdiff_t>(n));
+      in_.assign(data + static_cast<ptrdiff_t>(used), data + static_cast<ptrdiff_t>(n));
       in_len_ = n - used;
     }
   } else {
     // A frame straddles the previous read: complete it from this read, then handle the rest
     // of the read in place, so that only the straddling frame is copied.
-    const size_t take = straddle_take(scratch.data(), n);
+    const size_t take = straddle_take(data, n);
     in_.resize(in_len_ + take);
-    std::memcpy(in_.data() + in_len_, scratch.data(), take);
+    std::memcpy(in_.data() + in_len_, data, take);
     in_len_ += take;
     size_t used = process_input(std::span<const uint8_t>(in_.data(), in_len_), keep_going);
     if (used > 0) {
@@ -137,12 +150,11 @@ void AmqpConnection::on_readable() {
     if (keep_going && take < n && must_block()) {
       // Input stopped at a publish: the rest of the read waits behind what in_ still holds.
       in_.resize(in_len_);
-      in_.insert(in_.end(), scratch.begin() + static_cast<ptrdiff_t>(take),
-                 scratch.begin() + static_cast<ptrdiff_t>(n));
+      in_.insert(in_.end(), data + static_cast<ptrdiff_t>(take), data + static_cast<ptrdiff_t>(n));
       in_len_ = in_.size();
     } else if (keep_going && take < n) {
       // straddle_take() completed the frame, so nothing is left over in in_.
-      const auto rest = std::span<const uint8_t>(scratch.data() + take, n - take);
+      const auto rest = std::span<const uint8_t>(data + take, n - take);
       used = process_input(rest, keep_going);
       if (keep_going && used < rest.size()) {
         in_.assign(rest.begin() + static_cast<ptrdiff_t>(used), rest.end());

@@ -17,14 +17,25 @@
 #include "server/options.h"
 #include "server/output_queue.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+namespace pulse::tls {
+struct SessionInfo;
+}
+
 namespace pulse::server {
 
 class Channel;
 class Server;
+struct ConnectionTls;
 
 class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
  public:
-  AmqpConnection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id);
+  // With a TLS context the connection is AMQPS: the TLS handshake comes first (within the
+  // handshake timeout) and the connection keeps that context for its life.
+  AmqpConnection(Server& server, boost::asio::ip::tcp::socket socket, uint64_t id,
+                 std::shared_ptr<boost::asio::ssl::context> tls_context = nullptr);
   ~AmqpConnection();
 
   void start();
@@ -69,6 +80,10 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // RabbitMQ's connection state: starting, tuning, opening, running, blocked, closing...
   const char* state_text() const;
   const boost::asio::ip::tcp::endpoint& peer() const { return peer_; }
+  bool is_tls() const { return tls_ != nullptr; }
+  // The TLS session (protocol, cipher, peer certificate); null on plaintext connections and
+  // before the TLS handshake completed.
+  const tls::SessionInfo* tls_session() const;
   const boost::asio::ip::tcp::endpoint& local() const { return local_; }
   std::chrono::system_clock::time_point connected_at() const { return connected_at_; }
   struct IoCounters {
@@ -101,6 +116,22 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
 
   void read_more();
   void on_readable();
+  // Handles n bytes of input (from the scratch buffer or the TLS buffer), then goes on.
+  void consume_input(const uint8_t* data, size_t n);
+  // AMQPS (amqp_connection_tls.cc): the TLS handshake, then reads on the ssl stream.
+  void start_tls();
+  void tls_read_more();
+  void write_tls();
+  // The mechanisms connection.start offers, as RabbitMQ orders them (its registry order,
+  // whatever the order of auth_mechanisms.N): PLAIN, EXTERNAL (TLS only), AMQPLAIN.
+  std::vector<std::string_view> offered_mechanisms() const;
+  // SASL EXTERNAL: the user the verified client certificate names, or an empty string (and a
+  // log line saying why) when there is none.
+  std::string external_user() const;
+  // "127.0.0.1:50000", for log lines about connections that have no AMQP identity yet.
+  std::string peer_text() const {
+    return peer_.address().to_string() + ":" + std::to_string(peer_.port());
+  }
   // After input was handled: blocks (alarm), pauses (output backlog) or reads on.
   void after_input(bool keep_going);
   bool must_block() const;
@@ -144,6 +175,7 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
 
   Server& server_;
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<ConnectionTls> tls_;  // null for plaintext AMQP
   uint64_t id_;
   State state_ = State::kHeader;
   bool recently_read_ = false;  // the last read returned data: read again before waiting

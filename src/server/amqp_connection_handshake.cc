@@ -1,4 +1,6 @@
 // Channel-0 methods: start/tune/open handshake, close in both directions, and teardown.
+#include <algorithm>
+
 #include "amqp/error_text.h"
 #include "base/log.h"
 #include "server/amqp_connection.h"
@@ -38,7 +40,10 @@ void AmqpConnection::send_start() {
                  {"platform", "C++20 (Linux)"},
                  {"product", "Pulse"},
                  {"version", "0.1.0"}};
-  start.mechanisms = "PLAIN AMQPLAIN";
+  for (std::string_view m : offered_mechanisms()) {
+    if (!start.mechanisms.empty()) start.mechanisms += ' ';
+    start.mechanisms += m;
+  }
   start.locales = "en_US";
   amqp::append_method_frame(out_.bytes(), 0, start);
 }
@@ -134,8 +139,24 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
       cap_auth_failure_close_ = flag("authentication_failure_close");
     }
   }
+  // RabbitMQ's auth_mechanism_to_module: a mechanism it has no module for is unknown (EXTERNAL
+  // too unless listed, as without rabbitmq_auth_mechanism_ssl), one it does not offer on this
+  // connection (EXTERNAL on plaintext, one left out of auth_mechanisms.N) is invalid. Both are
+  // errors before tune-ok, so the socket closes silently.
+  const auto offered = offered_mechanisms();
+  const auto& configured = options().auth_mechanisms;
+  const bool known = m.mechanism == "PLAIN" || m.mechanism == "AMQPLAIN" ||
+                     (m.mechanism == "EXTERNAL" && std::find(configured.begin(), configured.end(),
+                                                             "EXTERNAL") != configured.end());
+  if (known && std::find(offered.begin(), offered.end(), m.mechanism) == offered.end()) {
+    connection_error(amqp::kCommandInvalid,
+                     "COMMAND_INVALID - invalid authentication mechanism '" + m.mechanism + "'");
+    return;
+  }
   std::string user, password;
-  if (m.mechanism == "PLAIN") {
+  if (m.mechanism == "EXTERNAL" && known) {
+    user = external_user();  // the response is ignored, as rabbitmq_auth_mechanism_ssl does
+  } else if (m.mechanism == "PLAIN") {
     // authzid \0 authcid \0 password
     auto first = m.response.find('\0');
     auto second = first == std::string::npos ? first : m.response.find('\0', first + 1);
@@ -189,7 +210,10 @@ void AmqpConnection::handle_start_ok(const amqp::ConnectionStartOk& m) {
     refuse_login(m.mechanism);
     return;
   }
-  const auth::User* u = auth().authenticate(user, password);
+  // EXTERNAL: the verified certificate is the credential; the user must exist.
+  const auth::User* u = m.mechanism == "EXTERNAL"
+                            ? (user.empty() ? nullptr : auth().find_user(user))
+                            : auth().authenticate(user, password);
   if (!u || (!loopback && auth::loopback_only(user, options().loopback_users))) {
     if (counted) limiter.record_failure(address, now);
     refuse_login(m.mechanism);

@@ -33,6 +33,7 @@ void AmqpConnection::flush() {
   ++io_counters_.send_cnt;
   write_in_flight_ = true;
   last_send_ = std::chrono::steady_clock::now();
+  if (tls_) return write_tls();
   auto done = [self = shared_from_this()](boost::system::error_code ec, size_t) {
     self->on_write(ec);
   };

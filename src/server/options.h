@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "auth/failure_limiter.h"
+#include "tls/certificate.h"
 
 namespace pulse::server {
 
@@ -17,6 +18,10 @@ struct ServerOptions {
   uint64_t max_message_size = 128ull * 1024 * 1024;
   uint64_t connection_max = 0;  // 0 = unlimited
   std::vector<std::string> loopback_users{"guest"};
+  // auth_mechanisms.N: PLAIN, AMQPLAIN, EXTERNAL; empty means RabbitMQ's "PLAIN AMQPLAIN".
+  std::vector<std::string> auth_mechanisms;
+  // How EXTERNAL names the user of a client certificate (ssl_cert_login_from...).
+  tls::CertLoginOptions cert_login;
   // Failed logins per source address (auth_failure_limit.* in pulse.conf).
   auth::FailureLimitOptions auth_failure_limit;
   // Output bytes queued for one connection before its consumers stop receiving deliveries.

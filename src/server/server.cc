@@ -3,6 +3,7 @@
 #include "base/listen.h"
 #include "base/log.h"
 #include "server/amqp_connection.h"
+#include "tls/context.h"
 
 namespace pulse::server {
 
@@ -48,24 +49,34 @@ Server::~Server() {
 }
 
 Result<tcp::endpoint> Server::listen(const std::string& host, uint16_t port) {
-  auto acceptor = open_acceptor(io_, host, port, "AMQP");
+  return listen_tls(host, port, nullptr);
+}
+
+Result<tcp::endpoint> Server::listen_tls(const std::string& host, uint16_t port,
+                                         std::shared_ptr<tls::ContextHolder> tls) {
+  auto acceptor = open_acceptor(io_, host, port, tls ? "AMQPS" : "AMQP");
   if (!acceptor) return std::move(acceptor).error();
   tcp::endpoint bound = (*acceptor)->local_endpoint();
   acceptors_.push_back(std::move(*acceptor));
-  accept(*acceptors_.back());
+  accept(*acceptors_.back(), std::move(tls));
   return bound;
 }
 
-void Server::accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept([this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+void Server::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls) {
+  acceptor.async_accept([this, &acceptor, tls = std::move(tls)](boost::system::error_code ec,
+                                                                tcp::socket socket) mutable {
     if (ec == asio::error::operation_aborted || shutting_down_) return;
     if (!ec) {
       if (options_.connection_max != 0 && connections_.size() >= options_.connection_max) {
         spdlog::warn("connection refused: connection_max {} reached", options_.connection_max);
         socket.close();
+      } else if (tls && !tls->current()) {
+        // Never plaintext on a TLS port (a holder is loaded before its listener opens).
+        socket.close();
       } else {
         uint64_t id = broker_.next_id();
-        auto conn = std::make_shared<AmqpConnection>(*this, std::move(socket), id);
+        auto conn = std::make_shared<AmqpConnection>(*this, std::move(socket), id,
+                                                     tls ? tls->current() : nullptr);
         connections_[id] = conn;
         ++broker_.node_counters().connections_opened;
         conn->start();
@@ -77,7 +88,7 @@ void Server::accept(tcp::acceptor& acceptor) {
     } else {
       spdlog::warn("accept failed: {}", ec.message());
     }
-    accept(acceptor);
+    accept(acceptor, std::move(tls));
   });
 }
 

@@ -13,6 +13,10 @@
 #include "server/options.h"
 #include "server/resource_monitor.h"
 
+namespace pulse::tls {
+class ContextHolder;
+}
+
 namespace pulse::server {
 
 class AmqpConnection;
@@ -29,6 +33,10 @@ class Server {
 
   // Binds and starts accepting; returns the bound endpoint (port 0 picks a free port).
   Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
+  // An AMQPS listener: each connection handshakes TLS with the holder's current context
+  // (so a reload reaches new connections only) before AMQP starts.
+  Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
+                                                    std::shared_ptr<tls::ContextHolder> tls);
   // Stops accepting and closes every connection with CONNECTION_FORCED.
   void shutdown();
 
@@ -63,7 +71,8 @@ class Server {
   void connection_finished(uint64_t id);
 
  private:
-  void accept(boost::asio::ip::tcp::acceptor& acceptor);
+  // `tls` is null for a plaintext listener.
+  void accept(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls);
   void arm_broker_timer(broker::TimePoint when);
 
   boost::asio::io_context& io_;

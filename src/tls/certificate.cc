@@ -104,7 +104,96 @@ Result<std::string> san_name(X509* cert, const CertLoginOptions& o) {
                       " at index " + std::to_string(o.san_index)};
 }
 
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Erlang's ssl names (ssl_cipher_format) for what OpenSSL negotiated.
+std::string cipher_name(const SSL_CIPHER* c) {
+  switch (SSL_CIPHER_get_cipher_nid(c)) {
+    case NID_aes_128_gcm:
+      return "aes_128_gcm";
+    case NID_aes_256_gcm:
+      return "aes_256_gcm";
+    case NID_chacha20_poly1305:
+      return "chacha20_poly1305";
+    case NID_aes_128_ccm:
+      return "aes_128_ccm";
+    case NID_aes_128_cbc:
+      return "aes_128_cbc";
+    case NID_aes_256_cbc:
+      return "aes_256_cbc";
+    default:
+      return SSL_CIPHER_get_name(c);
+  }
+}
+
+std::string key_exchange_name(const SSL_CIPHER* c) {
+  const int auth = SSL_CIPHER_get_auth_nid(c);
+  const char* by = auth == NID_auth_ecdsa ? "ecdsa" : auth == NID_auth_rsa ? "rsa" : "anon";
+  switch (SSL_CIPHER_get_kx_nid(c)) {
+    case NID_kx_any:
+      return "any";  // TLS 1.3: the suite does not fix the key exchange
+    case NID_kx_ecdhe:
+      return std::string("ecdhe_") + by;
+    case NID_kx_dhe:
+      return std::string("dhe_") + by;
+    case NID_kx_rsa:
+      return "rsa";
+    case NID_kx_psk:
+      return "psk";
+    default:
+      return "unknown";
+  }
+}
+
+std::string hash_name(const SSL_CIPHER* c) {
+  if (SSL_CIPHER_is_aead(c)) return "aead";
+  switch (SSL_CIPHER_get_digest_nid(c)) {
+    case NID_sha1:
+      return "sha";
+    case NID_sha256:
+      return "sha256";
+    case NID_sha384:
+      return "sha384";
+    default:
+      return "unknown";
+  }
+}
+
 }  // namespace
+
+SessionInfo session_info(SSL* ssl) {
+  SessionInfo info;
+  switch (SSL_version(ssl)) {
+    case TLS1_3_VERSION:
+      info.protocol = "tlsv1.3";
+      break;
+    case TLS1_2_VERSION:
+      info.protocol = "tlsv1.2";
+      break;
+    default:
+      info.protocol = SSL_get_version(ssl);
+  }
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) {
+    info.cipher = cipher_name(c);
+    info.key_exchange = key_exchange_name(c);
+    info.hash = hash_name(c);
+  }
+  std::unique_ptr<X509, X509Free> cert(SSL_get1_peer_certificate(ssl));
+  if (cert) {
+    info.peer_cert_subject = name_text(X509_get_subject_name(cert.get()));
+    info.peer_cert_issuer = name_text(X509_get_issuer_name(cert.get()));
+    info.peer_cert_validity = iso_time(to_time(X509_get0_notBefore(cert.get()))) + " - " +
+                              iso_time(to_time(X509_get0_notAfter(cert.get())));
+  }
+  return info;
+}
 
 Result<std::vector<CertificateInfo>> read_certificates(const std::string& path) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_file(path.c_str(), "r"));

@@ -37,3 +37,20 @@ struct CertLoginOptions {
 Result<std::string> peer_login_name(SSL* ssl, const CertLoginOptions& o);
 
 }  // namespace pulse::tls
+
+namespace pulse::tls {
+
+// An established TLS session as RabbitMQ's management API lists it (rabbit_net:ssl_info and
+// rabbit_ssl): Erlang's names for the protocol and the cipher suite's parts, and the peer
+// certificate's subject, issuer and validity ("2026-01-01T00:00:00Z - 2027-01-01T00:00:00Z").
+struct SessionInfo {
+  std::string protocol;      // "tlsv1.3", "tlsv1.2"
+  std::string cipher;        // "aes_256_gcm", "chacha20_poly1305", ...
+  std::string key_exchange;  // "any" (TLS 1.3), "ecdhe_rsa", "ecdhe_ecdsa", ...
+  std::string hash;          // "aead", "sha256", ...
+  std::string peer_cert_subject, peer_cert_issuer, peer_cert_validity;  // empty: no certificate
+};
+
+SessionInfo session_info(SSL* ssl);
+
+}  // namespace pulse::tls
