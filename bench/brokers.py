@@ -4,7 +4,8 @@ pulsed: default configuration, a fresh data directory, every listener (AMQP, man
 Prometheus) on a free 127.0.0.1 port, so that a pulsed on the default ports does not matter.
 RabbitMQ: Debian's rabbitmq-server as a private node (own node name, epmd, data and log
 directories, free ports, no plugins, so the management plugin is off), default configuration
-otherwise. Both are started in their own process group so that kill -9 takes everything."""
+otherwise. For the AMQPS scenarios both also get a TLS listener with the same certificate and
+the same rabbitmq.conf keys (listeners.ssl.default, ssl_options.*). Both are started in their own process group so that kill -9 takes everything."""
 import os
 import shutil
 import signal
@@ -107,16 +108,45 @@ class StartFailed(RuntimeError):
 class Broker:
     name = None
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, certs=None):
+        """certs (tls.Certs): also listen for AMQPS on tls_port with that certificate."""
         self.tmp = tempfile.mkdtemp(prefix="pulse-bench-%s-" % self.name, dir=workdir)
         self.data_dir = os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir)
         self.port = free_port()
+        self.certs = certs
+        self.tls_port = free_port() if certs else None
         self.proc = None
         self.ready_s = None
 
     def uri(self):
         return "amqp://guest:guest@%s:%d/%%2F" % (HOST, self.port)
+
+    def tls_uri(self):
+        """amqps:// to "localhost" (the certificate's name: the host name is verified too)."""
+        return "amqps://guest:guest@localhost:%d/%%2F?cacertfile=%s" % (self.tls_port,
+                                                                          self.certs.ca)
+
+    def tls_conf(self):
+        """The AMQPS listener in rabbitmq.conf's words (pulsed reads the same keys)."""
+        if not self.certs:
+            return {}
+        return {
+            "listeners.ssl.default": "%s:%d" % (HOST, self.tls_port),
+            "ssl_options.cacertfile": self.certs.ca,
+            "ssl_options.certfile": self.certs.cert,
+            "ssl_options.keyfile": self.certs.key,
+            "ssl_options.verify": "verify_none",
+            "ssl_options.fail_if_no_peer_cert": "false",
+        }
+
+    def wait_tls(self, timeout=30):
+        deadline = time.time() + timeout
+        while self.tls_port and not port_open(self.tls_port):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise StartFailed("%s: no AMQPS listener on %d\n%s"
+                                  % (self.name, self.tls_port, self.log_tail()))
+            time.sleep(0.05)
 
     def client(self, timeout=10.0):
         return Client(HOST, self.port, timeout=timeout)
@@ -195,8 +225,8 @@ class Broker:
 class Pulsed(Broker):
     name = "pulsed"
 
-    def __init__(self, workdir, binary):
-        super().__init__(workdir)
+    def __init__(self, workdir, binary, certs=None):
+        super().__init__(workdir, certs)
         self.binary = binary
 
     @property
@@ -205,17 +235,23 @@ class Pulsed(Broker):
 
     def start(self, timeout=60, queue=None):
         self.log = open(os.path.join(self.tmp, "pulsed.log"), "a")
+        # Every listener on a free port: a pulsed started by scripts/setup.sh may hold
+        # the defaults (5672, 15672, 15692).
+        args = [self.binary, "--data-dir", self.data_dir, "--log-level", "warning",
+                "--amqp-listen", "%s:%d" % (HOST, self.port),
+                "--http-listen", "%s:%d" % (HOST, free_port()),
+                "--prometheus-listen", "%s:%d" % (HOST, free_port())]
+        if self.certs:
+            conf = os.path.join(self.tmp, "pulsed.conf")
+            with open(conf, "w") as f:
+                f.writelines("%s = %s\n" % kv for kv in self.tls_conf().items())
+            args += ["--config", conf]
         self.started_at = time.time()
         self.proc = subprocess.Popen(
-            [self.binary, "--data-dir", self.data_dir, "--log-level", "warning",
-             # Every listener on a free port: a pulsed started by scripts/setup.sh may hold
-             # the defaults (5672, 15672, 15692).
-             "--amqp-listen", "%s:%d" % (HOST, self.port),
-             "--http-listen", "%s:%d" % (HOST, free_port()),
-             "--prometheus-listen", "%s:%d" % (HOST, free_port())],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         self.ready_s = self.wait_ready(timeout, queue)
+        self.wait_tls()
         return self.ready_s
 
 
@@ -244,8 +280,8 @@ class Rabbit(Broker):
     name = "rabbitmq"
     _seq = 0
 
-    def __init__(self, workdir, epmd):
-        super().__init__(workdir)
+    def __init__(self, workdir, epmd, certs=None):
+        super().__init__(workdir, certs)
         Rabbit._seq += 1
         self.epmd = epmd
         self.nodename = "pulsebench-%d-%d@localhost" % (os.getpid(), Rabbit._seq)
@@ -266,6 +302,7 @@ class Rabbit(Broker):
         with open(conf, "w") as f:
             f.write("listeners.tcp.default = %s:%d\n" % (HOST, self.port))
             f.write("log.console = false\n")
+            f.writelines("%s = %s\n" % kv for kv in self.tls_conf().items())
         plugins = os.path.join(self.tmp, "enabled_plugins")
         with open(plugins, "w") as f:
             f.write("[].\n")  # no management plugin: pulsed has none yet
@@ -291,4 +328,5 @@ class Rabbit(Broker):
             stdout=self.out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         self.ready_s = self.wait_ready(timeout, queue)
+        self.wait_tls()
         return self.ready_s

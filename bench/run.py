@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Side-by-side benchmark of pulsed and RabbitMQ (issue 4). See bench/README.md.
 
-    bench/run.py [--rounds 3] [--scenarios 0,1,...,9] [--quick] [--pulsed PATH]
+    bench/run.py [--rounds 3] [--scenarios 0,1,...,9,1tls,3tls] [--quick] [--pulsed PATH]
                  [--perf PATH] [--sink PATH] [--out bench/RESULTS.md]
 """
 import argparse
@@ -23,9 +23,10 @@ sys.path.insert(0, HERE)
 import brokers  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
+import tls  # noqa: E402
 
 REPO = os.path.dirname(HERE)
-ALL = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]
+ALL = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "1tls", "3tls"]
 
 
 def log(msg):
@@ -69,12 +70,16 @@ def raise_fd_limit():
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def make(name, work, args, epmd):
-    return brokers.Pulsed(work, args.pulsed) if name == "pulsed" else brokers.Rabbit(work, epmd)
+def make(name, work, args, epmd, certs=None):
+    """certs: give the broker an AMQPS listener too (pulsed only when its build has one)."""
+    if name == "pulsed":
+        return brokers.Pulsed(work, args.pulsed, certs if args.pulsed_amqps else None)
+    return brokers.Rabbit(work, epmd, certs)
 
 
 def run_round(ctx, args, work, epmd, rnd, selected):
     order = ["pulsed", "rabbitmq"] if rnd % 2 == 1 else ["rabbitmq", "pulsed"]
+    order = [name for name in order if name in args.brokers]
     if "0" in selected:
         log("round %d: client-bound limit (sink)" % rnd)
         guarded(ctx, "round %d scenario 0" % rnd, scenarios.s0, ctx)
@@ -85,8 +90,13 @@ def run_round(ctx, args, work, epmd, rnd, selected):
     if not todo:
         return
     ctx.max_rate = {}
+    certs = args.certs if any(s in scenarios.TLS_SCENARIOS for s in todo) else None
     for name in order:
-        b = make(name, work, args, epmd)
+        if name == "pulsed" and not args.pulsed_amqps and all(
+                s in scenarios.TLS_SCENARIOS for s in todo):
+            ctx.results.note(scenarios.NO_AMQPS)  # nothing to measure: not even started
+            continue
+        b = make(name, work, args, epmd, certs)
         try:
             log("round %d: %s (port %d) started in %.1f s" % (rnd, name, b.port, b.start()))
             for s in todo:
@@ -105,7 +115,8 @@ def run_fresh(ctx, args, work, epmd, selected):
     for s in [s for s in selected if s in scenarios.FRESH_SCENARIOS or s in steps]:
         fns = scenarios.FRESH_SCENARIOS.get(s) or [
             fn for fn in scenarios.FRESH_SCENARIOS["7"] if fn.__name__ == steps[s]]
-        for fn, name in [(fn, n) for fn in fns for n in ("pulsed", "rabbitmq")]:
+        for fn, name in [(fn, n) for fn in fns for n in ("pulsed", "rabbitmq")
+                         if n in args.brokers]:
             b = make(name, work, args, epmd)
             try:
                 ready = b.start()
@@ -172,6 +183,7 @@ def write_results(path, m, args, results, loads, elapsed, fd_limit):
         "",
         report.sink_table(results),
         "",
+    ] + (["Not measured: " + "; ".join(results.notes), ""] if results.notes else []) + [
         "## Every round",
         "",
         report.rounds_table(results),
@@ -189,8 +201,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scenarios", default=",".join(ALL),
                     help="comma-separated subset of 0-9 (0 = client-bound limit); 7c, 7m, 7q "
-                    "= one step of 7 (connections, messages, queues)")
+                    "= one step of 7 (connections, messages, queues); 1tls, 3tls = 1 and 3 "
+                    "over AMQPS")
     ap.add_argument("--quick", action="store_true", help="short durations: a smoke run")
+    ap.add_argument("--brokers", default="pulsed,rabbitmq",
+                    help="comma-separated subset of pulsed,rabbitmq (default both)")
     ap.add_argument("--pulsed", default=os.path.join(REPO, "build", "src", "app", "pulsed"))
     ap.add_argument("--perf", help="pulse-perf (default: beside --pulsed's build tree)")
     ap.add_argument("--sink", help="pulse-bench-sink (default: beside --pulsed's build tree)")
@@ -199,14 +214,18 @@ def main():
     args = ap.parse_args()
     selected = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     bad = [s for s in selected if s not in ALL + ["7c", "7m", "7q"]]
+    args.brokers = [b.strip() for b in args.brokers.split(",") if b.strip()]
     if bad or args.rounds < 1:
-        ap.error("unknown scenarios %s (0-9) or --rounds < 1" % bad)
+        ap.error("unknown scenarios %s (0-9, 1tls, 3tls) or --rounds < 1" % bad)
+    if not args.brokers or set(args.brokers) - {"pulsed", "rabbitmq"}:
+        ap.error("--brokers: a subset of pulsed,rabbitmq")
     build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.pulsed))))
     args.pulsed = os.path.abspath(args.pulsed)
     args.perf = args.perf or os.path.join(build, "tools", "pulse-perf", "pulse-perf")
     args.sink = args.sink or os.path.join(build, "bench", "pulse-bench-sink")
     needs_sink = "0" in selected or "6" in selected
-    for path in (args.pulsed, args.perf) + ((args.sink,) if needs_sink else ()):
+    pulsed = (args.pulsed,) if "pulsed" in args.brokers else ()
+    for path in pulsed + (args.perf,) + ((args.sink,) if needs_sink else ()):
         if not os.access(path, os.X_OK):
             ap.error("not executable: %s" % path)
     if not os.access(os.path.join(brokers.RABBIT_BIN, "rabbitmq-server"), os.X_OK):
@@ -225,6 +244,12 @@ def main():
     if args.workdir:
         os.makedirs(args.workdir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="pulse-bench-", dir=args.workdir)
+    args.certs = None
+    args.pulsed_amqps = "pulsed" in args.brokers and tls.pulsed_has_amqps(args.pulsed)
+    if any(s in scenarios.TLS_SCENARIOS for s in selected):
+        args.certs = tls.make_certs(os.path.join(work, "certs"))
+        if "pulsed" in args.brokers and not args.pulsed_amqps:
+            log(scenarios.NO_AMQPS)
     results = scenarios.Results()
     ctx = scenarios.Context(args.perf, args.sink, args.quick, results, log)
     epmd = brokers.Epmd()
@@ -241,6 +266,8 @@ def main():
     sink = report.sink_table(results)
     if sink:
         print("\n" + sink)
+    for note in results.notes:
+        print("\n" + note)
     tt = report.targets_table(results)
     if tt:
         print("\n" + tt)

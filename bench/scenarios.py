@@ -25,6 +25,7 @@ class Results:
     def __init__(self):
         self.figures = {}  # in the order first recorded
         self.errors = []
+        self.notes = []  # figures that could not be measured, and why (not failures)
 
     def record(self, key, label, unit, better, broker, value, cpu_us=None):
         f = self.figures.setdefault(key, {"label": label, "unit": unit, "better": better,
@@ -32,6 +33,10 @@ class Results:
         f["values"].setdefault(broker, []).append(value)
         if cpu_us is not None:
             f["cpu"].setdefault(broker, []).append(cpu_us)
+
+    def note(self, text):
+        if text not in self.notes:
+            self.notes.append(text)
 
     def error(self, where, text):
         self.errors.append("%s: %s" % (where, text.strip()[-1500:]))
@@ -64,11 +69,11 @@ class Context:
         return summary
 
 
-def _rate_run(ctx, b, key, label, args, rate_key="received_rate", basis="received"):
+def _rate_run(ctx, b, key, label, args, rate_key="received_rate", basis="received", uri=None):
     """One pulse-perf load run: records its rate and the broker CPU per message."""
     cpu0 = b.cpu()
     try:
-        s = ctx.perf(b.uri(), args)
+        s = ctx.perf(uri or b.uri(), args)
     except PerfFailed as e:
         # An overloaded broker that is slow to confirm the last publishes or to answer a
         # producer's connection.close (RabbitMQ's flow control lets publishers without confirms
@@ -105,6 +110,34 @@ def s3(ctx, b):
     _rate_run(ctx, b, "3", "3 · 1P/1C, 1 KiB persistent, durable queue, confirms (1000 in flight): "
               "confirmed", ["-x1", "-y1", "-s1024", "-p", "-c1000", "-q1000", "-A100",
                             "-z", ctx.seconds], rate_key="confirmed_rate", basis="confirmed")
+
+
+NO_AMQPS = "pulsed: n/a (no AMQPS listener in this build)"
+
+
+def _tls_ready(ctx, b):
+    """Whether `b` has an AMQPS listener; pulsed builds without one get a note, not a failure."""
+    if b.tls_port:
+        return True
+    ctx.results.note(NO_AMQPS)
+    ctx.log("    " + NO_AMQPS)
+    return False
+
+
+def s1_tls(ctx, b):
+    """Scenario 1 over AMQPS: TLS costs per record (encryption, framing), and 16 B messages
+    are batched into large records by both sides, so this is mostly the per-byte cost."""
+    if _tls_ready(ctx, b):
+        _rate_run(ctx, b, "1.tls", "1 · over TLS (AMQPS): 1P/1C, 16 B, transient, auto-ack: "
+                  "consumed", ["-x1", "-y1", "-s16", "-a", "-z", ctx.seconds], uri=b.tls_uri())
+
+
+def s3_tls(ctx, b):
+    if _tls_ready(ctx, b):
+        _rate_run(ctx, b, "3.tls", "3 · over TLS (AMQPS): 1P/1C, 1 KiB persistent, durable "
+                  "queue, confirms (1000 in flight): confirmed",
+                  ["-x1", "-y1", "-s1024", "-p", "-c1000", "-q1000", "-A100", "-z", ctx.seconds],
+                  rate_key="confirmed_rate", basis="confirmed", uri=b.tls_uri())
 
 
 def s4(ctx, b):
@@ -145,7 +178,9 @@ def s9(ctx, b):
         ctx.log("    %s churn %s: %.0f ops/s" % (b.name, kind, s["operations_rate"]))
 
 
-ROUND_SCENARIOS = {"1": s1, "2": s2, "3": s3, "4": s4, "5": s5, "6": s6, "9": s9}
+ROUND_SCENARIOS = {"1": s1, "2": s2, "3": s3, "4": s4, "5": s5, "6": s6, "9": s9,
+                   "1tls": s1_tls, "3tls": s3_tls}
+TLS_SCENARIOS = ("1tls", "3tls")
 
 
 # -- scenario 0: the client-bound limit --------------------------------------------------------

@@ -6,8 +6,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "client/options.h"
@@ -73,6 +75,88 @@ Error handshake_error(ssl_st* ssl, int ret, const std::string& peer) {
   return tls_error("handshake failed: " + why);
 }
 
+// OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when the peer has gone
+// and kills a program that did not ignore it. This BIO does the I/O on the fd with
+// send(MSG_NOSIGNAL) and recv, so a vanished peer is an EPIPE error value, as on plain TCP,
+// and no program using the library needs to touch its signal dispositions.
+int fd_of(BIO* b) {
+  return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(b)));
+}
+
+int nosig_write(BIO* b, const char* buf, int n) {
+  BIO_clear_retry_flags(b);
+  for (;;) {
+    const ssize_t r = ::send(fd_of(b), buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+    if (r >= 0) return static_cast<int>(r);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(b);
+    return -1;
+  }
+}
+
+int nosig_read(BIO* b, char* buf, int n) {
+  BIO_clear_retry_flags(b);
+  for (;;) {
+    const ssize_t r = ::recv(fd_of(b), buf, static_cast<size_t>(n), 0);
+    if (r == 0) BIO_set_flags(b, BIO_FLAGS_IN_EOF);  // for BIO_eof, as OpenSSL's socket BIO
+    if (r >= 0) return static_cast<int>(r);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
+    return -1;
+  }
+}
+
+int nosig_puts(BIO* b, const char* s) {
+  return nosig_write(b, s, static_cast<int>(std::strlen(s)));
+}
+
+long nosig_ctrl(BIO* b, int cmd, long /*num*/, void* ptr) {
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:  // nothing is buffered here
+    case BIO_CTRL_DUP:
+      return 1;
+    case BIO_CTRL_EOF:  // a peer that closed without close_notify (SSL_OP_IGNORE_UNEXPECTED_EOF)
+      return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+    case BIO_C_GET_FD:  // SSL_get_fd; the Socket owns and closes the fd
+      if (ptr != nullptr) *static_cast<int*>(ptr) = fd_of(b);
+      return fd_of(b);
+    default:  // everything else (kTLS, DGRAM, ...) unsupported, as OpenSSL expects
+      return 0;
+  }
+}
+
+int nosig_create(BIO* b) {
+  BIO_set_data(b, reinterpret_cast<void*>(intptr_t{-1}));
+  return 1;
+}
+
+// One method table for the process, made on first use (thread-safe static init) and kept
+// until exit: BIOs of any number of connections share it.
+const BIO_METHOD* nosig_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "pulse socket (MSG_NOSIGNAL)");
+    if (m == nullptr) return m;
+    BIO_meth_set_write(m, nosig_write);
+    BIO_meth_set_read(m, nosig_read);
+    BIO_meth_set_puts(m, nosig_puts);
+    BIO_meth_set_ctrl(m, nosig_ctrl);
+    BIO_meth_set_create(m, nosig_create);
+    return m;
+  }();
+  return method;
+}
+
+// A BIO over `fd` (not owned), or null when OpenSSL is out of memory.
+BIO* nosig_bio(int fd) {
+  const BIO_METHOD* m = nosig_method();
+  BIO* b = m != nullptr ? BIO_new(m) : nullptr;
+  if (b == nullptr) return nullptr;
+  BIO_set_data(b, reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+  BIO_set_init(b, 1);
+  return b;
+}
+
 }  // namespace
 
 bool is_tls_setup_error(const Error& e) {
@@ -130,7 +214,9 @@ Status Socket::start_tls(const std::string& host, const TlsOptions& o,
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // A peer that closes without close_notify is "closed by peer", as on plain TCP.
   SSL_set_options(ssl_, SSL_OP_IGNORE_UNEXPECTED_EOF);
-  SSL_set_fd(ssl_, fd_);
+  BIO* bio = nosig_bio(fd_);
+  if (bio == nullptr) return tls_error("cannot create a BIO: " + openssl_reason());
+  SSL_set_bio(ssl_, bio, bio);  // the session owns it (one reference for both directions)
   const bool no_sni = o.server_name_indication == "disable";
   const std::string name =
       o.server_name_indication.empty() || no_sni ? host : o.server_name_indication;

@@ -1,5 +1,7 @@
 #include "pulse/endpoints.h"
 
+#include <string>
+
 namespace pulse {
 
 Result<std::vector<client::ConnectionOptions>> parse_uri_list(
@@ -12,7 +14,11 @@ Result<std::vector<client::ConnectionOptions>> parse_uri_list(
     if (start == std::string_view::npos) break;
     size_t end = uris.find_first_of(kSeparators, start);
     if (end == std::string_view::npos) end = uris.size();
-    auto o = client::parse_uri(uris.substr(start, end - start), defaults);
+    const std::string_view part = uris.substr(start, end - start);
+    // No scheme: a host as mozillapulse takes it, so TLS (and 5671 unless a port is given).
+    auto o = part.find("://") == std::string_view::npos
+                 ? client::parse_uri("amqps://" + std::string(part), defaults)
+                 : client::parse_uri(part, defaults);
     if (!o) return std::move(o).error();
     out.push_back(std::move(*o));
     pos = end;

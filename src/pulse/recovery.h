@@ -9,12 +9,15 @@
 #include "base/result.h"
 #include "client/options.h"
 #include "pulse/backoff.h"
+#include "pulse/endpoints.h"
 
 namespace pulse {
 
 struct RecoveryOptions {
-  // Tried in turn, starting after the one that failed last. At least one.
-  std::vector<client::ConnectionOptions> endpoints;
+  // Tried in turn, starting after the one that failed last. At least one. By default
+  // mozillapulse's: pulse.mozilla.org over TLS on 5671 (pulse_service_defaults()); set the
+  // user and password there, or replace the list (parse_uri_list) for any other broker.
+  std::vector<client::ConnectionOptions> endpoints{pulse_service_defaults()};
   BackoffOptions backoff;
   // A connection.blocked that lasts longer than this is treated as a lost connection (another
   // node of a cluster may take our publishes). Consumers that never publish ignore blocks.

@@ -1,5 +1,5 @@
-"""bench/run.py works: a quick one-round run of scenario 1 against pulsed and a private
-RabbitMQ node prints the comparison table and writes the results file.
+"""bench/run.py works: a quick one-round run of scenario 1 (and of 1 over AMQPS) against pulsed
+and a private RabbitMQ node prints the comparison table and writes the results file.
 
 Speed is not asserted (the machine is shared); only that both brokers were measured, that the
 figures are plausible numbers and that the table and the results file have their shape."""
@@ -26,14 +26,14 @@ def test_quick_scenario_1(tmp_path):
     out = tmp_path / "RESULTS.md"
     p = subprocess.run(
         ["/usr/bin/python3", os.path.join(REPO, "bench", "run.py"), "--quick",
-         "--scenarios", "1", "--rounds", "1", "--pulsed", pulsed, "--perf", perf,
+         "--scenarios", "1,1tls", "--rounds", "1", "--pulsed", pulsed, "--perf", perf,
          "--out", str(out), "--workdir", str(tmp_path)],
         capture_output=True, text=True, timeout=240)
     assert p.returncode == 0, p.stdout + p.stderr[-3000:]
 
     lines = p.stdout.splitlines()
     assert lines[0].startswith("| figure | unit | pulsed | RabbitMQ | ratio"), p.stdout
-    row = [line for line in lines if line.startswith("| 1 · ")]
+    row = [line for line in lines if line.startswith("| 1 · 1P/1C")]
     assert len(row) == 1, p.stdout
     cells = [c.strip() for c in row[0].strip("|").split("|")]
     assert len(cells) == 7, cells
@@ -43,6 +43,20 @@ def test_quick_scenario_1(tmp_path):
         assert re.fullmatch(NUMBER, value), cells
         assert float(value.replace(",", "")) > 0, cells
     assert re.fullmatch(NUMBER + "×", ratio), cells
+    # Scenario 1 over AMQPS: RabbitMQ's TLS listener is always measured; pulsed's when its
+    # build has an AMQPS listener, else the table says n/a and why.
+    tls_row = [line for line in lines if line.startswith("| 1 · over TLS (AMQPS)")]
+    assert len(tls_row) == 1, p.stdout
+    cells = [c.strip() for c in tls_row[0].strip("|").split("|")]
+    _label, unit, pulsed_rate, rabbit_rate, ratio, pulsed_cpu, rabbit_cpu = cells
+    assert unit == "msg/s"
+    for value in (rabbit_rate, rabbit_cpu):
+        assert re.fullmatch(NUMBER, value) and float(value.replace(",", "")) > 0, cells
+    if pulsed_rate == "—":
+        assert (pulsed_cpu, ratio) == ("—", "—"), cells
+        assert "pulsed: n/a (no AMQPS listener in this build)" in p.stdout
+    else:
+        assert re.fullmatch(NUMBER, pulsed_rate) and re.fullmatch(NUMBER, pulsed_cpu), cells
     # the two S1 targets are judged (met or missed), nothing else was measured
     assert "S1 consumed rate ≥ 4× RabbitMQ's" in p.stdout
     assert "S1 broker CPU ≤ 2.3 µs/msg" in p.stdout

@@ -50,10 +50,11 @@ def test_usage_errors_exit_2(ctl, args, text):
 
 
 @pytest.mark.parametrize("url, text", [
-    ("https://127.0.0.1:15671", "https is not supported"),
-    ("ftp://x", "expected http://HOST[:PORT][/PATH]"),
-    ("http://127.0.0.1:99999", "expected http://HOST[:PORT][/PATH]"),
+    ("ftp://x", "expected http[s]://HOST[:PORT][/PATH]"),
+    ("http://127.0.0.1:99999", "expected http[s]://HOST[:PORT][/PATH]"),
+    ("https://127.0.0.1:0", "expected http[s]://HOST[:PORT][/PATH]"),
     ("http://guest:guest@127.0.0.1", "give credentials with -u/-p"),
+    ("https://guest:guest@127.0.0.1", "give credentials with -u/-p"),
 ])
 def test_bad_url_is_a_usage_error(ctl, url, text):
     assert text in ctl.error(2, "status", url=url)

@@ -24,10 +24,14 @@ bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* co
 }
 
 CLI::Option* add_uri_option(CLI::App& app, std::string& uri) {
-  return app.add_option("--uri", uri,
-                        "amqp://user:pass@host:port/vhost?heartbeat=N; a list separated by ',', "
-                        "';' or spaces is tried in turn (env PULSE_URI; default " +
-                            std::string(kDefaultUri) + ")");
+  return app.add_option(
+      "--uri", uri,
+      "amqp://user:pass@host:port/vhost?heartbeat=N (plain, port 5672), "
+      "amqps://user:pass@host/vhost?cacertfile=CA.pem (TLS, port 5671; also certfile, keyfile, "
+      "verify, server_name_indication, auth_mechanism=external), or user:pass@host without a "
+      "scheme: amqps:// as mozillapulse connects (e.g. me:secret@pulse.mozilla.org); a list "
+      "separated by ',', ';' or spaces is tried in turn (env PULSE_URI; default " +
+          std::string(kDefaultUri) + ", the local broker)");
 }
 
 Result<std::vector<client::ConnectionOptions>> resolve_endpoints(const std::string& uri_flag,

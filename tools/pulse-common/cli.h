@@ -45,8 +45,9 @@ bool parse_cli(CLI::App& app, std::string_view program, int argc, const char* co
 // The --uri option with $PULSE_URI as its fallback; `uri` receives the value.
 CLI::Option* add_uri_option(CLI::App& app, std::string& uri);
 // The endpoints to try in turn: --uri when given, else `env_uri` ($PULSE_URI) when set and not
-// empty, else kDefaultUri. (Connections are named by the Pulse layer: "pulse consumer <queue>",
-// "pulse publisher".)
+// empty, else kDefaultUri (the local broker, plaintext: what pulsed listens on by default). A
+// part without a scheme is a host as mozillapulse takes it: TLS, 5671 (pulse::parse_uri_list).
+// (Connections are named by the Pulse layer: "pulse consumer <queue>", "pulse publisher".)
 Result<std::vector<client::ConnectionOptions>> resolve_endpoints(const std::string& uri_flag,
                                                                  const char* env_uri);
 

@@ -18,6 +18,7 @@ struct GlobalOptions {
   bool json = false;
   bool no_header = false;
   double timeout_s = 30;
+  TlsSettings tls;  // for https:// URLs
 };
 
 struct Ctx {

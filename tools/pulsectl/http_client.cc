@@ -1,12 +1,21 @@
 #include "http_client.h"
 
+// Boost 1.74's Asio headers use std::exchange without including <utility> (design.md, 7).
+#include <utility>
+
+#include <openssl/err.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <cstdio>
+#include <optional>
+#include <type_traits>
 
 #include "exit_codes.h"
 
@@ -43,6 +52,60 @@ Error unreachable(const Url& url, const std::string& what) {
   return Error{kExitUnreachable, "cannot reach " + url.text + ": " + what};
 }
 
+constexpr const char* kHandshake = "complete the TLS handshake";
+
+// One request's state across its asynchronous steps.
+struct Exchange {
+  std::chrono::milliseconds timeout;
+  http::request<http::string_body>& req;
+  beast::flat_buffer& buffer;
+  http::response_parser<http::string_body>& parser;
+  beast::error_code failure;
+  const char* step = "connect";
+};
+
+template <class Stream>
+void send_and_read(Exchange& x, Stream& stream) {
+  x.step = "send the request";
+  beast::get_lowest_layer(stream).expires_after(x.timeout);
+  http::async_write(stream, x.req, [&x, &stream](beast::error_code e, size_t) {
+    if (e) {
+      x.failure = e;
+      return;
+    }
+    x.step = "read the reply";
+    beast::get_lowest_layer(stream).expires_after(x.timeout);
+    http::async_read(stream, x.buffer, x.parser,
+                     [&x](beast::error_code e, size_t) { x.failure = e; });
+  });
+}
+
+// connect, [TLS handshake,] write, read: each step with its own deadline on the tcp_stream.
+template <class Stream, class Endpoints>
+void run_exchange(Exchange& x, Stream& stream, const Endpoints& endpoints) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  tcp_layer.expires_after(x.timeout);
+  tcp_layer.async_connect(endpoints, [&x, &stream](beast::error_code e, const tcp::endpoint&) {
+    if (e) {
+      x.failure = e;
+      return;
+    }
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      send_and_read(x, stream);
+    } else {
+      x.step = kHandshake;
+      beast::get_lowest_layer(stream).expires_after(x.timeout);
+      stream.async_handshake(asio::ssl::stream_base::client, [&x, &stream](beast::error_code e) {
+        if (e) {
+          x.failure = e;
+          return;
+        }
+        send_and_read(x, stream);
+      });
+    }
+  });
+}
+
 }  // namespace
 
 Result<Url> parse_url(const std::string& text) {
@@ -52,9 +115,10 @@ Result<Url> parse_url(const std::string& text) {
   if (text.rfind("http://", 0) == 0) {
     rest = text.substr(7);
   } else if (text.rfind("https://", 0) == 0) {
-    return Error{kExitUsage, "--url " + text + ": https is not supported; use http://"};
+    rest = text.substr(8);
+    u.tls = true;
   } else {
-    return Error{kExitUsage, "--url " + text + ": expected http://HOST[:PORT][/PATH]"};
+    return Error{kExitUsage, "--url " + text + ": expected http[s]://HOST[:PORT][/PATH]"};
   }
   const size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
@@ -63,7 +127,7 @@ Result<Url> parse_url(const std::string& text) {
   if (authority.find('@') != std::string::npos) {
     return Error{kExitUsage, "--url " + text + ": give credentials with -u/-p, not in the URL"};
   }
-  u.port = "80";
+  u.port = u.tls ? "443" : "80";
   if (!authority.empty() && authority.front() == '[') {  // [::1]:15672
     const size_t close = authority.find(']');
     if (close == std::string::npos) return Error{kExitUsage, "--url " + text + ": bad IPv6 host"};
@@ -80,17 +144,18 @@ Result<Url> parse_url(const std::string& text) {
   bool digits = !u.port.empty() && u.port.size() <= 5;
   for (char c : u.port) digits = digits && std::isdigit(static_cast<unsigned char>(c));
   if (u.host.empty() || !digits || std::stoul(u.port) == 0 || std::stoul(u.port) > 65535) {
-    return Error{kExitUsage, "--url " + text + ": expected http://HOST[:PORT][/PATH]"};
+    return Error{kExitUsage, "--url " + text + ": expected http[s]://HOST[:PORT][/PATH]"};
   }
   return u;
 }
 
 HttpClient::HttpClient(Url url, std::string user, std::string password,
-                       std::chrono::milliseconds timeout)
+                       std::chrono::milliseconds timeout, TlsSettings tls)
     : url_(std::move(url)),
       user_(std::move(user)),
       authorization_("Basic " + base64(user_ + ":" + password)),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      tls_(std::move(tls)) {}
 
 Result<HttpReply> HttpClient::request(const std::string& method, const std::string& target,
                                       const std::string& body, const Headers& extra) const {
@@ -115,43 +180,49 @@ Result<HttpReply> HttpClient::request(const std::string& method, const std::stri
 
   // Beast's synchronous calls have no deadline; the same steps as async operations on a
   // tcp_stream each get one, so a stopped server cannot hang the tool.
-  beast::tcp_stream stream(ioc);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(boost::none);  // a listing of 100k queues is tens of MiB
   parser.header_limit(1 << 20);
-  beast::error_code failure;
-  const char* step = "connect";
-
-  stream.expires_after(timeout_);
-  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) {
-    if (e) {
-      failure = e;
-      return;
+  Exchange x{timeout_, req, buffer, parser, {}, "connect"};
+  std::optional<asio::ssl::context> tls_ctx;
+  if (url_.tls) {
+    tls_ctx.emplace(asio::ssl::context::tls_client);
+    if (Status s = configure_tls_context(tls_ctx->native_handle(), tls_); !s) return s.error();
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, *tls_ctx);
+    if (Status s = prepare_tls_session(stream.native_handle(), url_.host, tls_); !s) {
+      return s.error();
     }
-    step = "send the request";
-    stream.expires_after(timeout_);
-    http::async_write(stream, req, [&](beast::error_code e, size_t) {
-      if (e) {
-        failure = e;
-        return;
-      }
-      step = "read the reply";
-      stream.expires_after(timeout_);
-      http::async_read(stream, buffer, parser, [&](beast::error_code e, size_t) { failure = e; });
-    });
-  });
-  ioc.run();
+    run_exchange(x, stream, endpoints);
+    ioc.run();
+    if (x.failure && x.step == kHandshake) {
+      // asio reports OpenSSL's packed error code in the ssl category.
+      const bool ssl = x.failure.category() == asio::error::get_ssl_category();
+      const std::string why = tls_handshake_failure(
+          stream.native_handle(), ssl ? static_cast<unsigned long>(x.failure.value()) : 0,
+          url_.host, x.failure.message());
+      ERR_clear_error();
+      if (x.failure != beast::error::timeout) return unreachable(url_, "TLS: " + why);
+    }
+    // No close_notify exchange: the reply is complete (its length is known) and a server that
+    // does not answer one must not make the tool wait.
+    beast::get_lowest_layer(stream).socket().close(ec);
+  } else {
+    beast::tcp_stream stream(ioc);
+    run_exchange(x, stream, endpoints);
+    ioc.run();
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
 
-  if (failure) {
-    if (failure == beast::error::timeout) {
+  if (x.failure) {
+    if (x.failure == beast::error::timeout) {
       char seconds[32];
       std::snprintf(seconds, sizeof seconds, "%g", timeout_.count() / 1000.0);
-      return unreachable(url_, std::string("timed out after ") + seconds + " s trying to " + step);
+      return unreachable(url_,
+                         std::string("timed out after ") + seconds + " s trying to " + x.step);
     }
-    return unreachable(url_, failure.message());
+    return unreachable(url_, x.failure.message());
   }
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
 
   HttpReply reply;
   auto& res = parser.get();

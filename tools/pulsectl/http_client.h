@@ -8,6 +8,7 @@
 
 #include "base/result.h"
 #include "base/url.h"
+#include "http_tls.h"
 
 namespace pulse::ctl {
 
@@ -16,10 +17,10 @@ struct Url {
   std::string host;
   std::string port;
   std::string base_path;  // "" or "/prefix" when the API sits behind a reverse proxy
+  bool tls = false;       // https://
 };
 
-// http://host[:port][/prefix]; the port defaults to 80 as in any http URL. https is refused
-// (no TLS client here yet) with a usage error.
+// http[s]://host[:port][/prefix]; the port defaults to 80 (http) or 443 (https) as in any URL.
 Result<Url> parse_url(const std::string& text);
 
 struct HttpReply {
@@ -32,7 +33,10 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class HttpClient {
  public:
-  HttpClient(Url url, std::string user, std::string password, std::chrono::milliseconds timeout);
+  // `tls` applies to https:// URLs: the server's certificate is verified against the CAs and
+  // the URL's host unless told otherwise.
+  HttpClient(Url url, std::string user, std::string password, std::chrono::milliseconds timeout,
+             TlsSettings tls = {});
 
   // method: GET, PUT, POST, DELETE. target: path (with query) below the URL's base path.
   // body: sent as application/json when non-empty. Fails only when no HTTP answer came back.
@@ -47,6 +51,7 @@ class HttpClient {
   std::string user_;
   std::string authorization_;
   std::chrono::milliseconds timeout_;
+  TlsSettings tls_;
 };
 
 // Percent-encodes one path segment (the vhost "/" becomes "%2F" as the management API expects).

@@ -13,14 +13,17 @@ namespace {
 
 constexpr const char* kFooter = R"(
 Lists cover every vhost unless --vhost is given; other commands act on --vhost (default /).
-Environment: PULSECTL_URL, PULSECTL_USER, PULSECTL_PASSWORD.
+Environment: PULSECTL_URL, PULSECTL_USER, PULSECTL_PASSWORD, PULSECTL_CACERT.
+https:// URLs: the server's certificate must chain to --cacert (else the system's CAs) and be
+valid for the URL's host; rabbitmqadmin's --ssl-* option names are accepted too.
 
 Exit status:
    0  success
    1  the server refused or failed the request (its reason is printed)
    2  usage error, or a bad input file
    3  not found: the object or its vhost does not exist
-  69  server unreachable: connection refused, unknown host, timed out
+  69  server unreachable: connection refused, unknown host, timed out, or no trusted TLS
+      connection (certificate verify failed, host name mismatch, not a TLS port)
   77  not authorised: login failed, or the user lacks the tag or permission (HTTP 401))";
 
 using Action = std::function<Status(const Ctx&)>;
@@ -246,6 +249,15 @@ int run(int argc, char** argv) {
   auto* vhost = app.add_option("-V,--vhost", opt.vhost, "vhost (default /; lists: all vhosts)");
   app.add_flag("--json", opt.json, "machine-readable JSON output");
   app.add_flag("--no-header", opt.no_header, "tables without their header line");
+  app.add_option("--cacert,--ssl-ca-cert-file", opt.tls.cacert,
+                 "https: PEM file of the CA(s) to trust (default: the system's CAs)")
+      ->envname("PULSECTL_CACERT");
+  app.add_option("--cert,--ssl-cert-file", opt.tls.cert, "https: client certificate (PEM)");
+  app.add_option("--key,--ssl-key-file", opt.tls.key, "https: the client certificate's key");
+  app.add_flag("--ssl-disable-hostname-verification", opt.tls.skip_hostname,
+               "https: accept a certificate issued for another host (still from a trusted CA)");
+  app.add_flag("-k,--insecure,--ssl-insecure", opt.tls.insecure,
+               "https: no certificate verification at all (testing only)");
   app.add_option("--timeout", opt.timeout_s, "seconds to wait for each step of a request")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -295,7 +307,8 @@ int run(int argc, char** argv) {
     return url.error().code;
   }
   Api api(HttpClient(*url, opt.user, opt.password,
-                     std::chrono::milliseconds(static_cast<int64_t>(opt.timeout_s * 1000))));
+                     std::chrono::milliseconds(static_cast<int64_t>(opt.timeout_s * 1000)),
+                     opt.tls));
   Ctx ctx{api, opt};
   Status s = action(ctx);
   std::cout.flush();

@@ -397,14 +397,18 @@ class _Epmd:
 class RabbitBroker(BrokerHandle):
     target = "rabbitmq"
 
-    def __init__(self, config=None, tls=False, tls_external=False):
+    def __init__(self, config=None, tls=False, tls_external=False, https=False):
         """tls=True adds a TLS listener (tls_port) with the harness certificates (certs.py),
         verify_peer without requiring a client certificate; tls_external=True also enables
-        rabbitmq_auth_mechanism_ssl (EXTERNAL, the user is the client certificate's CN)."""
+        rabbitmq_auth_mechanism_ssl (EXTERNAL, the user is the client certificate's CN).
+        https=True adds an HTTPS listener of the management plugin (https_port, same
+        certificates) beside its plain one."""
         super().__init__(config)
         self.tls = tls or tls_external
         self.tls_external = tls_external
         self.tls_port = None
+        self.https = https
+        self.https_port = None
         self.certs = None
 
     @property
@@ -420,6 +424,8 @@ class RabbitBroker(BrokerHandle):
             self.prometheus_port = free_port()
             if self.tls:
                 self.tls_port = free_port()
+            if self.https:
+                self.https_port = free_port()
         self._stopped = False
         dist_port = free_port()
         epmd_port = _Epmd.ensure()
@@ -442,6 +448,8 @@ class RabbitBroker(BrokerHandle):
         }
         if self.tls:
             lines.update(self._tls_conf())
+        if self.https:
+            lines.update(self._https_conf())
         lines.update({k: _conf_value(v) for k, v in self.config.items()})
         with open(conf, "w") as f:
             for k, v in lines.items():
@@ -476,7 +484,13 @@ class RabbitBroker(BrokerHandle):
             stdout=self._out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         try:
-            self._wait_pika(time.time() + timeout)
+            deadline = time.time() + timeout
+            self._wait_pika(deadline)
+            while self.https and not _port_open(self.https_port):
+                if time.time() > deadline:
+                    raise RuntimeError("no HTTPS management listener on %d\n%s"
+                                       % (self.https_port, self.log_tail()))
+                time.sleep(0.1)
         except Exception:
             self.stop(check=False)
             raise
@@ -501,6 +515,21 @@ class RabbitBroker(BrokerHandle):
                 "ssl_cert_login_from": "common_name",
             })
         return lines
+
+    def _https_conf(self):
+        from harness.certs import certs
+        self.certs = certs()
+        return {
+            "management.ssl.ip": HOST,
+            "management.ssl.port": str(self.https_port),
+            "management.ssl.cacertfile": self.certs.ca,
+            "management.ssl.certfile": self.certs.server_cert,
+            "management.ssl.keyfile": self.certs.server_key,
+        }
+
+    def https_url(self, host="localhost"):
+        """The management API's HTTPS base URL (https=True)."""
+        return "https://%s:%d" % (host, self.https_port)
 
     def tls_url(self, user="guest", password="guest", vhost="/", host="localhost", query=None):
         """An amqps:// URI for the TLS listener; query: dict of extra URI query keys."""

@@ -1,5 +1,7 @@
 #include "pulse/endpoints.h"
 
+#include "pulse/recovery.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -123,6 +125,45 @@ TEST(PulseServiceDefaults, SchemeDecidesTlsAndDefaultPort) {
   EXPECT_EQ(hosts(*explicit_port), (std::vector<std::string>{"h:5671", "h:5672"}));
   EXPECT_FALSE((*explicit_port)[0].tls);
   EXPECT_TRUE((*explicit_port)[1].tls);
+}
+
+TEST(UriList, ABareHostIsTlsOn5671AsMozillapulse) {
+  auto l = parse_uri_list("pulse.mozilla.org alice:pw1234@node2 node3:5999/v?heartbeat=9");
+  ASSERT_TRUE(l.ok()) << l.error().text;
+  EXPECT_EQ(hosts(*l),
+            (std::vector<std::string>{"pulse.mozilla.org:5671", "node2:5671", "node3:5999"}));
+  for (const auto& o : *l) EXPECT_TRUE(o.tls) << o.host;
+  EXPECT_EQ((*l)[1].user, "alice");
+  EXPECT_EQ((*l)[1].password, "pw1234");
+  EXPECT_EQ((*l)[2].vhost, "v");
+  EXPECT_EQ((*l)[2].heartbeat, 9);
+  // TLS keys apply to a bare host too; a bad part is named as it was read.
+  auto ca = parse_uri_list("localhost?cacertfile=/etc/ca.pem");
+  ASSERT_TRUE(ca.ok()) << ca.error().text;
+  EXPECT_EQ((*ca)[0].tls_options.cacertfile, "/etc/ca.pem");
+  auto bad = parse_uri_list("node:notaport");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().text, "invalid AMQP URI 'amqps://node:notaport': bad port 'notaport'");
+}
+
+TEST(UriList, AmqpSchemeIsUnchangedBesideBareHosts) {
+  auto l = parse_uri_list("amqp://localhost,localhost,amqp://guest:guest@127.0.0.1:5672/");
+  ASSERT_TRUE(l.ok()) << l.error().text;
+  EXPECT_EQ(hosts(*l),
+            (std::vector<std::string>{"localhost:5672", "localhost:5671", "127.0.0.1:5672"}));
+  EXPECT_FALSE((*l)[0].tls);
+  EXPECT_TRUE((*l)[1].tls);
+  EXPECT_FALSE((*l)[2].tls);
+}
+
+TEST(PulseServiceDefaults, AreTheEndpointOfDefaultRecoveryOptions) {
+  const RecoveryOptions r;
+  ASSERT_EQ(r.endpoints.size(), 1u);
+  EXPECT_EQ(r.endpoints[0].host, "pulse.mozilla.org");
+  EXPECT_EQ(r.endpoints[0].port, 5671);
+  EXPECT_TRUE(r.endpoints[0].tls);
+  EXPECT_TRUE(r.endpoints[0].tls_options.verify_peer);
+  EXPECT_TRUE(r.endpoints[0].tls_options.cacertfile.empty());  // the system's CAs
 }
 
 }  // namespace

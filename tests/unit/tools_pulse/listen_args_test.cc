@@ -75,6 +75,25 @@ TEST(ListenArgs, UriFlagThenEnvironmentThenDefault) {
   p = parse({"pulse-listen", "--exchange", "e"}, "");
   ASSERT_TRUE(p.args) << p.message;
   EXPECT_EQ(p.args->endpoints[0].host, "127.0.0.1");
+  // The default is the local broker in plaintext, as pulsed listens by default.
+  EXPECT_EQ(p.args->endpoints[0].port, 5672);
+  EXPECT_FALSE(p.args->endpoints[0].tls);
+}
+
+TEST(ListenArgs, AUriWithoutSchemeIsTlsOn5671AsMozillapulse) {
+  auto p = parse({"pulse-listen", "--exchange", "e", "--uri", "me:secret@pulse.mozilla.org"});
+  ASSERT_TRUE(p.args) << p.message;
+  ASSERT_EQ(p.args->endpoints.size(), 1u);
+  const auto& e = p.args->endpoints[0];
+  EXPECT_EQ(e.host, "pulse.mozilla.org");
+  EXPECT_EQ(e.port, 5671);
+  EXPECT_TRUE(e.tls);
+  EXPECT_TRUE(e.tls_options.verify_peer);
+  EXPECT_EQ(e.user, "me");
+  EXPECT_EQ(e.password, "secret");
+  // --help says so.
+  auto help = parse({"pulse-listen", "--help"});
+  EXPECT_NE(help.message.find("without a scheme: amqps://"), std::string::npos) << help.message;
 }
 
 void expect_usage(const Parsed<ListenArgs>& p, std::string_view fragment) {
