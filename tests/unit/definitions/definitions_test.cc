@@ -4,6 +4,7 @@
 
 #include "definitions/apply.h"
 #include "definitions/json.h"
+#include "definitions/snapshot.h"
 
 namespace pulse::definitions {
 namespace {
@@ -340,6 +341,89 @@ TEST(DefinitionsApply, StepsStopBetweenEntriesAndResume) {
   }
   EXPECT_EQ(steps, 7);  // 1 vhost + 5 queues, and the step that finds nothing left
   EXPECT_EQ(broker.find_vhost("/")->queues().size(), 5u);
+}
+
+// Vhost limits are the "vhost-limits" parameter named "limits" (replaced as a whole), user
+// limits the user's "limits" object (merged); both come back out of the live objects.
+TEST(DefinitionsApply, LimitsApplyMergeAndExport) {
+  broker::Broker broker;
+  auth::AuthStore auth;
+  auto d = parse_definitions(R"json({
+    "vhosts": [{"name": "v"}],
+    "users": [{"name": "u", "password_hash": "", "tags": [],
+               "limits": {"max-connections": 4, "max-channels": 9}}],
+    "parameters": [
+      {"value": {"max-queues": 3, "max-connections": 7}, "vhost": "v",
+       "component": "vhost-limits", "name": "limits"},
+      {"value": {"uri": "amqp://"}, "vhost": "v", "component": "federation-upstream",
+       "name": "up"}]})json");
+  ASSERT_TRUE(d.ok()) << d.error().text;
+  ASSERT_TRUE(apply_definitions(*d, broker, auth).ok());
+  const broker::VHost& vh = *broker.find_vhost("v");
+  // (nlohmann::json keeps object keys sorted, so that is the order imported pairs come in.)
+  EXPECT_EQ(*vh.limits(), (broker::LimitList{{"max-connections", 7}, {"max-queues", 3}}));
+  const auth::User& u = *auth.find_user("u");
+  EXPECT_EQ(u.limits,
+            (std::map<std::string, int64_t>{{"max-channels", 9}, {"max-connections", 4}}));
+  EXPECT_EQ(to_json(snapshot(u))["limits"],
+            nlohmann::json::parse(R"({"max-channels": 9, "max-connections": 4})"));
+  auto p = limits_snapshot(vh);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(to_json(*p), nlohmann::json::parse(R"({"value": {"max-queues": 3,
+      "max-connections": 7}, "vhost": "v", "component": "vhost-limits", "name": "limits"})"));
+
+  auto again = parse_definitions(R"json({
+    "users": [{"name": "u", "password_hash": "", "tags": [], "limits": {"max-channels": 1}}],
+    "parameters": [{"value": {"max-queues": 1}, "vhost": "v", "component": "vhost-limits",
+                    "name": "limits"}]})json");
+  ASSERT_TRUE(apply_definitions(*again, broker, auth).ok());
+  EXPECT_EQ(*vh.limits(), (broker::LimitList{{"max-queues", 1}}));
+  EXPECT_EQ(auth.find_user("u")->limits,
+            (std::map<std::string, int64_t>{{"max-channels", 1}, {"max-connections", 4}}));
+}
+
+TEST(DefinitionsApply, InvalidLimitsAndQueuesPastMaxQueuesStopAnImport) {
+  broker::Broker broker;
+  auth::AuthStore auth;
+  auto bad_param = parse_definitions(R"json({"vhosts": [{"name": "v"}], "parameters": [
+    {"value": {"max-queues": "x"}, "vhost": "v", "component": "vhost-limits",
+     "name": "limits"}]})json");
+  Status s = apply_definitions(*bad_param, broker, auth);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().text,
+            "parameters[0] (vhost-limits 'limits' in vhost 'v'): Validation failed\n\n"
+            "max-queues should be a number, actually was <<\"x\">>\n");
+  auto bad_user = parse_definitions(R"json({"users": [
+    {"name": "w", "password_hash": "", "tags": [], "limits": {"max-queues": 1}}]})json");
+  s = apply_definitions(*bad_user, broker, auth);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().text,
+            "users[0] ('w'): Unrecognised terms [{<<\"max-queues\">>,1}] in user-limits");
+  EXPECT_EQ(auth.find_user("w"), nullptr);
+
+  broker::VHost& vh = *broker.find_vhost("v");
+  vh.set_limit("max-queues", 2);
+  Definitions q;
+  for (const char* name : {"a", "b", "c"}) q.queues.push_back({.vhost = "v", .name = name});
+  s = apply_definitions(q, broker, auth);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().text,
+            "Adding 3 queue(s) to virtual host \"v\" would exceed the limit of 2 queue(s).\n\n"
+            "This virtual host currently has 0 queue(s) defined.\n\nImport aborted!");
+  EXPECT_TRUE(vh.queues().empty());
+  vh.set_limit("max-queues", 3);
+  EXPECT_TRUE(apply_definitions(q, broker, auth).ok());
+  EXPECT_TRUE(apply_definitions(q, broker, auth).ok());  // existing queues are not new
+  // Recovery does not check: what was stored comes back.
+  broker::Broker fresh;
+  fresh.add_vhost("v").set_limit("max-queues", 0);
+  EXPECT_TRUE(apply_definitions(q, fresh, auth,
+                                ApplyOptions{.on_refused = ApplyOptions::OnRefused::kSkip,
+                                             .create_missing_vhosts = true,
+                                             .server_named_queues = false,
+                                             .queue_declared = nullptr})
+                  .ok());
+  EXPECT_EQ(fresh.find_vhost("v")->queues().size(), 3u);
 }
 
 }  // namespace

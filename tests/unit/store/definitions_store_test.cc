@@ -221,6 +221,66 @@ TEST(DefinitionsStore, DeletesCascade) {
   ASSERT_TRUE(db->delete_binding(binding("b", "x", "q", DestinationKind::kQueue, "k")).ok());
 }
 
+TEST(DefinitionsStore, LimitsRoundTripAndCascade) {
+  TempDir tmp;
+  auto db = open_db(tmp.sub("defs.db"));
+  ASSERT_TRUE(db->put_vhost(vhost("v")).ok());
+  ASSERT_TRUE(db->put_vhost(vhost("w")).ok());
+  ASSERT_TRUE(db->put_parameter({.vhost = "v",
+                                 .component = "vhost-limits",
+                                 .name = "limits",
+                                 .value = nlohmann::json::parse(R"({"max-queues": 3})")})
+                  .ok());
+  ASSERT_TRUE(db->put_parameter({.vhost = "w",
+                                 .component = "vhost-limits",
+                                 .name = "limits",
+                                 .value = nlohmann::json::array()})
+                  .ok());
+  EXPECT_FALSE(db->put_parameter({.vhost = "v", .component = "shovel", .name = "s"}).ok());
+  ASSERT_TRUE(db->put_user({.name = "u",
+                            .password_hash = "",
+                            .hashing_algorithm = "rabbit_password_hashing_sha256",
+                            .password = std::nullopt,
+                            .tags = {},
+                            .limits = nlohmann::json::parse(R"({"max-channels": 2})")})
+                  .ok());
+  ASSERT_TRUE(db->put_user({.name = "nolimits",
+                            .password_hash = "",
+                            .hashing_algorithm = "rabbit_password_hashing_sha256",
+                            .password = std::nullopt,
+                            .tags = {},
+                            .limits = nlohmann::json::object()})
+                  .ok());
+  db.reset();
+  db = open_db(tmp.sub("defs.db"), false);
+  auto all = db->load_all();
+  ASSERT_TRUE(all.ok()) << all.error().text;
+  const auto& d = all->defs;
+  ASSERT_EQ(d.parameters.size(), 2u);
+  EXPECT_EQ(d.parameters[0].vhost, "v");
+  EXPECT_EQ(d.parameters[0].component, "vhost-limits");
+  EXPECT_EQ(d.parameters[0].name, "limits");
+  EXPECT_EQ(d.parameters[0].value, nlohmann::json::parse(R"({"max-queues": 3})"));
+  EXPECT_EQ(d.parameters[1].value, nlohmann::json::array());
+  EXPECT_TRUE(all->kv.empty());
+  ASSERT_EQ(d.users.size(), 2u);
+  for (const auto& u : d.users) {
+    if (u.name == "u") {
+      EXPECT_EQ(u.limits, nlohmann::json::parse(R"({"max-channels": 2})"));
+    } else {
+      EXPECT_FALSE(u.limits.has_value());
+    }
+  }
+  // Cleared, and gone with their vhost or user.
+  ASSERT_TRUE(db->delete_parameter("w", "vhost-limits", "limits").ok());
+  ASSERT_TRUE(db->delete_vhost("v").ok());
+  ASSERT_TRUE(db->delete_user("u").ok());
+  ASSERT_TRUE(db->put_user({.name = "u"}).ok());
+  all = db->load_all();
+  EXPECT_TRUE(all->defs.parameters.empty());
+  for (const auto& u : all->defs.users) EXPECT_FALSE(u.limits.has_value()) << u.name;
+}
+
 TEST(DefinitionsStore, FailedTransactionChangesNothing) {
   TempDir tmp;
   auto db = open_db(tmp.sub("defs.db"));
