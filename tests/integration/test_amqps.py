@@ -198,7 +198,7 @@ def test_pulse_publish_listen_over_amqps_with_external(tb):
     uri = tb.tls_url(user="nobody", password="unused", query=query)
     exchange = "exchange/tls/" + uuid.uuid4().hex[:8]
     conn = tb.connect()
-    conn.channel().exchange_declare(exchange, "topic", durable=False, auto_delete=False)
+    conn.channel().exchange_declare(exchange, "topic", durable=True)  # as pulse-publish does
     conn.close()
     lst = Listener(uri, ["--exchange", exchange, "--topic", "#", "--count", "3"])
     try:
@@ -209,3 +209,6 @@ def test_pulse_publish_listen_over_amqps_with_external(tb):
         assert lst.wait_exit(60) == 0, lst.describe()
     finally:
         lst.kill()
+        conn = tb.connect()
+        conn.channel().exchange_delete(exchange)
+        conn.close()
