@@ -132,12 +132,6 @@ def test_curl_overview_over_https_with_cacert(node):
     assert ("http/prometheus", node.prometheus_port) in listed
 
 
-def test_the_ui_is_served_over_https(node):
-    status, body, _ = https_get(node.https_port, "/")
-    assert status == 200
-    assert b"<html" in body.lower()
-
-
 def test_prometheus_metrics_over_https(node):
     r = curl("--cacert", certs().ca, "https://localhost:%d/metrics" % node.prometheus_tls_port)
     assert r.returncode == 0, r.stderr
@@ -456,6 +450,10 @@ def check_entry(entry, protocol, port, certfile, cacertfile, cert_dates, ca_date
     assert entry["cacertfile_expires_on"] == ca_dates
 
 
+def assert_amqps_listed(b, mport):
+    assert ("amqp/ssl", b.tls_port) in listeners(mport), "no AMQPS listener (listeners.ssl)"
+
+
 def test_certificate_expiration_of_the_amqps_listener():
     """The check RabbitMQ 3.10 makes: the AMQPS listener's certfile and cacertfile."""
     c = certs()
@@ -464,6 +462,7 @@ def test_certificate_expiration_of_the_amqps_listener():
                      amqps=(c.server_cert, c.server_key))
     try:
         wait_port(mport)
+        assert_amqps_listed(b, mport)
         # pulsed also checks the management HTTPS listener (same files, so same dates).
         for within, unit in (("1", "days"), ("0", "days"), ("-5", "days"), ("3", "WEEKS"),
                              ("+1", "Days")):
@@ -489,6 +488,7 @@ def test_certificate_expiration_of_an_expired_amqps_certificate():
                      amqps=(c.expired_cert, c.expired_key))
     try:
         wait_port(mport)
+        assert_amqps_listed(b, mport)
         status, body = expiration(mport, 1, "days")
         assert status == 503, body
         assert [e["protocol"] for e in body["expired"]] == ["amqp/ssl"]
