@@ -168,6 +168,17 @@ def test_rabbitmqadmin_with_ssl(node):
     assert "CERTIFICATE_VERIFY_FAILED" in r.stdout + r.stderr
 
 
+def test_health_checks_see_the_https_listeners(node):
+    for port in (node.https_port, node.prometheus_tls_port):
+        status, body, _ = https_get(node.https_port, "/api/health/checks/port-listener/%d" % port)
+        assert (status, json.loads(body)) == (200, {"status": "ok", "port": port})
+    for name in ("https", "HTTPS", "https/prometheus"):
+        status, body, _ = https_get(node.https_port,
+                                    "/api/health/checks/protocol-listener/" +
+                                    name.replace("/", "%2F"))
+        assert (status, json.loads(body)) == (200, {"status": "ok", "protocol": name.lower()})
+
+
 def test_wrong_ca_fails_on_the_client_side(node):
     r = curl("--cacert", certs().other_ca, "https://localhost:%d/api/overview" % node.https_port)
     assert r.returncode == 60, r.stdout + r.stderr  # curl: peer certificate not trusted
