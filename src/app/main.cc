@@ -10,6 +10,7 @@
 #include "app/amqps_listeners.h"
 #include "app/boot.h"
 #include "app/config.h"
+#include "app/https_listeners.h"
 #include "app/management.h"
 #include "app/persistence.h"
 #include "base/listen.h"
@@ -33,6 +34,7 @@ struct Flags {
   std::string amqps_listen;
   std::string http_listen;
   std::string prometheus_listen;
+  std::string https_listen;
   std::string config_file;
   std::string definitions_file;
   std::string log_level;
@@ -57,6 +59,9 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
                  "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
   cli.add_option("--prometheus-listen", flags.prometheus_listen,
                  "Prometheus /metrics listener HOST:PORT (default 127.0.0.1:15692)");
+  cli.add_option("--https-listen", flags.https_listen,
+                 "management API HTTPS listener HOST:PORT (management.ssl.certfile and "
+                 ".keyfile from --config)");
   cli.add_option("--config", flags.config_file,
                  "rabbitmq.conf-style configuration file (re-read on SIGHUP)");
   cli.add_option("--definitions", flags.definitions_file,
@@ -250,10 +255,23 @@ int main(int argc, char** argv) {
   const std::string data_dir = data_dir_of(flags);
   auto amqp_listeners = listeners_of(config.tcp_listeners, flags.amqp_listen, "--amqp-listen");
   auto amqps_listeners = listeners_of(config.ssl_listeners, flags.amqps_listen, "--amqps-listen");
-  auto http_listeners = listeners_of({{"management", config.management_ip, config.management_port}},
-                                     flags.http_listen, "--http-listen");
+  if (!flags.https_listen.empty()) {
+    if (auto s = pulse::app::apply_https_listen_flag(config, flags.https_listen); !s)
+      die(s.error().text);
+  }
+  // Only the .ssl listener of a plugin configured: no plaintext one (a flag still forces it).
+  auto plain = [](bool wanted, Listener l) {
+    return wanted ? std::vector<Listener>{std::move(l)} : std::vector<Listener>{};
+  };
+  auto http_listeners =
+      listeners_of(plain(pulse::app::plaintext_http_wanted(config.management_tcp_configured,
+                                                           config.management_ssl),
+                         {"management", config.management_ip, config.management_port}),
+                   flags.http_listen, "--http-listen");
   auto prometheus_listeners =
-      listeners_of({{"prometheus", config.prometheus_ip, config.prometheus_port}},
+      listeners_of(plain(pulse::app::plaintext_http_wanted(config.prometheus_tcp_configured,
+                                                           config.prometheus_ssl),
+                         {"prometheus", config.prometheus_ip, config.prometheus_port}),
                    flags.prometheus_listen, "--prometheus-listen");
 
   // Destruction runs in reverse: the broker (and its queues' stores) goes before the storage
@@ -302,7 +320,8 @@ int main(int argc, char** argv) {
   pulse::server::Server server(io, broker, auth, options);
 
   // The management API runs on the same loop: its handlers read broker state directly.
-  pulse::app::ManagementContext mctx{broker, auth, **store, persister, server, {}, 0, 0, {}};
+  pulse::app::ManagementContext mctx{broker, auth, **store, persister, server,
+                                     {},     0,    0,       {},        &tls_registry};
   start_listeners(
       amqp_listeners, "amqp", "",
       [&](const std::string& host, uint16_t port) { return server.listen(host, port); },
@@ -331,6 +350,9 @@ int main(int argc, char** argv) {
         return http_server.listen(host, port, /*metrics_only=*/true);
       },
       mctx.listeners);
+  if (auto s = pulse::app::start_https_listeners(config, tls_registry, http_server, mctx.listeners);
+      !s)
+    die(s.error().text);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int sig) {

@@ -1,6 +1,7 @@
 #include "app/management.h"
 
 #include "app/boot.h"
+#include "app/https_listeners.h"
 #include "base/log.h"
 #include "definitions/apply.h"
 #include "definitions/json.h"
@@ -73,6 +74,10 @@ http::Hooks management_hooks(ManagementContext& ctx) {
     st.connections = ctx.server.connection_count();
     st.channels = ctx.server.channel_count();
     return st;
+  };
+  h.tls_listener_certificates = [&ctx]() {
+    return ctx.tls ? tls_listener_certificates(*ctx.tls)
+                   : std::vector<http::TlsListenerCertificates>{};
   };
   h.connection_ids = [&ctx]() { return connection_ids(ctx.server); };
   h.connection = [&ctx](uint64_t id) { return find_connection(ctx.server, id); };

@@ -2,6 +2,7 @@
 // Wiring of the management API (http/) to the process: persistence of auth changes through
 // the DefinitionsPersister, definitions import with app's parser, node status from the server.
 #include "app/persistence.h"
+#include "app/tls_registry.h"
 #include "auth/auth_store.h"
 #include "broker/broker.h"
 #include "http/api.h"
@@ -20,6 +21,8 @@ struct ManagementContext {
   uint64_t memory_high_watermark = 0;
   uint64_t disk_free_limit = 0;
   std::string data_dir;
+  // The process's TLS listeners, for the certificate-expiration health check (null: none).
+  const TlsRegistry* tls = nullptr;
 };
 
 // Snapshots of the open AMQP sessions (management_sessions.cc), one connection, channel or

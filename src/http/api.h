@@ -2,6 +2,7 @@
 // The management API: routing of RabbitMQ's /api paths to one controller per resource, with
 // RabbitMQ's authentication (HTTP Basic against the broker's users), authorisation by user tag
 // and vhost permission, and error bodies. Runs on the broker's event-loop thread.
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -24,6 +25,19 @@ struct ListenerInfo {
   std::string protocol;  // "amqp", "http"
   std::string ip;
   uint16_t port = 0;
+};
+
+// One TLS listener's certificate files as read now (the check reads them when asked, as
+// RabbitMQ does), for /api/health/checks/certificate-expiration.
+struct TlsListenerCertificates {
+  std::string protocol;  // "amqp/ssl", "https", "https/prometheus"
+  std::string interface;
+  uint16_t port = 0;
+  std::string certfile, cacertfile;  // cacertfile may be empty (not configured)
+  // The notAfter of every certificate in each file, in file order; `*_error` says why a file
+  // could not be read (then its list is empty).
+  std::vector<std::chrono::system_clock::time_point> certfile_not_after, cacertfile_not_after;
+  std::string certfile_error, cacertfile_error;
 };
 
 // The node's state as the server sees it (alarms, listeners, resources).
@@ -52,6 +66,8 @@ struct Hooks {
 
   // Cheap: counters and a few system calls, no walk over connections or queues.
   std::function<NodeStatus()> node_status;
+  // Every TLS listener of the node (AMQPS, HTTPS) with its certificates' expiry dates.
+  std::function<std::vector<TlsListenerCertificates>()> tls_listener_certificates;
 
   // Live AMQP connections (open ones: the vhost is known), one at a time, so that listings,
   // statistics and scrapes walk 10k of them in slices: the listed connections' ids in order,

@@ -1,9 +1,11 @@
 // /api/health/checks/... and /api/aliveness-test/{vhost}: the checks RabbitMQ 3.10 offers,
 // for load balancers and monitoring (any management user may call them).
 #include <cctype>
-#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <map>
-#include <set>
+#include <optional>
 
 #include "http/api.h"
 
@@ -57,18 +59,83 @@ Response protocol_listener(const Call& c, const NodeStatus& st) {
                        503);
 }
 
-// pulsed has no TLS listener yet, so no certificate can expire: RabbitMQ answers the same
-// without one, after checking the arguments.
+// rabbit_mgmt_wm_health_check_certificate_expiration's dates: UTC, the hour not padded.
+std::string expiry_text(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%d-%02d-%02d %d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+// Erlang's binary_to_integer: an optional sign and at least one digit, of any size. Values
+// beyond a double's range saturate, which changes no answer (every certificate expires within
+// 10^300 days).
+std::optional<double> erlang_integer(std::string_view s) {
+  size_t i = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+  if (i == s.size()) return std::nullopt;
+  double v = 0;
+  for (size_t j = i; j < s.size(); ++j) {
+    if (s[j] < '0' || s[j] > '9') return std::nullopt;
+    v = v * 10 + (s[j] - '0');
+  }
+  return s[0] == '-' ? -v : v;
+}
+
+// GET /api/health/checks/certificate-expiration/{within}/{unit}, as RabbitMQ 3.10: every TLS
+// listener whose certificate file or CA file holds a certificate whose notAfter comes before
+// now + within is reported, its files read now. RabbitMQ 3.10 looks only at listeners whose
+// certfile sits at the top of its options (AMQPS), so it never sees the management and
+// Prometheus HTTPS certificates; pulsed checks those too. A listener without a cacertfile
+// answers 500 in RabbitMQ (it cannot print the missing path); pulsed gives "".
 Response certificate_expiration(const Call& c) {
-  const std::string& within = c.seg(3);
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(within.data(), within.data() + within.size(), n);
-  if (ec != std::errc() || p != within.data() + within.size() || within.empty())
-    return bad_request("Invalid expiration value.");
-  static const std::set<std::string> kUnits = {"days", "weeks", "months", "years"};
-  if (!kUnits.count(c.seg(4)))
+  auto within = erlang_integer(c.seg(3));
+  if (!within) return bad_request("Invalid expiration value.");
+  std::string unit = c.seg(4);
+  for (auto& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  static const std::map<std::string, double> kUnitSeconds = {{"days", 86400.0},
+                                                             {"weeks", 86400.0 * 7},
+                                                             {"months", 86400.0 * 365 / 12},
+                                                             {"years", 86400.0 * 365}};
+  auto u = kUnitSeconds.find(unit);
+  if (u == kUnitSeconds.end())
     return bad_request("Time unit not recognised. Supported units: days, weeks, months, years.");
-  return json_response({{"status", "ok"}});
+  const auto& hook = c.api.hooks().tls_listener_certificates;
+  const auto listeners = hook ? hook() : std::vector<TlsListenerCertificates>{};
+  using namespace std::chrono;
+  const double deadline =
+      static_cast<double>(duration_cast<seconds>(system_clock::now().time_since_epoch()).count()) +
+      *within * u->second;
+  auto expiring = [deadline](const std::vector<system_clock::time_point>& not_after,
+                             const std::string& error) {
+    if (!error.empty()) return json({{"error", error}});
+    json out = json::array();
+    for (auto t : not_after) {
+      if (static_cast<double>(duration_cast<seconds>(t.time_since_epoch()).count()) < deadline)
+        out.push_back(expiry_text(t));
+    }
+    return out;
+  };
+  json expired = json::array();
+  // RabbitMQ folds the listeners into a list head first: the last listener comes first.
+  for (auto it = listeners.rbegin(); it != listeners.rend(); ++it) {
+    json cert = expiring(it->certfile_not_after, it->certfile_error);
+    json ca = expiring(it->cacertfile_not_after, it->cacertfile_error);
+    if (cert.empty() && ca.empty()) continue;
+    expired.push_back({{"node", c.api.node_name()},
+                       {"protocol", it->protocol},
+                       {"interface", it->interface},
+                       {"port", it->port},
+                       {"certfile", it->certfile},
+                       {"cacertfile", it->cacertfile},
+                       {"certfile_expires_on", cert},
+                       {"cacertfile_expires_on", ca}});
+  }
+  if (expired.empty()) return json_response({{"status", "ok"}});
+  return json_response(
+      {{"status", "failed"}, {"reason", "Certificates expiring"}, {"expired", expired}}, 503);
 }
 
 Response health(const Call& c) {

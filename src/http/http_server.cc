@@ -4,12 +4,15 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "base/listen.h"
 #include "base/log.h"
 #include "http/api.h"
 #include "http/metrics.h"
+#include "tls/context.h"
 
 namespace pulse::http {
 
@@ -52,30 +55,79 @@ Response preflight(const HttpOptions& o, const bhttp::request<bhttp::string_body
   return r;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, Api& api, const HttpOptions& options, bool metrics_only)
-      : stream_(std::move(socket)), api_(api), options_(options), metrics_only_(metrics_only) {}
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-  void start() { read(); }
+// One connection, plain or TLS. A TLS session holds the context it was accepted with, so a
+// reload of the listener's certificate never touches it.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  Session(tcp::socket socket, std::shared_ptr<asio::ssl::context> ctx, Api& api,
+          const HttpOptions& options, bool metrics_only)
+      : ctx_(std::move(ctx)),
+        stream_(make_stream(std::move(socket), ctx_.get())),
+        api_(api),
+        options_(options),
+        metrics_only_(metrics_only) {}
+
+  void start() {
+    if constexpr (kTls) {
+      // A client that never finishes (or never starts) its handshake, such as a plaintext
+      // client waiting for an answer, is closed after the handshake timeout.
+      lowest().expires_after(options_.handshake_timeout);
+      stream_.async_handshake(
+          asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) {
+              spdlog::debug("HTTPS: TLS handshake from {} failed: {}", self->peer(), ec.message());
+              self->close(false);
+              return;
+            }
+            self->read();
+          });
+    } else {
+      read();
+    }
+  }
 
  private:
+  static Stream make_stream(tcp::socket socket, asio::ssl::context* ctx) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *ctx);
+    } else {
+      (void)ctx;
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  std::string peer() {
+    boost::system::error_code ec;
+    auto ep = lowest().socket().remote_endpoint(ec);
+    return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
   void read() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(options_.header_limit));
     parser_->body_limit(options_.body_limit);
-    stream_.expires_after(options_.idle_timeout);
+    lowest().expires_after(options_.idle_timeout);
     bhttp::async_read(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
     cors_origin_.clear();  // an error answer must not carry the previous request's CORS
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::eof ||
-        ec == asio::error::connection_reset) {
-      close();
+    // Only an HTTP parse error gets an answer: the peer went away, timed out, or broke the
+    // TLS layer otherwise, and nothing can be written to it.
+    const bool http_error =
+        ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+    if ((ec && !http_error) || ec == bhttp::error::end_of_stream) {
+      close(false);
       return;
     }
     if (ec) {
@@ -105,7 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
       req.authorization = std::string(it->value());
     if (auto it = in.find("x-reason"); it != in.end()) req.x_reason = std::string(it->value());
     boost::system::error_code pec;
-    if (auto peer = stream_.socket().remote_endpoint(pec); !pec) {
+    if (auto peer = lowest().socket().remote_endpoint(pec); !pec) {
       req.peer_address = peer.address().to_string();
       req.peer_loopback = peer.address().is_loopback();
     }
@@ -123,9 +175,9 @@ class Session : public std::enable_shared_from_this<Session> {
       write(not_found());
       return;
     }
-    stream_.expires_never();
+    lowest().expires_never();
     api_.handle(std::move(req),
-                [self = shared_from_this()](Response r) { self->write(std::move(r)); });
+                [self = this->shared_from_this()](Response r) { self->write(std::move(r)); });
   }
 
   void write(Response r) {
@@ -152,25 +204,36 @@ class Session : public std::enable_shared_from_this<Session> {
     // other clients are served between them.
     auto sr = std::make_shared<bhttp::serializer<false, bhttp::string_body>>(*res);
     sr->limit(kWritePiece);
-    stream_.expires_after(options_.idle_timeout);
+    lowest().expires_after(options_.idle_timeout);
     bhttp::async_write(stream_, *sr,
-                       [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
+                       [self = this->shared_from_this(), res, sr](beast::error_code ec, size_t) {
                          self->response_.reset();
                          if (ec || !self->keep_alive_) {
-                           self->close();
+                           self->close(!ec);
                            return;
                          }
                          self->read();
                        });
   }
 
-  void close() {
+  // `graceful`: pulsed ends a healthy connection (Connection: close), so a TLS session sends
+  // its close_notify first (bounded by a short timeout); otherwise the socket just closes.
+  void close(bool graceful) {
+    if constexpr (kTls) {
+      if (graceful) {
+        lowest().expires_after(std::chrono::seconds(2));
+        stream_.async_shutdown(
+            [self = this->shared_from_this()](beast::error_code) { self->close(false); });
+        return;
+      }
+    }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> ctx_;  // before stream_, which is made with it
+  Stream stream_;
   Api& api_;
   HttpOptions options_;
   beast::flat_buffer buffer_;
@@ -230,24 +293,37 @@ void HttpServer::offload(std::function<void()> fn) {
 
 Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port,
                                          bool metrics_only) {
-  auto acceptor = open_acceptor(io_, host, port, "HTTP");
+  return listen_tls(host, port, nullptr, metrics_only);
+}
+
+Result<tcp::endpoint> HttpServer::listen_tls(const std::string& host, uint16_t port,
+                                             std::shared_ptr<tls::ContextHolder> holder,
+                                             bool metrics_only) {
+  auto acceptor = open_acceptor(io_, host, port, holder ? "HTTPS" : "HTTP");
   if (!acceptor) return std::move(acceptor).error();
   tcp::endpoint bound = (*acceptor)->local_endpoint();
   acceptors_.push_back(std::move(*acceptor));
-  accept(*acceptors_.back(), metrics_only);
+  accept(*acceptors_.back(), metrics_only, std::move(holder));
   return bound;
 }
 
-void HttpServer::accept(tcp::acceptor& acceptor, bool metrics_only) {
+void HttpServer::accept(tcp::acceptor& acceptor, bool metrics_only,
+                        std::shared_ptr<tls::ContextHolder> holder) {
   acceptor.async_accept(
-      [this, &acceptor, metrics_only](boost::system::error_code ec, tcp::socket socket) {
+      [this, &acceptor, metrics_only, holder](boost::system::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || shutting_down_) return;
-        if (!ec) {
-          std::make_shared<Session>(std::move(socket), api_, options_, metrics_only)->start();
-        } else {
+        if (ec) {
           spdlog::warn("HTTP accept failed: {}", ec.message());
-        }
-        accept(acceptor, metrics_only);
+        } else if (!holder) {
+          std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, api_, options_,
+                                                 metrics_only)
+              ->start();
+        } else if (auto ctx = holder->current()) {
+          std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), api_, options_,
+                                               metrics_only)
+              ->start();
+        }  // else no context was ever loaded (cannot happen once listening): the socket closes
+        accept(acceptor, metrics_only, holder);
       });
 }
 

@@ -2,6 +2,7 @@
 // The management API's HTTP/1.1 listener (Boost.Beast) on the broker's io_context: handlers run
 // on the event-loop thread and read broker state directly, without locks. Keep-alive, bounded
 // header and body sizes, an idle timeout; malformed requests are answered 400 and closed.
+// HTTPS listeners (management.ssl.*, prometheus.ssl.*) serve the same API over TLS.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -13,6 +14,10 @@
 #include "http/chunked.h"
 #include "server/asio.h"
 
+namespace pulse::tls {
+class ContextHolder;
+}
+
 namespace pulse::http {
 
 class Api;
@@ -23,6 +28,9 @@ struct HttpOptions {
   // defaults to 20 MB too.
   size_t body_limit = 20 * 1024 * 1024;
   std::chrono::seconds idle_timeout{60};
+  // An HTTPS client must finish its TLS handshake within this (cowboy/ranch's default, which
+  // RabbitMQ's HTTPS listeners use: a silent client is closed after 5 s).
+  std::chrono::milliseconds handshake_timeout{5000};
   // CORS (management.cors.allow_origins.N, management.cors.max_age): off while empty; "*"
   // allows any origin. An allowed Origin is echoed back, never "*".
   std::vector<std::string> cors_allow_origins;
@@ -39,6 +47,11 @@ class HttpServer : public Scheduler {
   // Prometheus port, like rabbitmq_prometheus's 15692) answers /metrics and 404 otherwise.
   Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port,
                                                 bool metrics_only = false);
+  // The same over TLS. Each connection takes the holder's current context when it is accepted
+  // and keeps it: a reload (SIGHUP) changes the certificate for new connections only.
+  Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
+                                                    std::shared_ptr<tls::ContextHolder> holder,
+                                                    bool metrics_only = false);
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
 
@@ -46,7 +59,9 @@ class HttpServer : public Scheduler {
   void offload(std::function<void()> fn) override;
 
  private:
-  void accept(boost::asio::ip::tcp::acceptor& acceptor, bool metrics_only);
+  // `holder` is null for plaintext listeners.
+  void accept(boost::asio::ip::tcp::acceptor& acceptor, bool metrics_only,
+              std::shared_ptr<tls::ContextHolder> holder);
   void sample_stats();
 
   boost::asio::io_context& io_;

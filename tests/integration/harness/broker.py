@@ -178,10 +178,12 @@ class PulsedBroker(BrokerHandle):
     target = "pulsed"
 
     def __init__(self, config=None, definitions_path=DEFINITIONS, log_level="info",
-                 amqp_host=HOST):
+                 amqp_host=HOST, plain_http=True):
         """log_level=None leaves --log-level out (the config file's log.console.level rules);
-        amqp_host is the address --amqp-listen names and clients connect to ("::1")."""
+        amqp_host is the address --amqp-listen names and clients connect to ("::1");
+        plain_http=False leaves --http-listen and --prometheus-listen out (the config decides)."""
         super().__init__(config)
+        self.plain_http = plain_http
         self.definitions_path = definitions_path
         self.log_level = log_level
         self.host = amqp_host
@@ -228,9 +230,10 @@ class PulsedBroker(BrokerHandle):
         self._logf = open(self.log_path, "a")
         args = [binary, "--data-dir", self.data_dir,
                 "--amqp-listen", host_port(self.host, self.port),
-                "--http-listen", "%s:%d" % (HOST, self.http_port),
-                "--prometheus-listen", "%s:%d" % (HOST, self.prometheus_port),
                 "--config", self.config_path]
+        if self.plain_http:
+            args += ["--http-listen", "%s:%d" % (HOST, self.http_port),
+                     "--prometheus-listen", "%s:%d" % (HOST, self.prometheus_port)]
         if self.log_level:
             args += ["--log-level", self.log_level]
         if definitions:
@@ -450,7 +453,10 @@ class RabbitBroker(BrokerHandle):
             lines.update(self._tls_conf())
         if self.https:
             lines.update(self._https_conf())
-        lines.update({k: _conf_value(v) for k, v in self.config.items()})
+        # A None value removes a key the harness writes by default (e.g. management.tcp.*).
+        lines.update({k: _conf_value(v) for k, v in self.config.items() if v is not None})
+        for k in [k for k, v in self.config.items() if v is None]:
+            lines.pop(k, None)
         with open(conf, "w") as f:
             for k, v in lines.items():
                 f.write("%s = %s\n" % (k, v))
