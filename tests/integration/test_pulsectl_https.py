@@ -4,20 +4,20 @@ reached as 127.0.0.1), rabbitmqadmin's option names, and the failures a user mus
 act on (unknown CA, host mismatch, a plaintext port, an unreadable --cacert), with pulsectl's
 exit statuses (tools/pulsectl/exit_codes.h: 69 when no trusted HTTP answer came, 2 usage).
 
-pulsed_only: it starts its own RabbitMQ node, so one target is enough. pulsed's HTTPS listener
-(management.ssl.*) can be added to HTTPS_TARGETS once it exists."""
+pulsed_only: it starts its own nodes (a private RabbitMQ node and a pulsed with management.ssl.*),
+so one run covers both."""
 import json
 import os
 import subprocess
 
 import pytest
 
-from harness.broker import RabbitBroker, built_tool, free_port
+from harness.broker import HOST, PulsedBroker, RabbitBroker, built_tool, free_port
 from harness.certs import _leaf, certs
 
 pytestmark = pytest.mark.pulsed_only
 
-HTTPS_TARGETS = ["rabbitmq"]
+HTTPS_TARGETS = ["rabbitmq", "pulsed"]
 
 
 def dns_only_certificate():
@@ -34,9 +34,19 @@ def dns_only_certificate():
 @pytest.fixture(scope="module", params=HTTPS_TARGETS)
 def node(request):
     cert, key = dns_only_certificate()
-    b = RabbitBroker(https=True, config={"management.ssl.certfile": cert,
-                                         "management.ssl.keyfile": key})
-    b.start()
+    if request.param == "rabbitmq":
+        b = RabbitBroker(https=True, config={"management.ssl.certfile": cert,
+                                             "management.ssl.keyfile": key})
+        b.start()
+    else:
+        port = free_port()
+        c = certs()
+        b = PulsedBroker({"management.ssl.ip": HOST, "management.ssl.port": port,
+                          "management.ssl.cacertfile": c.ca, "management.ssl.certfile": cert,
+                          "management.ssl.keyfile": key})
+        b.start()
+        b.https_port, b.certs = port, c
+        b.https_url = lambda host="localhost": "https://%s:%d" % (host, port)
     yield b
     b.stop(check=False)
 
