@@ -5,8 +5,8 @@ with a client certificate, Pulse endpoints without a scheme (TLS by default, as 
 and the failure cases (wrong CA, wrong host name, plaintext client on the TLS port, TLS client
 on the plaintext port).
 
-Each test runs against every target in harness/tls_targets.TLS_TARGETS: a private RabbitMQ
-node, and pulsed when its build has an AMQPS listener (skipped, with that reason, until then).
+Each test runs against a private RabbitMQ node and against pulsed (TLS_TARGETS), both with an
+AMQPS listener configured alike (harness/amqps.py).
 pulsed_only: under PULSE_TEST_TARGET=rabbitmq the suite would only run the same tests again."""
 import json
 import subprocess
@@ -18,17 +18,18 @@ import pytest
 from harness.broker import built_tool
 from harness.http_api import HttpApi, q
 from harness.pulse_tools import Listener, Publisher, numbered, publish
-from harness.tls_targets import TLS_TARGETS, add_certificate_user, tls_broker
+from harness.amqps import add_certificate_user, start_tls_broker
 
 pytestmark = pytest.mark.pulsed_only
 
 TIMEOUT = 60
+TLS_TARGETS = ["rabbitmq", "pulsed"]
 
 
 @pytest.fixture(scope="module", params=TLS_TARGETS)
 def rabbit(request):
     """The broker under test (named for the first target; see TLS_TARGETS)."""
-    b = tls_broker(request.param, tls_external=True)
+    b = start_tls_broker(request.param, external=True)
     add_certificate_user(b, b.certs.client_user)
     yield b
     b.stop(check=False)
