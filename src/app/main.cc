@@ -245,6 +245,17 @@ void watch_reload(boost::asio::signal_set& hup, const Flags& flags, Config& runn
   });
 }
 
+// A node runs for months: the log warns as a certificate's expiry approaches, not only at start
+// and on reload.
+void warn_expiring_daily(boost::asio::steady_timer& timer, const pulse::app::TlsRegistry& tls) {
+  timer.expires_after(std::chrono::hours(24));
+  timer.async_wait([&timer, &tls](boost::system::error_code ec) {
+    if (ec) return;
+    tls.warn_expiring(std::chrono::hours(24 * 30));
+    warn_expiring_daily(timer, tls);
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -366,6 +377,8 @@ int main(int argc, char** argv) {
   });
   tls_registry.warn_expiring(std::chrono::hours(24 * 30));
   watch_reload(hup, flags, config, tls_registry);
+  boost::asio::steady_timer expiry_timer(io);
+  warn_expiring_daily(expiry_timer, tls_registry);
   std::signal(SIGPIPE, SIG_IGN);
   io.run();
   // Whatever was written but not yet synced (acks, delivery marks) goes to disk now.
