@@ -26,9 +26,12 @@ void digest_with(void (*init)(Ctx*), void (*update)(Ctx*, size_t, const uint8_t*
   out.append(reinterpret_cast<const char*>(md), N);
 }
 
+thread_local std::uint64_t digests_on_this_thread = 0;
+
 // H(salt ++ password) appended to `out`.
 bool salted_digest(HashAlgorithm alg, std::string_view salt, std::string_view password,
                    std::string& out) {
+  ++digests_on_this_thread;
   switch (alg) {
     case HashAlgorithm::kSha256:
       digest_with<sha256_ctx, SHA256_DIGEST_SIZE>(sha256_init, sha256_update, sha256_digest, salt,
@@ -120,6 +123,10 @@ bool verify_password_raw(std::string_view salt_and_digest, HashAlgorithm alg,
   std::string_view stored = salt_and_digest.substr(kSaltSize);
   return computed.size() == stored.size() &&
          nettle_memeql_sec(computed.data(), stored.data(), stored.size());
+}
+
+std::uint64_t salted_digests_computed() {
+  return digests_on_this_thread;
 }
 
 bool verify_password(std::string_view hash_b64, HashAlgorithm alg, std::string_view password) {

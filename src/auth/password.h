@@ -37,6 +37,10 @@ bool verify_password(std::string_view hash_b64, HashAlgorithm alg, std::string_v
 bool verify_password_raw(std::string_view salt_and_digest, HashAlgorithm alg,
                          std::string_view password);
 
+// How many salted digests this thread has computed: a refusal's cost must not depend on
+// whether the user exists, and tests check that by counting digests rather than by timing.
+std::uint64_t salted_digests_computed();
+
 // Standard base64 (RFC 4648, with padding).
 std::string base64_encode(std::string_view bytes);
 // nullopt on any character outside the alphabet or bad padding; whitespace is not allowed.
