@@ -25,7 +25,14 @@ Result<std::shared_ptr<tls::ContextHolder>> TlsRegistry::holder(
   }
   auto h = std::make_shared<tls::ContextHolder>(name, options);
   if (auto s = h->load(); !s) return std::move(s).error();
-  if (options.crl_check != tls::CrlCheck::kFalse) {
+  if (options.crl_check != tls::CrlCheck::kFalse && !options.verify_peer) {
+    // RabbitMQ starts and checks nothing then; pulsed does the same but says so, since an
+    // operator would otherwise believe revoked certificates are refused.
+    spdlog::warn(
+        "TLS {}: crl_check = {} has no effect without verify = verify_peer: client certificates "
+        "are not checked",
+        name, tls::crl_check_name(options.crl_check));
+  } else if (options.crl_check != tls::CrlCheck::kFalse) {
     spdlog::info("TLS {}: crl_check = {}, {} CRL(s) in cacertfile", name,
                  tls::crl_check_name(options.crl_check), h->crls().size());
     if (h->crls().empty() && options.crl_check != tls::CrlCheck::kBestEffort) {

@@ -96,12 +96,6 @@ Result<std::shared_ptr<SslContext>> make_server_context(const ServerTlsOptions& 
   if (o.fail_if_no_peer_cert && !o.verify_peer) {
     return Error{0, "fail_if_no_peer_cert = true needs verify = verify_peer"};
   }
-  // Without verify_peer nothing is checked; RabbitMQ then ignores crl_check, which would leave
-  // an operator believing revoked certificates are refused.
-  if (o.crl_check != CrlCheck::kFalse && !o.verify_peer) {
-    return Error{0, "crl_check = " + std::string(crl_check_name(o.crl_check)) +
-                        " needs verify = verify_peer (and the CRLs in cacertfile)"};
-  }
   auto ctx = std::make_shared<SslContext>(ssl::context::tls_server);
   SSL_CTX* h = ctx->native_handle();
   long flags = SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_ECDH_USE;

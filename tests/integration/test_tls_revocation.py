@@ -2,8 +2,8 @@
 A revoked certificate's handshake fails with a TLS alert and a log line saying it was revoked,
 while another certificate of the same CA and an open connection keep working; with no CRL at all
 `true` and `peer` refuse every client certificate and `best_effort` accepts; SIGHUP after
-appending a CRL revokes for new handshakes only; a bad crl_check value, or crl_check without
-verify_peer, stops the start naming the key.
+appending a CRL revokes for new handshakes only; a bad crl_check value stops the start naming
+the key; crl_check without verify_peer checks nothing, as in RabbitMQ, with a warning.
 
 pulsed only: RabbitMQ 3.10 cannot load a CRL from rabbitmq.conf (no crl_cache key), so it can
 never accept a certificate under crl_check = true | peer (RABBITMQ_NOTES.md, "crl_check")."""
@@ -174,10 +174,16 @@ def test_bad_crl_check_value_stops_the_start(tmp_path):
             "best_effort") in out, out
 
 
-def test_crl_check_without_verify_peer_stops_the_start(tmp_path):
-    # RabbitMQ silently checks nothing then (RABBITMQ_NOTES.md); pulsed says so.
-    out = start_error(tmp_path, "ssl_options.crl_check = true\n")
-    assert "ssl_options.crl_check = true needs verify = verify_peer" in out, out
+def test_crl_check_without_verify_peer_checks_nothing_and_says_so(revoking_ca):
+    # As RabbitMQ (RABBITMQ_NOTES.md): it starts and accepts every client, even a revoked
+    # certificate; pulsed also warns that the option has no effect.
+    b = crl_broker(revoking_ca, "true", strict=False, **{"ssl_options.verify": "verify_none"})
+    try:
+        Open(b, *extra_client_cert("revoked-client", "revoked")).close()
+        assert ("TLS ssl_options: crl_check = true has no effect without verify = verify_peer: "
+                "client certificates are not checked") in b.log_text()
+    finally:
+        b.stop(check=False)
 
 
 def test_crl_check_on_the_https_listener(revoking_ca):
