@@ -25,6 +25,23 @@ Result<std::shared_ptr<tls::ContextHolder>> TlsRegistry::holder(
   }
   auto h = std::make_shared<tls::ContextHolder>(name, options);
   if (auto s = h->load(); !s) return std::move(s).error();
+  if (options.crl_check != tls::CrlCheck::kFalse && !options.verify_peer) {
+    // RabbitMQ starts and checks nothing then; pulsed does the same but says so, since an
+    // operator would otherwise believe revoked certificates are refused.
+    spdlog::warn(
+        "TLS {}: crl_check = {} has no effect without verify = verify_peer: client certificates "
+        "are not checked",
+        name, tls::crl_check_name(options.crl_check));
+  } else if (options.crl_check != tls::CrlCheck::kFalse) {
+    spdlog::info("TLS {}: crl_check = {}, {} CRL(s) in cacertfile", name,
+                 tls::crl_check_name(options.crl_check), h->crls().size());
+    if (h->crls().empty() && options.crl_check != tls::CrlCheck::kBestEffort) {
+      spdlog::warn(
+          "TLS {}: crl_check = {} and no CRL in cacertfile: every client certificate "
+          "will be refused",
+          name, tls::crl_check_name(options.crl_check));
+    }
+  }
   holders_.push_back(h);
   return h;
 }
@@ -44,6 +61,13 @@ void TlsRegistry::reload() {
     const auto& leaf = h->certificates().front();
     spdlog::info("SIGHUP: TLS certificate of {} reloaded: {} (serial {}, expires {})", h->name(),
                  leaf.subject, leaf.serial, date_text(leaf.not_after));
+    // Revoking is appending a CRL to cacertfile and reloading: say what was read.
+    if (h->options().crl_check != tls::CrlCheck::kFalse) {
+      int revoked = 0;
+      for (const auto& c : h->crls()) revoked += c.revoked;
+      spdlog::info("SIGHUP: CRLs of {} reloaded: {} CRL(s), {} revoked certificate(s)", h->name(),
+                   h->crls().size(), revoked);
+    }
   }
   warn_expiring(std::chrono::hours(24 * 30));
 }
@@ -64,6 +88,17 @@ void TlsRegistry::warn_expiring(std::chrono::seconds within) const {
     };
     check(h->certificates(), "certificate");
     check(h->ca_certificates(), "CA certificate");
+    if (h->options().crl_check == tls::CrlCheck::kFalse) continue;
+    // A CRL past its next update fails every client certificate it covers (not for
+    // best_effort either: only a missing CRL is forgiven).
+    for (const auto& c : h->crls()) {
+      if (c.next_update != std::chrono::system_clock::time_point{} && c.next_update <= now) {
+        spdlog::error(
+            "TLS CRL of {} from {} has expired on {}: client certificates it covers are "
+            "refused until a newer CRL is in cacertfile",
+            h->name(), c.issuer, date_text(c.next_update));
+      }
+    }
   }
 }
 

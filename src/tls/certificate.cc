@@ -1,6 +1,7 @@
 #include "tls/certificate.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -18,6 +19,9 @@ struct BioFree {
 };
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
+};
+struct CrlFree {
+  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
 };
 struct NamesFree {
   void operator()(GENERAL_NAMES* n) const { GENERAL_NAMES_free(n); }
@@ -206,6 +210,21 @@ Result<std::vector<CertificateInfo>> read_certificates(const std::string& path) 
                    to_time(X509_get0_notAfter(raw))});
   }
   if (out.empty()) return Error{0, "no PEM certificate in '" + path + "'"};
+  return out;
+}
+
+Result<std::vector<CrlInfo>> read_crls(const std::string& path) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_file(path.c_str(), "r"));
+  if (!bio) return Error{0, "cannot read '" + path + "'"};
+  std::vector<CrlInfo> out;
+  // PEM_read_bio_X509_CRL skips the certificates between CRLs; it fails at the end of the file.
+  while (X509_CRL* raw = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+    std::unique_ptr<X509_CRL, CrlFree> crl(raw);
+    const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(raw);
+    out.push_back({name_text(X509_CRL_get_issuer(raw)), to_time(X509_CRL_get0_nextUpdate(raw)),
+                   revoked != nullptr ? sk_X509_REVOKED_num(revoked) : 0});
+  }
+  ERR_clear_error();
   return out;
 }
 

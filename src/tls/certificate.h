@@ -22,6 +22,15 @@ struct CertificateInfo {
 // Every certificate in a PEM file, in file order (the leaf first in a chain file).
 Result<std::vector<CertificateInfo>> read_certificates(const std::string& path);
 
+struct CrlInfo {
+  std::string issuer;
+  std::chrono::system_clock::time_point next_update;  // epoch when the CRL has none
+  int revoked = 0;                                    // certificates it lists
+};
+
+// Every CRL ("X509 CRL" block) in a PEM file, in file order; none is not an error.
+Result<std::vector<CrlInfo>> read_crls(const std::string& path);
+
 // ssl_cert_login_from: which part of the client certificate names the user.
 enum class LoginFrom { kDistinguishedName, kCommonName, kSubjectAltName };
 

@@ -62,6 +62,27 @@ Status apply_versions(SSL_CTX* h, const ServerTlsOptions& o) {
   return {};
 }
 
+// best_effort: a certificate whose issuer has no CRL in cacertfile passes; any other failure
+// (revoked, an expired or badly signed CRL, an unknown CA) still fails the handshake.
+int best_effort_verify(int ok, X509_STORE_CTX* store) {
+  if (ok == 0 && X509_STORE_CTX_get_error(store) == X509_V_ERR_UNABLE_TO_GET_CRL) {
+    // Cleared, or SSL_get_verify_result would report it after a handshake that succeeded and
+    // EXTERNAL (which requires X509_V_OK) would refuse the login.
+    X509_STORE_CTX_set_error(store, X509_V_OK);
+    return 1;
+  }
+  return ok;
+}
+
+// OpenSSL read the CRLs of cacertfile with its certificates (X509_STORE file loading takes
+// both); these flags make verification use them.
+void apply_crl_check(SSL_CTX* h, CrlCheck c) {
+  unsigned long flags = 0;
+  if (c != CrlCheck::kFalse) flags |= X509_V_FLAG_CRL_CHECK;
+  if (c == CrlCheck::kTrue || c == CrlCheck::kBestEffort) flags |= X509_V_FLAG_CRL_CHECK_ALL;
+  if (flags != 0) X509_STORE_set_flags(SSL_CTX_get_cert_store(h), flags);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<SslContext>> make_server_context(const ServerTlsOptions& o) {
@@ -119,7 +140,8 @@ Result<std::shared_ptr<SslContext>> make_server_context(const ServerTlsOptions& 
   int mode = SSL_VERIFY_NONE;
   if (o.verify_peer) mode = SSL_VERIFY_PEER;
   if (o.fail_if_no_peer_cert) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-  SSL_CTX_set_verify(h, mode, nullptr);
+  apply_crl_check(h, o.crl_check);
+  SSL_CTX_set_verify(h, mode, o.crl_check == CrlCheck::kBestEffort ? best_effort_verify : nullptr);
   SSL_CTX_set_verify_depth(h, o.depth);
   return ctx;
 }
@@ -133,14 +155,19 @@ Status ContextHolder::load() {
   auto certs = read_certificates(options_.certfile);
   if (!certs) return Error{0, name_ + ".certfile: " + certs.error().text};
   std::vector<CertificateInfo> cas;
+  std::vector<CrlInfo> crls;
   if (!options_.cacertfile.empty()) {
     auto c = read_certificates(options_.cacertfile);
     if (!c) return Error{0, name_ + ".cacertfile: " + c.error().text};
     cas = std::move(*c);
+    auto r = read_crls(options_.cacertfile);
+    if (!r) return Error{0, name_ + ".cacertfile: " + r.error().text};
+    crls = std::move(*r);
   }
   current_ = std::move(*ctx);
   certificates_ = std::move(*certs);
   ca_certificates_ = std::move(cas);
+  crls_ = std::move(crls);
   return {};
 }
 

@@ -36,6 +36,8 @@ class ContextHolder {
   // The certificates of certfile as last loaded (the leaf first) and of cacertfile.
   const std::vector<CertificateInfo>& certificates() const { return certificates_; }
   const std::vector<CertificateInfo>& ca_certificates() const { return ca_certificates_; }
+  // The CRLs of cacertfile as last loaded (what crl_check verifies against).
+  const std::vector<CrlInfo>& crls() const { return crls_; }
 
  private:
   std::string name_;
@@ -43,6 +45,7 @@ class ContextHolder {
   std::shared_ptr<SslContext> current_;
   std::vector<CertificateInfo> certificates_;
   std::vector<CertificateInfo> ca_certificates_;
+  std::vector<CrlInfo> crls_;
 };
 
 }  // namespace pulse::tls

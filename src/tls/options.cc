@@ -12,7 +12,6 @@ struct Refused {
   std::string_view why;
 };
 constexpr Refused kRefused[] = {
-    {"crl_check", "CRL checking is not supported yet"},
     {"honor_ecc_order", "is not supported (OpenSSL follows the client's curve preference)"},
     {"secure_renegotiate", "is not supported (OpenSSL always requires secure renegotiation)"},
     {"sni", "is not supported (pulsed serves one certificate per listener)"},
@@ -38,18 +37,25 @@ bool indexed(std::string_view option, std::string_view name) {
 
 }  // namespace
 
+std::string_view crl_check_name(CrlCheck c) {
+  switch (c) {
+    case CrlCheck::kFalse:
+      return "false";
+    case CrlCheck::kTrue:
+      return "true";
+    case CrlCheck::kPeer:
+      return "peer";
+    case CrlCheck::kBestEffort:
+      return "best_effort";
+  }
+  return "?";
+}
+
 bool known_option(std::string_view option) {
-  static constexpr std::string_view kPlain[] = {"cacertfile",
-                                                "certfile",
-                                                "keyfile",
-                                                "password",
-                                                "verify",
-                                                "fail_if_no_peer_cert",
-                                                "depth",
-                                                "honor_cipher_order",
-                                                "client_renegotiation",
-                                                "reuse_sessions",
-                                                "log_alert"};
+  static constexpr std::string_view kPlain[] = {
+      "cacertfile",           "certfile", "keyfile",   "password",           "verify",
+      "fail_if_no_peer_cert", "depth",    "crl_check", "honor_cipher_order", "client_renegotiation",
+      "reuse_sessions",       "log_alert"};
   for (auto k : kPlain) {
     if (option == k) return true;
   }
@@ -88,6 +94,18 @@ std::string set_option(ServerTlsOptions& o, std::string_view option, std::string
       return "expected an integer in 0..100";
     }
     o.depth = n;
+  } else if (option == "crl_check") {
+    if (value == "true") {
+      o.crl_check = CrlCheck::kTrue;
+    } else if (value == "false") {
+      o.crl_check = CrlCheck::kFalse;
+    } else if (value == "peer") {
+      o.crl_check = CrlCheck::kPeer;
+    } else if (value == "best_effort") {
+      o.crl_check = CrlCheck::kBestEffort;
+    } else {
+      return "expected true, false, peer or best_effort";
+    }
   } else if (indexed(option, "versions")) {
     if (value != "tlsv1.2" && value != "tlsv1.3") {
       if (value == "tlsv1" || value == "tlsv1.1") {

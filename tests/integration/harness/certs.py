@@ -1,6 +1,7 @@
 """Test certificates made with Debian's `openssl` CLI, once per test process (idempotent): a CA,
 a server certificate for localhost / 127.0.0.1, a client certificate whose CN is a user name, an
-expired server certificate and a CA (with a server certificate) nobody trusts."""
+expired server certificate and a CA (with a server certificate) nobody trusts. crl() makes CRLs
+of a harness CA with `openssl ca`."""
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ KEY = ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
 
 _lock = threading.Lock()
 _certs = None
+_crls = {}
 
 
 class Certs:
@@ -77,3 +79,29 @@ def certs():
             import atexit
             atexit.register(shutil.rmtree, d, True)
         return _certs
+
+
+def crl(ca="ca", revoke=()):
+    """A PEM CRL (valid 30 days) issued by the harness CA `ca`, listing the certificates
+    <name>.pem of the certificate directory named in `revoke`; made once per test process for
+    each (ca, revoke). Each CRL has its own `openssl ca` database, so none depends on another."""
+    c = certs()
+    key = (ca, tuple(sorted(revoke)))
+    with _lock:
+        if key not in _crls:
+            name = "crl-%s-%d" % (ca, len(_crls))
+            work = tempfile.mkdtemp(prefix=name + ".", dir=c.dir)
+            db = os.path.join(work, "index.txt")
+            open(db, "w").close()
+            cnf = os.path.join(work, "ca.cnf")
+            with open(cnf, "w") as f:
+                f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ndefault_md = sha256\n"
+                        "default_crl_days = 30\n" % db)
+            base = ["ca", "-config", cnf, "-keyfile", ca + ".key", "-cert", ca + ".pem"]
+            for r in key[1]:
+                _run(*base, "-revoke", r + ".pem", cwd=c.dir)
+            out = os.path.join(c.dir, name + ".pem")
+            _run(*base, "-gencrl", "-out", out, cwd=c.dir)
+            os.chmod(out, 0o644)
+            _crls[key] = out
+        return _crls[key]

@@ -272,13 +272,30 @@ TEST(Config, TlsListenersAndOptions) {
   EXPECT_FALSE(c->prometheus_ssl.configured);
 }
 
+TEST(Config, CrlCheckUnderEveryTlsPrefix) {
+  auto c = parse_config(
+      "ssl_options.crl_check = peer\nmanagement.ssl.port = 15671\n"
+      "management.ssl.certfile = /m.pem\nmanagement.ssl.keyfile = /mk.pem\n"
+      "management.ssl.crl_check = true\nprometheus.ssl.port = 15691\n"
+      "prometheus.ssl.certfile = /m.pem\nprometheus.ssl.keyfile = /mk.pem\n"
+      "prometheus.ssl.crl_check = best_effort\n",
+      "rabbitmq.conf");
+  ASSERT_TRUE(c.ok()) << c.error().text;
+  EXPECT_EQ(c->ssl_options.crl_check, pulse::tls::CrlCheck::kPeer);
+  EXPECT_EQ(c->management_ssl.tls.crl_check, pulse::tls::CrlCheck::kTrue);
+  EXPECT_EQ(c->prometheus_ssl.tls.crl_check, pulse::tls::CrlCheck::kBestEffort);
+  EXPECT_EQ(error_of("management.ssl.crl_check = yes"),
+            "rabbitmq.conf:1: invalid value 'yes' for key 'management.ssl.crl_check': expected "
+            "true, false, peer or best_effort");
+}
+
 TEST(Config, TlsOptionsRefusedByName) {
   EXPECT_EQ(error_of("ssl_options.versions.1 = tlsv1.1"),
             "rabbitmq.conf:1: invalid value 'tlsv1.1' for key 'ssl_options.versions.1': tlsv1.1 "
             "is not supported: pulsed speaks TLS 1.2 and 1.3 only");
-  EXPECT_EQ(error_of("ssl_options.crl_check = true"),
-            "rabbitmq.conf:1: invalid value 'true' for key 'ssl_options.crl_check': crl_check "
-            "CRL checking is not supported yet");
+  EXPECT_EQ(error_of("ssl_options.crl_check = maybe"),
+            "rabbitmq.conf:1: invalid value 'maybe' for key 'ssl_options.crl_check': expected "
+            "true, false, peer or best_effort");
   EXPECT_EQ(error_of("ssl_options.verify = yes"),
             "rabbitmq.conf:1: invalid value 'yes' for key 'ssl_options.verify': expected "
             "verify_peer or verify_none");

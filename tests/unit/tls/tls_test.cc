@@ -25,23 +25,40 @@ class Certs : public ::testing::Test {
     const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     run("openssl req -x509" + key +
         " -keyout ca.key -out ca.pem -days 30 -subj /CN=testca"
-        " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign");
+        " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
     leaf("server", "/CN=localhost", "DNS:localhost");
     leaf("client", "/O=pulse/CN=alice", "DNS:alice.example,DNS:second.example");
     leaf("server2", "/CN=localhost", "DNS:localhost");
+    leaf("revoked", "/CN=bob", "DNS:bob.example");
+    // An intermediate CA and a client certificate it signs, for crl_check = peer vs true.
+    run("openssl req" + key + " -keyout inter.key -out inter.csr -subj /CN=interca");
+    std::ofstream(dir_ / "inter.ext")
+        << "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n";
+    run("openssl x509 -req -in inter.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out "
+        "inter.pem -days 30 -extfile inter.ext");
+    leaf("carol", "/CN=carol", "DNS:carol.example", "inter");
+    // CRLs as `openssl ca` makes them: ca.pem's revokes revoked.pem, inter.pem's is empty.
+    std::ofstream(dir_ / "ca.cnf") << "[ca]\ndefault_ca = d\n[d]\ndatabase = $ENV::DB\n"
+                                      "default_md = sha256\ndefault_crl_days = 30\n";
+    run("touch ca.db inter.db && DB=ca.db openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem "
+        "-revoke revoked.pem && DB=ca.db openssl ca -config ca.cnf -keyfile ca.key -cert ca.pem "
+        "-gencrl -out ca.crl && DB=inter.db openssl ca -config ca.cnf -keyfile inter.key -cert "
+        "inter.pem -gencrl -out inter.crl");
+    run("cat ca.pem ca.crl > ca+crl.pem && cat ca.pem inter.pem inter.crl > ca+inter.pem");
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 
   static void run(const std::string& cmd) {
-    std::string full = "cd '" + dir_.string() + "' && " + cmd + " >/dev/null 2>&1";
+    std::string full = "cd '" + dir_.string() + "' && (" + cmd + ") >/dev/null 2>&1";
     ASSERT_EQ(std::system(full.c_str()), 0) << cmd;
   }
-  static void leaf(const std::string& name, const std::string& subj, const std::string& san) {
+  static void leaf(const std::string& name, const std::string& subj, const std::string& san,
+                   const std::string& ca = "ca") {
     run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name +
         ".key -out " + name + ".csr -subj " + subj);
     std::ofstream(dir_ / (name + ".ext")) << "subjectAltName=" << san << "\n";
-    run("openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out " +
-        name + ".pem -days 30 -extfile " + name + ".ext");
+    run("openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
+        ".key -CAcreateserial -out " + name + ".pem -days 30 -extfile " + name + ".ext");
   }
   static std::string path(const std::string& f) { return (dir_ / f).string(); }
   static ServerTlsOptions server_options() {
@@ -71,8 +88,28 @@ TEST(TlsOptions, HonouredAndRefusedByName) {
             "sni is not supported (pulsed serves one certificate per listener)");
   EXPECT_TRUE(known_option("versions.3"));
   EXPECT_TRUE(known_option("crl_check"));
+  EXPECT_EQ(set_option(o, "honor_ecc_order", "true"),
+            "honor_ecc_order is not supported (OpenSSL follows the client's curve preference)");
   EXPECT_FALSE(known_option("versions"));
   EXPECT_FALSE(known_option("certfle"));
+}
+
+TEST(TlsOptions, CrlCheckTakesErlangsValues) {
+  ServerTlsOptions o;
+  EXPECT_EQ(o.crl_check, CrlCheck::kFalse);  // Erlang's default
+  const std::pair<const char*, CrlCheck> values[] = {{"true", CrlCheck::kTrue},
+                                                     {"peer", CrlCheck::kPeer},
+                                                     {"best_effort", CrlCheck::kBestEffort},
+                                                     {"false", CrlCheck::kFalse}};
+  for (auto [text, value] : values) {
+    EXPECT_EQ(set_option(o, "crl_check", text), "") << text;
+    EXPECT_EQ(o.crl_check, value) << text;
+    EXPECT_EQ(crl_check_name(value), text);
+  }
+  for (const char* bad : {"yes", "TRUE", "", "peer "}) {
+    EXPECT_EQ(set_option(o, "crl_check", bad), "expected true, false, peer or best_effort") << bad;
+  }
+  EXPECT_EQ(o.crl_check, CrlCheck::kFalse);  // a refused value changes nothing
 }
 
 TEST_F(Certs, ContextErrorsNameTheOptionAndFile) {
@@ -102,6 +139,9 @@ TEST_F(Certs, ContextErrorsNameTheOptionAndFile) {
   r = make_server_context(o);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().text.rfind("certfile '" + path("server.key") + "': ", 0), 0u);
+  o = server_options();
+  o.crl_check = CrlCheck::kPeer;  // as RabbitMQ: accepted, and nothing is checked
+  EXPECT_TRUE(make_server_context(o).ok());
   EXPECT_TRUE(make_server_context(server_options()).ok());
 }
 
@@ -208,6 +248,73 @@ TEST_F(Certs, NoPeerCertificateIsAnError) {
   auto r = peer_login_name(hs.server(), {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().text, "no peer certificate");
+}
+
+// The verify result of a handshake by `client` against a verify_peer context with crl_check and
+// cacertfile `ca`; X509_V_OK means the handshake succeeded.
+long crl_handshake(CrlCheck check, const std::string& ca, const std::string& client) {
+  ServerTlsOptions o;
+  o.certfile = ca.substr(0, ca.rfind('/') + 1) + "server.pem";
+  o.keyfile = ca.substr(0, ca.rfind('/') + 1) + "server.key";
+  o.cacertfile = ca;
+  o.verify_peer = true;
+  o.crl_check = check;
+  auto ctx = make_server_context(o);
+  EXPECT_TRUE(ctx.ok()) << ctx.error().text;
+  if (!ctx.ok()) return -1;
+  Handshake hs(**ctx);
+  const std::string dir = ca.substr(0, ca.rfind('/') + 1);
+  hs.client_cert(dir + client + ".pem", dir + client + ".key");
+  const bool ok = hs.run();
+  const long v = SSL_get_verify_result(hs.server());
+  EXPECT_EQ(ok, v == X509_V_OK) << X509_verify_cert_error_string(v);
+  return v;
+}
+
+TEST_F(Certs, CrlsAreReadFromCacertfile) {
+  // A CA file of a certificate and a CRL: both taken, the certificate list is unchanged.
+  auto cas = read_certificates(path("ca+crl.pem"));
+  ASSERT_TRUE(cas.ok());
+  EXPECT_EQ(cas->size(), 1u);
+  auto crls = read_crls(path("ca+crl.pem"));
+  ASSERT_TRUE(crls.ok());
+  ASSERT_EQ(crls->size(), 1u);
+  EXPECT_EQ((*crls)[0].issuer, "CN=testca");
+  EXPECT_EQ((*crls)[0].revoked, 1);
+  EXPECT_GT((*crls)[0].next_update, std::chrono::system_clock::now());
+  EXPECT_TRUE(read_crls(path("ca.pem"))->empty());
+  ContextHolder h("ssl_options", server_options());
+  ASSERT_TRUE(h.load().ok());
+  EXPECT_TRUE(h.crls().empty());
+}
+
+TEST_F(Certs, RevokedClientCertificateFailsTheHandshake) {
+  for (auto c : {CrlCheck::kTrue, CrlCheck::kPeer, CrlCheck::kBestEffort}) {
+    EXPECT_EQ(crl_handshake(c, path("ca+crl.pem"), "revoked"), X509_V_ERR_CERT_REVOKED)
+        << crl_check_name(c);
+    EXPECT_EQ(crl_handshake(c, path("ca+crl.pem"), "client"), X509_V_OK) << crl_check_name(c);
+  }
+  EXPECT_EQ(crl_handshake(CrlCheck::kFalse, path("ca+crl.pem"), "revoked"), X509_V_OK);
+}
+
+TEST_F(Certs, MissingCrlFailsUnlessBestEffort) {
+  EXPECT_EQ(crl_handshake(CrlCheck::kTrue, path("ca.pem"), "client"), X509_V_ERR_UNABLE_TO_GET_CRL);
+  EXPECT_EQ(crl_handshake(CrlCheck::kPeer, path("ca.pem"), "client"), X509_V_ERR_UNABLE_TO_GET_CRL);
+  // Cleared, not just ignored: EXTERNAL requires X509_V_OK.
+  EXPECT_EQ(crl_handshake(CrlCheck::kBestEffort, path("ca.pem"), "client"), X509_V_OK);
+  EXPECT_EQ(crl_handshake(CrlCheck::kFalse, path("ca.pem"), "client"), X509_V_OK);
+  // best_effort forgives a missing CRL only: a certificate from an unknown CA still fails.
+  EXPECT_EQ(crl_handshake(CrlCheck::kBestEffort, path("ca.pem"), "carol"),
+            X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+}
+
+TEST_F(Certs, PeerChecksTheLeafAndTrueTheWholeChain) {
+  // ca+inter.pem has the intermediate's CRL (carol not revoked) but none from the root, which
+  // issued the intermediate.
+  EXPECT_EQ(crl_handshake(CrlCheck::kPeer, path("ca+inter.pem"), "carol"), X509_V_OK);
+  EXPECT_EQ(crl_handshake(CrlCheck::kTrue, path("ca+inter.pem"), "carol"),
+            X509_V_ERR_UNABLE_TO_GET_CRL);
+  EXPECT_EQ(crl_handshake(CrlCheck::kBestEffort, path("ca+inter.pem"), "carol"), X509_V_OK);
 }
 
 }  // namespace
