@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Side-by-side benchmark of pulsed and RabbitMQ (issue 4). See bench/README.md.
 
-    bench/run.py [--rounds 3] [--scenarios 0,1,...,9,1tls,3tls] [--quick] [--pulsed PATH]
-                 [--perf PATH] [--sink PATH] [--out bench/RESULTS.md]
+    bench/run.py [--rounds 3] [--scenarios 0,1,...,9,1tls,3tls,1tls-pika,1-pika] [--quick]
+                 [--pulsed PATH] [--perf PATH] [--sink PATH] [--out bench/RESULTS.md]
 """
 import argparse
 import datetime
@@ -21,12 +21,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import brokers  # noqa: E402
+import pika_perf  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
 import tls  # noqa: E402
 
 REPO = os.path.dirname(HERE)
-ALL = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "1tls", "3tls"]
+ALL = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "1tls", "3tls", "1tls-pika"]
+EXTRA = ["7c", "7m", "7q", "1-pika"]  # selectable, not in the default set
+ROUND_SCENARIOS = dict(scenarios.ROUND_SCENARIOS, **pika_perf.SCENARIOS)
+TLS_SCENARIOS = scenarios.TLS_SCENARIOS + pika_perf.TLS_SCENARIOS
 
 
 def log(msg):
@@ -86,14 +90,14 @@ def run_round(ctx, args, work, epmd, rnd, selected):
     if "6" in selected:
         log("round %d: latency floor (sink relay)" % rnd)
         guarded(ctx, "round %d scenario 6 floor" % rnd, scenarios.s6_floor, ctx)
-    todo = [s for s in selected if s in scenarios.ROUND_SCENARIOS]
+    todo = [s for s in selected if s in ROUND_SCENARIOS]
     if not todo:
         return
     ctx.max_rate = {}
-    certs = args.certs if any(s in scenarios.TLS_SCENARIOS for s in todo) else None
+    certs = args.certs if any(s in TLS_SCENARIOS for s in todo) else None
     for name in order:
         if name == "pulsed" and not args.pulsed_amqps and all(
-                s in scenarios.TLS_SCENARIOS for s in todo):
+                s in TLS_SCENARIOS for s in todo):
             ctx.results.note(scenarios.NO_AMQPS)  # nothing to measure: not even started
             continue
         b = make(name, work, args, epmd, certs)
@@ -102,7 +106,7 @@ def run_round(ctx, args, work, epmd, rnd, selected):
             for s in todo:
                 log("  scenario %s" % s)
                 guarded(ctx, "round %d scenario %s %s" % (rnd, s, name),
-                        scenarios.ROUND_SCENARIOS[s], ctx, b)
+                        ROUND_SCENARIOS[s], ctx, b)
         except Exception:  # noqa: BLE001 (a broker that fails to start is a result too)
             failed(ctx, "round %d %s" % (rnd, name))
         finally:
@@ -202,7 +206,8 @@ def main():
     ap.add_argument("--scenarios", default=",".join(ALL),
                     help="comma-separated subset of 0-9 (0 = client-bound limit); 7c, 7m, 7q "
                     "= one step of 7 (connections, messages, queues); 1tls, 3tls = 1 and 3 "
-                    "over AMQPS")
+                    "over AMQPS; 1tls-pika, 1-pika (not in the default) = 1 driven by pika "
+                    "over AMQPS and plain AMQP")
     ap.add_argument("--quick", action="store_true", help="short durations: a smoke run")
     ap.add_argument("--brokers", default="pulsed,rabbitmq",
                     help="comma-separated subset of pulsed,rabbitmq (default both)")
@@ -213,10 +218,11 @@ def main():
     ap.add_argument("--workdir", default=None, help="where broker data directories go")
     args = ap.parse_args()
     selected = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    bad = [s for s in selected if s not in ALL + ["7c", "7m", "7q"]]
+    bad = [s for s in selected if s not in ALL + EXTRA]
     args.brokers = [b.strip() for b in args.brokers.split(",") if b.strip()]
     if bad or args.rounds < 1:
-        ap.error("unknown scenarios %s (0-9, 1tls, 3tls) or --rounds < 1" % bad)
+        ap.error("unknown scenarios %s (0-9, 1tls, 3tls, 1tls-pika, 1-pika) or --rounds < 1"
+                 % bad)
     if not args.brokers or set(args.brokers) - {"pulsed", "rabbitmq"}:
         ap.error("--brokers: a subset of pulsed,rabbitmq")
     build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(args.pulsed))))
@@ -246,7 +252,7 @@ def main():
     work = tempfile.mkdtemp(prefix="pulse-bench-", dir=args.workdir)
     args.certs = None
     args.pulsed_amqps = "pulsed" in args.brokers and tls.pulsed_has_amqps(args.pulsed)
-    if any(s in scenarios.TLS_SCENARIOS for s in selected):
+    if any(s in TLS_SCENARIOS for s in selected):
         args.certs = tls.make_certs(os.path.join(work, "certs"))
         if "pulsed" in args.brokers and not args.pulsed_amqps:
             log(scenarios.NO_AMQPS)
