@@ -122,6 +122,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void start_tls();
   void tls_read_more();
   void write_tls();
+  // Starts a TLS close (close_notify, as Erlang's ssl sends) that closes the socket when the
+  // peer answers or after a second; false when there is no TLS session to close that way.
+  bool tls_close_notify();
+  bool tls_closing() const;
+  void send_close_notify();
   // The mechanisms connection.start offers, as RabbitMQ orders them (its registry order,
   // whatever the order of auth_mechanisms.N): PLAIN, EXTERNAL (TLS only), AMQPLAIN.
   std::vector<std::string_view> offered_mechanisms() const;

@@ -65,9 +65,11 @@ void AmqpConnection::on_write(boost::system::error_code ec) {
 
 void AmqpConnection::shutdown_socket() {
   if (state_ != State::kClosed) state_ = State::kClosed;
-  boost::system::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  if (!tls_close_notify()) {
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
   teardown();
 }
 
@@ -76,7 +78,7 @@ void AmqpConnection::teardown() {
   torn_down_ = true;
   state_ = State::kClosed;
   boost::system::error_code ec;
-  socket_.close(ec);
+  if (!tls_closing()) socket_.close(ec);
   handshake_timer_.cancel();
   heartbeat_timer_.cancel();
   close_timer_.cancel();

@@ -60,6 +60,10 @@ void AmqpConnection::tls_read_more() {
   tls_->stream.async_read_some(asio::buffer(tls_->in),
                                [self = shared_from_this()](boost::system::error_code ec, size_t n) {
                                  self->read_in_flight_ = false;
+                                 if (self->tls_->closing) {
+                                   self->send_close_notify();
+                                   return;
+                                 }
                                  if (self->torn_down_) return;
                                  if (ec) {
                                    self->teardown();
@@ -78,6 +82,41 @@ void AmqpConnection::write_tls() {
   } else {
     asio::async_write(tls_->stream, writing_.buffers(), std::move(done));
   }
+}
+
+bool AmqpConnection::tls_close_notify() {
+  // Not while a write is in flight (its records would interleave with the alert), nor before
+  // the handshake or after teardown (the socket is gone).
+  if (!tls_ || !tls_->established || tls_->closing || write_in_flight_ || torn_down_) return false;
+  tls_->closing = true;
+  if (read_in_flight_) {
+    // One operation reads the stream at a time: the pending read is cancelled and its handler
+    // sends the close_notify.
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+  } else {
+    send_close_notify();
+  }
+  return true;
+}
+
+void AmqpConnection::send_close_notify() {
+  auto self = shared_from_this();
+  tls_->stream.async_shutdown([self](boost::system::error_code) {
+    self->tls_->close_timer.cancel();
+    boost::system::error_code ec;
+    self->socket_.close(ec);
+  });
+  // Clients rarely answer close_notify before closing: do not wait long for it.
+  tls_->close_timer.expires_after(std::chrono::seconds(1));
+  tls_->close_timer.async_wait([self](boost::system::error_code ec) {
+    if (ec) return;
+    self->socket_.close(ec);
+  });
+}
+
+bool AmqpConnection::tls_closing() const {
+  return tls_ && tls_->closing;
 }
 
 const tls::SessionInfo* AmqpConnection::tls_session() const {

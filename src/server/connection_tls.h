@@ -14,7 +14,7 @@ namespace pulse::server {
 
 struct ConnectionTls {
   ConnectionTls(boost::asio::ip::tcp::socket& socket, std::shared_ptr<tls::SslContext> ctx)
-      : context(std::move(ctx)), stream(socket, *context) {}
+      : context(std::move(ctx)), stream(socket, *context), close_timer(socket.get_executor()) {}
 
   // Kept for the connection's life: a reload (SIGHUP) replaces the listener's context for
   // new handshakes only.
@@ -24,6 +24,8 @@ struct ConnectionTls {
   // stream owns its buffer until it completes). One TLS record is at most 16 KiB.
   std::vector<uint8_t> in = std::vector<uint8_t>(16 * 1024);
   bool established = false;
+  bool closing = false;  // close_notify sent: the socket closes when the peer answers or later
+  boost::asio::steady_timer close_timer;
   tls::SessionInfo info;  // after the handshake
 };
 

@@ -212,3 +212,25 @@ def test_pulse_publish_listen_over_amqps_with_external(tb):
         conn = tb.connect()
         conn.channel().exchange_delete(exchange)
         conn.close()
+
+
+def test_server_close_sends_close_notify(tb):
+    # A bad protocol header is answered with the right one and the connection closed: over TLS
+    # with close_notify (a clean TLS EOF), not a bare TCP FIN that OpenSSL 3 clients report as
+    # "unexpected eof while reading".
+    import socket
+    import ssl
+    ctx = client_context()
+    # Python ignores a missing close_notify unless told not to.
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    s = ctx.wrap_socket(socket.create_connection((HOST, tb.tls_port), timeout=10),
+                        server_hostname="localhost", suppress_ragged_eofs=False)
+    s.sendall(b"XXXXXXXX")
+    got = b""
+    while True:
+        chunk = s.recv(100)  # raises SSLError on a TCP close without close_notify
+        if not chunk:
+            break
+        got += chunk
+    assert got == b"AMQP\x00\x00\x09\x01"
+    s.close()
