@@ -6,11 +6,19 @@
 #include <string>
 
 #include "base/result.h"
-#include "http_client.h"
+#include "mgmt/http_client.h"
 
 namespace pulse::ctl {
 
 using nlohmann::json;
+// The HTTP client is a library (src/mgmt) that pulse_admin_http shares.
+using mgmt::encode_segment;
+using mgmt::Headers;
+using mgmt::HttpClient;
+using mgmt::HttpReply;
+using mgmt::parse_url;
+using mgmt::TlsSettings;
+using mgmt::Url;
 
 // What a request is about, for the error when it is not found: "queue 'q'" in vhost "v".
 // With a vhost, a 404 first checks whether the vhost itself is missing, so the message names

@@ -306,9 +306,10 @@ int run(int argc, char** argv) {
     std::cerr << "pulsectl: " << url.error().text << "\n";
     return url.error().code;
   }
-  Api api(HttpClient(*url, opt.user, opt.password,
-                     std::chrono::milliseconds(static_cast<int64_t>(opt.timeout_s * 1000)),
-                     opt.tls));
+  HttpClient client(*url, opt.user, opt.password,
+                    std::chrono::milliseconds(static_cast<int64_t>(opt.timeout_s * 1000)), opt.tls);
+  client.set_user_agent("pulsectl");
+  Api api(std::move(client));
   Ctx ctx{api, opt};
   Status s = action(ctx);
   std::cout.flush();

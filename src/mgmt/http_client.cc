@@ -1,4 +1,4 @@
-#include "http_client.h"
+#include "mgmt/http_client.h"
 
 // Boost 1.74's Asio headers use std::exchange without including <utility> (design.md, 7).
 #include <utility>
@@ -17,9 +17,9 @@
 #include <optional>
 #include <type_traits>
 
-#include "exit_codes.h"
+#include "mgmt/errors.h"
 
-namespace pulse::ctl {
+namespace pulse::mgmt {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -49,7 +49,7 @@ std::string base64(const std::string& in) {
 }
 
 Error unreachable(const Url& url, const std::string& what) {
-  return Error{kExitUnreachable, "cannot reach " + url.text + ": " + what};
+  return Error{kUnreachable, "cannot reach " + url.text + ": " + what};
 }
 
 constexpr const char* kHandshake = "complete the TLS handshake";
@@ -118,22 +118,22 @@ Result<Url> parse_url(const std::string& text) {
     rest = text.substr(8);
     u.tls = true;
   } else {
-    return Error{kExitUsage, "--url " + text + ": expected http[s]://HOST[:PORT][/PATH]"};
+    return Error{kBadSettings, "--url " + text + ": expected http[s]://HOST[:PORT][/PATH]"};
   }
   const size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   if (slash != std::string::npos) u.base_path = rest.substr(slash);
   while (!u.base_path.empty() && u.base_path.back() == '/') u.base_path.pop_back();
   if (authority.find('@') != std::string::npos) {
-    return Error{kExitUsage, "--url " + text + ": give credentials with -u/-p, not in the URL"};
+    return Error{kBadSettings, "--url " + text + ": give credentials with -u/-p, not in the URL"};
   }
   u.port = u.tls ? "443" : "80";
   if (!authority.empty() && authority.front() == '[') {  // [::1]:15672
     const size_t close = authority.find(']');
-    if (close == std::string::npos) return Error{kExitUsage, "--url " + text + ": bad IPv6 host"};
+    if (close == std::string::npos) return Error{kBadSettings, "--url " + text + ": bad IPv6 host"};
     u.host = authority.substr(1, close - 1);
     if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return Error{kExitUsage, "--url " + text + ": bad port"};
+      if (authority[close + 1] != ':') return Error{kBadSettings, "--url " + text + ": bad port"};
       u.port = authority.substr(close + 2);
     }
   } else {
@@ -144,7 +144,7 @@ Result<Url> parse_url(const std::string& text) {
   bool digits = !u.port.empty() && u.port.size() <= 5;
   for (char c : u.port) digits = digits && std::isdigit(static_cast<unsigned char>(c));
   if (u.host.empty() || !digits || std::stoul(u.port) == 0 || std::stoul(u.port) > 65535) {
-    return Error{kExitUsage, "--url " + text + ": expected http[s]://HOST[:PORT][/PATH]"};
+    return Error{kBadSettings, "--url " + text + ": expected http[s]://HOST[:PORT][/PATH]"};
   }
   return u;
 }
@@ -167,7 +167,7 @@ Result<HttpReply> HttpClient::request(const std::string& method, const std::stri
 
   http::request<http::string_body> req{http::string_to_verb(method), url_.base_path + target, 11};
   req.set(http::field::host, url_.host + ":" + url_.port);
-  req.set(http::field::user_agent, "pulsectl");
+  req.set(http::field::user_agent, user_agent_);
   // No Accept header: RabbitMQ answers 406 to `DELETE .../contents` with Accept:
   // application/json (its purge resource offers no JSON); rabbitmqadmin sends none either.
   req.set(http::field::authorization, authorization_);
@@ -236,4 +236,4 @@ Result<HttpReply> HttpClient::request(const std::string& method, const std::stri
   return reply;
 }
 
-}  // namespace pulse::ctl
+}  // namespace pulse::mgmt

@@ -1,13 +1,13 @@
-#include "http_tls.h"
+#include "mgmt/http_tls.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "exit_codes.h"
+#include "mgmt/errors.h"
 
-namespace pulse::ctl {
+namespace pulse::mgmt {
 
 namespace {
 
@@ -30,7 +30,7 @@ std::string openssl_reason() {
 }
 
 Error load_error(const std::string& option, const std::string& file, const std::string& what) {
-  return Error{kExitUsage, option + " " + file + ": " + what + ": " + openssl_reason()};
+  return Error{kBadSettings, option + " " + file + ": " + what + ": " + openssl_reason()};
 }
 
 }  // namespace
@@ -39,12 +39,12 @@ Status configure_tls_context(ssl_ctx_st* ctx, const TlsSettings& tls) {
   ERR_clear_error();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   if (tls.cert.empty() != tls.key.empty()) {
-    return Error{kExitUsage, "--cert and --key go together"};
+    return Error{kBadSettings, "--cert and --key go together"};
   }
   if (!tls.insecure) {
     if (tls.cacert.empty()) {
       if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        return Error{kExitUsage, "cannot load the system's CA certificates: " + openssl_reason()};
+        return Error{kBadSettings, "cannot load the system's CA certificates: " + openssl_reason()};
       }
     } else if (SSL_CTX_load_verify_locations(ctx, tls.cacert.c_str(), nullptr) != 1) {
       return load_error("--cacert", tls.cacert, "cannot load CA certificates");
@@ -69,14 +69,14 @@ Status prepare_tls_session(ssl_st* ssl, const std::string& host, const TlsSettin
   const bool ip = is_ip_literal(host);
   // RFC 6066: SNI carries host names only.
   if (!ip && SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
-    return Error{kExitUsage, "bad host name '" + host + "' for TLS"};
+    return Error{kBadSettings, "bad host name '" + host + "' for TLS"};
   }
   if (tls.insecure || tls.skip_hostname) return {};
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
                      : X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
-  if (set != 1) return Error{kExitUsage, "bad host name '" + host + "' for TLS"};
+  if (set != 1) return Error{kBadSettings, "bad host name '" + host + "' for TLS"};
   return {};
 }
 
@@ -100,4 +100,4 @@ std::string tls_handshake_failure(ssl_st* ssl, unsigned long openssl_error, cons
   return "handshake failed: " + fallback;
 }
 
-}  // namespace pulse::ctl
+}  // namespace pulse::mgmt

@@ -1,8 +1,8 @@
 #pragma once
-// pulsectl's TLS settings for https:// URLs and the OpenSSL parts of using them: loading the CA
-// bundle and client certificate, SNI and host name verification, and saying why a handshake
-// failed. Plain OpenSSL on the handles of Asio's SSL context and stream (http_client.cc), so
-// this file stays free of Beast.
+// TLS settings of the management API client for https:// URLs and the OpenSSL parts of using them:
+// loading the CA bundle and client certificate, SNI and host name verification, and saying why a
+// handshake failed. Plain OpenSSL on the handles of Asio's SSL context and stream (http_client.cc),
+// so this file stays free of Beast.
 #include <string>
 
 #include "base/result.h"
@@ -10,9 +10,9 @@
 struct ssl_st;
 struct ssl_ctx_st;
 
-namespace pulse::ctl {
+namespace pulse::mgmt {
 
-// rabbitmqadmin's --ssl-* options under curl's names (both are accepted on the command line).
+// pulsectl's options, which are rabbitmqadmin's --ssl-* options under curl's names.
 struct TlsSettings {
   std::string cacert;          // PEM CA bundle; empty: the system's trusted CAs
   std::string cert, key;       // client certificate and its key (PEM), both or neither
@@ -21,7 +21,7 @@ struct TlsSettings {
 };
 
 // Verification mode, CA certificates, client certificate; TLS 1.2 at least. A file that cannot
-// be loaded is a usage error (exit 2) naming the option and OpenSSL's reason.
+// be loaded is a kBadSettings error naming the option and OpenSSL's reason.
 Status configure_tls_context(ssl_ctx_st* ctx, const TlsSettings& tls);
 
 // SNI (host names only, never address literals) and the name or address the server's
@@ -35,4 +35,4 @@ Status prepare_tls_session(ssl_st* ssl, const std::string& host, const TlsSettin
 std::string tls_handshake_failure(ssl_st* ssl, unsigned long openssl_error, const std::string& host,
                                   const std::string& fallback);
 
-}  // namespace pulse::ctl
+}  // namespace pulse::mgmt

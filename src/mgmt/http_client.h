@@ -1,6 +1,8 @@
 #pragma once
 // A small blocking HTTP/1.1 client on Boost.Beast for the management API: one connection per
-// request (a CLI makes a handful), Basic auth, a deadline on every step.
+// request (a CLI or a poller every few seconds makes few), Basic auth, a deadline on every step.
+// Errors (mgmt/errors.h): kBadSettings for a malformed URL or TLS files, kUnreachable when no
+// HTTP answer came back; any HTTP status is a reply, for the caller to judge.
 #include <chrono>
 #include <string>
 #include <utility>
@@ -8,9 +10,9 @@
 
 #include "base/result.h"
 #include "base/url.h"
-#include "http_tls.h"
+#include "mgmt/http_tls.h"
 
-namespace pulse::ctl {
+namespace pulse::mgmt {
 
 struct Url {
   std::string text;  // as given, for messages
@@ -45,6 +47,8 @@ class HttpClient {
 
   const Url& url() const { return url_; }
   const std::string& user() const { return user_; }
+  // The User-Agent header sent (default "pulse-mgmt"; pulsectl sends "pulsectl").
+  void set_user_agent(std::string agent) { user_agent_ = std::move(agent); }
 
  private:
   Url url_;
@@ -52,6 +56,7 @@ class HttpClient {
   std::string authorization_;
   std::chrono::milliseconds timeout_;
   TlsSettings tls_;
+  std::string user_agent_ = "pulse-mgmt";
 };
 
 // Percent-encodes one path segment (the vhost "/" becomes "%2F" as the management API expects).
@@ -59,4 +64,4 @@ inline std::string encode_segment(const std::string& s) {
   return percent_encode(s);
 }
 
-}  // namespace pulse::ctl
+}  // namespace pulse::mgmt
