@@ -119,4 +119,39 @@ http::Hooks management_hooks(ManagementContext& ctx) {
   return h;
 }
 
+admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx) {
+  admin::LocalAdminHooks h;
+  auto report = [](Status s, std::string_view what) {
+    if (!s) spdlog::error("broker admin: persisting {} failed: {}", what, s.error().text);
+  };
+  h.user_changed = [&ctx, report](std::string_view user) {
+    report(ctx.persister.persist_user(ctx.auth, user), "user");
+  };
+  h.permission_changed = [&ctx, report](std::string_view user, std::string_view vhost) {
+    report(ctx.persister.persist_permission(ctx.auth, user, vhost), "permission");
+  };
+  h.list_connections = [&ctx] {
+    std::vector<admin::ConnectionInfo> out;
+    for (uint64_t id : connection_ids(ctx.server)) {
+      auto c = find_connection(ctx.server, id);
+      if (!c) continue;
+      admin::ConnectionInfo i;
+      i.name = c->name;
+      i.user = c->user;
+      i.vhost = c->vhost;
+      i.connected_at = admin::TimePoint(std::chrono::milliseconds(c->connected_at_ms));
+      i.peer = c->peer_host.find(':') != std::string::npos
+                   ? "[" + c->peer_host + "]:" + std::to_string(c->peer_port)
+                   : c->peer_host + ":" + std::to_string(c->peer_port);
+      out.push_back(std::move(i));
+    }
+    return out;
+  };
+  h.close_connection = [&ctx](const std::string& name, const std::string& reason) {
+    uint64_t id = connection_id_by_name(ctx.server, name);
+    return id != 0 && ctx.server.close_connection(id, reason);
+  };
+  return h;
+}
+
 }  // namespace pulse::app

@@ -6,6 +6,7 @@
 #include "auth/auth_store.h"
 #include "broker/broker.h"
 #include "http/api.h"
+#include "pulse/admin_local/local_broker_admin.h"
 #include "server/server.h"
 #include "store/definitions_store.h"
 
@@ -40,5 +41,11 @@ std::vector<http::ChannelInfo> queue_consumers(server::Server& server, const bro
 
 // `ctx` must outlive the returned hooks.
 http::Hooks management_hooks(ManagementContext& ctx);
+
+// The in-process BrokerAdmin's callbacks (pulse/admin_local): auth changes persisted through the
+// same DefinitionsPersister calls as the management API's hooks, the server's open connections
+// (IPv6 peers as "[addr]:port") and their closing with 320 CONNECTION_FORCED. `ctx` must outlive
+// them.
+admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx);
 
 }  // namespace pulse::app
