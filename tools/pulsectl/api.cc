@@ -1,37 +1,11 @@
 #include "api.h"
 
 #include "exit_codes.h"
+#include "mgmt/reason.h"
 
 namespace pulse::ctl {
 
 namespace {
-
-// RabbitMQ HTML-escapes error reasons (rabbit_mgmt_format:escape_html_tags); a terminal wants
-// the text itself.
-std::string unescape_html(std::string s) {
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"},
-                                 {"&gt;", ">"},
-                                 {"&quot;", "\""},
-                                 {"&amp;", "&"}}) {
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-      s.replace(at, from.size(), to);
-    }
-  }
-  return s;
-}
-
-// The API's {"error": ..., "reason": ...}; reason can be a string or, from some RabbitMQ
-// handlers, any JSON value.
-std::string reason_of(const HttpReply& reply) {
-  json j = json::parse(reply.body, nullptr, false);
-  if (j.is_object()) {
-    auto r = j.find("reason");
-    if (r != j.end()) return unescape_html(r->is_string() ? r->get<std::string>() : r->dump());
-    auto e = j.find("error");
-    if (e != j.end()) return e->is_string() ? e->get<std::string>() : e->dump();
-  }
-  return reply.body.substr(0, 200);
-}
 
 // RabbitMQ's validation reasons span lines ("Validation failed\n\n... not recognised\n");
 // one line reads better on a terminal and in logs.
@@ -69,7 +43,7 @@ Result<HttpReply> Api::call(const std::string& method, const std::string& path,
 }
 
 Error Api::failure(const HttpReply& reply, const Subject& subject) {
-  const std::string reason = one_line(reason_of(reply));
+  const std::string reason = one_line(mgmt::error_reason(reply));
   if (reply.status == 401) {
     // An empty 401 means no credentials reached the server; "Login failed" wrong ones; other
     // reasons name the missing tag or permission.

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "mgmt/errors.h"
+#include "mgmt/reason.h"
 
 namespace pulse::admin {
 
@@ -16,34 +17,6 @@ using nlohmann::json;
 namespace {
 
 using mgmt::encode_segment;
-
-// The reasons RabbitMQ writes into error bodies are HTML-escaped
-// (rabbit_mgmt_format:escape_html_tags).
-std::string unescape_html(std::string s) {
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"},
-                                 {"&gt;", ">"},
-                                 {"&quot;", "\""},
-                                 {"&amp;", "&"}}) {
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-      s.replace(at, from.size(), to);
-    }
-  }
-  return s;
-}
-
-// {"error": ..., "reason": ...}; the reason may be any JSON value.
-std::string reason_of(const mgmt::HttpReply& reply) {
-  json j = json::parse(reply.body, nullptr, false);
-  if (j.is_object()) {
-    if (auto r = j.find("reason"); r != j.end() && !r->is_null()) {
-      return unescape_html(r->is_string() ? r->get<std::string>() : r->dump());
-    }
-    if (auto e = j.find("error"); e != j.end() && !e->is_null()) {
-      return e->is_string() ? e->get<std::string>() : e->dump();
-    }
-  }
-  return reply.body.substr(0, 200);
-}
 
 std::string describe(const std::string& method, const std::string& target) {
   return method + " " + target;
@@ -62,7 +35,7 @@ Result<mgmt::HttpReply> call(const mgmt::HttpClient& client, const std::string& 
   }
   const unsigned status = reply->status;
   if (status < 400) return reply;
-  const std::string why = reason_of(*reply);
+  const std::string why = mgmt::error_reason(*reply);
   const std::string text = describe(method, target) + ": HTTP " + std::to_string(status) +
                            (why.empty() ? "" : ": ") + why;
   if (status == 404) return Error{kNotFound, text};
