@@ -44,6 +44,19 @@ void apply_sliced(ManagementContext& ctx, http::Scheduler& s,
       });
 }
 
+// Persists a user change. A deleted user's connections are closed as RabbitMQ closes them
+// (320 "user 'u' is deleted"): otherwise they would go on with a login that no longer exists.
+void on_user_changed(ManagementContext& ctx, std::string_view user) {
+  if (auto s = ctx.persister.persist_user(ctx.auth, user); !s)
+    spdlog::error("persisting user '{}' failed: {}", user, s.error().text);
+  if (ctx.auth.find_user(user) != nullptr) return;
+  const std::string reason = "user '" + std::string(user) + "' is deleted";
+  for (uint64_t id : connection_ids(ctx.server)) {
+    auto c = find_connection(ctx.server, id);
+    if (c && c->user == user) ctx.server.close_connection(id, reason);
+  }
+}
+
 }  // namespace
 
 http::Hooks management_hooks(ManagementContext& ctx) {
@@ -51,9 +64,7 @@ http::Hooks management_hooks(ManagementContext& ctx) {
   auto report = [](Status s, std::string_view what) {
     if (!s) spdlog::error("management API: persisting {} failed: {}", what, s.error().text);
   };
-  h.user_changed = [&ctx, report](std::string_view user) {
-    report(ctx.persister.persist_user(ctx.auth, user), "user");
-  };
+  h.user_changed = [&ctx](std::string_view user) { on_user_changed(ctx, user); };
   h.permission_changed = [&ctx, report](std::string_view user, std::string_view vhost) {
     report(ctx.persister.persist_permission(ctx.auth, user, vhost), "permission");
   };
@@ -124,9 +135,7 @@ admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx) {
   auto report = [](Status s, std::string_view what) {
     if (!s) spdlog::error("broker admin: persisting {} failed: {}", what, s.error().text);
   };
-  h.user_changed = [&ctx, report](std::string_view user) {
-    report(ctx.persister.persist_user(ctx.auth, user), "user");
-  };
+  h.user_changed = [&ctx](std::string_view user) { on_user_changed(ctx, user); };
   h.permission_changed = [&ctx, report](std::string_view user, std::string_view vhost) {
     report(ctx.persister.persist_permission(ctx.auth, user, vhost), "permission");
   };

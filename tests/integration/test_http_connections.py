@@ -266,6 +266,32 @@ def test_connections_by_username(api, broker, uname):
         api.delete("/api/users/" + q(user))
 
 
+@pytest.mark.parametrize("bulk", [False, True])
+def test_user_deletion_closes_its_connections(api, broker, uname, bulk):
+    user, other = uname("deluser"), uname("keepuser")
+    for u in (user, other):
+        assert api.put("/api/users/" + q(u), {"password": "pw", "tags": ""}).status == 201
+        api.put("/api/permissions/%s/%s" % (V, q(u)),
+                {"configure": ".*", "write": ".*", "read": ".*"})
+    try:
+        doomed = [broker.connect(user=user, password="pw") for _ in range(2)]
+        kept = broker.connect(user=other, password="pw")
+        for c in doomed + [kept]:
+            listed(api, conn_name(broker, c))
+        if bulk:
+            r = api.post("/api/users/bulk-delete", {"users": [user]})
+        else:
+            r = api.delete("/api/users/" + q(user))
+        assert r.status == 204
+        for c in doomed:
+            assert closed_by_broker(c) == (320, "CONNECTION_FORCED - user '%s' is deleted" % user)
+        kept.channel().queue_declare("", exclusive=True)  # another user's connection goes on
+        kept.close()
+    finally:
+        api.delete("/api/users/" + q(user))
+        api.delete("/api/users/" + q(other))
+
+
 def test_vhost_deletion_closes_connections(api, broker, uname):
     vh = uname("vdel")
     assert api.put("/api/vhosts/" + q(vh)).status == 201
