@@ -324,3 +324,21 @@ def test_full_queue_drops_the_oldest_mails(probe):
     assert 'Pulse warning: queue "queue/alice/q5" is overgrowing' in subjects
     assert 'Pulse warning: queue "queue/alice/q4" is overgrowing' in subjects
     assert "dropping the oldest" in r.stderr
+
+
+def test_shutdown_drains_then_gives_up_on_a_stuck_server(probe):
+    # --wait 0: the sink is destroyed at once, as at pulsed's shutdown.
+    with Server(SlowRecorder()) as srv:
+        r = run_probe(probe, srv.port, [WARNING], sets=admin_sets(),
+                      args=["--wait", "0", "--shutdown-drain-ms", "5000"])
+        assert len(srv.handler.mails) == 1, r.stdout + r.stderr  # drained in time
+    assert "not sent" not in r.stderr
+    with socket.socket() as listener:  # never answers: the drain's limit ends the send
+        listener.bind((HOST, 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        r = run_probe(probe, port, [WARNING, WARNING], sets=admin_sets(),
+                      args=["--wait", "0", "--shutdown-drain-ms", "300"], timeout=30)
+    assert r.elapsed < 5, r.elapsed  # not pulse.smtp.timeout's 30 s
+    assert "shutting down with 2 guardian notice mail(s) not sent" in r.stderr, r.stderr
+    assert "cannot send" not in r.stderr  # abandoning at shutdown is not an SMTP failure

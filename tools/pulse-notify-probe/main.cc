@@ -80,15 +80,18 @@ int main(int argc, char** argv) {
   smtp::SinkOptions options;
   int retry_delay_ms = 200;
   double wait_s = 120;
+  int drain_ms = 0;
   app.add_option("--set", sets, "pulse.smtp.KEY=VALUE, as in the config file");
   app.add_option("--owner-email", owner_emails, "OWNER=ADDRESS, what the owner lookup answers");
   app.add_option("--attempts", options.max_attempts, "attempts per mail");
   app.add_option("--retry-delay-ms", retry_delay_ms, "delay before the first retry");
   app.add_option("--capacity", options.queue_capacity, "queue capacity");
   app.add_option("--wait", wait_s, "seconds to wait for the queue to drain");
+  app.add_option("--shutdown-drain-ms", drain_ms,
+                 "then, how long the sink's destructor lets queued mails go out");
   CLI11_PARSE(app, argc, argv);
   options.first_retry_delay = std::chrono::milliseconds(retry_delay_ms);
-  options.shutdown_drain = std::chrono::milliseconds(0);
+  options.shutdown_drain = std::chrono::milliseconds(drain_ms);
   // stdout is the JSON result's; the sink's log goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("probe"));
   init_logging();

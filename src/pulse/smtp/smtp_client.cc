@@ -112,7 +112,11 @@ Result<SendOutcome> SmtpClient::send(const Mail& mail) {
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
   // One bad owner address must not cost the admins their copy.
+#if LIBCURL_VERSION_NUM >= 0x080200  // renamed in 8.2 (the old name had a typo)
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
+#else
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+#endif
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
   curl_easy_setopt(c, CURLOPT_READDATA, &up);
