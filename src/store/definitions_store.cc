@@ -374,4 +374,16 @@ Status DefinitionsStore::delete_kv(const std::string& scope, const std::string& 
   return Stmt(db_, "DELETE FROM kv WHERE scope = ? AND key = ?").text(scope).text(key).run();
 }
 
+Result<std::vector<KvEntry>> DefinitionsStore::load_scope(const std::string& scope) {
+  std::vector<KvEntry> out;
+  Stmt st(db_, "SELECT key, value FROM kv WHERE scope = ? ORDER BY key");
+  st.text(scope);
+  for (;;) {
+    auto row = st.step();
+    if (!row) return std::move(row).error();
+    if (!*row) return out;
+    out.push_back(KvEntry{.scope = scope, .key = st.col_text(0), .value = st.col_blob(1)});
+  }
+}
+
 }  // namespace pulse::store

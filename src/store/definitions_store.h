@@ -33,6 +33,10 @@ inline constexpr const char* kVhostLimitsScope = "vhost_limits";
 // The kv scope of user limits: key the user, value the JSON object (no row when empty).
 inline constexpr const char* kUserLimitsScope = "user_limits";
 
+// The kv scope of Pulse's account state (owners, Pulse users, namespace claims): key
+// "owner/<email>", "user/<name>" or "claim/<ns>", value the record's JSON text.
+inline constexpr const char* kPulseOwnerScope = "pulse.owner";
+
 // A key/value row for modules that keep small durable state of their own.
 struct KvEntry {
   std::string scope{}, key{};  // e.g. scope "pulse.owner", key "exchange/<vhost>/<name>"
@@ -88,6 +92,8 @@ class DefinitionsStore {
   Status delete_global_parameter(const std::string& name);
   Status put_kv(const KvEntry& e);
   Status delete_kv(const std::string& scope, const std::string& key);
+  // The rows of one scope, by key (a module's own state, without loading everything).
+  Result<std::vector<KvEntry>> load_scope(const std::string& scope);
 
   // Runs `fn` as one transaction (definitions import): the calls it makes join it; an error
   // from `fn` or any call rolls everything back.

@@ -156,6 +156,37 @@ def test_delete_queue_cancels_consumer(target, probe, alice_queue):
     assert all(q["name"] != queue for q in probe.ok("list-queues"))
 
 
+def test_list_and_delete_exchanges(target, probe, alice_queue):
+    queue, exchange = alice_queue
+    mine = [x for x in probe.ok("list-exchanges") if x["vhost"] == VHOST]
+    by_name = {x["name"]: x for x in mine}
+    assert by_name[exchange] == {"vhost": VHOST, "name": exchange, "type": "topic",
+                                 "durable": True, "auto_delete": False, "internal": False}
+    # The default exchange and amq.* are listed, as both APIs list them.
+    assert by_name[""]["type"] == "direct"
+    assert by_name["amq.topic"]["type"] == "topic"
+
+    assert probe.ok("delete-exchange", VHOST, exchange) == {"ok": True}
+    assert all(x["name"] != exchange for x in probe.ok("list-exchanges"))
+    # Its bindings went with it; the queue stays.
+    [qi] = queue_named(probe, VHOST, queue)
+    assert qi["bindings"] == []
+    with target.channel() as ch:
+        with pytest.raises(ChannelClosedByBroker) as e:
+            ch.exchange_declare(exchange, passive=True)
+        assert e.value.reply_code == 404
+    code, text = probe.error("delete-exchange", VHOST, exchange)
+    assert code == 404, text
+    code, text = probe.error("delete-exchange", "no-such-vhost-" + uname(""), exchange)
+    assert code == 404, text
+    # System exchanges are refused, the same way on both brokers.
+    for system in ("amq.topic", ""):
+        code, text = probe.error("delete-exchange", VHOST, system)
+        assert code == 401, (system, text)
+    assert any(x["name"] == "amq.topic" and x["vhost"] == VHOST
+               for x in probe.ok("list-exchanges"))
+
+
 def test_list_and_close_connection(target, probe):
     c = target.connect()
     try:

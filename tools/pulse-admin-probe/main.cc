@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
   del_q->add_option("vhost", vhost)->required();
   del_q->add_option("name", name)->required();
   del_q->add_option("--reason", reason);
+  auto* exchanges = app.add_subcommand("list-exchanges", "every exchange");
+  auto* del_x = app.add_subcommand("delete-exchange", "delete an exchange");
+  del_x->add_option("vhost", vhost)->required();
+  del_x->add_option("name", name)->required();
   auto* conns = app.add_subcommand("list-connections", "every connection");
   auto* close_c = app.add_subcommand("close-connection", "close a connection");
   close_c->add_option("name", name)->required();
@@ -99,6 +103,21 @@ int main(int argc, char** argv) {
     return print(out);
   }
   if (*del_q) return status(admin.delete_queue(vhost, name, reason));
+  if (*exchanges) {
+    auto r = admin.list_exchanges();
+    if (!r) return fail(r.error());
+    json out = json::array();
+    for (const auto& x : *r) {
+      out.push_back({{"vhost", x.vhost},
+                     {"name", x.name},
+                     {"type", x.type},
+                     {"durable", x.durable},
+                     {"auto_delete", x.auto_delete},
+                     {"internal", x.internal}});
+    }
+    return print(out);
+  }
+  if (*del_x) return status(admin.delete_exchange(vhost, name));
   if (*conns) {
     auto r = admin.list_connections();
     if (!r) return fail(r.error());

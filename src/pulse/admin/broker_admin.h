@@ -43,6 +43,16 @@ struct QueueInfo {
   std::vector<BindingInfo> bindings;
 };
 
+struct ExchangeInfo {
+  std::string vhost;
+  std::string name;  // "" is the default exchange, listed as both brokers list it
+  std::string type;  // "topic", "direct", ...
+  bool durable = false;
+  bool auto_delete = false;
+  bool internal = false;
+  bool operator==(const ExchangeInfo&) const = default;
+};
+
 struct ConnectionInfo {
   std::string name;  // the broker's unique name, what close_connection takes
   std::string user;
@@ -89,6 +99,12 @@ class BrokerAdmin {
   // `reason` is logged by the broker (RabbitMQ's X-Reason header).
   virtual Status delete_queue(const std::string& vhost, const std::string& name,
                               const std::string& reason) = 0;
+
+  // Every exchange of every vhost, the default and amq.* ones included.
+  virtual Result<std::vector<ExchangeInfo>> list_exchanges() = 0;
+  // Its bindings go with it. A missing vhost or exchange is kNotFound; the default exchange and
+  // amq.* ones are refused (401 "Access refused.", as both management APIs answer).
+  virtual Status delete_exchange(const std::string& vhost, const std::string& name) = 0;
 
   virtual Result<std::vector<ConnectionInfo>> list_connections() = 0;
   // The client sees 320 CONNECTION_FORCED with `reason`.

@@ -61,7 +61,11 @@ std::string regex_escape(std::string_view text) {
 }
 
 Permissions pulse_user_permissions(std::string_view user) {
-  const std::string u = regex_escape(user);
+  return pulse_namespace_permissions(user);
+}
+
+Permissions pulse_namespace_permissions(std::string_view ns) {
+  const std::string u = regex_escape(ns);
   const std::string own = "^(queue/" + u + "/.*|exchange/" + u + "/.*)";
   return Permissions{own, own, "^(queue/" + u + "/.*|exchange/.*)"};
 }

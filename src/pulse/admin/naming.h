@@ -31,4 +31,8 @@ std::string regex_escape(std::string_view text);
 // read = ^(queue/u/.*|exchange/.*), with `u` regex-escaped.
 Permissions pulse_user_permissions(std::string_view user);
 
+// The same permissions for namespace `ns`, whatever the user's name: a claimed namespace's two
+// rotating users ("<ns>-1", "<ns>-2") both get exchange/<ns>/ and queue/<ns>/.
+Permissions pulse_namespace_permissions(std::string_view ns);
+
 }  // namespace pulse::admin

@@ -224,6 +224,27 @@ Status HttpBrokerAdmin::delete_queue(const std::string& vhost, const std::string
                    reason_header(reason)));
 }
 
+Result<std::vector<ExchangeInfo>> HttpBrokerAdmin::list_exchanges() {
+  auto xs =
+      get_list(client_, "/api/exchanges?columns=vhost,name,type,durable,auto_delete,internal");
+  if (!xs) return std::move(xs).error();
+  std::vector<ExchangeInfo> out;
+  out.reserve(xs->size());
+  for (const json& x : *xs) {
+    if (!x.is_object()) continue;
+    out.push_back(ExchangeInfo{str(x, "vhost"), str(x, "name"), str(x, "type"), flag(x, "durable"),
+                               flag(x, "auto_delete"), flag(x, "internal")});
+  }
+  return out;
+}
+
+Status HttpBrokerAdmin::delete_exchange(const std::string& vhost, const std::string& name) {
+  // The API's path for the default exchange is "amq.default" (an empty segment would be the
+  // vhost's listing).
+  const std::string path = name.empty() ? std::string("amq.default") : encode_segment(name);
+  return done(call(client_, "DELETE", "/api/exchanges/" + encode_segment(vhost) + "/" + path));
+}
+
 Result<std::vector<ConnectionInfo>> HttpBrokerAdmin::list_connections() {
   auto conns = get_list(client_,
                         "/api/connections?columns=name,user,vhost,connected_at,"

@@ -29,6 +29,8 @@ class HttpBrokerAdmin : public BrokerAdmin {
   Result<std::vector<QueueInfo>> list_queues() override;
   Status delete_queue(const std::string& vhost, const std::string& name,
                       const std::string& reason) override;
+  Result<std::vector<ExchangeInfo>> list_exchanges() override;
+  Status delete_exchange(const std::string& vhost, const std::string& name) override;
   Result<std::vector<ConnectionInfo>> list_connections() override;
   Status close_connection(const std::string& name, const std::string& reason) override;
   Result<std::vector<UserInfo>> list_users() override;

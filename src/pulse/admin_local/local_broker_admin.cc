@@ -86,6 +86,33 @@ Status LocalBrokerAdmin::delete_queue(const std::string& vhost, const std::strin
   return ok_status();
 }
 
+Result<std::vector<ExchangeInfo>> LocalBrokerAdmin::list_exchanges() {
+  std::vector<ExchangeInfo> out;
+  for (const auto& [vname, vh] : broker_.vhosts()) {
+    for (const auto& [xname, x] : vh->exchanges()) {
+      out.push_back(ExchangeInfo{vname, xname, broker::exchange_type_name(x->type()), x->durable(),
+                                 x->auto_delete(), x->internal()});
+    }
+  }
+  return out;
+}
+
+Status LocalBrokerAdmin::delete_exchange(const std::string& vhost, const std::string& name) {
+  // As DELETE /api/exchanges/{vhost}/{name}, with the broker's own authority: bindings go with
+  // the exchange (and auto-delete exchanges it empties), the definitions observer forgets it.
+  broker::VHost* vh = broker_.find_vhost(vhost);
+  if (vh == nullptr) return not_found("no vhost '" + vhost + "'");
+  if (vh->find_exchange(name) == nullptr)
+    return not_found("no exchange '" + name + "' in vhost '" + vhost + "'");
+  if (auto s = vh->delete_exchange(name, false); !s) {
+    // The default and amq.* exchanges: the API's 401 "Access refused." (http::broker_error).
+    if (s.error().code == 403) return Error{401, "Access refused."};
+    return bad_request(s.error().text);
+  }
+  spdlog::info("broker admin: deleted exchange '{}' in vhost '{}'", name, vhost);
+  return ok_status();
+}
+
 Result<std::vector<ConnectionInfo>> LocalBrokerAdmin::list_connections() {
   if (!hooks_.list_connections) return std::vector<ConnectionInfo>{};
   return hooks_.list_connections();

@@ -114,6 +114,46 @@ TEST_F(LocalAdminTest, DeleteQueueCancelsConsumersAndMissingIsNotFound) {
   EXPECT_EQ(no_vhost.error().code, kNotFound);
 }
 
+TEST_F(LocalAdminTest, ListsAndDeletesExchangesWithTheirBindings) {
+  exchange("exchange/alice/x", "topic");
+  declare("queue/alice/q");
+  bind("queue/alice/q", "exchange/alice/x", "a.#");
+
+  auto xs = admin->list_exchanges();
+  ASSERT_TRUE(xs.ok()) << xs.error().text;
+  auto has = [&](const std::vector<ExchangeInfo>& list, const std::string& vhost,
+                 const std::string& name) -> const ExchangeInfo* {
+    for (const auto& x : list)
+      if (x.vhost == vhost && x.name == name) return &x;
+    return nullptr;
+  };
+  const ExchangeInfo* x = has(*xs, "/", "exchange/alice/x");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->type, "topic");
+  EXPECT_NE(has(*xs, "/", ""), nullptr);
+  EXPECT_NE(has(*xs, "v2", "amq.topic"), nullptr);
+
+  ASSERT_TRUE(admin->delete_exchange("/", "exchange/alice/x").ok());
+  EXPECT_EQ(vh.find_exchange("exchange/alice/x"), nullptr);
+  auto qs = admin->list_queues();
+  ASSERT_TRUE(qs.ok());
+  ASSERT_NE(find(*qs, "/", "queue/alice/q"), nullptr);
+  EXPECT_TRUE(find(*qs, "/", "queue/alice/q")->bindings.empty());
+
+  auto again = admin->delete_exchange("/", "exchange/alice/x");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, kNotFound);
+  auto no_vhost = admin->delete_exchange("nope", "x");
+  ASSERT_FALSE(no_vhost.ok());
+  EXPECT_EQ(no_vhost.error().code, kNotFound);
+  for (const char* system : {"amq.topic", ""}) {
+    auto refused = admin->delete_exchange("/", system);
+    ASSERT_FALSE(refused.ok()) << system;
+    EXPECT_EQ(refused.error().code, 401) << system;
+    EXPECT_NE(vh.find_exchange(system), nullptr) << system;
+  }
+}
+
 TEST_F(LocalAdminTest, ExclusiveQueueIsRefusedAsTheApiRefusesIt) {
   broker::QueueDeclare d;
   d.name = "excl";
