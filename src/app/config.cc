@@ -252,6 +252,7 @@ const KeySpec kKeys[] = {
     {"prometheus.ssl.port", FIELD(set_https_port(s.cfg.prometheus_ssl, v))},
     {"prometheus.ssl.ip", FIELD(set_https_ip(s.cfg.prometheus_ssl, v))},
     {"cluster_name", FIELD(set_string(s.cfg.cluster_name.emplace(), v))},
+    {"pulse.namespaces.strict", FIELD(parse_bool(v, s.cfg.pulse_namespaces_strict))},
     {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
     {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
     {"definitions.import_backend",

@@ -117,6 +117,11 @@ struct Config {
   // one, as RabbitMQ's boot does. Unset: the stored name, or the node name.
   std::optional<std::string> cluster_name;
 
+  // pulse.namespaces.strict (Pulse's own key): users other than administrators may only
+  // create, delete and bind to exchange/<user>/... (durable topic) and queue/<user>/...,
+  // whatever their permissions say (auth/namespace_policy.h). Off: RabbitMQ's behaviour.
+  bool pulse_namespaces_strict = false;
+
   std::string load_definitions;        // path to a definitions JSON file imported at boot
   std::string definitions_local_path;  // definitions.local.path
 

@@ -318,6 +318,7 @@ int main(int argc, char** argv) {
   broker.global_parameters().set_default_cluster_name(node_name);
 
   pulse::auth::AuthStore auth;
+  auth.set_strict_namespaces(config.pulse_namespaces_strict);
   if (auto s = pulse::app::boot_from_store(**store, (*dir)->initialised_now(), config, broker, auth,
                                            persister, queues.get());
       !s)

@@ -108,6 +108,10 @@ class AuthStore {
   std::vector<TopicPermissionEntry> topic_permissions() const;
   size_t user_count() const { return users_.size(); }
 
+  // pulse.namespaces.strict (namespace_policy.h); off by default, as RabbitMQ has no such rule.
+  void set_strict_namespaces(bool on) { strict_namespaces_ = on; }
+  bool strict_namespaces() const { return strict_namespaces_; }
+
  private:
   struct Entry;
   struct StringHash {
@@ -117,6 +121,7 @@ class AuthStore {
   Entry* find_entry(std::string_view name) const;
 
   std::unordered_map<std::string, std::unique_ptr<Entry>, StringHash, std::equal_to<>> users_;
+  bool strict_namespaces_ = false;
 };
 
 }  // namespace pulse::auth

@@ -39,4 +39,31 @@ bool Principal::has_tag(std::string_view tag) const {
   return u != nullptr && u->has_tag(tag);
 }
 
+namespace {
+bool namespace_bound(const auth::AuthStore& auth, const std::string& user) {
+  if (!auth.strict_namespaces()) return false;
+  const auth::User* u = auth.find_user(user);
+  return u == nullptr || !u->has_tag(auth::kNamespaceExemptTag);
+}
+}  // namespace
+
+Status Principal::check_namespace(Resource kind, std::string_view name,
+                                  auth::NamespaceAction action) const {
+  if (!namespace_bound(*auth_, user_)) return {};
+  return auth::check_namespace(
+      user_,
+      kind == Resource::kExchange ? auth::NamespaceKind::kExchange : auth::NamespaceKind::kQueue,
+      name, action);
+}
+
+Status Principal::check_namespace_exchange(std::string_view name, std::string_view type,
+                                           bool durable) const {
+  if (!namespace_bound(*auth_, user_)) return {};
+  if (auto s = auth::check_namespace(user_, auth::NamespaceKind::kExchange, name,
+                                     auth::NamespaceAction::kDeclare);
+      !s)
+    return s;
+  return auth::check_namespace_exchange(name, vhost_->name(), type, durable);
+}
+
 }  // namespace pulse::broker

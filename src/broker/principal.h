@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "auth/auth_store.h"
+#include "auth/namespace_policy.h"
 #include "base/result.h"
 
 namespace pulse::broker {
@@ -39,6 +40,11 @@ class Principal {
   Status check_topic(const Exchange& x, std::string_view key, auth::Access access) const;
   // The user's tags as the store has them now (false when the user is gone).
   bool has_tag(std::string_view tag) const;
+  // Strict namespaces (auth/namespace_policy.h): nothing to check unless the store has them on
+  // and the user is not exempt (tagged administrator, looked up now, not cached).
+  Status check_namespace(Resource kind, std::string_view name, auth::NamespaceAction action) const;
+  // For an exchange declare: the name, then the durable-topic shape.
+  Status check_namespace_exchange(std::string_view name, std::string_view type, bool durable) const;
 
  private:
   struct Granted {

@@ -1,5 +1,6 @@
 #include "http/api.h"
 
+#include "auth/namespace_policy.h"
 #include "auth/password.h"
 #include "base/log.h"
 #include "http/list.h"
@@ -89,6 +90,11 @@ std::optional<nlohmann::json> parse_body(const Call& c, Response& error) {
 Response broker_error(const Error& e) {
   std::string_view text = e.text;
   if (auto p = text.find(" - "); p != std::string_view::npos) text = text.substr(p + 3);
+  // Strict-namespace refusals keep their reason (RabbitMQ has no such rule to copy): 403 with
+  // the text, where a permission refusal is RabbitMQ's 401 "Access refused.". Their 406 is a
+  // 400 with the text, as every 406.
+  if (e.code == 403 && auth::is_namespace_refusal(e))
+    return error_response(403, "access_refused", text);
   if (e.code == 403) return not_authorised("Access refused.");
   if (e.code == 404) return not_found();
   return bad_request(text);

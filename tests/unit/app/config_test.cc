@@ -187,6 +187,23 @@ TEST(Config, SupportedKeysBesideRefusedOnesStillWork) {
   EXPECT_EQ(r->log_console_level, "warning");
 }
 
+// pulse.namespaces.strict: off unless set (a bare pulsed behaves like RabbitMQ); a bad value
+// or a typo in the family stops the start naming the key.
+TEST(Config, StrictNamespaces) {
+  auto d = parse_config("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->pulse_namespaces_strict);
+  auto on = parse_config("pulse.namespaces.strict = true\n");
+  ASSERT_TRUE(on.ok()) << on.error().text;
+  EXPECT_TRUE(on->pulse_namespaces_strict);
+  EXPECT_EQ(error_of("pulse.namespaces.strict = yes"),
+            "rabbitmq.conf:1: invalid value 'yes' for key 'pulse.namespaces.strict': expected "
+            "true or false");
+  EXPECT_EQ(error_of("pulse.namespaces.strikt = true"),
+            "rabbitmq.conf:1: unknown key 'pulse.namespaces.strikt'");
+  EXPECT_EQ(error_of("pulse.namespaces = true"), "rabbitmq.conf:1: unknown key 'pulse.namespaces'");
+}
+
 TEST(Config, DiffSettingsSplitsReloadableKeys) {
   auto a = parse_config("log.console.level = info\nheartbeat = 10\nchannel_max = 5\n");
   auto b = parse_config("log.console.level = debug\nheartbeat = 20\nframe_max = 8192\n");

@@ -69,6 +69,7 @@ TEST(PackagedConfig, CommentedExamplesAreTheDefaults) {
   EXPECT_EQ(c.disk_free_limit_absolute.value_or(kDefaultDiskFreeLimit), kDefaultDiskFreeLimit);
   EXPECT_EQ(c.paging_queue_memory_limit, defaults.paging_queue_memory_limit);
   EXPECT_EQ(c.log_console_level, defaults.log_console_level);
+  EXPECT_EQ(c.pulse_namespaces_strict, defaults.pulse_namespaces_strict);
   EXPECT_TRUE(c.load_definitions.empty());
 }
 
