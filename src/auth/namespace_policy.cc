@@ -27,16 +27,30 @@ bool in_namespace(std::string_view user, NamespaceKind kind, std::string_view na
   return name.size() > 1 && name.front() == '/' && user.find('/') == std::string_view::npos;
 }
 
+std::string_view namespace_of(std::string_view user, const std::vector<std::string>& tags) {
+  for (const auto& t : tags) {
+    if (std::string_view(t).starts_with(kNamespaceTagPrefix) &&
+        t.size() > kNamespaceTagPrefix.size())
+      return std::string_view(t).substr(kNamespaceTagPrefix.size());
+  }
+  return user;
+}
+
 Status check_namespace(std::string_view user, NamespaceKind kind, std::string_view name,
                        NamespaceAction action) {
-  if (in_namespace(user, kind, name)) return {};
+  return check_namespace(user, user, kind, name, action);
+}
+
+Status check_namespace(std::string_view user, std::string_view ns, NamespaceKind kind,
+                       std::string_view name, NamespaceAction action) {
+  if (in_namespace(ns, kind, name)) return {};
   const char* verb = action == NamespaceAction::kDeclare  ? "declare "
                      : action == NamespaceAction::kDelete ? "delete "
                                                           : "bind to ";
   const char* what = kind == NamespaceKind::kExchange ? "exchanges" : "queues";
   return Error{amqp::kAccessRefused, "ACCESS_REFUSED - user '" + std::string(user) + "' may only " +
                                          verb + what + " under '" + std::string(prefix_of(kind)) +
-                                         std::string(user) + "/'" + suffix()};
+                                         std::string(ns) + "/'" + suffix()};
 }
 
 Status check_namespace_exchange(std::string_view name, std::string_view vhost,

@@ -8,7 +8,9 @@
 // Pure functions of names; the broker's Principal decides when they apply (strict mode on,
 // user not exempt) and calls them from broker::ops, the one place AMQP and the management API
 // both go through. Never on the publish path.
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -18,6 +20,15 @@ namespace pulse::auth {
 inline constexpr std::string_view kNamespaceExemptTag = "administrator";
 // The config key, named at the end of every refusal text so an operator sees which rule spoke.
 inline constexpr std::string_view kStrictNamespacesKey = "pulse.namespaces.strict";
+
+// A user tagged `pulse-namespace:<ns>` owns namespace <ns> instead of its own name: the two
+// users a namespace claim rotates between (`<ns>-1`, `<ns>-2`, pulse/accounts) both work in
+// exchange/<ns>/ and queue/<ns>/. Only administrators can set tags, so the tag grants nothing
+// a user could take for itself.
+inline constexpr std::string_view kNamespaceTagPrefix = "pulse-namespace:";
+
+// The namespace `user` may create in: the first `pulse-namespace:` tag's value, else the name.
+std::string_view namespace_of(std::string_view user, const std::vector<std::string>& tags);
 
 enum class NamespaceKind { kExchange, kQueue };
 // What the user does to the named object: declare (create or redeclare, not passive), delete,
@@ -32,6 +43,10 @@ bool in_namespace(std::string_view user, NamespaceKind kind, std::string_view na
 // queues under 'queue/alice/' (pulse.namespaces.strict)".
 Status check_namespace(std::string_view user, NamespaceKind kind, std::string_view name,
                        NamespaceAction action);
+// The same for a user whose namespace is `ns` (namespace_of): "user 'ns-1' may only declare
+// queues under 'queue/ns/' (...)".
+Status check_namespace(std::string_view user, std::string_view ns, NamespaceKind kind,
+                       std::string_view name, NamespaceAction action);
 
 // PRECONDITION_FAILED (406) unless a declared exchange is a durable topic exchange, as Pulse's
 // naming rules require (RabbitMQ answers an inequivalent type or durability with 406 too).

@@ -1,5 +1,7 @@
 #include "broker/principal.h"
 
+#include <optional>
+
 #include "amqp/generated/constants.h"
 #include "broker/exchange.h"
 #include "broker/vhost.h"
@@ -40,26 +42,32 @@ bool Principal::has_tag(std::string_view tag) const {
 }
 
 namespace {
-bool namespace_bound(const auth::AuthStore& auth, const std::string& user) {
-  if (!auth.strict_namespaces()) return false;
+// The namespace the strict rule binds `user` to; none when the rule does not apply.
+std::optional<std::string_view> bound_namespace(const auth::AuthStore& auth,
+                                                const std::string& user) {
+  if (!auth.strict_namespaces()) return std::nullopt;
   const auth::User* u = auth.find_user(user);
-  return u == nullptr || !u->has_tag(auth::kNamespaceExemptTag);
+  if (u == nullptr) return std::string_view(user);
+  if (u->has_tag(auth::kNamespaceExemptTag)) return std::nullopt;
+  return auth::namespace_of(user, u->tags);
 }
 }  // namespace
 
 Status Principal::check_namespace(Resource kind, std::string_view name,
                                   auth::NamespaceAction action) const {
-  if (!namespace_bound(*auth_, user_)) return {};
+  auto ns = bound_namespace(*auth_, user_);
+  if (!ns) return {};
   return auth::check_namespace(
-      user_,
+      user_, *ns,
       kind == Resource::kExchange ? auth::NamespaceKind::kExchange : auth::NamespaceKind::kQueue,
       name, action);
 }
 
 Status Principal::check_namespace_exchange(std::string_view name, std::string_view type,
                                            bool durable) const {
-  if (!namespace_bound(*auth_, user_)) return {};
-  if (auto s = auth::check_namespace(user_, auth::NamespaceKind::kExchange, name,
+  auto ns = bound_namespace(*auth_, user_);
+  if (!ns) return {};
+  if (auto s = auth::check_namespace(user_, *ns, auth::NamespaceKind::kExchange, name,
                                      auth::NamespaceAction::kDeclare);
       !s)
     return s;

@@ -38,7 +38,8 @@ Result<Credentials> AccountService::claim(const std::string& ns, TimePoint expir
     // The current user is made again if someone deleted it behind the service's back; same
     // password, so nothing changes for its clients.
     const std::string& user = c.users[static_cast<size_t>(c.current)];
-    if (auto s = admin_.put_user(user, c.password, {}); !s) return std::move(s).error();
+    if (auto s = admin_.put_user(user, c.password, admin::namespace_tags(ns)); !s)
+      return std::move(s).error();
     if (auto s = grant(user, ns); !s) return std::move(s).error();
     if (auto s = save(to_record(c)); !s) return std::move(s).error();
     it->second = c;
@@ -63,7 +64,7 @@ Result<Credentials> AccountService::claim(const std::string& ns, TimePoint expir
   std::array<std::string, 2> passwords{new_password(), new_password()};
   Status s;
   for (size_t i = 0; i < 2 && s; ++i) {
-    s = admin_.put_user(c.users[i], passwords[i], {});
+    s = admin_.put_user(c.users[i], passwords[i], admin::namespace_tags(ns));
     if (s) s = grant(c.users[i], ns);
   }
   c.current = 0;
@@ -86,7 +87,7 @@ SweepReport AccountService::rotate(TimePoint now) {
     const std::string password = new_password();
     // put_user keeps the user's connections (a client of the previous rotation stays on);
     // permissions are set again in case the user was made anew.
-    Status s = admin_.put_user(c.users[next], password, {});
+    Status s = admin_.put_user(c.users[next], password, admin::namespace_tags(ns));
     if (s) s = grant(c.users[next], ns);
     if (s) {
       c.current = static_cast<int>(next);

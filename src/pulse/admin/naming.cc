@@ -70,4 +70,8 @@ Permissions pulse_namespace_permissions(std::string_view ns) {
   return Permissions{own, own, "^(queue/" + u + "/.*|exchange/.*)"};
 }
 
+std::vector<std::string> namespace_tags(std::string_view ns) {
+  return {"pulse-namespace:" + std::string(ns)};
+}
+
 }  // namespace pulse::admin

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "pulse/admin/broker_admin.h"
@@ -34,5 +35,10 @@ Permissions pulse_user_permissions(std::string_view user);
 // The same permissions for namespace `ns`, whatever the user's name: a claimed namespace's two
 // rotating users ("<ns>-1", "<ns>-2") both get exchange/<ns>/ and queue/<ns>/.
 Permissions pulse_namespace_permissions(std::string_view ns);
+
+// The tags of a claimed namespace's users: `pulse-namespace:<ns>`, which pulsed's strict
+// namespaces read (auth::kNamespaceTagPrefix) so that "<ns>-1" may create under
+// exchange/<ns>/; RabbitMQ keeps it as an ordinary tag.
+std::vector<std::string> namespace_tags(std::string_view ns);
 
 }  // namespace pulse::admin

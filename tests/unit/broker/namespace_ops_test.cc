@@ -141,5 +141,21 @@ TEST_F(NamespaceOpsTest, OffMeansRabbitMqRules) {
   EXPECT_TRUE(ops::delete_exchange(alice, "exchange/bob/x", false).ok());
 }
 
+// A claimed namespace's rotating users ("ns-1", "ns-2") carry the tag pulse-namespace:ns and
+// work in exchange/ns/ and queue/ns/, not under their own names.
+TEST_F(NamespaceOpsTest, ANamespaceTagBindsTheUserToThatNamespace) {
+  ASSERT_TRUE(auth.add_user("team-1", "pw", {"pulse-namespace:team"}).ok());
+  ASSERT_TRUE(auth.set_permissions("team-1", "/", ".*", ".*", ".*").ok());
+  Principal u = as("team-1");
+  EXPECT_TRUE(ops::declare_queue(u, qd("queue/team/q")).ok());
+  EXPECT_TRUE(ops::declare_exchange(u, xd("exchange/team/x", "topic")).ok());
+  auto q = error_of(ops::declare_queue(u, qd("queue/team-1/q")));
+  EXPECT_EQ(q.code, 403);
+  EXPECT_EQ(q.text,
+            "ACCESS_REFUSED - user 'team-1' may only declare queues under 'queue/team/' "
+            "(pulse.namespaces.strict)");
+  EXPECT_EQ(error_of(ops::declare_exchange(u, xd("exchange/bob/y", "topic"))).code, 403);
+}
+
 }  // namespace
 }  // namespace pulse::broker::testing
