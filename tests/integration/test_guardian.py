@@ -13,6 +13,7 @@ import pika
 import pytest
 
 from harness.broker import PulsedBroker, run_pulsed_until_exit
+from harness.http_api import HttpApi
 from harness.util import unique
 
 NOTICES = "exchange/pulse/guardian"
@@ -211,6 +212,47 @@ def test_unbounded_queue_and_owner_override_are_warned_not_deleted(broker, notic
         pub.close()
 
 
+def test_notices_api(broker, notices):
+    """GET /api/pulse/guardian/notices: the kept notices, oldest first, after an id."""
+    q = "queue/carol/api"
+    pub = broker.connect()
+    ch = pub.channel()
+    ch.queue_declare(q)
+    api = HttpApi(broker)
+    try:
+        publish(ch, 6, "", q)
+        notices.wait("warning.carol", q)
+        r = api.get("/api/pulse/guardian/notices")
+        assert r.status == 200, r
+        ids = [n["id"] for n in r.json]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        mine = [n for n in r.json if n["queue"] == q]
+        assert len(mine) == 1
+        n = mine[0]
+        assert n["routing_key"] == "warning.carol" and n["event"] == "warning"
+        assert n["owner"] == "carol" and n["messages"] == 6 and n["vhost"] == "/"
+        after = api.get("/api/pulse/guardian/notices?after=%d" % n["id"])
+        assert after.status == 200 and all(x["id"] > n["id"] for x in after.json)
+        assert q not in [x["queue"] for x in after.json]
+        one = api.get("/api/pulse/guardian/notices?limit=1")
+        assert one.status == 200 and [x["id"] for x in one.json] == ids[:1]
+        bad = api.get("/api/pulse/guardian/notices?after=x")
+        assert bad.status == 400 and "after" in bad.json["reason"], bad
+        # Every owner's queues are named there: monitoring users and administrators only.
+        assert api.put("/api/users/gm-watcher", {"password": "watch-1", "tags": "management"}
+                       ).status in (201, 204)
+        r = api.as_user("gm-watcher", "watch-1").get("/api/pulse/guardian/notices")
+        assert r.status == 401, r
+        assert api.put("/api/users/gm-watcher", {"password": "watch-1", "tags": "monitoring"}
+                       ).status in (201, 204)
+        r = api.as_user("gm-watcher", "watch-1").get("/api/pulse/guardian/notices")
+        assert r.status == 200, r
+    finally:
+        api.delete("/api/users/gm-watcher")
+        ch.queue_delete(q)
+        pub.close()
+
+
 def test_idle_queue_expiry():
     b = start({"pulse.guardian.enabled": True, "pulse.guardian.interval": 1,
                "pulse.guardian.idle_queue_expiry": 2})
@@ -283,6 +325,8 @@ def test_guardian_is_off_unless_enabled():
         assert e.value.reply_code == 404
         c.close()
         assert "guardian:" not in log_text(b)
+        r = HttpApi(b).get("/api/pulse/guardian/notices")
+        assert r.status == 404 and "pulse.guardian.enabled" in r.json["reason"], r
     finally:
         b.stop()
 
