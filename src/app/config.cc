@@ -8,6 +8,7 @@
 
 #include "base/url.h"
 #include "pulse/guardian/settings_reader.h"
+#include "pulse/smtp/settings.h"
 
 namespace pulse::app {
 namespace {
@@ -501,6 +502,14 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
       cfg.settings[std::string(key)] = value;
       continue;
     }
+    // pulse.smtp.*: the guardian's mail, read by pulse/smtp (pulse-guardian's --config too).
+    if (key.starts_with("pulse.smtp.")) {
+      if (auto st = smtp::apply_setting(cfg.smtp, key, value); !st) {
+        return config_error(source, line_no, st.error().text);
+      }
+      cfg.settings[std::string(key)] = value;
+      continue;
+    }
 
     const KeySpec* spec = nullptr;
     std::string_view var;
@@ -558,6 +567,9 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
   auto guardian = guardian_keys.finish();
   if (!guardian) return Error{0, std::string(source) + ": " + guardian.error().text};
   cfg.guardian = std::move(*guardian);
+  if (auto st = smtp::validate(cfg.smtp); !st) {
+    return Error{0, std::string(source) + ": " + st.error().text};
+  }
   return cfg;
 }
 

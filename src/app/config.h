@@ -13,6 +13,7 @@
 
 #include "base/result.h"
 #include "pulse/guardian/settings.h"
+#include "pulse/smtp/settings.h"
 #include "tls/certificate.h"
 #include "tls/options.h"
 
@@ -129,6 +130,9 @@ struct Config {
   // pulse.guardian.*: read by pulse/guardian's SettingsReader (the keys pulse-guardian's
   // --config takes too) and validated as a whole. Off unless pulse.guardian.enabled = true.
   guardian::GuardianSettings guardian;
+  // pulse.smtp.*: where the guardian's notices are mailed (no host: no mail). Validated with
+  // the file; used only when the guardian runs.
+  smtp::SmtpSettings smtp;
 
   // Every key as written (key -> raw value, the last one wins): a reload compares these to
   // say which settings changed.

@@ -46,14 +46,33 @@ Status declare_notice_exchange(broker::Broker& broker) {
   return {};
 }
 
+namespace {
+
+std::unique_ptr<smtp::SmtpNoticeSink> mail_sink(const smtp::SmtpSettings& s) {
+  if (!s.enabled()) return nullptr;
+  // Owners' addresses come from owner_domain until the accounts service names them.
+  return std::make_unique<smtp::SmtpNoticeSink>(s, smtp::OwnerLookup{});
+}
+
+std::vector<guardian::NoticeSink*> sinks(std::initializer_list<guardian::NoticeSink*> always,
+                                         guardian::NoticeSink* optional) {
+  std::vector<guardian::NoticeSink*> out(always);
+  if (optional != nullptr) out.push_back(optional);
+  return out;
+}
+
+}  // namespace
+
 GuardianService::GuardianService(boost::asio::io_context& io, ManagementContext& ctx,
-                                 guardian::GuardianSettings settings)
+                                 guardian::GuardianSettings settings,
+                                 const smtp::SmtpSettings& smtp)
     : broker_(ctx.broker),
       admin_(ctx.broker, ctx.auth, local_admin_hooks(ctx)),
       publish_([&b = ctx.broker](const guardian::OutgoingMessage& m) {
         return publish_in_process(b, m);
       }),
-      runner_(admin_, std::move(settings), {&log_, &notices_, &publish_}),
+      mail_(mail_sink(smtp)),
+      runner_(admin_, std::move(settings), sinks({&log_, &notices_, &publish_}, mail_.get())),
       timer_(io) {}
 
 void GuardianService::start() {

@@ -2,11 +2,14 @@
 // The Pulse guardian inside pulsed (pulse.guardian.enabled = true): a GuardianRunner over the
 // in-process LocalBrokerAdmin, polled from a timer on the broker's event loop, its notices
 // logged, kept (NoticeLog, for the UI and the API) and published in-process on vhost "/" to
-// exchange/pulse/guardian, which start() declares (durable topic) if it is missing.
+// exchange/pulse/guardian, which start() declares (durable topic) if it is missing, and mailed
+// when pulse.smtp.host is set (SmtpNoticeSink, from a thread of its own).
 //
 // Thread: the event loop, like the management API; every poll is one synchronous walk of the
 // queues (pulse/guardian_run/README.md says what that costs).
 #include <chrono>
+#include <memory>
+#include <vector>
 
 #include "app/management.h"
 #include "pulse/admin_local/local_broker_admin.h"
@@ -15,6 +18,7 @@
 #include "pulse/guardian_run/notice_log.h"
 #include "pulse/guardian_run/publish_sink.h"
 #include "pulse/guardian_run/runner.h"
+#include "pulse/smtp/smtp_notice_sink.h"
 #include "server/asio.h"
 
 namespace pulse::app {
@@ -31,8 +35,9 @@ class GuardianService {
  public:
   // `ctx` (the broker, auth, server and persistence behind the in-process admin) must outlive
   // the service. `settings` must have passed validate().
+  // `smtp` must have passed validate(); without a host nothing is mailed.
   GuardianService(boost::asio::io_context& io, ManagementContext& ctx,
-                  guardian::GuardianSettings settings);
+                  guardian::GuardianSettings settings, const smtp::SmtpSettings& smtp);
 
   // Declares the notice exchange and schedules the first poll one interval from now.
   void start();
@@ -51,6 +56,7 @@ class GuardianService {
   guardian::NoticeLog notices_;
   guardian::PublishSink publish_;
   guardian::LogSink log_;
+  std::unique_ptr<smtp::SmtpNoticeSink> mail_;  // null: pulse.smtp.host not set
   guardian::GuardianRunner runner_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;

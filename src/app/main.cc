@@ -370,7 +370,8 @@ int main(int argc, char** argv) {
   // The guardian (pulse.guardian.enabled): on the loop, from a timer, over the in-process admin.
   std::unique_ptr<pulse::app::GuardianService> guardian;
   if (config.guardian.enabled) {
-    guardian = std::make_unique<pulse::app::GuardianService>(io, mctx, config.guardian);
+    guardian =
+        std::make_unique<pulse::app::GuardianService>(io, mctx, config.guardian, config.smtp);
     mctx.guardian_notices = &guardian->notices();
     guardian->start();
   }

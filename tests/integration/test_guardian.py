@@ -14,6 +14,7 @@ import pytest
 
 from harness.broker import PulsedBroker, run_pulsed_until_exit
 from harness.http_api import HttpApi
+from harness.smtp_sink import Server
 from harness.util import unique
 
 NOTICES = "exchange/pulse/guardian"
@@ -345,6 +346,50 @@ def test_guardian_is_off_unless_enabled():
 def test_bad_guardian_config_is_refused_at_start(tmp_path, line, error):
     conf = tmp_path / "pulsed.conf"
     conf.write_text("pulse.guardian.enabled = true\n" + line + "\n")
+    rc, out = run_pulsed_until_exit(str(tmp_path / "data"), extra_args=["--config", str(conf)])
+    assert rc == 2, out
+    assert error in out, out
+
+
+def test_pulsed_mails_notices_over_smtp(tmp_path):
+    """pulse.smtp.* in pulsed: the guardian's warning reaches a real SMTP server (aiosmtpd) with
+    PulseGuardian's subject, addressed to the owner (owner_domain) and the admins."""
+    with Server() as smtp:
+        b = start(dict(GUARDIAN, **{
+            "pulse.smtp.host": "127.0.0.1",
+            "pulse.smtp.port": smtp.port,
+            "pulse.smtp.from": "pulse@guardian.example",
+            "pulse.smtp.admins.1": "ops@example.org",
+            "pulse.smtp.owner_domain": "users.example",
+        }))
+        try:
+            q = "queue/alice/" + unique("mailed")
+            c = b.connect()
+            ch = c.channel()
+            ch.queue_declare(q)
+            publish(ch, 6, "", q)
+            deadline = time.time() + 10
+            while not smtp.handler.mails and time.time() < deadline:
+                time.sleep(0.1)
+            assert smtp.handler.mails, "no mail within 10 s"
+            mail = smtp.handler.mails[0]
+            assert mail["msg"]["Subject"] == 'Pulse warning: queue "%s" is overgrowing' % q
+            assert mail["mail_from"] == "pulse@guardian.example"
+            assert sorted(mail["rcpt_tos"]) == ["alice@users.example", "ops@example.org"]
+            assert q in mail["msg"].get_content()
+            c.close()
+        finally:
+            b.stop()
+
+
+@pytest.mark.parametrize("lines,error", [
+    ("pulse.smtp.host = 127.0.0.1", "pulse.smtp.from"),
+    ("pulse.smtp.hots = 127.0.0.1", "pulse.smtp.hots"),
+    ("pulse.smtp.host = 127.0.0.1\npulse.smtp.from = no-at-sign", "pulse.smtp.from"),
+])
+def test_bad_smtp_settings_refuse_the_start(tmp_path, lines, error):
+    conf = tmp_path / "pulsed.conf"
+    conf.write_text("pulse.guardian.enabled = true\n" + lines + "\n")
     rc, out = run_pulsed_until_exit(str(tmp_path / "data"), extra_args=["--config", str(conf)])
     assert rc == 2, out
     assert error in out, out

@@ -17,10 +17,10 @@ import subprocess
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from harness.broker import HOST, built_tool, free_port
+from harness.smtp_sink import Recorder, Server
 from harness.certs import certs
 
 FROM = "pulse@guardian.example"
@@ -41,44 +41,6 @@ WARNING = {
 @pytest.fixture(scope="module")
 def probe():
     return built_tool("PULSE_NOTIFY_PROBE_BIN", "pulse-notify-probe")
-
-
-class Recorder:
-    """aiosmtpd handler: keeps every mail; `refuse` maps recipients to a RCPT reply."""
-
-    def __init__(self, refuse=None):
-        self.mails = []
-        self.rcpt_commands = 0
-        self.refuse = refuse or {}
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        self.rcpt_commands += 1
-        if address in self.refuse or "*" in self.refuse:
-            return self.refuse.get(address, self.refuse.get("*"))
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.original_content or envelope.content,
-                                       policy=email.policy.default)
-        self.mails.append({"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
-                           "msg": msg, "tls": server.transport.get_extra_info("ssl_object") is not None,
-                           "login": getattr(session, "login_data", None)})
-        return "250 Message accepted"
-
-
-class Server:
-    def __init__(self, handler=None, **kwargs):
-        self.handler = handler or Recorder()
-        self.port = free_port()
-        self.controller = Controller(self.handler, hostname=HOST, port=self.port, **kwargs)
-
-    def __enter__(self):
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.controller.stop()
 
 
 def run_probe(binary, port, notices, sets=(), args=(), timeout=60):
