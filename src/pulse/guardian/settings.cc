@@ -27,8 +27,9 @@ Status validate(const GuardianSettings& s) {
   }
   if (auto st = check_thresholds(s.thresholds, "pulse.guardian."); !st) return st;
   for (const auto& [owner, o] : s.owners) {
-    if (owner.empty()) return Error{0, "guardian owner override: the owner name is empty"};
-    const std::string where = "guardian owner '" + owner + "': ";
+    if (owner.empty()) return Error{0, "pulse.guardian.owners: an owner name is empty"};
+    // An owner's thresholds are checked after merging with the global ones (thresholds_for).
+    const std::string where = "pulse.guardian.owners." + owner + ": ";
     if (!o.warn_queue_size && !o.delete_queue_size) {
       return Error{0, where + "sets neither warn_queue_size nor delete_queue_size"};
     }
@@ -36,7 +37,7 @@ Status validate(const GuardianSettings& s) {
   }
   for (const auto& q : s.unbounded) {
     if (q.vhost.empty() || q.name.empty()) {
-      return Error{0, "guardian unbounded queue: vhost and queue name must not be empty"};
+      return Error{0, "pulse.guardian.unbounded: vhost and queue name must not be empty"};
     }
   }
   if (s.idle_queue_expiry < seconds(0)) {

@@ -1,6 +1,6 @@
 #pragma once
-// The guardian's settings with issue 14's defaults. Not read from the config file yet: the
-// `pulse.guardian.*` keys stay refused until pulsed runs the guardian (guardian/README.md).
+// The guardian's settings with issue 14's defaults. Read from `pulse.guardian.*` keys by
+// SettingsReader (settings_reader.h).
 #include <chrono>
 #include <cstdint>
 #include <map>

@@ -56,29 +56,29 @@ TEST(GuardianSettings, ValidationTable) {
        [](auto& s) {
          s.owners["bob"] = {9000, std::nullopt};
        },
-       "guardian owner 'bob': warn_queue_size (9000) must be below delete_queue_size (8000)"},
+       "pulse.guardian.owners.bob: warn_queue_size (9000) must be below delete_queue_size (8000)"},
       {"owner delete under the global warning",
        [](auto& s) {
          s.owners["bob"] = {std::nullopt, 1000};
        },
-       "guardian owner 'bob': warn_queue_size (2000) must be below delete_queue_size (1000)"},
+       "pulse.guardian.owners.bob: warn_queue_size (2000) must be below delete_queue_size (1000)"},
       {"owner zero",
        [](auto& s) {
          s.owners["bob"] = {0, 10};
        },
-       "guardian owner 'bob': warn_queue_size must be positive"},
+       "pulse.guardian.owners.bob: warn_queue_size must be positive"},
       {"owner empty override", [](auto& s) { s.owners["bob"] = {}; },
-       "guardian owner 'bob': sets neither warn_queue_size nor delete_queue_size"},
+       "pulse.guardian.owners.bob: sets neither warn_queue_size nor delete_queue_size"},
       {"owner without name",
        [](auto& s) {
          s.owners[""] = {1, 2};
        },
-       "guardian owner override: the owner name is empty"},
+       "pulse.guardian.owners: an owner name is empty"},
       {"unbounded without vhost",
        [](auto& s) {
          s.unbounded.insert(QueueRef{"", "queue/a/q"});
        },
-       "guardian unbounded queue: vhost and queue name must not be empty"},
+       "pulse.guardian.unbounded: vhost and queue name must not be empty"},
       {"unbounded ok",
        [](auto& s) {
          s.unbounded.insert(QueueRef{"/", "queue/a/q"});
