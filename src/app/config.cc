@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/url.h"
+#include "pulse/guardian/settings_reader.h"
 
 namespace pulse::app {
 namespace {
@@ -296,9 +297,6 @@ const Unsupported kNotSupportedYet[] = {
     {"log.file.rotation.$", "logging to a file"},
     {"log.syslog", "logging to syslog"},
     {"log.syslog.$", "logging to syslog"},
-    {"pulse.guardian.warn_queue_size", "the guardian"},
-    {"pulse.guardian.delete_queue_size", "the guardian"},
-    {"pulse.guardian.poll_interval", "the guardian"},
 };
 // A TLS option under one of the prefixes RabbitMQ uses for it (ssl_options.certfile,
 // management.ssl.versions.1, ...): the options to set and the option name, or null.
@@ -459,6 +457,7 @@ SettingsDiff diff_settings(const Config& running, const Config& next) {
 Result<Config> parse_config(std::string_view text, std::string_view source) {
   Config cfg;
   State state{cfg};
+  guardian::SettingsReader guardian_keys;
   size_t line_no = 0;
   while (!text.empty()) {
     ++line_no;
@@ -490,6 +489,16 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
       if (value.empty()) {
         return config_error(source, line_no, "missing value for key '" + std::string(key) + "'");
       }
+    }
+
+    // The guardian's keys have their own reader, shared with pulse-guardian's --config; it
+    // names the key in its errors and refuses unknown pulse.guardian.* keys itself.
+    if (key.starts_with(guardian::kSettingsPrefix)) {
+      if (auto st = guardian_keys.apply(key, value); !st) {
+        return config_error(source, line_no, st.error().text);
+      }
+      cfg.settings[std::string(key)] = value;
+      continue;
     }
 
     const KeySpec* spec = nullptr;
@@ -545,6 +554,9 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
   if (cfg.frame_max != 0 && cfg.frame_max < 4096) {
     return Error{0, std::string(source) + ": frame_max must be 0 (no limit) or at least 4096"};
   }
+  auto guardian = guardian_keys.finish();
+  if (!guardian) return Error{0, std::string(source) + ": " + guardian.error().text};
+  cfg.guardian = std::move(*guardian);
   return cfg;
 }
 

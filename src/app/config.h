@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "pulse/guardian/settings.h"
 #include "tls/certificate.h"
 #include "tls/options.h"
 
@@ -119,6 +120,10 @@ struct Config {
 
   std::string load_definitions;        // path to a definitions JSON file imported at boot
   std::string definitions_local_path;  // definitions.local.path
+
+  // pulse.guardian.*: read by pulse/guardian's SettingsReader (the keys pulse-guardian's
+  // --config takes too) and validated as a whole. Off unless pulse.guardian.enabled = true.
+  guardian::GuardianSettings guardian;
 
   // Every key as written (key -> raw value, the last one wins): a reload compares these to
   // say which settings changed.

@@ -10,6 +10,7 @@
 #include "app/amqps_listeners.h"
 #include "app/boot.h"
 #include "app/config.h"
+#include "app/guardian_service.h"
 #include "app/https_listeners.h"
 #include "app/management.h"
 #include "app/persistence.h"
@@ -331,8 +332,8 @@ int main(int argc, char** argv) {
   pulse::server::Server server(io, broker, auth, options);
 
   // The management API runs on the same loop: its handlers read broker state directly.
-  pulse::app::ManagementContext mctx{broker, auth, **store, persister, server,
-                                     {},     0,    0,       {},        &tls_registry};
+  pulse::app::ManagementContext mctx{broker, auth, **store, persister,     server, {},
+                                     0,      0,    {},      &tls_registry, nullptr};
   start_listeners(
       amqp_listeners, "amqp", "",
       [&](const std::string& host, uint16_t port) { return server.listen(host, port); },
@@ -365,10 +366,19 @@ int main(int argc, char** argv) {
       !s)
     die(s.error().text);
 
+  // The guardian (pulse.guardian.enabled): on the loop, from a timer, over the in-process admin.
+  std::unique_ptr<pulse::app::GuardianService> guardian;
+  if (config.guardian.enabled) {
+    guardian = std::make_unique<pulse::app::GuardianService>(io, mctx, config.guardian);
+    mctx.guardian_notices = &guardian->notices();
+    guardian->start();
+  }
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int sig) {
     spdlog::info("received signal {}, shutting down", sig);
     hup.cancel();
+    if (guardian) guardian->stop();
     server.shutdown();
     http_server.shutdown();
     // Give connections a moment to flush their close frames, then stop.

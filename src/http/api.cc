@@ -207,6 +207,7 @@ Response Api::dispatch(const Call& c) {
   if (s == "consumers") return consumers_controller(c);
   if (s == "parameters" || s == "vhost-limits" || s == "user-limits") return limits_controller(c);
   if (s == "feature-flags" || s == "operator-policies") return optional_features_controller(c);
+  if (s == "pulse") return pulse_controller(c);
   return not_found();
 }
 

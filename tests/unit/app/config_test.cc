@@ -150,8 +150,11 @@ TEST(Config, ErrorsNameFileLineAndKey) {
 TEST(Config, UnknownKeysInEveryFamily) {
   EXPECT_EQ(error_of("heartbeat = 10\nssl_options.certfle = /etc/cert.pem\n"),
             "rabbitmq.conf:2: unknown key 'ssl_options.certfle'");
-  EXPECT_EQ(error_of("\n\n\npulse.guardian.warn_queue_sise = 100\n"),
-            "rabbitmq.conf:4: unknown key 'pulse.guardian.warn_queue_sise'");
+  EXPECT_EQ(error_of("\n\n\npulse.guardian.warn_queue_sise = 100\n")
+                .rfind("rabbitmq.conf:4: unknown key 'pulse.guardian.warn_queue_sise' (the "
+                       "guardian's keys are pulse.guardian.enabled, .interval, ",
+                       0),
+            0u);
   EXPECT_EQ(error_of("pulse.data_dir = /var/lib/pulse"),
             "rabbitmq.conf:1: unknown key 'pulse.data_dir'");
   EXPECT_EQ(error_of("stomp.listeners.tpc.1 = 61613"),
@@ -167,9 +170,6 @@ TEST(Config, ReservedKeysAreNotSupportedYet) {
             "rabbitmq.conf:1: key 'stomp.listeners.tcp.1' is not supported yet (STOMP)");
   EXPECT_EQ(error_of("web_stomp.tcp.port = 15674"),
             "rabbitmq.conf:1: key 'web_stomp.tcp.port' is not supported yet (Web-STOMP)");
-  EXPECT_EQ(
-      error_of("pulse.guardian.warn_queue_size = 2000"),
-      "rabbitmq.conf:1: key 'pulse.guardian.warn_queue_size' is not supported yet (the guardian)");
   EXPECT_EQ(error_of("log.file.level = debug"),
             "rabbitmq.conf:1: key 'log.file.level' is not supported yet (logging to a file)");
   EXPECT_EQ(error_of("log.file = /var/log/pulse/pulse.log"),
@@ -178,6 +178,57 @@ TEST(Config, ReservedKeysAreNotSupportedYet) {
   EXPECT_NE(error_of("log.console = false").find("not supported yet"), std::string::npos);
   EXPECT_NE(error_of("definitions.import_backend = https").find("not supported yet"),
             std::string::npos);
+}
+
+TEST(Config, GuardianKeys) {
+  auto off = parse_config("");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->guardian.enabled);  // a bare pulsed behaves like RabbitMQ
+
+  auto r = parse_config(
+      "pulse.guardian.enabled = true\n"
+      "pulse.guardian.interval = 1\n"
+      "pulse.guardian.warn_queue_size = 5\n"
+      "pulse.guardian.delete_queue_size = 10\n"
+      "pulse.guardian.idle_queue_expiry = 3600\n"
+      "pulse.guardian.max_connection_age = 86400\n"
+      "pulse.guardian.owners.build.bot.delete_queue_size = 50\n"
+      "pulse.guardian.unbounded.1 = queue/alice/archive\n"
+      "pulse.guardian.unbounded.2 = 'queue/ci/#1'\n"
+      "pulse.guardian.unbounded.2.vhost = /ci\n");
+  ASSERT_TRUE(r.ok()) << r.error().text;
+  const auto& g = r->guardian;
+  EXPECT_TRUE(g.enabled);
+  EXPECT_EQ(g.interval, std::chrono::seconds(1));
+  EXPECT_EQ(g.thresholds, (guardian::Thresholds{5, 10}));
+  EXPECT_EQ(g.idle_queue_expiry, std::chrono::seconds(3600));
+  EXPECT_EQ(g.max_connection_age, std::chrono::seconds(86400));
+  EXPECT_EQ(g.owners.at("build.bot").delete_queue_size, 50u);
+  EXPECT_EQ(g.unbounded,
+            (std::set<guardian::QueueRef>{{"/", "queue/alice/archive"}, {"/ci", "queue/ci/#1"}}));
+  EXPECT_EQ(r->settings.at("pulse.guardian.interval"), "1");
+}
+
+TEST(Config, GuardianErrorsNameFileLineAndKey) {
+  EXPECT_EQ(error_of("heartbeat = 10\npulse.guardian.interval = ten\n"),
+            "rabbitmq.conf:2: invalid value 'ten' for key 'pulse.guardian.interval': expected a "
+            "number of seconds (a whole number from 0 to 86400)");
+  EXPECT_EQ(error_of("pulse.guardian.enabled = on"),
+            "rabbitmq.conf:1: invalid value 'on' for key 'pulse.guardian.enabled': expected true "
+            "or false");
+  EXPECT_EQ(error_of("pulse.guardian.poll_interval = 5")
+                .rfind("rabbitmq.conf:1: unknown key 'pulse.guardian.poll_interval'", 0),
+            0u);
+  // Checked as a whole once the file is read: no line, the keys named.
+  EXPECT_EQ(error_of("pulse.guardian.warn_queue_size = 9000\n"),
+            "rabbitmq.conf: pulse.guardian.warn_queue_size (9000) must be below "
+            "delete_queue_size (8000)");
+  EXPECT_EQ(error_of("pulse.guardian.interval = 0\n"),
+            "rabbitmq.conf: pulse.guardian.interval (0) must be at least 1 second");
+  // Even with the guardian off: a file that would break the day it is turned on.
+  EXPECT_EQ(error_of("pulse.guardian.enabled = false\npulse.guardian.delete_queue_size = 1\n"),
+            "rabbitmq.conf: pulse.guardian.warn_queue_size (2000) must be below "
+            "delete_queue_size (1)");
 }
 
 TEST(Config, SupportedKeysBesideRefusedOnesStillWork) {

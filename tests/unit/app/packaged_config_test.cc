@@ -25,6 +25,8 @@ TEST(PackagedConfig, ParsesAndListensOnLoopback) {
   auto r = parse_config(text, PULSE_PACKAGED_CONFIG);
   ASSERT_TRUE(r.ok()) << r.error().text;
   EXPECT_EQ(r->tcp_listeners, (std::vector<Listener>{{"default", "127.0.0.1", 5672}}));
+  // The packaged broker is a Pulse service: the guardian runs (a bare pulsed keeps it off).
+  EXPECT_TRUE(r->guardian.enabled);
 }
 
 TEST(PackagedConfig, CommentedExamplesAreTheDefaults) {
@@ -70,6 +72,11 @@ TEST(PackagedConfig, CommentedExamplesAreTheDefaults) {
   EXPECT_EQ(c.paging_queue_memory_limit, defaults.paging_queue_memory_limit);
   EXPECT_EQ(c.log_console_level, defaults.log_console_level);
   EXPECT_TRUE(c.load_definitions.empty());
+  const guardian::GuardianSettings guardian_defaults;
+  EXPECT_EQ(c.guardian.interval, guardian_defaults.interval);
+  EXPECT_EQ(c.guardian.thresholds, guardian_defaults.thresholds);
+  EXPECT_EQ(c.guardian.idle_queue_expiry, guardian_defaults.idle_queue_expiry);
+  EXPECT_EQ(c.guardian.max_connection_age, guardian_defaults.max_connection_age);
 }
 
 }  // namespace

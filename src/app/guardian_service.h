@@ -1,0 +1,59 @@
+#pragma once
+// The Pulse guardian inside pulsed (pulse.guardian.enabled = true): a GuardianRunner over the
+// in-process LocalBrokerAdmin, polled from a timer on the broker's event loop, its notices
+// logged, kept (NoticeLog, for the UI and the API) and published in-process on vhost "/" to
+// exchange/pulse/guardian, which start() declares (durable topic) if it is missing.
+//
+// Thread: the event loop, like the management API; every poll is one synchronous walk of the
+// queues (pulse/guardian_run/README.md says what that costs).
+#include <chrono>
+
+#include "app/management.h"
+#include "pulse/admin_local/local_broker_admin.h"
+#include "pulse/guardian/settings.h"
+#include "pulse/guardian_run/log_sink.h"
+#include "pulse/guardian_run/notice_log.h"
+#include "pulse/guardian_run/publish_sink.h"
+#include "pulse/guardian_run/runner.h"
+#include "server/asio.h"
+
+namespace pulse::app {
+
+// Publishes `m` on vhost "/" with the broker's own authority (no user, no permission check),
+// routed and enqueued like any publish; NOT_FOUND when the vhost or the exchange is gone.
+Status publish_in_process(broker::Broker& broker, const guardian::OutgoingMessage& m);
+
+// exchange/pulse/guardian on vhost "/": a durable topic exchange, declared when missing. An
+// existing one of another kind is left alone (an operator's choice) and the reason returned.
+Status declare_notice_exchange(broker::Broker& broker);
+
+class GuardianService {
+ public:
+  // `ctx` (the broker, auth, server and persistence behind the in-process admin) must outlive
+  // the service. `settings` must have passed validate().
+  GuardianService(boost::asio::io_context& io, ManagementContext& ctx,
+                  guardian::GuardianSettings settings);
+
+  // Declares the notice exchange and schedules the first poll one interval from now.
+  void start();
+  // No poll after this (shutdown).
+  void stop();
+
+  const guardian::NoticeLog& notices() const { return notices_; }
+  const guardian::GuardianRunner& runner() const { return runner_; }
+
+ private:
+  void schedule(std::chrono::seconds delay);
+  void poll();
+
+  broker::Broker& broker_;
+  admin::LocalBrokerAdmin admin_;
+  guardian::NoticeLog notices_;
+  guardian::PublishSink publish_;
+  guardian::LogSink log_;
+  guardian::GuardianRunner runner_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace pulse::app
