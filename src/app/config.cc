@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/url.h"
+#include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings_reader.h"
 
 namespace pulse::app {
@@ -495,6 +496,21 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     // names the key in its errors and refuses unknown pulse.guardian.* keys itself.
     if (key.starts_with(guardian::kSettingsPrefix)) {
       if (auto st = guardian_keys.apply(key, value); !st) {
+        return config_error(source, line_no, st.error().text);
+      }
+      cfg.settings[std::string(key)] = value;
+      continue;
+    }
+
+    // The account service's keys (pulse/accounts/settings.h), each validated as it is read;
+    // unknown pulse.accounts.* keys are refused there.
+    if (key.starts_with("pulse.accounts.")) {
+      if (auto st = accounts::apply_setting(cfg.accounts, key, value); !st) {
+        if (st.error().text.starts_with("unknown setting"))
+          return config_error(source, line_no,
+                              "unknown key '" + std::string(key) +
+                                  "' (the accounts' keys are pulse.accounts.reserved_users, "
+                                  "vhosts, rotation_interval and connection_url)");
         return config_error(source, line_no, st.error().text);
       }
       cfg.settings[std::string(key)] = value;

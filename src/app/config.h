@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings.h"
 #include "tls/certificate.h"
 #include "tls/options.h"
@@ -124,6 +125,9 @@ struct Config {
   // pulse.guardian.*: read by pulse/guardian's SettingsReader (the keys pulse-guardian's
   // --config takes too) and validated as a whole. Off unless pulse.guardian.enabled = true.
   guardian::GuardianSettings guardian;
+  // pulse.accounts.*: owners, Pulse users and namespace claims (/api/pulse), each key validated
+  // by pulse/accounts' apply_setting.
+  accounts::AccountSettings accounts;
 
   // Every key as written (key -> raw value, the last one wins): a reload compares these to
   // say which settings changed.

@@ -41,6 +41,8 @@ class GuardianService {
 
   const guardian::NoticeLog& notices() const { return notices_; }
   const guardian::GuardianRunner& runner() const { return runner_; }
+  // For /api/pulse/guardian (settings changed at run time), on the same loop.
+  guardian::GuardianRunner& runner() { return runner_; }
 
  private:
   void schedule(std::chrono::seconds delay);

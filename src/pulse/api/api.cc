@@ -52,6 +52,7 @@ PulseApi::Caller PulseApi::caller_of(const Principal& p) const {
   auto o = accounts_.find_owner(p.name);
   c.owner = o.has_value();
   c.admin = c.broker_admin || (o && o->admin);
+  c.monitor = c.admin || p.has_tag("monitoring");
   return c;
 }
 
@@ -71,7 +72,8 @@ ApiResponse PulseApi::dispatch(const ApiRequest& req, const Caller& caller) {
   if (s == "whoami") return whoami(req, caller);
   const bool known = s == "owners" || s == "users" || s == "namespaces" || s == "guardian";
   if (!known) return not_found("Not Found");
-  if (!caller.owner && !caller.admin)
+  const bool monitor_read = caller.monitor && s == "guardian" && req.method == "GET";
+  if (!caller.owner && !caller.admin && !monitor_read)
     return access_refused("'" + caller.name + "' is neither a Pulse owner nor an administrator");
   if (s == "owners") return owners(req, caller);
   if (s == "users") return users(req, caller);

@@ -7,7 +7,8 @@
 // Who may do what: a broker administrator (tag administrator) and an owner marked admin may do
 // everything; an owner (a broker user named by the owner's email, made by PUT /owners/{email}
 // with a password) sees and changes itself, its Pulse users and their queues, and reads the
-// guardian's settings and its own users' notices; anyone else may only ask GET /whoami.
+// guardian's settings and its own users' notices; a monitoring user reads the guardian's
+// state and every notice; anyone else may only ask GET /whoami.
 //
 // Thread: the owner's one thread (pulsed's event loop), like the AccountService, the runner
 // and the stores it calls; synchronous.
@@ -47,6 +48,9 @@ class PulseApi {
     bool owner = false;  // an owner record has this email
     bool admin = false;  // broker administrator, or an owner marked admin
     bool broker_admin = false;
+    // Tag monitoring (or administrator): reads the guardian's state and every notice, as
+    // RabbitMQ's monitoring users read every queue.
+    bool monitor = false;
     accounts::Actor actor() const;
   };
   Caller caller_of(const Principal& p) const;

@@ -206,8 +206,10 @@ ApiResponse PulseApi::guardian_notices(const ApiRequest& req, const Caller& call
     const uint64_t n = std::stoull(v);
     return n <= max ? std::optional<uint64_t>(n) : std::nullopt;
   };
-  auto since = number("since", 0, UINT64_MAX);
-  if (!since) return bad_request("'since' must be a notice id (a number)");
+  // "after" (what pollers pass: the last id they saw); "since" is the same.
+  const char* after_key = req.query.contains("after") ? "after" : "since";
+  auto since = number(after_key, 0, UINT64_MAX);
+  if (!since) return bad_request(std::string("'") + after_key + "' must be a notice id (a number)");
   auto limit = number("limit", notices_->capacity(), notices_->capacity());
   if (!limit || *limit == 0)
     return bad_request("'limit' must be a number from 1 to " +
@@ -216,7 +218,7 @@ ApiResponse PulseApi::guardian_notices(const ApiRequest& req, const Caller& call
   // An owner sees the notices of the Pulse users it owns (a notice's owner is the <owner> of
   // queue/<owner>/..., or a closed connection's user).
   std::set<std::string> mine;
-  if (!caller.admin) {
+  if (!caller.monitor) {
     auto users = accounts_.users_owned_by(caller.name);
     mine.insert(users.begin(), users.end());
   }
@@ -224,7 +226,7 @@ ApiResponse PulseApi::guardian_notices(const ApiRequest& req, const Caller& call
   for (const auto& e : notices_->entries()) {
     if (e.id <= *since) continue;
     const auto& o = e.notice.owner;
-    if (!caller.admin && (!o || !mine.contains(*o))) continue;
+    if (!caller.monitor && (!o || !mine.contains(*o))) continue;
     if (owner_it != req.query.end() && (!o || *o != owner_it->second)) continue;
     json j = guardian::notice_json(e.notice);
     j["id"] = e.id;
@@ -232,7 +234,7 @@ ApiResponse PulseApi::guardian_notices(const ApiRequest& req, const Caller& call
     out.push_back(std::move(j));
     if (out.size() >= *limit) break;
   }
-  return json_response({{"last_id", notices_->last_id()}, {"notices", std::move(out)}});
+  return json_response(std::move(out));
 }
 
 ApiResponse PulseApi::guardian_unbounded(const ApiRequest& req, const Caller& caller) {

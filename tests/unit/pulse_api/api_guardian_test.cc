@@ -138,7 +138,7 @@ TEST_F(GuardianApiTest, OwnersSeeTheNoticesOfTheirOwnQueues) {
     auto r = call(who, "GET", "/guardian/notices" + query);
     EXPECT_EQ(r.status, 200u) << r.text();
     std::vector<std::string> out;
-    for (const auto& n : r.body["notices"]) out.push_back(n["queue"]);
+    for (const auto& n : r.body) out.push_back(n["queue"]);
     return out;
   };
   EXPECT_EQ(queues(a, ""), std::vector<std::string>{"queue/alice/q"});
@@ -146,13 +146,21 @@ TEST_F(GuardianApiTest, OwnersSeeTheNoticesOfTheirOwnQueues) {
   EXPECT_EQ(queues(root, ""),
             (std::vector<std::string>{"queue/alice/q", "queue/bob/q", "unowned"}));
   EXPECT_EQ(queues(root, "?since=1"), (std::vector<std::string>{"queue/bob/q", "unowned"}));
-  EXPECT_EQ(queues(root, "?since=1&limit=1"), std::vector<std::string>{"queue/bob/q"});
+  EXPECT_EQ(queues(root, "?after=1&limit=1"), std::vector<std::string>{"queue/bob/q"});
+  // A monitoring user reads every notice, and the guardian's state, but changes nothing.
+  const Principal watcher{"watcher", {"monitoring"}};
+  EXPECT_EQ(queues(watcher, "").size(), 3u);
+  EXPECT_EQ(call(watcher, "GET", "/guardian").status, 200u);
+  EXPECT_EQ(call(watcher, "PUT", "/guardian", R"({"interval": 9})").status, 403u);
+  EXPECT_EQ(call(watcher, "GET", "/users").status, 403u);
+  EXPECT_EQ(call(stranger, "GET", "/guardian/notices").status, 403u);
   EXPECT_EQ(queues(root, "?owner=alice"), std::vector<std::string>{"queue/alice/q"});
   EXPECT_TRUE(queues(a, "?owner=bob").empty());
   auto r = call(a, "GET", "/guardian/notices");
-  EXPECT_EQ(r.body["last_id"], 3);
-  EXPECT_EQ(r.body["notices"][0]["routing_key"], "warning.alice");
-  EXPECT_EQ(r.body["notices"][0]["event"], "warning");
+  EXPECT_EQ(r.body[0]["routing_key"], "warning.alice");
+  EXPECT_EQ(r.body[0]["event"], "warning");
+  EXPECT_EQ(r.body[0]["id"], 1);
+  EXPECT_EQ(call(a, "GET", "/guardian").body["last_notice_id"], 3);
   EXPECT_EQ(call(a, "GET", "/guardian/notices?since=abc").status, 400u);
   EXPECT_EQ(call(a, "GET", "/guardian/notices?since=-1").status, 400u);
   EXPECT_EQ(call(a, "GET", "/guardian/notices?limit=0").status, 400u);
