@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/url.h"
+#include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings_reader.h"
 #include "pulse/smtp/settings.h"
 
@@ -505,6 +506,21 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     // pulse.smtp.*: the guardian's mail, read by pulse/smtp (pulse-guardian's --config too).
     if (key.starts_with("pulse.smtp.")) {
       if (auto st = smtp::apply_setting(cfg.smtp, key, value); !st) {
+        return config_error(source, line_no, st.error().text);
+      }
+      cfg.settings[std::string(key)] = value;
+      continue;
+    }
+
+    // The account service's keys (pulse/accounts/settings.h), each validated as it is read;
+    // unknown pulse.accounts.* keys are refused there.
+    if (key.starts_with("pulse.accounts.")) {
+      if (auto st = accounts::apply_setting(cfg.accounts, key, value); !st) {
+        if (st.error().text.starts_with("unknown setting"))
+          return config_error(source, line_no,
+                              "unknown key '" + std::string(key) +
+                                  "' (the accounts' keys are pulse.accounts.reserved_users, "
+                                  "vhosts, rotation_interval and connection_url)");
         return config_error(source, line_no, st.error().text);
       }
       cfg.settings[std::string(key)] = value;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings.h"
 #include "pulse/smtp/settings.h"
 #include "tls/certificate.h"
@@ -133,6 +134,9 @@ struct Config {
   // pulse.smtp.*: where the guardian's notices are mailed (no host: no mail). Validated with
   // the file; used only when the guardian runs.
   smtp::SmtpSettings smtp;
+  // pulse.accounts.*: owners, Pulse users and namespace claims (/api/pulse), each key validated
+  // by pulse/accounts' apply_setting.
+  accounts::AccountSettings accounts;
 
   // Every key as written (key -> raw value, the last one wins): a reload compares these to
   // say which settings changed.

@@ -48,10 +48,10 @@ Status declare_notice_exchange(broker::Broker& broker) {
 
 namespace {
 
-std::unique_ptr<smtp::SmtpNoticeSink> mail_sink(const smtp::SmtpSettings& s) {
+std::unique_ptr<smtp::SmtpNoticeSink> mail_sink(const smtp::SmtpSettings& s,
+                                                smtp::OwnerLookup owners) {
   if (!s.enabled()) return nullptr;
-  // Owners' addresses come from owner_domain until the accounts service names them.
-  return std::make_unique<smtp::SmtpNoticeSink>(s, smtp::OwnerLookup{});
+  return std::make_unique<smtp::SmtpNoticeSink>(s, std::move(owners));
 }
 
 std::vector<guardian::NoticeSink*> sinks(std::initializer_list<guardian::NoticeSink*> always,
@@ -65,13 +65,13 @@ std::vector<guardian::NoticeSink*> sinks(std::initializer_list<guardian::NoticeS
 
 GuardianService::GuardianService(boost::asio::io_context& io, ManagementContext& ctx,
                                  guardian::GuardianSettings settings,
-                                 const smtp::SmtpSettings& smtp)
+                                 const smtp::SmtpSettings& smtp, smtp::OwnerLookup owners)
     : broker_(ctx.broker),
       admin_(ctx.broker, ctx.auth, local_admin_hooks(ctx)),
       publish_([&b = ctx.broker](const guardian::OutgoingMessage& m) {
         return publish_in_process(b, m);
       }),
-      mail_(mail_sink(smtp)),
+      mail_(mail_sink(smtp, std::move(owners))),
       runner_(admin_, std::move(settings), sinks({&log_, &notices_, &publish_}, mail_.get())),
       timer_(io) {}
 

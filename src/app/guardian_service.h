@@ -35,9 +35,11 @@ class GuardianService {
  public:
   // `ctx` (the broker, auth, server and persistence behind the in-process admin) must outlive
   // the service. `settings` must have passed validate().
-  // `smtp` must have passed validate(); without a host nothing is mailed.
+  // `smtp` must have passed validate(); without a host nothing is mailed. `owners` names the
+  // address of a queue owner's mail (called on the loop, as the guardian polls).
   GuardianService(boost::asio::io_context& io, ManagementContext& ctx,
-                  guardian::GuardianSettings settings, const smtp::SmtpSettings& smtp);
+                  guardian::GuardianSettings settings, const smtp::SmtpSettings& smtp,
+                  smtp::OwnerLookup owners);
 
   // Declares the notice exchange and schedules the first poll one interval from now.
   void start();
@@ -46,6 +48,8 @@ class GuardianService {
 
   const guardian::NoticeLog& notices() const { return notices_; }
   const guardian::GuardianRunner& runner() const { return runner_; }
+  // For /api/pulse/guardian (settings changed at run time), on the same loop.
+  guardian::GuardianRunner& runner() { return runner_; }
 
  private:
   void schedule(std::chrono::seconds delay);

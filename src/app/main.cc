@@ -14,6 +14,7 @@
 #include "app/https_listeners.h"
 #include "app/management.h"
 #include "app/persistence.h"
+#include "app/pulse_service.h"
 #include "base/listen.h"
 #include "base/log.h"
 #include "definitions/json.h"
@@ -333,8 +334,8 @@ int main(int argc, char** argv) {
   pulse::server::Server server(io, broker, auth, options);
 
   // The management API runs on the same loop: its handlers read broker state directly.
-  pulse::app::ManagementContext mctx{broker, auth, **store, persister,     server, {},
-                                     0,      0,    {},      &tls_registry, nullptr};
+  pulse::app::ManagementContext mctx{broker, auth, **store, persister, server,
+                                     {},     0,    0,       {},        &tls_registry};
   start_listeners(
       amqp_listeners, "amqp", "",
       [&](const std::string& host, uint16_t port) { return server.listen(host, port); },
@@ -346,7 +347,15 @@ int main(int argc, char** argv) {
   mctx.memory_high_watermark = options.memory_high_watermark;
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
-  pulse::http::Api api(broker, auth, pulse::app::management_hooks(mctx), node_name);
+  // Pulse's accounts and /api/pulse (pulse.accounts.*); a damaged record stops the start.
+  pulse::app::PulseService pulse_service(io, mctx, config.accounts);
+  if (auto s = pulse_service.start(); !s) die(data_dir + ": " + s.error().text);
+  auto hooks = pulse::app::management_hooks(mctx);
+  hooks.pulse_api = [&pulse_service](const pulse::http::Request& req,
+                                     const pulse::auth::User& user) {
+    return pulse_service.handle(req, user);
+  };
+  pulse::http::Api api(broker, auth, std::move(hooks), node_name);
   api.limit_auth_failures(auth_failure_limit(config));
   pulse::http::HttpOptions http_options;
   http_options.cors_allow_origins = config.management_cors_allow_origins;
@@ -370,9 +379,10 @@ int main(int argc, char** argv) {
   // The guardian (pulse.guardian.enabled): on the loop, from a timer, over the in-process admin.
   std::unique_ptr<pulse::app::GuardianService> guardian;
   if (config.guardian.enabled) {
-    guardian =
-        std::make_unique<pulse::app::GuardianService>(io, mctx, config.guardian, config.smtp);
-    mctx.guardian_notices = &guardian->notices();
+    guardian = std::make_unique<pulse::app::GuardianService>(
+        io, mctx, config.guardian, config.smtp,
+        [&pulse_service](const std::string& owner) { return pulse_service.owner_address(owner); });
+    pulse_service.attach_guardian(guardian->runner(), guardian->notices());
     guardian->start();
   }
 
@@ -381,6 +391,7 @@ int main(int argc, char** argv) {
     spdlog::info("received signal {}, shutting down", sig);
     hup.cancel();
     if (guardian) guardian->stop();
+    pulse_service.stop();
     server.shutdown();
     http_server.shutdown();
     // Give connections a moment to flush their close frames, then stop.

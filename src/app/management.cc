@@ -103,11 +103,6 @@ http::Hooks management_hooks(ManagementContext& ctx) {
   h.close_connection = [&ctx](uint64_t id, const std::string& reason) {
     return ctx.server.close_connection(id, reason);
   };
-  // Read at each request: the guardian starts after the API is built.
-  h.guardian_notices = [&ctx](uint64_t after, size_t limit) -> std::optional<nlohmann::json> {
-    if (ctx.guardian_notices == nullptr) return std::nullopt;
-    return ctx.guardian_notices->to_json(after, limit);
-  };
   h.import_definitions = [&ctx](http::Scheduler& s, std::shared_ptr<nlohmann::json> doc,
                                 std::optional<std::string> vhost,
                                 std::function<void(Status)> done) {

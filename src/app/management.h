@@ -7,7 +7,6 @@
 #include "broker/broker.h"
 #include "http/api.h"
 #include "pulse/admin_local/local_broker_admin.h"
-#include "pulse/guardian_run/notice_log.h"
 #include "server/server.h"
 #include "store/definitions_store.h"
 
@@ -25,8 +24,6 @@ struct ManagementContext {
   std::string data_dir;
   // The process's TLS listeners, for the certificate-expiration health check (null: none).
   const TlsRegistry* tls = nullptr;
-  // The guardian's kept notices, for /api/pulse/guardian/notices (null: the guardian is off).
-  const guardian::NoticeLog* guardian_notices = nullptr;
 };
 
 // Snapshots of the open AMQP sessions (management_sessions.cc), one connection, channel or

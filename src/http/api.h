@@ -85,9 +85,10 @@ struct Hooks {
       queue_consumers;
   // Closes with 320 "CONNECTION_FORCED - <reason>"; false when the id is unknown.
   std::function<bool(uint64_t id, const std::string& reason)> close_connection;
-  // The Pulse guardian's kept notices with an id above `after`, oldest first, at most `limit`
-  // (a JSON array); nullopt when the guardian is off. Null hook: off.
-  std::function<std::optional<nlohmann::json>(uint64_t after, size_t limit)> guardian_notices;
+  // /api/pulse/...: Pulse's own API (app/ wires pulse/api's PulseApi; http does not link the
+  // Pulse layer), called after this API's authentication with the signed-in user; the
+  // request's segments still start with "pulse". Null: 404.
+  std::function<Response(const Request& req, const auth::User& user)> pulse_api;
 };
 
 class Api;
@@ -201,7 +202,7 @@ Response limits_controller(const Call& c);
 // GET /api/auth, answered without credentials.
 Response auth_settings();
 Response global_parameters_controller(const Call& c);  // cluster-name, global-parameters
-Response pulse_controller(const Call& c);              // pulse/guardian/notices
+Response pulse_controller(const Call& c);              // pulse/... through Hooks::pulse_api
 
 // GET /api/queues/{vhost}/{name}: `queue` (the queue's JSON) with its consumer_details, made
 // from the queue's own consumers in slices; answers through the call. Returns deferred().

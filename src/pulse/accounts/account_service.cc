@@ -88,10 +88,15 @@ std::vector<Owner> AccountService::owners() const {
   return out;
 }
 
-Result<const Owner*> AccountService::acting(const std::string& actor) const {
-  auto it = owners_.find(actor);
-  if (it == owners_.end()) return Error{kNotFound, "no owner '" + actor + "'"};
-  return &it->second;
+Result<Owner> AccountService::acting(const Actor& actor) const {
+  auto it = owners_.find(actor.name);
+  if (it == owners_.end()) {
+    if (!actor.broker_admin) return Error{kNotFound, "no owner '" + actor.name + "'"};
+    return Owner{actor.name, "", true, {}, false};
+  }
+  Owner o = it->second;
+  o.admin = o.admin || actor.broker_admin;
+  return o;
 }
 
 Result<PulseUser*> AccountService::owned(const Owner& actor, const std::string& name) {
@@ -128,11 +133,20 @@ Status AccountService::grant(const std::string& user, const std::string& ns) {
   return {};
 }
 
-Result<PulseUser> AccountService::create_user(const std::string& actor, const std::string& name,
+Result<PulseUser> AccountService::create_user(const Actor& actor, const std::string& name,
                                               const std::string& password,
-                                              const std::string& description, TimePoint now) {
+                                              const std::string& description, TimePoint now,
+                                              const std::string& owner) {
   auto who = acting(actor);
   if (!who) return std::move(who).error();
+  const std::string& owner_email = owner.empty() ? who->email : owner;
+  if (owner_email != who->email && !who->admin)
+    return Error{kForbidden, "only administrators may create a Pulse user for another owner"};
+  if (!owners_.contains(owner_email)) {
+    if (owner.empty())
+      return Error{kBadRequest, "'" + owner_email + "' is not a Pulse owner: name the owner"};
+    return Error{kBadRequest, "no owner '" + owner_email + "'"};
+  }
   if (auto s = check_new_name(name, "Pulse user name"); !s) return std::move(s).error();
   if (auto s = admin::check_password(password); !s) return with_code(kBadRequest, s.error());
   // Never take over a broker account made elsewhere (an administrator, a claim's user).
@@ -141,7 +155,7 @@ Result<PulseUser> AccountService::create_user(const std::string& actor, const st
   if (*exists) return Error{kConflict, "the broker already has a user '" + name + "'"};
 
   if (auto s = admin_.put_user(name, password, {}); !s) return std::move(s).error();
-  PulseUser u{name, {actor}, now, description};
+  PulseUser u{name, {owner_email}, now, description};
   Status s = grant(name, name);
   if (s) s = save(to_record(u));
   if (!s) {
@@ -152,22 +166,35 @@ Result<PulseUser> AccountService::create_user(const std::string& actor, const st
   return u;
 }
 
-Status AccountService::change_password(const std::string& actor, const std::string& name,
+Status AccountService::change_password(const Actor& actor, const std::string& name,
                                        const std::string& password) {
   auto who = acting(actor);
   if (!who) return std::move(who).error();
-  auto u = owned(**who, name);
+  auto u = owned(*who, name);
   if (!u) return std::move(u).error();
   if (auto s = admin::check_password(password); !s) return with_code(kBadRequest, s.error());
   // put_user on an existing user: the same account, so nothing it holds is dropped.
   return admin_.put_user(name, password, {});
 }
 
-Status AccountService::delete_user(const std::string& actor, const std::string& name,
+Status AccountService::set_description(const Actor& actor, const std::string& name,
+                                       const std::string& description) {
+  auto who = acting(actor);
+  if (!who) return std::move(who).error();
+  auto u = owned(*who, name);
+  if (!u) return std::move(u).error();
+  PulseUser changed = **u;
+  changed.description = description;
+  if (auto s = save(to_record(changed)); !s) return s;
+  **u = std::move(changed);
+  return {};
+}
+
+Status AccountService::delete_user(const Actor& actor, const std::string& name,
                                    bool delete_queues) {
   auto who = acting(actor);
   if (!who) return std::move(who).error();
-  auto u = owned(**who, name);
+  auto u = owned(*who, name);
   if (!u) return std::move(u).error();
   if (auto s = admin_.delete_user(name); !s && s.error().code != admin::kNotFound) return s;
   if (delete_queues)
@@ -177,7 +204,7 @@ Status AccountService::delete_user(const std::string& actor, const std::string& 
   return {};
 }
 
-Result<std::vector<UserQueues>> AccountService::users_of(const std::string& actor) {
+Result<std::vector<UserQueues>> AccountService::users_of(const Actor& actor) {
   auto who = acting(actor);
   if (!who) return std::move(who).error();
   auto queues = admin_.list_queues();
@@ -185,8 +212,8 @@ Result<std::vector<UserQueues>> AccountService::users_of(const std::string& acto
   std::vector<UserQueues> out;
   std::map<std::string, size_t> index;
   for (const auto& [name, u] : users_) {
-    const bool mine = std::find(u.owners.begin(), u.owners.end(), actor) != u.owners.end();
-    if (!mine && !(*who)->admin) continue;
+    const bool mine = std::find(u.owners.begin(), u.owners.end(), who->email) != u.owners.end();
+    if (!mine && !who->admin) continue;
     index[name] = out.size();
     out.push_back(UserQueues{u, {}});
   }
@@ -196,6 +223,19 @@ Result<std::vector<UserQueues>> AccountService::users_of(const std::string& acto
     if (auto it = index.find(*owner); it != index.end())
       out[it->second].queues.push_back(std::move(q));
   }
+  return out;
+}
+
+Result<UserQueues> AccountService::user(const Actor& actor, const std::string& name) {
+  auto who = acting(actor);
+  if (!who) return std::move(who).error();
+  auto u = owned(*who, name);
+  if (!u) return std::move(u).error();
+  auto queues = admin_.list_queues();
+  if (!queues) return std::move(queues).error();
+  UserQueues out{**u, {}};
+  for (auto& q : *queues)
+    if (admin::owner_of_queue(q.name) == name) out.queues.push_back(std::move(q));
   return out;
 }
 

@@ -13,6 +13,7 @@
 // loop with the HTTP one); synchronous and not thread-safe, like BrokerAdmin.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,26 @@ struct Credentials {
   TimePoint reclaim_at{};
 };
 
+// Who acts on Pulse users: an owner (by email), or a broker administrator, who acts on every
+// user whether or not an owner record has its name. A plain string is an owner's email.
+struct Actor {
+  std::string name;
+  bool broker_admin = false;
+  Actor(std::string email) : name(std::move(email)) {}
+  Actor(const char* email) : name(email) {}
+  static Actor administrator(std::string name) {
+    Actor a(std::move(name));
+    a.broker_admin = true;
+    return a;
+  }
+};
+
+// Changes to an owner; an absent field stays as it is.
+struct OwnerUpdate {
+  std::optional<std::string> display_name;
+  std::optional<bool> admin;
+};
+
 struct UserQueues {
   PulseUser user;
   std::vector<admin::QueueInfo> queues;  // queue/<user>/... on every vhost
@@ -68,21 +89,36 @@ class AccountService {
   Result<Owner> create_owner(const std::string& email, const std::string& display_name, bool admin,
                              TimePoint now);
   std::vector<Owner> owners() const;
+  std::optional<Owner> find_owner(const std::string& email) const;
+  Result<Owner> update_owner(const std::string& email, const OwnerUpdate& update);
+  // The owner's sign-in: broker user `email` with tag management and no vhost permission, so
+  // the same Basic auth works on pulsed's API and on a RabbitMQ node's. Made on first use (a
+  // broker user of that name made outside Pulse is never taken over: 409), then only its
+  // password changes (its tags stay).
+  Status set_owner_password(const std::string& email, const std::string& password);
+  // 409 while the owner still owns a Pulse user; its broker login (if Pulse made it) goes too.
+  Status delete_owner(const std::string& email);
+  // The Pulse users `email` is one of the owners of.
+  std::vector<std::string> users_owned_by(const std::string& email) const;
 
   // --- Pulse users, acting as owner `actor` (an admin owner may act on every user)
   // Creates broker user `name` (no tags) with exactly the reference's permissions on every
-  // configured vhost, owned by `actor`.
-  Result<PulseUser> create_user(const std::string& actor, const std::string& name,
+  // configured vhost, owned by `owner` (default: the actor; another owner only for admins).
+  Result<PulseUser> create_user(const Actor& actor, const std::string& name,
                                 const std::string& password, const std::string& description,
-                                TimePoint now);
+                                TimePoint now, const std::string& owner = {});
   // A new password on the same broker user: permissions, queues and connections stay.
-  Status change_password(const std::string& actor, const std::string& name,
-                         const std::string& password);
+  Status change_password(const Actor& actor, const std::string& name, const std::string& password);
+  Status set_description(const Actor& actor, const std::string& name,
+                         const std::string& description);
   // The broker user goes (the broker closes its connections); with `delete_queues` its
   // queue/<name>/... queues on every vhost too.
-  Status delete_user(const std::string& actor, const std::string& name, bool delete_queues);
+  Status delete_user(const Actor& actor, const std::string& name, bool delete_queues);
   // The users `actor` owns (every user for an admin), each with its queues.
-  Result<std::vector<UserQueues>> users_of(const std::string& actor);
+  Result<std::vector<UserQueues>> users_of(const Actor& actor);
+  std::optional<PulseUser> find_user(const std::string& name) const;
+  // One user the actor owns (404 none, 403 another owner's), with its queues.
+  Result<UserQueues> user(const Actor& actor, const std::string& name);
 
   // --- namespace claims
   // Creates the claim (users <ns>-1 and <ns>-2 with the namespace's permissions) or refreshes
@@ -96,9 +132,14 @@ class AccountService {
   // on every vhost, both users and their connections go, then the claim.
   SweepReport expire(TimePoint now);
   std::vector<NamespaceClaim> claims() const;
+  // Ends a claim now, as an expiry would (404 no such claim).
+  Status release(const std::string& ns);
 
  private:
-  Result<const Owner*> acting(const std::string& actor) const;
+  // The actor as an owner (a broker administrator with no owner record: an admin one).
+  Result<Owner> acting(const Actor& actor) const;
+  // Both users, their connections, the namespace's queues and exchanges, then the record.
+  Status clear_claim(const NamespaceClaim& c);
   Result<PulseUser*> owned(const Owner& actor, const std::string& name);
   Status check_new_name(const std::string& name, const char* what);
   Result<bool> broker_has_user(const std::string& name);

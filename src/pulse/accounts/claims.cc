@@ -117,26 +117,30 @@ Status AccountService::close_connections_of(const std::vector<std::string>& user
   return {};
 }
 
+Status AccountService::clear_claim(const NamespaceClaim& c) {
+  // Users first, so nothing new is made in the namespace while it is cleared; the broker
+  // closes their connections (RabbitMQ and pulsed do), and any left are closed here.
+  Status s;
+  for (const auto& u : c.users)
+    if (s) {
+      s = admin_.delete_user(u);
+      if (ignorable(s)) s = {};
+    }
+  if (s) s = close_connections_of({c.users[0], c.users[1]});
+  if (s) s = delete_namespace_queues(c.ns);
+  if (s) s = delete_namespace_exchanges(c.ns);
+  if (s) {
+    if (auto r = store_.remove(claim_key(c.ns)); !r) s = Error{kStoreFailed, r.error().text};
+  }
+  return s;
+}
+
 SweepReport AccountService::expire(TimePoint now) {
   SweepReport report;
   std::vector<std::string> gone;
   for (const auto& [ns, c] : claims_) {
     if (c.expires > now) continue;
-    // Users first, so nothing new is made in the namespace while it is cleared; the broker
-    // closes their connections (RabbitMQ and pulsed do), and any left are closed here.
-    Status s;
-    for (const auto& u : c.users)
-      if (s) {
-        s = admin_.delete_user(u);
-        if (ignorable(s)) s = {};
-      }
-    if (s) s = close_connections_of({c.users[0], c.users[1]});
-    if (s) s = delete_namespace_queues(ns);
-    if (s) s = delete_namespace_exchanges(ns);
-    if (s) {
-      if (auto r = store_.remove(claim_key(ns)); !r) s = Error{kStoreFailed, r.error().text};
-    }
-    if (!s) {
+    if (Status s = clear_claim(c); !s) {
       Error e = std::move(s).error();
       e.text = "expiring namespace '" + ns + "': " + e.text;
       report.errors.push_back(std::move(e));
@@ -147,6 +151,14 @@ SweepReport AccountService::expire(TimePoint now) {
   for (const auto& ns : gone) claims_.erase(ns);
   report.done = std::move(gone);
   return report;
+}
+
+Status AccountService::release(const std::string& ns) {
+  auto it = claims_.find(ns);
+  if (it == claims_.end()) return Error{kNotFound, "no claim of namespace '" + ns + "'"};
+  if (Status s = clear_claim(it->second); !s) return s;
+  claims_.erase(it);
+  return {};
 }
 
 std::vector<NamespaceClaim> AccountService::claims() const {

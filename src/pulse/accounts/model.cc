@@ -105,7 +105,8 @@ Record to_record(const Owner& o) {
   json j = {{"email", o.email},
             {"display_name", o.display_name},
             {"admin", o.admin},
-            {"created", format_time(o.created)}};
+            {"created", format_time(o.created)},
+            {"login", o.login}};
   return {owner_key(o.email), j.dump()};
 }
 
@@ -140,7 +141,8 @@ Result<AccountState> parse_records(const std::vector<Record>& records) {
     Reader rd(j);
     std::string id;
     if (r.key.starts_with("owner/")) {
-      Owner o{rd.str("email"), rd.str("display_name", false), rd.flag("admin"), rd.time("created")};
+      Owner o{rd.str("email"), rd.str("display_name", false), rd.flag("admin"), rd.time("created"),
+              rd.flag("login")};
       id = owner_key(o.email);
       out.owners.push_back(std::move(o));
     } else if (r.key.starts_with("user/")) {

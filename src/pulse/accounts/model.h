@@ -21,6 +21,7 @@ struct Owner {
   std::string display_name;
   bool admin = false;  // sees and manages every user and queue
   TimePoint created{};
+  bool login = false;  // Pulse made the owner's broker user (`email`, tag management)
   bool operator==(const Owner&) const = default;
 };
 

@@ -3,7 +3,7 @@
 namespace pulse::accounts {
 
 Result<std::vector<Record>> KvAccountStore::load_all() {
-  auto rows = store_.load_scope(store::kPulseOwnerScope);
+  auto rows = store_.load_scope(scope_);
   if (!rows) return std::move(rows).error();
   std::vector<Record> out;
   out.reserve(rows->size());
@@ -13,13 +13,12 @@ Result<std::vector<Record>> KvAccountStore::load_all() {
 }
 
 Status KvAccountStore::put(const Record& record) {
-  return store_.put_kv(store::KvEntry{.scope = store::kPulseOwnerScope,
-                                      .key = record.key,
-                                      .value = {record.json.begin(), record.json.end()}});
+  return store_.put_kv(store::KvEntry{
+      .scope = scope_, .key = record.key, .value = {record.json.begin(), record.json.end()}});
 }
 
 Status KvAccountStore::remove(const std::string& key) {
-  return store_.delete_kv(store::kPulseOwnerScope, key);
+  return store_.delete_kv(scope_, key);
 }
 
 }  // namespace pulse::accounts

@@ -231,6 +231,30 @@ TEST(Config, GuardianErrorsNameFileLineAndKey) {
             "delete_queue_size (1)");
 }
 
+TEST(Config, AccountKeys) {
+  auto r = parse_config(
+      "pulse.accounts.reserved_users = root, ops\n"
+      "pulse.accounts.vhosts = /,ci\n"
+      "pulse.accounts.rotation_interval = 600\n"
+      "pulse.accounts.connection_url = amqps://pulse.example.org:5671\n");
+  ASSERT_TRUE(r.ok()) << r.error().text;
+  EXPECT_EQ(r->accounts.reserved_users, (std::set<std::string>{"root", "ops"}));
+  EXPECT_EQ(r->accounts.vhosts, (std::vector<std::string>{"/", "ci"}));
+  EXPECT_EQ(r->accounts.rotation_interval, std::chrono::seconds(600));
+  EXPECT_EQ(r->accounts.connection_url, "amqps://pulse.example.org:5671");
+  EXPECT_EQ(r->settings.at("pulse.accounts.rotation_interval"), "600");
+  EXPECT_EQ(parse_config("")->accounts.rotation_interval, std::chrono::seconds(3600));
+
+  EXPECT_EQ(error_of("\npulse.accounts.rotation_intervall = 600\n")
+                .rfind("rabbitmq.conf:2: unknown key 'pulse.accounts.rotation_intervall' (", 0),
+            0u);
+  EXPECT_EQ(error_of("pulse.accounts.rotation_interval = 5"),
+            "rabbitmq.conf:1: pulse.accounts.rotation_interval (5): must be between 60 and "
+            "604800 seconds");
+  EXPECT_NE(error_of("pulse.accounts.connection_url = amqp://u:p@host").find("credentials"),
+            std::string::npos);
+}
+
 TEST(Config, SupportedKeysBesideRefusedOnesStillWork) {
   auto r = parse_config("management.tcp.port = 15673\nlog.console.level = warning\n");
   ASSERT_TRUE(r.ok()) << r.error().text;

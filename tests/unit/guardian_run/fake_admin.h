@@ -48,6 +48,12 @@ class FakeAdmin : public admin::BrokerAdmin {
     if (gone == 0) return Error{admin::kNotFound, "no connection '" + name + "'"};
     return {};
   }
+  Result<std::vector<admin::ExchangeInfo>> list_exchanges() override {
+    return Error{501, "unused"};
+  }
+  Status delete_exchange(const std::string&, const std::string&) override {
+    return Error{501, "unused"};
+  }
   Result<std::vector<admin::UserInfo>> list_users() override { return Error{501, "unused"}; }
   Status put_user(const std::string&, const std::string&,
                   const std::vector<std::string>&) override {

@@ -169,5 +169,35 @@ TEST_F(HttpAuthTest, BadJsonBodyIsNotJson) {
   EXPECT_EQ(vhost().find_queue("bad"), nullptr);
 }
 
+// /api/pulse/...: 404 without a hook; with one, called after authentication with the user.
+TEST_F(HttpAuthTest, PulseApiGoesToTheHookAfterAuthentication) {
+  EXPECT_EQ(call("GET", "/api/pulse/whoami").json, kNotFound);
+  std::vector<std::string> seen;
+  Hooks h;
+  h.pulse_api = [&seen](const Request& req, const auth::User& user) {
+    seen.push_back(user.name + " " + req.method + " " + req.segments.back());
+    return json_response({{"ok", true}});
+  };
+  Api with_hook{broker, auth, std::move(h), "rabbit@localhost"};
+  Request req;
+  ASSERT_TRUE(parse_target("/api/pulse/users/x%2Fy", req));
+  req.method = "PUT";
+  req.authorization = basic("alice", "alice-secret1");
+  std::optional<Response> got;
+  with_hook.handle(req, [&](Response r) { got = std::move(r); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200u);
+  EXPECT_EQ(seen, std::vector<std::string>{"alice PUT x/y"});
+  // No credentials, wrong ones, no management tag: the hook is never called.
+  for (const auto& authz : {std::string(), basic("alice", "wrong"), basic("bob", "bob-secret2")}) {
+    req.authorization = authz;
+    got.reset();
+    with_hook.handle(req, [&](Response r) { got = std::move(r); });
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, 401u);
+  }
+  EXPECT_EQ(seen.size(), 1u);
+}
+
 }  // namespace
 }  // namespace pulse::http::testing

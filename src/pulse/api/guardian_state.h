@@ -1,0 +1,58 @@
+#pragma once
+// What /api/pulse/guardian changed, kept across restarts: a layer over the settings the runner
+// was started with (pulsed's pulse.guardian.* keys, pulse-guardian's --config). Scalars and
+// owner thresholds set here replace the configured ones (an owner's entry as a whole); unbounded
+// flags set here are added to the configured ones. Records in an AccountStore (pulsed: the
+// definitions store's kv scope "pulse.guardian"):
+//   "settings"                             {"interval": 10, "owners": {"bob": {...}}, ...}
+//   "unbounded/<vhost>/<queue>"            {"vhost": "/", "queue": "queue/bob/q"}
+//                                          (vhost and queue percent-encoded in the key)
+//
+// Thread: its owner's (pulsed's event loop), like the store.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "base/result.h"
+#include "pulse/accounts/account_store.h"
+#include "pulse/guardian/settings.h"
+
+namespace pulse::api {
+
+struct GuardianOverrides {
+  std::optional<std::chrono::seconds> interval;
+  std::optional<uint64_t> warn_queue_size;
+  std::optional<uint64_t> delete_queue_size;
+  std::optional<std::chrono::seconds> idle_queue_expiry;
+  std::optional<std::chrono::seconds> max_connection_age;
+  std::map<std::string, guardian::OwnerOverride> owners;
+  std::set<guardian::QueueRef> unbounded;
+};
+
+// `base` with `o` on top (not validated).
+guardian::GuardianSettings merge(const guardian::GuardianSettings& base,
+                                 const GuardianOverrides& o);
+
+class GuardianState {
+ public:
+  // `store` must outlive the state.
+  explicit GuardianState(accounts::AccountStore& store) : store_(store) {}
+
+  // Reads the records; a damaged one is an error naming its key.
+  Status load();
+  const GuardianOverrides& overrides() const { return overrides_; }
+
+  // Each returns when the store has it; on failure nothing changed.
+  Status set_settings(const GuardianOverrides& next);  // scalars and owners
+  Status add_unbounded(const guardian::QueueRef& q);
+  Status remove_unbounded(const guardian::QueueRef& q);
+
+ private:
+  accounts::AccountStore& store_;
+  GuardianOverrides overrides_;
+};
+
+}  // namespace pulse::api

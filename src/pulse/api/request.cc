@@ -1,0 +1,284 @@
+#include "pulse/api/request.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace pulse::api {
+
+using nlohmann::json;
+
+bool Principal::has_tag(std::string_view tag) const {
+  return std::find(tags.begin(), tags.end(), tag) != tags.end();
+}
+
+std::string ApiResponse::text() const {
+  if (body.is_null()) return {};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool parse_target(std::string_view target, ApiRequest& out) {
+  std::string_view path = target, query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  out.segments.clear();
+  while (!path.empty()) {
+    const size_t slash = path.find('/');
+    std::string_view seg = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (seg.empty()) continue;
+    auto d = decode(seg, false);
+    if (!d) return false;
+    out.segments.push_back(std::move(*d));
+  }
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (kv.empty()) continue;
+    const size_t eq = kv.find('=');
+    auto k = decode(kv.substr(0, eq), true);
+    auto v = decode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1), true);
+    if (!k || !v) return false;
+    out.query[*k] = std::move(*v);
+  }
+  return true;
+}
+
+ApiResponse error_response(unsigned status, std::string_view error, std::string_view reason) {
+  ApiResponse r;
+  r.status = status;
+  r.body = {{"error", error}, {"reason", reason}};
+  return r;
+}
+
+ApiResponse bad_request(std::string_view reason) {
+  return error_response(400, "bad_request", reason);
+}
+ApiResponse access_refused(std::string_view reason) {
+  return error_response(403, "access_refused", reason);
+}
+ApiResponse not_found(std::string_view reason) {
+  return error_response(404, "Object Not Found", reason);
+}
+ApiResponse conflict(std::string_view reason) {
+  return error_response(409, "conflict", reason);
+}
+
+ApiResponse method_not_allowed(std::string_view allow) {
+  ApiResponse r =
+      error_response(405, "method_not_allowed", "allowed methods: " + std::string(allow));
+  r.headers.emplace_back("allow", allow);
+  return r;
+}
+
+ApiResponse from_error(const Error& e) {
+  switch (e.code) {
+    case 400:
+      return bad_request(e.text);
+    case 403:
+      return access_refused(e.text);
+    case 404:
+      return not_found(e.text);
+    case 409:
+    case 405:  // the broker's RESOURCE_LOCKED (an exclusive queue)
+    case 406:  // the broker's PRECONDITION_FAILED
+      return conflict(e.text);
+    case 503:
+      return error_response(503, "unavailable", e.text);
+    default:
+      return error_response(500, "internal_error", e.text);
+  }
+}
+
+ApiResponse json_response(nlohmann::json body, unsigned status) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+ApiResponse no_content() {
+  ApiResponse r;
+  r.status = 204;
+  return r;
+}
+
+std::optional<BodyReader> BodyReader::parse(const std::string& text, ApiResponse& error) {
+  if (text.size() > kMaxBody) {
+    error = bad_request("the request body is larger than " + std::to_string(kMaxBody) + " bytes");
+    return std::nullopt;
+  }
+  if (text.empty()) return BodyReader(json::object());
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    error = bad_request("the request body is not JSON");
+    return std::nullopt;
+  }
+  if (!j.is_object()) {
+    error = bad_request("the request body must be a JSON object");
+    return std::nullopt;
+  }
+  return BodyReader(std::move(j));
+}
+
+void BodyReader::only(std::initializer_list<std::string_view> known) {
+  for (const auto& [key, _] : j_.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string names;
+    for (auto k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+    fail("unknown field '" + key + "' (expected " + (names.empty() ? "none" : names) + ")");
+  }
+}
+
+std::optional<std::string> BodyReader::string(const char* key, size_t max, bool required) {
+  auto it = j_.find(key);
+  if (it == j_.end()) {
+    if (required) fail(std::string("'") + key + "' is missing");
+    return std::nullopt;
+  }
+  if (!it->is_string()) {
+    fail(std::string("'") + key + "' must be a string");
+    return std::nullopt;
+  }
+  std::string v = it->get<std::string>();
+  if (v.size() > max) {
+    fail(std::string("'") + key + "' is longer than " + std::to_string(max) + " characters");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> BodyReader::boolean(const char* key) {
+  auto it = j_.find(key);
+  if (it == j_.end()) return std::nullopt;
+  if (!it->is_boolean()) {
+    fail(std::string("'") + key + "' must be true or false");
+    return std::nullopt;
+  }
+  return it->get<bool>();
+}
+
+std::optional<uint64_t> BodyReader::integer(const char* key, uint64_t min, uint64_t max,
+                                            const char* unit) {
+  auto it = j_.find(key);
+  if (it == j_.end() || it->is_null()) return std::nullopt;
+  const std::string range = " from " + std::to_string(min) + " to " + std::to_string(max);
+  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0)) {
+    fail(std::string("'") + key + "' must be " + unit + range);
+    return std::nullopt;
+  }
+  const uint64_t v = it->get<uint64_t>();
+  if (v < min || v > max) {
+    fail(std::string("'") + key + "' must be " + unit + range + ", not " + std::to_string(v));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<TimePoint> parse_rfc3339(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
+  auto digits = [&](size_t at, size_t n) -> std::optional<int> {
+    if (at + n > text.size()) return std::nullopt;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  auto at = [&](size_t i, std::string_view chars) {
+    return i < text.size() && chars.find(text[i]) != std::string_view::npos;
+  };
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
+       s = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !s || !at(4, "-") || !at(7, "-") || !at(10, "Tt") ||
+      !at(13, ":") || !at(16, ":"))
+    return std::nullopt;
+  if (*mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 || *mi > 59 || *s > 60)
+    return std::nullopt;
+  size_t i = 19;
+  std::chrono::nanoseconds frac{0};
+  if (at(i, ".")) {
+    ++i;
+    const size_t start = i;
+    int64_t ns = 0, scale = 100'000'000;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      ns += (text[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+    frac = std::chrono::nanoseconds(ns);
+  }
+  int offset_minutes = 0;
+  if (at(i, "Zz")) {
+    ++i;
+  } else if (at(i, "+-")) {
+    const int sign = text[i] == '-' ? -1 : 1;
+    auto oh = digits(i + 1, 2), om = digits(i + 4, 2);
+    if (!oh || !om || !at(i + 3, ":") || *oh > 23 || *om > 59) return std::nullopt;
+    offset_minutes = sign * (*oh * 60 + *om);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != text.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *s;
+  const std::time_t secs = timegm(&tm);
+  // timegm normalises 31 February into March: such a date is not a date.
+  std::tm back{};
+  gmtime_r(&secs, &back);
+  if (back.tm_mday != *d && *s != 60) return std::nullopt;
+  return admin::Clock::from_time_t(secs) - std::chrono::minutes(offset_minutes) +
+         std::chrono::duration_cast<admin::Clock::duration>(frac);
+}
+
+std::string format_rfc3339(TimePoint t) {
+  const std::time_t secs = admin::Clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace pulse::api

@@ -1,0 +1,307 @@
+"""Pulse's HTTP API on pulsed (issue 14, src/pulse/api/README.md): /api/pulse/... behind the
+management API's Basic auth. An administrator (guest) makes owners; an owner signs in with its
+email and makes Pulse users, sees their queues and changes their passwords; namespaces are
+claimed for credentials; the guardian's settings, notices and unbounded flags; bad requests;
+everything kept across a restart. Real pika clients.
+
+pulsed only: RabbitMQ has no /api/pulse (pulse-guardian is to serve it in front of RabbitMQ)."""
+import datetime
+import time
+
+import pika
+import pytest
+
+from harness.broker import PulsedBroker, free_port
+from harness.http_api import HttpApi, q
+
+P = "/api/pulse"
+
+
+def pulse_config(port, guardian=True):
+    c = {"pulse.accounts.connection_url": "amqp://127.0.0.1:%d" % port}
+    if guardian:
+        c.update({"pulse.guardian.enabled": True, "pulse.guardian.interval": 1,
+                  "pulse.guardian.warn_queue_size": 5, "pulse.guardian.delete_queue_size": 10})
+    return c
+
+
+def start(guardian=True):
+    b = PulsedBroker()
+    b.port = free_port()
+    b.config = pulse_config(b.port, guardian)
+    return b.start()
+
+
+@pytest.fixture(scope="module")
+def broker():
+    b = start()
+    yield b
+    b.stop()
+
+
+def rfc3339(seconds_from_now):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds_from_now)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_owner(admin, email, password="ownerpw1"):
+    r = admin.put(P + "/owners/" + q(email), {"password": password, "display_name": email})
+    assert r.status == 201, r
+    return admin.as_user(email, password)
+
+
+def make_user(owner, name, password="userpw1"):
+    r = owner.put(P + "/users/" + name, {"password": password, "description": "test"})
+    assert r.status == 201, r
+    return r.json
+
+
+def wait_for(predicate, timeout=10, what="condition"):
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError("no %s within %s s" % (what, timeout))
+        time.sleep(0.2)
+
+
+def refused_login(broker, user, password):
+    with pytest.raises(pika.exceptions.ProbableAuthenticationError):
+        broker.connect(user, password).close()
+
+
+def test_owner_makes_a_user_that_connects_and_keeps_its_connection_through_a_new_password(broker):
+    admin = HttpApi(broker)
+    alice_owner = make_owner(admin, "alice@example.com")
+    bob_owner = make_owner(admin, "bob@example.com")
+    r = alice_owner.get(P + "/whoami")
+    assert r.status == 200 and r.json["owner"] is True and r.json["admin"] is False, r
+    make_user(alice_owner, "ann")
+    # The owner's login is for the API only: no vhost, and none of the management API's
+    # administrator resources.
+    refused_login_vhost = pytest.raises((pika.exceptions.ProbableAccessDeniedError,
+                                         pika.exceptions.ConnectionClosedByBroker))
+    with refused_login_vhost:
+        broker.connect("alice@example.com", "ownerpw1").close()
+    assert alice_owner.get("/api/users").status == 401
+
+    conn = broker.connect("ann", "userpw1")
+    ch = conn.channel()
+    ch.confirm_delivery()
+    ch.exchange_declare("exchange/ann/x", "topic", durable=True)
+    ch.queue_declare("queue/ann/q", durable=True)
+    ch.queue_bind("queue/ann/q", "exchange/ann/x", "a.#")
+    for i in range(3):
+        ch.basic_publish("exchange/ann/x", "a.b", b"m%d" % i)
+    # Not its namespace.
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:
+        conn.channel().queue_declare("queue/bob/q")
+    assert e.value.reply_code == 403
+
+    r = alice_owner.get(P + "/users/ann/queues")
+    assert r.status == 200, r
+    assert [(x["name"], x["messages"]) for x in r.json] == [("queue/ann/q", 3)]
+    assert r.json[0]["bindings"] == [{"source": "exchange/ann/x", "routing_key": "a.#"}]
+    assert [u["name"] for u in alice_owner.get(P + "/users").json] == ["ann"]
+
+    # Another owner sees nothing of it and changes nothing.
+    assert bob_owner.get(P + "/users").json == []
+    for method, path, body in [("GET", "/users/ann", None), ("GET", "/users/ann/queues", None),
+                               ("PUT", "/users/ann", {"password": "stolen99"}),
+                               ("DELETE", "/users/ann?delete_queues=true", None)]:
+        r = bob_owner.request(method, P + path, body=body)
+        assert r.status == 403 and r.json["error"] == "access_refused", (method, path, r)
+
+    # A new password: the connected client stays, new logins need it.
+    r = alice_owner.put(P + "/users/ann", {"password": "userpw2"})
+    assert r.status == 200, r
+    ch.basic_publish("exchange/ann/x", "a.c", b"after")
+    assert conn.is_open
+    refused_login(broker, "ann", "userpw1")
+    broker.connect("ann", "userpw2").close()
+    r = alice_owner.get(P + "/users/ann/queues")
+    assert r.json[0]["messages"] == 4, r
+    conn.close()
+
+    assert alice_owner.delete(P + "/users/ann?delete_queues=true").status == 204
+    assert admin.get("/api/queues/%2F/" + q("queue/ann/q")).status == 404
+    refused_login(broker, "ann", "userpw2")
+
+
+def test_claimed_namespace_credentials_connect_and_expire(broker):
+    admin = HttpApi(broker)
+    owner = make_owner(admin, "claims@example.com")
+    body = {"expires": rfc3339(3600), "contact": "ci@example.com"}
+    assert owner.post(P + "/namespaces/ci", body).status == 403
+    r = admin.post(P + "/namespaces/ci", body)
+    assert r.status == 201, r
+    creds = r.json
+    assert creds["username"] == "ci-1" and creds["connection_string"].startswith("amqp://ci-1:")
+    conn = pika.BlockingConnection(pika.URLParameters(creds["connection_string"]))
+    ch = conn.channel()
+    ch.exchange_declare("exchange/ci/builds", "topic", durable=True)
+    conn.close()
+    listed = admin.get(P + "/namespaces").json
+    assert [c["namespace"] for c in listed] == ["ci"] and "password" not in listed[0]
+
+    # A claim that ends in two seconds: the timer sweeps it, its client is closed.
+    r = admin.post(P + "/namespaces/short", {"expires": rfc3339(2)})
+    assert r.status == 201, r
+    conn = pika.BlockingConnection(pika.URLParameters(r.json["connection_string"]))
+    conn.channel().queue_declare("queue/short/q", durable=True)
+    wait_for(lambda: admin.get(P + "/namespaces/short").status == 404, what="expiry")
+    assert admin.get("/api/queues/%2F/" + q("queue/short/q")).status == 404
+    with pytest.raises(pika.exceptions.AMQPConnectionError):
+        for _ in range(20):
+            conn.process_data_events(0.2)
+    refused_login(broker, "short-1", r.json["password"])
+
+
+def fill(broker, queue, n):
+    conn = broker.connect()
+    ch = conn.channel()
+    ch.confirm_delivery()
+    ch.queue_declare(queue)
+    for _ in range(n):
+        ch.basic_publish("", queue, b"x")
+    conn.close()
+
+
+def test_guardian_settings_notices_and_unbounded_flags(broker):
+    admin = HttpApi(broker)
+    owner = make_owner(admin, "carol@example.com")
+    other = make_owner(admin, "dave@example.com")
+    make_user(owner, "carol")
+    make_user(other, "dave")
+
+    r = owner.get(P + "/guardian")
+    assert r.status == 200 and r.json["enabled"] is True, r
+    assert r.json["settings"]["warn_queue_size"] == 5
+    assert owner.put(P + "/guardian", {"warn_queue_size": 3}).status == 403
+    r = admin.put(P + "/guardian", {"warn_queue_size": 4})
+    assert r.status == 200 and r.json["settings"]["warn_queue_size"] == 4, r
+    assert r.json["overrides"]["warn_queue_size"] == 4
+    r = admin.put(P + "/guardian", {"warn_queue_size": 50})
+    assert r.status == 400 and "warn_queue_size" in r.json["reason"], r
+
+    keep = "queue/carol/keep"
+    r = admin.put(P + "/guardian/unbounded/%2F/" + q(keep))
+    assert r.status == 201 and r.json["set_by"] == "api", r
+    assert owner.put(P + "/guardian/unbounded/%2F/" + q("queue/carol/other")).status == 403
+    fill(broker, keep, 12)
+    fill(broker, "queue/carol/big", 12)
+    fill(broker, "queue/dave/mine", 6)
+    wait_for(lambda: admin.get("/api/queues/%2F/" + q("queue/carol/big")).status == 404,
+             what="deletion of queue/carol/big")
+    mine = wait_for(lambda: [n for n in owner.get(P + "/guardian/notices").json
+                             if n["queue"] == keep], what="warning for the unbounded queue")
+    assert mine[0]["event"] == "warning" and mine[0]["unbounded"] is True
+    assert admin.get("/api/queues/%2F/" + q(keep)).status == 200
+    events = {(n["queue"], n["event"]) for n in owner.get(P + "/guardian/notices").json}
+    assert ("queue/carol/big", "deleted") in events
+    assert all(qn.startswith("queue/carol/") for qn, _ in events), events
+    theirs = wait_for(lambda: other.get(P + "/guardian/notices").json, what="dave's notice")
+    assert {n["queue"] for n in theirs} == {"queue/dave/mine"}
+    every = admin.get(P + "/guardian/notices").json
+    last = every[-1]["id"]
+    assert admin.get(P + "/guardian/notices?after=%d" % last).json == []
+    assert admin.get(P + "/guardian").json["last_notice_id"] >= last
+
+    assert admin.delete(P + "/guardian/unbounded/%2F/" + q(keep)).status == 204
+    wait_for(lambda: admin.get("/api/queues/%2F/" + q(keep)).status == 404,
+             what="deletion once no longer unbounded")
+
+
+def test_bad_requests_get_clear_errors(broker):
+    admin = HttpApi(broker)
+    owner = make_owner(admin, "erin@example.com")
+    make_user(owner, "erin")
+    cases = [
+        ("PUT", "/users/frank", None, b"{not json", 400, "not JSON"),
+        ("PUT", "/users/frank", {"password": 123456}, None, 400, "'password' must be a string"),
+        ("PUT", "/users/frank", {"password": "secret1", "colour": "red"}, None, 400,
+         "unknown field 'colour'"),
+        ("PUT", "/users/frank", {}, None, 400, "'password' is missing"),
+        ("PUT", "/users/frank", {"password": "abc"}, None, 400, "at least 6"),
+        ("PUT", "/users/fr%2Fank", {"password": "secret1"}, None, 400, "letters, digits"),
+        ("PUT", "/users/frank", {"password": "secret1", "description": "d" * 1001}, None, 400,
+         "longer than 1000"),
+        ("PUT", "/users/erin", {"owner": "someone@example.com"}, None, 400, "cannot be changed"),
+        ("DELETE", "/users/erin?delete_queues=maybe", None, None, 400, "delete_queues"),
+        ("POST", "/users/erin", {}, None, 405, "GET, PUT, DELETE"),
+        ("GET", "/users/nobody", None, None, 404, "nobody"),
+        ("GET", "/nothing/here", None, None, 404, "Not Found"),
+        ("GET", "/guardian/notices?after=x", None, None, 400, "after"),
+    ]
+    for method, path, body, raw, status, reason in cases:
+        r = owner.request(method, P + path, body=body, raw_body=raw)
+        assert r.status == status, (method, path, r)
+        assert reason in r.json["reason"], (method, path, r)
+    assert owner.request("POST", P + "/users/erin").headers["allow"] == "GET, PUT, DELETE"
+    r = admin.post(P + "/namespaces/late", {"expires": "yesterday"})
+    assert r.status == 400 and "RFC 3339" in r.json["reason"], r
+    r = admin.put(P + "/guardian", {"interval": "5"})
+    assert r.status == 400 and "interval" in r.json["reason"], r
+    # Sign-in is the management API's: no credentials, wrong ones, no management tag.
+    assert admin.get(P + "/whoami", auth=False).status == 401
+    assert admin.as_user("erin@example.com", "wrong1").get(P + "/whoami").status == 401
+    assert admin.as_user("erin", "userpw1").get(P + "/whoami").status == 401
+    # A management user that is no owner: only whoami.
+    assert admin.put("/api/users/mgmt", {"password": "mgmt-pw1", "tags": "management"}
+                     ).status in (201, 204)
+    m = admin.as_user("mgmt", "mgmt-pw1")
+    assert m.get(P + "/whoami").json == {"name": "mgmt", "tags": ["management"], "owner": False,
+                                         "admin": False}
+    r = m.get(P + "/users")
+    assert r.status == 403 and r.json["error"] == "access_refused", r
+
+
+def test_guardian_endpoints_unavailable_without_the_guardian():
+    b = start(guardian=False)
+    try:
+        r = HttpApi(b).get(P + "/guardian")
+        assert r.status == 503, r
+        assert r.json == {"error": "unavailable", "reason": "the guardian is not running"}
+        assert HttpApi(b).get(P + "/whoami").status == 200
+    finally:
+        b.stop()
+
+
+def test_unknown_pulse_accounts_keys_stop_the_start():
+    b = PulsedBroker(config={"pulse.accounts.rotation_intervall": 60})
+    with pytest.raises(RuntimeError) as e:
+        b.start()
+    assert "unknown key 'pulse.accounts.rotation_intervall'" in str(e.value)
+    b = PulsedBroker(config={"pulse.accounts.rotation_interval": 5})
+    with pytest.raises(RuntimeError) as e:
+        b.start()
+    assert "between 60 and 604800" in str(e.value)
+
+
+def test_pulse_state_survives_a_restart():
+    b = start()
+    try:
+        admin = HttpApi(b)
+        owner = make_owner(admin, "gina@example.com")
+        make_user(owner, "gina")
+        claim = admin.post(P + "/namespaces/keepme", {"expires": rfc3339(3600)}).json
+        assert admin.put(P + "/guardian", {"interval": 2, "delete_queue_size": 30}).status == 200
+        assert admin.put(P + "/guardian/owners/gina", {"delete_queue_size": 99}).status == 200
+        assert admin.put(P + "/guardian/unbounded/%2F/" + q("queue/gina/q")).status == 201
+
+        b.restart()
+        admin = HttpApi(b)
+        assert owner.get(P + "/whoami").json["users"] == ["gina"]
+        assert [u["name"] for u in owner.get(P + "/users").json] == ["gina"]
+        b.connect("gina", "userpw1").close()
+        again = admin.post(P + "/namespaces/keepme", {"expires": rfc3339(7200)})
+        assert again.status == 200 and again.json["password"] == claim["password"], again
+        pika.BlockingConnection(pika.URLParameters(again.json["connection_string"])).close()
+        g = admin.get(P + "/guardian").json
+        assert g["settings"]["interval"] == 2 and g["settings"]["delete_queue_size"] == 30, g
+        assert g["settings"]["owners"]["gina"]["delete_queue_size"] == 99, g
+        assert {"vhost": "/", "queue": "queue/gina/q"} in g["settings"]["unbounded"], g
+    finally:
+        b.stop()
