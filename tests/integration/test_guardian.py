@@ -379,6 +379,22 @@ def test_pulsed_mails_notices_over_smtp(tmp_path):
             assert mail["mail_from"] == "pulse@guardian.example"
             assert sorted(mail["rcpt_tos"]) == ["alice@users.example", "ops@example.org"]
             assert q in mail["msg"].get_content()
+
+            # A Pulse user made through /api/pulse: its owner's own address, not owner_domain.
+            api = HttpApi(b)
+            assert api.put("/api/pulse/owners/carol%40example.org",
+                           {"password": "ownerpw1"}).status == 201
+            assert api.put("/api/pulse/users/carol1",
+                           {"password": "userpw11", "owner": "carol@example.org"}).status == 201
+            q2 = "queue/carol1/" + unique("mailed")
+            ch.queue_declare(q2)
+            publish(ch, 6, "", q2)
+            deadline = time.time() + 10
+            while len(smtp.handler.mails) < 2 and time.time() < deadline:
+                time.sleep(0.1)
+            mails = [m for m in smtp.handler.mails if q2 in str(m["msg"]["Subject"])]
+            assert mails, "no mail for %s within 10 s" % q2
+            assert sorted(mails[0]["rcpt_tos"]) == ["carol@example.org", "ops@example.org"]
             c.close()
         finally:
             b.stop()
