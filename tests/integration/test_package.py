@@ -169,7 +169,7 @@ def test_contents(deb):
         path = parts[5].lstrip(".")
         entries[path.rstrip("/") or "/"] = (parts[0], parts[1])
     for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf", "/usr/bin/pulsectl",
-                 "/usr/bin/pulse-publish", "/usr/bin/pulse-listen"):
+                 "/usr/bin/pulse-publish", "/usr/bin/pulse-listen", "/usr/bin/pulse-guardian"):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/usr/share/doc/pulse-broker/README.md"):
@@ -200,7 +200,7 @@ def test_install_puts_files_in_place(installed):
     t = installed
     assert t.status() == "ii"
     for rel in ("usr/sbin/pulsed", "usr/bin/pulse-perf", "usr/bin/pulsectl",
-                "usr/bin/pulse-publish", "usr/bin/pulse-listen"):
+                "usr/bin/pulse-publish", "usr/bin/pulse-listen", "usr/bin/pulse-guardian"):
         assert os.access(t.path(rel), os.X_OK), rel
     with open(t.path(CONF)) as f:
         conf = f.read()
@@ -223,6 +223,13 @@ def test_installed_pulse_tools_run(installed):
     for tool in ("pulse-publish", "pulse-listen"):
         p = run(installed.path("usr/bin/" + tool), "--help")
         assert p.stdout.startswith(tool + ": ") and "Exit status:" in p.stdout, p.stdout
+
+
+def test_installed_pulse_guardian_runs(installed, deb):
+    tool = installed.path("usr/bin/pulse-guardian")
+    p = run(tool, "--help")
+    assert p.stdout.startswith("pulse-guardian: ") and "EXIT STATUS" in p.stdout, p.stdout
+    assert run(tool, "--version").stdout.strip() == "pulse-guardian " + control(deb, "Version")
 
 
 def test_postinst_creates_account_and_owns_dirs(installed):

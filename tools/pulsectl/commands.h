@@ -6,19 +6,16 @@
 
 #include "api.h"
 #include "base/result.h"
+#include "mgmt_options.h"
 
 namespace pulse::ctl {
 
 struct GlobalOptions {
-  std::string url = "http://127.0.0.1:15672";
-  std::string user = "guest";
-  std::string password = "guest";
+  tools::MgmtOptions mgmt;  // --url, -u, -p, TLS, --timeout (tools/pulse-common)
   std::string vhost = "/";
   bool vhost_given = false;  // lists cover every vhost unless --vhost is given
   bool json = false;
   bool no_header = false;
-  double timeout_s = 30;
-  TlsSettings tls;  // for https:// URLs
 };
 
 struct Ctx {

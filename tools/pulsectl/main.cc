@@ -28,14 +28,6 @@ Exit status:
 
 using Action = std::function<Status(const Ctx&)>;
 
-// Reads a secret given as "-" from the first line of standard input, so it stays out of `ps`.
-std::string secret(const std::string& value) {
-  if (value != "-") return value;
-  std::string line;
-  std::getline(std::cin, line);
-  return line;
-}
-
 // A command: when CLI11 has parsed it, `run` becomes the action. Its options live in shared
 // state the action captures, so they are read when it runs, after parsing.
 CLI::App* leaf(CLI::App* parent, const std::string& name, const std::string& help, Action& action,
@@ -144,7 +136,9 @@ void add_access_commands(CLI::App& app, Action& action) {
     if (pw->count() == 0 && ph->count() == 0) {
       throw CLI::RequiredError("--password or --password-hash");
     }
-    action = [=](const Ctx& c) { return add_user(c, *name, secret(*password), *hash, *tags); };
+    action = [=](const Ctx& c) {
+      return add_user(c, *name, tools::read_secret(*password), *hash, *tags);
+    };
   });
   auto description = std::make_shared<std::string>();
   auto* av = leaf(add, "vhost", "add a vhost", action,
@@ -238,30 +232,10 @@ int run(int argc, char** argv) {
   app.fallthrough();  // global options may follow the command
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", std::string("pulsectl ") + PULSE_VERSION);
-  app.add_option("--url", opt.url, "management API base URL")
-      ->envname("PULSECTL_URL")
-      ->capture_default_str();
-  app.add_option("-u,--user", opt.user, "user name")
-      ->envname("PULSECTL_USER")
-      ->capture_default_str();
-  app.add_option("-p,--password", opt.password, "password ('-': read it from stdin)")
-      ->envname("PULSECTL_PASSWORD");
+  tools::add_mgmt_options(app, opt.mgmt);
   auto* vhost = app.add_option("-V,--vhost", opt.vhost, "vhost (default /; lists: all vhosts)");
   app.add_flag("--json", opt.json, "machine-readable JSON output");
   app.add_flag("--no-header", opt.no_header, "tables without their header line");
-  app.add_option("--cacert,--ssl-ca-cert-file", opt.tls.cacert,
-                 "https: PEM file of the CA(s) to trust (default: the system's CAs)")
-      ->envname("PULSECTL_CACERT");
-  app.add_option("--cert,--ssl-cert-file", opt.tls.cert, "https: client certificate (PEM)");
-  app.add_option("--key,--ssl-key-file", opt.tls.key, "https: the client certificate's key");
-  app.add_flag("--ssl-disable-hostname-verification", opt.tls.skip_hostname,
-               "https: accept a certificate issued for another host (still from a trusted CA)");
-  app.add_flag("-k,--insecure,--ssl-insecure", opt.tls.insecure,
-               "https: no certificate verification at all (testing only)");
-  app.add_option("--timeout", opt.timeout_s, "seconds to wait for each step of a request")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-
   Action action;
   leaf(&app, "status", "node, versions, object totals, alarms and listeners", action, cmd_status);
   auto kind = std::make_shared<std::string>();
@@ -300,14 +274,13 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
   opt.vhost_given = vhost->count() > 0;
-  opt.password = secret(opt.password);
-  auto url = parse_url(opt.url);
+  opt.mgmt.password = tools::read_secret(opt.mgmt.password);
+  auto url = parse_url(opt.mgmt.url);
   if (!url) {
     std::cerr << "pulsectl: " << url.error().text << "\n";
     return url.error().code;
   }
-  HttpClient client(*url, opt.user, opt.password,
-                    std::chrono::milliseconds(static_cast<int64_t>(opt.timeout_s * 1000)), opt.tls);
+  HttpClient client(*url, opt.mgmt.user, opt.mgmt.password, opt.mgmt.timeout(), opt.mgmt.tls);
   client.set_user_agent("pulsectl");
   Api api(std::move(client));
   Ctx ctx{api, opt};

@@ -1,0 +1,132 @@
+#include "guardian_args.h"
+
+#include "base/log.h"
+#include "mgmt/http_client.h"
+#include "pulse/endpoints.h"
+
+namespace pulse::tools {
+namespace {
+
+constexpr const char* kProgram = "pulse-guardian";
+
+constexpr const char* kDescription =
+    R"(pulse-guardian: PulseGuardian for a RabbitMQ node or cluster (or pulsed)
+
+Polls the management HTTP API every pulse.guardian.interval seconds, warns the owner of a
+queue grown past pulse.guardian.warn_queue_size messages, deletes it past
+pulse.guardian.delete_queue_size and says so, as pulsed's built-in guardian does. The user
+given with -u must see every queue it is to guard (the administrator tag, or the management
+tag for its own vhosts) and may delete them (configure permission).)";
+
+constexpr const char* kFooter =
+    R"(
+CONFIGURATION (--config FILE)
+  pulsed's config syntax: one 'key = value' per line, '#' comments, 'quoted' values. Only
+  pulse.guardian.* and pulse.smtp.* keys; any other key, an unknown pulse key or a bad value
+  is refused with FILE:LINE (exit 2). pulse.guardian.enabled defaults to true here; a file
+  that sets it to false is refused (exit 2): the guardian it names is off.
+    pulse.guardian.interval = 5              # seconds between polls
+    pulse.guardian.warn_queue_size = 2000    # messages
+    pulse.guardian.delete_queue_size = 8000
+    pulse.guardian.owners.<owner>.delete_queue_size = 20000
+    pulse.guardian.unbounded.<name> = <queue>   (.vhost = <vhost>, default /)
+    pulse.guardian.idle_queue_expiry = 0     # seconds, 0: off
+    pulse.guardian.max_connection_age = 0    # seconds, 0: off
+    pulse.smtp.host = smtp.example.org       # email is off without a host
+    pulse.smtp.from = pulse@example.org
+    pulse.smtp.admins.1 = ops@example.org
+    pulse.smtp.owner_domain = example.org    (and port, tls, username, password, ...)
+
+NOTICES
+  Every notice is logged (info) and, unless --amqp-url none, published in the Pulse
+  envelope on exchange/pulse/guardian with routing key <event>.<owner> (events: warning,
+  back_to_normal, deleted, idle_deleted, connection_closed). The exchange is declared
+  (durable topic) when missing; a user that may not configure it gets an error line and
+  the guardian runs on without publishing. With pulse.smtp.host set, notices are mailed.
+
+)"
+    "Environment: PULSECTL_URL, PULSECTL_USER, PULSECTL_PASSWORD, PULSECTL_CACERT."
+    R"(
+
+SIGNALS
+  SIGINT, SIGTERM: stop after the poll in progress (a request is bounded by --timeout);
+  a second signal exits at once.
+
+EXIT STATUS
+   0  stopped by a signal, or --once and the poll succeeded
+   1  --once: the broker refused or failed the listing (its reason is logged)
+   2  usage error, bad --config
+  69  --once: the management API is unreachable (refused, unknown host, timed out, TLS)
+  77  --once: login refused (HTTP 401: bad credentials, or a user without a management tag)
+  Without --once an unreachable or refusing broker is logged once and polled again with
+  growing delays (10, 15, 20, ... s for a 5 s interval, up to 300 s), as PulseGuardian.)";
+
+Parsed<GuardianArgs> usage(const std::string& text) {
+  return usage_error<GuardianArgs>(kProgram, text);
+}
+
+}  // namespace
+
+Parsed<GuardianArgs> parse_guardian_args(int argc, const char* const* argv) {
+  GuardianArgs a;
+  CLI::App app{kDescription};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("pulse-guardian ") + PULSE_VERSION);
+  add_mgmt_options(app, a.mgmt);
+  app.add_option("--config", a.config,
+                 "file of pulse.guardian.* and pulse.smtp.* keys (default: none, the defaults: "
+                 "every 5 s, warn over 2000, delete over 8000 messages, no email)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--amqp-url", a.amqp_url,
+                 "where notices are published: amqp[s]:// URI or a list of a cluster's nodes, "
+                 "or 'none' (default: --url's host, port 5672, --url's user and password, "
+                 "vhost /; amqps:// on 5671 for an https:// --url)");
+  app.add_flag("--once", a.once, "poll once, deliver the notices, exit (scripts, tests)");
+  app.add_option("--log-level", a.log_level, "debug, info, warning, error, none")
+      ->capture_default_str();
+
+  Parsed<GuardianArgs> p;
+  if (!parse_cli(app, kProgram, argc, argv, p.exit_code, p.message)) return p;
+  if (auto url = mgmt::parse_url(a.mgmt.url); !url) return usage(url.error().text);
+  if (!set_log_level(a.log_level)) return usage("--log-level: unknown level '" + a.log_level + "'");
+  if (!a.amqp_url.empty() && a.amqp_url != kAmqpNone) {
+    if (auto list = parse_uri_list(a.amqp_url); !list) {
+      return usage("--amqp-url: " + list.error().text);
+    }
+  }
+  p.args = std::move(a);
+  return p;
+}
+
+Result<std::vector<client::ConnectionOptions>> notice_endpoints(const GuardianArgs& a) {
+  if (a.amqp_url == kAmqpNone) return std::vector<client::ConnectionOptions>{};
+  if (!a.amqp_url.empty()) {
+    auto list = parse_uri_list(a.amqp_url);
+    if (!list) return Error{kExitUsage, "--amqp-url: " + list.error().text};
+    return list;
+  }
+  auto url = mgmt::parse_url(a.mgmt.url);
+  if (!url) return Error{kExitUsage, url.error().text};
+  client::ConnectionOptions o;
+  o.host = url->host;
+  o.tls = url->tls;
+  o.port = url->tls ? 5671 : 5672;
+  o.tls_options.cacertfile = a.mgmt.tls.cacert;
+  o.tls_options.verify_peer = !a.mgmt.tls.insecure;
+  o.user = a.mgmt.user;
+  o.password = a.mgmt.password;
+  o.vhost = "/";
+  return std::vector<client::ConnectionOptions>{o};
+}
+
+std::string describe_endpoints(const std::vector<client::ConnectionOptions>& endpoints) {
+  std::string out;
+  for (const auto& e : endpoints) {
+    if (!out.empty()) out += ", ";
+    out += (e.tls ? "amqps://" : "amqp://") + e.user + "@" + host_port(e) + "/" +
+           (e.vhost == "/" ? "%2F" : e.vhost);
+  }
+  return out;
+}
+
+}  // namespace pulse::tools

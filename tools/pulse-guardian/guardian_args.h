@@ -1,0 +1,40 @@
+#pragma once
+// pulse-guardian's command line (README.md): the management API connection flags shared with
+// pulsectl (tools/pulse-common/mgmt_options.h), --config, --amqp-url, --once, --log-level.
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "cli.h"
+#include "client/options.h"
+#include "mgmt_options.h"
+
+namespace pulse::tools {
+
+// Exit statuses (pulsectl's where they mean the same).
+inline constexpr int kGuardianExitPollFailed = 1;    // --once: the broker refused or failed
+inline constexpr int kGuardianExitUnreachable = 69;  // --once: no answer from --url
+inline constexpr int kGuardianExitAuth = 77;         // --once: login refused (HTTP 401)
+
+inline constexpr const char* kAmqpNone = "none";
+
+struct GuardianArgs {
+  MgmtOptions mgmt;
+  std::string config;    // empty: no file, the defaults
+  std::string amqp_url;  // empty: derived from --url; "none": notices are not published
+  bool once = false;
+  std::string log_level = "info";
+};
+
+Parsed<GuardianArgs> parse_guardian_args(int argc, const char* const* argv);
+
+// Where notices are published: --amqp-url (a URI or a list, as pulse-publish's --uri), else
+// --url's host with --url's user and password on vhost "/": amqp:// port 5672 for an http://
+// URL, amqps:// port 5671 (verified against --cacert, else the system's CAs) for https://.
+// Empty for "none". Called once the password is known (-p - reads it from stdin).
+Result<std::vector<client::ConnectionOptions>> notice_endpoints(const GuardianArgs& args);
+
+// The endpoints as a user would write them (credentials left out), for log lines.
+std::string describe_endpoints(const std::vector<client::ConnectionOptions>& endpoints);
+
+}  // namespace pulse::tools
