@@ -35,9 +35,20 @@ else
        "the suite, as scripts/setup.sh leaves one; it is stopped at the end"
 fi
 
-echo "== integration tests (pytest, target ${PULSE_TEST_TARGET:-pulsed})"
+# The suite mostly waits on brokers and clients, so it runs in parallel pytest-xdist workers
+# (one per core, 2 to 4; PULSE_TEST_WORKERS=0 runs it in this process). Each file runs whole in
+# one worker (--dist loadfile): a module's private RabbitMQ node starts once, and every worker has
+# its own session brokers on free ports.
+workers=${PULSE_TEST_WORKERS:-$(nproc)}
+if [ -z "${PULSE_TEST_WORKERS:-}" ]; then
+  [ "$workers" -lt 2 ] && workers=2
+  [ "$workers" -gt 4 ] && workers=4
+fi
+parallel=()
+[ "$workers" -gt 0 ] && parallel=(-n "$workers" --dist loadfile)
+echo "== integration tests (pytest, target ${PULSE_TEST_TARGET:-pulsed}, ${workers} workers)"
 PULSED_BIN="$PWD/build/src/app/pulsed" /usr/bin/python3 -m pytest tests/integration -q \
-  -p no:cacheprovider --timeout=300 "$@"
+  -p no:cacheprovider --timeout=300 "${parallel[@]}" "$@"
 rc=$?
 # pytest's 5 means "no tests collected", which is a failure for this suite.
 [ $rc -ne 0 ] && status=1

@@ -113,13 +113,16 @@ def test_external_with_a_client_certificate(tb):
 
 def test_mechanisms_offered_on_tls_and_plaintext(tb):
     # RabbitMQ offers in its registry's order, not auth_mechanisms' (PLAIN, AMQPLAIN, EXTERNAL),
-    # and EXTERNAL only on TLS connections.
-    raw = TlsRaw(tb.tls_port, client_context())
-    offered, seen, _ = start_ok_with(raw, "PLAIN", b"\x00guest\x00guest")
-    assert offered == "PLAIN EXTERNAL AMQPLAIN"
-    raw = RawConnection(HOST, tb.port)
-    offered, seen, _ = start_ok_with(raw, "PLAIN", b"\x00guest\x00guest")
-    assert offered == "PLAIN AMQPLAIN"
+    # and EXTERNAL only on TLS connections. PLAIN is then accepted (tune); the connection is
+    # dropped there rather than waiting out the broker's handshake timeout.
+    for raw, expected in ((TlsRaw(tb.tls_port, client_context()), "PLAIN EXTERNAL AMQPLAIN"),
+                          (RawConnection(HOST, tb.port), "PLAIN AMQPLAIN")):
+        try:
+            fr = raw.handshake(open_vhost=False)
+            assert raw.start.mechanisms.decode() == expected
+            assert isinstance(fr.method, pika.spec.Connection.Tune), fr
+        finally:
+            raw.close()
 
 
 def test_external_without_a_client_certificate_is_refused(tb):

@@ -9,5 +9,8 @@ add_executable(pulse_recovery_test
 target_link_libraries(pulse_recovery_test PRIVATE pulse_layer GTest::gtest GTest::gtest_main)
 target_compile_definitions(pulse_recovery_test PRIVATE PULSED_BIN="$<TARGET_FILE:pulsed>")
 add_dependencies(pulse_recovery_test pulsed)
+# Its kExchange is consumer_live_test.cc's too: a TU of its own in a unity build (scripts/build.sh).
+set_source_files_properties(${CMAKE_CURRENT_LIST_DIR}/recovery_heartbeat_test.cc
+  PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
 gtest_discover_tests(pulse_recovery_test DISCOVERY_TIMEOUT 30
   PROPERTIES LABELS live TIMEOUT 90)
