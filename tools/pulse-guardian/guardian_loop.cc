@@ -79,6 +79,12 @@ class RecordingAdmin : public admin::BrokerAdmin {
   Status close_connection(const std::string& name, const std::string& reason) override {
     return inner_.close_connection(name, reason);
   }
+  Result<std::vector<admin::ExchangeInfo>> list_exchanges() override {
+    return inner_.list_exchanges();
+  }
+  Status delete_exchange(const std::string& vhost, const std::string& name) override {
+    return inner_.delete_exchange(vhost, name);
+  }
   Result<std::vector<admin::UserInfo>> list_users() override { return inner_.list_users(); }
   Status put_user(const std::string& name, const std::string& password,
                   const std::vector<std::string>& tags) override {

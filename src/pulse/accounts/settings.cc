@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/url.h"
+
 namespace pulse::accounts {
 
 namespace {
@@ -19,21 +21,6 @@ std::vector<std::string> split(std::string_view value, std::string_view separato
     }
   }
   if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/url.h"
+
 namespace pulse::api {
 
 using nlohmann::json;
@@ -12,20 +14,7 @@ constexpr const char* kSettingsKey = "settings";
 constexpr const char* kUnboundedPrefix = "unbounded/";
 
 std::string encode(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '-' || c == '_' || c == '.' || c == '~';
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
+  return percent_encode(s);
 }
 
 std::string unbounded_key(const guardian::QueueRef& q) {
