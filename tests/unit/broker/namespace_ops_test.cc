@@ -11,7 +11,7 @@ namespace pulse::broker::testing {
 namespace {
 
 template <typename R>
-Error error_of(const R& r) {
+Error refusal_of(const R& r) {
   return r.ok() ? Error{0, "<ok>"} : r.error();
 }
 
@@ -55,29 +55,29 @@ class NamespaceOpsTest : public BrokerTest {
 
 TEST_F(NamespaceOpsTest, DeclaresOutsideTheNamespaceAreRefused) {
   Principal alice = as("alice");
-  auto q = error_of(ops::declare_queue(alice, qd("queue/bob/q2")));
+  auto q = refusal_of(ops::declare_queue(alice, qd("queue/bob/q2")));
   EXPECT_EQ(q.code, 403);
   EXPECT_EQ(q.text, outside("declare ", "queues", "queue/"));
-  EXPECT_EQ(error_of(ops::declare_queue(alice, qd("plain"))).text, q.text);
+  EXPECT_EQ(refusal_of(ops::declare_queue(alice, qd("plain"))).text, q.text);
   // Server-named queues are in no namespace.
-  EXPECT_EQ(error_of(ops::declare_queue(alice, qd(""))).text, q.text);
-  auto x = error_of(ops::declare_exchange(alice, xd("exchange/bob/y", "topic")));
+  EXPECT_EQ(refusal_of(ops::declare_queue(alice, qd(""))).text, q.text);
+  auto x = refusal_of(ops::declare_exchange(alice, xd("exchange/bob/y", "topic")));
   EXPECT_EQ(x.code, 403);
   EXPECT_EQ(x.text, outside("declare ", "exchanges", "exchange/"));
   // Redeclaring an existing one is a declare too.
-  EXPECT_EQ(error_of(ops::declare_exchange(alice, xd("exchange/bob/x", "topic"))).text, x.text);
+  EXPECT_EQ(refusal_of(ops::declare_exchange(alice, xd("exchange/bob/x", "topic"))).text, x.text);
   EXPECT_EQ(vh.find_queue("queue/bob/q2"), nullptr);
   EXPECT_EQ(vh.find_exchange("exchange/bob/y"), nullptr);
 }
 
 TEST_F(NamespaceOpsTest, OwnExchangesMustBeDurableTopics) {
   Principal alice = as("alice");
-  auto fanout = error_of(ops::declare_exchange(alice, xd("exchange/alice/fanout-one", "fanout")));
+  auto fanout = refusal_of(ops::declare_exchange(alice, xd("exchange/alice/fanout-one", "fanout")));
   EXPECT_EQ(fanout.code, 406);
   EXPECT_EQ(fanout.text,
             "PRECONDITION_FAILED - exchange 'exchange/alice/fanout-one' in vhost '/' must be a "
             "durable topic exchange, not a durable fanout one (pulse.namespaces.strict)");
-  auto transient = error_of(ops::declare_exchange(alice, xd("exchange/alice/t", "topic", false)));
+  auto transient = refusal_of(ops::declare_exchange(alice, xd("exchange/alice/t", "topic", false)));
   EXPECT_EQ(transient.code, 406);
   EXPECT_EQ(vh.find_exchange("exchange/alice/t"), nullptr);
   EXPECT_TRUE(ops::declare_exchange(alice, xd("exchange/alice/t", "topic")).ok());
@@ -149,12 +149,12 @@ TEST_F(NamespaceOpsTest, ANamespaceTagBindsTheUserToThatNamespace) {
   Principal u = as("team-1");
   EXPECT_TRUE(ops::declare_queue(u, qd("queue/team/q")).ok());
   EXPECT_TRUE(ops::declare_exchange(u, xd("exchange/team/x", "topic")).ok());
-  auto q = error_of(ops::declare_queue(u, qd("queue/team-1/q")));
+  auto q = refusal_of(ops::declare_queue(u, qd("queue/team-1/q")));
   EXPECT_EQ(q.code, 403);
   EXPECT_EQ(q.text,
             "ACCESS_REFUSED - user 'team-1' may only declare queues under 'queue/team/' "
             "(pulse.namespaces.strict)");
-  EXPECT_EQ(error_of(ops::declare_exchange(u, xd("exchange/bob/y", "topic"))).code, 403);
+  EXPECT_EQ(refusal_of(ops::declare_exchange(u, xd("exchange/bob/y", "topic"))).code, 403);
 }
 
 }  // namespace
