@@ -169,7 +169,9 @@ TEST(Properties, EmptyIsJustTheFlags) {
 
 TEST(Properties, ContinuationFlagAndTruncationRefused) {
   BasicProperties q;
-  ByteReader cont(as_span(testing::bytes({0x00, 0x01})));
+  // The reader only views its bytes: they must outlive it.
+  const std::string flags = testing::bytes({0x00, 0x01});
+  ByteReader cont(as_span(flags));
   EXPECT_FALSE(decode_properties(cont, q));
   std::string buf;
   ByteWriter w(buf);
