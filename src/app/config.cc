@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 
+#include "base/config_lines.h"
 #include "base/url.h"
 #include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings_reader.h"
@@ -42,17 +43,6 @@ std::string parse_double(std::string_view v, double& out) {
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (ec != std::errc() || p != v.data() + v.size() || v.empty() || !(out >= 0)) {
     return "expected a non-negative number";
-  }
-  return {};
-}
-
-std::string parse_bool(std::string_view v, bool& out) {
-  if (v == "true") {
-    out = true;
-  } else if (v == "false") {
-    out = false;
-  } else {
-    return "expected true or false";
   }
   return {};
 }
@@ -94,7 +84,7 @@ std::string set_listener(std::vector<Listener>& list, bool& touched, std::string
 std::string set_flag_list(std::vector<std::string>& list, bool& touched, std::string_view item,
                           std::string_view v) {
   bool on = false;
-  if (auto e = parse_bool(v, on); !e.empty()) return e;
+  if (auto e = parse_config_bool(v, on); !e.empty()) return e;
   if (!touched) list.clear();
   touched = true;
   std::erase(list, item);
@@ -223,7 +213,7 @@ const KeySpec kKeys[] = {
     {"auth_failure_limit.max_tracked_addresses",
      FIELD(parse_uint(v, s.cfg.auth_failure_max_tracked, 1))},
     {"auth_failure_limit.exempt_loopback",
-     FIELD(parse_bool(v, s.cfg.auth_failure_exempt_loopback))},
+     FIELD(parse_config_bool(v, s.cfg.auth_failure_exempt_loopback))},
     {"management.cors.allow_origins.$",
      FIELD(append_string(s.cfg.management_cors_allow_origins, v))},
     {"management.cors.max_age", FIELD(parse_uint(v, s.cfg.management_cors_max_age))},
@@ -255,7 +245,7 @@ const KeySpec kKeys[] = {
     {"prometheus.ssl.port", FIELD(set_https_port(s.cfg.prometheus_ssl, v))},
     {"prometheus.ssl.ip", FIELD(set_https_ip(s.cfg.prometheus_ssl, v))},
     {"cluster_name", FIELD(set_string(s.cfg.cluster_name.emplace(), v))},
-    {"pulse.namespaces.strict", FIELD(parse_bool(v, s.cfg.pulse_namespaces_strict))},
+    {"pulse.namespaces.strict", FIELD(parse_config_bool(v, s.cfg.pulse_namespaces_strict))},
     {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
     {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
     {"definitions.import_backend",
@@ -343,25 +333,6 @@ bool match_key(std::string_view pattern, std::string_view key, std::string_view&
   }
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool valid_key(std::string_view key) {
-  if (key.empty() || key.front() == '.' || key.back() == '.') return false;
-  for (size_t i = 0; i < key.size(); ++i) {
-    char c = key[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || (c == '.' && key[i - 1] != '.');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // The feature a known-but-unimplemented key belongs to, or empty.
 std::string_view unsupported_feature(std::string_view key) {
   std::string_view var;
@@ -370,10 +341,6 @@ std::string_view unsupported_feature(std::string_view key) {
   }
   if (key.starts_with("web_stomp.ssl.") && tls::known_option(key.substr(14))) return "Web-STOMP";
   return {};
-}
-
-Error config_error(std::string_view source, size_t line, std::string msg) {
-  return Error{0, std::string(source) + ":" + std::to_string(line) + ": " + std::move(msg)};
 }
 
 }  // namespace
@@ -461,44 +428,19 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
   Config cfg;
   State state{cfg};
   guardian::SettingsReader guardian_keys;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    line = trim(line);
-    if (line.empty() || line.front() == '#') continue;
-
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos)
-      return config_error(source, line_no, "expected 'key = value'");
-    std::string_view key = trim(line.substr(0, eq));
-    std::string_view value = trim(line.substr(eq + 1));
-    if (!valid_key(key)) {
-      return config_error(source, line_no, "invalid key '" + std::string(key) + "'");
-    }
-    // A value is either single-quoted (may hold '#') or runs up to an inline '#' comment.
-    if (!value.empty() && value.front() == '\'') {
-      size_t close = value.find('\'', 1);
-      if (close == std::string_view::npos || !(trim(value.substr(close + 1)).empty() ||
-                                               trim(value.substr(close + 1)).front() == '#')) {
-        return config_error(source, line_no,
-                            "unterminated quoted value for key '" + std::string(key) + "'");
-      }
-      value = value.substr(1, close - 1);
-    } else {
-      value = trim(value.substr(0, value.find('#')));
-      if (value.empty()) {
-        return config_error(source, line_no, "missing value for key '" + std::string(key) + "'");
-      }
-    }
+  // The file's syntax is base/config_lines' (pulse-guardian's --config reads the same).
+  auto lines = split_config_lines(text, source);
+  if (!lines) return std::move(lines).error();
+  for (const ConfigLine& line : *lines) {
+    const size_t line_no = line.line;
+    const std::string_view key = line.key;
+    const std::string_view value = line.value;
 
     // The guardian's keys have their own reader, shared with pulse-guardian's --config; it
     // names the key in its errors and refuses unknown pulse.guardian.* keys itself.
     if (key.starts_with(guardian::kSettingsPrefix)) {
       if (auto st = guardian_keys.apply(key, value); !st) {
-        return config_error(source, line_no, st.error().text);
+        return config_line_error(source, line_no, st.error().text);
       }
       cfg.settings[std::string(key)] = value;
       continue;
@@ -506,7 +448,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     // pulse.smtp.*: the guardian's mail, read by pulse/smtp (pulse-guardian's --config too).
     if (key.starts_with("pulse.smtp.")) {
       if (auto st = smtp::apply_setting(cfg.smtp, key, value); !st) {
-        return config_error(source, line_no, st.error().text);
+        return config_line_error(source, line_no, st.error().text);
       }
       cfg.settings[std::string(key)] = value;
       continue;
@@ -517,11 +459,11 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     if (key.starts_with("pulse.accounts.")) {
       if (auto st = accounts::apply_setting(cfg.accounts, key, value); !st) {
         if (st.error().text.starts_with("unknown setting"))
-          return config_error(source, line_no,
-                              "unknown key '" + std::string(key) +
-                                  "' (the accounts' keys are pulse.accounts.reserved_users, "
-                                  "vhosts, rotation_interval and connection_url)");
-        return config_error(source, line_no, st.error().text);
+          return config_line_error(source, line_no,
+                                   "unknown key '" + std::string(key) +
+                                       "' (the accounts' keys are pulse.accounts.reserved_users, "
+                                       "vhosts, rotation_interval and connection_url)");
+        return config_line_error(source, line_no, st.error().text);
       }
       cfg.settings[std::string(key)] = value;
       continue;
@@ -539,22 +481,22 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     if (spec == nullptr) {
       if (tls::ServerTlsOptions* t = tls_target(cfg, key, tls_option)) {
         if (std::string why = tls::set_option(*t, tls_option, value); !why.empty()) {
-          return config_error(source, line_no,
-                              "invalid value '" + std::string(value) + "' for key '" +
-                                  std::string(key) + "': " + why);
+          return config_line_error(source, line_no,
+                                   "invalid value '" + std::string(value) + "' for key '" +
+                                       std::string(key) + "': " + why);
         }
         cfg.settings[std::string(key)] = value;
         continue;
       }
       if (auto feature = unsupported_feature(key); !feature.empty()) {
-        return config_error(
+        return config_line_error(
             source, line_no,
             "key '" + std::string(key) + "' is not supported yet (" + std::string(feature) + ")");
       }
-      return config_error(source, line_no, "unknown key '" + std::string(key) + "'");
+      return config_line_error(source, line_no, "unknown key '" + std::string(key) + "'");
     }
     if (std::string why = spec->set(state, var, value); !why.empty()) {
-      return config_error(
+      return config_line_error(
           source, line_no,
           "invalid value '" + std::string(value) + "' for key '" + std::string(key) + "': " + why);
     }

@@ -24,6 +24,14 @@ bool valid_key(std::string_view key) {
 
 }  // namespace
 
+std::string parse_config_bool(std::string_view value, bool& out) {
+  if (value == "true" || value == "false") {
+    out = value == "true";
+    return {};
+  }
+  return "expected true or false";
+}
+
 Error config_line_error(std::string_view source, size_t line, const std::string& text) {
   return Error{0, std::string(source) + ":" + std::to_string(line) + ": " + text};
 }

@@ -3,8 +3,7 @@
 // split into lines: blank lines and `#` comments skipped, keys of letters, digits, `_`, `-` and
 // single dots, a value either single-quoted (may hold `#`) or running up to an inline `#`
 // comment. What the keys mean is the reader's: pulse-guardian's --config reads its keys from
-// lines split here. (app/config.cc has its own copy of these rules, older than this one, which
-// could move to this function.)
+// lines split here, and so does pulsed's app/config.cc.
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -23,6 +22,10 @@ struct ConfigLine {
 // Errors read "<source>:<line>: <what>", as pulsed says them: expected 'key = value', invalid
 // key 'k', missing value for key 'k', unterminated quoted value for key 'k'.
 Result<std::vector<ConfigLine>> split_config_lines(std::string_view text, std::string_view source);
+
+// A boolean value, "true" or "false" as cuttlefish spells them: empty on success, else the
+// reason ("expected true or false").
+std::string parse_config_bool(std::string_view value, bool& out);
 
 // "<source>:<line>: <text>", for a reader's own refusals of a line.
 Error config_line_error(std::string_view source, size_t line, const std::string& text);

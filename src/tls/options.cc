@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "base/config_lines.h"
+
 namespace pulse::tls {
 namespace {
 
@@ -16,17 +18,6 @@ constexpr Refused kRefused[] = {
     {"secure_renegotiate", "is not supported (OpenSSL always requires secure renegotiation)"},
     {"sni", "is not supported (pulsed serves one certificate per listener)"},
 };
-
-std::string parse_bool(std::string_view v, bool& out) {
-  if (v == "true") {
-    out = true;
-  } else if (v == "false") {
-    out = false;
-  } else {
-    return "expected true or false";
-  }
-  return {};
-}
 
 // "versions.1" -> true; "versions" or "versions.x.y" -> false.
 bool indexed(std::string_view option, std::string_view name) {
@@ -86,7 +77,7 @@ std::string set_option(ServerTlsOptions& o, std::string_view option, std::string
       return "expected verify_peer or verify_none";
     }
   } else if (option == "fail_if_no_peer_cert") {
-    return parse_bool(value, o.fail_if_no_peer_cert);
+    return parse_config_bool(value, o.fail_if_no_peer_cert);
   } else if (option == "depth") {
     int n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -120,13 +111,13 @@ std::string set_option(ServerTlsOptions& o, std::string_view option, std::string
     }
     o.ciphers.emplace_back(value);
   } else if (option == "honor_cipher_order") {
-    return parse_bool(value, o.honor_cipher_order);
+    return parse_config_bool(value, o.honor_cipher_order);
   } else if (option == "client_renegotiation") {
-    return parse_bool(value, o.client_renegotiation);
+    return parse_config_bool(value, o.client_renegotiation);
   } else if (option == "reuse_sessions") {
-    return parse_bool(value, o.reuse_sessions);
+    return parse_config_bool(value, o.reuse_sessions);
   } else if (option == "log_alert") {
-    return parse_bool(value, o.log_alert);
+    return parse_config_bool(value, o.log_alert);
   } else {
     return "unknown TLS option '" + std::string(option) + "'";
   }
