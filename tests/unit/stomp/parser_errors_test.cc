@@ -29,7 +29,7 @@ ParserOptions limits(size_t header_bytes, size_t headers, size_t frame) {
   return o;
 }
 
-std::vector<ErrorCase> cases() {
+std::vector<ErrorCase> error_cases() {
   using namespace std::string_literals;
   return {
       {"unknown_command", "FOO\n\n\0"s, ParseErrorKind::bad_command, "Bad command",
@@ -155,7 +155,7 @@ TEST_P(ParserError, RefusesInputAfterwards) {
   EXPECT_EQ(again.error->kind, c.kind);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stomp, ParserError, ::testing::ValuesIn(cases()),
+INSTANTIATE_TEST_SUITE_P(Stomp, ParserError, ::testing::ValuesIn(error_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(StompParserLimits, ExactlyAtTheLimitsIsAccepted) {
