@@ -2,13 +2,12 @@
 
 #include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
 
 #include "amqp/field_table_json.h"
 #include "auth/password.h"
 #include "base/bytes.h"
+#include "base/rfc3339.h"
 #include "base/url.h"
 #include "broker/policy.h"
 #include "http/api.h"
@@ -18,14 +17,7 @@ namespace pulse::http {
 using nlohmann::json;
 
 std::string iso_time_ms(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+00:00", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
+  return format_rfc3339_utc(SystemTime(std::chrono::milliseconds(ms)), 3, "+00:00");
 }
 
 namespace {

@@ -1,8 +1,8 @@
 #include "pulse/accounts/model.h"
 
-#include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
+
+#include "base/rfc3339.h"
 
 namespace pulse::accounts {
 
@@ -10,37 +10,9 @@ using nlohmann::json;
 
 namespace {
 
-// UTC, milliseconds: "2026-12-05T13:00:00.000Z".
+// UTC, milliseconds: "2026-12-05T13:00:00.000Z"; read back as any RFC 3339 time.
 std::string format_time(TimePoint t) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  int frac = static_cast<int>(ms % 1000);
-  if (frac < 0) frac += 1000, --secs;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  return buf;
-}
-
-bool parse_time(const std::string& text, TimePoint& out) {
-  int y, mo, d, h, mi, s, ms = 0, used = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &y, &mo, &d, &h, &mi, &s, &ms,
-                  &used) != 7 ||
-      static_cast<size_t>(used) != text.size())
-    return false;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  const std::time_t secs = timegm(&tm);
-  out = Clock::from_time_t(secs) + std::chrono::milliseconds(ms);
-  return true;
+  return format_rfc3339_utc(t, 3);
 }
 
 // Reads the record's fields, remembering the first that is missing or of the wrong type.
@@ -60,9 +32,9 @@ class Reader {
     return it->get<bool>();
   }
   TimePoint time(const char* key) {
-    TimePoint t{};
-    if (!parse_time(str(key), t) && error_.empty()) bad(key, "a time (YYYY-MM-DDTHH:MM:SS.mmmZ)");
-    return t;
+    const auto t = parse_rfc3339(str(key));
+    if (!t && error_.empty()) bad(key, "an RFC 3339 time such as 2026-12-05T13:00:00.000Z");
+    return t.value_or(TimePoint{});
   }
   std::vector<std::string> strings(const char* key) {
     std::vector<std::string> out;

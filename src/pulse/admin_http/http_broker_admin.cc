@@ -1,12 +1,10 @@
 #include "pulse/admin_http/http_broker_admin.h"
 
-#include <cctype>
-#include <cstdio>
-#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "base/rfc3339.h"
 #include "mgmt/errors.h"
 #include "mgmt/reason.h"
 
@@ -121,44 +119,6 @@ Status done(Result<mgmt::HttpReply> reply) {
 
 }  // namespace
 
-std::optional<TimePoint> parse_api_time(const std::string& text) {
-  int y, mo, d, h, mi, s;
-  char sep = 0;
-  int used = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &s,
-                  &used) != 7 ||
-      (sep != 'T' && sep != ' ')) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  const std::time_t secs = timegm(&tm);
-  if (secs == -1) return std::nullopt;
-  auto t = Clock::from_time_t(secs);
-  size_t at = static_cast<size_t>(used);
-  if (at < text.size() && text[at] == '.') {  // fraction of a second, milliseconds kept
-    int ms = 0, digits = 0;
-    for (++at; at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])); ++at) {
-      if (digits < 3) ms = ms * 10 + (text[at] - '0'), ++digits;
-    }
-    while (digits++ < 3) ms *= 10;
-    t += std::chrono::milliseconds(ms);
-  }
-  if (at < text.size() && (text[at] == '+' || text[at] == '-')) {  // +HH:MM offset
-    int oh = 0, om = 0;
-    if (std::sscanf(text.c_str() + at + 1, "%2d:%2d", &oh, &om) >= 1) {
-      const auto offset = std::chrono::minutes(oh * 60 + om);
-      t += text[at] == '+' ? -offset : offset;
-    }
-  }
-  return t;
-}
-
 Result<std::unique_ptr<HttpBrokerAdmin>> HttpBrokerAdmin::create(
     const HttpAdminSettings& settings) {
   auto url = mgmt::parse_url(settings.url);
@@ -207,7 +167,7 @@ Result<std::vector<QueueInfo>> HttpBrokerAdmin::list_queues() {
     info.auto_delete = flag(q, "auto_delete");
     info.exclusive = flag(q, "exclusive");
     if (const std::string idle = str(q, "idle_since"); !idle.empty()) {
-      info.idle_since = parse_api_time(idle);
+      info.idle_since = parse_management_time(idle);
     }
     if (auto it = by_queue.find({info.vhost, info.name}); it != by_queue.end()) {
       info.bindings = std::move(it->second);

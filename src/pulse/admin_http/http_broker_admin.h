@@ -3,7 +3,6 @@
 // backend for a RabbitMQ node or cluster, making PulseGuardian's calls (README.md lists them).
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -44,9 +43,5 @@ class HttpBrokerAdmin : public BrokerAdmin {
  private:
   mgmt::HttpClient client_;
 };
-
-// Exposed for unit tests: RabbitMQ's time texts ("2026-12-05 11:22:27" in older versions,
-// "2026-12-05T11:22:27.123+00:00" in 3.10 and pulsed) as a time point; nullopt when unparsable.
-std::optional<TimePoint> parse_api_time(const std::string& text);
 
 }  // namespace pulse::admin

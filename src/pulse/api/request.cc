@@ -1,8 +1,6 @@
 #include "pulse/api/request.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 
 namespace pulse::api {
 
@@ -206,79 +204,6 @@ std::optional<uint64_t> BodyReader::integer(const char* key, uint64_t min, uint6
     return std::nullopt;
   }
   return v;
-}
-
-std::optional<TimePoint> parse_rfc3339(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
-  auto digits = [&](size_t at, size_t n) -> std::optional<int> {
-    if (at + n > text.size()) return std::nullopt;
-    int v = 0;
-    for (size_t i = at; i < at + n; ++i) {
-      if (text[i] < '0' || text[i] > '9') return std::nullopt;
-      v = v * 10 + (text[i] - '0');
-    }
-    return v;
-  };
-  auto at = [&](size_t i, std::string_view chars) {
-    return i < text.size() && chars.find(text[i]) != std::string_view::npos;
-  };
-  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
-       s = digits(17, 2);
-  if (!y || !mo || !d || !h || !mi || !s || !at(4, "-") || !at(7, "-") || !at(10, "Tt") ||
-      !at(13, ":") || !at(16, ":"))
-    return std::nullopt;
-  if (*mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *h > 23 || *mi > 59 || *s > 60)
-    return std::nullopt;
-  size_t i = 19;
-  std::chrono::nanoseconds frac{0};
-  if (at(i, ".")) {
-    ++i;
-    const size_t start = i;
-    int64_t ns = 0, scale = 100'000'000;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      ns += (text[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    frac = std::chrono::nanoseconds(ns);
-  }
-  int offset_minutes = 0;
-  if (at(i, "Zz")) {
-    ++i;
-  } else if (at(i, "+-")) {
-    const int sign = text[i] == '-' ? -1 : 1;
-    auto oh = digits(i + 1, 2), om = digits(i + 4, 2);
-    if (!oh || !om || !at(i + 3, ":") || *oh > 23 || *om > 59) return std::nullopt;
-    offset_minutes = sign * (*oh * 60 + *om);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != text.size()) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = *y - 1900;
-  tm.tm_mon = *mo - 1;
-  tm.tm_mday = *d;
-  tm.tm_hour = *h;
-  tm.tm_min = *mi;
-  tm.tm_sec = *s;
-  const std::time_t secs = timegm(&tm);
-  // timegm normalises 31 February into March: such a date is not a date.
-  std::tm back{};
-  gmtime_r(&secs, &back);
-  if (back.tm_mday != *d && *s != 60) return std::nullopt;
-  return admin::Clock::from_time_t(secs) - std::chrono::minutes(offset_minutes) +
-         std::chrono::duration_cast<admin::Clock::duration>(frac);
-}
-
-std::string format_rfc3339(TimePoint t) {
-  const std::time_t secs = admin::Clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace pulse::api

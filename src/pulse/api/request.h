@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "base/rfc3339.h"
 #include "pulse/admin/broker_admin.h"
 
 namespace pulse::api {
@@ -98,9 +99,9 @@ class BodyReader {
   std::string error_;
 };
 
-// RFC 3339: "2027-01-15T08:00:00Z", "2027-01-15T09:00:00.5+01:00" (T/Z in either case).
-std::optional<TimePoint> parse_rfc3339(std::string_view text);
-// UTC, "2027-01-15T08:00:00Z".
-std::string format_rfc3339(TimePoint t);
+// Times are read with base's parse_rfc3339 (strict RFC 3339) and written as UTC to the second.
+inline std::string format_rfc3339(TimePoint t) {
+  return format_rfc3339_utc(t);
+}
 
 }  // namespace pulse::api

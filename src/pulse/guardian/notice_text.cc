@@ -1,7 +1,8 @@
 #include "pulse/guardian/notice_text.h"
 
 #include <cstdio>
-#include <ctime>
+
+#include "base/rfc3339.h"
 
 namespace pulse::guardian {
 namespace {
@@ -36,12 +37,7 @@ std::string connection_body(const Notice& n) {
 }  // namespace
 
 std::string rfc3339_utc(TimePoint t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-  return buf;
+  return format_rfc3339_utc(t, 0, "+00:00");
 }
 
 std::string notice_routing_key(const Notice& n) {
