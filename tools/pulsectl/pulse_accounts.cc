@@ -188,7 +188,13 @@ Status namespaces(const Ctx& c, const PulseCommand& cmd) {
   auto expires = parse_expires(cmd.expires, std::chrono::system_clock::now());
   if (!expires) return std::move(expires).error();
   json body = {{"expires", *expires}};
-  if (cmd.contact) body["contact"] = *cmd.contact;
+  if (cmd.contact) {
+    body["contact"] = *cmd.contact;
+  } else if (auto existing = c.api.pulse("GET", path)) {
+    // The API takes a refresh without a contact as "no contact"; a refresh from the command
+    // line that does not mention it means to keep it (--contact '' clears it).
+    body["contact"] = existing->body.value("contact", "");
+  }
   auto r = c.api.pulse("POST", path, &body);
   if (!r) return std::move(r).error();
   if (!c.opt.json) {

@@ -35,7 +35,8 @@ void print_guardian(const Ctx& c, const json& g) {
   std::cout << "\nowner thresholds  " << owners << " (pulsectl pulse guardian owners list)\n"
             << "unbounded queues  " << unbounded << " (pulsectl pulse guardian unbounded list)\n";
   std::string stats;
-  for (const auto& [k, v] : g.value("stats", json::object()).items())
+  const json counters = g.value("stats", json::object());
+  for (const auto& [k, v] : counters.items())
     stats += (stats.empty() ? "" : ", ") + k + " " + v.dump();
   std::cout << "stats             " << stats << "\n";
 }
