@@ -26,7 +26,8 @@ Exit status:
    3  not found: the object or its vhost does not exist
   69  server unreachable: connection refused, unknown host, timed out, or no trusted TLS
       connection (certificate verify failed, host name mismatch, not a TLS port)
-  77  not authorised: login failed, or the user lacks the tag or permission (HTTP 401))";
+  77  not authorised: login failed, or the user lacks the tag or permission (HTTP 401;
+      pulse commands: also HTTP 403))";
 
 using Action = std::function<Status(const Ctx&)>;
 
