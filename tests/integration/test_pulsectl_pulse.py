@@ -161,7 +161,8 @@ def test_owners_and_users(ctl, pulsed):
                         "(HTTP 403 for user 'alice@example.com')\n")
     p = ctl.run("pulse", "users", "show", "ann", user="bob@example.com", password="ownerpw1",
                 expect=77)
-    assert "does not own" in p.stderr or "403" in p.stderr, p.stderr
+    assert p.stderr == ("pulsectl: 'bob@example.com' does not own Pulse user 'ann' "
+                        "(HTTP 403 for user 'bob@example.com')\n"), p.stderr
     rows = table(as_alice("pulse", "users", "list").stdout)
     assert rows[0] == ["name", "owners", "description", "queue_count", "created"]
     assert rows[1][:4] == ["ann", "alice@example.com", "CI", "0"], rows
@@ -274,10 +275,16 @@ def test_guardian_settings_owner_thresholds_notices_and_unbounded(ctl, pulsed):
 
     # Per-owner thresholds.
     assert ctl.run("pulse", "guardian", "owners", "set", "gus", "--warn", "2", "--delete",
-                   "8").stdout == ("set the thresholds of owner 'gus': warn_queue_size 2 "
+                   "8").stdout == ("set the thresholds of owner 'gus': warn_queue_size 2, "
                                    "delete_queue_size 8\n")
     rows = table(ctl.run("pulse", "guardian", "owners", "list").stdout)
-    assert rows == [["owner", "warn_queue_size", "delete_queue_size"], ["gus", "2", "8"]], rows
+    assert rows == [["owner", "warn_queue_size", "delete_queue_size", "set_by"],
+                    ["gus", "2", "8", "api"]], rows
+    # An entry is replaced as a whole.
+    assert ctl.run("pulse", "guardian", "owners", "set", "gus", "--delete", "9").stdout == (
+        "set the thresholds of owner 'gus': warn_queue_size global, delete_queue_size 9\n")
+    assert ctl.json("pulse", "guardian", "owners", "list") == [
+        {"owner": "gus", "warn_queue_size": None, "delete_queue_size": 9, "set_by": "api"}]
     assert ctl.run("pulse", "guardian", "owners", "reset", "gus").stdout.startswith(
         "reset the thresholds of owner 'gus'")
     assert ctl.error(3, "pulse", "guardian", "owners", "reset", "gus") == \
@@ -303,7 +310,7 @@ def test_guardian_settings_owner_thresholds_notices_and_unbounded(ctl, pulsed):
         fill(pulsed, keep, 7)
         notices = wait_for(lambda: [n for n in ctl.json("pulse", "guardian", "notices",
                                                         "--after", str(last))
-                                    if n["queue"] == keep], what="a warning for " + keep)
+                                    if n.get("queue") == keep], what="a warning for " + keep)
         n = notices[0]
         assert n["event"] == "warning" and n["unbounded"] is True and n["owner"] == "gus", n
         rows = table(ctl.run("pulse", "guardian", "notices", "--owner", "gus").stdout)

@@ -62,13 +62,20 @@ Status guardian_owners(const Ctx& c, const PulseCommand& cmd) {
   if (cmd.verb == "list") {
     auto r = c.api.pulse("GET", pulse_path({"guardian", "owners"}));
     if (!r) return std::move(r).error();
+    // Which entries this API set (the rest are the configuration's): GET /guardian's overrides.
+    json api_set = json::object();
+    if (auto g = c.api.pulse("GET", pulse_path({"guardian"}))) {
+      api_set = g->body.value("overrides", json::object()).value("owners", json::object());
+    }
     json rows = json::array();
     for (const auto& [owner, t] : r->body.items()) {
       json row = t;
       row["owner"] = owner;
+      row["set_by"] = api_set.contains(owner) ? "api" : "config";
       rows.push_back(std::move(row));
     }
-    return print_rows(c, rows, "owner,warn_queue_size,delete_queue_size", cmd.columns, "owners");
+    return print_rows(c, rows, "owner,warn_queue_size,delete_queue_size,set_by", cmd.columns,
+                      "owners");
   }
   const std::string path = pulse_path({"guardian", "owners", cmd.name});
   if (cmd.verb == "reset") {
@@ -82,10 +89,12 @@ Status guardian_owners(const Ctx& c, const PulseCommand& cmd) {
   if (cmd.del) body["delete_queue_size"] = *cmd.del;
   auto r = c.api.pulse("PUT", path, &body);
   if (!r) return std::move(r).error();
+  // The entry is replaced as a whole: a threshold not given is the global one again.
   std::string line = "set the thresholds of " + what + ":";
   for (const char* k : {"warn_queue_size", "delete_queue_size"}) {
     const json v = r->body.value(k, json(nullptr));
-    line += std::string(" ") + k + " " + (v.is_null() ? std::string("(default)") : v.dump());
+    line += std::string(line.back() == ':' ? " " : ", ") + k + " " +
+            (v.is_null() ? std::string("global") : v.dump());
   }
   report(c, line, r->body);
   return ok_status();
