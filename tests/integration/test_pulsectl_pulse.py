@@ -117,6 +117,7 @@ def test_help_lists_every_pulse_command(ctl):
     (["pulse", "guardian", "notices", "--limit", "0"], "--limit"),
     (["pulse", "guardian", "unbounded", "add", "/"], "QUEUE is required"),
     (["pulse", "owners", "update", "a@b.c"], "pulsectl: owners update: nothing to change"),
+    (["pulse", "users", "show", ""], "NAME: must not be empty"),
 ])
 def test_bad_arguments_are_usage_errors(ctl, args, text):
     assert text in ctl.error(2, *args)
@@ -339,10 +340,20 @@ def test_guardian_settings_owner_thresholds_notices_and_unbounded(ctl, pulsed):
     assert "only administrators may mark queues unbounded" in p.stderr
 
 
-def test_login_failures_and_a_stopped_guardian(binary, pulsed):
+def test_login_failures_a_monitoring_user_and_a_stopped_guardian(binary, pulsed):
     ctl = Ctl(binary, pulsed)
     p = ctl.run("pulse", "whoami", password="wrong", expect=77)
     assert p.stderr.startswith("pulsectl: ") and "HTTP 401" in p.stderr, p.stderr
+    # A monitoring user reads the guardian and nothing else of Pulse.
+    assert HttpApi(pulsed).put("/api/users/watcher", {"password": "watchpw1",
+                                                     "tags": "monitoring"}).status in (201, 204)
+    watch = dict(user="watcher", password="watchpw1")
+    assert ["enabled", "true"] in table(ctl.run("pulse", "guardian", "show", **watch).stdout)
+    assert isinstance(json.loads(ctl.run("--json", "pulse", "guardian", "notices",
+                                         **watch).stdout), list)
+    assert ctl.run("pulse", "users", "list", expect=77, **watch).stderr == (
+        "pulsectl: 'watcher' is neither a Pulse owner nor an administrator "
+        "(HTTP 403 for user 'watcher')\n")
     b = start(guardian=False)
     try:
         err = Ctl(binary, b).error(1, "pulse", "guardian", "show")

@@ -23,6 +23,11 @@ Examples:
 Exit status: 0 ok, 1 refused (409, 400, 503: the API's reason), 2 usage, 3 not found (404),
 69 unreachable, 77 not authorised (401, and 403: the signed-in user may not do this).)";
 
+// An empty name would make the path name the collection ("/api/pulse/users/"), not an object.
+const CLI::Validator kNotEmpty(
+    [](std::string& s) { return s.empty() ? std::string("must not be empty") : std::string(); }, "",
+    "not empty");
+
 using Cmd = std::shared_ptr<PulseCommand>;
 using Text = std::optional<std::string> PulseCommand::*;
 using Count = std::optional<uint64_t> PulseCommand::*;
@@ -49,7 +54,7 @@ struct Builder {
     return g;
   }
   void name(CLI::App* sub, const std::string& label, const std::string& help) const {
-    sub->add_option(label, cmd->name, help)->required();
+    sub->add_option(label, cmd->name, help)->required()->check(kNotEmpty);
   }
   void text(CLI::App* sub, const std::string& flags, Text field, const std::string& help) const {
     sub->add_option_function<std::string>(
@@ -179,7 +184,7 @@ void guardian(const Builder& b, CLI::App* pulse) {
                      std::string(verb) == "add" ? "mark a queue unbounded (administrators)"
                                                 : "unmark a queue (administrators)");
     b.name(s, "VHOST", "vhost of the queue ('/' for the default vhost)");
-    s->add_option("QUEUE", b.cmd->queue, "queue name")->required();
+    s->add_option("QUEUE", b.cmd->queue, "queue name")->required()->check(kNotEmpty);
   }
 }
 

@@ -58,6 +58,8 @@ TEST(PulsectlPulseArgs, BadArgumentsAreRefusedWhileParsing) {
            {"pulsectl", "pulse", "guardian", "owners", "set", "ann", "--warn", "0"},
            {"pulsectl", "pulse", "guardian", "notices", "--limit", "x"},
            {"pulsectl", "pulse", "guardian", "unbounded", "add", "/"},
+           {"pulsectl", "pulse", "users", "show", ""},  // would GET the list
+           {"pulsectl", "pulse", "guardian", "unbounded", "remove", "/", ""},
            {"pulsectl", "pulse", "users", "frobnicate"}}) {
     auto p = parse(words);
     EXPECT_FALSE(p.chosen) << words[3];
