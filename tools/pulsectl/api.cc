@@ -102,4 +102,32 @@ Result<unsigned> Api::del(const std::string& path, const Subject& subject, const
   return reply->status;
 }
 
+Result<PulseReply> Api::pulse(const std::string& method, const std::string& path,
+                              const json* body) {
+  auto reply = client_.request(method, path, body ? body->dump() : std::string());
+  if (!reply) return std::move(reply).error();
+  const std::string reason = one_line(mgmt::error_reason(*reply));
+  if (reply->status == 401) return failure(*reply, Subject{});
+  if (reply->status == 403) {
+    return Error{kExitAuth, reason + " (HTTP 403 for user '" + client_.user() + "')"};
+  }
+  if (reply->status == 404 && (reason.empty() || reason == "Not Found")) {
+    // RabbitMQ's own answer to an unknown path: no Pulse API is served at this URL.
+    return Error{kExitApiError, "there is no Pulse API at " + client_.url().text +
+                                    " (HTTP 404 for " + method + " " + path +
+                                    "): pulsed serves /api/pulse; RabbitMQ only through "
+                                    "pulse-guardian"};
+  }
+  if (reply->status == 404) return Error{kExitNotFound, reason};
+  if (reply->status >= 400) return failure(*reply, Subject{});
+  PulseReply out{reply->status, nullptr};
+  if (reply->status != 204 && !reply->body.empty()) {
+    out.body = json::parse(reply->body, nullptr, false);
+    if (out.body.is_discarded()) {
+      return Error{kExitApiError, "the reply to " + method + " " + path + " is not JSON"};
+    }
+  }
+  return out;
+}
+
 }  // namespace pulse::ctl

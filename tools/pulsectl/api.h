@@ -28,6 +28,12 @@ struct Subject {
   std::optional<std::string> vhost;
 };
 
+// An answer of /api/pulse: its status and JSON body (null for 204).
+struct PulseReply {
+  unsigned status = 0;
+  json body;
+};
+
 class Api {
  public:
   explicit Api(HttpClient client) : client_(std::move(client)) {}
@@ -37,6 +43,11 @@ class Api {
   Result<unsigned> put(const std::string& path, const json& body, const Subject& subject);
   Result<unsigned> post(const std::string& path, const json& body, const Subject& subject);
   Result<unsigned> del(const std::string& path, const Subject& subject, const Headers& extra = {});
+
+  // /api/pulse (pulse_*.cc): its reasons name the object, so they are the message; 403 exits 77
+  // as 401 does (other credentials are needed); a bare "Not Found" means no Pulse API there.
+  Result<PulseReply> pulse(const std::string& method, const std::string& path,
+                           const json* body = nullptr);
 
   const std::string& user() const { return client_.user(); }
   const Url& url() const { return client_.url(); }

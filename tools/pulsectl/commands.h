@@ -29,6 +29,14 @@ struct Ctx {
 Status cmd_status(const Ctx& c);
 Status cmd_list(const Ctx& c, const std::string& kind, const std::string& columns);
 extern const std::vector<std::string> kListKinds;
+// Rows as a table, or JSON with --json: the columns -c names (`columns`; "all": every field),
+// else `defaults`. `kind` names the rows in the warning about a column none of them has.
+Status print_rows(const Ctx& c, const json& rows, const std::string& defaults,
+                  const std::string& columns, const std::string& kind);
+
+// pulse_*.cc: `pulsectl pulse ...` (pulse_args.h parses it)
+struct PulseCommand;
+Status run_pulse(const Ctx& c, const PulseCommand& cmd);
 
 // objects.cc: queues, exchanges, bindings, connections
 struct QueueSpec {

@@ -12,7 +12,7 @@ inline constexpr int kExitApiError = 1;      // the server refused or failed the
 inline constexpr int kExitUsage = 2;         // bad command line or bad input file
 inline constexpr int kExitNotFound = 3;      // the object (or its vhost) does not exist
 inline constexpr int kExitUnreachable = 69;  // no HTTP answer: refused, unresolvable, timed out
-inline constexpr int kExitAuth = 77;         // 401: login failed or the user may not do this
+inline constexpr int kExitAuth = 77;         // 401 (and /api/pulse's 403): not allowed
 
 // The HTTP client library's codes are these exit statuses, passed through as they are.
 static_assert(kExitUsage == mgmt::kBadSettings);

@@ -7,12 +7,14 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "pulse_args.h"
 
 namespace pulse::ctl {
 namespace {
 
 constexpr const char* kFooter = R"(
 Lists cover every vhost unless --vhost is given; other commands act on --vhost (default /).
+Pulse accounts and the guardian (/api/pulse): pulsectl pulse --help.
 Environment: PULSECTL_URL, PULSECTL_USER, PULSECTL_PASSWORD, PULSECTL_CACERT.
 https:// URLs: the server's certificate must chain to --cacert (else the system's CAs) and be
 valid for the URL's host; rabbitmqadmin's --ssl-* option names are accepted too.
@@ -24,7 +26,8 @@ Exit status:
    3  not found: the object or its vhost does not exist
   69  server unreachable: connection refused, unknown host, timed out, or no trusted TLS
       connection (certificate verify failed, host name mismatch, not a TLS port)
-  77  not authorised: login failed, or the user lacks the tag or permission (HTTP 401))";
+  77  not authorised: login failed, or the user lacks the tag or permission (HTTP 401;
+      pulse commands: also HTTP 403))";
 
 using Action = std::function<Status(const Ctx&)>;
 
@@ -249,6 +252,10 @@ int run(int argc, char** argv) {
   add_object_commands(app, action);
   add_access_commands(app, action);
   add_definition_commands(app, action);
+  auto pulse = std::make_shared<PulseCommand>();
+  add_pulse_commands(app, pulse, [&action, pulse] {
+    action = [pulse](const Ctx& c) { return run_pulse(c, *pulse); };
+  });
 
   try {
     app.parse(argc, argv);

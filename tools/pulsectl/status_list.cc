@@ -85,27 +85,32 @@ Status cmd_list(const Ctx& c, const std::string& kind, const std::string& column
   if (!rows->is_array()) {
     return Error{kExitApiError, "GET " + path + " did not return a list"};
   }
+  return print_rows(c, *rows, k->columns, columns, kind);
+}
+
+Status print_rows(const Ctx& c, const json& rows, const std::string& defaults,
+                  const std::string& columns, const std::string& kind) {
   const bool all_columns = columns == "all";
-  std::vector<std::string> cols = split_columns(columns.empty() ? k->columns : columns);
+  std::vector<std::string> cols = split_columns(columns.empty() ? defaults : columns);
   if (cols.empty()) return Error{kExitUsage, "--columns: no column named"};
   if (!columns.empty() && !all_columns) {
-    for (const auto& missing : missing_columns(*rows, cols)) {
-      if (!rows->empty())
+    for (const auto& missing : missing_columns(rows, cols)) {
+      if (!rows.empty())
         std::cerr << "pulsectl: warning: no " << kind << " have '" << missing << "'\n";
     }
   }
   if (c.opt.json) {
-    std::cout << (all_columns ? *rows : project(*rows, cols)).dump(2) << "\n";
+    std::cout << (all_columns ? rows : project(rows, cols)).dump(2) << "\n";
   } else {
     if (all_columns) {
       cols.clear();
-      for (const auto& row : *rows) {
+      for (const auto& row : rows) {
         for (const auto& [key, value] : row.items()) {
           if (std::find(cols.begin(), cols.end(), key) == cols.end()) cols.push_back(key);
         }
       }
     }
-    std::cout << render_table(*rows, cols, !c.opt.no_header);
+    std::cout << render_table(rows, cols, !c.opt.no_header);
   }
   return ok_status();
 }
