@@ -122,9 +122,10 @@ class AccountService {
 
   // --- namespace claims
   // Creates the claim (users <ns>-1 and <ns>-2 with the namespace's permissions) or refreshes
-  // it (new expiry and contact); returns the current user's credentials.
-  Result<Credentials> claim(const std::string& ns, TimePoint expires, const std::string& contact,
-                            TimePoint now);
+  // it (new expiry; the contact only when one is given); returns the current user's
+  // credentials.
+  Result<Credentials> claim(const std::string& ns, TimePoint expires,
+                            const std::optional<std::string>& contact, TimePoint now);
   // Every claim due (rotation_interval since its last rotation, not expired): a fresh password
   // on the user not handed out, which becomes the current one. Connections of either user stay.
   SweepReport rotate(TimePoint now);

@@ -29,12 +29,14 @@ Result<Credentials> AccountService::credentials(const NamespaceClaim& c) const {
 }
 
 Result<Credentials> AccountService::claim(const std::string& ns, TimePoint expires,
-                                          const std::string& contact, TimePoint now) {
+                                          const std::optional<std::string>& contact,
+                                          TimePoint now) {
   if (expires <= now) return Error{kBadRequest, "the claim of '" + ns + "' expires in the past"};
   if (auto it = claims_.find(ns); it != claims_.end()) {
     NamespaceClaim c = it->second;
     c.expires = expires;
-    c.contact = contact;
+    // A refresh that names no contact keeps the one on record.
+    if (contact) c.contact = *contact;
     // The current user is made again if someone deleted it behind the service's back; same
     // password, so nothing changes for its clients.
     const std::string& user = c.users[static_cast<size_t>(c.current)];
@@ -50,7 +52,7 @@ Result<Credentials> AccountService::claim(const std::string& ns, TimePoint expir
   NamespaceClaim c;
   c.ns = ns;
   c.expires = expires;
-  c.contact = contact;
+  c.contact = contact.value_or("");
   c.users = {ns + "-1", ns + "-2"};
   c.created = now;
   c.last_rotation = now;

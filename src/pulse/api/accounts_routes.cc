@@ -204,7 +204,7 @@ ApiResponse PulseApi::namespaces(const ApiRequest& req, const Caller& caller) {
     return bad_request("'expires' must be an RFC 3339 time such as 2027-01-15T08:00:00Z, not '" +
                        *expires_text + "'");
   if (auto e = check_name_length(ns, "a namespace")) return *e;
-  auto creds = accounts_.claim(ns, *expires, contact.value_or(""), clock_());
+  auto creds = accounts_.claim(ns, *expires, contact, clock_());
   if (!creds) return from_error(creds.error());
   return json_response(credentials_json(*creds), found == claims.end() ? 201 : 200);
 }

@@ -45,6 +45,13 @@ TEST_F(ClaimsTest, ClaimCreatesTwoUsersWithTheNamespacePermissions) {
   EXPECT_EQ(again->expires, t0 + 48h);
   ASSERT_EQ(service->claims().size(), 1u);
   EXPECT_EQ(service->claims()[0].contact, "new@example.com");
+
+  // A refresh that names no contact keeps it; an empty one clears it.
+  ASSERT_TRUE(service->claim("tc-queue", t0 + 72h, std::nullopt, t0 + 20min).ok());
+  EXPECT_EQ(service->claims()[0].contact, "new@example.com");
+  EXPECT_EQ(service->claims()[0].expires, t0 + 72h);
+  ASSERT_TRUE(service->claim("tc-queue", t0 + 72h, "", t0 + 21min).ok());
+  EXPECT_EQ(service->claims()[0].contact, "");
 }
 
 TEST_F(ClaimsTest, BadOrTakenNamespacesAreRefused) {
