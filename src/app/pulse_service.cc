@@ -1,6 +1,8 @@
 #include "app/pulse_service.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "base/log.h"
 
@@ -16,7 +18,8 @@ constexpr std::chrono::seconds kMinSweepDelay{1};
 
 PulseService::PulseService(boost::asio::io_context& io, ManagementContext& ctx,
                            accounts::AccountSettings settings)
-    : admin_(ctx.broker, ctx.auth, local_admin_hooks(ctx)),
+    : store_(ctx.store),
+      admin_(ctx.broker, ctx.auth, local_admin_hooks(ctx)),
       account_store_(ctx.store),
       guardian_store_(ctx.store, accounts::kPulseGuardianScope),
       accounts_(admin_, account_store_, std::move(settings)),
@@ -67,6 +70,48 @@ void PulseService::sweep() {
   log("expired", accounts_.expire(now));
   log("rotated the credentials of", accounts_.rotate(now));
   schedule();
+}
+
+void PulseService::set_account_settings(accounts::AccountSettings settings) {
+  accounts_.set_settings(std::move(settings));
+  // A shorter rotation interval may make a claim due now.
+  timer_.cancel();
+  schedule();
+}
+
+Status PulseService::import_section(const api::PulseSection& section) {
+  if (auto s = api_.check_import(section); !s) return s;
+  auto written = store_.transaction([&]() -> Status {
+    for (const auto& r : section.accounts)
+      if (auto s = account_store_.put(r); !s) return s;
+    return api_.guardian_state().import(section.guardian);
+  });
+  // The services re-read the store: the records written, or (rolled back) those before.
+  auto loaded = accounts_.load();
+  if (!loaded) spdlog::error("pulse: reloading the accounts failed: {}", loaded.error().text);
+  if (auto s = api_.reload_guardian(); !s)
+    spdlog::warn("pulse: the guardian's imported settings are not applied: {}", s.error().text);
+  if (!written) return written;
+  if (!loaded) return loaded;
+  spdlog::info("pulse: imported {} account records and the guardian's layer ({} unbounded flags)",
+               section.accounts.size(), section.guardian.unbounded.size());
+  timer_.cancel();
+  schedule();
+  return {};
+}
+
+Result<std::optional<api::PulseSection>> read_pulse_section(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{0, path + ": cannot read the file"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{0, path + ": not a JSON object"};
+  auto it = j.find(api::kSectionKey);
+  if (it == j.end()) return std::optional<api::PulseSection>();
+  auto section = api::parse_section(*it);
+  if (!section) return Error{0, path + ": " + section.error().text};
+  return std::optional<api::PulseSection>(std::move(*section));
 }
 
 std::optional<std::string> PulseService::owner_address(const std::string& owner) const {

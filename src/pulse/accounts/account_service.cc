@@ -88,6 +88,14 @@ std::vector<Owner> AccountService::owners() const {
   return out;
 }
 
+AccountState AccountService::state() const {
+  AccountState out;
+  out.owners = owners();
+  for (const auto& [_, u] : users_) out.users.push_back(u);
+  out.claims = claims();
+  return out;
+}
+
 Result<Owner> AccountService::acting(const Actor& actor) const {
   auto it = owners_.find(actor.name);
   if (it == owners_.end()) {

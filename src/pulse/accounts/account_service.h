@@ -84,6 +84,11 @@ class AccountService {
   // Reads the store; until then the service knows nothing.
   Status load();
   const AccountSettings& settings() const { return settings_; }
+  // New settings (a config reload) for what is done from now on: existing users keep the
+  // vhosts they were granted, claims rotate at the new interval from their last rotation.
+  void set_settings(AccountSettings settings) { settings_ = std::move(settings); }
+  // Every owner, Pulse user and claim, as the records hold them (a definitions export).
+  AccountState state() const;
 
   // --- owners
   Result<Owner> create_owner(const std::string& email, const std::string& display_name, bool admin,
