@@ -80,21 +80,12 @@ void PulseService::set_account_settings(accounts::AccountSettings settings) {
 }
 
 Status PulseService::import_section(const api::PulseSection& section) {
-  if (auto s = api_.check_import(section); !s) return s;
-  auto written = store_.transaction([&]() -> Status {
-    for (const auto& r : section.accounts)
-      if (auto s = account_store_.put(r); !s) return s;
-    return api_.guardian_state().import(section.guardian);
-  });
-  // The services re-read the store: the records written, or (rolled back) those before.
-  auto loaded = accounts_.load();
-  if (!loaded) spdlog::error("pulse: reloading the accounts failed: {}", loaded.error().text);
-  if (auto s = api_.reload_guardian(); !s)
-    spdlog::warn("pulse: the guardian's imported settings are not applied: {}", s.error().text);
-  if (!written) return written;
-  if (!loaded) return loaded;
+  auto s = api_.import_section(
+      section, [this](const std::function<Status()>& fn) { return store_.transaction(fn); });
+  if (!s) return s;
   spdlog::info("pulse: imported {} account records and the guardian's layer ({} unbounded flags)",
                section.accounts.size(), section.guardian.unbounded.size());
+  // Imported claims may be due before the sweep scheduled.
   timer_.cancel();
   schedule();
   return {};

@@ -96,6 +96,12 @@ AccountState AccountService::state() const {
   return out;
 }
 
+Status AccountService::put_records(const std::vector<Record>& records) {
+  for (const auto& r : records)
+    if (auto s = save(r); !s) return s;
+  return {};
+}
+
 Result<Owner> AccountService::acting(const Actor& actor) const {
   auto it = owners_.find(actor.name);
   if (it == owners_.end()) {

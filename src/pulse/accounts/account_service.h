@@ -89,6 +89,9 @@ class AccountService {
   void set_settings(AccountSettings settings) { settings_ = std::move(settings); }
   // Every owner, Pulse user and claim, as the records hold them (a definitions export).
   AccountState state() const;
+  // A definitions import: the records (parse_records-checked) written to the store as they
+  // are, same key replaced; load() makes them the service's.
+  Status put_records(const std::vector<Record>& records);
 
   // --- owners
   Result<Owner> create_owner(const std::string& email, const std::string& display_name, bool admin,

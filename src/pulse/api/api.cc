@@ -49,6 +49,19 @@ Status PulseApi::check_import(const PulseSection& section) const {
   return {};
 }
 
+Status PulseApi::import_section(const PulseSection& section, const Transaction& transaction) {
+  if (auto s = check_import(section); !s) return s;
+  auto written = transaction([&]() -> Status {
+    if (auto s = accounts_.put_records(section.accounts); !s) return s;
+    return guardian_state_.import(section.guardian);
+  });
+  auto loaded = accounts_.load();
+  auto guardian = reload_guardian();
+  if (!written) return written;
+  if (!loaded) return loaded;
+  return guardian;
+}
+
 Status PulseApi::reload_guardian() {
   if (auto s = guardian_state_.load(); !s) return s;
   if (runner_ == nullptr) return {};

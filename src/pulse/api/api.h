@@ -50,7 +50,12 @@ class PulseApi {
   // Whether `section`'s guardian layer, over what is stored, fits the running guardian's
   // configured settings (400 naming the rule when not). Nothing changes.
   Status check_import(const PulseSection& section) const;
-  GuardianState& guardian_state() { return guardian_state_; }
+  // Runs its argument as one store transaction (pulsed: DefinitionsStore::transaction).
+  using Transaction = std::function<Status(const std::function<Status()>&)>;
+  // check_import, then every account record (same key: replaced) and the guardian's layer
+  // written in one `transaction`, then the accounts and the layer re-read from the store (the
+  // records written, or, rolled back, those before) and applied to the running guardian.
+  Status import_section(const PulseSection& section, const Transaction& transaction);
   // Re-reads the guardian's stored layer and applies it over the configured settings (after an
   // import wrote the store, or to undo a failed one).
   Status reload_guardian();
