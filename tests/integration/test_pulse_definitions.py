@@ -4,16 +4,17 @@ there is Pulse state; POST /api/definitions of that export into a fresh pulsed (
 directory) gives working owner logins, Pulse users that connect with pika, the claims and the
 guardian override; a damaged section is refused with 400 before anything is applied; RabbitMQ
 imports a pulsed export (it ignores the unknown key). SIGHUP re-reads pulse.guardian.* and
-applies them live; a bad file keeps the running settings and the log says why."""
+pulse.smtp.* and applies them live; a bad file keeps the running settings and the log says
+why."""
 import datetime
 import json
 import os
 import signal
 
-import pika
 import pytest
 
-from harness.broker import PulsedBroker, RabbitBroker, free_port
+from harness import smtp_sink
+from harness.broker import HOST, PulsedBroker, RabbitBroker, free_port
 from harness.http_api import HttpApi, q
 from harness.util import wait_for
 
@@ -267,5 +268,31 @@ def test_sighup_applies_guardian_settings_and_keeps_them_on_a_bad_file():
         hup(b, "SIGHUP: reloaded config")
         assert admin.get(P + "/guardian").json["settings"]["warn_queue_size"] == 15
         conn.close()
+    finally:
+        b.stop()
+
+
+def test_sighup_sets_the_mail_target():
+    b = start_pulsed(warn=5, delete=100)
+    try:
+        with smtp_sink.Server() as sink:
+            config = dict(b.config)
+            config.update({"pulse.smtp.host": HOST, "pulse.smtp.port": sink.port,
+                           "pulse.smtp.from": "guardian@example.com",
+                           "pulse.smtp.owner_domain": "owners.example"})
+            b.write_config(config)
+            after = hup(b, "SIGHUP: reloaded config")
+            assert "pulse.smtp.host" in after and "guardian: mail to " + HOST in after, after
+            conn = b.connect()
+            ch = conn.channel()
+            ch.confirm_delivery()
+            ch.queue_declare("queue/mia/q")
+            for _ in range(8):
+                ch.basic_publish("", "queue/mia/q", b"x")
+            conn.close()
+            wait_for(lambda: sink.handler.mails, timeout=15, msg="the warning mail")
+            mail = sink.handler.mails[0]
+            assert mail["rcpt_tos"] == ["mia@owners.example"]
+            assert "queue/mia/q" in mail["msg"]["Subject"]
     finally:
         b.stop()
