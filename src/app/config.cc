@@ -404,7 +404,10 @@ std::optional<Listener> parse_listener(std::string_view text) {
 }
 
 bool reloadable_key(std::string_view key) {
-  return key == "log.console.level";
+  // The Pulse layer's own keys are applied live (app/reload.h); pulse.namespaces.strict is
+  // the AuthStore's and waits for a restart.
+  return key == "log.console.level" || key.starts_with("pulse.guardian.") ||
+         key.starts_with("pulse.smtp.") || key.starts_with("pulse.accounts.");
 }
 
 SettingsDiff diff_settings(const Config& running, const Config& next) {

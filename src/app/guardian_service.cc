@@ -54,13 +54,6 @@ std::unique_ptr<smtp::SmtpNoticeSink> mail_sink(const smtp::SmtpSettings& s,
   return std::make_unique<smtp::SmtpNoticeSink>(s, std::move(owners));
 }
 
-std::vector<guardian::NoticeSink*> sinks(std::initializer_list<guardian::NoticeSink*> always,
-                                         guardian::NoticeSink* optional) {
-  std::vector<guardian::NoticeSink*> out(always);
-  if (optional != nullptr) out.push_back(optional);
-  return out;
-}
-
 }  // namespace
 
 GuardianService::GuardianService(boost::asio::io_context& io, ManagementContext& ctx,
@@ -71,9 +64,22 @@ GuardianService::GuardianService(boost::asio::io_context& io, ManagementContext&
       publish_([&b = ctx.broker](const guardian::OutgoingMessage& m) {
         return publish_in_process(b, m);
       }),
-      mail_(mail_sink(smtp, std::move(owners))),
-      runner_(admin_, std::move(settings), sinks({&log_, &notices_, &publish_}, mail_.get())),
-      timer_(io) {}
+      runner_(admin_, std::move(settings), {&log_, &notices_, &publish_, &mail_}),
+      timer_(io) {
+  mail_.sink = mail_sink(smtp, std::move(owners));
+}
+
+GuardianService::~GuardianService() {
+  for (auto& t : retired_) t.join();
+}
+
+void GuardianService::set_smtp(const smtp::SmtpSettings& smtp, smtp::OwnerLookup owners) {
+  auto old = std::move(mail_.sink);
+  mail_.sink = mail_sink(smtp, std::move(owners));
+  spdlog::info("guardian: mail {}", smtp.enabled() ? "to " + smtp.host : std::string("off"));
+  // Its destructor lets queued mails go out (up to its drain time): not on the loop.
+  if (old) retired_.emplace_back([old = std::move(old)]() mutable { old.reset(); });
+}
 
 void GuardianService::start() {
   if (auto st = declare_notice_exchange(broker_); !st) {

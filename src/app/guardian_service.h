@@ -9,6 +9,7 @@
 // queues (pulse/guardian_run/README.md says what that costs).
 #include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "app/management.h"
@@ -46,6 +47,13 @@ class GuardianService {
   // No poll after this (shutdown).
   void stop();
 
+  // SIGHUP: mail through `smtp` from now on (no host: no mail). Mails queued for the old
+  // target still go out, from a thread the service joins when it goes.
+  void set_smtp(const smtp::SmtpSettings& smtp, smtp::OwnerLookup owners);
+  // The next poll one (new) interval from now.
+  void reschedule() { schedule(runner_.settings().interval); }
+  ~GuardianService();
+
   const guardian::NoticeLog& notices() const { return notices_; }
   const guardian::GuardianRunner& runner() const { return runner_; }
   // For /api/pulse/guardian (settings changed at run time), on the same loop.
@@ -60,7 +68,16 @@ class GuardianService {
   guardian::NoticeLog notices_;
   guardian::PublishSink publish_;
   guardian::LogSink log_;
-  std::unique_ptr<smtp::SmtpNoticeSink> mail_;  // null: pulse.smtp.host not set
+  // The runner's sinks are fixed; this one forwards to the mail sink in force, which a reload
+  // replaces.
+  struct MailSwitch : guardian::NoticeSink {
+    std::unique_ptr<smtp::SmtpNoticeSink> sink;  // null: pulse.smtp.host not set
+    void send(const guardian::Notice& n) override {
+      if (sink) sink->send(n);
+    }
+  };
+  MailSwitch mail_;
+  std::vector<std::thread> retired_;  // old mail sinks draining
   guardian::GuardianRunner runner_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;

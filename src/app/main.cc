@@ -10,11 +10,12 @@
 #include "app/amqps_listeners.h"
 #include "app/boot.h"
 #include "app/config.h"
-#include "app/guardian_service.h"
+#include "app/guardian_host.h"
 #include "app/https_listeners.h"
 #include "app/management.h"
 #include "app/persistence.h"
 #include "app/pulse_service.h"
+#include "app/reload.h"
 #include "base/listen.h"
 #include "base/log.h"
 #include "definitions/json.h"
@@ -147,20 +148,25 @@ pulse::broker::PagingLimits paging_limits(const Config& c, uint64_t memory_high_
 }
 
 // --definitions, else load_definitions, else definitions.local.path: imported at every start.
-void import_boot_definitions(const Flags& flags, const Config& config,
-                             pulse::broker::Broker& broker, pulse::auth::AuthStore& auth,
-                             pulse::store::DefinitionsStore& store,
-                             pulse::app::DefinitionsPersister& persister) {
-  std::string path = flags.definitions_file;
-  if (path.empty())
-    path =
-        !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
-  if (path.empty()) return;
+std::string boot_definitions_path(const Flags& flags, const Config& config) {
+  if (!flags.definitions_file.empty()) return flags.definitions_file;
+  return !config.load_definitions.empty() ? config.load_definitions : config.definitions_local_path;
+}
+
+// The broker's part of the boot definitions; their "pulse" section (read first, so a damaged
+// one stops the start before anything is applied) is returned for the PulseService.
+std::optional<pulse::api::PulseSection> import_boot_definitions(
+    const std::string& path, pulse::broker::Broker& broker, pulse::auth::AuthStore& auth,
+    pulse::store::DefinitionsStore& store, pulse::app::DefinitionsPersister& persister) {
+  if (path.empty()) return std::nullopt;
   auto defs = pulse::definitions::load_definitions_file(path);
   if (!defs) die(path + ": " + defs.error().text);
+  auto section = pulse::app::read_pulse_section(path);
+  if (!section) die(section.error().text);
   if (auto s = pulse::app::import_definitions(*defs, broker, auth, store, persister); !s)
     die(path + ": " + s.error().text);
   spdlog::info("imported definitions from {}", path);
+  return std::move(*section);
 }
 
 // Binds each listener through `listen` (Server::listen or HttpServer::listen) and records the
@@ -187,63 +193,15 @@ void start_listeners(const std::vector<Listener>& listeners, const char* protoco
   }
 }
 
-// SIGHUP: reopen the log files and re-read the config file, applying what can change while
-// running (the log level) and naming the changed keys that wait for a restart. A config file
-// that no longer parses is logged and the running configuration kept.
-void reload(const Flags& flags, Config& running) {
-  spdlog::info("SIGHUP: {}", pulse::reopen_log_files());
-  if (flags.config_file.empty()) {
-    spdlog::info("SIGHUP: no config file to re-read (pulsed was started without --config)");
-    return;
-  }
-  auto next = pulse::app::load_config_file(flags.config_file);
-  if (!next) {
-    spdlog::error("SIGHUP: config not reloaded, keeping the running configuration: {}",
-                  next.error().text);
-    return;
-  }
-  auto diff = pulse::app::diff_settings(running, *next);
-  std::vector<std::string> applied;
-  for (const auto& key : diff.reloadable) {
-    if (key == "log.console.level" && !flags.log_level.empty()) {
-      spdlog::warn("SIGHUP: log.console.level changed but --log-level {} stays in force",
-                   flags.log_level);
-      continue;
-    }
-    if (auto it = next->settings.find(key); it != next->settings.end()) {
-      running.settings[key] = it->second;
-    } else {
-      running.settings.erase(key);
-    }
-    applied.push_back(key);
-  }
-  auto join = [](const std::vector<std::string>& keys) {
-    std::string out;
-    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
-    return out.empty() ? std::string("none") : out;
-  };
-  // Logged at the more verbose of the old and new levels, so that neither hides it.
-  const auto old_level = spdlog::get_level();
-  if (std::ranges::find(applied, "log.console.level") != applied.end()) {
-    running.log_console_level = next->log_console_level;
-    pulse::set_log_level(running.log_console_level);  // parse_config checked the name
-  }
-  const auto new_level = spdlog::get_level();
-  spdlog::set_level(std::min(old_level, new_level));
-  spdlog::info("SIGHUP: reloaded config {}: applied: {}; changed but need a restart: {}",
-               flags.config_file, join(applied), join(diff.need_restart));
-  spdlog::set_level(new_level);
-}
-
 // Re-armed after each reload, until shutdown cancels it. TLS certificates and keys are
 // re-read too: new handshakes use them, open connections keep theirs.
 void watch_reload(boost::asio::signal_set& hup, const Flags& flags, Config& running,
-                  pulse::app::TlsRegistry& tls) {
-  hup.async_wait([&hup, &flags, &running, &tls](boost::system::error_code ec, int) {
+                  pulse::app::TlsRegistry& tls, const pulse::app::PulseReload& pulse) {
+  hup.async_wait([&hup, &flags, &running, &tls, &pulse](boost::system::error_code ec, int) {
     if (ec) return;
-    reload(flags, running);
+    pulse::app::reload_config(flags.config_file, flags.log_level, running, pulse);
     tls.reload();
-    watch_reload(hup, flags, running, tls);
+    watch_reload(hup, flags, running, tls, pulse);
   });
 }
 
@@ -326,7 +284,8 @@ int main(int argc, char** argv) {
       !s)
     die(data_dir + ": " + s.error().text);
 
-  import_boot_definitions(flags, config, broker, auth, **store, persister);
+  const std::string boot_definitions = boot_definitions_path(flags, config);
+  auto boot_pulse = import_boot_definitions(boot_definitions, broker, auth, **store, persister);
 
   if (auto s = queues->watch_definitions_wal((*store)->wal_path()); !s) die(s.error().text);
   queues->definitions_changed();  // boot-time changes are synced by the first group commit
@@ -334,8 +293,8 @@ int main(int argc, char** argv) {
   pulse::server::Server server(io, broker, auth, options);
 
   // The management API runs on the same loop: its handlers read broker state directly.
-  pulse::app::ManagementContext mctx{broker, auth, **store, persister, server,
-                                     {},     0,    0,       {},        &tls_registry};
+  pulse::app::ManagementContext mctx{broker, auth, **store,       persister, server, {}, 0,
+                                     0,      {},   &tls_registry, {},        {},     {}};
   start_listeners(
       amqp_listeners, "amqp", "",
       [&](const std::string& host, uint16_t port) { return server.listen(host, port); },
@@ -350,6 +309,17 @@ int main(int argc, char** argv) {
   // Pulse's accounts and /api/pulse (pulse.accounts.*); a damaged record stops the start.
   pulse::app::PulseService pulse_service(io, mctx, config.accounts);
   if (auto s = pulse_service.start(); !s) die(data_dir + ": " + s.error().text);
+  if (boot_pulse) {
+    if (auto s = pulse_service.import_section(*boot_pulse); !s)
+      die(boot_definitions + ": " + s.error().text);
+  }
+  mctx.pulse_export = [&pulse_service] { return pulse_service.export_section(); };
+  mctx.pulse_check = [&pulse_service](const pulse::api::PulseSection& p) {
+    return pulse_service.check_import(p);
+  };
+  mctx.pulse_import = [&pulse_service](const pulse::api::PulseSection& p) {
+    return pulse_service.import_section(p);
+  };
   auto hooks = pulse::app::management_hooks(mctx);
   hooks.pulse_api = [&pulse_service](const pulse::http::Request& req,
                                      const pulse::auth::User& user) {
@@ -377,20 +347,23 @@ int main(int argc, char** argv) {
     die(s.error().text);
 
   // The guardian (pulse.guardian.enabled): on the loop, from a timer, over the in-process admin.
-  std::unique_ptr<pulse::app::GuardianService> guardian;
-  if (config.guardian.enabled) {
-    guardian = std::make_unique<pulse::app::GuardianService>(
-        io, mctx, config.guardian, config.smtp,
-        [&pulse_service](const std::string& owner) { return pulse_service.owner_address(owner); });
-    pulse_service.attach_guardian(guardian->runner(), guardian->notices());
-    guardian->start();
-  }
+  pulse::app::GuardianHost guardian(io, mctx, pulse_service);
+  guardian.start(config.guardian, config.smtp);
+  // SIGHUP's pulse.guardian.*, pulse.smtp.* and pulse.accounts.* keys.
+  const pulse::app::PulseReload pulse_reload = [&](const Config& next,
+                                                   const std::vector<std::string>& keys) {
+    const bool smtp_changed = std::ranges::any_of(
+        keys, [](const std::string& k) { return k.starts_with("pulse.smtp."); });
+    if (auto s = guardian.reconfigure(next.guardian, next.smtp, smtp_changed); !s) return s;
+    pulse_service.set_account_settings(next.accounts);
+    return pulse::Status();
+  };
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int sig) {
     spdlog::info("received signal {}, shutting down", sig);
     hup.cancel();
-    if (guardian) guardian->stop();
+    guardian.stop();
     pulse_service.stop();
     server.shutdown();
     http_server.shutdown();
@@ -399,7 +372,7 @@ int main(int argc, char** argv) {
     timer->async_wait([&io, timer](boost::system::error_code) { io.stop(); });
   });
   tls_registry.warn_expiring(std::chrono::hours(24 * 30));
-  watch_reload(hup, flags, config, tls_registry);
+  watch_reload(hup, flags, config, tls_registry, pulse_reload);
   boost::asio::steady_timer expiry_timer(io);
   warn_expiring_daily(expiry_timer, tls_registry);
   std::signal(SIGPIPE, SIG_IGN);

@@ -108,6 +108,12 @@ http::Hooks management_hooks(ManagementContext& ctx) {
                                 std::function<void(Status)> done) {
     // Parsing is pure: the worker does it, and frees the document there.
     s.offload([&ctx, &s, doc = std::move(doc), vhost, done]() mutable {
+      // Pulse's section (node-wide) is read apart; the vhost form ignores it.
+      std::shared_ptr<Result<api::PulseSection>> pulse;
+      if (auto it = doc->find(api::kSectionKey); it != doc->end()) {
+        if (!vhost) pulse = std::make_shared<Result<api::PulseSection>>(api::parse_section(*it));
+        doc->erase(it);
+      }
       if (vhost) {
         // POST /api/definitions/{vhost}: the vhost-less export form, applied to that vhost.
         for (const char* k :
@@ -124,8 +130,23 @@ http::Hooks management_hooks(ManagementContext& ctx) {
           std::make_shared<Result<definitions::Definitions>>(definitions::parse_definitions(
               doc->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
       doc.reset();
-      s.post([&ctx, &s, parsed, done] { apply_sliced(ctx, s, parsed, done); });
+      s.post([&ctx, &s, parsed, pulse, done] {
+        // A damaged or unfitting Pulse section is refused before anything is applied.
+        if (pulse && !*pulse) return done(pulse->error());
+        if (pulse && ctx.pulse_check) {
+          if (auto st = ctx.pulse_check(**pulse); !st) return done(st);
+        }
+        apply_sliced(ctx, s, parsed, [&ctx, pulse, done](Status st) {
+          // The Pulse records name the broker users the import just made.
+          if (st && pulse && ctx.pulse_import) st = ctx.pulse_import(**pulse);
+          done(st);
+        });
+      });
     });
+  };
+  h.pulse_definitions = [&ctx]() -> std::optional<nlohmann::json> {
+    if (!ctx.pulse_export) return std::nullopt;
+    return ctx.pulse_export();
   };
   return h;
 }

@@ -7,6 +7,7 @@
 #include "broker/broker.h"
 #include "http/api.h"
 #include "pulse/admin_local/local_broker_admin.h"
+#include "pulse/api/definitions_section.h"
 #include "server/server.h"
 #include "store/definitions_store.h"
 
@@ -24,6 +25,12 @@ struct ManagementContext {
   std::string data_dir;
   // The process's TLS listeners, for the certificate-expiration health check (null: none).
   const TlsRegistry* tls = nullptr;
+  // Pulse's state in definitions (app/pulse_service.h), set once the PulseService exists:
+  // the export's "pulse" object, the check before an import applies anything, and the import
+  // of the section once the broker's part is in. Null: a "pulse" section is ignored.
+  std::function<std::optional<nlohmann::json>()> pulse_export;
+  std::function<Status(const api::PulseSection&)> pulse_check;
+  std::function<Status(const api::PulseSection&)> pulse_import;
 };
 
 // Snapshots of the open AMQP sessions (management_sessions.cc), one connection, channel or

@@ -1,6 +1,8 @@
 #include "app/pulse_service.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "base/log.h"
 
@@ -16,7 +18,8 @@ constexpr std::chrono::seconds kMinSweepDelay{1};
 
 PulseService::PulseService(boost::asio::io_context& io, ManagementContext& ctx,
                            accounts::AccountSettings settings)
-    : admin_(ctx.broker, ctx.auth, local_admin_hooks(ctx)),
+    : store_(ctx.store),
+      admin_(ctx.broker, ctx.auth, local_admin_hooks(ctx)),
       account_store_(ctx.store),
       guardian_store_(ctx.store, accounts::kPulseGuardianScope),
       accounts_(admin_, account_store_, std::move(settings)),
@@ -67,6 +70,39 @@ void PulseService::sweep() {
   log("expired", accounts_.expire(now));
   log("rotated the credentials of", accounts_.rotate(now));
   schedule();
+}
+
+void PulseService::set_account_settings(accounts::AccountSettings settings) {
+  accounts_.set_settings(std::move(settings));
+  // A shorter rotation interval may make a claim due now.
+  timer_.cancel();
+  schedule();
+}
+
+Status PulseService::import_section(const api::PulseSection& section) {
+  auto s = api_.import_section(
+      section, [this](const std::function<Status()>& fn) { return store_.transaction(fn); });
+  if (!s) return s;
+  spdlog::info("pulse: imported {} account records and the guardian's layer ({} unbounded flags)",
+               section.accounts.size(), section.guardian.unbounded.size());
+  // Imported claims may be due before the sweep scheduled.
+  timer_.cancel();
+  schedule();
+  return {};
+}
+
+Result<std::optional<api::PulseSection>> read_pulse_section(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{0, path + ": cannot read the file"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{0, path + ": not a JSON object"};
+  auto it = j.find(api::kSectionKey);
+  if (it == j.end()) return std::optional<api::PulseSection>();
+  auto section = api::parse_section(*it);
+  if (!section) return Error{0, path + ": " + section.error().text};
+  return std::optional<api::PulseSection>(std::move(*section));
 }
 
 std::optional<std::string> PulseService::owner_address(const std::string& owner) const {

@@ -18,6 +18,11 @@
 
 namespace pulse::app {
 
+// The "pulse" section of a definitions file (pulsed's boot-time --definitions,
+// load_definitions, definitions.local.path): nothing when the file has none; an error naming
+// the file and the entry when it does not parse.
+Result<std::optional<api::PulseSection>> read_pulse_section(const std::string& path);
+
 class PulseService {
  public:
   // `ctx` must outlive the service.
@@ -37,6 +42,23 @@ class PulseService {
   // of that name; none when there is no such user (then pulse.smtp.owner_domain decides).
   std::optional<std::string> owner_address(const std::string& owner) const;
 
+  void detach_guardian() { api_.detach_guardian(); }
+  // SIGHUP: new pulse.guardian.* settings under the API's stored layer (an error: they do not
+  // fit it, the running ones stay) and new pulse.accounts.* settings.
+  Status rebase_guardian(guardian::GuardianSettings settings) {
+    return api_.rebase_guardian(std::move(settings));
+  }
+  void set_account_settings(accounts::AccountSettings settings);
+
+  // Definitions export/import (api/definitions_section.h): the "pulse" object, nothing
+  // without Pulse state.
+  std::optional<nlohmann::json> export_section() const { return api_.export_section(); }
+  // Refuses (400) a guardian layer that does not fit the running guardian; nothing changes.
+  Status check_import(const api::PulseSection& section) const { return api_.check_import(section); }
+  // check_import, then every record in one store transaction (same key: replaced), then the
+  // accounts and the guardian's layer re-read and applied. On failure nothing changed.
+  Status import_section(const api::PulseSection& section);
+
   // Hooks::pulse_api: `req`'s segments start with "pulse".
   http::Response handle(const http::Request& req, const auth::User& user);
 
@@ -44,6 +66,7 @@ class PulseService {
   void schedule();
   void sweep();
 
+  store::DefinitionsStore& store_;
   admin::LocalBrokerAdmin admin_;
   accounts::KvAccountStore account_store_;
   accounts::KvAccountStore guardian_store_;

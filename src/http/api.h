@@ -63,6 +63,9 @@ struct Hooks {
   std::function<void(Scheduler& s, std::shared_ptr<nlohmann::json> defs,
                      std::optional<std::string> vhost, std::function<void(Status)> done)>
       import_definitions;
+  // The "pulse" object of GET /api/definitions (Pulse's owners, users, claims and guardian
+  // layer; app/ wires it): nothing, or null hook, leaves it out, as on RabbitMQ.
+  std::function<std::optional<nlohmann::json>()> pulse_definitions;
 
   // Cheap: counters and a few system calls, no walk over connections or queues.
   std::function<NodeStatus()> node_status;

@@ -126,6 +126,10 @@ Response export_all(const Call& c) {
     if (vh->limits()) j["limits"] = definitions::limits_json(*vh->limits());
     out["vhosts"].push_back(std::move(j));
   }
+  // Pulse's state is node-wide: only here, and only when there is some.
+  if (const auto& pulse = c.api.hooks().pulse_definitions) {
+    if (auto section = pulse()) out["pulse"] = std::move(*section);
+  }
   // Administrators see every vhost (definitions_controller requires the tag).
   return export_sliced(c, std::move(out), nullptr);
 }

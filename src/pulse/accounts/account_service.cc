@@ -88,6 +88,20 @@ std::vector<Owner> AccountService::owners() const {
   return out;
 }
 
+AccountState AccountService::state() const {
+  AccountState out;
+  out.owners = owners();
+  for (const auto& [_, u] : users_) out.users.push_back(u);
+  out.claims = claims();
+  return out;
+}
+
+Status AccountService::put_records(const std::vector<Record>& records) {
+  for (const auto& r : records)
+    if (auto s = save(r); !s) return s;
+  return {};
+}
+
 Result<Owner> AccountService::acting(const Actor& actor) const {
   auto it = owners_.find(actor.name);
   if (it == owners_.end()) {

@@ -84,6 +84,14 @@ class AccountService {
   // Reads the store; until then the service knows nothing.
   Status load();
   const AccountSettings& settings() const { return settings_; }
+  // New settings (a config reload) for what is done from now on: existing users keep the
+  // vhosts they were granted, claims rotate at the new interval from their last rotation.
+  void set_settings(AccountSettings settings) { settings_ = std::move(settings); }
+  // Every owner, Pulse user and claim, as the records hold them (a definitions export).
+  AccountState state() const;
+  // A definitions import: the records (parse_records-checked) written to the store as they
+  // are, same key replaced; load() makes them the service's.
+  Status put_records(const std::vector<Record>& records);
 
   // --- owners
   Result<Owner> create_owner(const std::string& email, const std::string& display_name, bool admin,

@@ -36,6 +36,47 @@ Status PulseApi::attach_guardian(guardian::GuardianRunner& runner,
   return {};
 }
 
+std::optional<json> PulseApi::export_section() const {
+  return api::export_section(accounts_.state(), guardian_state_.overrides());
+}
+
+Status PulseApi::check_import(const PulseSection& section) const {
+  if (runner_ == nullptr) return {};
+  const auto next = layer(guardian_state_.overrides(), section.guardian);
+  if (auto s = guardian::validate(merge(base_, next)); !s)
+    return Error{400, "pulse.guardian: the imported settings do not fit the running guardian's: " +
+                          s.error().text};
+  return {};
+}
+
+Status PulseApi::import_section(const PulseSection& section, const Transaction& transaction) {
+  if (auto s = check_import(section); !s) return s;
+  auto written = transaction([&]() -> Status {
+    if (auto s = accounts_.put_records(section.accounts); !s) return s;
+    return guardian_state_.import(section.guardian);
+  });
+  auto loaded = accounts_.load();
+  auto guardian = reload_guardian();
+  if (!written) return written;
+  if (!loaded) return loaded;
+  return guardian;
+}
+
+Status PulseApi::reload_guardian() {
+  if (auto s = guardian_state_.load(); !s) return s;
+  if (runner_ == nullptr) return {};
+  return rebase_guardian(base_);
+}
+
+Status PulseApi::rebase_guardian(guardian::GuardianSettings base) {
+  if (runner_ == nullptr) return {};
+  guardian::GuardianSettings merged = merge(base, guardian_state_.overrides());
+  if (auto s = guardian::validate(merged); !s) return s;
+  base_ = std::move(base);
+  runner_->set_settings(std::move(merged));
+  return {};
+}
+
 void PulseApi::detach_guardian() {
   runner_ = nullptr;
   notices_ = nullptr;

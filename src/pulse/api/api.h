@@ -13,8 +13,10 @@
 // Thread: the owner's one thread (pulsed's event loop), like the AccountService, the runner
 // and the stores it calls; synchronous.
 #include <functional>
+#include <optional>
 
 #include "pulse/accounts/account_service.h"
+#include "pulse/api/definitions_section.h"
 #include "pulse/api/guardian_state.h"
 #include "pulse/api/request.h"
 #include "pulse/guardian_run/notice_log.h"
@@ -41,6 +43,25 @@ class PulseApi {
   void detach_guardian();
 
   ApiResponse handle(const ApiRequest& req);
+
+  // --- definitions export/import and config reloads (definitions_section.h)
+  // The "pulse" object of a whole-node export; nothing without Pulse state.
+  std::optional<nlohmann::json> export_section() const;
+  // Whether `section`'s guardian layer, over what is stored, fits the running guardian's
+  // configured settings (400 naming the rule when not). Nothing changes.
+  Status check_import(const PulseSection& section) const;
+  // Runs its argument as one store transaction (pulsed: DefinitionsStore::transaction).
+  using Transaction = std::function<Status(const std::function<Status()>&)>;
+  // check_import, then every account record (same key: replaced) and the guardian's layer
+  // written in one `transaction`, then the accounts and the layer re-read from the store (the
+  // records written, or, rolled back, those before) and applied to the running guardian.
+  Status import_section(const PulseSection& section, const Transaction& transaction);
+  // Re-reads the guardian's stored layer and applies it over the configured settings (after an
+  // import wrote the store, or to undo a failed one).
+  Status reload_guardian();
+  // New configured settings (SIGHUP) under the stored layer. When the merge does not validate,
+  // the runner keeps what it had and the reason is returned.
+  Status rebase_guardian(guardian::GuardianSettings base);
 
   // The principal as Pulse sees it.
   struct Caller {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,6 +33,14 @@ struct GuardianOverrides {
   std::set<guardian::QueueRef> unbounded;
 };
 
+// The stored and exported form of the scalars and owner thresholds (not the unbounded flags):
+// {"interval": 10, "warn_queue_size": 100, "owners": {"bob": {"delete_queue_size": 50}}}.
+nlohmann::json overrides_json(const GuardianOverrides& o);
+// The reverse, into `o`; the reason when `j` is not that form (a wrong type, an unknown field).
+std::optional<std::string> read_overrides(const nlohmann::json& j, GuardianOverrides& o);
+// `over`'s scalars and owner entries replace `under`'s, its unbounded flags are added.
+GuardianOverrides layer(const GuardianOverrides& under, const GuardianOverrides& over);
+
 // `base` with `o` on top (not validated).
 guardian::GuardianSettings merge(const guardian::GuardianSettings& base,
                                  const GuardianOverrides& o);
@@ -49,6 +58,8 @@ class GuardianState {
   Status set_settings(const GuardianOverrides& next);  // scalars and owners
   Status add_unbounded(const guardian::QueueRef& q);
   Status remove_unbounded(const guardian::QueueRef& q);
+  // A definitions import: `add` layered over what is stored (layer()), then stored.
+  Status import(const GuardianOverrides& add);
 
  private:
   accounts::AccountStore& store_;

@@ -290,6 +290,19 @@ TEST(Config, DiffSettingsSplitsReloadableKeys) {
   EXPECT_TRUE(same.reloadable.empty() && same.need_restart.empty());
 }
 
+TEST(Config, PulseLayerKeysAreReloadableButStrictNamespacesNeedARestart) {
+  auto a = parse_config("pulse.guardian.warn_queue_size = 10\n");
+  auto b = parse_config(
+      "pulse.guardian.warn_queue_size = 20\npulse.smtp.host = localhost\npulse.smtp.from = "
+      "g@example.com\npulse.accounts.rotation_interval = 120\npulse.namespaces.strict = true\n");
+  ASSERT_TRUE(a.ok() && b.ok()) << (a.ok() ? b.error().text : a.error().text);
+  auto d = diff_settings(*a, *b);
+  EXPECT_EQ(d.reloadable, (std::vector<std::string>{"pulse.accounts.rotation_interval",
+                                                    "pulse.guardian.warn_queue_size",
+                                                    "pulse.smtp.from", "pulse.smtp.host"}));
+  EXPECT_EQ(d.need_restart, std::vector<std::string>{"pulse.namespaces.strict"});
+}
+
 TEST(Config, InformationUnits) {
   EXPECT_EQ(parse_information_unit("1000000"), 1000000u);
   EXPECT_EQ(parse_information_unit("1GB"), 1000000000u);
