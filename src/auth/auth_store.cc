@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "amqp/generated/constants.h"
+#include "auth/erlang_regex.h"
 
 namespace pulse::auth {
 namespace {
@@ -14,19 +15,10 @@ Error make_error(uint16_t code, std::string msg) {
   return Error{code, std::string(amqp::reply_code_name(code)) + " - " + std::move(msg)};
 }
 
-// Erlang's re:run without the `unicode` option works on bytes, so Latin-1 mode (one byte, one
-// character) gives the same matches as RabbitMQ for any byte string, UTF-8 included.
-RE2::Options regex_options() {
-  RE2::Options o;
-  o.set_encoding(RE2::Options::EncodingLatin1);
-  o.set_log_errors(false);
-  return o;
-}
-
 // RabbitMQ turns an empty permission into "^$" (matches only an empty name).
 Result<std::unique_ptr<RE2>> compile(std::string_view pattern) {
-  auto re =
-      std::make_unique<RE2>(pattern.empty() ? std::string_view("^$") : pattern, regex_options());
+  auto re = std::make_unique<RE2>(pattern.empty() ? std::string_view("^$") : pattern,
+                                  erlang_regex_options());
   if (!re->ok()) {
     return make_error(amqp::kPreconditionFailed,
                       "invalid regular expression '" + std::string(pattern) + "': " + re->error());
@@ -79,7 +71,7 @@ Result<TopicPattern> make_topic_pattern(std::string source, std::string_view use
   TopicPattern p;
   p.expanded = expand(source, user, vhost, {});
   p.needs_client_id = p.expanded.find(kClientIdVar) != std::string::npos;
-  p.re = std::make_unique<RE2>(p.expanded, regex_options());
+  p.re = std::make_unique<RE2>(p.expanded, erlang_regex_options());
   if (!p.re->ok()) {
     return make_error(amqp::kPreconditionFailed,
                       "invalid regular expression '" + source + "': " + p.re->error());
@@ -93,7 +85,7 @@ bool match_topic(const TopicPattern& p, std::string_view routing_key, std::strin
   if (!p.needs_client_id || client_id.empty()) return RE2::PartialMatch(routing_key, *p.re);
   // Only MQTT/STOMP-style patterns with {client_id} reach here; the client id varies per
   // connection, so this compiles per check. A client id that breaks the regex denies.
-  RE2 re(expand(p.source, user, vhost, client_id), regex_options());
+  RE2 re(expand(p.source, user, vhost, client_id), erlang_regex_options());
   return re.ok() && RE2::PartialMatch(routing_key, re);
 }
 

@@ -1,5 +1,7 @@
 #include "base/url.h"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <charconv>
 
@@ -59,6 +61,12 @@ std::string format_host_port(std::string_view host, uint16_t port) {
   std::string out =
       host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]" : std::string(host);
   return out + ":" + std::to_string(port);
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 }  // namespace pulse

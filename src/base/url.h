@@ -23,5 +23,8 @@ std::optional<HostPort> parse_host_port(std::string_view text);
 std::string format_host_port(std::string_view host, uint16_t port);
 // "[::1]" -> "::1"; anything else unchanged.
 std::string_view unbracket(std::string_view host);
+// Whether host is an IPv4 or IPv6 address (no brackets) rather than a name: TLS sends SNI for
+// names only and checks an address against the certificate's IP entries.
+bool is_ip_literal(const std::string& host);
 
 }  // namespace pulse

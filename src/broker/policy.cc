@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "auth/erlang_regex.h"
 #include "broker/policy_validate.h"
 
 namespace pulse::broker {
@@ -35,14 +36,6 @@ template <size_t N>
 bool has_any(const amqp::FieldTable& def, const char* const (&keys)[N]) {
   return std::any_of(std::begin(keys), std::end(keys),
                      [&](const char* k) { return amqp::find(def, k) != nullptr; });
-}
-
-RE2::Options regex_options() {
-  // Names are matched byte-wise, as Erlang's re does without the unicode option.
-  RE2::Options o;
-  o.set_encoding(RE2::Options::EncodingLatin1);
-  o.set_log_errors(false);
-  return o;
 }
 
 bool better(const Policy& candidate, const Policy* best) {
@@ -101,7 +94,7 @@ Policy::~Policy() = default;
 Result<std::shared_ptr<const Policy>> Policy::create(std::string vhost, PolicySpec spec) {
   std::stable_sort(spec.definition.begin(), spec.definition.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto re = std::make_unique<RE2>(spec.pattern, regex_options());
+  auto re = std::make_unique<RE2>(spec.pattern, auth::erlang_regex_options());
   auto reasons = policy_detail::validate_policy(spec, *re);
   if (!reasons.empty()) {
     std::string text;

@@ -72,6 +72,16 @@ Status check_args_equivalent(const amqp::FieldTable& current, const amqp::FieldT
   return {};
 }
 
+// head ++ lists:keydelete(Name, 1, Old).
+LimitList keydelete_after(LimitList head, const std::optional<LimitList>& old,
+                          const std::string& name) {
+  if (old) {
+    for (const auto& e : *old)
+      if (e.first != name) head.push_back(e);
+  }
+  return head;
+}
+
 }  // namespace
 
 VHost::VHost(Broker& broker, std::string name)
@@ -97,21 +107,11 @@ void VHost::set_limits(std::optional<LimitList> limits) {
 
 // rabbit_vhost_limit:update_limit: [{Name, Value} | lists:keydelete(Name, 1, Old)].
 void VHost::set_limit(const std::string& name, int64_t value) {
-  LimitList next{{name, value}};
-  if (limits_) {
-    for (const auto& e : *limits_)
-      if (e.first != name) next.push_back(e);
-  }
-  set_limits(std::move(next));
+  set_limits(keydelete_after({{name, value}}, limits_, name));
 }
 
 void VHost::clear_limit(const std::string& name) {
-  LimitList next;
-  if (limits_) {
-    for (const auto& e : *limits_)
-      if (e.first != name) next.push_back(e);
-  }
-  set_limits(std::move(next));
+  set_limits(keydelete_after({}, limits_, name));
 }
 
 void VHost::declare_default_exchanges() {

@@ -1,7 +1,6 @@
 // The TLS half of Socket: OpenSSL 3 on the non-blocking fd. SSL_read/SSL_write's WANT_READ /
 // WANT_WRITE become "would block" plus the poll event to wait for, so Connection's poll loop
 // stays as it is.
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -12,18 +11,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "base/url.h"
 #include "client/options.h"
 #include "client/socket.h"
 
 namespace pulse::client {
 
 namespace {
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 
 // The oldest queued OpenSSL error as text, and the queue cleared for the next call.
 std::string openssl_reason() {

@@ -1,21 +1,15 @@
 #include "mgmt/http_tls.h"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "base/url.h"
 #include "mgmt/errors.h"
 
 namespace pulse::mgmt {
 
 namespace {
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 
 // The oldest queued OpenSSL error as text; the queue is cleared.
 std::string openssl_reason() {

@@ -27,6 +27,14 @@ TEST(HostPort, RefusesMalformed) {
   }
 }
 
+TEST(IpLiteral, AddressesAreNotNames) {
+  for (const char* ip : {"127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1", "::ffff:10.0.0.1"})
+    EXPECT_TRUE(is_ip_literal(ip)) << ip;
+  for (const char* name : {"", "localhost", "example.com", "[::1]", "127.0.0.1:5672", "1.2.3",
+                           "256.0.0.1", "127.0.0.1 "})
+    EXPECT_FALSE(is_ip_literal(name)) << name;
+}
+
 TEST(HostPort, FormatsIpv6InBrackets) {
   EXPECT_EQ(format_host_port("127.0.0.1", 5672), "127.0.0.1:5672");
   EXPECT_EQ(format_host_port("::1", 5672), "[::1]:5672");
