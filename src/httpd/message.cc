@@ -1,8 +1,8 @@
-#include "http/message.h"
+#include "httpd/message.h"
 
 #include <cctype>
 
-namespace pulse::http {
+namespace pulse::httpd {
 
 std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -133,4 +133,4 @@ bool parse_target(std::string_view target, Request& out) {
   return true;
 }
 
-}  // namespace pulse::http
+}  // namespace pulse::httpd
