@@ -3,6 +3,7 @@
 // backend for a RabbitMQ node or cluster, making PulseGuardian's calls (README.md lists them).
 #include <chrono>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,10 @@ class HttpBrokerAdmin : public BrokerAdmin {
  private:
   mgmt::HttpClient client_;
 };
+
+// A user's (or whoami's) "tags": a list in RabbitMQ 3.10 and pulsed, a comma-separated string
+// in older versions; none when absent.
+std::vector<std::string> user_tags(const nlohmann::json& user);
 
 // Exposed for unit tests: RabbitMQ's time texts ("2026-12-05 11:22:27" in older versions,
 // "2026-12-05T11:22:27.123+00:00" in 3.10 and pulsed) as a time point; nullopt when unparsable.
