@@ -159,6 +159,12 @@ int run_guardian(const GuardianArgs& args, const GuardianConfig& config,
         "messages",
         url->text, args.mgmt.user, tags.empty() ? "no tags" : "tags " + tags, g.interval.count(),
         g.thresholds.warn_queue_size, g.thresholds.delete_queue_size);
+    if (!args.listen.empty() && ("," + tags + ",").find(",administrator,") == std::string::npos) {
+      spdlog::warn(
+          "pulse: --listen: {} has no administrator tag; RabbitMQ will refuse the users, "
+          "owners and permissions /api/pulse makes",
+          args.mgmt.user);
+    }
   }
 
   admin::HttpBrokerAdmin http_admin(client);
