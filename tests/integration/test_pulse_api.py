@@ -39,7 +39,10 @@ def start(guardian=True):
 
 
 def rabbit(registry):
-    return broker_for("rabbitmq", registry, None)
+    """The RabbitMQ node pulse-guardian fronts: the session's private one (pulse_targets), or
+    the session broker itself in a RabbitMQ run (this module's `broker` is the front's)."""
+    import conftest
+    return broker_for("rabbitmq", registry, lambda: conftest._start({}))
 
 
 def start_front(kind, registry, state_dir=None):
