@@ -460,14 +460,8 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
     // The account service's keys (pulse/accounts/settings.h), each validated as it is read;
     // unknown pulse.accounts.* keys are refused there.
     if (key.starts_with("pulse.accounts.")) {
-      if (auto st = accounts::apply_setting(cfg.accounts, key, value); !st) {
-        if (st.error().text.starts_with("unknown setting"))
-          return config_line_error(source, line_no,
-                                   "unknown key '" + std::string(key) +
-                                       "' (the accounts' keys are pulse.accounts.reserved_users, "
-                                       "vhosts, rotation_interval and connection_url)");
+      if (auto st = accounts::apply_setting(cfg.accounts, key, value); !st)
         return config_line_error(source, line_no, st.error().text);
-      }
       cfg.settings[std::string(key)] = value;
       continue;
     }

@@ -1,8 +1,8 @@
 #pragma once
-// Pulse's accounts and API inside pulsed: an AccountService over the in-process
-// LocalBrokerAdmin and the definitions store (kv scope pulse.owner), PulseApi (/api/pulse/...,
-// its guardian layer in kv scope pulse.guardian) served through the management API's
-// Hooks::pulse_api, and the claims' rotation and expiry swept from a timer on the event loop.
+// Pulse's accounts and API inside pulsed: pulse/api_host's ApiHost (the AccountService,
+// PulseApi, the claims' sweep timer; pulse-guardian runs the same) over the in-process
+// LocalBrokerAdmin and the definitions store (kv scopes pulse.owner and pulse.guardian),
+// served through the management API's Hooks::pulse_api.
 //
 // Thread: the event loop, like the management API, the store and the guardian.
 #include <optional>
@@ -13,7 +13,7 @@
 #include "pulse/accounts/account_service.h"
 #include "pulse/accounts_kv/kv_account_store.h"
 #include "pulse/admin_local/local_broker_admin.h"
-#include "pulse/api/api.h"
+#include "pulse/api_host/api_host.h"
 #include "server/asio.h"
 
 namespace pulse::app {
@@ -31,49 +31,47 @@ class PulseService {
 
   // Reads the stored records (an error: a damaged store, which stops the start) and schedules
   // the first sweep.
-  Status start();
-  void stop();
+  Status start() { return host_.start(); }
+  void stop() { host_.stop(); }
 
-  // The running guardian behind /api/pulse/guardian...; the API's stored layer is applied to
-  // it (logged when it no longer fits the configuration).
-  void attach_guardian(guardian::GuardianRunner& runner, const guardian::NoticeLog& notices);
-
-  // The address the guardian mails about `owner`'s queues: the first owner of the Pulse user
-  // of that name; none when there is no such user (then pulse.smtp.owner_domain decides).
-  std::optional<std::string> owner_address(const std::string& owner) const;
-
-  void detach_guardian() { api_.detach_guardian(); }
-  // SIGHUP: new pulse.guardian.* settings under the API's stored layer (an error: they do not
-  // fit it, the running ones stay) and new pulse.accounts.* settings.
-  Status rebase_guardian(guardian::GuardianSettings settings) {
-    return api_.rebase_guardian(std::move(settings));
+  // The running guardian behind /api/pulse/guardian...
+  void attach_guardian(guardian::GuardianRunner& runner, const guardian::NoticeLog& notices) {
+    host_.attach_guardian(runner, notices);
   }
-  void set_account_settings(accounts::AccountSettings settings);
 
-  // Definitions export/import (api/definitions_section.h): the "pulse" object, nothing
-  // without Pulse state.
-  std::optional<nlohmann::json> export_section() const { return api_.export_section(); }
-  // Refuses (400) a guardian layer that does not fit the running guardian; nothing changes.
-  Status check_import(const api::PulseSection& section) const { return api_.check_import(section); }
-  // check_import, then every record in one store transaction (same key: replaced), then the
-  // accounts and the guardian's layer re-read and applied. On failure nothing changed.
+  // The address the guardian mails about `owner`'s queues (api_host.h).
+  std::optional<std::string> owner_address(const std::string& owner) const {
+    return host_.owner_address(owner);
+  }
+
+  void detach_guardian() { host_.detach_guardian(); }
+  // SIGHUP (api_host.h).
+  Status rebase_guardian(guardian::GuardianSettings settings) {
+    return host_.rebase_guardian(std::move(settings));
+  }
+  void set_account_settings(accounts::AccountSettings settings) {
+    host_.set_account_settings(std::move(settings));
+  }
+
+  // Definitions export/import (api_host.h); the import's records go in one transaction of the
+  // definitions store.
+  std::optional<nlohmann::json> export_section() const { return host_.export_section(); }
+  Status check_import(const api::PulseSection& section) const {
+    return host_.check_import(section);
+  }
   Status import_section(const api::PulseSection& section);
 
   // Hooks::pulse_api: `req`'s segments start with "pulse".
-  http::Response handle(const http::Request& req, const auth::User& user);
+  http::Response handle(const http::Request& req, const auth::User& user) {
+    return host_.handle(req, api::Principal{user.name, user.tags});
+  }
 
  private:
-  void schedule();
-  void sweep();
-
   store::DefinitionsStore& store_;
   admin::LocalBrokerAdmin admin_;
   accounts::KvAccountStore account_store_;
   accounts::KvAccountStore guardian_store_;
-  accounts::AccountService accounts_;
-  api::PulseApi api_;
-  boost::asio::steady_timer timer_;
-  bool stopped_ = false;
+  api::ApiHost host_;
 };
 
 }  // namespace pulse::app

@@ -1,255 +1,15 @@
-// The only translation unit that includes Beast (heavy to compile): everything else in http/
-// sees Request and Response.
 #include "http/http_server.h"
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <optional>
-#include <type_traits>
-
-#include "base/listen.h"
-#include "base/log.h"
 #include "http/api.h"
 #include "http/metrics.h"
-#include "tls/context.h"
 
 namespace pulse::http {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-// The most one socket write of a response carries (see Session::write).
-constexpr size_t kWritePiece = 128 * 1024;
-
-// On every response. The CSP is rabbitmq_management's default policy (its UI needs inline
-// and eval'd scripts); the other three RabbitMQ sends only when configured
-// (management.headers.*), pulsed always: the API is never meant to be framed or sniffed.
-template <class Res>
-void set_security_headers(Res& res) {
-  res.set("content-security-policy",
-          "script-src 'self' 'unsafe-eval' 'unsafe-inline'; object-src 'self'");
-  res.set("x-content-type-options", "nosniff");
-  res.set("x-frame-options", "SAMEORIGIN");
-  res.set("referrer-policy", "same-origin");
-}
-
-bool cors_allowed(const HttpOptions& o, std::string_view origin) {
-  for (const auto& allowed : o.cors_allow_origins)
-    if (allowed == "*" || allowed == origin) return true;
-  return false;
-}
-
-// The answer to a CORS preflight (OPTIONS with Access-Control-Request-Method) from an allowed
-// origin, as rabbit_mgmt_cors gives it: the methods the API has, the headers asked for.
-Response preflight(const HttpOptions& o, const bhttp::request<bhttp::string_body>& in) {
-  Response r = empty_response(200);
-  r.headers.emplace_back("access-control-max-age", std::to_string(o.cors_max_age));
-  r.headers.emplace_back("access-control-allow-methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
-  if (auto it = in.find(bhttp::field::access_control_request_headers); it != in.end())
-    r.headers.emplace_back("access-control-allow-headers", std::string(it->value()));
-  return r;
-}
-
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-// One connection, plain or TLS. A TLS session holds the context it was accepted with, so a
-// reload of the listener's certificate never touches it.
-template <class Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
-  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
-
- public:
-  Session(tcp::socket socket, std::shared_ptr<asio::ssl::context> ctx, Api& api,
-          const HttpOptions& options, bool metrics_only)
-      : ctx_(std::move(ctx)),
-        stream_(make_stream(std::move(socket), ctx_.get())),
-        api_(api),
-        options_(options),
-        metrics_only_(metrics_only) {}
-
-  void start() {
-    if constexpr (kTls) {
-      // A client that never finishes (or never starts) its handshake, such as a plaintext
-      // client waiting for an answer, is closed after the handshake timeout.
-      lowest().expires_after(options_.handshake_timeout);
-      stream_.async_handshake(
-          asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
-            if (ec) {
-              spdlog::debug("HTTPS: TLS handshake from {} failed: {}", self->peer(), ec.message());
-              self->close(false);
-              return;
-            }
-            self->read();
-          });
-    } else {
-      read();
-    }
-  }
-
- private:
-  static Stream make_stream(tcp::socket socket, asio::ssl::context* ctx) {
-    if constexpr (kTls) {
-      return Stream(std::move(socket), *ctx);
-    } else {
-      (void)ctx;
-      return Stream(std::move(socket));
-    }
-  }
-
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
-
-  std::string peer() {
-    boost::system::error_code ec;
-    auto ep = lowest().socket().remote_endpoint(ec);
-    return ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
-
-  void read() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(options_.header_limit));
-    parser_->body_limit(options_.body_limit);
-    lowest().expires_after(options_.idle_timeout);
-    bhttp::async_read(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
-  }
-
-  void on_read(beast::error_code ec) {
-    cors_origin_.clear();  // an error answer must not carry the previous request's CORS
-    // Only an HTTP parse error gets an answer: the peer went away, timed out, or broke the
-    // TLS layer otherwise, and nothing can be written to it.
-    const bool http_error =
-        ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
-    if ((ec && !http_error) || ec == bhttp::error::end_of_stream) {
-      close(false);
-      return;
-    }
-    if (ec) {
-      // A malformed or oversized request: answer, then close (the stream is out of sync).
-      unsigned status = ec == bhttp::error::body_limit ? 413 : 400;
-      Response r = status == 413 ? error_response(413, "bad_request", "request entity too large")
-                                 : bad_request(ec.message());
-      keep_alive_ = false;
-      head_ = false;
-      version_ = 11;
-      write(std::move(r));
-      return;
-    }
-    auto& in = parser_->get();
-    Request req;
-    req.method = std::string(in.method_string());
-    head_ = in.method() == bhttp::verb::head;
-    if (head_) req.method = "GET";
-    keep_alive_ = in.keep_alive();
-    version_ = in.version();
-    if (!parse_target(std::string_view(in.target().data(), in.target().size()), req)) {
-      keep_alive_ = false;
-      write(bad_request("malformed request target"));
-      return;
-    }
-    if (auto it = in.find(bhttp::field::authorization); it != in.end())
-      req.authorization = std::string(it->value());
-    if (auto it = in.find("x-reason"); it != in.end()) req.x_reason = std::string(it->value());
-    boost::system::error_code pec;
-    if (auto peer = lowest().socket().remote_endpoint(pec); !pec) {
-      req.peer_address = peer.address().to_string();
-      req.peer_loopback = peer.address().is_loopback();
-    }
-    if (auto it = in.find(bhttp::field::origin); it != in.end()) {
-      std::string origin(it->value());
-      if (cors_allowed(options_, origin)) cors_origin_ = std::move(origin);
-    }
-    if (!cors_origin_.empty() && in.method() == bhttp::verb::options &&
-        in.find(bhttp::field::access_control_request_method) != in.end()) {
-      write(preflight(options_, in));
-      return;
-    }
-    req.body = std::move(in.body());
-    if (metrics_only_ && !is_metrics_path(req)) {
-      write(not_found());
-      return;
-    }
-    lowest().expires_never();
-    api_.handle(std::move(req),
-                [self = this->shared_from_this()](Response r) { self->write(std::move(r)); });
-  }
-
-  void write(Response r) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(version_);
-    res->result(r.status);
-    res->set(bhttp::field::server, "pulsed");
-    res->set(bhttp::field::vary, "origin");
-    set_security_headers(*res);
-    if (!cors_origin_.empty()) {
-      res->set(bhttp::field::access_control_allow_origin, cors_origin_);
-      res->set(bhttp::field::access_control_allow_credentials, "true");
-    }
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    if (!r.content_type.empty() && !(r.body.empty() && r.status == 204))
-      res->set(bhttp::field::content_type, r.content_type);
-    res->keep_alive(keep_alive_);
-    size_t len = r.body.size();
-    if (!head_) res->body() = std::move(r.body);
-    if (r.status != 204 && r.status != 304) res->content_length(len);
-    response_ = res;
-    // Written in pieces: one write of a 10 MB listing into a loopback socket copied it all
-    // within the call and held the loop for 25 ms. Each piece is its own asio operation, so
-    // other clients are served between them.
-    auto sr = std::make_shared<bhttp::serializer<false, bhttp::string_body>>(*res);
-    sr->limit(kWritePiece);
-    lowest().expires_after(options_.idle_timeout);
-    bhttp::async_write(stream_, *sr,
-                       [self = this->shared_from_this(), res, sr](beast::error_code ec, size_t) {
-                         self->response_.reset();
-                         if (ec || !self->keep_alive_) {
-                           self->close(!ec);
-                           return;
-                         }
-                         self->read();
-                       });
-  }
-
-  // `graceful`: pulsed ends a healthy connection (Connection: close), so a TLS session sends
-  // its close_notify first (bounded by a short timeout); otherwise the socket just closes.
-  void close(bool graceful) {
-    if constexpr (kTls) {
-      if (graceful) {
-        lowest().expires_after(std::chrono::seconds(2));
-        stream_.async_shutdown(
-            [self = this->shared_from_this()](beast::error_code) { self->close(false); });
-        return;
-      }
-    }
-    beast::error_code ec;
-    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    lowest().socket().close(ec);
-  }
-
-  std::shared_ptr<asio::ssl::context> ctx_;  // before stream_, which is made with it
-  Stream stream_;
-  Api& api_;
-  HttpOptions options_;
-  beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
-  bool metrics_only_ = false;
-  std::string cors_origin_;  // the request's Origin when CORS allows it
-  bool keep_alive_ = true;
-  bool head_ = false;
-  unsigned version_ = 11;
-};
-
-}  // namespace
-
 HttpServer::HttpServer(asio::io_context& io, Api& api, HttpOptions options)
-    : io_(io), api_(api), options_(options), stats_timer_(io) {
+    : io_(io), api_(api), server_(io, std::move(options)), stats_timer_(io) {
   api_.set_scheduler(this);
   sample_stats();
 }
@@ -291,49 +51,32 @@ void HttpServer::offload(std::function<void()> fn) {
   asio::post(worker_, std::move(fn));
 }
 
+// A `metrics_only` listener (the Prometheus port) answers /metrics and 404 otherwise.
+httpd::Handler HttpServer::handler(bool metrics_only) {
+  return [this, metrics_only](Request req, httpd::Reply done) {
+    if (metrics_only && !is_metrics_path(req)) {
+      done(not_found());
+      return;
+    }
+    api_.handle(std::move(req), std::move(done));
+  };
+}
+
 Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port,
                                          bool metrics_only) {
-  return listen_tls(host, port, nullptr, metrics_only);
+  return server_.listen(host, port, handler(metrics_only), "HTTP");
 }
 
 Result<tcp::endpoint> HttpServer::listen_tls(const std::string& host, uint16_t port,
                                              std::shared_ptr<tls::ContextHolder> holder,
                                              bool metrics_only) {
-  auto acceptor = open_acceptor(io_, host, port, holder ? "HTTPS" : "HTTP");
-  if (!acceptor) return std::move(acceptor).error();
-  tcp::endpoint bound = (*acceptor)->local_endpoint();
-  acceptors_.push_back(std::move(*acceptor));
-  accept(*acceptors_.back(), metrics_only, std::move(holder));
-  return bound;
-}
-
-void HttpServer::accept(tcp::acceptor& acceptor, bool metrics_only,
-                        std::shared_ptr<tls::ContextHolder> holder) {
-  acceptor.async_accept(
-      [this, &acceptor, metrics_only, holder](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || shutting_down_) return;
-        if (ec) {
-          spdlog::warn("HTTP accept failed: {}", ec.message());
-        } else if (!holder) {
-          std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, api_, options_,
-                                                 metrics_only)
-              ->start();
-        } else if (auto ctx = holder->current()) {
-          std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), api_, options_,
-                                               metrics_only)
-              ->start();
-        }  // else no context was ever loaded (cannot happen once listening): the socket closes
-        accept(acceptor, metrics_only, holder);
-      });
+  return server_.listen_tls(host, port, std::move(holder), handler(metrics_only), "HTTPS");
 }
 
 void HttpServer::shutdown() {
   shutting_down_ = true;
   stats_timer_.cancel();
-  for (auto& a : acceptors_) {
-    boost::system::error_code ec;
-    a->close(ec);
-  }
+  server_.shutdown();
 }
 
 }  // namespace pulse::http

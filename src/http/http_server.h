@@ -1,8 +1,9 @@
 #pragma once
-// The management API's HTTP/1.1 listener (Boost.Beast) on the broker's io_context: handlers run
-// on the event-loop thread and read broker state directly, without locks. Keep-alive, bounded
-// header and body sizes, an idle timeout; malformed requests are answered 400 and closed.
-// HTTPS listeners (management.ssl.*, prometheus.ssl.*) serve the same API over TLS.
+// The management API's HTTP/1.1 listeners on the broker's io_context: httpd's generic server
+// (Beast sessions, limits, keep-alive, TLS) with the Api as its handler, which runs on the
+// event-loop thread and reads broker state directly, without locks. HTTPS listeners
+// (management.ssl.*, prometheus.ssl.*) serve the same API over TLS. Also the statistics
+// sampling timer and the Api's worker thread.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "base/result.h"
 #include "http/chunked.h"
+#include "httpd/server.h"
 #include "server/asio.h"
 
 namespace pulse::tls {
@@ -22,20 +24,8 @@ namespace pulse::http {
 
 class Api;
 
-struct HttpOptions {
-  size_t header_limit = 64 * 1024;
-  // Definitions imports are the largest bodies; RabbitMQ's management.http.max_body_size
-  // defaults to 20 MB too.
-  size_t body_limit = 20 * 1024 * 1024;
-  std::chrono::seconds idle_timeout{60};
-  // An HTTPS client must finish its TLS handshake within this (cowboy/ranch's default, which
-  // RabbitMQ's HTTPS listeners use: a silent client is closed after 5 s).
-  std::chrono::milliseconds handshake_timeout{5000};
-  // CORS (management.cors.allow_origins.N, management.cors.max_age): off while empty; "*"
-  // allows any origin. An allowed Origin is echoed back, never "*".
-  std::vector<std::string> cors_allow_origins;
-  uint32_t cors_max_age = 1800;
-};
+// The generic server's limits, headers and CORS (httpd/server.h).
+using HttpOptions = httpd::ServerOptions;
 
 // Also the Api's Scheduler: its loop is the broker's io_context, its worker one thread.
 class HttpServer : public Scheduler {
@@ -59,15 +49,12 @@ class HttpServer : public Scheduler {
   void offload(std::function<void()> fn) override;
 
  private:
-  // `holder` is null for plaintext listeners.
-  void accept(boost::asio::ip::tcp::acceptor& acceptor, bool metrics_only,
-              std::shared_ptr<tls::ContextHolder> holder);
+  httpd::Handler handler(bool metrics_only);
   void sample_stats();
 
   boost::asio::io_context& io_;
   Api& api_;
-  HttpOptions options_;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  httpd::Server server_;
   boost::asio::steady_timer stats_timer_;
   bool shutting_down_ = false;
   boost::asio::thread_pool worker_{1};

@@ -1,20 +1,26 @@
-"""Pulse's HTTP API on pulsed (issue 14, src/pulse/api/README.md): /api/pulse/... behind the
-management API's Basic auth. An administrator (guest) makes owners; an owner signs in with its
-email and makes Pulse users, sees their queues and changes their passwords; namespaces are
-claimed for credentials; the guardian's settings, notices and unbounded flags; bad requests;
+"""Pulse's HTTP API (issue 14, src/pulse/api/README.md): /api/pulse/... on both of its servers,
+every test on each: pulsed (behind its management API's Basic auth) and pulse-guardian --listen in
+front of a private RabbitMQ 3.10 node (sign-in by RabbitMQ's whoami, accounts in its state file,
+the rest of /api answered by RabbitMQ). An administrator (guest) makes owners; an owner signs in
+with its email and makes Pulse users, sees their queues and changes their passwords; namespaces
+are claimed for credentials; the guardian's settings, notices and unbounded flags; bad requests;
 everything kept across a restart. Real pika clients.
 
-pulsed only: RabbitMQ has no /api/pulse (pulse-guardian is to serve it in front of RabbitMQ)."""
+Where the two differ, the test says why. The main one: RabbitMQ's management API shows a queue's
+size about 5 s late (its statistics emission), so what depends on sizes waits longer there."""
 import datetime
+import subprocess
 import time
 
 import pika
 import pytest
 
-from harness.broker import PulsedBroker, free_port
+from harness.broker import HOST, PulsedBroker, built_tool, free_port
 from harness.http_api import HttpApi, q
+from harness.pulse_front import P, Front, Guardian, RabbitLeftovers
+from harness.pulse_targets import broker_for
 
-P = "/api/pulse"
+FRONTS = ["pulsed", "guardian"]
 
 
 def pulse_config(port, guardian=True):
@@ -32,11 +38,38 @@ def start(guardian=True):
     return b.start()
 
 
+def rabbit(registry):
+    """The RabbitMQ node pulse-guardian fronts: the session's private one (pulse_targets), or
+    the session broker itself in a RabbitMQ run (this module's `broker` is the front's)."""
+    import conftest
+    return broker_for("rabbitmq", registry, lambda: conftest._start({}))
+
+
+def start_front(kind, registry, state_dir=None):
+    if kind == "pulsed":
+        return Front(kind, start())
+    node = rabbit(registry)
+    return Front(kind, node, Guardian(node, pulse_config(node.port), state_dir=state_dir).start())
+
+
+@pytest.fixture(scope="module", params=FRONTS)
+def front(request, _broker_registry):
+    leftovers = RabbitLeftovers(rabbit(_broker_registry)) if request.param == "guardian" else None
+    f = start_front(request.param, _broker_registry)
+    yield f
+    f.stop()
+    if leftovers:
+        leftovers.clean()
+
+
 @pytest.fixture(scope="module")
-def broker():
-    b = start()
-    yield b
-    b.stop()
+def broker(front):
+    return front.broker
+
+
+def patience(front):
+    """How long a size-driven outcome may take: RabbitMQ's statistics lag ~5 s behind."""
+    return 10 if front.name == "pulsed" else 40
 
 
 def rfc3339(seconds_from_now):
@@ -72,8 +105,9 @@ def refused_login(broker, user, password):
         broker.connect(user, password).close()
 
 
-def test_owner_makes_a_user_that_connects_and_keeps_its_connection_through_a_new_password(broker):
-    admin = HttpApi(broker)
+def test_owner_makes_a_user_that_connects_and_keeps_its_connection_through_a_new_password(
+        front, broker):
+    admin = front.api()
     alice_owner = make_owner(admin, "alice@example.com")
     bob_owner = make_owner(admin, "bob@example.com")
     r = alice_owner.get(P + "/whoami")
@@ -100,8 +134,10 @@ def test_owner_makes_a_user_that_connects_and_keeps_its_connection_through_a_new
         conn.channel().queue_declare("queue/bob/q")
     assert e.value.reply_code == 403
 
-    r = alice_owner.get(P + "/users/ann/queues")
-    assert r.status == 200, r
+    # Sizes are the broker's statistics: RabbitMQ's come up to 5 s late.
+    r = wait_for(lambda: (lambda r: r if r.status == 200 and r.json and r.json[0]["messages"] == 3
+                          else None)(alice_owner.get(P + "/users/ann/queues")),
+                 timeout=patience(front), what="ann's queue with 3 messages")
     assert [(x["name"], x["messages"]) for x in r.json] == [("queue/ann/q", 3)]
     assert r.json[0]["bindings"] == [{"source": "exchange/ann/x", "routing_key": "a.#"}]
     assert [u["name"] for u in alice_owner.get(P + "/users").json] == ["ann"]
@@ -121,8 +157,8 @@ def test_owner_makes_a_user_that_connects_and_keeps_its_connection_through_a_new
     assert conn.is_open
     refused_login(broker, "ann", "userpw1")
     broker.connect("ann", "userpw2").close()
-    r = alice_owner.get(P + "/users/ann/queues")
-    assert r.json[0]["messages"] == 4, r
+    wait_for(lambda: alice_owner.get(P + "/users/ann/queues").json[0]["messages"] == 4,
+             timeout=patience(front), what="ann's queue with 4 messages")
     conn.close()
 
     assert alice_owner.delete(P + "/users/ann?delete_queues=true").status == 204
@@ -130,8 +166,8 @@ def test_owner_makes_a_user_that_connects_and_keeps_its_connection_through_a_new
     refused_login(broker, "ann", "userpw2")
 
 
-def test_claimed_namespace_credentials_connect_and_expire(broker):
-    admin = HttpApi(broker)
+def test_claimed_namespace_credentials_connect_and_expire(front, broker):
+    admin = front.api()
     owner = make_owner(admin, "claims@example.com")
     body = {"expires": rfc3339(3600), "contact": "ci@example.com"}
     assert owner.post(P + "/namespaces/ci", body).status == 403
@@ -169,8 +205,9 @@ def fill(broker, queue, n):
     conn.close()
 
 
-def test_guardian_settings_notices_and_unbounded_flags(broker):
-    admin = HttpApi(broker)
+def test_guardian_settings_notices_and_unbounded_flags(front, broker):
+    admin = front.api()
+    wait = patience(front)
     owner = make_owner(admin, "carol@example.com")
     other = make_owner(admin, "dave@example.com")
     make_user(owner, "carol")
@@ -194,15 +231,17 @@ def test_guardian_settings_notices_and_unbounded_flags(broker):
     fill(broker, "queue/carol/big", 12)
     fill(broker, "queue/dave/mine", 6)
     wait_for(lambda: admin.get("/api/queues/%2F/" + q("queue/carol/big")).status == 404,
-             what="deletion of queue/carol/big")
+             timeout=wait, what="deletion of queue/carol/big")
     mine = wait_for(lambda: [n for n in owner.get(P + "/guardian/notices").json
-                             if n["queue"] == keep], what="warning for the unbounded queue")
+                             if n["queue"] == keep], timeout=wait,
+                    what="warning for the unbounded queue")
     assert mine[0]["event"] == "warning" and mine[0]["unbounded"] is True
     assert admin.get("/api/queues/%2F/" + q(keep)).status == 200
     events = {(n["queue"], n["event"]) for n in owner.get(P + "/guardian/notices").json}
     assert ("queue/carol/big", "deleted") in events
     assert all(qn.startswith("queue/carol/") for qn, _ in events), events
-    theirs = wait_for(lambda: other.get(P + "/guardian/notices").json, what="dave's notice")
+    theirs = wait_for(lambda: other.get(P + "/guardian/notices").json, timeout=wait,
+                      what="dave's notice")
     assert {n["queue"] for n in theirs} == {"queue/dave/mine"}
     every = admin.get(P + "/guardian/notices").json
     last = every[-1]["id"]
@@ -210,12 +249,12 @@ def test_guardian_settings_notices_and_unbounded_flags(broker):
     assert admin.get(P + "/guardian").json["last_notice_id"] >= last
 
     assert admin.delete(P + "/guardian/unbounded/%2F/" + q(keep)).status == 204
-    wait_for(lambda: admin.get("/api/queues/%2F/" + q(keep)).status == 404,
+    wait_for(lambda: admin.get("/api/queues/%2F/" + q(keep)).status == 404, timeout=wait,
              what="deletion once no longer unbounded")
 
 
-def test_bad_requests_get_clear_errors(broker):
-    admin = HttpApi(broker)
+def test_bad_requests_get_clear_errors(front):
+    admin = front.api()
     owner = make_owner(admin, "erin@example.com")
     make_user(owner, "erin")
     cases = [
@@ -244,7 +283,8 @@ def test_bad_requests_get_clear_errors(broker):
     assert r.status == 400 and "RFC 3339" in r.json["reason"], r
     r = admin.put(P + "/guardian", {"interval": "5"})
     assert r.status == 400 and "interval" in r.json["reason"], r
-    # Sign-in is the management API's: no credentials, wrong ones, no management tag.
+    # Sign-in is the management API's (pulse-guardian: RabbitMQ's, through its whoami): no
+    # credentials, wrong ones, no management tag.
     assert admin.get(P + "/whoami", auth=False).status == 401
     assert admin.as_user("erin@example.com", "wrong1").get(P + "/whoami").status == 401
     assert admin.as_user("erin", "userpw1").get(P + "/whoami").status == 401
@@ -259,6 +299,8 @@ def test_bad_requests_get_clear_errors(broker):
 
 
 def test_guardian_endpoints_unavailable_without_the_guardian():
+    """pulsed only: pulse-guardian always runs its guardian (a --config that turns it off is
+    refused, test_pulse_guardian.py), so it never answers 503 for that."""
     b = start(guardian=False)
     try:
         r = HttpApi(b).get(P + "/guardian")
@@ -269,21 +311,33 @@ def test_guardian_endpoints_unavailable_without_the_guardian():
         b.stop()
 
 
-def test_unknown_pulse_accounts_keys_stop_the_start():
-    b = PulsedBroker(config={"pulse.accounts.rotation_intervall": 60})
-    with pytest.raises(RuntimeError) as e:
-        b.start()
-    assert "unknown key 'pulse.accounts.rotation_intervall'" in str(e.value)
-    b = PulsedBroker(config={"pulse.accounts.rotation_interval": 5})
-    with pytest.raises(RuntimeError) as e:
-        b.start()
-    assert "between 60 and 604800" in str(e.value)
+@pytest.mark.parametrize("kind", FRONTS)
+def test_unknown_pulse_accounts_keys_stop_the_start(kind, _broker_registry):
+    for config, error in [({"pulse.accounts.rotation_intervall": 60},
+                           "unknown key 'pulse.accounts.rotation_intervall'"),
+                          ({"pulse.accounts.rotation_interval": 5}, "between 60 and 604800")]:
+        if kind == "pulsed":
+            b = PulsedBroker(config=config)
+            with pytest.raises(RuntimeError) as e:
+                b.start()
+            assert error in str(e.value)
+            continue
+        g = Guardian(rabbit(_broker_registry), config)
+        try:
+            r = subprocess.run(g.command(), capture_output=True, text=True, timeout=30)
+        finally:
+            g.cleanup()
+        assert r.returncode == 2 and error in r.stderr, r
 
 
-def test_pulse_state_survives_a_restart():
-    b = start()
+@pytest.mark.parametrize("kind", FRONTS)
+def test_pulse_state_survives_a_restart(kind, _broker_registry):
+    """pulsed keeps it in its definitions store; pulse-guardian in its --state-file (RabbitMQ,
+    which keeps the broker users, runs on)."""
+    f = start_front(kind, _broker_registry)
+    b = f.broker
     try:
-        admin = HttpApi(b)
+        admin = f.api()
         owner = make_owner(admin, "gina@example.com")
         make_user(owner, "gina")
         claim = admin.post(P + "/namespaces/keepme", {"expires": rfc3339(3600)}).json
@@ -291,8 +345,8 @@ def test_pulse_state_survives_a_restart():
         assert admin.put(P + "/guardian/owners/gina", {"delete_queue_size": 99}).status == 200
         assert admin.put(P + "/guardian/unbounded/%2F/" + q("queue/gina/q")).status == 201
 
-        b.restart()
-        admin = HttpApi(b)
+        f.restart()
+        admin = f.api()
         assert owner.get(P + "/whoami").json["users"] == ["gina"]
         assert [u["name"] for u in owner.get(P + "/users").json] == ["gina"]
         b.connect("gina", "userpw1").close()
@@ -303,5 +357,94 @@ def test_pulse_state_survives_a_restart():
         assert g["settings"]["interval"] == 2 and g["settings"]["delete_queue_size"] == 30, g
         assert g["settings"]["owners"]["gina"]["delete_queue_size"] == 99, g
         assert {"vhost": "/", "queue": "queue/gina/q"} in g["settings"]["unbounded"], g
+        if kind == "guardian":  # the next run of this test on the shared node starts afresh
+            admin.delete(P + "/namespaces/keepme")
+            admin.delete(P + "/users/gina")
+            admin.delete(P + "/owners/" + q("gina@example.com"))
     finally:
-        b.stop()
+        f.stop()
+
+
+def test_an_owner_signs_in_with_its_broker_login_and_a_wrong_password_gets_401(front):
+    """The owner's login is a broker user (tag management): on pulse-guardian it exists on
+    RabbitMQ itself, whose whoami answers it; a wrong password is RabbitMQ's (or pulsed's) 401
+    with the management API's body."""
+    admin = front.api()
+    owner = make_owner(admin, "hana@example.com", "hana-pw1")
+    r = owner.get(P + "/whoami")
+    assert r.status == 200 and r.json["name"] == "hana@example.com" and r.json["owner"], r
+    # The broker's own management API knows the login too (RabbitMQ's, in front of which
+    # pulse-guardian runs).
+    r = HttpApi(front.broker, "hana@example.com", "hana-pw1").get("/api/whoami")
+    assert r.status == 200 and r.json["name"] == "hana@example.com", r
+    assert "management" in r.json["tags"], r
+    wrong = admin.as_user("hana@example.com", "not-it-1")
+    for path in ("/whoami", "/users", "/guardian"):
+        r = wrong.get(P + path)
+        assert r.status == 401, (path, r)
+        assert r.json == {"error": "not_authorized", "reason": "Login failed"}, (path, r)
+        assert r.headers.get("www-authenticate", "").startswith("Basic"), (path, r)
+    # A new password works at once (no stale sign-in kept), the old one no longer.
+    assert owner.put(P + "/owners/" + q("hana@example.com"), {"password": "hana-pw2"}
+                     ).status == 200
+    assert admin.as_user("hana@example.com", "hana-pw2").get(P + "/whoami").status == 200
+    assert owner.get(P + "/whoami").status == 401
+    assert admin.delete(P + "/owners/" + q("hana@example.com")).status == 204
+    assert HttpApi(front.broker, "hana@example.com", "hana-pw2").get("/api/whoami").status == 401
+
+
+def test_pulse_guardian_answers_503_while_rabbitmq_is_unreachable(_broker_registry):
+    """pulse-guardian only: pulsed is the broker it signs in against."""
+    node = rabbit(_broker_registry)
+    g = Guardian(node, pulse_config(node.port))
+    try:
+        g.start()
+        api = Front("guardian", node, g).api()
+        assert api.get(P + "/whoami").status == 200
+        # Its --url now points at a port nothing listens on.
+        g.stop()
+        cmd = g.command()
+        cmd[cmd.index("--url") + 1] = "http://%s:%d" % (HOST, free_port())
+        g.command = lambda: cmd
+        g.start()
+        r = api.as_user("someone", "pw-123456").get(P + "/whoami")
+        assert r.status == 503 and r.json["error"] == "unavailable", r
+        assert "could not be reached" in r.json["reason"], r
+        # Only /api/pulse is pulse-guardian's: the rest of /api is RabbitMQ's.
+        r = HttpApi(node).as_user("guest", "guest")
+        r.port = g.port
+        assert r.get("/api/overview").status == 404
+    finally:
+        g.cleanup()
+
+
+def test_pulse_guardian_serves_the_api_over_https(_broker_registry):
+    """pulse-guardian only (pulsed's HTTPS listeners are test_https.py's): --listen-cert and
+    --listen-key make --listen HTTPS, with the server's headers; a plaintext client gets no
+    answer."""
+    import http.client
+    import socket
+    import ssl
+
+    from harness.certs import certs
+    c = certs()
+    node = rabbit(_broker_registry)
+    g = Guardian(node, pulse_config(node.port),
+                 extra=["--listen-cert", c.server_cert, "--listen-key", c.server_key])
+    try:
+        g.start()
+        ctx = ssl.create_default_context(cafile=c.ca)
+        conn = http.client.HTTPSConnection("localhost", g.port, context=ctx, timeout=10)
+        conn.request("GET", P + "/whoami",
+                     headers={"Authorization": "Basic Z3Vlc3Q6Z3Vlc3Q="})  # guest:guest
+        r = conn.getresponse()
+        body = r.read()
+        assert r.status == 200 and b'"name":"guest"' in body, (r.status, body)
+        assert r.getheader("server") == "pulse-guardian"
+        assert r.getheader("x-content-type-options") == "nosniff"
+        conn.close()
+        with socket.create_connection((HOST, g.port), timeout=10) as s:
+            s.sendall(b"GET /api/pulse/whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert not s.recv(100).startswith(b"HTTP/")
+    finally:
+        g.cleanup()

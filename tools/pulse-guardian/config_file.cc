@@ -10,6 +10,7 @@ namespace pulse::tools {
 namespace {
 
 constexpr std::string_view kSmtpPrefix = "pulse.smtp.";
+constexpr std::string_view kAccountsPrefix = "pulse.accounts.";
 
 }  // namespace
 
@@ -28,9 +29,12 @@ Result<GuardianConfig> parse_guardian_config(std::string_view text, std::string_
       if (l.key == "pulse.guardian.enabled") enabled_line = l.line;
     } else if (l.key.starts_with(kSmtpPrefix)) {
       st = smtp::apply_setting(cfg.smtp, l.key, l.value);
+    } else if (l.key.starts_with(kAccountsPrefix)) {
+      st = accounts::apply_setting(cfg.accounts, l.key, l.value);
     } else {
       st = Error{0, "unknown key '" + l.key +
-                        "': pulse-guardian reads only pulse.guardian.* and pulse.smtp.* keys"};
+                        "': pulse-guardian reads only pulse.guardian.*, pulse.smtp.* and "
+                        "pulse.accounts.* keys"};
     }
     if (!st) return config_line_error(source, l.line, st.error().text);
   }

@@ -1,12 +1,14 @@
 #pragma once
-// pulse-guardian's --config: pulse.guardian.* (guardian/settings_reader.h) and pulse.smtp.*
-// (smtp/settings.h) keys in pulsed's config syntax (base/config_lines.h). Every other key is
-// refused, naming file, line and key: the file holds only what pulse-guardian reads, so a
-// misspelt key (pulse.gaurdian.interval) cannot be ignored in silence.
+// pulse-guardian's --config: pulse.guardian.* (guardian/settings_reader.h), pulse.smtp.*
+// (smtp/settings.h) and pulse.accounts.* (accounts/settings.h) keys in pulsed's config syntax
+// (base/config_lines.h). Every other key is refused, naming file, line and key: the file holds only
+// what pulse-guardian reads, so a misspelt key (pulse.gaurdian.interval) cannot be ignored in
+// silence.
 #include <string>
 #include <string_view>
 
 #include "base/result.h"
+#include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings.h"
 #include "pulse/smtp/settings.h"
 
@@ -15,6 +17,7 @@ namespace pulse::tools {
 struct GuardianConfig {
   guardian::GuardianSettings guardian;  // enabled: true unless the file refused it
   smtp::SmtpSettings smtp;              // host empty: email is off
+  accounts::AccountSettings accounts;   // pulse.accounts.*: /api/pulse's (--listen)
 };
 
 // `source` names the file in errors ("<source>:<line>: ..." for a line, "<source>: ..." for

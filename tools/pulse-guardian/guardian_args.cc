@@ -1,6 +1,7 @@
 #include "guardian_args.h"
 
 #include "base/log.h"
+#include "base/url.h"
 #include "mgmt/http_client.h"
 #include "pulse/endpoints.h"
 
@@ -22,8 +23,8 @@ constexpr const char* kFooter =
     R"(
 CONFIGURATION (--config FILE)
   pulsed's config syntax: one 'key = value' per line, '#' comments, 'quoted' values. Only
-  pulse.guardian.* and pulse.smtp.* keys; any other key, an unknown pulse key or a bad value
-  is refused with FILE:LINE (exit 2). pulse.guardian.enabled defaults to true here; a file
+  pulse.guardian.*, pulse.smtp.* and pulse.accounts.* keys; any other key, an unknown pulse
+  key or a bad value is refused with FILE:LINE (exit 2). pulse.guardian.enabled defaults to true here; a file
   that sets it to false is refused (exit 2): the guardian it names is off.
     pulse.guardian.interval = 5              # seconds between polls
     pulse.guardian.warn_queue_size = 2000    # messages
@@ -36,6 +37,8 @@ CONFIGURATION (--config FILE)
     pulse.smtp.from = pulse@example.org
     pulse.smtp.admins.1 = ops@example.org
     pulse.smtp.owner_domain = example.org    (and port, tls, username, password, ...)
+    pulse.accounts.vhosts = /                (and reserved_users, rotation_interval,
+    pulse.accounts.connection_url = amqps://rabbit.example:5671   for --listen's API)
 
 NOTICES
   Every notice is logged (info) and, unless --amqp-url none, published in the Pulse
@@ -47,6 +50,13 @@ NOTICES
 )"
     "Environment: PULSECTL_URL, PULSECTL_USER, PULSECTL_PASSWORD, PULSECTL_CACERT."
     R"(
+
+PULSE'S HTTP API (--listen HOST:PORT --state-file PATH)
+  Serves /api/pulse/... (owners, Pulse users, namespace claims, the guardian's settings,
+  notices and unbounded flags) as pulsed does, in front of RabbitMQ: Basic credentials are
+  checked by RabbitMQ's GET /api/whoami, accounts are made as RabbitMQ users by -u (which
+  needs the administrator tag), records are kept in --state-file. HTTPS with --listen-cert
+  and --listen-key. Other paths are RabbitMQ's own management API's (404 here).
 
 SIGNALS
   SIGINT, SIGTERM: stop after the poll in progress (a request is bounded by --timeout);
@@ -84,11 +94,34 @@ Parsed<GuardianArgs> parse_guardian_args(int argc, const char* const* argv) {
   app.add_flag("--once", a.once, "poll once, deliver the notices, exit (scripts, tests)");
   app.add_option("--log-level", a.log_level, "debug, info, warning, error, none")
       ->capture_default_str();
+  app.add_option("--listen", a.listen,
+                 "serve Pulse's HTTP API (/api/pulse/...) on HOST:PORT (default: off; "
+                 "suggested 127.0.0.1:" +
+                     std::to_string(kSuggestedListenPort) + ")");
+  app.add_option("--listen-cert", a.listen_cert, "PEM certificate chain: --listen is HTTPS")
+      ->check(CLI::ExistingFile);
+  app.add_option("--listen-key", a.listen_key, "PEM private key of --listen-cert")
+      ->check(CLI::ExistingFile);
+  app.add_option("--state-file", a.state_file,
+                 "where owners, Pulse users, claims and the guardian's API settings are kept "
+                 "(JSON, mode 0600); required with --listen");
 
   Parsed<GuardianArgs> p;
   if (!parse_cli(app, kProgram, argc, argv, p.exit_code, p.message)) return p;
   if (auto url = mgmt::parse_url(a.mgmt.url); !url) return usage(url.error().text);
   if (!set_log_level(a.log_level)) return usage("--log-level: unknown level '" + a.log_level + "'");
+  if (!a.listen.empty()) {
+    auto hp = parse_host_port(a.listen);
+    if (!hp) return usage("--listen: '" + a.listen + "' is not HOST:PORT");
+    a.listen_host = hp->host.empty() ? "127.0.0.1" : hp->host;
+    a.listen_port = hp->port;
+    if (a.state_file.empty()) return usage("--listen needs --state-file");
+    if (a.once) return usage("--listen and --once exclude each other");
+  } else if (!a.listen_cert.empty() || !a.listen_key.empty() || !a.state_file.empty()) {
+    return usage("--listen-cert, --listen-key and --state-file go with --listen");
+  }
+  if (a.listen_cert.empty() != a.listen_key.empty())
+    return usage("--listen-cert and --listen-key go together");
   if (!a.amqp_url.empty() && a.amqp_url != kAmqpNone) {
     if (auto list = parse_uri_list(a.amqp_url); !list) {
       return usage("--amqp-url: " + list.error().text);

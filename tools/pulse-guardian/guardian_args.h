@@ -1,6 +1,7 @@
 #pragma once
 // pulse-guardian's command line (README.md): the management API connection flags shared with
-// pulsectl (tools/pulse-common/mgmt_options.h), --config, --amqp-url, --once, --log-level.
+// pulsectl (tools/pulse-common/mgmt_options.h), --config, --amqp-url, --once, --log-level, and
+// /api/pulse's listener: --listen, --listen-cert, --listen-key, --state-file.
 #include <string>
 #include <vector>
 
@@ -24,7 +25,16 @@ struct GuardianArgs {
   std::string amqp_url;  // empty: derived from --url; "none": notices are not published
   bool once = false;
   std::string log_level = "info";
+  // /api/pulse (README.md): off while `listen` is empty.
+  std::string listen;       // HOST:PORT as given
+  std::string listen_host;  // parsed from `listen`
+  uint16_t listen_port = 0;
+  std::string listen_cert, listen_key;  // both or neither: HTTPS
+  std::string state_file;               // required with --listen
 };
+
+// A port for --listen nothing else claims by default (RabbitMQ's management is 15672).
+inline constexpr uint16_t kSuggestedListenPort = 15680;
 
 Parsed<GuardianArgs> parse_guardian_args(int argc, const char* const* argv);
 

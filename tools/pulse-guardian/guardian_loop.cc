@@ -1,9 +1,10 @@
 #include "guardian_loop.h"
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 
+#include "api_front.h"
 #include "base/log.h"
 #include "mgmt/errors.h"
 #include "mgmt/http_client.h"
@@ -11,6 +12,7 @@
 #include "notice_publisher.h"
 #include "pulse/admin_http/http_broker_admin.h"
 #include "pulse/guardian_run/log_sink.h"
+#include "pulse/guardian_run/notice_log.h"
 #include "pulse/guardian_run/runner.h"
 #include "pulse/smtp/smtp_notice_sink.h"
 
@@ -22,6 +24,8 @@ using std::chrono::milliseconds;
 
 // The loop looks at the stop flag at least this often while it waits.
 constexpr milliseconds kSlice{200};
+// What each look at the publisher may take (confirms, heartbeats, reconnects).
+constexpr milliseconds kPump{20};
 // What a signal leaves for notices still on their way (the whole stop stays under a second);
 // --once waits longer, as its caller asked for the notices.
 constexpr milliseconds kStopDrain{400};
@@ -42,16 +46,8 @@ Status check_login(const mgmt::HttpClient& client, std::string& tags) {
                                               ": " + mgmt::error_reason(*reply)};
   }
   auto j = nlohmann::json::parse(reply->body, nullptr, false);
-  if (j.is_object() && j.contains("tags")) {
-    const auto& t = j["tags"];
-    if (t.is_string()) tags = t.get<std::string>();
-    if (t.is_array()) {
-      for (const auto& x : t) {
-        if (!x.is_string()) continue;
-        tags += (tags.empty() ? "" : ",") + x.get<std::string>();
-      }
-    }
-  }
+  if (j.is_object())
+    for (const auto& t : admin::user_tags(j)) tags += (tags.empty() ? "" : ",") + t;
   return {};
 }
 
@@ -112,18 +108,6 @@ int exit_status(const Error& e) {
   return kGuardianExitPollFailed;
 }
 
-// Waits until `until` or a stop, pumping the publisher (confirms, heartbeats, reconnects).
-void wait_until(Clock::time_point until, NoticePublisher* publisher,
-                const std::atomic<bool>& stop) {
-  while (!stop.load() && Clock::now() < until) {
-    const auto slice = std::min<Clock::duration>(kSlice, until - Clock::now());
-    const auto started = Clock::now();
-    if (publisher) publisher->pump(std::chrono::ceil<milliseconds>(slice));
-    const auto rest = slice - (Clock::now() - started);
-    if (rest > Clock::duration::zero()) std::this_thread::sleep_for(rest);
-  }
-}
-
 // Lets notices on their way go out, for at most `limit`.
 void drain(NoticePublisher* publisher, smtp::SmtpNoticeSink* mail, milliseconds limit) {
   const auto until = Clock::now() + limit;
@@ -175,13 +159,33 @@ int run_guardian(const GuardianArgs& args, const GuardianConfig& config,
         "messages",
         url->text, args.mgmt.user, tags.empty() ? "no tags" : "tags " + tags, g.interval.count(),
         g.thresholds.warn_queue_size, g.thresholds.delete_queue_size);
+    if (!args.listen.empty() && ("," + tags + ",").find(",administrator,") == std::string::npos) {
+      spdlog::warn(
+          "pulse: --listen: {} has no administrator tag; RabbitMQ will refuse the users, "
+          "owners and permissions /api/pulse makes",
+          args.mgmt.user);
+    }
   }
 
   admin::HttpBrokerAdmin http_admin(client);
   RecordingAdmin admin(http_admin);
+  boost::asio::io_context io;
+
+  // /api/pulse (--listen): its accounts are read before the sinks, which mail owners at the
+  // addresses the accounts know.
+  std::unique_ptr<ApiFront> front;
+  if (!args.listen.empty()) {
+    front = std::make_unique<ApiFront>(io, args, config, http_admin, client);
+    if (auto s = front->load(); !s) {
+      spdlog::error("{}", s.error().text);
+      return kExitUsage;
+    }
+  }
 
   guardian::LogSink log_sink;
+  guardian::NoticeLog notice_log;
   std::vector<guardian::NoticeSink*> sinks{&log_sink};
+  if (front) sinks.push_back(&notice_log);
 
   auto endpoints = notice_endpoints(args);
   if (!endpoints) {
@@ -207,8 +211,11 @@ int run_guardian(const GuardianArgs& args, const GuardianConfig& config,
   if (config.smtp.enabled()) {
     smtp::SinkOptions options;
     options.shutdown_drain = kStopDrain;
-    // Owners are mailed at <owner>@pulse.smtp.owner_domain (no accounts service here).
-    mail = std::make_unique<smtp::SmtpNoticeSink>(config.smtp, nullptr, options);
+    // Owners are mailed at the address their accounts give (--listen), else at
+    // <owner>@pulse.smtp.owner_domain.
+    smtp::OwnerLookup lookup;
+    if (front) lookup = [f = front.get()](const std::string& o) { return f->owner_address(o); };
+    mail = std::make_unique<smtp::SmtpNoticeSink>(config.smtp, std::move(lookup), options);
     sinks.push_back(mail.get());
     spdlog::info("guardian: mailing notices through {}:{}", config.smtp.host,
                  smtp::effective_port(config.smtp));
@@ -216,21 +223,54 @@ int run_guardian(const GuardianArgs& args, const GuardianConfig& config,
 
   guardian::GuardianRunner runner(admin, g, sinks);
   int status = kExitOk;
-  while (!stop.load()) {
-    admin.last_list_error.reset();
+  if (args.once) {
     const auto polls_failed = runner.stats().failed_polls;
-    const auto delay = runner.poll(std::chrono::system_clock::now());
-    if (args.once) {
-      if (runner.stats().failed_polls != polls_failed) {
-        status =
-            admin.last_list_error ? exit_status(*admin.last_list_error) : kGuardianExitPollFailed;
-      }
-      break;
+    runner.poll(std::chrono::system_clock::now());
+    if (runner.stats().failed_polls != polls_failed) {
+      status =
+          admin.last_list_error ? exit_status(*admin.last_list_error) : kGuardianExitPollFailed;
     }
-    wait_until(Clock::now() + delay, publisher.get(), stop);
+    drain(publisher.get(), mail.get(), stop.load() ? kStopDrain : kOnceDrain);
+    if (stop.load()) spdlog::info("guardian: stopped");
+    return status;
   }
-  drain(publisher.get(), mail.get(), args.once && !stop.load() ? kOnceDrain : kStopDrain);
-  if (stop.load()) spdlog::info("guardian: stopped");
+  if (front) {
+    front->attach_guardian(runner, notice_log);
+    if (auto s = front->listen(); !s) {
+      spdlog::error("{}", s.error().text);
+      return kExitUsage;
+    }
+  }
+
+  // One thread: the polls, the publisher's pumping, the stop flag and /api/pulse all run on
+  // this io_context, so the runner and the account service are never used concurrently.
+  boost::asio::steady_timer poll_timer(io);
+  std::function<void()> poll = [&] {
+    const auto delay = runner.poll(std::chrono::system_clock::now());
+    poll_timer.expires_after(delay);
+    poll_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) poll();
+    });
+  };
+  boost::asio::steady_timer tick(io);
+  std::function<void()> on_tick = [&] {
+    if (stop.load()) {
+      io.stop();
+      return;
+    }
+    // Short: HTTP requests wait while the publisher is pumped.
+    if (publisher) publisher->pump(kPump);
+    tick.expires_after(kSlice);
+    tick.async_wait([&](boost::system::error_code ec) {
+      if (!ec) on_tick();
+    });
+  };
+  boost::asio::post(io, poll);
+  boost::asio::post(io, on_tick);
+  io.run();
+  if (front) front->stop();
+  drain(publisher.get(), mail.get(), kStopDrain);
+  spdlog::info("guardian: stopped");
   return status;
 }
 

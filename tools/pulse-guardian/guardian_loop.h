@@ -1,7 +1,8 @@
 #pragma once
 // pulse-guardian's main loop: checks the management API login once, then polls through a
-// GuardianRunner over HttpBrokerAdmin, sleeping what each poll returns (pumping the notice
-// publisher meanwhile), until `stop` is set (SIGINT, SIGTERM) or, with --once, after one poll.
+// GuardianRunner over HttpBrokerAdmin from a timer on one io_context, which also pumps the
+// notice publisher and, with --listen, serves /api/pulse (api_front.h), until `stop` is set
+// (SIGINT, SIGTERM) or, with --once, after one poll.
 #include <atomic>
 
 #include "config_file.h"

@@ -120,4 +120,23 @@ Status JsonFileAccountStore::remove(const std::string& key) {
   return {};
 }
 
+Result<std::vector<Record>> ScopedAccountStore::load_all() {
+  auto all = inner_.load_all();
+  if (!all) return std::move(all).error();
+  std::vector<Record> out;
+  for (auto& r : *all) {
+    if (!r.key.starts_with(prefix_)) continue;
+    out.push_back(Record{r.key.substr(prefix_.size()), std::move(r.json)});
+  }
+  return out;
+}
+
+Status ScopedAccountStore::put(const Record& record) {
+  return inner_.put(Record{prefix_ + record.key, record.json});
+}
+
+Status ScopedAccountStore::remove(const std::string& key) {
+  return inner_.remove(prefix_ + key);
+}
+
 }  // namespace pulse::accounts

@@ -56,4 +56,22 @@ class JsonFileAccountStore : public AccountStore {
   std::map<std::string, std::string> records_;
 };
 
+// One scope of another store: keys are kept as "<scope>:<key>" and only this scope's records
+// are loaded, so one JSON file holds pulse-guardian's accounts and its guardian overrides, as
+// pulsed's kv table holds the scopes pulse.owner and pulse.guardian.
+class ScopedAccountStore : public AccountStore {
+ public:
+  // `inner` must outlive this store.
+  ScopedAccountStore(AccountStore& inner, std::string scope)
+      : inner_(inner), prefix_(std::move(scope) + ":") {}
+
+  Result<std::vector<Record>> load_all() override;
+  Status put(const Record& record) override;
+  Status remove(const std::string& key) override;
+
+ private:
+  AccountStore& inner_;
+  std::string prefix_;
+};
+
 }  // namespace pulse::accounts

@@ -87,7 +87,9 @@ Status apply_setting(AccountSettings& s, std::string_view key, std::string_view 
     s.connection_url = std::string(value);
     return {};
   }
-  return Error{400, "unknown setting " + k};
+  return Error{400, "unknown key '" + k +
+                        "' (the accounts' keys are pulse.accounts.reserved_users, vhosts, "
+                        "rotation_interval and connection_url)"};
 }
 
 Result<std::string> connection_string(const std::string& base, const std::string& vhost,

@@ -85,8 +85,19 @@ bool flag(const json& o, const char* key) {
   return it != o.end() && it->is_boolean() && it->get<bool>();
 }
 
-// Tags: a list in RabbitMQ 3.10 and pulsed; a comma-separated string in older versions.
-std::vector<std::string> tags_of(const json& o) {
+const mgmt::Headers reason_header(const std::string& reason) {
+  if (reason.empty()) return {};
+  return {{"X-Reason", reason}};
+}
+
+Status done(Result<mgmt::HttpReply> reply) {
+  if (!reply) return std::move(reply).error();
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> user_tags(const nlohmann::json& o) {
   std::vector<std::string> tags;
   auto it = o.find("tags");
   if (it == o.end()) return tags;
@@ -106,18 +117,6 @@ std::vector<std::string> tags_of(const json& o) {
   }
   return tags;
 }
-
-const mgmt::Headers reason_header(const std::string& reason) {
-  if (reason.empty()) return {};
-  return {{"X-Reason", reason}};
-}
-
-Status done(Result<mgmt::HttpReply> reply) {
-  if (!reply) return std::move(reply).error();
-  return {};
-}
-
-}  // namespace
 
 Result<std::unique_ptr<HttpBrokerAdmin>> HttpBrokerAdmin::create(
     const HttpAdminSettings& settings) {
@@ -236,7 +235,7 @@ Result<std::vector<UserInfo>> HttpBrokerAdmin::list_users() {
   if (!users) return std::move(users).error();
   std::vector<UserInfo> out;
   for (const json& u : *users) {
-    if (u.is_object()) out.push_back(UserInfo{str(u, "name"), tags_of(u)});
+    if (u.is_object()) out.push_back(UserInfo{str(u, "name"), user_tags(u)});
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // backend for a RabbitMQ node or cluster, making PulseGuardian's calls (README.md lists them).
 #include <chrono>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "base/result.h"
@@ -43,5 +44,9 @@ class HttpBrokerAdmin : public BrokerAdmin {
  private:
   mgmt::HttpClient client_;
 };
+
+// A user's (or whoami's) "tags": a list in RabbitMQ 3.10 and pulsed, a comma-separated string
+// in older versions; none when absent.
+std::vector<std::string> user_tags(const nlohmann::json& user);
 
 }  // namespace pulse::admin

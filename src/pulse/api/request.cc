@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/url.h"
+
 namespace pulse::api {
 
 using nlohmann::json;
@@ -15,36 +17,6 @@ std::string ApiResponse::text() const {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-namespace {
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (s[i] == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 bool parse_target(std::string_view target, ApiRequest& out) {
   std::string_view path = target, query;
   if (auto q = target.find('?'); q != std::string_view::npos) {
@@ -57,7 +29,7 @@ bool parse_target(std::string_view target, ApiRequest& out) {
     std::string_view seg = path.substr(0, slash);
     path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
     if (seg.empty()) continue;
-    auto d = decode(seg, false);
+    auto d = percent_decode(seg, false);
     if (!d) return false;
     out.segments.push_back(std::move(*d));
   }
@@ -67,8 +39,9 @@ bool parse_target(std::string_view target, ApiRequest& out) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (kv.empty()) continue;
     const size_t eq = kv.find('=');
-    auto k = decode(kv.substr(0, eq), true);
-    auto v = decode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1), true);
+    auto k = percent_decode(kv.substr(0, eq), true);
+    auto v =
+        percent_decode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1), true);
     if (!k || !v) return false;
     out.query[*k] = std::move(*v);
   }

@@ -10,6 +10,15 @@ std::string parsed(std::string_view text) {
   return hp ? "host=" + hp->host + " port=" + std::to_string(hp->port) : "(invalid)";
 }
 
+TEST(PercentCoding, DecodesWhatItEncodes) {
+  EXPECT_EQ(percent_encode("queue/a b"), "queue%2Fa%20b");
+  EXPECT_EQ(percent_decode("queue%2Fa%20b", false), "queue/a b");
+  EXPECT_EQ(percent_decode("a+b%2b", true), "a b+");
+  EXPECT_EQ(percent_decode("a+b", false), "a+b");
+  for (const char* bad : {"%", "%4", "%zz", "x%4g"})
+    EXPECT_FALSE(percent_decode(bad, false)) << bad;
+}
+
 TEST(HostPort, Parses) {
   EXPECT_EQ(parsed("5672"), "host= port=5672");
   EXPECT_EQ(parsed("127.0.0.1:5672"), "host=127.0.0.1 port=5672");

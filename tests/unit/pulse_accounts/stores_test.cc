@@ -118,6 +118,27 @@ TEST_F(AccountFileStore, RoundTripPrivateFileAndReload) {
   EXPECT_TRUE(state->users.empty());
 }
 
+// pulse-guardian's state file: the accounts and the guardian's API layer in one file, each
+// scope seeing only its own records, both back after a reload.
+TEST_F(AccountFileStore, ScopesShareOneFile) {
+  const std::string path = (dir / "state.json").string();
+  {
+    JsonFileAccountStore file(path);
+    ScopedAccountStore owners(file, "pulse.owner"), guardian(file, "pulse.guardian");
+    ASSERT_TRUE(owners.put(Record{"settings", R"({"a":1})"}));
+    ASSERT_TRUE(guardian.put(Record{"settings", R"({"g":2})"}));
+    ASSERT_TRUE(guardian.put(Record{"unbounded/x", R"({})"}));
+    ASSERT_TRUE(guardian.remove("unbounded/x"));
+  }
+  JsonFileAccountStore file(path);
+  ScopedAccountStore owners(file, "pulse.owner"), guardian(file, "pulse.guardian");
+  auto o = owners.load_all();
+  auto g = guardian.load_all();
+  ASSERT_TRUE(o && g);
+  EXPECT_EQ(*o, (std::vector<Record>{{"settings", R"({"a":1})"}}));
+  EXPECT_EQ(*g, (std::vector<Record>{{"settings", R"({"g":2})"}}));
+}
+
 TEST_F(AccountFileStore, DamagedOrUnwritableFilesAreErrors) {
   const std::string path = (dir / "accounts.json").string();
   std::ofstream(path) << "[1, 2";

@@ -34,6 +34,16 @@ TEST(GuardianConfig, ReadsGuardianAndSmtpKeysAndIsOnByDefault) {
   EXPECT_FALSE(empty->smtp.enabled());
 }
 
+TEST(GuardianConfig, ReadsTheAccountsKeysOfTheApi) {
+  auto c = parse_guardian_config(
+      "pulse.accounts.vhosts = /,builds\n"
+      "pulse.accounts.connection_url = amqps://rabbit.example:5671\n",
+      "g.conf");
+  ASSERT_TRUE(c) << c.error().text;
+  EXPECT_EQ(c->accounts.vhosts, (std::vector<std::string>{"/", "builds"}));
+  EXPECT_EQ(c->accounts.connection_url, "amqps://rabbit.example:5671");
+}
+
 TEST(GuardianConfig, RefusesWithFileLineAndKey) {
   struct Case {
     const char* text;
@@ -49,6 +59,10 @@ TEST(GuardianConfig, RefusesWithFileLineAndKey) {
        "g.conf:1: unknown key 'listeners.tcp.default': pulse-guardian reads only"},
       {"pulse.namespaces.strict = true\n", "g.conf:1: unknown key 'pulse.namespaces.strict'"},
       {"pulse.guardian.interval 5\n", "g.conf:1: expected 'key = value'"},
+      {"pulse.accounts.rotation_intervall = 60\n",
+       "g.conf:1: unknown key 'pulse.accounts.rotation_intervall'"},
+      {"pulse.accounts.rotation_interval = 5\n",
+       "g.conf:1: pulse.accounts.rotation_interval (5): must be between 60 and 604800"},
       {"pulse.guardian.enabled = true\npulse.guardian.enabled = false\n",
        "g.conf:2: pulse.guardian.enabled = false"},
       // Rules between keys name the file (and the keys), not a line.
@@ -107,13 +121,18 @@ TEST(GuardianArgs, NoticeEndpointsFollowTheManagementUrl) {
 }
 
 TEST(GuardianArgs, UsageErrors) {
-  for (const auto& words :
-       std::vector<std::vector<std::string>>{{"--url", "ftp://x"},
-                                             {"--amqp-url", "ftp://x"},
-                                             {"--log-level", "loud"},
-                                             {"--timeout", "0"},
-                                             {"--config", "/nonexistent/g.conf"},
-                                             {"--bogus"}}) {
+  for (const auto& words : std::vector<std::vector<std::string>>{
+           {"--url", "ftp://x"},
+           {"--amqp-url", "ftp://x"},
+           {"--log-level", "loud"},
+           {"--timeout", "0"},
+           {"--config", "/nonexistent/g.conf"},
+           {"--bogus"},
+           {"--listen", "nowhere"},
+           {"--listen", "127.0.0.1:0", "--state-file", "s"},
+           {"--listen", "127.0.0.1:15680"},
+           {"--state-file", "s.json"},
+           {"--listen", "15680", "--state-file", "s", "--once"}}) {
     std::vector<const char*> argv{"pulse-guardian"};
     for (const auto& w : words) argv.push_back(w.c_str());
     auto p = parse_guardian_args(static_cast<int>(argv.size()), argv.data());
@@ -121,6 +140,15 @@ TEST(GuardianArgs, UsageErrors) {
     EXPECT_EQ(p.exit_code, kExitUsage) << words[0];
     EXPECT_TRUE(p.message.starts_with("pulse-guardian: ")) << p.message;
   }
+}
+
+TEST(GuardianArgs, ListenWithAStateFile) {
+  test::Argv argv{"pulse-guardian", "--listen", "15680", "--state-file", "/tmp/s.json"};
+  auto p = parse_guardian_args(argv.argc(), argv.argv());
+  ASSERT_TRUE(p.args) << p.message;
+  EXPECT_EQ(p.args->listen_host, "127.0.0.1");
+  EXPECT_EQ(p.args->listen_port, 15680);
+  EXPECT_EQ(p.args->state_file, "/tmp/s.json");
 }
 
 }  // namespace

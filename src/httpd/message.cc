@@ -1,8 +1,10 @@
-#include "http/message.h"
+#include "httpd/message.h"
 
 #include <cctype>
 
-namespace pulse::http {
+#include "base/url.h"
+
+namespace pulse::httpd {
 
 std::string dump_json(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -62,33 +64,8 @@ Response not_authorised(std::string_view reason) {
   return error_response(401, "not_authorised", reason);
 }
 
-namespace {
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int h = hex(s[i + 1]), l = hex(s[i + 2]);
-      if (h < 0 || l < 0) return std::nullopt;
-      out.push_back(static_cast<char>(h * 16 + l));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
+  return percent_decode(s, plus_is_space);
 }
 
 bool parse_target(std::string_view target, Request& out) {
@@ -133,4 +110,4 @@ bool parse_target(std::string_view target, Request& out) {
   return true;
 }
 
-}  // namespace pulse::http
+}  // namespace pulse::httpd

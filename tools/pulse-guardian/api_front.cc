@@ -1,0 +1,78 @@
+#include "api_front.h"
+
+#include "base/log.h"
+#include "base/url.h"
+
+namespace pulse::tools {
+
+ApiFront::ApiFront(boost::asio::io_context& io, const GuardianArgs& args,
+                   const GuardianConfig& config, admin::BrokerAdmin& admin,
+                   const mgmt::HttpClient& rabbit)
+    : args_(args),
+      file_(args.state_file),
+      account_store_(file_, "pulse.owner"),
+      guardian_store_(file_, "pulse.guardian"),
+      host_(io, admin, account_store_, guardian_store_, config.accounts),
+      auth_(rabbit),
+      server_(io, [] {
+        httpd::ServerOptions o;
+        o.server_name = "pulse-guardian";
+        return o;
+      }()) {}
+
+Status ApiFront::load() {
+  if (auto s = host_.start(); !s) return Error{kExitUsage, "--state-file: " + s.error().text};
+  return {};
+}
+
+void ApiFront::attach_guardian(guardian::GuardianRunner& runner,
+                               const guardian::NoticeLog& notices) {
+  host_.attach_guardian(runner, notices);
+}
+
+Status ApiFront::listen() {
+  httpd::Handler handler = [this](httpd::Request req, httpd::Reply done) {
+    handle(std::move(req), std::move(done));
+  };
+  const bool tls = !args_.listen_cert.empty();
+  Result<boost::asio::ip::tcp::endpoint> bound = Error{0, ""};
+  if (tls) {
+    tls::ServerTlsOptions o;
+    o.certfile = args_.listen_cert;
+    o.keyfile = args_.listen_key;
+    auto holder = std::make_shared<tls::ContextHolder>("--listen-cert", o);
+    if (auto s = holder->load(); !s) return Error{kExitUsage, s.error().text};
+    bound = server_.listen_tls(args_.listen_host, args_.listen_port, std::move(holder),
+                               std::move(handler), "HTTPS");
+  } else {
+    bound = server_.listen(args_.listen_host, args_.listen_port, std::move(handler), "HTTP");
+  }
+  if (!bound) return Error{kExitUsage, bound.error().text};
+  spdlog::info("pulse: serving /api/pulse on {}://{}", tls ? "https" : "http",
+               format_host_port(bound->address().to_string(), bound->port()));
+  return {};
+}
+
+void ApiFront::stop() {
+  server_.shutdown();
+  host_.stop();
+}
+
+// Only /api/pulse/...: the rest of the management API is RabbitMQ's own.
+void ApiFront::handle(httpd::Request req, httpd::Reply done) {
+  if (!req.under_api || req.segments.empty() || req.segments[0] != "pulse") {
+    done(httpd::not_found());
+    return;
+  }
+  auto who = auth_.authenticate(req);
+  if (auto* refusal = std::get_if<httpd::Response>(&who)) {
+    done(std::move(*refusal));
+    return;
+  }
+  httpd::Response r = host_.handle(req, std::get<api::Principal>(who));
+  // A login made, changed or removed: the next request asks RabbitMQ again.
+  if (req.method != "GET" && req.method != "HEAD" && r.status < 300) auth_.forget();
+  done(std::move(r));
+}
+
+}  // namespace pulse::tools

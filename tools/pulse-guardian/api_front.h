@@ -1,0 +1,57 @@
+#pragma once
+// pulse-guardian's /api/pulse (--listen): Pulse's HTTP API in front of RabbitMQ, as pulsed
+// serves it. pulse/api_host's ApiHost (the AccountService over the guardian's HttpBrokerAdmin,
+// PulseApi, the claims' sweep) with its records in --state-file (one JSON file, the scopes
+// pulse.owner and pulse.guardian as pulsed's kv table has them), httpd's server (HTTP, or HTTPS
+// with --listen-cert/--listen-key), and sign-in by RabbitMQ's whoami.
+//
+// Thread: the loop's io_context, which also runs the guardian's polls: one thread owns the
+// runner, the account service and the API. Calls to RabbitMQ block it, each bounded by
+// --timeout.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "config_file.h"
+#include "guardian_args.h"
+#include "httpd/server.h"
+#include "mgmt/http_client.h"
+#include "pulse/accounts/account_store.h"
+#include "pulse/api_host/api_host.h"
+#include "pulse/api_host/whoami_auth.h"
+#include "tls/context.h"
+
+namespace pulse::tools {
+
+class ApiFront {
+ public:
+  // `admin` and `rabbit` (the guardian's management API client) must outlive the front.
+  ApiFront(boost::asio::io_context& io, const GuardianArgs& args, const GuardianConfig& config,
+           admin::BrokerAdmin& admin, const mgmt::HttpClient& rabbit);
+
+  // Reads --state-file (an error: unreadable or damaged, which stops the start).
+  Status load();
+  // Plugs the guardian in (its notices and settings behind /api/pulse/guardian...).
+  void attach_guardian(guardian::GuardianRunner& runner, const guardian::NoticeLog& notices);
+  // Opens --listen; the error names the address (taken, bad TLS files).
+  Status listen();
+  void stop();
+
+  std::optional<std::string> owner_address(const std::string& owner) const {
+    return host_.owner_address(owner);
+  }
+
+ private:
+  void handle(httpd::Request req, httpd::Reply done);
+
+  const GuardianArgs& args_;
+  accounts::JsonFileAccountStore file_;
+  accounts::ScopedAccountStore account_store_;
+  accounts::ScopedAccountStore guardian_store_;
+  api::ApiHost host_;
+  api::WhoamiAuth auth_;
+  httpd::Server server_;
+};
+
+}  // namespace pulse::tools
