@@ -8,6 +8,7 @@
 #include "http/api.h"
 #include "pulse/admin_local/local_broker_admin.h"
 #include "server/server.h"
+#include "stomp_server/stomp_server.h"
 #include "store/definitions_store.h"
 
 namespace pulse::app {
@@ -24,6 +25,8 @@ struct ManagementContext {
   std::string data_dir;
   // The process's TLS listeners, for the certificate-expiration health check (null: none).
   const TlsRegistry* tls = nullptr;
+  // STOMP sessions, listed beside the AMQP connections (null: STOMP not started).
+  stomp_server::StompServer* stomp = nullptr;
 };
 
 // Snapshots of the open AMQP sessions (management_sessions.cc), one connection, channel or
