@@ -51,4 +51,16 @@ http::Hooks management_hooks(ManagementContext& ctx);
 // them.
 admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx);
 
+// The same snapshots of STOMP sessions (management_stomp.cc): one channel each, number 1.
+std::vector<uint64_t> stomp_connection_ids(stomp_server::StompServer& s);
+std::optional<http::ConnectionInfo> find_stomp_connection(stomp_server::StompServer& s,
+                                                          uint64_t id);
+uint64_t stomp_connection_id_by_name(stomp_server::StompServer& s, const std::string& name);
+std::vector<http::ChannelInfo> stomp_connection_channels(stomp_server::StompServer& s, uint64_t id);
+std::optional<http::ChannelInfo> find_stomp_channel(stomp_server::StompServer& s, uint64_t id,
+                                                    uint16_t number);
+// The channel entry of a STOMP subscription's consumer, with only that consumer.
+std::optional<http::ChannelInfo> stomp_consumer_channel(stomp_server::StompServer& s,
+                                                        const broker::Consumer& c);
+
 }  // namespace pulse::app

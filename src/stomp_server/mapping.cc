@@ -101,6 +101,45 @@ std::string base64url(std::string_view bytes) {
   return out;
 }
 
+std::string erl_quote(std::string_view s) {
+  auto printable = [](unsigned char c) {
+    return (c >= 32 && c <= 126) || c >= 160 || c == '\n' || c == '\r' || c == '\t' || c == '\v' ||
+           c == '\b' || c == '\f' || c == 27;
+  };
+  if (!std::all_of(s.begin(), s.end(),
+                   [&](char c) { return printable(static_cast<unsigned char>(c)); })) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (i) out.push_back(',');
+      out += std::to_string(static_cast<unsigned char>(s[i]));
+    }
+    return out + "]";
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
 std::optional<bool> string_to_boolean(std::string_view v) {
   if (v == "true" || v == "True") return true;
   if (v == "false" || v == "False") return false;

@@ -64,4 +64,8 @@ std::optional<amqp::FieldTable> queue_arguments(const stomp::Frame& f);
 
 std::string base64url(std::string_view bytes);
 
+// Erlang's ~p of a string, as RabbitMQ's error texts print names: "quoted" when every byte is
+// printable (Latin-1), else the list of byte values, [1,2,103].
+std::string erl_quote(std::string_view s);
+
 }  // namespace pulse::stomp_server

@@ -19,16 +19,6 @@ stomp::ParserOptions parser_options(const StompOptions& o) {
   return p;
 }
 
-// Erlang's ~p of a string.
-std::string erl_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
 // amqp_connection:error_atom of a reply code.
 const char* error_atom(uint16_t code) {
   switch (code) {

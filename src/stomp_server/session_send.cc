@@ -7,18 +7,7 @@
 
 namespace pulse::stomp_server {
 
-namespace {
-
-std::string erl_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::string> Session::ensure_reply_queue(const std::string& temp_id) {
   if (auto it = reply_queues_.find(temp_id); it != reply_queues_.end()) return it->second;

@@ -10,15 +10,6 @@ namespace pulse::stomp_server {
 
 namespace {
 
-std::string erl_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
 const Failure kProcessingError{"Processing error", "Processing error"};
 
 bool has_durable_header(const stomp::Frame& f) {

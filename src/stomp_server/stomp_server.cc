@@ -76,7 +76,12 @@ bool StompServer::close_connection(uint64_t id, const std::string& reason) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return false;
   auto conn = it->second;
-  conn->session().force_close("connection_forced", "CONNECTION_FORCED - " + reason);
+  // What rabbitmq_stomp sends when its AMQP connection is closed under it (management close,
+  // user deleted): the exit reason, as Erlang prints it.
+  conn->session().force_close("AMQP channel died",
+                              "Reason: {shutdown,\n            {connection_closing,\n         "
+                              "       {server_initiated_close,320,\"" +
+                                  reason + "\"}}}");
   return true;
 }
 
