@@ -180,8 +180,14 @@ admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx) {
   };
   h.list_connections = [&ctx] {
     std::vector<admin::ConnectionInfo> out;
-    for (uint64_t id : connection_ids(ctx.server)) {
+    auto ids = connection_ids(ctx.server);
+    if (ctx.stomp) {
+      auto more = stomp_connection_ids(*ctx.stomp);
+      ids.insert(ids.end(), more.begin(), more.end());
+    }
+    for (uint64_t id : ids) {
       auto c = find_connection(ctx.server, id);
+      if (!c && ctx.stomp) c = find_stomp_connection(*ctx.stomp, id);
       if (!c) continue;
       admin::ConnectionInfo i;
       i.name = c->name;
@@ -196,8 +202,10 @@ admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx) {
     return out;
   };
   h.close_connection = [&ctx](const std::string& name, const std::string& reason) {
-    uint64_t id = connection_id_by_name(ctx.server, name);
-    return id != 0 && ctx.server.close_connection(id, reason);
+    if (uint64_t id = connection_id_by_name(ctx.server, name); id != 0)
+      return ctx.server.close_connection(id, reason);
+    uint64_t id = ctx.stomp ? stomp_connection_id_by_name(*ctx.stomp, name) : 0;
+    return id != 0 && ctx.stomp->close_connection(id, reason);
   };
   return h;
 }
