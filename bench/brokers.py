@@ -236,11 +236,12 @@ class Pulsed(Broker):
     def start(self, timeout=60, queue=None):
         self.log = open(os.path.join(self.tmp, "pulsed.log"), "a")
         # Every listener on a free port: a pulsed started by scripts/setup.sh may hold
-        # the defaults (5672, 15672, 15692).
+        # the defaults (5672, 15672, 15692, 61613).
         args = [self.binary, "--data-dir", self.data_dir, "--log-level", "warning",
                 "--amqp-listen", "%s:%d" % (HOST, self.port),
                 "--http-listen", "%s:%d" % (HOST, free_port()),
-                "--prometheus-listen", "%s:%d" % (HOST, free_port())]
+                "--prometheus-listen", "%s:%d" % (HOST, free_port()),
+                "--stomp-listen", "%s:%d" % (HOST, free_port())]
         if self.certs:
             conf = os.path.join(self.tmp, "pulsed.conf")
             with open(conf, "w") as f:

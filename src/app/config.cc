@@ -20,6 +20,7 @@ namespace {
 struct State {
   Config& cfg;
   bool tcp_set = false, tags_set = false, loopback_set = false, ssl_set = false;
+  bool stomp_tcp_set = false, stomp_ssl_set = false;
 };
 
 // Returns an empty string on success, else why the value is malformed.
@@ -180,6 +181,30 @@ const KeySpec kKeys[] = {
      [](State& s, std::string_view n, std::string_view v) {
        return set_listener(s.cfg.ssl_listeners, s.ssl_set, n, v);
      }},
+    {"stomp.listeners.tcp", FIELD(set_none(s.cfg.stomp_tcp_listeners, s.stomp_tcp_set, v))},
+    {"stomp.listeners.tcp.$",
+     [](State& s, std::string_view n, std::string_view v) {
+       return set_listener(s.cfg.stomp_tcp_listeners, s.stomp_tcp_set, n, v);
+     }},
+    {"stomp.listeners.ssl", FIELD(set_none(s.cfg.stomp_ssl_listeners, s.stomp_ssl_set, v))},
+    {"stomp.listeners.ssl.$",
+     [](State& s, std::string_view n, std::string_view v) {
+       return set_listener(s.cfg.stomp_ssl_listeners, s.stomp_ssl_set, n, v);
+     }},
+    {"stomp.default_user", FIELD(set_string(s.cfg.stomp.default_login.emplace(), v))},
+    {"stomp.default_pass", FIELD(set_string(s.cfg.stomp.default_passcode.emplace(), v))},
+    {"stomp.default_vhost", FIELD(set_string(s.cfg.stomp.default_vhost, v))},
+    {"stomp.default_topic_exchange", FIELD(set_string(s.cfg.stomp.default_topic_exchange, v))},
+    {"stomp.default_nack_requeue", FIELD(parse_config_bool(v, s.cfg.stomp.default_nack_requeue))},
+    {"stomp.implicit_connect", FIELD(parse_config_bool(v, s.cfg.stomp.implicit_connect))},
+    {"stomp.hide_server_info", FIELD(parse_config_bool(v, s.cfg.stomp.hide_server_info))},
+    {"stomp.login_timeout", FIELD(parse_uint(v, s.cfg.stomp.login_timeout_ms))},
+    // One event loop accepts for every listener: the acceptor count has nothing to set.
+    {"stomp.num_acceptors.tcp", FIELD(parse_uint(v, s.cfg.stomp_num_acceptors))},
+    {"stomp.num_acceptors.ssl", FIELD(parse_uint(v, s.cfg.stomp_num_acceptors))},
+    {"stomp.ssl_cert_login",
+     CHECK(only_value(v, "false", "STOMP login with a client certificate"))},
+    {"stomp.proxy_protocol", CHECK(only_value(v, "false", "the PROXY protocol"))},
     {"auth_mechanisms.$", FIELD(set_mechanism(s.cfg.auth_mechanisms, v))},
     {"ssl_cert_login_from", FIELD(set_login_from(s.cfg.ssl_cert_login, v))},
     {"ssl_cert_login_san_type", FIELD(set_san_type(s.cfg.ssl_cert_login, v))},
@@ -191,14 +216,12 @@ const KeySpec kKeys[] = {
     {"default_permissions.write", FIELD(set_string(s.cfg.default_permissions_write, v))},
     {"default_permissions.read", FIELD(set_string(s.cfg.default_permissions_read, v))},
     {"default_user_tags.$",
-     [](State& s, std::string_view n, std::string_view v) {
-       return set_flag_list(s.cfg.default_user_tags, s.tags_set, n, v);
-     }},
+     [](State& s, std::string_view n,
+        std::string_view v) { return set_flag_list(s.cfg.default_user_tags, s.tags_set, n, v); }},
     {"loopback_users", FIELD(set_none(s.cfg.loopback_users, s.loopback_set, v))},
     {"loopback_users.$",
-     [](State& s, std::string_view n, std::string_view v) {
-       return set_flag_list(s.cfg.loopback_users, s.loopback_set, n, v);
-     }},
+     [](State& s, std::string_view n,
+        std::string_view v) { return set_flag_list(s.cfg.loopback_users, s.loopback_set, n, v); }},
     {"heartbeat", FIELD(parse_uint(v, s.cfg.heartbeat))},
     {"frame_max", FIELD(parse_uint(v, s.cfg.frame_max))},
     {"channel_max", FIELD(parse_uint(v, s.cfg.channel_max))},
@@ -262,20 +285,8 @@ struct Unsupported {
   std::string_view feature;
 };
 const Unsupported kNotSupportedYet[] = {
-    {"stomp.listeners.tcp", "STOMP"},
-    {"stomp.listeners.tcp.$", "STOMP"},
-    {"stomp.listeners.ssl", "STOMP"},
-    {"stomp.listeners.ssl.$", "STOMP"},
-    {"stomp.default_user", "STOMP"},
-    {"stomp.default_pass", "STOMP"},
-    {"stomp.default_vhost", "STOMP"},
-    {"stomp.implicit_connect", "STOMP"},
-    {"stomp.hide_server_info", "STOMP"},
-    {"stomp.ssl_cert_login", "STOMP"},
-    {"stomp.proxy_protocol", "STOMP"},
-    {"stomp.num_acceptors.tcp", "STOMP"},
-    {"stomp.num_acceptors.ssl", "STOMP"},
-    {"stomp.tcp_listen_options.$", "STOMP"},
+    {"stomp.tcp_listen_options.$", "STOMP's tcp_listen_options"},
+    {"stomp.tcp_listen_options.linger.$", "STOMP's tcp_listen_options"},
     {"web_stomp.tcp.port", "Web-STOMP"},
     {"web_stomp.tcp.ip", "Web-STOMP"},
     {"web_stomp.ssl.port", "Web-STOMP"},
@@ -498,6 +509,11 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
           "invalid value '" + std::string(value) + "' for key '" + std::string(key) + "': " + why);
     }
     cfg.settings[std::string(key)] = value;
+  }
+  if (!cfg.stomp_ssl_listeners.empty() &&
+      (cfg.ssl_options.certfile.empty() || cfg.ssl_options.keyfile.empty())) {
+    return Error{0, std::string(source) +
+                        ": stomp.listeners.ssl needs ssl_options.certfile and ssl_options.keyfile"};
   }
   if (!cfg.ssl_listeners.empty() &&
       (cfg.ssl_options.certfile.empty() || cfg.ssl_options.keyfile.empty())) {

@@ -15,6 +15,7 @@
 #include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings.h"
 #include "pulse/smtp/settings.h"
+#include "stomp_server/options.h"
 #include "tls/certificate.h"
 #include "tls/options.h"
 
@@ -48,6 +49,15 @@ struct Config {
   // ssl_cert_login_from / ssl_cert_login_san_type / ssl_cert_login_san_index
   // (rabbitmq_auth_mechanism_ssl's keys).
   tls::CertLoginOptions ssl_cert_login;
+
+  // stomp.listeners.tcp.<name> (default 127.0.0.1:61613, `= none` switches STOMP off) and
+  // stomp.listeners.ssl.<name> (with ssl_options.*, as rabbitmq_stomp uses them).
+  std::vector<Listener> stomp_tcp_listeners{{"default", "127.0.0.1", 61613}};
+  std::vector<Listener> stomp_ssl_listeners;
+  // stomp.default_user, .default_pass, .default_vhost, .default_topic_exchange,
+  // .default_nack_requeue, .implicit_connect, .hide_server_info, .login_timeout.
+  stomp_server::StompOptions stomp;
+  uint32_t stomp_num_acceptors = 10;  // accepted for compatibility; one loop accepts
 
   std::string default_user = "guest";
   std::string default_pass = "guest";

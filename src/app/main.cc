@@ -16,6 +16,7 @@
 #include "app/persistence.h"
 #include "app/pulse_service.h"
 #include "app/reload.h"
+#include "app/stomp_listeners.h"
 #include "base/listen.h"
 #include "base/log.h"
 #include "definitions/json.h"
@@ -35,6 +36,8 @@ struct Flags {
   std::string data_dir;
   std::string amqp_listen;
   std::string amqps_listen;
+  std::string stomp_listen;
+  std::string stomps_listen;
   std::string http_listen;
   std::string prometheus_listen;
   std::string https_listen;
@@ -57,6 +60,12 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
                  "AMQP listener HOST:PORT or [IPV6]:PORT (default 127.0.0.1:5672 and [::1]:5672)");
   cli.add_option("--amqps-listen", flags.amqps_listen,
                  "AMQPS (AMQP over TLS) listener HOST:PORT, replacing listeners.ssl.* "
+                 "(ssl_options.certfile and .keyfile from --config)");
+  cli.add_option("--stomp-listen", flags.stomp_listen,
+                 "STOMP listener HOST:PORT, replacing stomp.listeners.tcp.* (default "
+                 "127.0.0.1:61613)");
+  cli.add_option("--stomps-listen", flags.stomps_listen,
+                 "STOMP over TLS listener HOST:PORT, replacing stomp.listeners.ssl.* "
                  "(ssl_options.certfile and .keyfile from --config)");
   cli.add_option("--http-listen", flags.http_listen,
                  "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
@@ -226,6 +235,13 @@ int main(int argc, char** argv) {
   const std::string data_dir = data_dir_of(flags);
   auto amqp_listeners = listeners_of(config.tcp_listeners, flags.amqp_listen, "--amqp-listen");
   auto amqps_listeners = listeners_of(config.ssl_listeners, flags.amqps_listen, "--amqps-listen");
+  auto stomp_listeners =
+      listeners_of(config.stomp_tcp_listeners, flags.stomp_listen, "--stomp-listen");
+  auto stomps_listeners =
+      listeners_of(config.stomp_ssl_listeners, flags.stomps_listen, "--stomps-listen");
+  if (!stomps_listeners.empty() &&
+      (config.ssl_options.certfile.empty() || config.ssl_options.keyfile.empty()))
+    die("--stomps-listen needs ssl_options.certfile and ssl_options.keyfile in --config");
   if (!flags.https_listen.empty()) {
     if (auto s = pulse::app::apply_https_listen_flag(config, flags.https_listen); !s)
       die(s.error().text);
@@ -303,6 +319,16 @@ int main(int argc, char** argv) {
                                                  mctx.listeners);
       !s)
     die(s.error().text);
+  pulse::stomp_server::StompOptions stomp_options = config.stomp;
+  stomp_options.loopback_users = config.loopback_users;
+  stomp_options.max_output_backlog = options.max_output_backlog;
+  pulse::stomp_server::StompServer stomp(io, broker, auth, server.auth_failures(), stomp_options);
+  server.on_vhost_deleting([&stomp](const std::string& vhost) { stomp.vhost_deleting(vhost); });
+  if (auto s = pulse::app::start_stomp_listeners(stomp_listeners, stomps_listeners, config,
+                                                 tls_registry, stomp, mctx.listeners);
+      !s)
+    die(s.error().text);
+  mctx.stomp = &stomp;
   mctx.memory_high_watermark = options.memory_high_watermark;
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
@@ -366,6 +392,7 @@ int main(int argc, char** argv) {
     guardian.stop();
     pulse_service.stop();
     server.shutdown();
+    stomp.shutdown();
     http_server.shutdown();
     // Give connections a moment to flush their close frames, then stop.
     auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::milliseconds(200));

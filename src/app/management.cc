@@ -1,5 +1,7 @@
 #include "app/management.h"
 
+#include <algorithm>
+
 #include "app/boot.h"
 #include "app/https_listeners.h"
 #include "base/log.h"
@@ -55,6 +57,12 @@ void on_user_changed(ManagementContext& ctx, std::string_view user) {
     auto c = find_connection(ctx.server, id);
     if (c && c->user == user) ctx.server.close_connection(id, reason);
   }
+  if (ctx.stomp) {
+    for (uint64_t id : stomp_connection_ids(*ctx.stomp)) {
+      auto c = find_stomp_connection(*ctx.stomp, id);
+      if (c && c->user == user) ctx.stomp->close_connection(id, reason);
+    }
+  }
 }
 
 }  // namespace
@@ -82,26 +90,57 @@ http::Hooks management_hooks(ManagementContext& ctx) {
     st.mem_limit = ctx.memory_high_watermark;
     st.disk_free = server::ResourceMonitor::disk_free_bytes(ctx.data_dir);
     st.disk_free_limit = ctx.disk_free_limit;
-    st.connections = ctx.server.connection_count();
-    st.channels = ctx.server.channel_count();
+    st.connections =
+        ctx.server.connection_count() + (ctx.stomp ? stomp_connection_ids(*ctx.stomp).size() : 0);
+    st.channels =
+        ctx.server.channel_count() + (ctx.stomp ? stomp_connection_ids(*ctx.stomp).size() : 0);
     return st;
   };
   h.tls_listener_certificates = [&ctx]() {
     return ctx.tls ? tls_listener_certificates(*ctx.tls)
                    : std::vector<http::TlsListenerCertificates>{};
   };
-  h.connection_ids = [&ctx]() { return connection_ids(ctx.server); };
-  h.connection = [&ctx](uint64_t id) { return find_connection(ctx.server, id); };
-  h.connection_id_by_name = [&ctx](const std::string& name) {
-    return connection_id_by_name(ctx.server, name);
+  h.connection_ids = [&ctx]() {
+    auto ids = connection_ids(ctx.server);
+    if (ctx.stomp) {
+      auto more = stomp_connection_ids(*ctx.stomp);
+      ids.insert(ids.end(), more.begin(), more.end());
+      std::sort(ids.begin(), ids.end());
+    }
+    return ids;
   };
-  h.connection_channels = [&ctx](uint64_t id) { return connection_channels(ctx.server, id); };
-  h.channel = [&ctx](uint64_t id, uint16_t number) { return find_channel(ctx.server, id, number); };
+  h.connection = [&ctx](uint64_t id) {
+    auto c = find_connection(ctx.server, id);
+    if (!c && ctx.stomp) c = find_stomp_connection(*ctx.stomp, id);
+    return c;
+  };
+  h.connection_id_by_name = [&ctx](const std::string& name) {
+    uint64_t id = connection_id_by_name(ctx.server, name);
+    if (id == 0 && ctx.stomp) id = stomp_connection_id_by_name(*ctx.stomp, name);
+    return id;
+  };
+  h.connection_channels = [&ctx](uint64_t id) {
+    auto chans = connection_channels(ctx.server, id);
+    if (chans.empty() && ctx.stomp) chans = stomp_connection_channels(*ctx.stomp, id);
+    return chans;
+  };
+  h.channel = [&ctx](uint64_t id, uint16_t number) {
+    auto ch = find_channel(ctx.server, id, number);
+    if (!ch && ctx.stomp) ch = find_stomp_channel(*ctx.stomp, id, number);
+    return ch;
+  };
   h.queue_consumers = [&ctx](const broker::Queue& q, size_t from, size_t count) {
-    return queue_consumers(ctx.server, q, from, count);
+    auto out = queue_consumers(ctx.server, q, from, count);
+    if (!ctx.stomp) return out;
+    // STOMP consumers are few: their entries follow the AMQP ones of the slice.
+    const auto& all = q.consumers();
+    for (size_t n = from; n < all.size() && n < from + count; ++n)
+      if (auto ch = stomp_consumer_channel(*ctx.stomp, *all[n])) out.push_back(std::move(*ch));
+    return out;
   };
   h.close_connection = [&ctx](uint64_t id, const std::string& reason) {
-    return ctx.server.close_connection(id, reason);
+    return ctx.server.close_connection(id, reason) ||
+           (ctx.stomp != nullptr && ctx.stomp->close_connection(id, reason));
   };
   h.import_definitions = [&ctx](http::Scheduler& s, std::shared_ptr<nlohmann::json> doc,
                                 std::optional<std::string> vhost,
@@ -162,8 +201,14 @@ admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx) {
   };
   h.list_connections = [&ctx] {
     std::vector<admin::ConnectionInfo> out;
-    for (uint64_t id : connection_ids(ctx.server)) {
+    auto ids = connection_ids(ctx.server);
+    if (ctx.stomp) {
+      auto more = stomp_connection_ids(*ctx.stomp);
+      ids.insert(ids.end(), more.begin(), more.end());
+    }
+    for (uint64_t id : ids) {
       auto c = find_connection(ctx.server, id);
+      if (!c && ctx.stomp) c = find_stomp_connection(*ctx.stomp, id);
       if (!c) continue;
       admin::ConnectionInfo i;
       i.name = c->name;
@@ -178,8 +223,10 @@ admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx) {
     return out;
   };
   h.close_connection = [&ctx](const std::string& name, const std::string& reason) {
-    uint64_t id = connection_id_by_name(ctx.server, name);
-    return id != 0 && ctx.server.close_connection(id, reason);
+    if (uint64_t id = connection_id_by_name(ctx.server, name); id != 0)
+      return ctx.server.close_connection(id, reason);
+    uint64_t id = ctx.stomp ? stomp_connection_id_by_name(*ctx.stomp, name) : 0;
+    return id != 0 && ctx.stomp->close_connection(id, reason);
   };
   return h;
 }

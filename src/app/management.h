@@ -9,6 +9,7 @@
 #include "pulse/admin_local/local_broker_admin.h"
 #include "pulse/api/definitions_section.h"
 #include "server/server.h"
+#include "stomp_server/stomp_server.h"
 #include "store/definitions_store.h"
 
 namespace pulse::app {
@@ -31,6 +32,8 @@ struct ManagementContext {
   std::function<std::optional<nlohmann::json>()> pulse_export;
   std::function<Status(const api::PulseSection&)> pulse_check;
   std::function<Status(const api::PulseSection&)> pulse_import;
+  // STOMP sessions, listed beside the AMQP connections (null: STOMP not started).
+  stomp_server::StompServer* stomp = nullptr;
 };
 
 // Snapshots of the open AMQP sessions (management_sessions.cc), one connection, channel or
@@ -54,5 +57,17 @@ http::Hooks management_hooks(ManagementContext& ctx);
 // (IPv6 peers as "[addr]:port") and their closing with 320 CONNECTION_FORCED. `ctx` must outlive
 // them.
 admin::LocalAdminHooks local_admin_hooks(ManagementContext& ctx);
+
+// The same snapshots of STOMP sessions (management_stomp.cc): one channel each, number 1.
+std::vector<uint64_t> stomp_connection_ids(stomp_server::StompServer& s);
+std::optional<http::ConnectionInfo> find_stomp_connection(stomp_server::StompServer& s,
+                                                          uint64_t id);
+uint64_t stomp_connection_id_by_name(stomp_server::StompServer& s, const std::string& name);
+std::vector<http::ChannelInfo> stomp_connection_channels(stomp_server::StompServer& s, uint64_t id);
+std::optional<http::ChannelInfo> find_stomp_channel(stomp_server::StompServer& s, uint64_t id,
+                                                    uint16_t number);
+// The channel entry of a STOMP subscription's consumer, with only that consumer.
+std::optional<http::ChannelInfo> stomp_consumer_channel(stomp_server::StompServer& s,
+                                                        const broker::Consumer& c);
 
 }  // namespace pulse::app

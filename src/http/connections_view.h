@@ -19,6 +19,9 @@ struct ConnectionInfo {
   std::string name;  // "127.0.0.1:PEER -> 127.0.0.1:PORT"
   std::string user, vhost, auth_mechanism, peer_host, host;
   const char* state = "running";
+  // "STOMP 1.2" and "direct" for STOMP sessions, as RabbitMQ lists its STOMP adapter's.
+  std::string protocol = "AMQP 0-9-1";
+  const char* type = "network";
   uint16_t peer_port = 0, port = 0, channel_max = 0, timeout = 0;
   uint32_t frame_max = 0;
   size_t channels = 0;

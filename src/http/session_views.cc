@@ -38,7 +38,7 @@ json connection_json(Api& api, const ConnectionInfo& c, bool single) {
             {"peer_host", c.peer_host},
             {"peer_port", c.peer_port},
             {"port", c.port},
-            {"protocol", "AMQP 0-9-1"},
+            {"protocol", c.protocol},
             {"recv_cnt", c.recv_cnt},
             {"recv_oct", c.recv_oct},
             {"recv_oct_details", rate(cs.recv_rate(c.id))},
@@ -53,7 +53,7 @@ json connection_json(Api& api, const ConnectionInfo& c, bool single) {
             {"ssl_protocol", or_absent(c.ssl_protocol)},
             {"state", c.state},
             {"timeout", c.timeout},
-            {"type", "network"},
+            {"type", c.type},
             {"user", c.user},
             {"user_who_performed_action", c.user},
             {"vhost", c.vhost}};

@@ -30,6 +30,7 @@ Server::Server(asio::io_context& io, broker::Broker& broker, auth::AuthStore& au
     auto conns = connections_;
     for (auto& [id, c] : conns)
       if (c->vhost() != nullptr && c->vhost()->name() == vhost) c->vhost_deleted();
+    for (auto& fn : vhost_deleting_) fn(vhost);
   });
   monitor_.start([this](bool alarmed) {
     if (alarmed) return;  // connections block themselves when they next publish

@@ -1,5 +1,6 @@
 #pragma once
 // The AMQP listener(s) and the set of live connections, all on one io_context thread.
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -69,6 +70,11 @@ class Server {
   bool close_connection(uint64_t id, const std::string& reason);
 
   void connection_finished(uint64_t id);
+  // Told before the broker deletes a vhost, after this server closed its own connections
+  // there (the STOMP server closes its sessions).
+  void on_vhost_deleting(std::function<void(const std::string&)> fn) {
+    vhost_deleting_.push_back(std::move(fn));
+  }
 
  private:
   // `tls` is null for a plaintext listener.
@@ -88,6 +94,7 @@ class Server {
   std::optional<broker::TimePoint> broker_timer_at_;
   bool shutting_down_ = false;
   ResourceMonitor monitor_;
+  std::vector<std::function<void(const std::string&)>> vhost_deleting_;
 };
 
 }  // namespace pulse::server

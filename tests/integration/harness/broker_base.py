@@ -72,6 +72,7 @@ class BrokerHandle:
         self.port = None
         self.http_port = None  # management HTTP API (pulsed --http-listen, RabbitMQ's plugin)
         self.prometheus_port = None  # /metrics (pulsed --prometheus-listen, rabbitmq_prometheus)
+        self.stomp_port = None  # STOMP (pulsed --stomp-listen, rabbitmq_stomp when enabled)
         self.tmp = tempfile.mkdtemp(prefix="pulse-it-%s-%d-" % (self.target, self.index))
         self.data_dir = os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir)

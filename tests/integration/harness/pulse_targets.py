@@ -27,7 +27,8 @@ def broker_for(name, registry, session_broker):
     if name == "rabbitmq":
         b = registry.get(_RABBIT_KEY)
         if b is None:
-            b = RabbitBroker().start()
+            # rabbitmq_stomp too, so the STOMP tests judge pulsed against the same node.
+            b = RabbitBroker(plugins=["rabbitmq_stomp"]).start()
             registry[_RABBIT_KEY] = b
         return b
     return None
@@ -47,6 +48,10 @@ class PulseTarget:
     @property
     def port(self):
         return self.broker.port
+
+    @property
+    def stomp_port(self):
+        return self.broker.stomp_port
 
     @property
     def http_port(self):

@@ -53,7 +53,7 @@ class PulsedBroker(BrokerHandle):
                 # A client's ephemeral port can take a free port before pulsed binds it.
                 if not chosen or attempt == 2:
                     raise
-                self.port = self.http_port = self.prometheus_port = None
+                self.port = self.http_port = self.prometheus_port = self.stomp_port = None
 
     def _start(self, timeout, definitions):
         binary = pulsed_binary()
@@ -64,11 +64,14 @@ class PulsedBroker(BrokerHandle):
             self.http_port = free_port()
         if self.prometheus_port is None:
             self.prometheus_port = free_port()
+        if self.stomp_port is None:
+            self.stomp_port = free_port()
         self.write_config()
         self.ready = threading.Event()
         self._logf = open(self.log_path, "a")
         args = [binary, "--data-dir", self.data_dir,
                 "--amqp-listen", host_port(self.host, self.port),
+                "--stomp-listen", "%s:%d" % (HOST, self.stomp_port),
                 "--config", self.config_path]
         if self.plain_http:
             args += ["--http-listen", "%s:%d" % (HOST, self.http_port),
@@ -196,7 +199,8 @@ def run_pulsed_until_exit(data_dir, timeout=20, extra_args=()):
     p = subprocess.run([pulsed_binary(), "--data-dir", data_dir,
                         "--amqp-listen", "%s:%d" % (HOST, free_port()),
                         "--http-listen", "%s:%d" % (HOST, free_port()),
-                        "--prometheus-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
+                        "--prometheus-listen", "%s:%d" % (HOST, free_port()),
+                        "--stomp-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace")

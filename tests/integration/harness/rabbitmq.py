@@ -49,12 +49,13 @@ class _Epmd:
 class RabbitBroker(BrokerHandle):
     target = "rabbitmq"
 
-    def __init__(self, config=None, tls=False, tls_external=False, https=False):
+    def __init__(self, config=None, tls=False, tls_external=False, https=False, plugins=()):
         """tls=True adds a TLS listener (tls_port) with the harness certificates (certs.py),
         verify_peer without requiring a client certificate; tls_external=True also enables
         rabbitmq_auth_mechanism_ssl (EXTERNAL, the user is the client certificate's CN).
         https=True adds an HTTPS listener of the management plugin (https_port, same
-        certificates) beside its plain one."""
+        certificates) beside its plain one. plugins: more plugins to enable; rabbitmq_stomp gets
+        a STOMP listener on a free port (stomp_port)."""
         super().__init__(config)
         self.tls = tls or tls_external
         self.tls_external = tls_external
@@ -62,6 +63,7 @@ class RabbitBroker(BrokerHandle):
         self.https = https
         self.https_port = None
         self.certs = None
+        self.plugins = list(plugins)
 
     @property
     def pid(self):
@@ -78,6 +80,8 @@ class RabbitBroker(BrokerHandle):
                 self.tls_port = free_port()
             if self.https:
                 self.https_port = free_port()
+            if "rabbitmq_stomp" in self.plugins:
+                self.stomp_port = free_port()
         self._stopped = False
         dist_port = free_port()
         epmd_port = _Epmd.ensure()
@@ -98,6 +102,8 @@ class RabbitBroker(BrokerHandle):
             "prometheus.tcp.ip": HOST,
             "prometheus.tcp.port": str(self.prometheus_port),
         }
+        if self.stomp_port:
+            lines["stomp.listeners.tcp.1"] = "%s:%d" % (HOST, self.stomp_port)
         if self.tls:
             lines.update(self._tls_conf())
         if self.https:
@@ -111,6 +117,7 @@ class RabbitBroker(BrokerHandle):
                 f.write("%s = %s\n" % (k, v))
         plugins = os.path.join(self.tmp, "enabled_plugins")
         extra = ",rabbitmq_auth_mechanism_ssl" if self.tls_external else ""
+        extra += "".join("," + p for p in self.plugins)
         with open(plugins, "w") as f:
             f.write("[rabbitmq_management,rabbitmq_prometheus%s].\n" % extra)
         envconf = os.path.join(self.tmp, "rabbitmq-env.conf")

@@ -163,11 +163,41 @@ TEST(Config, UnknownKeysInEveryFamily) {
             "rabbitmq.conf:1: unknown key 'management.ssl.certfile.x'");
 }
 
+TEST(Config, StompKeys) {
+  Config def;
+  EXPECT_EQ(def.stomp_tcp_listeners, (std::vector<Listener>{{"default", "127.0.0.1", 61613}}));
+  EXPECT_TRUE(def.stomp_ssl_listeners.empty());
+  auto c = parse_config(
+      "stomp.listeners.tcp.1 = 0.0.0.0:61614\nstomp.default_user = u\nstomp.default_pass = p\n"
+      "stomp.default_vhost = v\nstomp.implicit_connect = true\nstomp.hide_server_info = true\n"
+      "stomp.login_timeout = 500\nstomp.default_topic_exchange = t\n"
+      "stomp.default_nack_requeue = false\nstomp.num_acceptors.tcp = 4\n");
+  ASSERT_TRUE(c) << c.error().text;
+  EXPECT_EQ(c->stomp_tcp_listeners, (std::vector<Listener>{{"1", "0.0.0.0", 61614}}));
+  EXPECT_EQ(c->stomp.default_login, "u");
+  EXPECT_EQ(c->stomp.default_passcode, "p");
+  EXPECT_EQ(c->stomp.default_vhost, "v");
+  EXPECT_TRUE(c->stomp.implicit_connect);
+  EXPECT_TRUE(c->stomp.hide_server_info);
+  EXPECT_EQ(c->stomp.login_timeout_ms, 500u);
+  EXPECT_EQ(c->stomp.default_topic_exchange, "t");
+  EXPECT_FALSE(c->stomp.default_nack_requeue);
+  auto none = parse_config("stomp.listeners.tcp = none\n");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->stomp_tcp_listeners.empty());
+  EXPECT_EQ(error_of("stomp.listeners.ssl.1 = 61614"),
+            "rabbitmq.conf: stomp.listeners.ssl needs ssl_options.certfile and "
+            "ssl_options.keyfile");
+  EXPECT_NE(error_of("stomp.ssl_cert_login = true").find("not supported yet"), std::string::npos);
+  EXPECT_NE(error_of("stomp.implicit_connect = maybe").find("invalid value"), std::string::npos);
+}
+
 TEST(Config, ReservedKeysAreNotSupportedYet) {
   EXPECT_EQ(error_of("web_stomp.ssl.certfile = c.pem"),
             "rabbitmq.conf:1: key 'web_stomp.ssl.certfile' is not supported yet (Web-STOMP)");
-  EXPECT_EQ(error_of("stomp.listeners.tcp.1 = 61613"),
-            "rabbitmq.conf:1: key 'stomp.listeners.tcp.1' is not supported yet (STOMP)");
+  EXPECT_EQ(error_of("stomp.tcp_listen_options.backlog = 128"),
+            "rabbitmq.conf:1: key 'stomp.tcp_listen_options.backlog' is not supported yet "
+            "(STOMP's tcp_listen_options)");
   EXPECT_EQ(error_of("web_stomp.tcp.port = 15674"),
             "rabbitmq.conf:1: key 'web_stomp.tcp.port' is not supported yet (Web-STOMP)");
   EXPECT_EQ(error_of("log.file.level = debug"),

@@ -1,0 +1,114 @@
+#include "stomp_server/stomp_server.h"
+
+#include "base/listen.h"
+#include "base/log.h"
+#include "stomp_server/stomp_connection.h"
+#include "tls/context.h"
+
+namespace pulse::stomp_server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+StompServer::StompServer(asio::io_context& io, broker::Broker& broker, auth::AuthStore& auth,
+                         auth::FailureLimiter& failures, StompOptions options)
+    : io_(io), broker_(broker), auth_(auth), failures_(failures), options_(std::move(options)) {}
+
+StompServer::~StompServer() = default;
+
+Result<tcp::endpoint> StompServer::listen(const std::string& host, uint16_t port) {
+  return listen_tls(host, port, nullptr);
+}
+
+Result<tcp::endpoint> StompServer::listen_tls(const std::string& host, uint16_t port,
+                                              std::shared_ptr<tls::ContextHolder> tls) {
+  auto acceptor = open_acceptor(io_, host, port, tls ? "STOMP over TLS" : "STOMP");
+  if (!acceptor) return std::move(acceptor).error();
+  tcp::endpoint bound = (*acceptor)->local_endpoint();
+  acceptors_.push_back(std::move(*acceptor));
+  accept(*acceptors_.back(), std::move(tls));
+  return bound;
+}
+
+void StompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls) {
+  acceptor.async_accept([this, &acceptor, tls = std::move(tls)](boost::system::error_code ec,
+                                                                tcp::socket socket) mutable {
+    if (ec == asio::error::operation_aborted || shutting_down_) return;
+    if (!ec) {
+      if (tls && !tls->current()) {
+        socket.close();
+      } else {
+        uint64_t id = broker_.next_id();
+        SessionContext ctx{io_, broker_, auth_, failures_, options_};
+        auto conn = std::make_shared<StompConnection>(*this, ctx, std::move(socket), id,
+                                                      tls ? tls->current() : nullptr);
+        connections_[id] = conn;
+        ++broker_.node_counters().connections_opened;
+        conn->start();
+      }
+    } else {
+      spdlog::warn("STOMP accept failed: {}", ec.message());
+    }
+    accept(acceptor, std::move(tls));
+  });
+}
+
+std::vector<std::shared_ptr<Session>> StompServer::sessions() const {
+  std::vector<std::shared_ptr<Session>> out;
+  out.reserve(connections_.size());
+  for (const auto& [id, c] : connections_) out.push_back(c->session_ptr());
+  return out;
+}
+
+std::shared_ptr<Session> StompServer::find(uint64_t id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second->session_ptr();
+}
+
+size_t StompServer::connected_count() const {
+  size_t n = 0;
+  for (const auto& [id, c] : connections_)
+    if (c->session().connected()) ++n;
+  return n;
+}
+
+bool StompServer::close_connection(uint64_t id, const std::string& reason) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return false;
+  auto conn = it->second;
+  // What rabbitmq_stomp sends when its AMQP connection is closed under it (management close,
+  // user deleted): the exit reason, as Erlang prints it.
+  conn->session().force_close("AMQP channel died",
+                              "Reason: {shutdown,\n            {connection_closing,\n         "
+                              "       {server_initiated_close,320,\"" +
+                                  reason + "\"}}}");
+  return true;
+}
+
+void StompServer::vhost_deleting(const std::string& vhost) {
+  auto conns = connections_;
+  for (auto& [id, c] : conns) {
+    if (c->session().connected() && c->session().vhost_name() == vhost)
+      c->session().force_close("connection_forced",
+                               "CONNECTION_FORCED - vhost '" + vhost + "' is down");
+  }
+}
+
+void StompServer::connection_finished(uint64_t id) {
+  if (connections_.erase(id) > 0) ++broker_.node_counters().connections_closed;
+}
+
+void StompServer::shutdown() {
+  shutting_down_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  auto conns = connections_;
+  for (auto& [id, c] : conns)
+    c->session().force_close("connection_forced",
+                             "CONNECTION_FORCED - broker forced connection closure with reason "
+                             "'shutdown'");
+}
+
+}  // namespace pulse::stomp_server

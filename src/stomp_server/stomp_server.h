@@ -1,0 +1,64 @@
+#pragma once
+// STOMP listeners (plain TCP and TLS) and the set of live STOMP connections, on the broker's
+// event-loop thread. Each connection is a Transport for one Session.
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/auth_store.h"
+#include "auth/failure_limiter.h"
+#include "base/result.h"
+#include "broker/broker.h"
+#include "server/asio.h"
+#include "stomp_server/options.h"
+#include "stomp_server/session.h"
+
+namespace pulse::tls {
+class ContextHolder;
+}
+
+namespace pulse::stomp_server {
+
+class StompConnection;
+
+class StompServer {
+ public:
+  // `failures` is shared with the AMQP server, so failed logins count across protocols.
+  StompServer(boost::asio::io_context& io, broker::Broker& broker, auth::AuthStore& auth,
+              auth::FailureLimiter& failures, StompOptions options);
+  ~StompServer();
+
+  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
+  Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
+                                                    std::shared_ptr<tls::ContextHolder> tls);
+  // Stops accepting; every session gets an ERROR and is closed.
+  void shutdown();
+
+  const StompOptions& options() const { return options_; }
+  // Live sessions by connection id (ids come from the broker, shared with AMQP connections).
+  std::vector<std::shared_ptr<Session>> sessions() const;
+  std::shared_ptr<Session> find(uint64_t id) const;
+  // Sessions past CONNECT, the management API's listing.
+  size_t connected_count() const;
+  // ERROR "connection_forced" then close; false if unknown.
+  bool close_connection(uint64_t id, const std::string& reason);
+  // Closes the sessions of a vhost about to be deleted.
+  void vhost_deleting(const std::string& vhost);
+
+  void connection_finished(uint64_t id);
+
+ private:
+  void accept(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls);
+
+  boost::asio::io_context& io_;
+  broker::Broker& broker_;
+  auth::AuthStore& auth_;
+  auth::FailureLimiter& failures_;
+  StompOptions options_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::unordered_map<uint64_t, std::shared_ptr<StompConnection>> connections_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace pulse::stomp_server
