@@ -31,6 +31,9 @@ PACKAGE = "pulse-broker"
 SERVICE_USER = "pulse"
 UNIT = "lib/systemd/system/pulsed.service"
 CONF = "etc/pulse/pulse.conf"
+GUARDIAN_UNIT = "lib/systemd/system/pulse-guardian.service"
+GUARDIAN_CONF = "etc/pulse/guardian.conf"
+GUARDIAN_ENV = "etc/pulse/pulse-guardian.env"
 
 
 def build_dir():
@@ -172,8 +175,11 @@ def test_contents(deb):
                  "/usr/bin/pulse-publish", "/usr/bin/pulse-listen", "/usr/bin/pulse-guardian"):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
-    for path in ("/" + UNIT, "/" + CONF, "/usr/share/doc/pulse-broker/README.md"):
+    for path in ("/" + UNIT, "/" + CONF, "/" + GUARDIAN_UNIT, "/" + GUARDIAN_CONF,
+                 "/usr/share/doc/pulse-broker/README.md"):
         assert entries[path] == ("-rw-r--r--", "root/root"), (path, entries[path])
+    # It holds the management API's password.
+    assert entries["/" + GUARDIAN_ENV] == ("-rw-------", "root/root"), entries["/" + GUARDIAN_ENV]
     for path in ("/var/lib/pulse", "/var/log/pulse"):
         assert entries[path][0].startswith("d"), (path, entries[path])
     # Nothing from the build tree: no tests, headers, static libraries or codegen.
@@ -185,7 +191,8 @@ def test_contents(deb):
 def test_control_area(deb, tmp_path):
     run("dpkg-deb", "--control", deb, tmp_path / "DEBIAN")
     ctl = tmp_path / "DEBIAN"
-    assert (ctl / "conffiles").read_text().split() == ["/" + CONF]
+    assert (ctl / "conffiles").read_text().split() == [
+        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV]
     for script in ("postinst", "prerm", "postrm"):
         mode = (ctl / script).stat().st_mode
         assert mode & stat.S_IXUSR, script
@@ -289,6 +296,38 @@ def test_unit_file(installed):
         assert os.path.exists(t.path(path.lstrip("/"))), path
 
 
+def test_guardian_unit_file(installed):
+    """pulse-guardian.service: shipped for a RabbitMQ node or cluster, not enabled."""
+    t = installed
+    u = unit_settings(t.path(GUARDIAN_UNIT))
+    assert u[("Service", "User")] == SERVICE_USER
+    assert u[("Service", "ExecStart")] == (
+        "/usr/bin/pulse-guardian --config /etc/pulse/guardian.conf $PULSE_GUARDIAN_OPTS")
+    assert u[("Service", "EnvironmentFile")] == "/etc/pulse/pulse-guardian.env"
+    assert u[("Service", "StateDirectory")] == "pulse-guardian"
+    assert not os.path.lexists(
+        t.path("etc/systemd/system/multi-user.target.wants/pulse-guardian.service"))
+    for path in ("/usr/bin/pulse-guardian", "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV):
+        assert os.path.exists(t.path(path.lstrip("/"))), path
+
+
+def test_installed_guardian_config_is_accepted(installed, tmp_path):
+    """The shipped guardian.conf and environment file start pulse-guardian as the unit would
+    (--once against a closed port: it reads the config, then fails to reach the API, exit 69)."""
+    env = dict(os.environ)
+    with open(installed.path(GUARDIAN_ENV)) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                k, _, v = line.partition("=")
+                env[k] = v
+    assert env["PULSECTL_URL"].startswith("http://")
+    env["PULSECTL_URL"] = "http://127.0.0.1:%d" % free_port()
+    p = run(installed.path("usr/bin/pulse-guardian"), "--config", installed.path(GUARDIAN_CONF),
+            "--once", "--amqp-url", "none", "--timeout", "2", env=env, check=False)
+    assert p.returncode == 69, (p.returncode, p.stdout, p.stderr)
+
+
 def systemd_analyze_verify(root, unit):
     """(returncode, output) of systemd-analyze verify on `unit` inside the tree `root`."""
     analyze = shutil.which("systemd-analyze")
@@ -312,6 +351,7 @@ def systemd_analyze_verify(root, unit):
 def test_unit_passes_systemd_analyze_verify(installed):
     # A clean unit gives status 0 and no output; warnings (unknown keys...) only print.
     assert systemd_analyze_verify(installed.root, "/" + UNIT) == (0, "")
+    assert systemd_analyze_verify(installed.root, "/" + GUARDIAN_UNIT) == (0, "")
 
 
 def test_systemd_analyze_verify_catches_broken_units(installed):
