@@ -373,7 +373,7 @@ def test_systemd_analyze_verify_catches_broken_units(installed):
 def test_installed_pulsed_serves_amqp(installed):
     """The installed binary on the installed default config and data directory, as the account
     the unit names (when the test runs as root), serves AMQP and stops cleanly on SIGTERM.
-    --amqp-listen only moves the port off 5672, which another pulsed may hold."""
+    The listen flags only move the ports off the defaults, which another pulsed may hold."""
     t = installed
     uid, gid, _, _ = t.account()
     port, http_port = free_port(), free_port()
@@ -383,7 +383,8 @@ def test_installed_pulsed_serves_amqp(installed):
         [t.path("usr/sbin/pulsed"), "--config", t.path(CONF), "--data-dir", data,
          "--amqp-listen", "%s:%d" % (HOST, port),
          "--http-listen", "%s:%d" % (HOST, http_port),
-         "--prometheus-listen", "%s:%d" % (HOST, free_port())],
+         "--prometheus-listen", "%s:%d" % (HOST, free_port()),
+         "--stomp-listen", "%s:%d" % (HOST, free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         cwd=data, **account)
     try:
