@@ -132,7 +132,7 @@ def test_export_import_into_a_fresh_pulsed(pulsed):
 
 @pytest.mark.parametrize("damage, reason", [
     (lambda s: s["owners"][0].update(created="yesterday"),
-     "pulse.owners[0] ('olga@example.com'): 'created' must be a time"),
+     "pulse.owners[0] ('olga@example.com'): 'created' must be an RFC 3339 time"),
     (lambda s: s["users"][0].pop("owners"), "pulse.users[0] ('olga'): 'owners' must be a list"),
     (lambda s: s["claims"][0].update(current=7), "pulse.claims[0] ('tc'): 'current' must be 0 or 1"),
     (lambda s: s["guardian"]["settings"].update(interval="5"),

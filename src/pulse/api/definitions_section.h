@@ -37,7 +37,7 @@ std::optional<nlohmann::json> export_section(const accounts::AccountState& accou
                                              const GuardianOverrides& guardian);
 
 // Refuses anything damaged before anything is applied, naming the entry:
-// `pulse.owners[0] ('a@example.com'): 'created' must be a time (YYYY-MM-DDTHH:MM:SS.mmmZ)`.
+// `pulse.owners[0] ('a@example.com'): 'created' must be an RFC 3339 time such as ...`.
 Result<PulseSection> parse_section(const nlohmann::json& j);
 
 }  // namespace pulse::api
