@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 
+#include "amqp/error_text.h"
 #include "auth/password.h"
 
 namespace pulse::stomp_server {
@@ -116,27 +117,7 @@ std::string erl_quote(std::string_view s) {
     return out + "]";
   }
   std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
+  amqp::append_erlang_escaped(out, s);
   return out + "\"";
 }
 
