@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "http/api.h"
 #include "http/metrics.h"
+#include "http/upgrade.h"
 #include "tls/context.h"
 
 namespace pulse::http {
@@ -55,8 +56,10 @@ Response preflight(const HttpOptions& o, const bhttp::request<bhttp::string_body
   return r;
 }
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+std::string_view path_of(beast::string_view target) {
+  std::string_view t(target.data(), target.size());
+  return t.substr(0, t.find('?'));
+}
 
 // One connection, plain or TLS. A TLS session holds the context it was accepted with, so a
 // reload of the listener's certificate never touches it.
@@ -66,12 +69,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  public:
   Session(tcp::socket socket, std::shared_ptr<asio::ssl::context> ctx, Api& api,
-          const HttpOptions& options, bool metrics_only)
+          const HttpOptions& options, bool metrics_only, UpgradeHandler* upgrade)
       : ctx_(std::move(ctx)),
         stream_(make_stream(std::move(socket), ctx_.get())),
         api_(api),
         options_(options),
-        metrics_only_(metrics_only) {}
+        metrics_only_(metrics_only),
+        upgrade_(metrics_only ? nullptr : upgrade) {}
 
   void start() {
     if constexpr (kTls) {
@@ -142,6 +146,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     auto& in = parser_->get();
+    if (upgrade_ && path_of(in.target()) == upgrade_->path()) {
+      // The connection is the handler's from here; this session ends with this call.
+      lowest().expires_never();
+      if constexpr (kTls) {
+        upgrade_->upgrade(std::move(stream_), ctx_, parser_->release(), std::move(buffer_));
+      } else {
+        upgrade_->upgrade(std::move(stream_), parser_->release(), std::move(buffer_));
+      }
+      return;
+    }
     Request req;
     req.method = std::string(in.method_string());
     head_ = in.method() == bhttp::verb::head;
@@ -240,6 +254,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
   bool metrics_only_ = false;
+  UpgradeHandler* upgrade_ = nullptr;
   std::string cors_origin_;  // the request's Origin when CORS allows it
   bool keep_alive_ = true;
   bool head_ = false;
@@ -316,11 +331,11 @@ void HttpServer::accept(tcp::acceptor& acceptor, bool metrics_only,
           spdlog::warn("HTTP accept failed: {}", ec.message());
         } else if (!holder) {
           std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, api_, options_,
-                                                 metrics_only)
+                                                 metrics_only, upgrade_)
               ->start();
         } else if (auto ctx = holder->current()) {
           std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), api_, options_,
-                                               metrics_only)
+                                               metrics_only, upgrade_)
               ->start();
         }  // else no context was ever loaded (cannot happen once listening): the socket closes
         accept(acceptor, metrics_only, holder);

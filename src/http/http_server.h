@@ -21,6 +21,7 @@ class ContextHolder;
 namespace pulse::http {
 
 class Api;
+class UpgradeHandler;
 
 struct HttpOptions {
   size_t header_limit = 64 * 1024;
@@ -52,6 +53,9 @@ class HttpServer : public Scheduler {
   Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
                                                     std::shared_ptr<tls::ContextHolder> holder,
                                                     bool metrics_only = false);
+  // Requests to `handler->path()` on every listener but the metrics-only ones are handed to
+  // it (Web-STOMP at /ws). Set before listening; the handler outlives the server.
+  void set_upgrade_handler(UpgradeHandler* handler) { upgrade_ = handler; }
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
 
@@ -67,6 +71,7 @@ class HttpServer : public Scheduler {
   boost::asio::io_context& io_;
   Api& api_;
   HttpOptions options_;
+  UpgradeHandler* upgrade_ = nullptr;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   boost::asio::steady_timer stats_timer_;
   bool shutting_down_ = false;
