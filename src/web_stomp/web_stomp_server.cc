@@ -76,13 +76,19 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
     }
   }
 
-  void answer(unsigned status, std::string body) {
+ public:
+  // Answers and closes. `upgrade_headers`: cowboy's 426 names the upgrade it wants.
+  void answer(unsigned status, std::string body, bool upgrade_headers = false) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(11);
     res->result(status);
     res->set(bhttp::field::server, "pulsed");
     res->set(bhttp::field::content_type, "text/plain");
-    res->keep_alive(false);
+    if (upgrade_headers) {
+      res->set(bhttp::field::connection, "upgrade");
+      res->set(bhttp::field::upgrade, "websocket");
+    }
+    if (!upgrade_headers) res->keep_alive(false);
     res->body() = std::move(body);
     res->prepare_payload();
     bhttp::async_write(stream_, *res,
@@ -100,6 +106,33 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
 };
+
+// What cowboy_websocket refuses before a handshake: not an upgrade (426 with the upgrade it
+// wants on HTTP/1.1, 400 otherwise), or no key / a WebSocket version other than 13 (400; Beast
+// would answer 426 for the version). 0: go on.
+unsigned refusal(const http::UpgradeRequest& req, std::string& why) {
+  auto has = [&](bhttp::field f, const char* token) {
+    auto it = req.find(f);
+    return it != req.end() && bhttp::token_list{it->value()}.exists(token);
+  };
+  if (req.version() != 11 || req.method() != bhttp::verb::get ||
+      !has(bhttp::field::connection, "upgrade") || !has(bhttp::field::upgrade, "websocket")) {
+    why =
+        "Upgrade required: a WebSocket handshake (GET with Connection: upgrade and Upgrade: "
+        "websocket) is expected here\n";
+    return req.version() == 11 ? 426 : 400;
+  }
+  if (req.find(bhttp::field::sec_websocket_key) == req.end()) {
+    why = "Bad request: no Sec-WebSocket-Key\n";
+    return 400;
+  }
+  auto v = req.find(bhttp::field::sec_websocket_version);
+  if (v == req.end() || v->value() != "13") {
+    why = "Bad request: Sec-WebSocket-Version 13 is expected\n";
+    return 400;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -151,6 +184,12 @@ void WebStompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::Contex
 void WebStompServer::upgrade(http::PlainStream stream, http::UpgradeRequest request,
                              beast::flat_buffer) {
   if (shutting_down_) return;
+  std::string why;
+  if (unsigned status = refusal(request, why)) {
+    std::make_shared<Pending<http::PlainStream>>(*this, std::move(stream), nullptr)
+        ->answer(status, why, status == 426);
+    return;
+  }
   std::make_shared<WsConnection<http::PlainStream>>(*this, std::move(stream), nullptr, false)
       ->start(std::move(request));
 }
@@ -158,6 +197,12 @@ void WebStompServer::upgrade(http::PlainStream stream, http::UpgradeRequest requ
 void WebStompServer::upgrade(http::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
                              http::UpgradeRequest request, beast::flat_buffer) {
   if (shutting_down_) return;
+  std::string why;
+  if (unsigned status = refusal(request, why)) {
+    std::make_shared<Pending<http::TlsStream>>(*this, std::move(stream), std::move(context))
+        ->answer(status, why, status == 426);
+    return;
+  }
   std::make_shared<WsConnection<http::TlsStream>>(*this, std::move(stream), std::move(context),
                                                   true)
       ->start(std::move(request));

@@ -136,8 +136,18 @@ def test_other_paths_are_not_found(pulse_target):
 
 
 def test_plain_get_on_the_websocket_path_is_refused(pulse_target):
-    status, _ = http_get(pulse_target.web_stomp_port, "/ws")
-    assert status == 400
+    conn = http.client.HTTPConnection("127.0.0.1", pulse_target.web_stomp_port, timeout=10)
+    try:
+        conn.request("GET", "/ws")
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 426
+        assert (r.getheader("connection"), r.getheader("upgrade")) == ("upgrade", "websocket")
+    finally:
+        conn.close()
+    status, _ = http_get(pulse_target.web_stomp_port, "/ws", {
+        "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"})
+    assert status == 400  # no Sec-WebSocket-Key
 
 
 def wait_for(fn, timeout=15):
@@ -215,3 +225,28 @@ def test_amqp_to_web_stomp_and_back(pulse_target, name):
     finally:
         c.close()
         pulse_target.delete(queues=[name])
+
+
+def test_ws_on_the_management_listener(pulse_target, name):
+    """pulsed also serves Web-STOMP at /ws on its HTTP listener (RabbitMQ has no /ws on 15672);
+    the rest of the API is unchanged on the same listener."""
+    if pulse_target.name != "pulsed":
+        status, _ = http_get(pulse_target.http_port, "/ws")
+        assert status == 404
+        return
+    c = connected(pulse_target, port=pulse_target.http_port)
+    try:
+        assert c.subprotocol == "v12.stomp"
+        c.send("SUBSCRIBE\nid:s\ndestination:/queue/%s\n\n\0"
+               "SEND\ndestination:/queue/%s\n\nvia-http\0" % (name, name))
+        assert c.frame()[2] == b"via-http"
+        assert pulse_target.api().get("/api/overview").status == 200
+    finally:
+        c.close()
+        pulse_target.delete(queues=[name])
+
+
+def test_listeners_in_the_overview(pulse_target):
+    listeners = pulse_target.api().get("/api/overview").json["listeners"]
+    web = [x for x in listeners if x["protocol"] == "http/web-stomp"]
+    assert [x["port"] for x in web] == [pulse_target.web_stomp_port]
