@@ -241,7 +241,8 @@ class Pulsed(Broker):
                 "--amqp-listen", "%s:%d" % (HOST, self.port),
                 "--http-listen", "%s:%d" % (HOST, free_port()),
                 "--prometheus-listen", "%s:%d" % (HOST, free_port()),
-                "--stomp-listen", "%s:%d" % (HOST, free_port())]
+                "--stomp-listen", "%s:%d" % (HOST, free_port()),
+                "--web-stomp-listen", "%s:%d" % (HOST, free_port())]
         if self.certs:
             conf = os.path.join(self.tmp, "pulsed.conf")
             with open(conf, "w") as f:

@@ -160,6 +160,41 @@ std::string set_https_ip(Config::HttpsListener& l, std::string_view v) {
   return {};
 }
 
+// web_stomp.tcp.listener / web_stomp.ssl.listener: `none` or IP:PORT (cuttlefish's ip type).
+std::string set_web_stomp_listener(bool& enabled, std::string& ip, std::optional<uint16_t>& port,
+                                   std::string_view v) {
+  if (v == "none") {
+    enabled = false;
+    return {};
+  }
+  auto l = parse_listener(v);
+  if (!l || l->host.empty()) return "expected none or IP:PORT";
+  enabled = true;
+  ip = l->host;
+  port = l->port;
+  return {};
+}
+
+std::string set_ws_frame(bool& binary, std::string_view v) {
+  if (v != "text" && v != "binary") return "expected text or binary";
+  binary = v == "binary";
+  return {};
+}
+
+std::string set_ws_path(std::string& path, std::string_view v) {
+  if (v.empty() || v.front() != '/' || v.find_first_of("? \t#") != std::string_view::npos)
+    return "expected a path starting with /";
+  path = v;
+  return {};
+}
+
+std::string set_ms(std::chrono::milliseconds& out, std::string_view v) {
+  uint64_t n = 0;
+  if (auto e = parse_uint(v, n); !e.empty()) return e;
+  out = std::chrono::milliseconds(n);
+  return {};
+}
+
 struct KeySpec {
   // Dot-separated; "$" matches one segment (passed to the setter).
   std::string_view pattern;
@@ -205,6 +240,39 @@ const KeySpec kKeys[] = {
     {"stomp.ssl_cert_login",
      CHECK(only_value(v, "false", "STOMP login with a client certificate"))},
     {"stomp.proxy_protocol", CHECK(only_value(v, "false", "the PROXY protocol"))},
+    {"web_stomp.port", FIELD(parse_uint(v, s.cfg.web_stomp_listeners.tcp_port))},
+    {"web_stomp.tcp.port", FIELD(parse_uint(v, s.cfg.web_stomp_listeners.tcp_port))},
+    {"web_stomp.tcp.ip", FIELD(set_string(s.cfg.web_stomp_listeners.tcp_ip, v))},
+    {"web_stomp.tcp.backlog", FIELD(parse_uint(v, s.cfg.web_stomp_backlog))},
+    {"web_stomp.tcp.listener",
+     [](State& s, std::string_view, std::string_view v) {
+       auto& w = s.cfg.web_stomp_listeners;
+       std::optional<uint16_t> port;
+       auto e = set_web_stomp_listener(w.tcp_enabled, w.tcp_ip, port, v);
+       if (port) w.tcp_port = *port;
+       return e;
+     }},
+    {"web_stomp.ssl.port",
+     FIELD((s.cfg.web_stomp_listeners.ssl_configured = true,
+            parse_uint(v, s.cfg.web_stomp_listeners.ssl_port.emplace(), 1)))},
+    {"web_stomp.ssl.ip", FIELD(set_string(s.cfg.web_stomp_listeners.ssl_ip, v))},
+    {"web_stomp.ssl.backlog", FIELD(parse_uint(v, s.cfg.web_stomp_backlog))},
+    {"web_stomp.ssl.listener",
+     FIELD(set_web_stomp_listener(s.cfg.web_stomp_listeners.ssl_configured,
+                                  s.cfg.web_stomp_listeners.ssl_ip,
+                                  s.cfg.web_stomp_listeners.ssl_port, v))},
+    {"web_stomp.ws_path", FIELD(set_ws_path(s.cfg.web_stomp.path, v))},
+    {"web_stomp.ws_frame", FIELD(set_ws_frame(s.cfg.web_stomp.binary_frames, v))},
+    {"web_stomp.ws_opts.compress", FIELD(parse_config_bool(v, s.cfg.web_stomp.compress))},
+    {"web_stomp.ws_opts.max_frame_size", FIELD(parse_uint(v, s.cfg.web_stomp.max_message_size))},
+    {"web_stomp.ws_opts.idle_timeout", FIELD(set_ms(s.cfg.web_stomp.idle_timeout, v))},
+    {"web_stomp.num_acceptors.tcp", FIELD(parse_uint(v, s.cfg.stomp_num_acceptors))},
+    {"web_stomp.num_acceptors.ssl", FIELD(parse_uint(v, s.cfg.stomp_num_acceptors))},
+    {"web_stomp.max_connections",
+     CHECK(only_value(v, "infinity", "a Web-STOMP connection limit"))},
+    {"web_stomp.use_http_auth",
+     CHECK(only_value(v, "false", "Web-STOMP login from the HTTP Authorization header"))},
+    {"web_stomp.proxy_protocol", CHECK(only_value(v, "false", "the PROXY protocol"))},
     {"auth_mechanisms.$", FIELD(set_mechanism(s.cfg.auth_mechanisms, v))},
     {"ssl_cert_login_from", FIELD(set_login_from(s.cfg.ssl_cert_login, v))},
     {"ssl_cert_login_san_type", FIELD(set_san_type(s.cfg.ssl_cert_login, v))},
@@ -287,15 +355,7 @@ struct Unsupported {
 const Unsupported kNotSupportedYet[] = {
     {"stomp.tcp_listen_options.$", "STOMP's tcp_listen_options"},
     {"stomp.tcp_listen_options.linger.$", "STOMP's tcp_listen_options"},
-    {"web_stomp.tcp.port", "Web-STOMP"},
-    {"web_stomp.tcp.ip", "Web-STOMP"},
-    {"web_stomp.ssl.port", "Web-STOMP"},
-    {"web_stomp.ssl.ip", "Web-STOMP"},
-    {"web_stomp.ws_path", "Web-STOMP"},
-    {"web_stomp.ws_frame", "Web-STOMP"},
-    {"web_stomp.use_http_auth", "Web-STOMP"},
-    {"web_stomp.num_acceptors.tcp", "Web-STOMP"},
-    {"web_stomp.num_acceptors.ssl", "Web-STOMP"},
+    {"web_stomp.cowboy_opts.$", "Web-STOMP's cowboy_opts"},
     {"log.dir", "logging to a file"},
     {"log.file.level", "logging to a file"},
     {"log.file.rotation.$", "logging to a file"},
@@ -311,12 +371,14 @@ tls::ServerTlsOptions* tls_target(Config& cfg, std::string_view key, std::string
   };
   const Prefix prefixes[] = {{"ssl_options.", &cfg.ssl_options},
                              {"management.ssl.", &cfg.management_ssl.tls},
-                             {"prometheus.ssl.", &cfg.prometheus_ssl.tls}};
+                             {"prometheus.ssl.", &cfg.prometheus_ssl.tls},
+                             {"web_stomp.ssl.", &cfg.web_stomp_listeners.ssl}};
   for (const auto& p : prefixes) {
     if (key.starts_with(p.prefix) && tls::known_option(key.substr(p.prefix.size()))) {
       option = key.substr(p.prefix.size());
       if (p.target == &cfg.management_ssl.tls) cfg.management_ssl.configured = true;
       if (p.target == &cfg.prometheus_ssl.tls) cfg.prometheus_ssl.configured = true;
+      if (p.target == &cfg.web_stomp_listeners.ssl) cfg.web_stomp_listeners.ssl_configured = true;
       return p.target;
     }
   }
@@ -350,7 +412,6 @@ std::string_view unsupported_feature(std::string_view key) {
   for (const Unsupported& u : kNotSupportedYet) {
     if (match_key(u.pattern, key, var)) return u.feature;
   }
-  if (key.starts_with("web_stomp.ssl.") && tls::known_option(key.substr(14))) return "Web-STOMP";
   return {};
 }
 
@@ -531,6 +592,16 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
       return Error{0, std::string(source) + ": " + name + ".ssl.port needs " + name +
                           ".ssl.certfile and " + name + ".ssl.keyfile"};
     }
+  }
+  if (const auto& w = cfg.web_stomp_listeners; w.ssl_configured) {
+    if (!w.ssl_port)
+      return Error{0, std::string(source) +
+                          ": web_stomp.ssl.port is required when web_stomp.ssl.* "
+                          "is set"};
+    if (w.ssl.certfile.empty() || w.ssl.keyfile.empty())
+      return Error{0, std::string(source) +
+                          ": web_stomp.ssl.port needs web_stomp.ssl.certfile "
+                          "and web_stomp.ssl.keyfile"};
   }
   if (cfg.frame_max != 0 && cfg.frame_max < 4096) {
     return Error{0, std::string(source) + ": frame_max must be 0 (no limit) or at least 4096"};

@@ -18,6 +18,7 @@
 #include "stomp_server/options.h"
 #include "tls/certificate.h"
 #include "tls/options.h"
+#include "web_stomp/options.h"
 
 namespace pulse::app {
 
@@ -58,6 +59,23 @@ struct Config {
   // .default_nack_requeue, .implicit_connect, .hide_server_info, .login_timeout.
   stomp_server::StompOptions stomp;
   uint32_t stomp_num_acceptors = 10;  // accepted for compatibility; one loop accepts
+
+  // rabbitmq_web_stomp's keys. web_stomp.tcp.port / .ip (default 127.0.0.1:15674, the older
+  // web_stomp.port too) or web_stomp.tcp.listener = IP:PORT | none; WSS when web_stomp.ssl.port
+  // (or .listener) is set, with web_stomp.ssl.certfile, .keyfile and the other TLS options.
+  // ws_path, ws_frame and ws_opts.* go into `web_stomp`.
+  struct WebStompListeners {
+    bool tcp_enabled = true;
+    std::string tcp_ip = "127.0.0.1";
+    uint16_t tcp_port = 15674;
+    bool ssl_configured = false;
+    std::string ssl_ip = "127.0.0.1";
+    std::optional<uint16_t> ssl_port;
+    tls::ServerTlsOptions ssl;
+  };
+  WebStompListeners web_stomp_listeners;
+  uint32_t web_stomp_backlog = 128;  // web_stomp.{tcp,ssl}.backlog: accepted, the OS's is used
+  web_stomp::WebStompOptions web_stomp;
 
   std::string default_user = "guest";
   std::string default_pass = "guest";

@@ -17,6 +17,7 @@
 #include "app/pulse_service.h"
 #include "app/reload.h"
 #include "app/stomp_listeners.h"
+#include "app/web_stomp_listeners.h"
 #include "base/listen.h"
 #include "base/log.h"
 #include "definitions/json.h"
@@ -38,6 +39,8 @@ struct Flags {
   std::string amqps_listen;
   std::string stomp_listen;
   std::string stomps_listen;
+  std::string web_stomp_listen;
+  std::string web_stomps_listen;
   std::string http_listen;
   std::string prometheus_listen;
   std::string https_listen;
@@ -67,6 +70,12 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
   cli.add_option("--stomps-listen", flags.stomps_listen,
                  "STOMP over TLS listener HOST:PORT, replacing stomp.listeners.ssl.* "
                  "(ssl_options.certfile and .keyfile from --config)");
+  cli.add_option("--web-stomp-listen", flags.web_stomp_listen,
+                 "Web-STOMP (STOMP over WebSocket) listener HOST:PORT, replacing web_stomp.tcp.* "
+                 "(default 127.0.0.1:15674)");
+  cli.add_option("--web-stomps-listen", flags.web_stomps_listen,
+                 "Web-STOMP over TLS listener HOST:PORT, replacing web_stomp.ssl.ip/port "
+                 "(web_stomp.ssl.certfile and .keyfile from --config)");
   cli.add_option("--http-listen", flags.http_listen,
                  "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
   cli.add_option("--prometheus-listen", flags.prometheus_listen,
@@ -242,14 +251,23 @@ int main(int argc, char** argv) {
   if (!stomps_listeners.empty() &&
       (config.ssl_options.certfile.empty() || config.ssl_options.keyfile.empty()))
     die("--stomps-listen needs ssl_options.certfile and ssl_options.keyfile in --config");
-  if (!flags.https_listen.empty()) {
-    if (auto s = pulse::app::apply_https_listen_flag(config, flags.https_listen); !s)
-      die(s.error().text);
-  }
   // Only the .ssl listener of a plugin configured: no plaintext one (a flag still forces it).
   auto plain = [](bool wanted, Listener l) {
     return wanted ? std::vector<Listener>{std::move(l)} : std::vector<Listener>{};
   };
+  const auto& wl = config.web_stomp_listeners;
+  auto web_stomp_listeners =
+      listeners_of(plain(wl.tcp_enabled, {"web_stomp", wl.tcp_ip, wl.tcp_port}),
+                   flags.web_stomp_listen, "--web-stomp-listen");
+  auto web_stomps_listeners =
+      listeners_of(plain(wl.ssl_configured, {"web_stomp_ssl", wl.ssl_ip, wl.ssl_port.value_or(0)}),
+                   flags.web_stomps_listen, "--web-stomps-listen");
+  if (!web_stomps_listeners.empty() && (wl.ssl.certfile.empty() || wl.ssl.keyfile.empty()))
+    die("--web-stomps-listen needs web_stomp.ssl.certfile and web_stomp.ssl.keyfile in --config");
+  if (!flags.https_listen.empty()) {
+    if (auto s = pulse::app::apply_https_listen_flag(config, flags.https_listen); !s)
+      die(s.error().text);
+  }
   auto http_listeners =
       listeners_of(plain(pulse::app::plaintext_http_wanted(config.management_tcp_configured,
                                                            config.management_ssl),
@@ -329,6 +347,18 @@ int main(int argc, char** argv) {
       !s)
     die(s.error().text);
   mctx.stomp = &stomp;
+  // Web-STOMP: its own listeners and /ws on the HTTP listeners (set below), sessions in `stomp`.
+  pulse::web_stomp::WebStompServer web_stomp(io, stomp, config.web_stomp, stomp_options);
+  {
+    auto first = [](const std::vector<Listener>& v) {
+      return v.empty() ? std::nullopt : std::optional<Listener>(v.front());
+    };
+    if (auto s = pulse::app::start_web_stomp_listeners(first(web_stomp_listeners),
+                                                       first(web_stomps_listeners), config,
+                                                       tls_registry, web_stomp, mctx.listeners);
+        !s)
+      die(s.error().text);
+  }
   mctx.memory_high_watermark = options.memory_high_watermark;
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
@@ -357,6 +387,7 @@ int main(int argc, char** argv) {
   http_options.cors_allow_origins = config.management_cors_allow_origins;
   http_options.cors_max_age = config.management_cors_max_age;
   pulse::http::HttpServer http_server(io, api, http_options);
+  http_server.set_upgrade_handler(&web_stomp);
   start_listeners(
       http_listeners, "http", "management API ",
       [&](const std::string& host, uint16_t port) { return http_server.listen(host, port); },
@@ -392,6 +423,7 @@ int main(int argc, char** argv) {
     guardian.stop();
     pulse_service.stop();
     server.shutdown();
+    web_stomp.shutdown();
     stomp.shutdown();
     http_server.shutdown();
     // Give connections a moment to flush their close frames, then stop.

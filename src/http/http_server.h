@@ -42,6 +42,9 @@ class HttpServer : public Scheduler {
   Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
                                                     std::shared_ptr<tls::ContextHolder> holder,
                                                     bool metrics_only = false);
+  // Requests to `handler->path()` on every listener but the metrics-only ones are handed to
+  // it (Web-STOMP at /ws). Set before listening; the handler outlives the server.
+  void set_upgrade_handler(httpd::UpgradeHandler* handler) { upgrade_ = handler; }
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
 
@@ -55,6 +58,7 @@ class HttpServer : public Scheduler {
   boost::asio::io_context& io_;
   Api& api_;
   httpd::Server server_;
+  httpd::UpgradeHandler* upgrade_ = nullptr;
   boost::asio::steady_timer stats_timer_;
   bool shutting_down_ = false;
   boost::asio::thread_pool worker_{1};

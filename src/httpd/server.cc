@@ -10,6 +10,7 @@
 
 #include "base/listen.h"
 #include "base/log.h"
+#include "httpd/upgrade.h"
 #include "tls/context.h"
 
 namespace pulse::httpd {
@@ -53,8 +54,10 @@ Response preflight(const ServerOptions& o, const bhttp::request<bhttp::string_bo
   return r;
 }
 
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+std::string_view path_of(beast::string_view target) {
+  std::string_view t(target.data(), target.size());
+  return t.substr(0, t.find('?'));
+}
 
 // One connection, plain or TLS. A TLS session holds the context it was accepted with, so a
 // reload of the listener's certificate never touches it.
@@ -64,11 +67,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  public:
   Session(tcp::socket socket, std::shared_ptr<asio::ssl::context> ctx,
-          std::shared_ptr<const Handler> handler, const ServerOptions& options)
+          std::shared_ptr<const Handler> handler, const ServerOptions& options,
+          UpgradeHandler* upgrade)
       : ctx_(std::move(ctx)),
         stream_(make_stream(std::move(socket), ctx_.get())),
         handler_(std::move(handler)),
-        options_(options) {}
+        options_(options),
+        upgrade_(upgrade) {}
 
   void start() {
     if constexpr (kTls) {
@@ -139,6 +144,16 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     auto& in = parser_->get();
+    if (upgrade_ && path_of(in.target()) == upgrade_->path()) {
+      // The connection is the handler's from here; this session ends with this call.
+      lowest().expires_never();
+      if constexpr (kTls) {
+        upgrade_->upgrade(std::move(stream_), ctx_, parser_->release(), std::move(buffer_));
+      } else {
+        upgrade_->upgrade(std::move(stream_), parser_->release(), std::move(buffer_));
+      }
+      return;
+    }
     Request req;
     req.method = std::string(in.method_string());
     head_ = in.method() == bhttp::verb::head;
@@ -229,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   std::shared_ptr<const Handler> handler_;
   ServerOptions options_;
+  UpgradeHandler* upgrade_ = nullptr;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<bhttp::response<bhttp::string_body>> response_;
@@ -244,6 +260,7 @@ struct Server::Listener {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::shared_ptr<tls::ContextHolder> holder;  // null: plaintext
   std::shared_ptr<const Handler> handler;
+  UpgradeHandler* upgrade = nullptr;
 };
 
 Server::Server(asio::io_context& io, ServerOptions options)
@@ -254,13 +271,14 @@ Server::~Server() {
 }
 
 Result<tcp::endpoint> Server::listen(const std::string& host, uint16_t port, Handler handler,
-                                     const char* what) {
-  return listen_tls(host, port, nullptr, std::move(handler), what);
+                                     const char* what, UpgradeHandler* upgrade) {
+  return listen_tls(host, port, nullptr, std::move(handler), what, upgrade);
 }
 
 Result<tcp::endpoint> Server::listen_tls(const std::string& host, uint16_t port,
                                          std::shared_ptr<tls::ContextHolder> holder,
-                                         Handler handler, const char* what) {
+                                         Handler handler, const char* what,
+                                         UpgradeHandler* upgrade) {
   auto acceptor = open_acceptor(io_, host, port, what);
   if (!acceptor) return std::move(acceptor).error();
   tcp::endpoint bound = (*acceptor)->local_endpoint();
@@ -268,6 +286,7 @@ Result<tcp::endpoint> Server::listen_tls(const std::string& host, uint16_t port,
   l->acceptor = std::move(*acceptor);
   l->holder = std::move(holder);
   l->handler = std::make_shared<const Handler>(std::move(handler));
+  l->upgrade = upgrade;
   listeners_.push_back(std::move(l));
   accept(*listeners_.back());
   return bound;
@@ -279,10 +298,12 @@ void Server::accept(Listener& l) {
     if (ec) {
       spdlog::warn("HTTP accept failed: {}", ec.message());
     } else if (!l.holder) {
-      std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, l.handler, options_)
+      std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, l.handler, options_,
+                                             l.upgrade)
           ->start();
     } else if (auto ctx = l.holder->current()) {
-      std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), l.handler, options_)
+      std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), l.handler, options_,
+                                           l.upgrade)
           ->start();
     }  // else no context was ever loaded (cannot happen once listening): the socket closes
     accept(l);

@@ -26,6 +26,8 @@ class ContextHolder;
 
 namespace pulse::httpd {
 
+class UpgradeHandler;
+
 struct ServerOptions {
   size_t header_limit = 64 * 1024;
   // Definitions imports are the largest bodies; RabbitMQ's management.http.max_body_size
@@ -55,13 +57,17 @@ class Server {
 
   // Binds and starts accepting; port 0 picks a free port. `what` names the listener in errors
   // ("HTTP", "HTTPS"). `handler` must outlive the server's connections (the io_context).
+  // Requests to `upgrade->path()` are handed to `upgrade` with the connection (Web-STOMP's
+  // /ws); it must outlive the io_context too.
   Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port,
-                                                Handler handler, const char* what = "HTTP");
+                                                Handler handler, const char* what = "HTTP",
+                                                UpgradeHandler* upgrade = nullptr);
   // The same over TLS. Each connection takes the holder's current context when it is accepted
   // and keeps it: a reload (SIGHUP) changes the certificate for new connections only.
   Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
                                                     std::shared_ptr<tls::ContextHolder> holder,
-                                                    Handler handler, const char* what = "HTTPS");
+                                                    Handler handler, const char* what = "HTTPS",
+                                                    UpgradeHandler* upgrade = nullptr);
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
   const ServerOptions& options() const { return options_; }

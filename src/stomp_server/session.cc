@@ -76,7 +76,7 @@ Session::~Session() {
 }
 
 std::string Session::protocol() const {
-  return "STOMP " + std::string(stomp::version_name(version_));
+  return peer_.protocol_name + " " + std::string(stomp::version_name(version_));
 }
 
 Failure Session::death(const Error& e) {

@@ -42,6 +42,8 @@ struct PeerInfo {
   boost::asio::ip::tcp::endpoint peer;
   boost::asio::ip::tcp::endpoint local;
   bool tls = false;
+  // The management API's protocol name before the version: "STOMP", or "Web STOMP".
+  std::string protocol_name = "STOMP";
 };
 
 enum class AckMode { auto_ack, client, client_individual };

@@ -39,11 +39,9 @@ void StompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHo
         socket.close();
       } else {
         uint64_t id = broker_.next_id();
-        SessionContext ctx{io_, broker_, auth_, failures_, options_};
-        auto conn = std::make_shared<StompConnection>(*this, ctx, std::move(socket), id,
-                                                      tls ? tls->current() : nullptr);
-        connections_[id] = conn;
-        ++broker_.node_counters().connections_opened;
+        auto conn = std::make_shared<StompConnection>(*this, context(options_), std::move(socket),
+                                                      id, tls ? tls->current() : nullptr);
+        add(id, conn, conn->session_ptr());
         conn->start();
       }
     } else {
@@ -53,44 +51,50 @@ void StompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHo
   });
 }
 
+void StompServer::add(uint64_t id, std::shared_ptr<void> connection,
+                      std::shared_ptr<Session> session) {
+  connections_[id] = Live{std::move(connection), std::move(session)};
+  ++broker_.node_counters().connections_opened;
+}
+
 std::vector<std::shared_ptr<Session>> StompServer::sessions() const {
   std::vector<std::shared_ptr<Session>> out;
   out.reserve(connections_.size());
-  for (const auto& [id, c] : connections_) out.push_back(c->session_ptr());
+  for (const auto& [id, c] : connections_) out.push_back(c.session);
   return out;
 }
 
 std::shared_ptr<Session> StompServer::find(uint64_t id) const {
   auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second->session_ptr();
+  return it == connections_.end() ? nullptr : it->second.session;
 }
 
 size_t StompServer::connected_count() const {
   size_t n = 0;
   for (const auto& [id, c] : connections_)
-    if (c->session().connected()) ++n;
+    if (c.session->connected()) ++n;
   return n;
 }
 
 bool StompServer::close_connection(uint64_t id, const std::string& reason) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return false;
-  auto conn = it->second;
+  auto session = it->second.session;
   // What rabbitmq_stomp sends when its AMQP connection is closed under it (management close,
   // user deleted): the exit reason, as Erlang prints it.
-  conn->session().force_close("AMQP channel died",
-                              "Reason: {shutdown,\n            {connection_closing,\n         "
-                              "       {server_initiated_close,320,\"" +
-                                  reason + "\"}}}");
+  session->force_close("AMQP channel died",
+                       "Reason: {shutdown,\n            {connection_closing,\n         "
+                       "       {server_initiated_close,320,\"" +
+                           reason + "\"}}}");
   return true;
 }
 
 void StompServer::vhost_deleting(const std::string& vhost) {
   auto conns = connections_;
   for (auto& [id, c] : conns) {
-    if (c->session().connected() && c->session().vhost_name() == vhost)
-      c->session().force_close("connection_forced",
-                               "CONNECTION_FORCED - vhost '" + vhost + "' is down");
+    if (c.session->connected() && c.session->vhost_name() == vhost)
+      c.session->force_close("connection_forced",
+                             "CONNECTION_FORCED - vhost '" + vhost + "' is down");
   }
 }
 
@@ -106,9 +110,9 @@ void StompServer::shutdown() {
   }
   auto conns = connections_;
   for (auto& [id, c] : conns)
-    c->session().force_close("connection_forced",
-                             "CONNECTION_FORCED - broker forced connection closure with reason "
-                             "'shutdown'");
+    c.session->force_close("connection_forced",
+                           "CONNECTION_FORCED - broker forced connection closure with reason "
+                           "'shutdown'");
 }
 
 }  // namespace pulse::stomp_server

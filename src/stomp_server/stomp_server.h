@@ -1,6 +1,6 @@
 #pragma once
-// STOMP listeners (plain TCP and TLS) and the set of live STOMP connections, on the broker's
-// event-loop thread. Each connection is a Transport for one Session.
+// STOMP listeners (plain TCP and TLS) and the set of live STOMP sessions (also Web-STOMP's), on
+// the broker's event-loop thread. Each connection is a Transport for one Session.
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -46,9 +46,24 @@ class StompServer {
   // Closes the sessions of a vhost about to be deleted.
   void vhost_deleting(const std::string& vhost);
 
+  // Another transport's connections (Web-STOMP's WebSockets) join the same set, so the
+  // management API, closes, vhost deletion and shutdown reach them too. `connection` is kept
+  // alive until connection_finished(id).
+  bool accepting() const { return !shutting_down_; }
+  uint64_t next_id() { return broker_.next_id(); }
+  SessionContext context(const StompOptions& options) {
+    return SessionContext{io_, broker_, auth_, failures_, options};
+  }
+  void add(uint64_t id, std::shared_ptr<void> connection, std::shared_ptr<Session> session);
+
   void connection_finished(uint64_t id);
 
  private:
+  struct Live {
+    std::shared_ptr<void> connection;
+    std::shared_ptr<Session> session;
+  };
+
   void accept(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls);
 
   boost::asio::io_context& io_;
@@ -57,7 +72,7 @@ class StompServer {
   auth::FailureLimiter& failures_;
   StompOptions options_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::unordered_map<uint64_t, std::shared_ptr<StompConnection>> connections_;
+  std::unordered_map<uint64_t, Live> connections_;
   bool shutting_down_ = false;
 };
 

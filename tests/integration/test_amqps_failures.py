@@ -276,6 +276,7 @@ def test_amqps_listen_flag(tmp_path):
             "--http-listen", "%s:%d" % (HOST, free_port()),
             "--prometheus-listen", "%s:%d" % (HOST, free_port()),
             "--stomp-listen", "%s:%d" % (HOST, free_port()),
+            "--web-stomp-listen", "%s:%d" % (HOST, free_port()),
             "--amqps-listen", "%s:%d" % (HOST, port)]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

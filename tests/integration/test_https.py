@@ -235,7 +235,8 @@ def test_https_listen_flag_and_its_requirements():
     base = [pulsed_binary(), "--data-dir", os.path.join(d, "data"), "--config", conf,
             "--amqp-listen", "%s:%d" % (HOST, free_port()), "--log-level", "info",
             "--prometheus-listen", "%s:%d" % (HOST, free_port()),
-            "--stomp-listen", "%s:%d" % (HOST, free_port())]
+            "--stomp-listen", "%s:%d" % (HOST, free_port()),
+            "--web-stomp-listen", "%s:%d" % (HOST, free_port())]
     try:
         # Without management.ssl.certfile and .keyfile the flag is refused by name.
         open(conf, "w").close()

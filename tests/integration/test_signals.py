@@ -117,7 +117,8 @@ def _run_until_exit(tmp_path, amqp, http):
     p = subprocess.run([pulsed_binary(), "--data-dir", str(tmp_path / "data"),
                         "--amqp-listen", amqp, "--http-listen", http,
                         "--prometheus-listen", "%s:%d" % (HOST, free_port()),
-                        "--stomp-listen", "%s:%d" % (HOST, free_port())],
+                        "--stomp-listen", "%s:%d" % (HOST, free_port()),
+                        "--web-stomp-listen", "%s:%d" % (HOST, free_port())],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=20)
     return p.returncode, p.stdout.decode(errors="replace")

@@ -39,7 +39,7 @@ def node():
     ports = {5671: free_port(), 15671: free_port(), 15691: free_port()}
     files = {"/etc/pulse/tls/server.pem": c.server_cert, "/etc/pulse/tls/server.key": c.server_key,
              "/etc/pulse/tls/ca.pem": c.ca}
-    lines = ["listeners.tcp = none", "stomp.listeners.tcp = none"]
+    lines = ["listeners.tcp = none", "stomp.listeners.tcp = none", "web_stomp.tcp.listener = none"]
     block = packaged_tls_block()
     assert len(block) >= 10, block  # the README's and the package's example is all there
     for key, value in block:

@@ -73,6 +73,8 @@ class BrokerHandle:
         self.http_port = None  # management HTTP API (pulsed --http-listen, RabbitMQ's plugin)
         self.prometheus_port = None  # /metrics (pulsed --prometheus-listen, rabbitmq_prometheus)
         self.stomp_port = None  # STOMP (pulsed --stomp-listen, rabbitmq_stomp when enabled)
+        # Web-STOMP's own listener (pulsed --web-stomp-listen, rabbitmq_web_stomp when enabled)
+        self.web_stomp_port = None
         self.tmp = tempfile.mkdtemp(prefix="pulse-it-%s-%d-" % (self.target, self.index))
         self.data_dir = os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir)

@@ -27,8 +27,9 @@ def broker_for(name, registry, session_broker):
     if name == "rabbitmq":
         b = registry.get(_RABBIT_KEY)
         if b is None:
-            # rabbitmq_stomp too, so the STOMP tests judge pulsed against the same node.
-            b = RabbitBroker(plugins=["rabbitmq_stomp"]).start()
+            # rabbitmq_stomp and rabbitmq_web_stomp too, so the STOMP and Web-STOMP tests
+            # judge pulsed against the same node.
+            b = RabbitBroker(plugins=["rabbitmq_stomp", "rabbitmq_web_stomp"]).start()
             registry[_RABBIT_KEY] = b
         return b
     return None
@@ -52,6 +53,10 @@ class PulseTarget:
     @property
     def stomp_port(self):
         return self.broker.stomp_port
+
+    @property
+    def web_stomp_port(self):
+        return self.broker.web_stomp_port
 
     @property
     def http_port(self):

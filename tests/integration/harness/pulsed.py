@@ -54,6 +54,7 @@ class PulsedBroker(BrokerHandle):
                 if not chosen or attempt == 2:
                     raise
                 self.port = self.http_port = self.prometheus_port = self.stomp_port = None
+                self.web_stomp_port = None
 
     def _start(self, timeout, definitions):
         binary = pulsed_binary()
@@ -66,12 +67,15 @@ class PulsedBroker(BrokerHandle):
             self.prometheus_port = free_port()
         if self.stomp_port is None:
             self.stomp_port = free_port()
+        if self.web_stomp_port is None:
+            self.web_stomp_port = free_port()
         self.write_config()
         self.ready = threading.Event()
         self._logf = open(self.log_path, "a")
         args = [binary, "--data-dir", self.data_dir,
                 "--amqp-listen", host_port(self.host, self.port),
                 "--stomp-listen", "%s:%d" % (HOST, self.stomp_port),
+                "--web-stomp-listen", "%s:%d" % (HOST, self.web_stomp_port),
                 "--config", self.config_path]
         if self.plain_http:
             args += ["--http-listen", "%s:%d" % (HOST, self.http_port),
@@ -200,7 +204,8 @@ def run_pulsed_until_exit(data_dir, timeout=20, extra_args=()):
                         "--amqp-listen", "%s:%d" % (HOST, free_port()),
                         "--http-listen", "%s:%d" % (HOST, free_port()),
                         "--prometheus-listen", "%s:%d" % (HOST, free_port()),
-                        "--stomp-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
+                        "--stomp-listen", "%s:%d" % (HOST, free_port()),
+                        "--web-stomp-listen", "%s:%d" % (HOST, free_port())] + list(extra_args),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace")

@@ -55,7 +55,8 @@ class RabbitBroker(BrokerHandle):
         rabbitmq_auth_mechanism_ssl (EXTERNAL, the user is the client certificate's CN).
         https=True adds an HTTPS listener of the management plugin (https_port, same
         certificates) beside its plain one. plugins: more plugins to enable; rabbitmq_stomp gets
-        a STOMP listener on a free port (stomp_port)."""
+        a STOMP listener on a free port (stomp_port), rabbitmq_web_stomp (which needs
+        rabbitmq_stomp) a Web-STOMP one (web_stomp_port)."""
         super().__init__(config)
         self.tls = tls or tls_external
         self.tls_external = tls_external
@@ -80,8 +81,10 @@ class RabbitBroker(BrokerHandle):
                 self.tls_port = free_port()
             if self.https:
                 self.https_port = free_port()
-            if "rabbitmq_stomp" in self.plugins:
+            if "rabbitmq_stomp" in self.plugins or "rabbitmq_web_stomp" in self.plugins:
                 self.stomp_port = free_port()
+            if "rabbitmq_web_stomp" in self.plugins:
+                self.web_stomp_port = free_port()
         self._stopped = False
         dist_port = free_port()
         epmd_port = _Epmd.ensure()
@@ -104,6 +107,9 @@ class RabbitBroker(BrokerHandle):
         }
         if self.stomp_port:
             lines["stomp.listeners.tcp.1"] = "%s:%d" % (HOST, self.stomp_port)
+        if self.web_stomp_port:
+            lines["web_stomp.tcp.ip"] = HOST
+            lines["web_stomp.tcp.port"] = str(self.web_stomp_port)
         if self.tls:
             lines.update(self._tls_conf())
         if self.https:

@@ -192,14 +192,62 @@ TEST(Config, StompKeys) {
   EXPECT_NE(error_of("stomp.implicit_connect = maybe").find("invalid value"), std::string::npos);
 }
 
-TEST(Config, ReservedKeysAreNotSupportedYet) {
+TEST(Config, WebStompKeys) {
+  auto d = parse_config("");
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->web_stomp_listeners.tcp_enabled);
+  EXPECT_EQ(d->web_stomp_listeners.tcp_ip, "127.0.0.1");
+  EXPECT_EQ(d->web_stomp_listeners.tcp_port, 15674);
+  EXPECT_FALSE(d->web_stomp_listeners.ssl_configured);
+  EXPECT_EQ(d->web_stomp.path, "/ws");
+  EXPECT_FALSE(d->web_stomp.binary_frames);
+  auto c = parse_config(
+      "web_stomp.tcp.port = 12345\nweb_stomp.tcp.ip = 0.0.0.0\nweb_stomp.ws_path = /stomp\n"
+      "web_stomp.ws_frame = binary\nweb_stomp.ws_opts.max_frame_size = 1000\n"
+      "web_stomp.ws_opts.idle_timeout = 0\nweb_stomp.ws_opts.compress = false\n"
+      "web_stomp.ssl.port = 15673\nweb_stomp.ssl.certfile = c.pem\n"
+      "web_stomp.ssl.keyfile = k.pem\nweb_stomp.ssl.versions.1 = tlsv1.2\n"
+      "web_stomp.num_acceptors.tcp = 5\nweb_stomp.use_http_auth = false\n");
+  ASSERT_TRUE(c) << c.error().text;
+  EXPECT_EQ(c->web_stomp_listeners.tcp_port, 12345);
+  EXPECT_EQ(c->web_stomp_listeners.tcp_ip, "0.0.0.0");
+  EXPECT_EQ(c->web_stomp.path, "/stomp");
+  EXPECT_TRUE(c->web_stomp.binary_frames);
+  EXPECT_EQ(c->web_stomp.max_message_size, 1000u);
+  EXPECT_EQ(c->web_stomp.idle_timeout.count(), 0);
+  EXPECT_FALSE(c->web_stomp.compress);
+  EXPECT_TRUE(c->web_stomp_listeners.ssl_configured);
+  EXPECT_EQ(c->web_stomp_listeners.ssl_port, 15673);
+  EXPECT_EQ(c->web_stomp_listeners.ssl.certfile, "c.pem");
+  auto off = parse_config("web_stomp.tcp.listener = none\n");
+  ASSERT_TRUE(off);
+  EXPECT_FALSE(off->web_stomp_listeners.tcp_enabled);
+  auto l = parse_config("web_stomp.tcp.listener = 127.0.0.2:1234\n");
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->web_stomp_listeners.tcp_ip, "127.0.0.2");
+  EXPECT_EQ(l->web_stomp_listeners.tcp_port, 1234);
+  EXPECT_EQ(error_of("web_stomp.ws_frame = utf8"),
+            "rabbitmq.conf:1: invalid value 'utf8' for key 'web_stomp.ws_frame': expected text "
+            "or binary");
+  EXPECT_NE(error_of("web_stomp.ws_path = ws").find("expected a path"), std::string::npos);
   EXPECT_EQ(error_of("web_stomp.ssl.certfile = c.pem"),
-            "rabbitmq.conf:1: key 'web_stomp.ssl.certfile' is not supported yet (Web-STOMP)");
+            "rabbitmq.conf: web_stomp.ssl.port is required when web_stomp.ssl.* is set");
+  EXPECT_EQ(error_of("web_stomp.ssl.port = 15673"),
+            "rabbitmq.conf: web_stomp.ssl.port needs web_stomp.ssl.certfile and "
+            "web_stomp.ssl.keyfile");
+  EXPECT_NE(error_of("web_stomp.use_http_auth = true").find("not supported yet"),
+            std::string::npos);
+  EXPECT_EQ(error_of("web_stomp.tcp = none"), "rabbitmq.conf:1: unknown key 'web_stomp.tcp'");
+  EXPECT_EQ(error_of("web_stomp.bogus = 1"), "rabbitmq.conf:1: unknown key 'web_stomp.bogus'");
+}
+
+TEST(Config, ReservedKeysAreNotSupportedYet) {
+  EXPECT_EQ(error_of("web_stomp.cowboy_opts.max_keepalive = 5"),
+            "rabbitmq.conf:1: key 'web_stomp.cowboy_opts.max_keepalive' is not supported yet "
+            "(Web-STOMP's cowboy_opts)");
   EXPECT_EQ(error_of("stomp.tcp_listen_options.backlog = 128"),
             "rabbitmq.conf:1: key 'stomp.tcp_listen_options.backlog' is not supported yet "
             "(STOMP's tcp_listen_options)");
-  EXPECT_EQ(error_of("web_stomp.tcp.port = 15674"),
-            "rabbitmq.conf:1: key 'web_stomp.tcp.port' is not supported yet (Web-STOMP)");
   EXPECT_EQ(error_of("log.file.level = debug"),
             "rabbitmq.conf:1: key 'log.file.level' is not supported yet (logging to a file)");
   EXPECT_EQ(error_of("log.file = /var/log/pulse/pulse.log"),

@@ -1,0 +1,25 @@
+#pragma once
+// Web-STOMP settings (rabbitmq_web_stomp's, under web_stomp.* in pulse.conf) with RabbitMQ's
+// defaults.
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace pulse::web_stomp {
+
+struct WebStompOptions {
+  std::string path = "/ws";    // web_stomp.ws_path
+  bool binary_frames = false;  // web_stomp.ws_frame = binary: STOMP frames go out as binary
+  bool compress = true;  // web_stomp.ws_opts.compress: permessage-deflate when the client asks
+  // web_stomp.ws_opts.max_frame_size: the largest WebSocket message read (RabbitMQ's cowboy
+  // has no limit by default; Beast's default, 16 MiB, bounds the memory one client takes).
+  size_t max_message_size = 16 * 1024 * 1024;
+  // web_stomp.ws_opts.idle_timeout (cowboy's default, 60 s): closed when nothing arrived for
+  // that long. 0: never.
+  std::chrono::milliseconds idle_timeout{60000};
+  // The upgrade request on Web-STOMP's own listener, and a closing handshake, must finish
+  // within this.
+  std::chrono::milliseconds handshake_timeout{10000};
+};
+
+}  // namespace pulse::web_stomp

@@ -1,0 +1,219 @@
+#include "web_stomp/web_stomp_server.h"
+
+#include <optional>
+
+#include "base/listen.h"
+#include "base/log.h"
+#include "tls/context.h"
+#include "web_stomp/ws_connection.h"
+
+namespace pulse::web_stomp {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// A connection to Web-STOMP's own listener before its upgrade: one request is read; the
+// WebSocket path goes to the WebSocket, anything else is answered 404 and closed (the
+// listener serves nothing else, as rabbitmq_web_stomp's cowboy router).
+template <class Stream>
+class Pending : public std::enable_shared_from_this<Pending<Stream>> {
+ public:
+  Pending(WebStompServer& server, Stream stream, std::shared_ptr<asio::ssl::context> ctx)
+      : server_(server), ctx_(std::move(ctx)), stream_(std::move(stream)) {}
+
+  void start() {
+    beast::get_lowest_layer(stream_).expires_after(server_.options().handshake_timeout);
+    if constexpr (std::is_same_v<Stream, httpd::TlsStream>) {
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](
+                                                                  boost::system::error_code ec) {
+        if (ec) {
+          spdlog::debug("Web-STOMP: TLS handshake failed: {}", ec.message());
+          beast::get_lowest_layer(self->stream_).close();
+          return;
+        }
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(64 * 1024);
+    parser_->body_limit(64 * 1024);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+                        self->on_read(ec);
+                      });
+  }
+
+  void on_read(boost::system::error_code ec) {
+    if (ec) {
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          ec != bhttp::error::end_of_stream)
+        answer(400, "Bad request: " + ec.message() + "\n");
+      else
+        beast::get_lowest_layer(stream_).close();
+      return;
+    }
+    auto& req = parser_->get();
+    std::string_view target(req.target().data(), req.target().size());
+    if (target.substr(0, target.find('?')) != server_.path()) {
+      answer(404, "Not found: Web-STOMP listens on " + server_.path() + "\n");
+      return;
+    }
+    beast::get_lowest_layer(stream_).expires_never();
+    if constexpr (std::is_same_v<Stream, httpd::TlsStream>) {
+      server_.upgrade(std::move(stream_), ctx_, parser_->release(), std::move(buffer_));
+    } else {
+      server_.upgrade(std::move(stream_), parser_->release(), std::move(buffer_));
+    }
+  }
+
+ public:
+  // Answers and closes. `upgrade_headers`: cowboy's 426 names the upgrade it wants.
+  void answer(unsigned status, std::string body, bool upgrade_headers = false) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(status);
+    res->set(bhttp::field::server, "pulsed");
+    res->set(bhttp::field::content_type, "text/plain");
+    if (upgrade_headers) {
+      res->set(bhttp::field::connection, "upgrade");
+      res->set(bhttp::field::upgrade, "websocket");
+    }
+    if (!upgrade_headers) res->keep_alive(false);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    bhttp::async_write(stream_, *res,
+                       [self = this->shared_from_this(), res](boost::system::error_code, size_t) {
+                         boost::system::error_code ec;
+                         auto& s = beast::get_lowest_layer(self->stream_).socket();
+                         s.shutdown(tcp::socket::shutdown_both, ec);
+                         s.close(ec);
+                       });
+  }
+
+  WebStompServer& server_;
+  std::shared_ptr<asio::ssl::context> ctx_;  // before stream_, which is made with it
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+};
+
+// What cowboy_websocket refuses before a handshake: not an upgrade (426 with the upgrade it
+// wants on HTTP/1.1, 400 otherwise), or no key / a WebSocket version other than 13 (400; Beast
+// would answer 426 for the version). 0: go on.
+unsigned refusal(const httpd::UpgradeRequest& req, std::string& why) {
+  auto has = [&](bhttp::field f, const char* token) {
+    auto it = req.find(f);
+    return it != req.end() && bhttp::token_list{it->value()}.exists(token);
+  };
+  if (req.version() != 11 || req.method() != bhttp::verb::get ||
+      !has(bhttp::field::connection, "upgrade") || !has(bhttp::field::upgrade, "websocket")) {
+    why =
+        "Upgrade required: a WebSocket handshake (GET with Connection: upgrade and Upgrade: "
+        "websocket) is expected here\n";
+    return req.version() == 11 ? 426 : 400;
+  }
+  if (req.find(bhttp::field::sec_websocket_key) == req.end()) {
+    why = "Bad request: no Sec-WebSocket-Key\n";
+    return 400;
+  }
+  auto v = req.find(bhttp::field::sec_websocket_version);
+  if (v == req.end() || v->value() != "13") {
+    why = "Bad request: Sec-WebSocket-Version 13 is expected\n";
+    return 400;
+  }
+  return 0;
+}
+
+}  // namespace
+
+WebStompServer::WebStompServer(asio::io_context& io, stomp_server::StompServer& stomp,
+                               WebStompOptions options, stomp_server::StompOptions stomp_options)
+    : io_(io),
+      stomp_(stomp),
+      options_(std::move(options)),
+      stomp_options_(std::move(stomp_options)) {
+  // rabbit_web_stomp_handler always starts its processor with implicit_connect off.
+  stomp_options_.implicit_connect = false;
+}
+
+WebStompServer::~WebStompServer() = default;
+
+Result<tcp::endpoint> WebStompServer::listen(const std::string& host, uint16_t port) {
+  return listen_tls(host, port, nullptr);
+}
+
+Result<tcp::endpoint> WebStompServer::listen_tls(const std::string& host, uint16_t port,
+                                                 std::shared_ptr<tls::ContextHolder> tls) {
+  auto acceptor = open_acceptor(io_, host, port, tls ? "Web-STOMP over TLS" : "Web-STOMP");
+  if (!acceptor) return std::move(acceptor).error();
+  tcp::endpoint bound = (*acceptor)->local_endpoint();
+  acceptors_.push_back(std::move(*acceptor));
+  accept(*acceptors_.back(), std::move(tls));
+  return bound;
+}
+
+void WebStompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls) {
+  acceptor.async_accept([this, &acceptor, tls](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || shutting_down_) return;
+    if (ec) {
+      spdlog::warn("Web-STOMP accept failed: {}", ec.message());
+    } else if (!tls) {
+      std::make_shared<Pending<httpd::PlainStream>>(*this, httpd::PlainStream(std::move(socket)),
+                                                   nullptr)
+          ->start();
+    } else if (auto ctx = tls->current()) {
+      // The context of the moment: a SIGHUP reload reaches new connections only.
+      std::make_shared<Pending<httpd::TlsStream>>(*this, httpd::TlsStream(std::move(socket), *ctx),
+                                                 ctx)
+          ->start();
+    }
+    accept(acceptor, tls);
+  });
+}
+
+void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
+                             beast::flat_buffer) {
+  if (shutting_down_) return;
+  std::string why;
+  if (unsigned status = refusal(request, why)) {
+    std::make_shared<Pending<httpd::PlainStream>>(*this, std::move(stream), nullptr)
+        ->answer(status, why, status == 426);
+    return;
+  }
+  std::make_shared<WsConnection<httpd::PlainStream>>(*this, std::move(stream), nullptr, false)
+      ->start(std::move(request));
+}
+
+void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
+                             httpd::UpgradeRequest request, beast::flat_buffer) {
+  if (shutting_down_) return;
+  std::string why;
+  if (unsigned status = refusal(request, why)) {
+    std::make_shared<Pending<httpd::TlsStream>>(*this, std::move(stream), std::move(context))
+        ->answer(status, why, status == 426);
+    return;
+  }
+  std::make_shared<WsConnection<httpd::TlsStream>>(*this, std::move(stream), std::move(context),
+                                                  true)
+      ->start(std::move(request));
+}
+
+void WebStompServer::shutdown() {
+  shutting_down_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+}
+
+}  // namespace pulse::web_stomp

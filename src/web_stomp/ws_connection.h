@@ -1,0 +1,66 @@
+#pragma once
+// One WebSocket carrying one STOMP session, as rabbit_web_stomp_handler does: whatever arrives
+// in text or binary messages is STOMP input (frames may span messages, a message may hold
+// several); each frame and heart-beat the session sends is one message of the configured type.
+// A session that ends closes the WebSocket with 1000 "STOMP died"; a closed WebSocket ends the
+// session (its subscriptions, its unacknowledged messages requeued).
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "httpd/upgrade.h"
+#include "stomp_server/session.h"
+#include "stomp_server/transport.h"
+#include "web_stomp/options.h"
+
+namespace pulse::web_stomp {
+
+class WebStompServer;
+
+template <class Next>
+class WsConnection : public stomp_server::Transport,
+                     public std::enable_shared_from_this<WsConnection<Next>> {
+ public:
+  WsConnection(WebStompServer& server, Next stream, std::shared_ptr<boost::asio::ssl::context> ctx,
+               bool tls);
+  // Answers the upgrade request (101 with the chosen sub-protocol, or Beast's 400/426 naming
+  // what is wrong), then starts the session.
+  void start(httpd::UpgradeRequest request);
+
+  // Transport
+  void send(std::string_view bytes) override;
+  void close_after_flush() override;
+  void abort() override;
+  size_t pending_bytes() const override { return pending_; }
+  uint64_t bytes_sent() const override { return sent_; }
+
+ private:
+  void on_accept(boost::system::error_code ec);
+  void read_more();
+  void write_next();
+  void teardown();
+
+  WebStompServer& server_;
+  std::shared_ptr<boost::asio::ssl::context> ctx_;  // before ws_, which is made with it
+  boost::beast::websocket::stream<Next> ws_;
+  bool tls_;
+  uint64_t id_ = 0;
+  std::string subprotocol_;
+  std::shared_ptr<stomp_server::Session> session_;
+  boost::beast::flat_buffer in_;
+  std::deque<std::string> out_;
+  size_t pending_ = 0;
+  uint64_t sent_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;  // close after the queued messages
+  bool close_sent_ = false;
+  bool torn_down_ = false;
+};
+
+// The sub-protocol rabbit_web_stomp_handler answers with: the highest of v10.stomp,
+// v11.stomp and v12.stomp the client offered, or none (the upgrade still succeeds).
+std::string choose_subprotocol(const httpd::UpgradeRequest& request);
+
+}  // namespace pulse::web_stomp
