@@ -23,6 +23,7 @@
 #include "http/http_server.h"
 #include "persist/queue_storage.h"
 #include "server/asio.h"
+#include "server/connection_limits.h"
 #include "server/server.h"
 #include "store/data_dir.h"
 
@@ -365,6 +366,17 @@ int main(int argc, char** argv) {
   stomp_options.max_output_backlog = options.max_output_backlog;
   pulse::stomp_server::StompServer stomp(io, broker, auth, server.auth_failures(), stomp_options);
   server.on_vhost_deleting([&stomp](const std::string& vhost) { stomp.vhost_deleting(vhost); });
+  // RabbitMQ counts STOMP sessions (one channel each) toward the vhost and user limits.
+  server.set_other_connections([&stomp](const auto& each) {
+    for (const auto& s : stomp.sessions())
+      if (s->connected()) each({s->vhost_name(), s->user(), 1});
+  });
+  stomp.set_limit_checks({[&server](const pulse::broker::VHost& vh, const std::string& user) {
+                            return pulse::server::check_connection_limits(server, vh, user);
+                          },
+                          [&server](const std::string& user) {
+                            return pulse::server::check_channel_limit(server, user);
+                          }});
   if (auto s = pulse::app::start_stomp_listeners(stomp_listeners, stomps_listeners, config,
                                                  tls_registry, stomp, mctx.listeners);
       !s)

@@ -125,7 +125,10 @@ void Session::handle(stomp::Frame& f) {
       close();
       return;
     }
-    if (auto e = connect(f, false)) send_error(*e);
+    if (auto e = connect(f, false)) {
+      send_error(*e);
+      if (e->close) close();
+    }
     return;
   }
   if (vhost_ == nullptr) {
@@ -229,14 +232,34 @@ Step Session::connect(const stomp::Frame& frame, bool implicit) {
     return refused;
   }
   broker::VHost* vh = ctx_.broker.find_vhost(vhost);
-  if (vh == nullptr || !ctx_.auth.has_vhost_access(*login, vhost)) {
+  const Failure denied{"Bad CONNECT", "Virtual host '" + vhost + "' access denied"};
+  if (vh == nullptr) {
     spdlog::warn("STOMP login failed for user '{}': virtual host access not allowed", *login);
-    return Failure{"Bad CONNECT", "Virtual host '" + vhost + "' access denied"};
+    return denied;
+  }
+  // RabbitMQ's direct connection answers a limit with not_allowed, which its STOMP plugin words
+  // as a denied vhost.
+  if (ctx_.limits && ctx_.limits->connection) {
+    if (auto s = ctx_.limits->connection(*vh, *login); !s) {
+      spdlog::warn("STOMP login failed for user '{}': {}", *login, s.error().text);
+      return denied;
+    }
+  }
+  if (!ctx_.auth.has_vhost_access(*login, vhost)) {
+    spdlog::warn("STOMP login failed for user '{}': virtual host access not allowed", *login);
+    return denied;
   }
   if (!loopback && auth::loopback_only(*login, o.loopback_users)) {
     spdlog::warn("STOMP login failed for user '{}': this user's access is restricted to localhost",
                  *login);
     return Failure{"Bad CONNECT", "non-loopback access denied"};
+  }
+  // The plugin's channel.open fails under max-channels and its session dies with this text.
+  if (ctx_.limits && ctx_.limits->channel) {
+    if (auto s = ctx_.limits->channel(*login); !s) {
+      spdlog::warn("STOMP connection {}: {}", id_, s.error().text);
+      return Failure{"Processing error", "Processing error", true};
+    }
   }
   version_ = *version;
   have_version_ = true;

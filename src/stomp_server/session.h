@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,12 +31,20 @@
 
 namespace pulse::stomp_server {
 
+// The vhost and user limits, checked by whoever counts every protocol's connections (the AMQP
+// server): a CONNECT is a connection and the session's one channel.
+struct LimitChecks {
+  std::function<Status(const broker::VHost&, const std::string& user)> connection;
+  std::function<Status(const std::string& user)> channel;
+};
+
 struct SessionContext {
   boost::asio::io_context& io;
   broker::Broker& broker;
   auth::AuthStore& auth;
   auth::FailureLimiter& failures;
   const StompOptions& options;
+  const LimitChecks* limits = nullptr;  // none when null
 };
 
 struct PeerInfo {

@@ -39,7 +39,7 @@ void StompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHo
         socket.close();
       } else {
         uint64_t id = broker_.next_id();
-        SessionContext ctx{io_, broker_, auth_, failures_, options_};
+        SessionContext ctx{io_, broker_, auth_, failures_, options_, &limits_};
         auto conn = std::make_shared<StompConnection>(*this, ctx, std::move(socket), id,
                                                       tls ? tls->current() : nullptr);
         connections_[id] = conn;

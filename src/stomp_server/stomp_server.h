@@ -47,6 +47,8 @@ class StompServer {
   void vhost_deleting(const std::string& vhost);
 
   void connection_finished(uint64_t id);
+  // Sessions connecting from now on are checked against these.
+  void set_limit_checks(LimitChecks checks) { limits_ = std::move(checks); }
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls);
@@ -56,6 +58,7 @@ class StompServer {
   auth::AuthStore& auth_;
   auth::FailureLimiter& failures_;
   StompOptions options_;
+  LimitChecks limits_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<uint64_t, std::shared_ptr<StompConnection>> connections_;
   bool shutting_down_ = false;
