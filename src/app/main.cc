@@ -371,12 +371,16 @@ int main(int argc, char** argv) {
     for (const auto& s : stomp.sessions())
       if (s->connected()) each({s->vhost_name(), s->user(), 1});
   });
-  stomp.set_limit_checks({[&server](const pulse::broker::VHost& vh, const std::string& user) {
-                            return pulse::server::check_connection_limits(server, vh, user);
-                          },
-                          [&server](const std::string& user) {
-                            return pulse::server::check_channel_limit(server, user);
-                          }});
+  pulse::stomp_server::LimitChecks stomp_limits;
+  stomp_limits.connection = [&server](const pulse::broker::VHost& vh, const std::string& user) {
+    return pulse::server::check_connection_limits(server, vh, user);
+  };
+  stomp_limits.channel = [&server](const std::string& user) {
+    return pulse::server::check_channel_limit(server, user);
+  };
+  stomp_limits.alarmed = [&server] { return server.alarmed(); };
+  stomp.set_limit_checks(std::move(stomp_limits));
+  server.on_alarm_cleared([&stomp] { stomp.alarm_cleared(); });
   if (auto s = pulse::app::start_stomp_listeners(stomp_listeners, stomps_listeners, config,
                                                  tls_registry, stomp, mctx.listeners);
       !s)

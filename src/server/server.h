@@ -84,6 +84,8 @@ class Server {
   };
   using OtherConnections = std::function<void(const std::function<void(const OtherConnection&)>&)>;
   void set_other_connections(OtherConnections fn) { other_connections_ = std::move(fn); }
+  // Told when the resource alarm clears, after this server's connections were unblocked.
+  void on_alarm_cleared(std::function<void()> fn) { alarm_cleared_.push_back(std::move(fn)); }
   void for_each_other_connection(const std::function<void(const OtherConnection&)>& each) const {
     if (other_connections_) other_connections_(each);
   }
@@ -108,6 +110,7 @@ class Server {
   ResourceMonitor monitor_;
   std::vector<std::function<void(const std::string&)>> vhost_deleting_;
   OtherConnections other_connections_;
+  std::vector<std::function<void()>> alarm_cleared_;
 };
 
 }  // namespace pulse::server

@@ -375,7 +375,9 @@ void Session::arm_receive_heartbeat() {
   receive_timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
     auto self = w.lock();
     if (!self || ec || self->ended_) return;
-    if (self->recv_oct_ == self->recv_at_last_tick_) {
+    if (self->blocked_) {
+      self->missed_ = 0;  // not read while blocked: the silence is ours
+    } else if (self->recv_oct_ == self->recv_at_last_tick_) {
       if (++self->missed_ >= 2) {
         spdlog::warn("STOMP detected missed client heartbeat(s) on connection {}, closing it",
                      self->id_);

@@ -36,6 +36,8 @@ namespace pulse::stomp_server {
 struct LimitChecks {
   std::function<Status(const broker::VHost&, const std::string& user)> connection;
   std::function<Status(const std::string& user)> channel;
+  // A memory or disk alarm is on: a session that SENDs is no longer read until it clears.
+  std::function<bool()> alarmed;
 };
 
 struct SessionContext {
@@ -90,6 +92,10 @@ class Session : public broker::ConsumerSink,
   void closed();
   // The transport wrote its backlog: deliveries resume.
   void output_drained();
+  // A SEND met a resource alarm: the transport stops reading until unblock() (the alarm
+  // cleared), as RabbitMQ's STOMP reader does. The receive heart-beat check is paused meanwhile.
+  bool blocked() const { return blocked_; }
+  void unblock() { blocked_ = false; }
   // ERROR then close (management close, vhost deleted, shutdown).
   void force_close(const std::string& message, const std::string& detail);
 
@@ -183,6 +189,7 @@ class Session : public broker::ConsumerSink,
   stomp::Parser parser_;
   bool ended_ = false;
   bool closing_ = false;
+  bool blocked_ = false;
 
   // After CONNECT.
   stomp::Version version_ = stomp::Version::v1_2;

@@ -27,6 +27,8 @@ class StompConnection : public Transport, public std::enable_shared_from_this<St
   void send(std::string_view bytes) override;
   void close_after_flush() override;
   void abort() override;
+  // The resource alarm cleared: a connection held by it is read again.
+  void unblock();
   size_t pending_bytes() const override { return out_.size() + writing_.size(); }
   uint64_t bytes_sent() const override { return sent_; }
 
@@ -51,6 +53,7 @@ class StompConnection : public Transport, public std::enable_shared_from_this<St
   bool flush_posted_ = false;
   bool close_after_flush_ = false;
   bool torn_down_ = false;
+  bool held_ = false;  // not read: its session is blocked by a resource alarm
 };
 
 }  // namespace pulse::stomp_server

@@ -94,6 +94,11 @@ void StompServer::vhost_deleting(const std::string& vhost) {
   }
 }
 
+void StompServer::alarm_cleared() {
+  auto conns = connections_;
+  for (auto& [id, c] : conns) c->unblock();
+}
+
 void StompServer::connection_finished(uint64_t id) {
   if (connections_.erase(id) > 0) ++broker_.node_counters().connections_closed;
 }

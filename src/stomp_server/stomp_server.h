@@ -49,6 +49,8 @@ class StompServer {
   void connection_finished(uint64_t id);
   // Sessions connecting from now on are checked against these.
   void set_limit_checks(LimitChecks checks) { limits_ = std::move(checks); }
+  // The resource alarm cleared: sessions it blocked are read again.
+  void alarm_cleared();
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls);
