@@ -25,6 +25,7 @@
 #include "http/http_server.h"
 #include "persist/queue_storage.h"
 #include "server/asio.h"
+#include "server/connection_limits.h"
 #include "server/server.h"
 #include "store/data_dir.h"
 
@@ -342,6 +343,21 @@ int main(int argc, char** argv) {
   stomp_options.max_output_backlog = options.max_output_backlog;
   pulse::stomp_server::StompServer stomp(io, broker, auth, server.auth_failures(), stomp_options);
   server.on_vhost_deleting([&stomp](const std::string& vhost) { stomp.vhost_deleting(vhost); });
+  // RabbitMQ counts STOMP sessions (one channel each) toward the vhost and user limits.
+  server.set_other_connections([&stomp](const auto& each) {
+    for (const auto& s : stomp.sessions())
+      if (s->connected()) each({s->vhost_name(), s->user(), 1});
+  });
+  pulse::stomp_server::LimitChecks stomp_limits;
+  stomp_limits.connection = [&server](const pulse::broker::VHost& vh, const std::string& user) {
+    return pulse::server::check_connection_limits(server, vh, user);
+  };
+  stomp_limits.channel = [&server](const std::string& user) {
+    return pulse::server::check_channel_limit(server, user);
+  };
+  stomp_limits.alarmed = [&server] { return server.alarmed(); };
+  stomp.set_limit_checks(std::move(stomp_limits));
+  server.on_alarm_cleared([&stomp] { stomp.alarm_cleared(); });
   if (auto s = pulse::app::start_stomp_listeners(stomp_listeners, stomps_listeners, config,
                                                  tls_registry, stomp, mctx.listeners);
       !s)

@@ -22,6 +22,9 @@ Status check_connection_limits(Server& server, const broker::VHost& vhost,
     size_t n = 0;
     for (const auto& [id, c] : server.connections())
       if (counts(*c) && c->vhost_name() == vhost.name()) ++n;
+    server.for_each_other_connection([&](const Server::OtherConnection& o) {
+      if (o.vhost == vhost.name()) ++n;
+    });
     return n;
   };
   if (auto s = broker::check_vhost_connection_limit(vhost, user, on_vhost); !s) return s;
@@ -31,6 +34,9 @@ Status check_connection_limits(Server& server, const broker::VHost& vhost,
     size_t n = 0;
     for (const auto& [id, c] : server.connections())
       if (counts(*c) && c->user() == user) ++n;
+    server.for_each_other_connection([&](const Server::OtherConnection& o) {
+      if (o.user == user) ++n;
+    });
     return n;
   };
   return broker::check_user_connection_limit(*u, of_user);
@@ -46,6 +52,9 @@ Status check_channel_limit(Server& server, const std::string& user) {
       for (const auto& [number, ch] : c->channels())
         if (!ch->finished()) ++n;
     }
+    server.for_each_other_connection([&](const Server::OtherConnection& o) {
+      if (o.user == user) n += o.channels;
+    });
     return n;
   };
   return broker::check_user_channel_limit(*u, channels);

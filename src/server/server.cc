@@ -36,6 +36,7 @@ Server::Server(asio::io_context& io, broker::Broker& broker, auth::AuthStore& au
     if (alarmed) return;  // connections block themselves when they next publish
     auto conns = connections_;
     for (auto& [id, c] : conns) c->unblock();
+    for (auto& fn : alarm_cleared_) fn();
   });
 }
 

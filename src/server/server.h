@@ -75,6 +75,20 @@ class Server {
   void on_vhost_deleting(std::function<void(const std::string&)> fn) {
     vhost_deleting_.push_back(std::move(fn));
   }
+  // Open connections of other protocols (STOMP sessions past CONNECT), which RabbitMQ's
+  // connection tracking counts toward the same vhost and user limits as AMQP connections.
+  struct OtherConnection {
+    const std::string& vhost;
+    const std::string& user;
+    size_t channels;
+  };
+  using OtherConnections = std::function<void(const std::function<void(const OtherConnection&)>&)>;
+  void set_other_connections(OtherConnections fn) { other_connections_ = std::move(fn); }
+  // Told when the resource alarm clears, after this server's connections were unblocked.
+  void on_alarm_cleared(std::function<void()> fn) { alarm_cleared_.push_back(std::move(fn)); }
+  void for_each_other_connection(const std::function<void(const OtherConnection&)>& each) const {
+    if (other_connections_) other_connections_(each);
+  }
 
  private:
   // `tls` is null for a plaintext listener.
@@ -95,6 +109,8 @@ class Server {
   bool shutting_down_ = false;
   ResourceMonitor monitor_;
   std::vector<std::function<void(const std::string&)>> vhost_deleting_;
+  OtherConnections other_connections_;
+  std::vector<std::function<void()>> alarm_cleared_;
 };
 
 }  // namespace pulse::server

@@ -125,7 +125,10 @@ void Session::handle(stomp::Frame& f) {
       close();
       return;
     }
-    if (auto e = connect(f, false)) send_error(*e);
+    if (auto e = connect(f, false)) {
+      send_error(*e);
+      if (e->close) close();
+    }
     return;
   }
   if (vhost_ == nullptr) {
@@ -229,14 +232,34 @@ Step Session::connect(const stomp::Frame& frame, bool implicit) {
     return refused;
   }
   broker::VHost* vh = ctx_.broker.find_vhost(vhost);
-  if (vh == nullptr || !ctx_.auth.has_vhost_access(*login, vhost)) {
+  const Failure denied{"Bad CONNECT", "Virtual host '" + vhost + "' access denied"};
+  if (vh == nullptr) {
     spdlog::warn("STOMP login failed for user '{}': virtual host access not allowed", *login);
-    return Failure{"Bad CONNECT", "Virtual host '" + vhost + "' access denied"};
+    return denied;
+  }
+  // RabbitMQ's direct connection answers a limit with not_allowed, which its STOMP plugin words
+  // as a denied vhost.
+  if (ctx_.limits && ctx_.limits->connection) {
+    if (auto s = ctx_.limits->connection(*vh, *login); !s) {
+      spdlog::warn("STOMP login failed for user '{}': {}", *login, s.error().text);
+      return denied;
+    }
+  }
+  if (!ctx_.auth.has_vhost_access(*login, vhost)) {
+    spdlog::warn("STOMP login failed for user '{}': virtual host access not allowed", *login);
+    return denied;
   }
   if (!loopback && auth::loopback_only(*login, o.loopback_users)) {
     spdlog::warn("STOMP login failed for user '{}': this user's access is restricted to localhost",
                  *login);
     return Failure{"Bad CONNECT", "non-loopback access denied"};
+  }
+  // The plugin's channel.open fails under max-channels and its session dies with this text.
+  if (ctx_.limits && ctx_.limits->channel) {
+    if (auto s = ctx_.limits->channel(*login); !s) {
+      spdlog::warn("STOMP connection {}: {}", id_, s.error().text);
+      return Failure{"Processing error", "Processing error", true};
+    }
   }
   version_ = *version;
   have_version_ = true;
@@ -279,6 +302,12 @@ void Session::send_receipt(const std::string& id) {
   r.command = "RECEIPT";
   r.add("receipt-id", id);
   send_frame(r);
+}
+
+void Session::unblock() {
+  if (!blocked_ || ended_) return;
+  blocked_ = false;
+  transport_.resume_reading();
 }
 
 void Session::force_close(const std::string& message, const std::string& detail) {
@@ -352,7 +381,9 @@ void Session::arm_receive_heartbeat() {
   receive_timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
     auto self = w.lock();
     if (!self || ec || self->ended_) return;
-    if (self->recv_oct_ == self->recv_at_last_tick_) {
+    if (self->blocked_) {
+      self->missed_ = 0;  // not read while blocked: the silence is ours
+    } else if (self->recv_oct_ == self->recv_at_last_tick_) {
       if (++self->missed_ >= 2) {
         spdlog::warn("STOMP detected missed client heartbeat(s) on connection {}, closing it",
                      self->id_);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,12 +31,22 @@
 
 namespace pulse::stomp_server {
 
+// The vhost and user limits, checked by whoever counts every protocol's connections (the AMQP
+// server): a CONNECT is a connection and the session's one channel.
+struct LimitChecks {
+  std::function<Status(const broker::VHost&, const std::string& user)> connection;
+  std::function<Status(const std::string& user)> channel;
+  // A memory or disk alarm is on: a session that SENDs is no longer read until it clears.
+  std::function<bool()> alarmed;
+};
+
 struct SessionContext {
   boost::asio::io_context& io;
   broker::Broker& broker;
   auth::AuthStore& auth;
   auth::FailureLimiter& failures;
   const StompOptions& options;
+  const LimitChecks* limits = nullptr;  // none when null
 };
 
 struct PeerInfo {
@@ -83,6 +94,10 @@ class Session : public broker::ConsumerSink,
   void closed();
   // The transport wrote its backlog: deliveries resume.
   void output_drained();
+  // A SEND met a resource alarm: the transport stops reading until unblock() (the alarm
+  // cleared), as RabbitMQ's STOMP reader does. The receive heart-beat check is paused meanwhile.
+  bool blocked() const { return blocked_; }
+  void unblock();
   // ERROR then close (management close, vhost deleted, shutdown).
   void force_close(const std::string& message, const std::string& detail);
 
@@ -176,6 +191,7 @@ class Session : public broker::ConsumerSink,
   stomp::Parser parser_;
   bool ended_ = false;
   bool closing_ = false;
+  bool blocked_ = false;
 
   // After CONNECT.
   stomp::Version version_ = stomp::Version::v1_2;

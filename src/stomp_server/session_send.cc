@@ -33,6 +33,7 @@ Result<std::string> Session::ensure_reply_queue(const std::string& temp_id) {
 }
 
 Step Session::send(const stomp::Frame& frame) {
+  if (ctx_.limits && ctx_.limits->alarmed && ctx_.limits->alarmed()) blocked_ = true;
   if (frame.header("message-id"))
     return Failure{"Invalid header", "'message-id' is not allowed on 'SEND'.\n"};
   const std::string* dest_hdr = frame.header("destination");

@@ -86,6 +86,17 @@ void StompConnection::on_read(boost::system::error_code ec, size_t n) {
   }
   session_->input(std::string_view(in_.data(), n));
   flush();
+  if (session_->blocked()) {
+    // Not reading: TCP back-pressure holds the publisher until the alarm clears.
+    held_ = true;
+    return;
+  }
+  read_more();
+}
+
+void StompConnection::resume_reading() {
+  if (!held_ || torn_down_) return;
+  held_ = false;
   read_more();
 }
 

@@ -29,6 +29,7 @@ class StompConnection : public Transport, public std::enable_shared_from_this<St
   void abort() override;
   size_t pending_bytes() const override { return out_.size() + writing_.size(); }
   uint64_t bytes_sent() const override { return sent_; }
+  void resume_reading() override;
 
  private:
   void read_more();
@@ -51,6 +52,7 @@ class StompConnection : public Transport, public std::enable_shared_from_this<St
   bool flush_posted_ = false;
   bool close_after_flush_ = false;
   bool torn_down_ = false;
+  bool held_ = false;  // not read: its session is blocked by a resource alarm
 };
 
 }  // namespace pulse::stomp_server

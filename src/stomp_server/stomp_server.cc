@@ -76,16 +76,30 @@ size_t StompServer::connected_count() const {
   return n;
 }
 
+namespace {
+
+// What rabbitmq_stomp sends when its AMQP connection is closed under it (management close, user
+// or vhost deleted): the exit reason as Erlang's ~p prints it, which moves the text to a line of
+// its own when the tuple would pass column 80.
+std::string channel_died_detail(const std::string& reason) {
+  const std::string head =
+      "Reason: {shutdown,\n            {connection_closing,\n                "
+      "{server_initiated_close,320,";
+  const std::string text = "\"" + reason + "\"}}}";
+  constexpr size_t kIndent = 16, kTag = 28, kWidth = 80;
+  if (kIndent + kTag + text.size() <= kWidth) return head + text;
+  return head + "\n" + std::string(kIndent + 4, ' ') + text;
+}
+
+}  // namespace
+
 bool StompServer::close_connection(uint64_t id, const std::string& reason) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return false;
   auto session = it->second.session;
   // What rabbitmq_stomp sends when its AMQP connection is closed under it (management close,
   // user deleted): the exit reason, as Erlang prints it.
-  session->force_close("AMQP channel died",
-                       "Reason: {shutdown,\n            {connection_closing,\n         "
-                       "       {server_initiated_close,320,\"" +
-                           reason + "\"}}}");
+  session->force_close("AMQP channel died", channel_died_detail(reason));
   return true;
 }
 
@@ -93,8 +107,8 @@ void StompServer::vhost_deleting(const std::string& vhost) {
   auto conns = connections_;
   for (auto& [id, c] : conns) {
     if (c.session->connected() && c.session->vhost_name() == vhost)
-      c.session->force_close("connection_forced",
-                             "CONNECTION_FORCED - vhost '" + vhost + "' is down");
+      c.session->force_close("AMQP channel died",
+                             channel_died_detail("vhost '" + vhost + "' is deleted"));
   }
 }
 
@@ -116,3 +130,8 @@ void StompServer::shutdown() {
 }
 
 }  // namespace pulse::stomp_server
+
+void StompServer::alarm_cleared() {
+  auto conns = connections_;
+  for (auto& [id, c] : conns) c.session->unblock();
+}

@@ -52,11 +52,15 @@ class StompServer {
   bool accepting() const { return !shutting_down_; }
   uint64_t next_id() { return broker_.next_id(); }
   SessionContext context(const StompOptions& options) {
-    return SessionContext{io_, broker_, auth_, failures_, options};
+    return SessionContext{io_, broker_, auth_, failures_, options, &limits_};
   }
   void add(uint64_t id, std::shared_ptr<void> connection, std::shared_ptr<Session> session);
 
   void connection_finished(uint64_t id);
+  // Sessions connecting from now on are checked against these.
+  void set_limit_checks(LimitChecks checks) { limits_ = std::move(checks); }
+  // The resource alarm cleared: sessions it blocked are read again.
+  void alarm_cleared();
 
  private:
   struct Live {
@@ -71,6 +75,7 @@ class StompServer {
   auth::AuthStore& auth_;
   auth::FailureLimiter& failures_;
   StompOptions options_;
+  LimitChecks limits_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<uint64_t, Live> connections_;
   bool shutting_down_ = false;

@@ -20,6 +20,8 @@ class Transport {
   virtual size_t pending_bytes() const = 0;
   // Total bytes written so far (heart-beat bookkeeping).
   virtual uint64_t bytes_sent() const = 0;
+  // The session stopped reading for a resource alarm (Session::blocked) and may read again.
+  virtual void resume_reading() = 0;
 };
 
 }  // namespace pulse::stomp_server

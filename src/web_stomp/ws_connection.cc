@@ -119,8 +119,20 @@ void WsConnection<Next>::read_more() {
     auto d = self->in_.data();  // a flat_buffer: one contiguous piece
     self->session_->input(std::string_view(static_cast<const char*>(d.data()), d.size()));
     self->in_.consume(self->in_.size());
+    if (self->session_->blocked()) {
+      // Not reading: TCP back-pressure holds the publisher until the alarm clears.
+      self->held_ = true;
+      return;
+    }
     self->read_more();
   });
+}
+
+template <class Next>
+void WsConnection<Next>::resume_reading() {
+  if (!held_ || torn_down_) return;
+  held_ = false;
+  read_more();
 }
 
 template <class Next>

@@ -35,6 +35,7 @@ class WsConnection : public stomp_server::Transport,
   void abort() override;
   size_t pending_bytes() const override { return pending_; }
   uint64_t bytes_sent() const override { return sent_; }
+  void resume_reading() override;
 
  private:
   void on_accept(boost::system::error_code ec);
@@ -57,6 +58,7 @@ class WsConnection : public stomp_server::Transport,
   bool closing_ = false;  // close after the queued messages
   bool close_sent_ = false;
   bool torn_down_ = false;
+  bool held_ = false;  // not read: its session is blocked by a resource alarm
 };
 
 // The sub-protocol rabbit_web_stomp_handler answers with: the highest of v10.stomp,
