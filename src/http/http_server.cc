@@ -66,10 +66,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  public:
   Session(tcp::socket socket, std::shared_ptr<asio::ssl::context> ctx, Api& api,
-          const HttpOptions& options, bool metrics_only)
+          const StaticFiles& static_files, const HttpOptions& options, bool metrics_only)
       : ctx_(std::move(ctx)),
         stream_(make_stream(std::move(socket), ctx_.get())),
         api_(api),
+        static_files_(static_files),
         options_(options),
         metrics_only_(metrics_only) {}
 
@@ -171,6 +172,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     req.body = std::move(in.body());
+    if (!metrics_only_ && StaticFiles::owns(req)) {
+      // The inspector's files: public, no login (the page itself signs in).
+      std::string_view inm;
+      if (auto it = in.find(bhttp::field::if_none_match); it != in.end())
+        inm = std::string_view(it->value().data(), it->value().size());
+      write(static_files_.serve(req, inm));
+      return;
+    }
     if (metrics_only_ && !is_metrics_path(req)) {
       write(not_found());
       return;
@@ -235,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::shared_ptr<asio::ssl::context> ctx_;  // before stream_, which is made with it
   Stream stream_;
   Api& api_;
+  const StaticFiles& static_files_;  // the server's, which outlives its sessions' loop
   HttpOptions options_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -315,12 +325,12 @@ void HttpServer::accept(tcp::acceptor& acceptor, bool metrics_only,
         if (ec) {
           spdlog::warn("HTTP accept failed: {}", ec.message());
         } else if (!holder) {
-          std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, api_, options_,
-                                                 metrics_only)
+          std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, api_, static_files_,
+                                                 options_, metrics_only)
               ->start();
         } else if (auto ctx = holder->current()) {
-          std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), api_, options_,
-                                               metrics_only)
+          std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), api_,
+                                               static_files_, options_, metrics_only)
               ->start();
         }  // else no context was ever loaded (cannot happen once listening): the socket closes
         accept(acceptor, metrics_only, holder);

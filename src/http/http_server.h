@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "http/chunked.h"
+#include "http/static_files.h"
 #include "server/asio.h"
 
 namespace pulse::tls {
@@ -52,6 +53,9 @@ class HttpServer : public Scheduler {
   Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
                                                     std::shared_ptr<tls::ContextHolder> holder,
                                                     bool metrics_only = false);
+  // The pages under /inspector and /examples (none until set), on every listener but the
+  // metrics-only one. Set before listening.
+  void set_static_files(StaticFiles files) { static_files_ = std::move(files); }
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
 
@@ -67,6 +71,7 @@ class HttpServer : public Scheduler {
   boost::asio::io_context& io_;
   Api& api_;
   HttpOptions options_;
+  StaticFiles static_files_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   boost::asio::steady_timer stats_timer_;
   bool shutting_down_ = false;
