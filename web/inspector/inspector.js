@@ -2,7 +2,7 @@
 // on this origin, and the list of what arrived.
 //
 // Server side, each binding is one SUBSCRIBE to /exchange/<x>/<pattern>: Web-STOMP (pulsed's and
-// RabbitMQ's alike) declares a temporary, exclusive, auto-delete queue for it, bound to the
+// RabbitMQ's alike) declares a temporary auto-delete queue for it (exclusive: the frame asks), bound to the
 // exchange, gone when the page goes. The frame's x-max-length (50) caps that queue (the oldest
 // dropped first) and ack "client-individual" with prefetch-count 10 keeps at most 10 messages in
 // flight: a slow or paused browser holds at most 60 messages per binding on the broker.
@@ -106,6 +106,7 @@ function subscribe(b) {
     ack: "client-individual",
     "prefetch-count": String(PREFETCH),
     "x-max-length": String(MAX_LENGTH),
+    exclusive: "true", // only this connection may consume it (RabbitMQ 3.10 declares it non-exclusive otherwise)
   }, (msg) => onMessage(b, msg));
 }
 
