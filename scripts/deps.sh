@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config clang-format pyt
   dpkg-dev fakeroot file lld)
 test_pkgs=(python3-pika python3-kombu python3-pytest python3-pytest-timeout python3-pytest-xdist
   python3-stomp python3-websocket python3-aiosmtpd amqp-tools
-  python3-prometheus-client prometheus
+  python3-prometheus-client prometheus chromium
   systemd init-system-helpers passwd)
 
 want=("${build_pkgs[@]}")
@@ -43,5 +43,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ -n "$no_start" ]; then
     $SUDO rm -f "$no_start"
     command -v systemctl >/dev/null && $SUDO systemctl disable rabbitmq-server >/dev/null 2>&1 || true
+  fi
+fi
+
+# The inspector's browser tests (tests/integration/test_inspector.py): playwright-core from npm,
+# pinned by the committed package-lock.json, drives the chromium above (no browser download).
+if [ "${1:-build}" = test ]; then
+  browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/integration/browser"
+  if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
+    echo "installing playwright-core in $browser_dir"
+    (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
   fi
 fi

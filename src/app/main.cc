@@ -17,6 +17,7 @@
 #include "app/pulse_service.h"
 #include "app/reload.h"
 #include "app/stomp_listeners.h"
+#include "app/web_dir.h"
 #include "app/web_stomp_listeners.h"
 #include "base/listen.h"
 #include "base/log.h"
@@ -48,6 +49,7 @@ struct Flags {
   std::string config_file;
   std::string definitions_file;
   std::string log_level;
+  std::string web_dir;
 };
 
 [[noreturn]] void die(const std::string& msg) {
@@ -79,6 +81,9 @@ std::optional<int> parse_flags(int argc, char** argv, Flags& flags) {
                  "(web_stomp.ssl.certfile and .keyfile from --config)");
   cli.add_option("--http-listen", flags.http_listen,
                  "management HTTP API listener HOST:PORT (default 127.0.0.1:15672)");
+  cli.add_option("--web-dir", flags.web_dir,
+                 "directory of the pages served at /inspector and /examples (default: "
+                 "share/pulse/web beside the binary's directory)");
   cli.add_option("--prometheus-listen", flags.prometheus_listen,
                  "Prometheus /metrics listener HOST:PORT (default 127.0.0.1:15692)");
   cli.add_option("--https-listen", flags.https_listen,
@@ -404,6 +409,9 @@ int main(int argc, char** argv) {
   http_options.cors_max_age = config.management_cors_max_age;
   pulse::http::HttpServer http_server(io, api, http_options);
   http_server.set_upgrade_handler(&web_stomp);
+  auto web_files = pulse::app::load_web_dir(flags.web_dir);
+  if (!web_files) die(web_files.error().text);
+  http_server.set_static_files(std::move(*web_files));
   start_listeners(
       http_listeners, "http", "management API ",
       [&](const std::string& host, uint16_t port) { return http_server.listen(host, port); },

@@ -21,6 +21,7 @@ struct Request {
   std::string body;
   std::string authorization;  // the Authorization header
   std::string x_reason;       // X-Reason (DELETE of a connection)
+  std::string if_none_match;  // If-None-Match (static pages' ETags)
   std::string peer_address;   // the client's IP address; empty when unknown
   bool peer_loopback = false;
 

@@ -168,6 +168,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (auto it = in.find(bhttp::field::authorization); it != in.end())
       req.authorization = std::string(it->value());
     if (auto it = in.find("x-reason"); it != in.end()) req.x_reason = std::string(it->value());
+    if (auto it = in.find(bhttp::field::if_none_match); it != in.end())
+      req.if_none_match = std::string(it->value());
     boost::system::error_code pec;
     if (auto peer = lowest().socket().remote_endpoint(pec); !pec) {
       req.peer_address = peer.address().to_string();

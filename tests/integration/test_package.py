@@ -19,6 +19,7 @@ import stat
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import pika
 import pytest
@@ -176,7 +177,10 @@ def test_contents(deb):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/" + GUARDIAN_UNIT, "/" + GUARDIAN_CONF,
-                 "/usr/share/doc/pulse-broker/README.md"):
+                 "/usr/share/doc/pulse-broker/README.md",
+                 "/usr/share/pulse/web/inspector/index.html",
+                 "/usr/share/pulse/web/inspector/inspector.js",
+                 "/usr/share/pulse/web/examples/browser/index.html"):
         assert entries[path] == ("-rw-r--r--", "root/root"), (path, entries[path])
     # It holds the management API's password.
     assert entries["/" + GUARDIAN_ENV] == ("-rw-------", "root/root"), entries["/" + GUARDIAN_ENV]
@@ -409,6 +413,9 @@ def test_installed_pulsed_serves_amqp(installed):
         p = run(t.path("usr/bin/pulsectl"), "--url", "http://%s:%d" % (HOST, http_port),
                 "list", "queues", "-c", "name,durable", "--no-header")
         assert p.stdout.split() == ["pkg.check", "true"], p.stdout
+        # the installed pages, found beside the installed binary (/usr/share/pulse/web)
+        with urllib.request.urlopen("http://%s:%d/inspector/" % (HOST, http_port)) as r:
+            assert r.status == 200 and b"Pulse inspector" in r.read()
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -1,0 +1,213 @@
+"""The live inspector (/inspector) in Debian's chromium, driven by playwright-core (browser/):
+sign in, a binding from the shared link and one added by hand, messages published with pika
+arrive on the page, filter, pause/resume, download the JSON, clear, remove a binding. The
+broker side is checked too: one exclusive auto-delete queue per binding with x-max-length 50
+and a consumer prefetch of 10.
+
+Targets: pulsed serving the page and Web-STOMP on its own /ws; and the page served by pulsed
+talking to a RabbitMQ 3.10 node's rabbitmq_web_stomp listener (the page's "Web-STOMP URL"), so
+the page is known to work with RabbitMQ's semantics. The pulsed target is skipped while this
+branch's pulsed has no /ws (Web-STOMP is built on another branch).
+
+Screenshots and the downloaded file go to $PULSE_TEST_ARTIFACTS or build/test-artifacts/.
+"""
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+import pika
+import pytest
+
+from harness.broker import RabbitBroker
+from harness.broker_base import HOST, free_port
+from harness.http_api import HttpApi
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BROWSER_DIR = os.path.join(HERE, "browser")
+REPO = os.path.dirname(os.path.dirname(HERE))
+ARTIFACTS = os.environ.get("PULSE_TEST_ARTIFACTS", os.path.join(REPO, "build", "test-artifacts"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    # scripts/deps.sh test installs chromium, node and npm: a missing one is a broken setup.
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            pytest.fail("%s is missing: run scripts/deps.sh test" % tool)
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("chromium is missing: run scripts/deps.sh test")
+    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, "npm ci failed:\n%s\n%s" % (r.stdout, r.stderr)
+
+
+@pytest.fixture(scope="module")
+def rabbit_web_stomp():
+    port = free_port()
+    # rabbitmq_stomp too, so the harness moves its STOMP listener off 61613.
+    b = RabbitBroker(plugins=["rabbitmq_stomp", "rabbitmq_web_stomp"],
+                     config={"web_stomp.tcp.ip": HOST, "web_stomp.tcp.port": port}).start()
+    b.web_stomp_url = "ws://%s:%d/ws" % (HOST, port)
+    yield b
+    b.stop()
+
+
+def pulsed_has_web_stomp(broker):
+    r = HttpApi(broker).get("/ws", auth=False)
+    return r.status != 404
+
+
+@pytest.fixture(params=["pulsed", "rabbitmq-web-stomp"])
+def target(request, broker):
+    """(broker carrying the messages, Web-STOMP URL typed in the page or "" for its own /ws)."""
+    if request.param == "pulsed":
+        if not pulsed_has_web_stomp(broker):
+            pytest.skip("pulsed has no Web-STOMP /ws on this branch yet")
+        return request.param, broker, ""
+    rb = request.getfixturevalue("rabbit_web_stomp")
+    return request.param, rb, rb.web_stomp_url
+
+
+class Driver:
+    def __init__(self, env):
+        self.p = subprocess.Popen(["node", "inspector_drive.js"], cwd=BROWSER_DIR, env=env,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+
+    def step(self, name):
+        line = self.p.stdout.readline()
+        assert line, "the browser script ended: %s" % self.p.stderr.read()
+        out = json.loads(line)
+        assert out["step"] == name, out
+        return out
+
+    def go(self):
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+
+    def close(self):
+        try:
+            self.p.wait(timeout=30)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+
+
+def wait_for(fn, timeout=10):
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > deadline:
+            return v
+        time.sleep(0.1)
+
+
+def binding_queues(api, exchange):
+    r = api.get("/api/exchanges/%%2F/%s/bindings/source" % urllib.parse.quote(exchange, safe=""))
+    return [b["destination"] for b in r.json or []]
+
+
+def test_inspector_end_to_end(playwright, broker, target):
+    name, mq, ws_url = target
+    tag = uuid.uuid4().hex[:8]
+    ex_a, ex_b = "exchange/inspector-test/%s/a" % tag, "exchange/inspector-test/%s/b" % tag
+    conn = mq.connect()
+    ch = conn.channel()
+    # The exchange list comes from the page's own server (pulsed) in both cases.
+    page_conn = broker.connect() if mq is not broker else conn
+    for c in {id(conn): conn, id(page_conn): page_conn}.values():
+        for ex in (ex_a, ex_b):
+            c.channel().exchange_declare(ex, "topic")
+    hash_ = urllib.parse.urlencode([("vhost", "/"), ("e", ex_a), ("k", "pulse.#")])
+    page_url = "http://%s:%d/inspector/#%s" % (HOST, broker.http_port, hash_)
+    artifacts = os.path.join(ARTIFACTS, "inspector-" + name)
+    env = dict(os.environ, PAGE_URL=page_url, PULSE_USER="guest", PULSE_PASSWORD="guest",
+               WS_URL=ws_url, EXCHANGE2=ex_b, PATTERN2="build.*", ARTIFACTS=artifacts,
+               CHROMIUM=CHROMIUM)
+    d = Driver(env)
+    api = HttpApi(mq)
+    try:
+        wrong = d.step("wrong-password")
+        assert "Sign-in failed" in wrong["error"], wrong
+
+        s = d.step("signed-in")
+        assert "signed in as guest" in s["status"], s
+        assert s["bindings"] == [[ex_a, "pulse.#"], [ex_b, "build.*"]], s
+        assert urllib.parse.parse_qsl(s["hash"][1:]) == [
+            ("vhost", "/"), ("e", ex_a), ("k", "pulse.#"), ("e", ex_b), ("k", "build.*")], s
+        assert ex_a in s["exchangeOptions"] and ex_b in s["exchangeOptions"], s
+
+        # The broker side: one temporary queue per binding, capped, with a prefetch of 10.
+        queues = wait_for(lambda: binding_queues(api, ex_a) and binding_queues(api, ex_b) and
+                          binding_queues(api, ex_a) + binding_queues(api, ex_b))
+        assert len(queues) == 2, queues
+        for q in queues:
+            info = wait_for(lambda: api.get("/api/queues/%%2F/%s" % urllib.parse.quote(q, safe=""))
+                            .json)
+            assert info["arguments"].get("x-max-length") == 50, info
+            assert info["exclusive"] is True and info["auto_delete"] is True, info
+        consumers = wait_for(lambda: [c for c in api.get("/api/consumers").json
+                                      if c["queue"]["name"] in queues])
+        assert sorted(c["prefetch_count"] for c in consumers) == [10, 10], consumers
+        assert all(c["ack_required"] for c in consumers), consumers
+
+        envelope = {"payload": {"beat": 1, "who": "inspector"},
+                    "_meta": {"exchange": ex_a, "routing_key": "pulse.heartbeat",
+                              "serializer": "json", "sent": "2024-05-01T12:00:00+00:00"}}
+        props = pika.BasicProperties(content_type="application/json")
+        ch.basic_publish(ex_a, "pulse.heartbeat", json.dumps(envelope), props)
+        ch.basic_publish(ex_a, "other.heartbeat", json.dumps({"not": "shown"}), props)
+        ch.basic_publish(ex_b, "build.finished", json.dumps({"result": "ok"}), props)
+        d.go()
+        got = d.step("received")["messages"]
+        # Newest first, as on the page.
+        assert [(m["exchange"], m["key"]) for m in got] == [
+            (ex_b, "build.finished"), (ex_a, "pulse.heartbeat")], got
+        assert json.loads(got[1]["payload"]) == envelope["payload"], got
+        assert got[1]["payload"].startswith('{\n  "beat": 1'), got  # pretty-printed
+        assert got[1]["sent"] == "sent 2024-05-01T12:00:00+00:00", got
+        assert json.loads(got[0]["payload"]) == {"result": "ok"}, got
+
+        f = d.step("filtered")
+        assert [m["key"] for m in f["messages"]] == ["pulse.heartbeat"], f
+        assert f["counts"] == "2 messages, 1 shown", f
+
+        assert d.step("paused")["pressed"] == "true"
+        ch.basic_publish(ex_a, "pulse.while-paused", json.dumps({"n": 3}), props)
+        d.go()
+        p = d.step("while-paused")
+        assert p["shown"] == 2 and "paused (1 waiting)" in p["counts"], p
+        r = d.step("resumed")
+        assert r["shown"] == 3 and r["counts"] == "3 messages", r
+
+        dl = d.step("downloaded")
+        assert dl["name"].startswith("pulse-inspector-") and dl["name"].endswith(".json"), dl
+        content = dl["content"]
+        assert [(m["exchange"], m["routingKey"]) for m in content] == [
+            (ex_a, "pulse.heartbeat"), (ex_b, "build.finished"), (ex_a, "pulse.while-paused")]
+        assert content[0]["body"] == envelope and content[2]["body"] == {"n": 3}, content
+        assert content[0]["headers"]["content-type"] == "application/json", content
+        assert all(m["receivedAt"].endswith("Z") for m in content), content
+
+        c = d.step("cleared")
+        assert c["shown"] == 0 and c["counts"] == "0 messages", c
+
+        rm = d.step("removed")
+        assert rm["bindings"] == 1 and "e=" in rm["hash"] and "build" not in rm["hash"], rm
+        assert wait_for(lambda: binding_queues(api, ex_b) == []), "the binding's queue stays"
+        d.go()
+        done = d.step("done")
+        assert done["errors"] == [], done
+        assert os.path.exists(os.path.join(artifacts, "03-messages.png"))
+    finally:
+        d.close()
+        for c in {id(conn): conn, id(page_conn): page_conn}.values():
+            for ex in (ex_a, ex_b):
+                c.channel().exchange_delete(ex)
+            c.close()
