@@ -112,6 +112,11 @@ void StompServer::vhost_deleting(const std::string& vhost) {
   }
 }
 
+void StompServer::alarm_cleared() {
+  auto conns = connections_;
+  for (auto& [id, c] : conns) c.session->unblock();
+}
+
 void StompServer::connection_finished(uint64_t id) {
   if (connections_.erase(id) > 0) ++broker_.node_counters().connections_closed;
 }
@@ -130,8 +135,3 @@ void StompServer::shutdown() {
 }
 
 }  // namespace pulse::stomp_server
-
-void StompServer::alarm_cleared() {
-  auto conns = connections_;
-  for (auto& [id, c] : conns) c.session->unblock();
-}

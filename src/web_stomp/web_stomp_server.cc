@@ -169,12 +169,12 @@ void WebStompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::Contex
       spdlog::warn("Web-STOMP accept failed: {}", ec.message());
     } else if (!tls) {
       std::make_shared<Pending<httpd::PlainStream>>(*this, httpd::PlainStream(std::move(socket)),
-                                                   nullptr)
+                                                    nullptr)
           ->start();
     } else if (auto ctx = tls->current()) {
       // The context of the moment: a SIGHUP reload reaches new connections only.
       std::make_shared<Pending<httpd::TlsStream>>(*this, httpd::TlsStream(std::move(socket), *ctx),
-                                                 ctx)
+                                                  ctx)
           ->start();
     }
     accept(acceptor, tls);
@@ -204,7 +204,7 @@ void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl:
     return;
   }
   std::make_shared<WsConnection<httpd::TlsStream>>(*this, std::move(stream), std::move(context),
-                                                  true)
+                                                   true)
       ->start(std::move(request));
 }
 

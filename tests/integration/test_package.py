@@ -388,7 +388,8 @@ def test_installed_pulsed_serves_amqp(installed):
          "--amqp-listen", "%s:%d" % (HOST, port),
          "--http-listen", "%s:%d" % (HOST, http_port),
          "--prometheus-listen", "%s:%d" % (HOST, free_port()),
-         "--stomp-listen", "%s:%d" % (HOST, free_port())],
+         "--stomp-listen", "%s:%d" % (HOST, free_port()),
+         "--web-stomp-listen", "%s:%d" % (HOST, free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         cwd=data, **account)
     try:

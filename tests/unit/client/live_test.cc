@@ -41,12 +41,13 @@ class LiveBroker : public ::testing::Environment {
            ("pulse-client-live-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     // Every listener on a free port: a pulsed on the default ports may be running beside us.
-    const auto ports = free_ports(4);
+    const auto ports = free_ports(5);
     options.port = ports[0];
     const std::string listen = "127.0.0.1:" + std::to_string(ports[0]);
     const std::string http = "127.0.0.1:" + std::to_string(ports[1]);
     const std::string prometheus = "127.0.0.1:" + std::to_string(ports[2]);
     const std::string stomp = "127.0.0.1:" + std::to_string(ports[3]);
+    const std::string web_stomp = "127.0.0.1:" + std::to_string(ports[4]);
     const std::string data = (dir_ / "data").string(), log = (dir_ / "pulsed.log").string();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -55,8 +56,8 @@ class LiveBroker : public ::testing::Environment {
       ::dup2(STDOUT_FILENO, STDERR_FILENO);
       ::execl(PULSED_BIN, PULSED_BIN, "--data-dir", data.c_str(), "--amqp-listen", listen.c_str(),
               "--http-listen", http.c_str(), "--prometheus-listen", prometheus.c_str(),
-              "--stomp-listen", stomp.c_str(), "--log-level", "warning",
-              static_cast<char*>(nullptr));
+              "--stomp-listen", stomp.c_str(), "--web-stomp-listen", web_stomp.c_str(),
+              "--log-level", "warning", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

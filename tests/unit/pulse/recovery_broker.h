@@ -68,11 +68,12 @@ class Broker {
     }
     dir_ = std::filesystem::temp_directory_path() / ("pulse-recovery-" + id);
     std::filesystem::create_directories(dir_);
-    const auto ports = free_ports(4);
+    const auto ports = free_ports(5);
     amqp_port_ = ports[0];
     http_port_ = ports[1];
     prometheus_port_ = ports[2];
     stomp_port_ = ports[3];
+    web_stomp_port_ = ports[4];
   }
   ~Broker() {
     if (external_) {
@@ -105,16 +106,17 @@ class Broker {
     const std::string http = "127.0.0.1:" + std::to_string(http_port_);
     const std::string prom = "127.0.0.1:" + std::to_string(prometheus_port_);
     const std::string stomp = "127.0.0.1:" + std::to_string(stomp_port_);
+    const std::string web_stomp = "127.0.0.1:" + std::to_string(web_stomp_port_);
     pid_ = ::fork();
     if (pid_ == 0) {
       FILE* f = std::freopen(log.c_str(), "a", stdout);
       (void)f;
       ::dup2(STDOUT_FILENO, STDERR_FILENO);
-      std::vector<const char*> args = {PULSED_BIN,       "--data-dir",          data.c_str(),
-                                       "--amqp-listen",  amqp.c_str(),          "--http-listen",
-                                       http.c_str(),     "--prometheus-listen", prom.c_str(),
-                                       "--stomp-listen", stomp.c_str(),         "--log-level",
-                                       "warning"};
+      std::vector<const char*> args = {
+          PULSED_BIN,        "--data-dir",     data.c_str(),  "--amqp-listen",
+          amqp.c_str(),      "--http-listen",  http.c_str(),  "--prometheus-listen",
+          prom.c_str(),      "--stomp-listen", stomp.c_str(), "--web-stomp-listen",
+          web_stomp.c_str(), "--log-level",    "warning"};
       if (!config.empty()) {
         args.push_back("--config");
         args.push_back(conf.c_str());
@@ -224,7 +226,8 @@ class Broker {
   std::optional<client::ConnectionOptions> external_;
   std::filesystem::path dir_;
   pid_t pid_ = -1;
-  uint16_t amqp_port_ = 0, http_port_ = 0, prometheus_port_ = 0, stomp_port_ = 0;
+  uint16_t amqp_port_ = 0, http_port_ = 0, prometheus_port_ = 0, stomp_port_ = 0,
+           web_stomp_port_ = 0;
 };
 
 // Messages in a queue, read back with a plain client (basic.get, acked).
