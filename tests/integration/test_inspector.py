@@ -6,8 +6,7 @@ and a consumer prefetch of 10.
 
 Targets: pulsed serving the page and Web-STOMP on its own /ws; and the page served by pulsed
 talking to a RabbitMQ 3.10 node's rabbitmq_web_stomp listener (the page's "Web-STOMP URL"), so
-the page is known to work with RabbitMQ's semantics. The pulsed target is skipped while this
-branch's pulsed has no /ws (Web-STOMP is built on another branch).
+the page is known to work with RabbitMQ's semantics.
 
 Screenshots and the downloaded file go to $PULSE_TEST_ARTIFACTS or build/test-artifacts/.
 """
@@ -58,17 +57,10 @@ def rabbit_web_stomp():
     b.stop()
 
 
-def pulsed_has_web_stomp(broker):
-    r = HttpApi(broker).get("/ws", auth=False)
-    return r.status != 404
-
-
 @pytest.fixture(params=["pulsed", "rabbitmq-web-stomp"])
 def target(request, broker):
     """(broker carrying the messages, Web-STOMP URL typed in the page or "" for its own /ws)."""
     if request.param == "pulsed":
-        if not pulsed_has_web_stomp(broker):
-            pytest.skip("pulsed has no Web-STOMP /ws on this branch yet")
         return request.param, broker, ""
     rb = request.getfixturevalue("rabbit_web_stomp")
     return request.param, rb, rb.web_stomp_url
