@@ -20,9 +20,9 @@ import time
 import pytest
 
 from harness.broker import HOST, free_port, pulsed_binary
-from harness.certs import _leaf, certs
-from harness.https import (AUTH, client_context, curl, https_get, listeners, ssl_block,
-                           start_broker, wait_port)
+from harness.certs import certs
+from harness.https import (AUTH, client_context, curl, https_get, listeners, new_server_cert,
+                           ssl_block, start_broker, wait_log, wait_port)
 
 
 @pytest.fixture(scope="module")
@@ -264,23 +264,6 @@ def test_https_listen_flag_and_its_requirements():
 
 
 # -- SIGHUP reload -----------------------------------------------------------------------------
-
-def new_server_cert(name):
-    """A fresh localhost certificate from the test CA (a new serial): (certfile, keyfile)."""
-    c = certs()
-    _leaf(c.dir, name, "ca", "localhost", san="DNS:localhost,IP:127.0.0.1")
-    return os.path.join(c.dir, name + ".pem"), os.path.join(c.dir, name + ".key")
-
-
-def wait_log(b, text, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with open(b.log_path, errors="replace") as f:
-            if text in f.read():
-                return
-        time.sleep(0.1)
-    raise AssertionError("%r not in the log:\n%s" % (text, b.log_tail()))
-
 
 @pytest.mark.pulsed_only  # RabbitMQ reloads with rabbitmqctl eval 'ssl:clear_pem_cache().'
 def test_sighup_reloads_the_certificate_and_keep_alive_connections_go_on():

@@ -4,13 +4,14 @@ and small HTTPS clients trusting the harness's test CA (certs.py)."""
 import base64
 import http.client
 import json
+import os
 import socket
 import ssl
 import subprocess
 import time
 
 from harness.broker import HOST, PulsedBroker, RabbitBroker, free_port, target_name
-from harness.certs import certs
+from harness.certs import _leaf, certs
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode()}
 TLS_ONLY_DROP = ("management.tcp.ip", "management.tcp.port", "prometheus.tcp.ip",
@@ -90,3 +91,20 @@ def listeners(port):
     status, body, _ = https_get(port, "/api/overview")
     assert status == 200, body
     return [(l["protocol"], l["port"]) for l in json.loads(body)["listeners"]]
+
+
+def new_server_cert(name):
+    """A fresh localhost certificate from the test CA (a new serial): (certfile, keyfile)."""
+    c = certs()
+    _leaf(c.dir, name, "ca", "localhost", san="DNS:localhost,IP:127.0.0.1")
+    return os.path.join(c.dir, name + ".pem"), os.path.join(c.dir, name + ".key")
+
+
+def wait_log(b, text, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(b.log_path, errors="replace") as f:
+            if text in f.read():
+                return
+        time.sleep(0.1)
+    raise AssertionError("%r not in the log:\n%s" % (text, b.log_tail()))
