@@ -54,4 +54,8 @@ if [ "${1:-build}" = test ]; then
     echo "installing playwright-core in $browser_dir"
     (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
   fi
+  # The Node.js client tests (amqplib, @stomp/stompjs + ws): npm ci again whenever a package the
+  # committed package-lock.json lists is missing or at another version.
+  python3 "$(dirname "$0")/../tests/integration/harness/node_deps.py" \
+    "$(dirname "$browser_dir")/node"
 fi

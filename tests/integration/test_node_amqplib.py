@@ -1,15 +1,19 @@
 """Runs the amqplib (Node.js) tests in node/ with node's built-in test runner.
 
-`npm ci` installs node_modules from the committed package-lock.json when it is
-missing. The broker URL is passed as PULSE_AMQP_URL; a second broker started
-with a tiny memory high watermark (so it is permanently in a memory alarm) is
-passed as PULSE_AMQP_BLOCKED_URL for the connection.blocked test.
+`npm ci` installs node_modules from the committed package-lock.json when any
+package it lists is missing (harness/node_deps.py). The broker URL is passed as
+PULSE_AMQP_URL; a second broker started with a tiny memory high watermark (so it
+is permanently in a memory alarm) is passed as PULSE_AMQP_BLOCKED_URL for the
+connection.blocked test. Only amqplib.test.js runs here: node/ holds the
+stompjs tests too (test_node_stompjs.py).
 """
 import os
 import shutil
 import subprocess
 
 import pytest
+
+from harness import node_deps
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 
@@ -26,10 +30,7 @@ def _installed():
 
 @pytest.fixture(scope="module")
 def node_modules():
-    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "amqplib")):
-        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, "npm ci failed:\n%s\n%s" % (r.stdout, r.stderr)
+    node_deps.ensure(NODE_DIR)
     return os.path.join(NODE_DIR, "node_modules")
 
 
@@ -38,6 +39,7 @@ def run_node(env_extra, pattern=None):
     cmd = ["node", "--test"]
     if pattern:
         cmd.append("--test-name-pattern=%s" % pattern)
+    cmd.append("amqplib.test.js")
     r = subprocess.run(cmd, cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=120)
     out = r.stdout + r.stderr
     return r.returncode, out
