@@ -56,6 +56,6 @@ if [ "${1:-build}" = test ]; then
   fi
   # The Node.js client tests (amqplib, @stomp/stompjs + ws): npm ci again whenever a package the
   # committed package-lock.json lists is missing or at another version.
-  python3 "$(dirname "$0")/../tests/integration/harness/node_deps.py" \
+  /usr/bin/python3 "$(dirname "$0")/../tests/integration/harness/node_deps.py" \
     "$(dirname "$browser_dir")/node"
 fi
