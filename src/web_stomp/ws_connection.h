@@ -4,10 +4,12 @@
 // several); each frame and heart-beat the session sends is one message of the configured type.
 // A session that ends closes the WebSocket with 1000 "STOMP died"; a closed WebSocket ends the
 // session (its subscriptions, its unacknowledged messages requeued).
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "httpd/upgrade.h"
@@ -40,6 +42,9 @@ class WsConnection : public stomp_server::Transport,
  private:
   void on_accept(boost::system::error_code ec);
   void read_more();
+  void on_read(boost::system::error_code ec);
+  // Drops what was not yet being written and closes with `reason`.
+  void close_now(boost::beast::websocket::close_reason reason);
   void write_next();
   void teardown();
 
@@ -50,7 +55,14 @@ class WsConnection : public stomp_server::Transport,
   uint64_t id_ = 0;
   std::string subprotocol_;
   std::shared_ptr<stomp_server::Session> session_;
+  // The message being read: whole messages are STOMP input, as cowboy hands them over.
   boost::beast::flat_buffer in_;
+  // web_stomp.ws_opts.idle_timeout, armed while a read waits: Beast's own idle timeout drops
+  // the socket without the close frame (1000) cowboy sends.
+  boost::asio::steady_timer idle_;
+  uint64_t reads_ = 0;  // completed reads: an expiry for an earlier one is stale
+  boost::beast::websocket::close_reason close_reason_{boost::beast::websocket::close_code::normal,
+                                                      "STOMP died"};
   std::deque<std::string> out_;
   size_t pending_ = 0;
   uint64_t sent_ = 0;
