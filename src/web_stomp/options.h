@@ -20,6 +20,9 @@ struct WebStompOptions {
   // The upgrade request on Web-STOMP's own listener, and a closing handshake, must finish
   // within this.
   std::chrono::milliseconds handshake_timeout{10000};
+  // web_stomp.use_http_auth: the upgrade request's Basic credentials (or, without an
+  // Authorization header, stomp.default_user's) log the session in; CONNECT's are ignored.
+  bool use_http_auth = false;
 };
 
 }  // namespace pulse::web_stomp

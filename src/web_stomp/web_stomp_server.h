@@ -46,6 +46,7 @@ class WebStompServer : public httpd::UpgradeHandler {
   const WebStompOptions& options() const { return options_; }
   stomp_server::StompServer& stomp() { return stomp_; }
   stomp_server::SessionContext session_context() { return stomp_.context(stomp_options_); }
+  const stomp_server::StompOptions& stomp_options() const { return stomp_options_; }
 
  private:
   void accept(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls);

@@ -63,6 +63,8 @@ class WsConnection : public stomp_server::Transport,
   uint64_t reads_ = 0;  // completed reads: an expiry for an earlier one is stale
   boost::beast::websocket::close_reason close_reason_{boost::beast::websocket::close_code::normal,
                                                       "STOMP died"};
+  std::optional<stomp_server::ForcedCredentials> credentials_;
+  bool bad_authorization_ = false;  // use_http_auth and no Basic credentials in Authorization
   std::deque<std::string> out_;
   size_t pending_ = 0;
   uint64_t sent_ = 0;
