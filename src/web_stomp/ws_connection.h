@@ -30,6 +30,8 @@ class WsConnection : public stomp_server::Transport,
   // Answers the upgrade request (101 with the chosen sub-protocol, or Beast's 400/426 naming
   // what is wrong), then starts the session.
   void start(httpd::UpgradeRequest request);
+  // Its place under web_stomp.max_connections, released with this connection.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
 
   // Transport
   void send(std::string_view bytes) override;
@@ -72,7 +74,8 @@ class WsConnection : public stomp_server::Transport,
   bool closing_ = false;  // close after the queued messages
   bool close_sent_ = false;
   bool torn_down_ = false;
-  bool held_ = false;  // not read: its session is blocked by a resource alarm
+  bool held_ = false;           // not read: its session is blocked by a resource alarm
+  std::shared_ptr<void> slot_;  // its place under web_stomp.max_connections
 };
 
 // The sub-protocol rabbit_web_stomp_handler answers with: the highest of v10.stomp,

@@ -242,8 +242,16 @@ TEST(Config, WebStompKeys) {
   EXPECT_TRUE(h->web_stomp.use_http_auth);
   EXPECT_NE(error_of("web_stomp.use_http_auth = yes").find("web_stomp.use_http_auth"),
             std::string::npos);
-  EXPECT_NE(error_of("web_stomp.max_connections = 10").find("not supported yet"),
-            std::string::npos);
+  EXPECT_FALSE(d->web_stomp.max_connections);
+  auto m = parse_config("web_stomp.max_connections = 10\n");
+  ASSERT_TRUE(m) << m.error().text;
+  EXPECT_EQ(m->web_stomp.max_connections, 10u);
+  auto inf = parse_config("web_stomp.max_connections = 10\nweb_stomp.max_connections = infinity\n");
+  ASSERT_TRUE(inf) << inf.error().text;
+  EXPECT_FALSE(inf->web_stomp.max_connections);
+  EXPECT_EQ(error_of("web_stomp.max_connections = lots"),
+            "rabbitmq.conf:1: invalid value 'lots' for key 'web_stomp.max_connections': expected "
+            "infinity or a number");
   EXPECT_EQ(error_of("web_stomp.tcp = none"), "rabbitmq.conf:1: unknown key 'web_stomp.tcp'");
   EXPECT_EQ(error_of("web_stomp.bogus = 1"), "rabbitmq.conf:1: unknown key 'web_stomp.bogus'");
 }
