@@ -188,6 +188,19 @@ std::string set_ws_path(std::string& path, std::string_view v) {
   return {};
 }
 
+// cuttlefish's [{enum, [infinity]}, integer]; ranch takes 0 too (nothing is accepted).
+std::string set_max_connections(std::optional<size_t>& out, std::string_view v) {
+  if (v == "infinity") {
+    out.reset();
+    return {};
+  }
+  if (auto e = parse_uint(v, out.emplace()); !e.empty()) {
+    out.reset();
+    return "expected infinity or a number";
+  }
+  return {};
+}
+
 std::string set_ms(std::chrono::milliseconds& out, std::string_view v) {
   uint64_t n = 0;
   if (auto e = parse_uint(v, n); !e.empty()) return e;
@@ -268,10 +281,8 @@ const KeySpec kKeys[] = {
     {"web_stomp.ws_opts.idle_timeout", FIELD(set_ms(s.cfg.web_stomp.idle_timeout, v))},
     {"web_stomp.num_acceptors.tcp", FIELD(parse_uint(v, s.cfg.stomp_num_acceptors))},
     {"web_stomp.num_acceptors.ssl", FIELD(parse_uint(v, s.cfg.stomp_num_acceptors))},
-    {"web_stomp.max_connections",
-     CHECK(only_value(v, "infinity", "a Web-STOMP connection limit"))},
-    {"web_stomp.use_http_auth",
-     CHECK(only_value(v, "false", "Web-STOMP login from the HTTP Authorization header"))},
+    {"web_stomp.max_connections", FIELD(set_max_connections(s.cfg.web_stomp.max_connections, v))},
+    {"web_stomp.use_http_auth", FIELD(parse_config_bool(v, s.cfg.web_stomp.use_http_auth))},
     {"web_stomp.proxy_protocol", CHECK(only_value(v, "false", "the PROXY protocol"))},
     {"auth_mechanisms.$", FIELD(set_mechanism(s.cfg.auth_mechanisms, v))},
     {"ssl_cert_login_from", FIELD(set_login_from(s.cfg.ssl_cert_login, v))},

@@ -207,6 +207,10 @@ Step Session::connect(const stomp::Frame& frame, bool implicit) {
       login_h ? std::optional<std::string>(*login_h) : o.default_login;
   std::optional<std::string> pass =
       pass_h ? std::optional<std::string>(*pass_h) : o.default_passcode;
+  if (peer_.credentials) {
+    login = peer_.credentials->login;
+    pass = peer_.credentials->passcode;
+  }
   const std::string* host_h = f.header("host");
   std::string vhost = host_h ? *host_h : o.default_vhost;
   const std::string* hb_h = f.header("heart-beat");
@@ -266,7 +270,7 @@ Step Session::connect(const stomp::Frame& frame, bool implicit) {
   user_ = *login;
   vhost_name_ = vhost;
   vhost_ = vh;
-  auth_mechanism_ = login_h ? "STOMP" : "config";
+  auth_mechanism_ = login_h && !peer_.credentials ? "STOMP" : "config";
   principal_ = std::make_unique<broker::Principal>(ctx_.auth, user_, *vh, id_);
   session_id_ = new_session_id();
   connected_at_ = std::chrono::system_clock::now();

@@ -49,12 +49,22 @@ struct SessionContext {
   const LimitChecks* limits = nullptr;  // none when null
 };
 
+// Credentials the transport imposes on the session: CONNECT's login and passcode are then
+// ignored (rabbitmq_stomp's force_default_creds), and the login is by `config`.
+struct ForcedCredentials {
+  std::optional<std::string> login;
+  std::optional<std::string> passcode;
+};
+
 struct PeerInfo {
   boost::asio::ip::tcp::endpoint peer;
   boost::asio::ip::tcp::endpoint local;
   bool tls = false;
   // The management API's protocol name before the version: "STOMP", or "Web STOMP".
   std::string protocol_name = "STOMP";
+  // Web-STOMP with web_stomp.use_http_auth: the upgrade request's Basic credentials, or
+  // stomp.default_user's when it had no Authorization header.
+  std::optional<ForcedCredentials> credentials;
 };
 
 enum class AckMode { auto_ack, client, client_individual };

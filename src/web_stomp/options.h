@@ -3,6 +3,7 @@
 // defaults.
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace pulse::web_stomp {
@@ -20,6 +21,15 @@ struct WebStompOptions {
   // The upgrade request on Web-STOMP's own listener, and a closing handshake, must finish
   // within this.
   std::chrono::milliseconds handshake_timeout{10000};
+  // web_stomp.use_http_auth: the upgrade request's Basic credentials (or, without an
+  // Authorization header, stomp.default_user's) log the session in; CONNECT's are ignored.
+  bool use_http_auth = false;
+  // web_stomp.max_connections (none: infinity): per listener of Web-STOMP's own, as ranch
+  // counts; at the limit the listener stops accepting (clients wait in the backlog) until one
+  // of its connections ends. Exact here; RabbitMQ's ranch lets each of its acceptors
+  // (web_stomp.num_acceptors.*, 10) accept one more before blocking. The management
+  // listener's path is not counted.
+  std::optional<size_t> max_connections;
 };
 
 }  // namespace pulse::web_stomp

@@ -22,8 +22,9 @@ namespace {
 template <class Stream>
 class Pending : public std::enable_shared_from_this<Pending<Stream>> {
  public:
-  Pending(WebStompServer& server, Stream stream, std::shared_ptr<asio::ssl::context> ctx)
-      : server_(server), ctx_(std::move(ctx)), stream_(std::move(stream)) {}
+  Pending(WebStompServer& server, Stream stream, std::shared_ptr<asio::ssl::context> ctx,
+          std::shared_ptr<void> slot = nullptr)
+      : server_(server), ctx_(std::move(ctx)), stream_(std::move(stream)), slot_(std::move(slot)) {}
 
   void start() {
     beast::get_lowest_layer(stream_).expires_after(server_.options().handshake_timeout);
@@ -70,9 +71,9 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
     }
     beast::get_lowest_layer(stream_).expires_never();
     if constexpr (std::is_same_v<Stream, httpd::TlsStream>) {
-      server_.upgrade(std::move(stream_), ctx_, parser_->release(), std::move(buffer_));
+      server_.upgrade(std::move(stream_), ctx_, parser_->release(), std::move(slot_));
     } else {
-      server_.upgrade(std::move(stream_), parser_->release(), std::move(buffer_));
+      server_.upgrade(std::move(stream_), parser_->release(), std::move(slot_));
     }
   }
 
@@ -105,6 +106,7 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<void> slot_;  // released when this is gone, unless passed on
 };
 
 // What cowboy_websocket refuses before a handshake: not an upgrade (426 with the upgrade it
@@ -146,7 +148,22 @@ WebStompServer::WebStompServer(asio::io_context& io, stomp_server::StompServer& 
   stomp_options_.implicit_connect = false;
 }
 
-WebStompServer::~WebStompServer() = default;
+// One of Web-STOMP's own listeners and its connections' count. Shared with the connections'
+// slots, which may outlive the server (server and acceptor are then null).
+struct WebStompServer::Listener {
+  WebStompServer* server;
+  tcp::acceptor* acceptor;
+  std::shared_ptr<tls::ContextHolder> tls;
+  size_t open = 0;
+  bool accepting = false;  // an async_accept is outstanding
+};
+
+WebStompServer::~WebStompServer() {
+  for (auto& l : listeners_) {
+    l->server = nullptr;
+    l->acceptor = nullptr;
+  }
+}
 
 Result<tcp::endpoint> WebStompServer::listen(const std::string& host, uint16_t port) {
   return listen_tls(host, port, nullptr);
@@ -158,58 +175,89 @@ Result<tcp::endpoint> WebStompServer::listen_tls(const std::string& host, uint16
   if (!acceptor) return std::move(acceptor).error();
   tcp::endpoint bound = (*acceptor)->local_endpoint();
   acceptors_.push_back(std::move(*acceptor));
-  accept(*acceptors_.back(), std::move(tls));
+  listeners_.push_back(std::make_shared<Listener>(
+      Listener{this, acceptors_.back().get(), std::move(tls), 0, false}));
+  accept(listeners_.back());
   return bound;
 }
 
-void WebStompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls) {
-  acceptor.async_accept([this, &acceptor, tls](boost::system::error_code ec, tcp::socket socket) {
+void WebStompServer::accept(const std::shared_ptr<Listener>& l) {
+  if (shutting_down_ || l->accepting || !l->acceptor) return;
+  // ranch's max_connections: no accept past the limit; a slot's release calls here again.
+  if (options_.max_connections && l->open >= *options_.max_connections) return;
+  l->accepting = true;
+  l->acceptor->async_accept([this, l](boost::system::error_code ec, tcp::socket socket) {
+    l->accepting = false;
     if (ec == asio::error::operation_aborted || shutting_down_) return;
+    std::shared_ptr<void> slot;
+    if (!ec) {
+      ++l->open;
+      slot = std::shared_ptr<void>(nullptr, [l](void*) {
+        --l->open;
+        if (l->server) l->server->accept(l);
+      });
+    }
     if (ec) {
       spdlog::warn("Web-STOMP accept failed: {}", ec.message());
-    } else if (!tls) {
+    } else if (!l->tls) {
       std::make_shared<Pending<httpd::PlainStream>>(*this, httpd::PlainStream(std::move(socket)),
-                                                    nullptr)
+                                                    nullptr, std::move(slot))
           ->start();
-    } else if (auto ctx = tls->current()) {
+    } else if (auto ctx = l->tls->current()) {
       // The context of the moment: a SIGHUP reload reaches new connections only.
       std::make_shared<Pending<httpd::TlsStream>>(*this, httpd::TlsStream(std::move(socket), *ctx),
-                                                  ctx)
+                                                  ctx, std::move(slot))
           ->start();
     }
-    accept(acceptor, tls);
+    accept(l);
   });
 }
 
 void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
                              beast::flat_buffer) {
-  if (shutting_down_) return;
-  std::string why;
-  if (unsigned status = refusal(request, why)) {
-    std::make_shared<Pending<httpd::PlainStream>>(*this, std::move(stream), nullptr)
-        ->answer(status, why, status == 426);
-    return;
-  }
-  std::make_shared<WsConnection<httpd::PlainStream>>(*this, std::move(stream), nullptr, false)
-      ->start(std::move(request));
+  upgrade(std::move(stream), std::move(request), std::shared_ptr<void>());
 }
 
 void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
                              httpd::UpgradeRequest request, beast::flat_buffer) {
+  upgrade(std::move(stream), std::move(context), std::move(request), std::shared_ptr<void>());
+}
+
+void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
+                             std::shared_ptr<void> slot) {
   if (shutting_down_) return;
   std::string why;
   if (unsigned status = refusal(request, why)) {
-    std::make_shared<Pending<httpd::TlsStream>>(*this, std::move(stream), std::move(context))
+    std::make_shared<Pending<httpd::PlainStream>>(*this, std::move(stream), nullptr,
+                                                  std::move(slot))
         ->answer(status, why, status == 426);
     return;
   }
-  std::make_shared<WsConnection<httpd::TlsStream>>(*this, std::move(stream), std::move(context),
-                                                   true)
-      ->start(std::move(request));
+  auto c =
+      std::make_shared<WsConnection<httpd::PlainStream>>(*this, std::move(stream), nullptr, false);
+  c->hold(std::move(slot));
+  c->start(std::move(request));
+}
+
+void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
+                             httpd::UpgradeRequest request, std::shared_ptr<void> slot) {
+  if (shutting_down_) return;
+  std::string why;
+  if (unsigned status = refusal(request, why)) {
+    std::make_shared<Pending<httpd::TlsStream>>(*this, std::move(stream), std::move(context),
+                                                std::move(slot))
+        ->answer(status, why, status == 426);
+    return;
+  }
+  auto c = std::make_shared<WsConnection<httpd::TlsStream>>(*this, std::move(stream),
+                                                            std::move(context), true);
+  c->hold(std::move(slot));
+  c->start(std::move(request));
 }
 
 void WebStompServer::shutdown() {
   shutting_down_ = true;
+  for (auto& l : listeners_) l->server = nullptr;
   for (auto& a : acceptors_) {
     boost::system::error_code ec;
     a->close(ec);

@@ -41,20 +41,29 @@ class WebStompServer : public httpd::UpgradeHandler {
                boost::beast::flat_buffer buffer) override;
   void upgrade(httpd::TlsStream stream, std::shared_ptr<boost::asio::ssl::context> context,
                httpd::UpgradeRequest request, boost::beast::flat_buffer buffer) override;
+  // The same for a connection of Web-STOMP's own listeners: `slot` is its place under
+  // max_connections, held until the connection is gone.
+  void upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
+               std::shared_ptr<void> slot);
+  void upgrade(httpd::TlsStream stream, std::shared_ptr<boost::asio::ssl::context> context,
+               httpd::UpgradeRequest request, std::shared_ptr<void> slot);
 
   // For the connections.
   const WebStompOptions& options() const { return options_; }
   stomp_server::StompServer& stomp() { return stomp_; }
   stomp_server::SessionContext session_context() { return stomp_.context(stomp_options_); }
+  const stomp_server::StompOptions& stomp_options() const { return stomp_options_; }
 
  private:
-  void accept(boost::asio::ip::tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder> tls);
+  struct Listener;
+  void accept(const std::shared_ptr<Listener>& l);
 
   boost::asio::io_context& io_;
   stomp_server::StompServer& stomp_;
   WebStompOptions options_;
   stomp_server::StompOptions stomp_options_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::shared_ptr<Listener>> listeners_;
   bool shutting_down_ = false;
 };
 

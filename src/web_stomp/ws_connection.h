@@ -4,10 +4,12 @@
 // several); each frame and heart-beat the session sends is one message of the configured type.
 // A session that ends closes the WebSocket with 1000 "STOMP died"; a closed WebSocket ends the
 // session (its subscriptions, its unacknowledged messages requeued).
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "httpd/upgrade.h"
@@ -28,6 +30,8 @@ class WsConnection : public stomp_server::Transport,
   // Answers the upgrade request (101 with the chosen sub-protocol, or Beast's 400/426 naming
   // what is wrong), then starts the session.
   void start(httpd::UpgradeRequest request);
+  // Its place under web_stomp.max_connections, released with this connection.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
 
   // Transport
   void send(std::string_view bytes) override;
@@ -40,6 +44,9 @@ class WsConnection : public stomp_server::Transport,
  private:
   void on_accept(boost::system::error_code ec);
   void read_more();
+  void on_read(boost::system::error_code ec);
+  // Drops what was not yet being written and closes with `reason`.
+  void close_now(boost::beast::websocket::close_reason reason);
   void write_next();
   void teardown();
 
@@ -50,7 +57,16 @@ class WsConnection : public stomp_server::Transport,
   uint64_t id_ = 0;
   std::string subprotocol_;
   std::shared_ptr<stomp_server::Session> session_;
+  // The message being read: whole messages are STOMP input, as cowboy hands them over.
   boost::beast::flat_buffer in_;
+  // web_stomp.ws_opts.idle_timeout, armed while a read waits: Beast's own idle timeout drops
+  // the socket without the close frame (1000) cowboy sends.
+  boost::asio::steady_timer idle_;
+  uint64_t reads_ = 0;  // completed reads: an expiry for an earlier one is stale
+  boost::beast::websocket::close_reason close_reason_{boost::beast::websocket::close_code::normal,
+                                                      "STOMP died"};
+  std::optional<stomp_server::ForcedCredentials> credentials_;
+  bool bad_authorization_ = false;  // use_http_auth and no Basic credentials in Authorization
   std::deque<std::string> out_;
   size_t pending_ = 0;
   uint64_t sent_ = 0;
@@ -58,7 +74,8 @@ class WsConnection : public stomp_server::Transport,
   bool closing_ = false;  // close after the queued messages
   bool close_sent_ = false;
   bool torn_down_ = false;
-  bool held_ = false;  // not read: its session is blocked by a resource alarm
+  bool held_ = false;           // not read: its session is blocked by a resource alarm
+  std::shared_ptr<void> slot_;  // its place under web_stomp.max_connections
 };
 
 // The sub-protocol rabbit_web_stomp_handler answers with: the highest of v10.stomp,

@@ -235,8 +235,23 @@ TEST(Config, WebStompKeys) {
   EXPECT_EQ(error_of("web_stomp.ssl.port = 15673"),
             "rabbitmq.conf: web_stomp.ssl.port needs web_stomp.ssl.certfile and "
             "web_stomp.ssl.keyfile");
-  EXPECT_NE(error_of("web_stomp.use_http_auth = true").find("not supported yet"),
+  EXPECT_FALSE(d->web_stomp.use_http_auth);
+  EXPECT_FALSE(c->web_stomp.use_http_auth);
+  auto h = parse_config("web_stomp.use_http_auth = true\n");
+  ASSERT_TRUE(h) << h.error().text;
+  EXPECT_TRUE(h->web_stomp.use_http_auth);
+  EXPECT_NE(error_of("web_stomp.use_http_auth = yes").find("web_stomp.use_http_auth"),
             std::string::npos);
+  EXPECT_FALSE(d->web_stomp.max_connections);
+  auto m = parse_config("web_stomp.max_connections = 10\n");
+  ASSERT_TRUE(m) << m.error().text;
+  EXPECT_EQ(m->web_stomp.max_connections, 10u);
+  auto inf = parse_config("web_stomp.max_connections = 10\nweb_stomp.max_connections = infinity\n");
+  ASSERT_TRUE(inf) << inf.error().text;
+  EXPECT_FALSE(inf->web_stomp.max_connections);
+  EXPECT_EQ(error_of("web_stomp.max_connections = lots"),
+            "rabbitmq.conf:1: invalid value 'lots' for key 'web_stomp.max_connections': expected "
+            "infinity or a number");
   EXPECT_EQ(error_of("web_stomp.tcp = none"), "rabbitmq.conf:1: unknown key 'web_stomp.tcp'");
   EXPECT_EQ(error_of("web_stomp.bogus = 1"), "rabbitmq.conf:1: unknown key 'web_stomp.bogus'");
 }
