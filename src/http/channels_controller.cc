@@ -1,5 +1,6 @@
 // /api/channels[/{name}], /api/vhosts/{vhost}/channels.
 #include "http/api.h"
+#include "http/history.h"
 #include "http/list.h"
 #include "http/session_views.h"
 
@@ -9,6 +10,7 @@ using nlohmann::json;
 
 Response channels_controller(const Call& c) {
   if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  if (auto r = range_refusal(c.req)) return *r;
   const std::string* vhost = nullptr;
   if (c.seg(0) == "vhosts") {
     vhost = &c.seg(1);

@@ -1,6 +1,7 @@
 // /api/connections[/{name}[/channels]], /api/connections/username/{user},
 // /api/vhosts/{vhost}/connections.
 #include "http/api.h"
+#include "http/history.h"
 #include "http/list.h"
 #include "http/session_views.h"
 
@@ -95,6 +96,8 @@ Response one(const Call& c, const std::string& name) {
 }  // namespace
 
 Response connections_controller(const Call& c) {
+  if (c.method() == "GET")
+    if (auto r = range_refusal(c.req)) return *r;
   if (c.seg(0) == "vhosts") return list(c, &c.seg(1));  // /api/vhosts/{vhost}/connections
   if (c.nseg() == 1) return list(c, nullptr);
   if (c.nseg() == 3 && c.seg(1) == "username") return by_username(c, c.seg(2));

@@ -5,6 +5,7 @@
 #include "broker/operations.h"
 #include "http/api.h"
 #include "http/decode.h"
+#include "http/history.h"
 #include "http/list.h"
 #include "http/resources.h"
 #include "http/views.h"
@@ -15,6 +16,7 @@ namespace {
 using nlohmann::json;
 
 Response list_exchanges(const Call& c, const std::string* only_vhost) {
+  if (auto r = range_refusal(parse_sample_ranges(c.req), true)) return *r;
   auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
   return reply_list_sliced(c, {{"vhost", "name"}, "name", true}, [walk, &api = c.api](json& items) {
     return walk->step(
@@ -92,6 +94,7 @@ Response exchanges_controller(const Call& c) {
     if (m == "GET") {
       const broker::Exchange* x = vh.find_exchange(name);
       if (x == nullptr) return not_found();
+      if (auto r = range_refusal(c.req)) return *r;
       json j = exchange_json(c.api, vh, *x);
       j["incoming"] = json::array();
       j["outgoing"] = json::array();

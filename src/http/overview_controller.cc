@@ -5,6 +5,7 @@
 #include <map>
 
 #include "http/api.h"
+#include "http/history.h"
 #include "http/list.h"
 #include "http/stats.h"
 
@@ -47,10 +48,13 @@ json listeners_json(Api& api, const NodeStatus& st) {
 // The queue totals are summed in slices (100k queues); the rest is read when they are done.
 Response overview(const Call& c) {
   if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
+  SampleRanges ranges = parse_sample_ranges(c.req);
+  if (auto r = range_refusal(ranges, false)) return *r;
   VhostWalk::Keep keep = visible_vhosts(c, nullptr);
   sum_queues_sliced(
       c.api.scheduler(), c.broker(), keep,
-      [&api = c.api, keep, respond = c.respond](std::map<std::string, QueueTotals>& by_vhost) {
+      [&api = c.api, keep, respond = c.respond,
+       ranges](std::map<std::string, QueueTotals>& by_vhost) {
         NodeStatus st = api.hooks().node_status ? api.hooks().node_status() : NodeStatus{};
         QueueTotals totals;
         for (const auto& [name, t] : by_vhost) {
@@ -86,6 +90,8 @@ Response overview(const Call& c) {
                   {"statistics_db_event_queue", 0},
                   {"listeners", listeners_json(api, st)},
                   {"contexts", json::array()}};
+        if (ranges.any())
+          api.stats().add_overview_samples(o["message_stats"], o["queue_totals"], ranges);
         respond(json_response(o));
       });
   return deferred();
@@ -122,6 +128,7 @@ json node_json(const Call& c) {
 Response nodes(const Call& c) {
   if (c.method() != "GET") return method_not_allowed("HEAD, GET, OPTIONS");
   if (auto r = require_monitor(c)) return *r;
+  if (auto r = range_refusal(c.req)) return *r;
   if (c.nseg() == 1) return reply_list(c.req, json::array({node_json(c)}), {{"name"}});
   if (c.nseg() == 2 && c.seg(1) == c.api.node_name()) return json_response(node_json(c));
   return not_found();

@@ -4,6 +4,7 @@
 #include "broker/queue_args.h"
 #include "http/api.h"
 #include "http/decode.h"
+#include "http/history.h"
 #include "http/list.h"
 #include "http/resources.h"
 #include "http/views.h"
@@ -35,17 +36,24 @@ json queue_without_stats(Api& api, broker::Queue& q, bool totals) {
 }
 
 Response list_queues(const Call& c, const std::string* only_vhost) {
+  SampleRanges ranges = parse_sample_ranges(c.req);
+  if (auto r = range_refusal(ranges, true)) return *r;
   auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
   const std::string* t = c.req.param("enable_queue_totals");
   return reply_list_sliced(
       c, {{"vhost", "name"}, "name", true},
-      [walk, &api = c.api, stats = stats_wanted(c),
-       totals = t != nullptr && *t == "true"](json& items) {
+      [walk, &api = c.api, stats = stats_wanted(c), totals = t != nullptr && *t == "true",
+       ranges](json& items) {
         return walk->step(
             api.broker(), [](broker::VHost & vh) -> const auto& { return vh.queues(); },
             [&](broker::VHost&, const std::string&, const broker::QueuePtr& q) {
-              items.push_back(stats ? queue_json(api, *q, true)
-                                    : queue_without_stats(api, *q, totals));
+              if (!stats) {
+                items.push_back(queue_without_stats(api, *q, totals));
+                return;
+              }
+              json j = queue_json(api, *q, true);
+              if (ranges.any()) api.stats().add_queue_samples(j, *q, ranges);
+              items.push_back(std::move(j));
             });
       });
 }
@@ -113,8 +121,12 @@ Response queues_controller(const Call& c) {
     if (m == "GET") {
       auto q = vh.find_queue(name);
       if (!q) return not_found();
+      SampleRanges ranges = parse_sample_ranges(c.req);
+      if (auto r = range_refusal(ranges, false)) return *r;
       if (!stats_wanted(c)) return json_response(queue_without_stats(c.api, *q, false));
-      return reply_queue_with_consumers(c, vhost, name, queue_json(c.api, *q, true));
+      json j = queue_json(c.api, *q, true);
+      if (ranges.any()) c.api.stats().add_queue_samples(j, *q, ranges);
+      return reply_queue_with_consumers(c, vhost, name, std::move(j));
     }
     if (m == "PUT") return put_queue(c, vh, name);
     if (m == "DELETE") return delete_queue(c, vh, name);

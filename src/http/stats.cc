@@ -56,16 +56,15 @@ double rate_of(uint64_t now, uint64_t before, double secs) {
   return secs > 0 && now >= before ? static_cast<double>(now - before) / secs : 0.0;
 }
 
-// The names of Stats::kQueueFields, in order.
-constexpr const char* kQueueNames[] = {"publish",    "deliver", "deliver_no_ack", "get",
-                                       "get_no_ack", "ack",     "redeliver"};
-
 bool any(const broker::QueueCounters& c) {
   return c.publish || c.deliver || c.deliver_no_ack || c.get || c.get_no_ack || c.ack ||
          c.redeliver;
 }
 
 }  // namespace
+
+const std::array<const char*, 7> Stats::kQueueFieldNames = {
+    "publish", "deliver", "deliver_no_ack", "get", "get_no_ack", "ack", "redeliver"};
 
 const std::array<uint64_t broker::QueueCounters::*, 7> Stats::kQueueFields = {
     &broker::QueueCounters::publish,        &broker::QueueCounters::deliver,
@@ -80,6 +79,7 @@ struct Stats::Pass {
   std::unordered_map<uint64_t, Rates>::iterator prune_at;
   std::unordered_map<std::string, ExchangeRates>::iterator prune_exchange_at;
   std::vector<std::function<void()>> done;
+  std::unordered_map<std::string, QueueTotals> lengths;  // by vhost, summed by the queue walk
 };
 
 void Stats::sample(Scheduler& s, broker::Broker& broker, std::function<void()> done) {
@@ -96,6 +96,7 @@ void Stats::sample(Scheduler& s, broker::Broker& broker, std::function<void()> d
         Pass& p = *pass_;
         if (p.phase == 0) {
           if (sample_next_queue(broker)) return true;
+          record_totals(broker, p.lengths);
           p.phase = 1;
         }
         if (p.phase == 1) {
@@ -142,8 +143,9 @@ void Stats::begin_pass(broker::Broker& broker, Clock::time_point now) {
 bool Stats::sample_next_queue(broker::Broker& broker) {
   return pass_->walk.step(
       broker, [](broker::VHost & vh) -> const auto& { return vh.queues(); },
-      [&](broker::VHost&, const std::string&, const broker::QueuePtr& q) {
+      [&](broker::VHost& vh, const std::string&, const broker::QueuePtr& q) {
         const auto now = Clock::now();
+        pass_->lengths[vh.name()].add(*q);
         auto [it, fresh] = rates_.try_emplace(q->id());
         Rates& r = it->second;
         const broker::QueueCounters& c = q->counters();
@@ -153,6 +155,10 @@ bool Stats::sample_next_queue(broker::Broker& broker) {
         r.last = c;
         r.at = now;
         r.pass = passes_;
+        std::array<uint64_t, 3 + 7> values{q->message_count() + q->unacked_count(),
+                                           q->message_count(), q->unacked_count()};
+        for (size_t i = 0; i < kQueueFields.size(); ++i) values[3 + i] = c.*kQueueFields[i];
+        r.history.record(wall_clock_ms(), values.data());
       });
 }
 
@@ -205,11 +211,18 @@ json Stats::queue_message_stats(const broker::Queue& q) const {
   const Rates* r = it == rates_.end() ? nullptr : &it->second;
   auto rate = [r](size_t i) { return r ? r->rate[i] : 0.0; };
   json out = json::object();
+  // As RabbitMQ 3.10's queue stats: the publish counter once something was published, the
+  // delivery group once something was delivered, got or acknowledged.
+  if (c.publish) {
+    out["publish"] = c.publish;
+    out["publish_details"] = {{"rate", rate(0)}};
+  }
+  if (!(c.deliver || c.deliver_no_ack || c.get || c.get_no_ack || c.ack || c.redeliver)) return out;
   double deliver_get_rate = 0;
-  for (size_t i = 0; i < kQueueFields.size(); ++i) {
-    out[kQueueNames[i]] = c.*kQueueFields[i];
-    out[std::string(kQueueNames[i]) + "_details"] = {{"rate", rate(i)}};
-    if (i >= 1 && i <= 4) deliver_get_rate += rate(i);  // deliver .. get_no_ack
+  for (size_t i = 1; i < kQueueFields.size(); ++i) {
+    out[kQueueFieldNames[i]] = c.*kQueueFields[i];
+    out[std::string(kQueueFieldNames[i]) + "_details"] = {{"rate", rate(i)}};
+    if (i <= 4) deliver_get_rate += rate(i);  // deliver .. get_no_ack
   }
   out["deliver_get"] = c.deliver + c.deliver_no_ack + c.get + c.get_no_ack;
   out["deliver_get_details"] = {{"rate", deliver_get_rate}};

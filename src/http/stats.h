@@ -17,6 +17,7 @@
 
 #include "broker/broker.h"
 #include "http/chunked.h"
+#include "http/history.h"
 
 namespace pulse::http {
 
@@ -55,12 +56,22 @@ class Stats {
   // broker::NodeCounters, with the rates of the last interval.
   nlohmann::json churn_rates() const;
 
+  // RabbitMQ's range queries (history.h): samples, avg and avg_rate added to the *_details
+  // of a queue's JSON (queue_json with stats), a vhost's (vhost_json) and the overview's
+  // message_stats and queue_totals.
+  void add_queue_samples(nlohmann::json& j, const broker::Queue& q, const SampleRanges& r) const;
+  void add_vhost_samples(nlohmann::json& j, const std::string& vhost, const SampleRanges& r) const;
+  void add_overview_samples(nlohmann::json& message_stats, nlohmann::json& queue_totals,
+                            const SampleRanges& r) const;
+
   // The broker::MessageCounters fields message_stats reports, in RabbitMQ's names.
   struct CounterField {
     const char* name;
     uint64_t broker::MessageCounters::*field;
   };
   static const std::array<CounterField, 11> kCounterFields;
+  // The names of a queue's message_stats counters (kQueueFields), in order.
+  static const std::array<const char*, 7> kQueueFieldNames;
   struct ChurnField {
     const char* name;
     uint64_t broker::NodeCounters::*field;
@@ -75,8 +86,14 @@ class Stats {
     std::chrono::steady_clock::time_point at;  // when `last` was taken
     uint64_t pass = 0;                         // the pass that took it
     std::array<double, 7> rate{};
+    // messages, messages_ready, messages_unacknowledged, then kQueueFields.
+    Series history{3 + 7, Series::kQueueRetentionMs};
   };
   struct Pass;
+  // At the end of a pass's queue walk: the vhosts' and the node's lengths (summed by the walk)
+  // and message counters, as one entry each; messages, ready, unacknowledged, kCounterFields.
+  void record_totals(broker::Broker& broker, std::unordered_map<std::string, QueueTotals>& lengths);
+  static constexpr size_t kTotalsWidth = 3 + 11;
   void begin_pass(broker::Broker& broker, std::chrono::steady_clock::time_point now);
   bool sample_next_queue(broker::Broker& broker);
   bool sample_next_exchange(broker::Broker& broker);
@@ -105,7 +122,9 @@ class Stats {
   const broker::Broker* broker_ = nullptr;  // of the last sample
   std::chrono::steady_clock::time_point last_sample_{};
   uint64_t passes_ = 0;
-  std::shared_ptr<Pass> pass_;  // the running pass
+  std::shared_ptr<Pass> pass_;                             // the running pass
+  std::unordered_map<std::string, Series> vhost_history_;  // by vhost name
+  Series global_history_{kTotalsWidth, Series::kTotalsRetentionMs};
 };
 
 }  // namespace pulse::http

@@ -2,6 +2,7 @@
 #include <map>
 
 #include "http/api.h"
+#include "http/history.h"
 #include "http/list.h"
 #include "http/stats.h"
 #include "http/views.h"
@@ -82,15 +83,19 @@ Response delete_vhost(const Call& c, const std::string& name) {
 // The visible vhosts (or `only`, GET of one) with their queues' message counts, which are
 // summed in slices first (100k queues).
 Response list_vhosts(const Call& c, const std::string* only) {
+  SampleRanges ranges = parse_sample_ranges(c.req);
+  if (auto r = range_refusal(ranges, only == nullptr)) return *r;
   VhostWalk::Keep keep = visible_vhosts(c, only);
   std::optional<std::string> one;
   if (only != nullptr) one = *only;
   sum_queues_sliced(c.api.scheduler(), c.broker(), keep,
-                    [&api = c.api, keep, one, req = c.req_ptr,
+                    [&api = c.api, keep, one, ranges, req = c.req_ptr,
                      respond = c.respond](std::map<std::string, QueueTotals>& totals) {
                       auto vhost = [&](const std::string& name, const broker::VHost& vh) {
                         auto t = totals.find(name);
-                        return vhost_json(api, vh, t != totals.end() ? t->second : QueueTotals{});
+                        json j = vhost_json(api, vh, t != totals.end() ? t->second : QueueTotals{});
+                        if (ranges.any()) api.stats().add_vhost_samples(j, name, ranges);
+                        return j;
                       };
                       if (one) {
                         const broker::VHost* vh = api.broker().find_vhost(*one);

@@ -1,0 +1,121 @@
+// The history half of Stats (stats.h, history.h): recording the vhosts' and the node's totals
+// once a pass has walked the queues, and adding samples to the JSON of range queries.
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "http/stats.h"
+
+namespace pulse::http {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kLengthNames[] = {"messages", "messages_ready", "messages_unacknowledged"};
+
+// The fields message_stats reports as deliver_get (deliver, deliver_no_ack, get, get_no_ack).
+bool is_deliver_get_part(const char* name) {
+  const std::string_view n(name);
+  return n == "deliver" || n == "deliver_no_ack" || n == "get" || n == "get_no_ack";
+}
+
+// Samples of `series` value `index` (or of the sum of `sum_of`, deliver_get) into
+// obj[name + "_details"] when obj has it.
+void decorate(json& obj, const std::string& name, const Series* series,
+              const std::vector<size_t>& sum_of, const SampleRange& range, int64_t now_ms) {
+  auto it = obj.find(name + "_details");
+  if (it == obj.end() || !it->is_object()) return;
+  add_samples(*it, take_samples(range, now_ms, [&](int64_t ts) -> uint64_t {
+    if (series == nullptr) return 0;
+    uint64_t v = 0;
+    for (size_t i : sum_of) v += series->value_at(ts, i);
+    return v;
+  }));
+}
+
+void decorate_lengths(json& obj, const Series* series, const SampleRange& range, int64_t now) {
+  for (size_t i = 0; i < 3; ++i) decorate(obj, kLengthNames[i], series, {i}, range, now);
+}
+
+// message_stats from a series whose counters start at index 3 and are named `names`.
+template <class Names>
+void decorate_counters(json& message_stats, const Series* series, const Names& names,
+                       const SampleRange& range, int64_t now) {
+  if (!message_stats.is_object()) return;
+  std::vector<size_t> deliver_get;
+  for (size_t i = 0; i < names.size(); ++i) {
+    decorate(message_stats, names[i], series, {3 + i}, range, now);
+    if (is_deliver_get_part(names[i])) deliver_get.push_back(3 + i);
+  }
+  decorate(message_stats, "deliver_get", series, deliver_get, range, now);
+  // A queue does not count get_empty (its message_stats report 0, as RabbitMQ's do).
+  if (std::find(names.begin(), names.end(), std::string_view("get_empty")) == names.end())
+    decorate(message_stats, "get_empty", nullptr, {}, range, now);
+}
+
+std::array<const char*, 11> counter_names() {
+  std::array<const char*, 11> out{};
+  for (size_t i = 0; i < out.size(); ++i) out[i] = Stats::kCounterFields[i].name;
+  return out;
+}
+
+std::array<uint64_t, 3 + 11> totals_values(const QueueTotals& t, const broker::MessageCounters& c) {
+  std::array<uint64_t, 3 + 11> v{t.messages, t.ready, t.unacked};
+  for (size_t i = 0; i < Stats::kCounterFields.size(); ++i)
+    v[3 + i] = c.*Stats::kCounterFields[i].field;
+  return v;
+}
+
+}  // namespace
+
+void Stats::record_totals(broker::Broker& broker,
+                          std::unordered_map<std::string, QueueTotals>& lengths) {
+  const int64_t now = wall_clock_ms();
+  QueueTotals all;
+  std::unordered_map<std::string, Series> kept;
+  for (const auto& [name, vh] : broker.vhosts()) {
+    QueueTotals t;
+    if (auto it = lengths.find(name); it != lengths.end()) t = it->second;
+    all.messages += t.messages;
+    all.ready += t.ready;
+    all.unacked += t.unacked;
+    auto node = vhost_history_.extract(name);
+    Series s =
+        node.empty() ? Series(kTotalsWidth, Series::kTotalsRetentionMs) : std::move(node.mapped());
+    s.record(now, totals_values(t, vh->message_counters()).data());
+    kept.emplace(name, std::move(s));
+  }
+  vhost_history_ = std::move(kept);  // deleted vhosts' histories go
+  global_history_.record(now, totals_values(all, broker.message_counters()).data());
+  lengths.clear();
+}
+
+void Stats::add_queue_samples(json& j, const broker::Queue& q, const SampleRanges& r) const {
+  auto it = rates_.find(q.id());
+  const Series* s = it == rates_.end() ? nullptr : &it->second.history;
+  const int64_t now = wall_clock_ms();
+  if (r.lengths) decorate_lengths(j, s, *r.lengths, now);
+  if (r.msg_rates && j.contains("message_stats")) {
+    decorate_counters(j["message_stats"], s, kQueueFieldNames, *r.msg_rates, now);
+  }
+}
+
+void Stats::add_vhost_samples(json& j, const std::string& vhost, const SampleRanges& r) const {
+  auto it = vhost_history_.find(vhost);
+  const Series* s = it == vhost_history_.end() ? nullptr : &it->second;
+  const int64_t now = wall_clock_ms();
+  if (r.lengths) decorate_lengths(j, s, *r.lengths, now);
+  if (r.msg_rates && j.contains("message_stats"))
+    decorate_counters(j["message_stats"], s, counter_names(), *r.msg_rates, now);
+}
+
+void Stats::add_overview_samples(json& message_stats, json& queue_totals,
+                                 const SampleRanges& r) const {
+  const int64_t now = wall_clock_ms();
+  if (r.lengths) decorate_lengths(queue_totals, &global_history_, *r.lengths, now);
+  if (r.msg_rates)
+    decorate_counters(message_stats, &global_history_, counter_names(), *r.msg_rates, now);
+}
+
+}  // namespace pulse::http
