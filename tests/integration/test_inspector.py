@@ -12,8 +12,6 @@ Screenshots and the downloaded file go to $PULSE_TEST_ARTIFACTS or build/test-ar
 """
 import json
 import os
-import shutil
-import subprocess
 import time
 import urllib.parse
 import uuid
@@ -21,29 +19,14 @@ import uuid
 import pika
 import pytest
 
+from harness.browser import ARTIFACTS, CHROMIUM, Driver, require_browser
 from harness.broker import RabbitBroker
 from harness.broker_base import HOST, free_port
 from harness.http_api import HttpApi
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BROWSER_DIR = os.path.join(HERE, "browser")
-REPO = os.path.dirname(os.path.dirname(HERE))
-ARTIFACTS = os.environ.get("PULSE_TEST_ARTIFACTS", os.path.join(REPO, "build", "test-artifacts"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.fixture(scope="module")
 def playwright():
-    # scripts/deps.sh test installs chromium, node and npm: a missing one is a broken setup.
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            pytest.fail("%s is missing: run scripts/deps.sh test" % tool)
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is missing: run scripts/deps.sh test")
-    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-        r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, "npm ci failed:\n%s\n%s" % (r.stdout, r.stderr)
+    require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -64,31 +47,6 @@ def target(request, broker):
         return request.param, broker, ""
     rb = request.getfixturevalue("rabbit_web_stomp")
     return request.param, rb, rb.web_stomp_url
-
-
-class Driver:
-    def __init__(self, env):
-        self.p = subprocess.Popen(["node", "inspector_drive.js"], cwd=BROWSER_DIR, env=env,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-
-    def step(self, name):
-        line = self.p.stdout.readline()
-        assert line, "the browser script ended: %s" % self.p.stderr.read()
-        out = json.loads(line)
-        assert out["step"] == name, out
-        return out
-
-    def go(self):
-        self.p.stdin.write("go\n")
-        self.p.stdin.flush()
-
-    def close(self):
-        try:
-            self.p.wait(timeout=30)
-        finally:
-            if self.p.poll() is None:
-                self.p.kill()
 
 
 def wait_for(fn, timeout=10):

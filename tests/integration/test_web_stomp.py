@@ -10,7 +10,7 @@ import pika
 import pytest
 import websocket
 
-from harness.web_stomp import WsStomp, connected
+from harness.web_stomp import WsStomp, connected, http_get
 
 
 @pytest.fixture
@@ -115,16 +115,6 @@ def test_disconnect_closes_the_websocket(pulse_target):
             assert data and data[0].startswith(b"RECEIPT\nreceipt-id:bye\n")
     finally:
         c.close()
-
-
-def http_get(port, path, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
 
 
 def test_other_paths_are_not_found(pulse_target):

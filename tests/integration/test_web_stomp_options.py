@@ -2,7 +2,6 @@
 web_stomp.use_http_auth, each on pulsed and on a private RabbitMQ 3.10 node with
 rabbitmq_web_stomp configured alike."""
 import base64
-import http.client
 import os
 import socket
 import struct
@@ -15,7 +14,7 @@ import websocket
 
 from harness.broker import HOST, PulsedBroker, RabbitBroker
 from harness.http_api import HttpApi
-from harness.web_stomp import WsStomp
+from harness.web_stomp import WsStomp, http_get
 
 USER, PASSWORD, VHOST = "alice", "alice-secret1", "pulse-test"
 MAX = 4096
@@ -69,16 +68,6 @@ def connect(b, path="/stomp", port=None, login=USER, passcode=PASSWORD, extra=""
     c = WsStomp(port or b.web_stomp_port, path=path, **kw)
     cmd, headers, body = c.connect(login, passcode, VHOST, extra)
     return c, cmd, dict(headers), body
-
-
-def http_get(port, path, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        r = conn.getresponse()
-        return r.status, r.read()
-    finally:
-        conn.close()
 
 
 # --- web_stomp.ws_frame ---------------------------------------------------------------------

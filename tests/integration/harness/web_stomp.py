@@ -1,5 +1,7 @@
 """A Web-STOMP client for the tests: websocket-client (python3-websocket) carrying STOMP frames
 written and read byte for byte, so tests see every WebSocket message (type, boundaries)."""
+import http.client
+
 import websocket
 
 TIMEOUT = 10
@@ -74,3 +76,13 @@ def connected(t, port=None, **kw):
     cmd, headers, _ = c.connect(t.user, t.password, t.vhost)
     assert cmd == "CONNECTED", (cmd, headers)
     return c
+
+
+def http_get(port, path, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
