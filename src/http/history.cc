@@ -71,9 +71,11 @@ void Series::record(int64_t now_ms, const uint64_t* values) {
   }
   // The oldest entry stays while the next one is still inside the window: it is the value
   // at the window's start.
-  while (stamps_.size() > 1 && stamps_[1] <= now_ms - retention_ms_) {
-    stamps_.pop_front();
-    values_.erase(values_.begin(), values_.begin() + static_cast<long>(width_));
+  size_t drop = 0;
+  while (stamps_.size() - drop > 1 && stamps_[drop + 1] <= now_ms - retention_ms_) ++drop;
+  if (drop > 0) {
+    stamps_.erase(stamps_.begin(), stamps_.begin() + static_cast<long>(drop));
+    values_.erase(values_.begin(), values_.begin() + static_cast<long>(drop * width_));
   }
 }
 

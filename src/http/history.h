@@ -9,8 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "httpd/message.h"
@@ -60,8 +61,9 @@ class Series {
  private:
   size_t width_;
   int64_t retention_ms_;
-  std::deque<int64_t> stamps_;
-  std::deque<uint64_t> values_;  // width_ per entry
+  // Vectors, not deques: an empty deque allocates a block, and every queue has a series.
+  std::vector<int64_t> stamps_;
+  std::vector<uint64_t> values_;  // width_ per entry
 };
 
 // A value's samples over `range` up to `now_ms`, newest first.
