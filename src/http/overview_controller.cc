@@ -57,7 +57,9 @@ Response overview(const Call& c) {
        ranges](std::map<std::string, QueueTotals>& by_vhost) {
         NodeStatus st = api.hooks().node_status ? api.hooks().node_status() : NodeStatus{};
         QueueTotals totals;
+        LengthRates rates;
         for (const auto& [name, t] : by_vhost) {
+          rates += api.stats().vhost_length_rates(name);
           totals.messages += t.messages;
           totals.ready += t.ready;
           totals.unacked += t.unacked;
@@ -80,7 +82,7 @@ Response overview(const Call& c) {
                   {"message_stats", api.stats().global_message_stats()},
                   {"churn_rates", api.stats().churn_rates()},
 
-                  {"queue_totals", totals.to_json()},
+                  {"queue_totals", totals.to_json(rates)},
                   {"object_totals",
                    {{"channels", st.channels},
                     {"connections", st.connections},

@@ -12,14 +12,20 @@ void QueueTotals::add(const broker::Queue& q) {
   messages += q.message_count() + q.unacked_count();
 }
 
-json QueueTotals::to_json() const {
-  json rate = {{"rate", 0.0}};
+LengthRates& LengthRates::operator+=(const LengthRates& o) {
+  messages += o.messages;
+  ready += o.ready;
+  unacked += o.unacked;
+  return *this;
+}
+
+json QueueTotals::to_json(const LengthRates& r) const {
   return {{"messages", messages},
-          {"messages_details", rate},
+          {"messages_details", {{"rate", r.messages}}},
           {"messages_ready", ready},
-          {"messages_ready_details", rate},
+          {"messages_ready_details", {{"rate", r.ready}}},
           {"messages_unacknowledged", unacked},
-          {"messages_unacknowledged_details", rate}};
+          {"messages_unacknowledged_details", {{"rate", r.unacked}}}};
 }
 
 void sum_queues_sliced(Scheduler& s, broker::Broker& broker, VhostWalk::Keep keep,
@@ -54,6 +60,11 @@ using Clock = std::chrono::steady_clock;
 double rate_of(uint64_t now, uint64_t before, double secs) {
   // A counter that went back (an object deleted and created again) restarts from zero.
   return secs > 0 && now >= before ? static_cast<double>(now - before) / secs : 0.0;
+}
+
+// A length's change per second (negative when it shrank).
+double change_of(uint64_t now, uint64_t before, double secs) {
+  return secs > 0 ? (static_cast<double>(now) - static_cast<double>(before)) / secs : 0.0;
 }
 
 bool any(const broker::QueueCounters& c) {
@@ -155,8 +166,13 @@ bool Stats::sample_next_queue(broker::Broker& broker) {
         r.last = c;
         r.at = now;
         r.pass = passes_;
-        std::array<uint64_t, 3 + 7> values{q->message_count() + q->unacked_count(),
-                                           q->message_count(), q->unacked_count()};
+        const std::array<uint64_t, 3> lengths{q->message_count() + q->unacked_count(),
+                                              q->message_count(), q->unacked_count()};
+        r.length_rates = {change_of(lengths[0], r.last_lengths[0], secs),
+                          change_of(lengths[1], r.last_lengths[1], secs),
+                          change_of(lengths[2], r.last_lengths[2], secs)};
+        r.last_lengths = lengths;
+        std::array<uint64_t, 3 + 7> values{lengths[0], lengths[1], lengths[2]};
         for (size_t i = 0; i < kQueueFields.size(); ++i) values[3 + i] = c.*kQueueFields[i];
         r.history.record(wall_clock_ms(), values.data());
       });

@@ -21,11 +21,20 @@
 
 namespace pulse::http {
 
+// How fast messages, messages_ready and messages_unacknowledged changed over the last
+// sampling interval (per second; negative while a backlog drains), as RabbitMQ's
+// messages_details.rate.
+struct LengthRates {
+  double messages = 0, ready = 0, unacked = 0;
+  LengthRates& operator+=(const LengthRates& o);
+};
+
 struct QueueTotals {
   uint64_t messages = 0, ready = 0, unacked = 0;
   size_t queues = 0, consumers = 0;
   void add(const broker::Queue& q);
-  nlohmann::json to_json() const;  // messages, messages_ready, messages_unacknowledged (+details)
+  // messages, messages_ready, messages_unacknowledged with their *_details.rate.
+  nlohmann::json to_json(const LengthRates& rates = {}) const;
 };
 
 // Sums the queues of the vhosts `keep` accepts, walked in slices (100k queues must not stall
@@ -55,6 +64,10 @@ class Stats {
   // The overview's churn_rates: connections, channels and queues created and closed, from
   // broker::NodeCounters, with the rates of the last interval.
   nlohmann::json churn_rates() const;
+
+  // Zero until the object was sampled twice.
+  LengthRates queue_length_rates(const broker::Queue& q) const;
+  LengthRates vhost_length_rates(const std::string& vhost) const;
 
   // RabbitMQ's range queries (history.h): samples, avg and avg_rate added to the *_details
   // of a queue's JSON (queue_json with stats), a vhost's (vhost_json) and the overview's
@@ -88,12 +101,21 @@ class Stats {
     std::array<double, 7> rate{};
     // messages, messages_ready, messages_unacknowledged, then kQueueFields.
     Series history{3 + 7, Series::kQueueRetentionMs};
+    std::array<uint64_t, 3> last_lengths{};
+    LengthRates length_rates;
+  };
+  // A vhost's or the node's: messages, ready, unacknowledged, then kCounterFields.
+  struct TotalsHistory {
+    Series series{3 + 11, Series::kTotalsRetentionMs};
+    std::array<uint64_t, 3> last_lengths{};
+    int64_t at_ms = 0;  // of last_lengths; 0 before the first record
+    LengthRates length_rates;
+    void record(int64_t now_ms, const QueueTotals& t, const broker::MessageCounters& c);
   };
   struct Pass;
   // At the end of a pass's queue walk: the vhosts' and the node's lengths (summed by the walk)
   // and message counters, as one entry each; messages, ready, unacknowledged, kCounterFields.
   void record_totals(broker::Broker& broker, std::unordered_map<std::string, QueueTotals>& lengths);
-  static constexpr size_t kTotalsWidth = 3 + 11;
   void begin_pass(broker::Broker& broker, std::chrono::steady_clock::time_point now);
   bool sample_next_queue(broker::Broker& broker);
   bool sample_next_exchange(broker::Broker& broker);
@@ -122,9 +144,9 @@ class Stats {
   const broker::Broker* broker_ = nullptr;  // of the last sample
   std::chrono::steady_clock::time_point last_sample_{};
   uint64_t passes_ = 0;
-  std::shared_ptr<Pass> pass_;                             // the running pass
-  std::unordered_map<std::string, Series> vhost_history_;  // by vhost name
-  Series global_history_{kTotalsWidth, Series::kTotalsRetentionMs};
+  std::shared_ptr<Pass> pass_;                                    // the running pass
+  std::unordered_map<std::string, TotalsHistory> vhost_history_;  // by vhost name
+  TotalsHistory global_history_;
 };
 
 }  // namespace pulse::http

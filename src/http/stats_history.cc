@@ -60,20 +60,45 @@ std::array<const char*, 11> counter_names() {
   return out;
 }
 
-std::array<uint64_t, 3 + 11> totals_values(const QueueTotals& t, const broker::MessageCounters& c) {
-  std::array<uint64_t, 3 + 11> v{t.messages, t.ready, t.unacked};
-  for (size_t i = 0; i < Stats::kCounterFields.size(); ++i)
-    v[3 + i] = c.*Stats::kCounterFields[i].field;
-  return v;
+double change_per_second(uint64_t now, uint64_t before, int64_t ms) {
+  return ms > 0 ? (static_cast<double>(now) - static_cast<double>(before)) * 1000.0 /
+                      static_cast<double>(ms)
+                : 0.0;
 }
 
 }  // namespace
+
+void Stats::TotalsHistory::record(int64_t now_ms, const QueueTotals& t,
+                                  const broker::MessageCounters& c) {
+  std::array<uint64_t, 3 + 11> v{t.messages, t.ready, t.unacked};
+  for (size_t i = 0; i < Stats::kCounterFields.size(); ++i)
+    v[3 + i] = c.*Stats::kCounterFields[i].field;
+  series.record(now_ms, v.data());
+  if (at_ms != 0) {
+    const int64_t ms = now_ms - at_ms;
+    length_rates = {change_per_second(v[0], last_lengths[0], ms),
+                    change_per_second(v[1], last_lengths[1], ms),
+                    change_per_second(v[2], last_lengths[2], ms)};
+  }
+  last_lengths = {v[0], v[1], v[2]};
+  at_ms = now_ms;
+}
+
+LengthRates Stats::queue_length_rates(const broker::Queue& q) const {
+  auto it = rates_.find(q.id());
+  return it == rates_.end() ? LengthRates{} : it->second.length_rates;
+}
+
+LengthRates Stats::vhost_length_rates(const std::string& vhost) const {
+  auto it = vhost_history_.find(vhost);
+  return it == vhost_history_.end() ? LengthRates{} : it->second.length_rates;
+}
 
 void Stats::record_totals(broker::Broker& broker,
                           std::unordered_map<std::string, QueueTotals>& lengths) {
   const int64_t now = wall_clock_ms();
   QueueTotals all;
-  std::unordered_map<std::string, Series> kept;
+  std::unordered_map<std::string, TotalsHistory> kept;
   for (const auto& [name, vh] : broker.vhosts()) {
     QueueTotals t;
     if (auto it = lengths.find(name); it != lengths.end()) t = it->second;
@@ -81,13 +106,12 @@ void Stats::record_totals(broker::Broker& broker,
     all.ready += t.ready;
     all.unacked += t.unacked;
     auto node = vhost_history_.extract(name);
-    Series s =
-        node.empty() ? Series(kTotalsWidth, Series::kTotalsRetentionMs) : std::move(node.mapped());
-    s.record(now, totals_values(t, vh->message_counters()).data());
-    kept.emplace(name, std::move(s));
+    TotalsHistory h = node.empty() ? TotalsHistory{} : std::move(node.mapped());
+    h.record(now, t, vh->message_counters());
+    kept.emplace(name, std::move(h));
   }
   vhost_history_ = std::move(kept);  // deleted vhosts' histories go
-  global_history_.record(now, totals_values(all, broker.message_counters()).data());
+  global_history_.record(now, all, broker.message_counters());
   lengths.clear();
 }
 
@@ -103,7 +127,7 @@ void Stats::add_queue_samples(json& j, const broker::Queue& q, const SampleRange
 
 void Stats::add_vhost_samples(json& j, const std::string& vhost, const SampleRanges& r) const {
   auto it = vhost_history_.find(vhost);
-  const Series* s = it == vhost_history_.end() ? nullptr : &it->second;
+  const Series* s = it == vhost_history_.end() ? nullptr : &it->second.series;
   const int64_t now = wall_clock_ms();
   if (r.lengths) decorate_lengths(j, s, *r.lengths, now);
   if (r.msg_rates && j.contains("message_stats"))
@@ -113,9 +137,9 @@ void Stats::add_vhost_samples(json& j, const std::string& vhost, const SampleRan
 void Stats::add_overview_samples(json& message_stats, json& queue_totals,
                                  const SampleRanges& r) const {
   const int64_t now = wall_clock_ms();
-  if (r.lengths) decorate_lengths(queue_totals, &global_history_, *r.lengths, now);
+  if (r.lengths) decorate_lengths(queue_totals, &global_history_.series, *r.lengths, now);
   if (r.msg_rates)
-    decorate_counters(message_stats, &global_history_, counter_names(), *r.msg_rates, now);
+    decorate_counters(message_stats, &global_history_.series, counter_names(), *r.msg_rates, now);
 }
 
 }  // namespace pulse::http

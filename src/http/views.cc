@@ -54,7 +54,6 @@ json queue_json(Api& api, broker::Queue& q, bool stats) {
   }
   if (!stats) return j;
   const uint64_t ready = q.message_count(), unacked = q.unacked_count();
-  json zero = {{"rate", 0.0}};
   j["state"] = "running";
   j["policy"] = policy_name(q.policy());
   j["operator_policy"] = nullptr;
@@ -64,12 +63,13 @@ json queue_json(Api& api, broker::Queue& q, bool stats) {
   for (const auto& c : q.consumers())
     if (c->exclusive) j["exclusive_consumer_tag"] = c->tag;
   j["single_active_consumer_tag"] = nullptr;
+  const LengthRates lr = api.stats().queue_length_rates(q);
   j["messages"] = ready + unacked;
-  j["messages_details"] = zero;
+  j["messages_details"] = {{"rate", lr.messages}};
   j["messages_ready"] = ready;
-  j["messages_ready_details"] = zero;
+  j["messages_ready_details"] = {{"rate", lr.ready}};
   j["messages_unacknowledged"] = unacked;
-  j["messages_unacknowledged_details"] = zero;
+  j["messages_unacknowledged_details"] = {{"rate", lr.unacked}};
   j["messages_paged_out"] = q.paged_count();
   j["messages_ram"] = ready - q.paged_count();
   j["messages_ready_ram"] = ready - q.paged_count();
@@ -179,7 +179,7 @@ json vhost_json(Api& api, const broker::VHost& vh, const QueueTotals& t) {
             {"metadata", vhost_metadata_json(m)},
             {"tracing", false},
             {"cluster_state", {{api.node_name(), "running"}}}};
-  j.update(t.to_json());
+  j.update(t.to_json(api.stats().vhost_length_rates(vh.name())));
   json ms = api.stats().vhost_message_stats(vh);
   if (!ms.is_null()) j["message_stats"] = std::move(ms);
   if (const auto* o = api.channel_stats().vhost_octets(vh.name())) {

@@ -160,3 +160,25 @@ def test_integers_out_of_range_are_a_bad_request(pulse_target, queue, age, incr)
     # 500 increments are still fine.
     r = api.get("/api/overview?lengths_age=2500&lengths_incr=5")
     assert r.status == 200 and len(r.json["queue_totals"]["messages_details"]["samples"]) == 501
+
+
+def test_length_rates_follow_a_growing_queue(pulse_target, queue):
+    """messages_details.rate is the length's change per second over the last sample, on the
+    queue, its vhost and the overview's queue_totals (not always 0)."""
+    name, ch = queue
+    api = pulse_target.api()
+    seen = {}
+    deadline = time.time() + 30
+    while time.time() < deadline and len(seen) < 3:
+        for _ in range(5):
+            ch.basic_publish("", name, b"x")
+        time.sleep(0.25)
+        qd = api.get("/api/queues/%%2F/%s" % q(name)).json.get("messages_details", {})
+        vd = api.get("/api/vhosts/%2F").json.get("messages_details", {})
+        od = api.get("/api/overview").json["queue_totals"].get("messages_details", {})
+        for key, d in (("queue", qd), ("vhost", vd), ("overview", od)):
+            if d.get("rate", 0) > 0:
+                seen[key] = d["rate"]
+    assert set(seen) == {"queue", "vhost", "overview"}, seen
+    # About 20 messages a second go in.
+    assert 2 < seen["queue"] < 200, seen
