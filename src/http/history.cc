@@ -56,6 +56,10 @@ std::optional<httpd::Response> range_refusal(const httpd::Request& req) {
   return range_refusal(parse_sample_ranges(req), false);
 }
 
+double change_per_second(uint64_t now, uint64_t before, double secs) {
+  return secs > 0 ? (static_cast<double>(now) - static_cast<double>(before)) / secs : 0.0;
+}
+
 int64_t wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

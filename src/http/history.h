@@ -78,4 +78,7 @@ void add_samples(nlohmann::json& details, const Samples& s);
 
 int64_t wall_clock_ms();
 
+// A length's change per second over `secs` (negative when it shrank; 0 without an interval).
+double change_per_second(uint64_t now, uint64_t before, double secs);
+
 }  // namespace pulse::http

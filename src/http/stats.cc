@@ -62,11 +62,6 @@ double rate_of(uint64_t now, uint64_t before, double secs) {
   return secs > 0 && now >= before ? static_cast<double>(now - before) / secs : 0.0;
 }
 
-// A length's change per second (negative when it shrank).
-double change_of(uint64_t now, uint64_t before, double secs) {
-  return secs > 0 ? (static_cast<double>(now) - static_cast<double>(before)) / secs : 0.0;
-}
-
 bool any(const broker::QueueCounters& c) {
   return c.publish || c.deliver || c.deliver_no_ack || c.get || c.get_no_ack || c.ack ||
          c.redeliver;
@@ -91,6 +86,8 @@ struct Stats::Pass {
   std::unordered_map<std::string, ExchangeRates>::iterator prune_exchange_at;
   std::vector<std::function<void()>> done;
   std::unordered_map<std::string, QueueTotals> lengths;  // by vhost, summed by the queue walk
+  QueueTotals* current = nullptr;  // lengths' entry of current_vhost (a node map: stable)
+  std::string current_vhost;
 };
 
 void Stats::sample(Scheduler& s, broker::Broker& broker, std::function<void()> done) {
@@ -156,7 +153,12 @@ bool Stats::sample_next_queue(broker::Broker& broker) {
       broker, [](broker::VHost & vh) -> const auto& { return vh.queues(); },
       [&](broker::VHost& vh, const std::string&, const broker::QueuePtr& q) {
         const auto now = Clock::now();
-        pass_->lengths[vh.name()].add(*q);
+        Pass& p = *pass_;
+        if (p.current == nullptr || p.current_vhost != vh.name()) {
+          p.current = &p.lengths[vh.name()];
+          p.current_vhost = vh.name();
+        }
+        p.current->add(*q);
         auto [it, fresh] = rates_.try_emplace(q->id());
         Rates& r = it->second;
         const broker::QueueCounters& c = q->counters();
@@ -168,9 +170,9 @@ bool Stats::sample_next_queue(broker::Broker& broker) {
         r.pass = passes_;
         const std::array<uint64_t, 3> lengths{q->message_count() + q->unacked_count(),
                                               q->message_count(), q->unacked_count()};
-        r.length_rates = {change_of(lengths[0], r.last_lengths[0], secs),
-                          change_of(lengths[1], r.last_lengths[1], secs),
-                          change_of(lengths[2], r.last_lengths[2], secs)};
+        r.length_rates = {change_per_second(lengths[0], r.last_lengths[0], secs),
+                          change_per_second(lengths[1], r.last_lengths[1], secs),
+                          change_per_second(lengths[2], r.last_lengths[2], secs)};
         r.last_lengths = lengths;
         std::array<uint64_t, 3 + 7> values{lengths[0], lengths[1], lengths[2]};
         for (size_t i = 0; i < kQueueFields.size(); ++i) values[3 + i] = c.*kQueueFields[i];

@@ -60,12 +60,6 @@ std::array<const char*, 11> counter_names() {
   return out;
 }
 
-double change_per_second(uint64_t now, uint64_t before, int64_t ms) {
-  return ms > 0 ? (static_cast<double>(now) - static_cast<double>(before)) * 1000.0 /
-                      static_cast<double>(ms)
-                : 0.0;
-}
-
 }  // namespace
 
 void Stats::TotalsHistory::record(int64_t now_ms, const QueueTotals& t,
@@ -75,10 +69,10 @@ void Stats::TotalsHistory::record(int64_t now_ms, const QueueTotals& t,
     v[3 + i] = c.*Stats::kCounterFields[i].field;
   series.record(now_ms, v.data());
   if (at_ms != 0) {
-    const int64_t ms = now_ms - at_ms;
-    length_rates = {change_per_second(v[0], last_lengths[0], ms),
-                    change_per_second(v[1], last_lengths[1], ms),
-                    change_per_second(v[2], last_lengths[2], ms)};
+    const double secs = static_cast<double>(now_ms - at_ms) / 1000.0;
+    length_rates = {change_per_second(v[0], last_lengths[0], secs),
+                    change_per_second(v[1], last_lengths[1], secs),
+                    change_per_second(v[2], last_lengths[2], secs)};
   }
   last_lengths = {v[0], v[1], v[2]};
   at_ms = now_ms;
@@ -98,19 +92,17 @@ void Stats::record_totals(broker::Broker& broker,
                           std::unordered_map<std::string, QueueTotals>& lengths) {
   const int64_t now = wall_clock_ms();
   QueueTotals all;
-  std::unordered_map<std::string, TotalsHistory> kept;
   for (const auto& [name, vh] : broker.vhosts()) {
     QueueTotals t;
     if (auto it = lengths.find(name); it != lengths.end()) t = it->second;
     all.messages += t.messages;
     all.ready += t.ready;
     all.unacked += t.unacked;
-    auto node = vhost_history_.extract(name);
-    TotalsHistory h = node.empty() ? TotalsHistory{} : std::move(node.mapped());
-    h.record(now, t, vh->message_counters());
-    kept.emplace(name, std::move(h));
+    vhost_history_[name].record(now, t, vh->message_counters());
   }
-  vhost_history_ = std::move(kept);  // deleted vhosts' histories go
+  // Deleted vhosts' histories go.
+  std::erase_if(vhost_history_,
+                [&](const auto& e) { return broker.find_vhost(e.first) == nullptr; });
   global_history_.record(now, all, broker.message_counters());
   lengths.clear();
 }

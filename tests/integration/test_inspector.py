@@ -12,7 +12,6 @@ Screenshots and the downloaded file go to $PULSE_TEST_ARTIFACTS or build/test-ar
 """
 import json
 import os
-import time
 import urllib.parse
 import uuid
 
@@ -23,6 +22,7 @@ from harness.browser import ARTIFACTS, CHROMIUM, Driver, require_browser
 from harness.broker import RabbitBroker
 from harness.broker_base import HOST, free_port
 from harness.http_api import HttpApi
+from harness.util import wait_for
 
 @pytest.fixture(scope="module")
 def playwright():
@@ -47,15 +47,6 @@ def target(request, broker):
         return request.param, broker, ""
     rb = request.getfixturevalue("rabbit_web_stomp")
     return request.param, rb, rb.web_stomp_url
-
-
-def wait_for(fn, timeout=10):
-    deadline = time.time() + timeout
-    while True:
-        v = fn()
-        if v or time.time() > deadline:
-            return v
-        time.sleep(0.1)
 
 
 def binding_queues(api, exchange):
@@ -95,15 +86,15 @@ def test_inspector_end_to_end(playwright, broker, target):
 
         # The broker side: one temporary queue per binding, capped, with a prefetch of 10.
         queues = wait_for(lambda: binding_queues(api, ex_a) and binding_queues(api, ex_b) and
-                          binding_queues(api, ex_a) + binding_queues(api, ex_b))
+                          binding_queues(api, ex_a) + binding_queues(api, ex_b), timeout=10)
         assert len(queues) == 2, queues
         for q in queues:
             info = wait_for(lambda: api.get("/api/queues/%%2F/%s" % urllib.parse.quote(q, safe=""))
-                            .json)
+                            .json, timeout=10)
             assert info["arguments"].get("x-max-length") == 50, info
             assert info["exclusive"] is True and info["auto_delete"] is True, info
         consumers = wait_for(lambda: [c for c in api.get("/api/consumers").json
-                                      if c["queue"]["name"] in queues])
+                                      if c["queue"]["name"] in queues], timeout=10)
         assert sorted(c["prefetch_count"] for c in consumers) == [10, 10], consumers
         assert all(c["ack_required"] for c in consumers), consumers
 
@@ -150,7 +141,8 @@ def test_inspector_end_to_end(playwright, broker, target):
 
         rm = d.step("removed")
         assert rm["bindings"] == 1 and "e=" in rm["hash"] and "build" not in rm["hash"], rm
-        assert wait_for(lambda: binding_queues(api, ex_b) == []), "the binding's queue stays"
+        assert wait_for(lambda: binding_queues(api, ex_b) == [], timeout=10,
+                        msg="the binding's queue to go")
         d.go()
         done = d.step("done")
         assert done["errors"] == [], done

@@ -8,7 +8,6 @@ import json
 import re
 import select
 import subprocess
-import time
 
 import pika
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from harness.broker import PulsedBroker, free_port
 from harness.http_api import HttpApi, q
 from harness.pulse_targets import broker_for
+from harness.util import wait_for
 from pulsectl_common import Ctl, binary, table  # noqa: F401 (fixtures)
 
 P = "/api/pulse"
@@ -42,17 +42,6 @@ def pulsed():
 @pytest.fixture
 def ctl(binary, pulsed):
     return Ctl(binary, pulsed)
-
-
-def wait_for(predicate, timeout=15, what="condition"):
-    deadline = time.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError("no %s within %s s" % (what, timeout))
-        time.sleep(0.2)
 
 
 def fields(text):
@@ -311,7 +300,8 @@ def test_guardian_settings_owner_thresholds_notices_and_unbounded(ctl, pulsed):
         fill(pulsed, keep, 7)
         notices = wait_for(lambda: [n for n in ctl.json("pulse", "guardian", "notices",
                                                         "--after", str(last))
-                                    if n.get("queue") == keep], what="a warning for " + keep)
+                                    if n.get("queue") == keep], timeout=15, interval=0.2,
+                           msg="a warning for " + keep)
         n = notices[0]
         assert n["event"] == "warning" and n["unbounded"] is True and n["owner"] == "gus", n
         rows = table(ctl.run("pulse", "guardian", "notices", "--owner", "gus").stdout)
