@@ -1,5 +1,6 @@
 """What ends a STOMP session or subscription from the broker's side, on pulsed and RabbitMQ 3.10
 with rabbitmq_stomp: the user deleted, the vhost deleted, the queue of a subscription deleted."""
+from harness.broker import RabbitBroker
 from harness.http_api import q
 from harness.limits import PASSWORD, ok
 from harness.limits import admin, target, user, vhost  # noqa: F401 (fixtures)
@@ -43,7 +44,13 @@ def test_vhost_deletion_closes_its_sessions(target, admin, vhost):
     mine, other = session(target, v), session(target, w)
     try:
         ok(admin.delete("/api/vhosts/" + q(v)), 204)
-        assert mine.frame() == channel_died("vhost '%s' is deleted" % v)
+        got = mine.frame()
+        if isinstance(target, RabbitBroker) and got == channel_died("vhost '%s' is down" % v):
+            # RabbitMQ races its own vhost supervisor: now and then the connection is closed
+            # as the vhost stops, before the deletion's close (seen in CI); pulsed always
+            # gives the deletion's text.
+            got = channel_died("vhost '%s' is deleted" % v)
+        assert got == channel_died("vhost '%s' is deleted" % v)
         assert mine.closed()
         other.send(b"DISCONNECT\nreceipt:bye\n\n\0")
         assert other.frame() == ("RECEIPT", [("receipt-id", "bye")], b"")
