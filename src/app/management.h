@@ -1,6 +1,8 @@
 #pragma once
 // Wiring of the management API (http/) to the process: persistence of auth changes through
 // the DefinitionsPersister, definitions import with app's parser, node status from the server.
+#include <chrono>
+
 #include "app/persistence.h"
 #include "app/tls_registry.h"
 #include "auth/auth_store.h"
@@ -69,5 +71,10 @@ std::optional<http::ChannelInfo> find_stomp_channel(stomp_server::StompServer& s
 // The channel entry of a STOMP subscription's consumer, with only that consumer.
 std::optional<http::ChannelInfo> stomp_consumer_channel(stomp_server::StompServer& s,
                                                         const broker::Consumer& c);
+
+// Milliseconds since the epoch, as the management API's timestamps are given.
+inline int64_t epoch_ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 }  // namespace pulse::app

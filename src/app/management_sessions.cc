@@ -12,10 +12,6 @@ namespace pulse::app {
 
 namespace {
 
-int64_t epoch_ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 // Only sessions past connection.open are listed, as RabbitMQ lists tracked connections.
 bool listed(const server::AmqpConnection& c) {
   return !c.vhost_name().empty();

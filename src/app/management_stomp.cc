@@ -6,10 +6,6 @@ namespace pulse::app {
 
 namespace {
 
-int64_t epoch_ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 // RabbitMQ's STOMP adapter info: product "STOMP client".
 const amqp::FieldTable& stomp_client_properties() {
   static const amqp::FieldTable t{{"product", amqp::FieldValue(std::string("STOMP client"))}};
