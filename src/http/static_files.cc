@@ -19,7 +19,10 @@ namespace {
 // All of web/ is a few hundred KiB; this only stops a wrong --web-dir from filling memory.
 constexpr uintmax_t kMaxTotal = 16 * 1024 * 1024;
 
-const char* const kMounts[] = {"inspector", "examples"};
+const char* const kMounts[] = {"ui", "inspector", "examples"};
+
+// `/` is the admin UI's page; its scripts and styles are below /ui/.
+constexpr const char* kRootPage = "/ui/index.html";
 
 std::string etag_of(const std::string& body) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a: a change detector, not a security measure
@@ -100,7 +103,8 @@ Result<StaticFiles> StaticFiles::load(const fs::path& root) {
 }
 
 bool StaticFiles::owns(const Request& req) {
-  if (req.under_api || req.segments.empty()) return false;
+  if (req.under_api) return false;
+  if (req.segments.empty()) return req.path == "/";
   for (const char* mount : kMounts)
     if (req.segments[0] == mount) return true;
   return false;
@@ -114,7 +118,9 @@ Response StaticFiles::serve(const Request& req, std::string_view if_none_match) 
     url += "/" + s;
   }
   const bool trailing_slash = !req.path.empty() && req.path.back() == '/';
-  if (trailing_slash) {
+  if (req.segments.empty()) {
+    url = kRootPage;
+  } else if (trailing_slash) {
     url += "/index.html";
   } else if (files_.count(url) == 0 && files_.count(url + "/index.html") != 0) {
     // A directory without its slash: relative links in its index need the slash.

@@ -1,9 +1,9 @@
 #pragma once
-// The static pages pulsed serves beside the API: the live inspector (`/inspector/`) and the
-// browser example (`/examples/browser/`), read from the web directory (web/ in the sources,
-// /usr/share/pulse/web in the package). Files are read once, at start-up, into memory: a
-// request is a lookup of its exact decoded path in that table, so nothing a client sends can
-// name a file outside it.
+// The static pages pulsed serves beside the API: the admin UI (`/`, its files below `/ui/`),
+// the live inspector (`/inspector/`) and the browser example (`/examples/browser/`), read from the
+// web directory (web/ in the sources, /usr/share/pulse/web in the package). Files are read once, at
+// start-up, into memory: a request is a lookup of its exact decoded path in that table, so nothing
+// a client sends can name a file outside it.
 #include <filesystem>
 #include <map>
 #include <string>
@@ -24,7 +24,7 @@ class StaticFiles {
   // total is capped, since it stays in memory.
   static Result<StaticFiles> load(const std::filesystem::path& root);
 
-  // True for the paths this serves: /inspector, /examples and below.
+  // True for the paths this serves: `/`, and /ui, /inspector, /examples and below.
   static bool owns(const Request& req);
 
   // GET/HEAD of a file (`dir/` means `dir/index.html`; `dir` redirects to `dir/`), with its
