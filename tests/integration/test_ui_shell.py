@@ -37,6 +37,8 @@ def test_sign_in_navigate_sign_out(broker, ui):
     ui.fill(label="Password", value="guest")
     ui.click(role="button", name="Sign in")
     ui.wait(role="heading", name="Overview")
+    ui.wait(role="img", name="Message rates")
+    ui.screenshot("02-overview")
     nav = ui.texts(css="nav a")
     for page in ("Overview", "Connections", "Channels", "Exchanges", "Queues", "Users",
                  "Virtual hosts", "Policies", "Limits", "Definitions", "Pulse", "Inspector"):

@@ -31,7 +31,14 @@ function locate(page, t) {
   page.setDefaultTimeout(TIMEOUT);
   const errors = [];
   page.on("pageerror", (e) => errors.push("pageerror: " + String(e)));
-  page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
+  // Chromium logs every 4xx/5xx as "Failed to load resource" without the address: the API's
+  // refusals are answers the page shows, so only failed page files (not /api) count.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push("console: " + m.text());
+  });
+  page.on("response", (r) => {
+    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith("/api/")) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
   const ops = {
     goto: async (c) => { await page.goto(c.url); return page.url(); },
     url: async () => page.url(),

@@ -46,7 +46,9 @@ export function lineChart(title, series, ageSeconds, now = Date.now()) {
   for (const f of [0, 0.5, 1]) {
     const yy = y(max * f);
     svg.append(s("line", { x1: PAD_L, x2: W - PAD_R, y1: yy, y2: yy, class: "grid" }));
-    svg.append(s("text", { x: PAD_L - 4, y: yy + 4, "text-anchor": "end", class: "axis" }, fmt(max * f, lines[0]?.kind)));
+    const v = max * f;
+    if (lines[0]?.kind !== "rate" && !Number.isInteger(v)) continue;  // no "0.5 messages"
+    svg.append(s("text", { x: PAD_L - 4, y: yy + 4, "text-anchor": "end", class: "axis" }, fmt(v, lines[0]?.kind)));
   }
   const label = ageSeconds >= 120 ? `${Math.round(ageSeconds / 60)} min ago` : `${ageSeconds} s ago`;
   svg.append(s("text", { x: PAD_L, y: H - 4, class: "axis" }, label));

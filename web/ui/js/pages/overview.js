@@ -32,7 +32,7 @@ export async function render(ctx) {
   ctx.root.append(head,
     h("div", { class: "actions" }, h("label", { for: "chart-range", class: "inline" }, "Chart range"), range),
     charts, totals,
-    section("Nodes", nodes), section("Listeners", listeners));
+    section("Nodes", nodes), h("div", { class: "panel" }, listeners));
   range.addEventListener("change", () => { age = +range.value; ctx.replaceQuery(age === 60 ? {} : { range: age }); refresh(); });
 
   async function refresh() {
@@ -45,12 +45,12 @@ export async function render(ctx) {
       `${ov.product_name || "Pulse"} ${ov.product_version || ov.rabbitmq_version || ""} on ${ov.node || ""}`));
     const q = ov.queue_totals || {};
     charts.replaceChildren(
-      section("Queued messages", lineChart("Queued messages", [
+      h("div", { class: "panel" }, lineChart("Queued messages", [
         { label: "Ready", kind: "value", samples: q.messages_ready_details?.samples },
         { label: "Unacked", kind: "value", samples: q.messages_unacknowledged_details?.samples },
         { label: "Total", kind: "value", samples: q.messages_details?.samples },
       ], age)),
-      section("Message rates", lineChart("Message rates", rateSeries(ov.message_stats), age)));
+      h("div", { class: "panel" }, lineChart("Message rates", rateSeries(ov.message_stats), age)));
     const t = ov.object_totals || {};
     totals.replaceChildren(...[["Connections", t.connections], ["Channels", t.channels], ["Exchanges", t.exchanges],
       ["Queues", t.queues], ["Consumers", t.consumers], ["Messages", q.messages]].map(([k, v]) =>
