@@ -82,6 +82,9 @@ class PulsedBroker(BrokerHandle):
                      "--prometheus-listen", "%s:%d" % (HOST, self.prometheus_port)]
         if self.log_level:
             args += ["--log-level", self.log_level]
+        if os.environ.get("PULSE_WEB_DIR"):
+            # Pages from another tree than the binary's (a copied pulsed, a web/ being edited).
+            args += ["--web-dir", os.environ["PULSE_WEB_DIR"]]
         if definitions:
             args += ["--definitions", self.definitions_path]
         self.proc = subprocess.Popen(
