@@ -6,7 +6,10 @@ import uuid
 
 import pytest
 
+from harness.broker import PulsedBroker, free_port
+from harness.certs import certs
 from harness.http_api import HttpApi
+from harness.https import ssl_block
 from harness.ui import ui_fixture
 
 ui = pytest.fixture(ui_fixture)
@@ -68,3 +71,21 @@ def test_user_without_management_tag_is_refused(broker, ui):
         assert "Not management user" in ui.text(role="alert")
     finally:
         api.delete("/api/users/" + name)
+
+
+def test_ui_over_https(ui):
+    # The management HTTPS listener serves the same UI, and its API calls stay on HTTPS.
+    c = certs()
+    port = free_port()
+    config = ssl_block("management", port, c.server_cert, c.server_key, c.ca)
+    config.update({"prometheus.tcp.ip": "127.0.0.1", "prometheus.tcp.port": free_port()})
+    b = PulsedBroker(config, plain_http=False)
+    b.start()
+    try:
+        ui.sign_in("https://localhost:%d" % port, "guest", "guest")
+        ui.wait(role="img", name="Message rates")
+        assert ui.eval("location.protocol") == "https:"
+        assert ui.count(css="[data-total='exchanges'] .v") == 1
+        ui.screenshot("overview-https")
+    finally:
+        b.stop()
