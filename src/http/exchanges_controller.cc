@@ -16,15 +16,19 @@ namespace {
 using nlohmann::json;
 
 Response list_exchanges(const Call& c, const std::string* only_vhost) {
-  if (auto r = range_refusal(parse_sample_ranges(c.req), true)) return *r;
+  const SampleRanges ranges = parse_sample_ranges(c.req);
+  if (auto r = range_refusal(ranges, true)) return *r;
   auto walk = std::make_shared<VhostWalk>(visible_vhosts(c, only_vhost));
-  return reply_list_sliced(c, {{"vhost", "name"}, "name", true}, [walk, &api = c.api](json& items) {
-    return walk->step(
-        api.broker(), [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
-        [&](broker::VHost& vh, const std::string&, const std::unique_ptr<broker::Exchange>& x) {
-          items.push_back(exchange_json(api, vh, *x));
-        });
-  });
+  return reply_list_sliced(
+      c, {{"vhost", "name"}, "name", true}, [walk, ranges, &api = c.api](json& items) {
+        return walk->step(
+            api.broker(), [](broker::VHost & vh) -> const auto& { return vh.exchanges(); },
+            [&](broker::VHost& vh, const std::string& name,
+                const std::unique_ptr<broker::Exchange>& x) {
+              items.push_back(exchange_json(api, vh, *x));
+              if (ranges.any()) api.stats().add_exchange_samples(items.back(), vh, name, ranges);
+            });
+      });
 }
 
 Response put_exchange(const Call& c, broker::VHost& vh, const std::string& name) {
@@ -94,8 +98,10 @@ Response exchanges_controller(const Call& c) {
     if (m == "GET") {
       const broker::Exchange* x = vh.find_exchange(name);
       if (x == nullptr) return not_found();
-      if (auto r = range_refusal(c.req)) return *r;
+      const SampleRanges ranges = parse_sample_ranges(c.req);
+      if (auto r = range_refusal(ranges, false)) return *r;
       json j = exchange_json(c.api, vh, *x);
+      if (ranges.any()) c.api.stats().add_exchange_samples(j, vh, name, ranges);
       j["incoming"] = json::array();
       j["outgoing"] = json::array();
       return json_response(j);

@@ -197,6 +197,8 @@ bool Stats::sample_next_exchange(broker::Broker& broker) {
         r.last = c;
         r.at = now;
         r.pass = passes_;
+        const uint64_t v[2] = {c.publish_in, c.publish_out};
+        r.history.record(wall_clock_ms(), v);
       });
 }
 

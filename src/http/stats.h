@@ -74,6 +74,9 @@ class Stats {
   // message_stats and queue_totals.
   void add_queue_samples(nlohmann::json& j, const broker::Queue& q, const SampleRanges& r) const;
   void add_vhost_samples(nlohmann::json& j, const std::string& vhost, const SampleRanges& r) const;
+  // An exchange's (exchange_json): publish_in and publish_out, for msg_rates_age.
+  void add_exchange_samples(nlohmann::json& j, const broker::VHost& vh, const std::string& name,
+                            const SampleRanges& r) const;
   void add_overview_samples(nlohmann::json& message_stats, nlohmann::json& queue_totals,
                             const SampleRanges& r) const;
 
@@ -134,6 +137,7 @@ class Stats {
     std::chrono::steady_clock::time_point at;
     uint64_t pass = 0;
     double in = 0, out = 0;
+    Series history{2, Series::kQueueRetentionMs};  // publish_in, publish_out
   };
   // By "vhost\0name", only exchanges that saw a publish.
   std::unordered_map<std::string, ExchangeRates> exchange_rates_;

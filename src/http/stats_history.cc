@@ -126,6 +126,16 @@ void Stats::add_vhost_samples(json& j, const std::string& vhost, const SampleRan
     decorate_counters(j["message_stats"], s, counter_names(), *r.msg_rates, now);
 }
 
+void Stats::add_exchange_samples(json& j, const broker::VHost& vh, const std::string& name,
+                                 const SampleRanges& r) const {
+  if (!r.msg_rates || !j.contains("message_stats")) return;
+  auto it = exchange_rates_.find(vh.name() + '\0' + name);
+  const Series* s = it == exchange_rates_.end() ? nullptr : &it->second.history;
+  const int64_t now = wall_clock_ms();
+  decorate(j["message_stats"], "publish_in", s, {0}, *r.msg_rates, now);
+  decorate(j["message_stats"], "publish_out", s, {1}, *r.msg_rates, now);
+}
+
 void Stats::add_overview_samples(json& message_stats, json& queue_totals,
                                  const SampleRanges& r) const {
   const int64_t now = wall_clock_ms();

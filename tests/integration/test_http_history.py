@@ -119,6 +119,31 @@ def test_overview_and_vhost(pulse_target, queue):
     check_shape(v["message_stats"]["publish_details"], 13, 5000)
 
 
+def test_exchange_samples(pulse_target, queue):
+    name, ch = queue
+    x = "history-x-" + uuid.uuid4().hex[:8]
+    ch.exchange_declare(x, "fanout")
+    try:
+        ch.queue_bind(name, x)
+        for _ in range(4):
+            ch.basic_publish(x, "", b"x")
+        api = pulse_target.api()
+        path = "/api/exchanges/%%2F/%s?msg_rates_age=60&msg_rates_incr=5" % q(x)
+        j = wait_for(lambda: api.get(path).json,
+                     lambda j: newest(j, "message_stats", "publish_in_details") == 4
+                     and newest(j, "message_stats", "publish_out_details") == 4)
+        assert check_shape(j["message_stats"]["publish_in_details"], 13, 5000)[0] == 4
+        assert check_shape(j["message_stats"]["publish_out_details"], 13, 5000)[0] == 4
+        listed = [e for e in api.get("/api/exchanges/%2F?msg_rates_age=60&msg_rates_incr=5").json
+                  if e["name"] == x]
+        assert check_shape(listed[0]["message_stats"]["publish_in_details"], 13, 5000)[0] == 4
+        # Without a range: the rate alone.
+        plain = api.get("/api/exchanges/%%2F/%s" % q(x)).json
+        assert "samples" not in plain["message_stats"]["publish_in_details"], plain
+    finally:
+        ch.exchange_delete(x)
+
+
 @pytest.mark.parametrize("query", ["", "lengths_age=60", "lengths_incr=5",
                                    "lengths_age=abc&lengths_incr=5",
                                    "lengths_age=60&lengths_incr=5.5"])
