@@ -29,9 +29,10 @@ export function features(q) {
   return h("span", { class: "features" }, out);
 }
 
+// The state as the broker reports it: pulsed's idle_since is the last declare, consume or get
+// (x-expires' notion), not RabbitMQ's "hibernated", so it does not make a queue "idle" here.
 export function stateOf(q) {
-  const s = q.state || "";
-  return s === "running" && q.idle_since ? "idle" : s;
+  return q.state || "";
 }
 
 const stat = (q, key) => q.message_stats?.[key + "_details"]?.rate;
