@@ -235,6 +235,7 @@ def test_add_a_queue_with_arguments(broker, ui, queues):
     ui.fill(label="Argument 3 key", value="x-single-active-consumer")
     ui.select(label="Argument 3 type", value="Boolean")
     ui.fill(label="Argument 3 value", value="true")
+    ui.screenshot("add-queue-form")
     ui.click(role="button", name="Add queue")
     ui.wait(text="Queue %s added" % name)
     r = api.get("/api/queues/%2F/" + q(name))
@@ -246,6 +247,11 @@ def test_add_a_queue_with_arguments(broker, ui, queues):
     ui.wait(role="link", name=name, exact=True)
     row = ui.rows(role="table", name="Queues")[0]
     assert row[1] == name and "D" in row[4] and "Lim" in row[4] and "DLX" in row[4], row
+    # One vhost's list: no vhost column.
+    ui.goto(base(broker) + "/#/queues/%2F?name=" + q(name))
+    ui.wait(role="table", name="Queues in /")
+    ui.wait(role="link", name=name, exact=True)
+    assert ui.count(role="columnheader", name="Virtual host") == 0
     # A refused declaration shows the server's reason.
     ui.fill(label="Queue name", value=name)
     ui.select(label="Durability", value="false")

@@ -11,7 +11,8 @@ import { features, stateOf } from "./queues.js";
 const RANGES = [[60, "Last minute"], [600, "Last ten minutes"], [3600, "Last hour"]];
 const QUEUE_RATES = [["publish", "Published"], ["deliver_get", "Delivered"], ["ack", "Acknowledged"], ["redeliver", "Redelivered"]];
 
-function pct(x) { return x === undefined || x === null ? "" : Math.round(x * 100) + "%"; }
+// RabbitMQ reports "" while the queue process hibernates.
+function pct(x) { return typeof x === "number" ? Math.round(x * 100) + "%" : ""; }
 
 function exchangeLink(vhost, name) {
   return name === "" ? h("span", null, "(default exchange)") : h("a", { href: href("exchanges", vhost, name) }, name);
