@@ -34,7 +34,8 @@ export async function act(fn, done) {
   try {
     const r = await fn();
     if (done) toast(done);
-    return r ?? true;
+    // A 204's empty body ("") is a success too: only null means the call failed.
+    return r === undefined || r === null || r === "" ? true : r;
   } catch (e) {
     toast(e.message || String(e), "error");
     return null;

@@ -76,6 +76,7 @@ export function pagedTable(opts) {
       else { state.sort = col.sort; state.reverse = col.numeric !== false; }
       state.page = 1;
       writeState();
+      renderHead();  // the arrows and aria-sort follow the new order
       refresh();
     }))));
   }

@@ -1,0 +1,169 @@
+// Queues: every queue (or one vhost's) paged, filtered and sorted by the server, with the
+// columns RabbitMQ's list has plus each Pulse queue's owner; a form to declare a queue.
+import { api, path } from "../api.js";
+import { toast } from "../dialog.js";
+import { field, h, href, num, ownerOf, rate, section, since } from "../dom.js";
+import { pagedTable } from "../table.js";
+
+// RabbitMQ's UI abbreviates the arguments it knows in the features column.
+const ARG_TAGS = {
+  "x-message-ttl": "TTL", "x-expires": "Exp", "x-max-length": "Lim", "x-max-length-bytes": "Lim B",
+  "x-overflow": "Ovfl", "x-dead-letter-exchange": "DLX", "x-dead-letter-routing-key": "DLK",
+  "x-max-priority": "Pri", "x-single-active-consumer": "SAC", "x-queue-mode": "Mode",
+  "x-delivery-limit": "DlvLim", "x-queue-master-locator": "ML", "x-max-in-memory-length": "IM Lim",
+  "x-max-in-memory-bytes": "IM Lim B", "x-quorum-initial-group-size": "Grp",
+};
+
+// Badges for a queue's flags, arguments and policy (titles say what each short tag means).
+export function features(q) {
+  const tags = [];
+  if (q.durable) tags.push(["D", "durable"]);
+  if (q.auto_delete) tags.push(["AD", "auto-delete"]);
+  if (q.exclusive) tags.push(["Excl", "exclusive"]);
+  for (const [k, v] of Object.entries(q.arguments || {})) {
+    if (k === "x-queue-type") continue;  // the type column says it
+    tags.push([ARG_TAGS[k] || "Args", `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`]);
+  }
+  const out = tags.map(([t, title]) => h("abbr", { class: "badge", title }, t));
+  if (q.policy) out.push(h("span", { class: "badge policy", title: "policy" }, q.policy));
+  return h("span", { class: "features" }, out);
+}
+
+// The state as the broker reports it: pulsed's idle_since is the last declare, consume or get
+// (x-expires' notion), not RabbitMQ's "hibernated", so it does not make a queue "idle" here.
+export function stateOf(q) {
+  return q.state || "";
+}
+
+const stat = (q, key) => q.message_stats?.[key + "_details"]?.rate;
+
+const COLUMNS = [
+  { label: "Virtual host", sort: "vhost", numeric: false, value: (q) => q.vhost, fields: ["vhost"] },
+  { label: "Name", sort: "name", numeric: false, value: (q) => h("a", { href: href("queues", q.vhost, q.name) }, q.name), fields: ["name"] },
+  { label: "Owner", value: (q) => ownerOf(q.name) },
+  { label: "Type", sort: "type", numeric: false, value: (q) => q.type || "classic", fields: ["type"] },
+  { label: "Features", value: features, fields: ["durable", "auto_delete", "exclusive", "arguments", "policy"] },
+  { label: "State", sort: "state", numeric: false, value: stateOf, fields: ["state", "idle_since"] },
+  { label: "Ready", sort: "messages_ready", cls: "num", value: (q) => num(q.messages_ready), fields: ["messages_ready"] },
+  { label: "Unacked", sort: "messages_unacknowledged", cls: "num", value: (q) => num(q.messages_unacknowledged), fields: ["messages_unacknowledged"] },
+  { label: "Total", sort: "messages", cls: "num", value: (q) => num(q.messages), fields: ["messages"] },
+  { label: "Incoming", sort: "message_stats.publish_details.rate", cls: "num", value: (q) => rate(stat(q, "publish")), fields: ["message_stats.publish_details.rate"] },
+  { label: "Deliver / get", sort: "message_stats.deliver_get_details.rate", cls: "num", value: (q) => rate(stat(q, "deliver_get")), fields: ["message_stats.deliver_get_details.rate"] },
+  { label: "Ack", sort: "message_stats.ack_details.rate", cls: "num", value: (q) => rate(stat(q, "ack")), fields: ["message_stats.ack_details.rate"] },
+  { label: "Consumers", sort: "consumers", cls: "num", value: (q) => num(q.consumers), fields: ["consumers"] },
+  // idle_since ascending puts the longest idle first.
+  { label: "Idle for", sort: "idle_since", numeric: false, cls: "num", value: (q) => since(q.idle_since), fields: ["idle_since"] },
+];
+
+// A typed argument row of the add-queue form: key, type, value.
+const ARG_TYPES = ["String", "Number", "Boolean", "List"];
+export function argumentRows(legend) {
+  const rows = h("div", { class: "argrows" });
+  function addRow() {
+    const n = rows.children.length + 1;
+    const key = h("input", { name: "arg-key", autocomplete: "off", list: "queue-arg-keys" });
+    const type = h("select", { name: "arg-type" }, ARG_TYPES.map((t) => h("option", { value: t }, t)));
+    const value = h("input", { name: "arg-value", autocomplete: "off" });
+    const row = h("div", { class: "argrow" },
+      field(`Argument ${n} key`, key), field(`Argument ${n} type`, type), field(`Argument ${n} value`, value),
+      h("button", { type: "button", class: "secondary", onclick: () => row.remove() }, `Remove argument ${n}`));
+    rows.append(row);
+    return row;
+  }
+  const keys = h("datalist", { id: "queue-arg-keys" }, Object.keys(ARG_TAGS).map((k) => h("option", { value: k })));
+  const el = h("fieldset", { class: "args" }, h("legend", null, legend), keys, rows,
+    h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add argument"));
+  // { key: typed value }, or throws an Error saying which row is wrong.
+  function read() {
+    const out = {};
+    for (const row of rows.children) {
+      const k = row.querySelector("[name=arg-key]").value.trim();
+      const t = row.querySelector("[name=arg-type]").value;
+      const raw = row.querySelector("[name=arg-value]").value.trim();
+      if (!k) { if (raw) throw new Error(`Argument value "${raw}" has no key`); continue; }
+      if (t === "Number") {
+        const v = Number(raw);
+        if (raw === "" || !Number.isFinite(v)) throw new Error(`Argument ${k}: "${raw}" is not a number`);
+        out[k] = v;
+      } else if (t === "Boolean") {
+        if (!["true", "false"].includes(raw.toLowerCase())) throw new Error(`Argument ${k}: give true or false`);
+        out[k] = raw.toLowerCase() === "true";
+      } else if (t === "List") {
+        let v;
+        try { v = JSON.parse(raw); } catch { v = null; }
+        if (!Array.isArray(v)) throw new Error(`Argument ${k}: give a JSON list such as ["a", 1]`);
+        out[k] = v;
+      } else out[k] = raw;
+    }
+    return out;
+  }
+  return { el, read, addRow, clear: () => rows.replaceChildren() };
+}
+
+function addQueueForm(ctx, vhosts, onAdded) {
+  const vhost = h("select", { name: "vhost" }, vhosts.map((v) =>
+    h("option", { value: v, selected: v === (ctx.params.vhost ?? "/") }, v)));
+  const name = h("input", { name: "name", required: true, autocomplete: "off" });
+  const type = h("select", { name: "type" }, ["classic", "quorum"].map((t) => h("option", { value: t }, t)));
+  const durable = h("select", { name: "durable" }, h("option", { value: "true" }, "Durable"), h("option", { value: "false" }, "Transient"));
+  const autoDelete = h("select", { name: "auto_delete" }, h("option", { value: "false" }, "No"), h("option", { value: "true" }, "Yes"));
+  const args = argumentRows("Arguments");
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const form = h("form", { class: "addqueue", "aria-label": "Add a queue" },
+    h("div", { class: "inline" }, field("Virtual host", vhost), field("Queue name", name), field("Type", type),
+      field("Durability", durable), field("Auto delete", autoDelete)),
+    args.el, error, h("div", { class: "actions" }, h("button", { type: "submit" }, "Add queue")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    let argv;
+    try {
+      argv = args.read();
+    } catch (ex) {
+      error.hidden = false;
+      error.textContent = ex.message;
+      return;
+    }
+    if (type.value !== "classic") argv["x-queue-type"] = type.value;
+    const body = { durable: durable.value === "true", auto_delete: autoDelete.value === "true", arguments: argv };
+    const q = name.value;
+    try {
+      await api.put(path`/queues/${vhost.value}/${q}`, body);
+    } catch (ex) {
+      error.hidden = false;
+      error.textContent = "Could not add the queue: " + ex.message;
+      return;
+    }
+    toast(`Queue ${q} added`);
+    name.value = "";
+    args.clear();
+    onAdded();
+  });
+  return form;
+}
+
+export async function render(ctx) {
+  const vhost = ctx.params.vhost;
+  ctx.title(vhost === undefined ? "Queues" : `Queues in ${vhost}`);
+  const vhosts = (await api.get("/vhosts", { columns: "name" }).catch(() => [])).map((v) => v.name);
+  if (ctx.stale()) return;
+  const pick = h("select", { id: "queues-vhost" }, h("option", { value: "" }, "All virtual hosts"),
+    vhosts.map((v) => h("option", { value: v, selected: v === vhost }, v)));
+  pick.addEventListener("change", () => ctx.go(pick.value === "" ? "#/queues" : href("queues", pick.value)));
+  const columns = COLUMNS.filter((c) => vhost === undefined || c.sort !== "vhost");
+  const table = pagedTable({
+    caption: vhost === undefined ? "Queues" : `Queues in ${vhost}`,
+    endpoint: vhost === undefined ? "/queues" : path`/queues/${vhost}`,
+    columns, query: ctx.query, onState: (s) => ctx.replaceQuery(s),
+    rowKey: (q) => q.vhost + "/" + q.name,
+    // Only what the columns show: a page of big queues stays small on both brokers.
+    extraParams: { columns: columns.flatMap((c) => c.fields || []).join(",") },
+  });
+  ctx.root.append(
+    h("h1", null, "Queues", vhost !== undefined ? h("span", { class: "sub" }, `in ${vhost}`) : null),
+    h("div", { class: "actions" }, h("label", { for: "queues-vhost", class: "inline" }, "Virtual host"), pick),
+    h("div", { class: "panel" }, table.el),
+    section("Add a queue", addQueueForm(ctx, vhosts.length ? vhosts : ["/"], () => table.refresh())));
+  await table.refresh();
+  ctx.every(table.refresh);
+}
