@@ -42,6 +42,12 @@ def wait_listed(api, name):
     raise AssertionError("connection %s never listed" % name)
 
 
+def shot(ui, name):
+    # From the top: a full-page capture of a scrolled page draws sticky headers mid-page.
+    ui.eval("window.scrollTo(0, 0)")
+    ui.screenshot(name)
+
+
 def quote(s):
     return urllib.parse.quote(s, safe="")
 
@@ -61,7 +67,7 @@ def test_connection_and_channel_pages(broker, ui, client):
     assert row[1] == "guest" and row[2] == "/"
     assert row[3].startswith("Pika Python Client Library"), row
     assert row[4] == "AMQP 0-9-1" and row[5] == "no" and row[6] == "1" and row[7] == "running", row
-    ui.screenshot("01-connections")
+    shot(ui, "01-connections")
 
     ui.click(role="link", name=name, exact=True)
     ui.wait(role="heading", name="Connection " + name)
@@ -74,7 +80,7 @@ def test_connection_and_channel_pages(broker, ui, client):
     chans = ui.rows(role="table", name="Channels of this connection")
     assert len(chans) == 1, chans
     assert chans[0][0] == name + " (1)" and chans[0][3] == "17", chans
-    ui.screenshot("02-connection")
+    shot(ui, "02-connection")
 
     ui.goto(base(broker) + "/#/channels")
     ui.fill(label="Filter", value=name)
@@ -83,14 +89,14 @@ def test_connection_and_channel_pages(broker, ui, client):
     row = next(r for r in rows if r[0] == name + " (1)")
     # Channel, user, vhost, mode, state, prefetch, unacked, unconfirmed, consumers
     assert row[1] == "guest" and row[5] == "17" and row[8] == "1", row
-    ui.screenshot("03-channels")
+    shot(ui, "03-channels")
 
     ui.click(role="link", name=name + " (1)", exact=True)
     ui.wait(role="heading", name="Channel " + name + " (1)")
     consumers = ui.rows(role="table", name="Consumers on this channel")
     assert [c[:2] for c in consumers] == [[tag, q]], consumers
     assert "17" in ui.text(role="region", name="Overview")
-    ui.screenshot("04-channel")
+    shot(ui, "04-channel")
     ui.click(role="link", name=name, exact=True)
     ui.wait(role="heading", name="Connection " + name)
 
@@ -109,7 +115,7 @@ def test_close_connection_with_a_reason(broker, ui, client):
     text = ui.text(**dialog)
     assert name in text and "guest" in text, text
     ui.fill(value=reason, label="Reason", within=dialog)
-    ui.screenshot("01-close-dialog")
+    shot(ui, "01-close-dialog")
     # Cancel closes nothing.
     ui.click(role="button", name="Cancel", within=dialog)
     assert api.get("/api/connections/" + quote(name)).status == 200
@@ -120,4 +126,4 @@ def test_close_connection_with_a_reason(broker, ui, client):
     with connection_closed(320, "CONNECTION_FORCED - " + reason):
         for _ in range(50):
             conn.process_data_events(time_limit=0.2)
-    ui.screenshot("02-closed")
+    shot(ui, "02-closed")
