@@ -164,6 +164,7 @@ def test_default_exchange_publishes_to_a_queue_by_name(broker, ui):
         ui.wait(role="heading", name="Exchange (AMQP default)")
         assert "implicitly bound to every queue" in ui.text(role="region", name="Bindings")
         assert ui.count(role="button", name="Delete this exchange") == 0
+        assert "null" not in ui.text(css="main").split()
         pub = {"role": "form", "name": "Publish message"}
         ui.fill(value=q, label="Routing key", exact=True, within=pub)
         ui.fill(value="via default", label="Payload", exact=True, within=pub)

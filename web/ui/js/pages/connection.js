@@ -67,10 +67,9 @@ export async function render(ctx) {
     const cp = { ...(c.client_properties || {}) };
     const caps = cp.capabilities;
     delete cp.capabilities;
-    props.replaceChildren(kv(cp),
-      caps && typeof caps === "object"
-        ? h("div", null, h("h3", null, "Capabilities"), kv(caps))
-        : null);
+    // Through h(): replaceChildren would write a null as text.
+    props.replaceChildren(h("div", null, kv(cp),
+      caps && typeof caps === "object" ? [h("h3", null, "Capabilities"), kv(caps)] : null));
     traffic.replaceChildren(...[["From client", byteRate(c.recv_oct_details)], ["To client", byteRate(c.send_oct_details)],
       ["Received", c.recv_oct !== undefined ? num(c.recv_oct) + " B" : ""], ["Sent", c.send_oct !== undefined ? num(c.send_oct) + " B" : ""]]
       .map(([k, v]) => h("div", { class: "card" }, h("span", { class: "k" }, k), h("span", { class: "v" }, v || "–"))));

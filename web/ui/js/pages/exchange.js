@@ -22,13 +22,14 @@ export async function render(ctx) {
   const x0 = await api.get(path`/exchanges/${vhost}/${apiName}`, historyParams(AGE));
   if (ctx.stale()) return;
 
-  const head = h("h1", null, "Exchange ", label, h("span", { class: "sub" }, "in virtual host " + vhost));
+  const head = h("h1", null, "Exchange ", label, " ", h("span", { class: "sub" }, "in virtual host " + vhost));
   const overview = h("div");
   const argsBox = h("div");
   const chart = h("div");
   const srcBox = h("div");
   const dstBox = h("div");
-  ctx.root.append(head,
+  // Element.append writes null as text: the optional parts go through filter(Boolean).
+  ctx.root.append(...[head,
     h("div", { class: "grid2" }, section("Overview", overview), section("Arguments", argsBox)),
     chart,
     isDefault
@@ -38,7 +39,7 @@ export async function render(ctx) {
           section("Bindings from this exchange", srcBox, bindForm(ctx, vhost, name, "source", refresh)),
           section("Bindings to this exchange", dstBox, bindForm(ctx, vhost, name, "destination", refresh))),
     publishForm(vhost, apiName, label),
-    isDefault || name.startsWith("amq.") ? null : deletePanel(ctx, vhost, name));
+    isDefault || name.startsWith("amq.") ? null : deletePanel(ctx, vhost, name)].filter(Boolean));
 
   function show(x) {
     overview.replaceChildren(facts([

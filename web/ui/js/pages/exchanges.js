@@ -51,7 +51,7 @@ export async function render(ctx) {
     ],
   });
 
-  ctx.root.append(h("h1", null, "Exchanges", vhost ? h("span", { class: "sub" }, "in " + vhost) : null),
+  ctx.root.append(h("h1", null, "Exchanges", vhost ? [" ", h("span", { class: "sub" }, "in " + vhost)] : null),
     h("div", { class: "actions" }, h("label", { for: pick.id, class: "inline" }, "Virtual host"), pick),
     h("div", { class: "panel" }, table.el),
     addForm(ctx, vhosts || [], vhost, table));
