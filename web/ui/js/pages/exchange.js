@@ -117,7 +117,8 @@ function bindForm(ctx, vhost, name, role, refresh) {
     h("div", { class: "actions" },
       role === "source" ? [field("Destination type", kind), field("Destination name", other)] : field("From exchange", other),
       field("Routing key", key)),
-    args.el, error,
+    // Most bindings have none (headers exchanges do): folded until asked for.
+    h("details", { class: "argsbox" }, h("summary", null, "Binding arguments"), args.el), error,
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Bind")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
