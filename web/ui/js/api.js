@@ -27,12 +27,14 @@ export function path(strings, ...values) {
   return strings.reduce((out, s, i) => out + s + (i < values.length ? encodeURIComponent(values[i]) : ""), "");
 }
 
-export async function request(method, p, { params, body, rawBody, contentType, signal } = {}) {
+export async function request(method, p, { params, body, rawBody, contentType, signal, headers: extra } = {}) {
   const url = new URL("/api" + p, location.origin);
   for (const [k, v] of Object.entries(params || {}))
     if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
   const headers = { "x-requested-with": "pulse-ui" };
   if (authorization) headers.authorization = authorization;
+  // Extra headers a call needs (X-Reason on closing a connection, as RabbitMQ's UI sends it).
+  for (const [k, v] of Object.entries(extra || {})) if (v !== undefined && v !== null && v !== "") headers[k.toLowerCase()] = String(v);
   let payload;
   if (rawBody !== undefined) {
     payload = rawBody;
@@ -58,5 +60,5 @@ export const api = {
   get: (p, params, opts) => request("GET", p, { params, ...opts }),
   put: (p, body) => request("PUT", p, { body: body === undefined ? {} : body }),
   post: (p, body) => request("POST", p, { body: body === undefined ? {} : body }),
-  del: (p, params) => request("DELETE", p, { params }),
+  del: (p, params, opts) => request("DELETE", p, { params, ...opts }),
 };
