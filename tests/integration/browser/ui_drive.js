@@ -59,7 +59,6 @@ function locate(page, t) {
     rows: async (c) => locate(page, c).first().locator("tbody tr").evaluateAll((trs) =>
       trs.map((tr) => Array.from(tr.children).map((td) => td.innerText.trim()))),
     eval: async (c) => page.evaluate(c.js),
-    waitFunction: async (c) => { await page.waitForFunction(c.js, c.arg, { timeout: c.timeout || TIMEOUT }); },
     screenshot: async (c) => {
       fs.mkdirSync(env.ARTIFACTS, { recursive: true });
       const file = path.join(env.ARTIFACTS, c.name + ".png");

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 from harness.browser import ARTIFACTS, BROWSER_DIR, CHROMIUM, require_browser
 
@@ -99,11 +100,17 @@ class Ui:
     def eval(self, js):
         return self.call("eval", js=js)
 
-    def wait_function(self, js, arg=None, timeout=None):
-        kw = {"js": js, "arg": arg}
-        if timeout:
-            kw["timeout"] = int(timeout * 1000)
-        return self.call("waitFunction", **kw)
+    def wait_until(self, js, timeout=15):
+        """Polls the expression `js` in the page until it is truthy and returns its value
+        (playwright's waitForFunction compiles it in the page, which the UI's CSP refuses)."""
+        deadline = time.time() + timeout
+        while True:
+            value = self.eval(js)
+            if value:
+                return value
+            if time.time() > deadline:
+                raise UiError("timed out waiting for %s (last %r)" % (js, value))
+            time.sleep(0.2)
 
     def screenshot(self, name):
         return self.call("screenshot", name=re.sub(r"[^A-Za-z0-9_.-]", "_", name))
