@@ -34,7 +34,7 @@ export async function act(fn, done) {
   try {
     const r = await fn();
     if (done) toast(done);
-    return r ?? true;
+    return r === undefined || r === null || r === "" ? true : r;  // a 204's empty body is success too
   } catch (e) {
     toast(e.message || String(e), "error");
     return null;
