@@ -179,7 +179,14 @@ $("signin-form").addEventListener("submit", async (e) => {
   }
 });
 $("signout").addEventListener("click", () => signOut());
-whenUnauthorized((reason) => { if (session.user) signOut("Signed out: " + (reason || "the server refused the login")); });
+// RabbitMQ answers 401 both to a login it refuses and to a tag the user lacks ("Not monitor
+// user" from /api/nodes for a policymaker): only a login that whoami refuses signs out.
+whenUnauthorized(async (reason) => {
+  if (!session.user) return;
+  const r = await fetch("/api/whoami", { headers: { authorization: sessionStorage.getItem(KEY) || "", "x-requested-with": "pulse-ui" },
+    credentials: "omit", cache: "no-store" }).catch(() => null);
+  if (session.user && r && r.status === 401) signOut("Signed out: " + (reason || "the server refused the login"));
+});
 window.addEventListener("hashchange", route);
 
 const saved = sessionStorage.getItem(KEY);
