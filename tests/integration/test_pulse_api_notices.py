@@ -104,3 +104,45 @@ def test_an_operators_notice_reaches_a_subscriber_and_only_the_queues_owner(fron
         assert o.delete(P + "/users/" + u).status == 204
     for e in (email, other_email):
         assert admin.delete(P + "/owners/" + q(e)).status == 204
+
+
+def test_an_operators_notice_is_mailed_to_the_queues_owner():
+    """pulsed with pulse.smtp.*: the mail goes to the owner's email (the owner of the Pulse user
+    whose queue it is) and the admins, naming the writer and carrying the message as written.
+    (pulse-guardian's mailer is the same SmtpNoticeSink behind the same runner.)"""
+    from harness.broker import PulsedBroker, free_port
+    from harness.http_api import HttpApi
+    from harness.smtp_sink import Server
+
+    with Server() as smtp:
+        b = PulsedBroker()
+        b.port = free_port()
+        b.config = {"pulse.accounts.connection_url": "amqp://127.0.0.1:%d" % b.port,
+                    "pulse.guardian.enabled": True, "pulse.guardian.interval": 60,
+                    "pulse.smtp.host": "127.0.0.1", "pulse.smtp.port": smtp.port,
+                    "pulse.smtp.from": "pulse@guardian.example",
+                    "pulse.smtp.admins.1": "ops@example.org"}
+        b.start()
+        try:
+            admin = HttpApi(b)
+            email, user = names()
+            owner = make_owner(admin, email)
+            make_user(owner, user)
+            queue = "queue/%s/mailed" % user
+            conn = b.connect()
+            conn.channel().queue_declare(queue)
+            text = "Your queue %s will be deleted at noon." % queue
+            r = admin.post(P + "/guardian/notices", {"vhost": "/", "queue": queue, "message": text})
+            assert r.status == 201, r
+            mail = wait_for(lambda: smtp.handler.mails, timeout=15, what="the notice's mail")[0]
+            assert sorted(mail["rcpt_tos"]) == sorted([email, "ops@example.org"]), mail
+            msg = mail["msg"]
+            assert msg["Subject"] == ('Pulse notice: queue "%s": a message from a Pulse '
+                                      'administrator' % queue)
+            assert msg["X-Pulse-Notice"] == "operator." + user
+            body = msg.get_content()
+            assert "A Pulse administrator (guest) writes about your queue" in body, body
+            assert text in body, body
+            conn.close()
+        finally:
+            b.stop()
