@@ -123,10 +123,13 @@ def test_owner_makes_a_user_fills_its_queue_and_reads_the_guardians_notices(puls
         ui.wait(role="table", name="Their Pulse users")
         assert ui.count(label="Administrator") == 0
         ui.screenshot("owner-05-pulse-owner")
+        # Another owner's thresholds are not this owner's business.
+        assert admin.put(P + "/guardian/owners/x" + t, {"warn_queue_size": 9}).status == 200
         ui.goto(base(pulse) + "/#/pulse/guardian")
         ui.wait(role="table", name="Per-owner thresholds")
         assert ui.count(role="button", name="Save settings") == 0
         assert ui.count(role="button", name="Set thresholds") == 0
+        assert ui.rows(role="table", name="Per-owner thresholds") == [[user, "3", "5,000", "the API"]]
         ui.screenshot("owner-06-pulse-guardian")
 
         # Deleting the user with its queues, from the UI.
@@ -144,6 +147,7 @@ def test_owner_makes_a_user_fills_its_queue_and_reads_the_guardians_notices(puls
     finally:
         admin.put(P + "/guardian", {"interval": None})
         admin.delete(P + "/guardian/owners/" + user)
+        admin.delete(P + "/guardian/owners/x" + t)
         admin.delete(P + "/users/%s?delete_queues=true" % user)
         admin.delete(P + "/owners/" + q(email))
 

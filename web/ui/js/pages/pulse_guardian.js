@@ -8,11 +8,11 @@ import { listTable } from "../table.js";
 import { guardianState, noticesTable } from "../pulse_ui.js";
 
 const SCALARS = [
-  ["interval", "Interval", "seconds between polls"],
-  ["warn_queue_size", "Warning threshold", "messages"],
-  ["delete_queue_size", "Deletion threshold", "messages"],
-  ["idle_queue_expiry", "Idle queue expiry", "seconds without a consumer; 0: off"],
-  ["max_connection_age", "Maximum connection age", "seconds; 0: off"],
+  ["interval", "Interval", "seconds between polls", "s"],
+  ["warn_queue_size", "Warning threshold", "messages", "messages"],
+  ["delete_queue_size", "Deletion threshold", "messages", "messages"],
+  ["idle_queue_expiry", "Idle queue expiry", "seconds without a consumer; 0: off", "s"],
+  ["max_connection_age", "Maximum connection age", "seconds; 0: off", "s"],
 ];
 
 function settingsForm(g, done) {
@@ -98,14 +98,18 @@ export async function render(ctx) {
   let shownForm = null;
   async function refresh() {
     const owner = ownerFilter.value.trim();
-    const [g, owners, unbounded, notices] = await Promise.all([guardianState(), api.get("/pulse/guardian/owners"),
-      api.get("/pulse/guardian/unbounded"), api.get("/pulse/guardian/notices", owner ? { owner } : undefined)]);
+    const [g, owners, unbounded, notices, users] = await Promise.all([guardianState(), api.get("/pulse/guardian/owners"),
+      api.get("/pulse/guardian/unbounded"), api.get("/pulse/guardian/notices", owner ? { owner } : undefined),
+      admin ? null : api.get("/pulse/users")]);
     if (ctx.stale() || !g) return;
+    // An owner reads what concerns its own Pulse users (the API lists every owner's).
+    const mine = admin ? null : new Set(users.map((u) => u.name));
+    const ours = (owner) => !mine || mine.has(owner);
     const s = g.settings;
     const st = g.stats || {};
     inForce.replaceChildren(
       facts([["Enabled", yesno(g.enabled)],
-        ...SCALARS.map(([key, label]) => [label, [num(s[key]), g.overrides[key] !== null && g.overrides[key] !== undefined
+        ...SCALARS.map(([key, label, , unit]) => [label, [`${num(s[key])} ${unit} `, g.overrides[key] !== null && g.overrides[key] !== undefined
           ? h("span", { class: "badge" }, "set here") : h("span", { class: "muted" }, " (configured)")]]),
         ["Polls", `${num(st.polls)} (${num(st.failed_polls)} failed)`],
         ["Done", `${num(st.queues_deleted)} queues deleted, ${num(st.connections_closed)} connections closed, ${num(st.notices)} notices`]]));
@@ -120,15 +124,15 @@ export async function render(ctx) {
       { label: "Set by", value: ([o]) => apiOwners[o] ? "the API" : "the configuration" },
       admin ? { label: "Actions", value: ([o]) => apiOwners[o] ? h("button", { type: "button", class: "secondary", "aria-label": `Clear thresholds of ${o}`,
         onclick: async () => { if (await act(() => api.del(path`/pulse/guardian/owners/${o}`), `Thresholds of ${o} cleared`)) refresh(); } }, "Clear") : "" } : null,
-    ].filter(Boolean), Object.entries(owners), ([o]) => o));
+    ].filter(Boolean), Object.entries(owners).filter(([o]) => ours(o)), ([o]) => o));
     unboundedBox.replaceChildren(listTable("Unbounded queues", [
       { label: "Queue", value: (f) => f.queue },
       { label: "Vhost", value: (f) => f.vhost },
       { label: "Set by", value: (f) => f.set_by === "api" ? "the API" : "the configuration" },
       admin ? { label: "Actions", value: (f) => f.set_by === "api" ? h("button", { type: "button", class: "secondary", "aria-label": `Remove unbounded flag of ${f.queue}`,
         onclick: async () => { if (await act(() => api.del(path`/pulse/guardian/unbounded/${f.vhost}/${f.queue}`), `${f.queue} is bounded again`)) refresh(); } }, "Remove") : "" } : null,
-    ].filter(Boolean), unbounded, (f) => f.vhost + "/" + f.queue));
-    noticesBox.replaceChildren(noticesTable(owner ? `Notices about ${owner}` : "Every notice", notices.slice(-200)));
+    ].filter(Boolean), unbounded.filter((f) => ours(/^queue\/([^/]+)\//.exec(f.queue)?.[1])), (f) => f.vhost + "/" + f.queue));
+    noticesBox.replaceChildren(noticesTable(owner ? `Notices about ${owner}` : (admin ? "Every notice" : "Notices about your users"), notices.slice(-200)));
   }
   try {
     await refresh();
