@@ -86,6 +86,8 @@ class PulseApi {
   ApiResponse guardian_settings(const ApiRequest& req, const Caller& caller);
   ApiResponse guardian_owner(const ApiRequest& req, const Caller& caller);
   ApiResponse guardian_notices(const ApiRequest& req, const Caller& caller);
+  // POST /guardian/notices: an administrator's notice to a queue's owner (notice_routes.cc).
+  ApiResponse operator_notice(const ApiRequest& req, const Caller& caller);
   ApiResponse guardian_unbounded(const ApiRequest& req, const Caller& caller);
   nlohmann::json guardian_json() const;
   // Validates and applies (runner) then stores `next`.

@@ -12,10 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-ApiResponse not_running() {
-  return error_response(503, "unavailable", "the guardian is not running");
-}
-
 json optional_count(const std::optional<uint64_t>& v) {
   return v ? json(*v) : json(nullptr);
 }
@@ -26,23 +22,6 @@ json optional_seconds(const std::optional<std::chrono::seconds>& v) {
 json owner_override_json(const guardian::OwnerOverride& o) {
   return {{"warn_queue_size", optional_count(o.warn_queue_size)},
           {"delete_queue_size", optional_count(o.delete_queue_size)}};
-}
-
-bool valid_utf8(const std::string& s) {
-  try {
-    (void)json(s).dump();
-    return true;
-  } catch (const json::exception&) {
-    return false;
-  }
-}
-
-// A vhost or queue name from the path: what AMQP can name (a short string).
-std::optional<ApiResponse> check_amqp_name(const std::string& s, const char* what) {
-  if (s.empty()) return bad_request(std::string(what) + " is empty");
-  if (s.size() > 255) return bad_request(std::string(what) + " is longer than 255 bytes");
-  if (!valid_utf8(s)) return bad_request(std::string(what) + " is not valid UTF-8");
-  return std::nullopt;
 }
 
 }  // namespace
@@ -98,7 +77,8 @@ ApiResponse PulseApi::guardian(const ApiRequest& req, const Caller& caller) {
   const auto& seg = req.segments;
   if (seg.size() == 1) return guardian_settings(req, caller);
   const std::string& s = seg[1];
-  if (s == "notices" && seg.size() == 2) return guardian_notices(req, caller);
+  if (s == "notices" && seg.size() == 2)
+    return req.method == "POST" ? operator_notice(req, caller) : guardian_notices(req, caller);
   if (s == "owners" && seg.size() <= 3) return guardian_owner(req, caller);
   if (s == "unbounded" && (seg.size() == 2 || seg.size() == 4))
     return guardian_unbounded(req, caller);
@@ -195,7 +175,7 @@ ApiResponse PulseApi::guardian_owner(const ApiRequest& req, const Caller& caller
 }
 
 ApiResponse PulseApi::guardian_notices(const ApiRequest& req, const Caller& caller) {
-  if (req.method != "GET") return method_not_allowed("GET");
+  if (req.method != "GET") return method_not_allowed("GET, POST");
   if (runner_ == nullptr || notices_ == nullptr) return not_running();
   auto number = [&](const char* key, uint64_t dflt, uint64_t max) -> std::optional<uint64_t> {
     auto it = req.query.find(key);

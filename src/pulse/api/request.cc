@@ -17,6 +17,28 @@ std::string ApiResponse::text() const {
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+ApiResponse not_running() {
+  return error_response(503, "unavailable", "the guardian is not running");
+}
+
+namespace {
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
+}
+}  // namespace
+
+std::optional<ApiResponse> check_amqp_name(const std::string& s, const char* what) {
+  if (s.empty()) return bad_request(std::string(what) + " is empty");
+  if (s.size() > 255) return bad_request(std::string(what) + " is longer than 255 bytes");
+  if (!valid_utf8(s)) return bad_request(std::string(what) + " is not valid UTF-8");
+  return std::nullopt;
+}
+
 bool parse_target(std::string_view target, ApiRequest& out) {
   std::string_view path = target, query;
   if (auto q = target.find('?'); q != std::string_view::npos) {

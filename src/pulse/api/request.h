@@ -59,6 +59,8 @@ ApiResponse method_not_allowed(std::string_view allow);
 // refusals (AMQP 405 locked, 406 precondition) as 409; anything else 500.
 ApiResponse from_error(const Error& e);
 ApiResponse json_response(nlohmann::json body, unsigned status = 200);
+// 503 "the guardian is not running".
+ApiResponse not_running();
 ApiResponse no_content();
 
 inline constexpr size_t kMaxBody = 64 * 1024;
@@ -98,6 +100,10 @@ class BodyReader {
   nlohmann::json j_;
   std::string error_;
 };
+
+// A vhost or queue name (`what`: "the vhost name"): what AMQP can name, a short string of
+// 1..255 bytes of UTF-8. The 400 when it is not.
+std::optional<ApiResponse> check_amqp_name(const std::string& s, const char* what);
 
 // Times are read with base's parse_rfc3339 (strict RFC 3339) and written as UTC to the second.
 inline std::string format_rfc3339(TimePoint t) {

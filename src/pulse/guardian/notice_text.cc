@@ -34,6 +34,37 @@ std::string connection_body(const Notice& n) {
   return b;
 }
 
+std::string binding_lines(const Notice& n) {
+  std::string b;
+  if (n.bindings.empty()) b += "Bindings:   none\n";
+  for (size_t i = 0; i < n.bindings.size(); ++i) {
+    b += i == 0 ? "Bindings:   " : "            ";
+    b += "exchange " + quoted(n.bindings[i].source) + ", routing key " +
+         quoted(n.bindings[i].routing_key) + "\n";
+  }
+  return b;
+}
+
+std::string owner_line(const Notice& n) {
+  return "Owner:      " + (n.owner ? *n.owner : std::string("none (not named queue/<owner>/...)")) +
+         "\n";
+}
+
+// The administrator's words first and as written (they are the point of the mail), then the
+// queue as it is now, so the owner knows which one without asking.
+std::string operator_body(const Notice& n) {
+  std::string b = "A Pulse administrator (" + n.operator_name + ") writes about your queue " +
+                  quoted(n.queue) + ":\n\n" + n.message + "\n\n";
+  b += "Queue:      " + n.queue + "\n";
+  b += "Vhost:      " + n.vhost + "\n";
+  b += owner_line(n);
+  b += "Messages:   " + std::to_string(n.messages) + " (" + std::to_string(n.messages_ready) +
+       " ready, " + std::to_string(n.messages_unacknowledged) + " unacknowledged)\n";
+  b += "Consumers:  " + std::to_string(n.consumers) + "\n";
+  b += binding_lines(n);
+  return b;
+}
+
 }  // namespace
 
 std::string rfc3339_utc(TimePoint t) {
@@ -71,6 +102,11 @@ nlohmann::json notice_json(const Notice& n) {
     bindings.push_back({{"exchange", b.source}, {"routing_key", b.routing_key}});
   }
   j["bindings"] = std::move(bindings);
+  if (n.event == Event::kOperator) {
+    j["operator"] = n.operator_name;
+    j["message"] = n.message;
+    return j;
+  }
   j["warn_queue_size"] = n.thresholds.warn_queue_size;
   j["delete_queue_size"] = n.thresholds.delete_queue_size;
   j["unbounded"] = n.unbounded;
@@ -93,12 +129,15 @@ std::string email_subject(const Notice& n) {
       return q + " has been deleted";
     case Event::kConnectionClosed:
       return "Pulse warning: connection " + quoted(n.connection) + " has been closed";
+    case Event::kOperator:
+      return "Pulse notice: queue " + quoted(n.queue) + ": a message from a Pulse administrator";
   }
   return q;
 }
 
 std::string email_body(const Notice& n) {
   if (n.event == Event::kConnectionClosed) return connection_body(n);
+  if (n.event == Event::kOperator) return operator_body(n);
   const auto& t = n.thresholds;
   const std::string warn = std::to_string(t.warn_queue_size);
   const std::string del = std::to_string(t.delete_queue_size);
@@ -120,23 +159,18 @@ std::string email_body(const Notice& n) {
            " s, the limit is " + std::to_string(n.idle_queue_expiry.count()) + " s.\n";
       break;
     case Event::kConnectionClosed:
+    case Event::kOperator:
       break;
   }
   b += "\n";
   b += "Queue:      " + n.queue + "\n";
   b += "Vhost:      " + n.vhost + "\n";
-  b += "Owner:      " + (n.owner ? *n.owner : std::string("none (not named queue/<owner>/...)")) +
-       "\n";
+  b += owner_line(n);
   b += "Messages:   " + std::to_string(n.messages) + " (" + std::to_string(n.messages_ready) +
        " ready, " + std::to_string(n.messages_unacknowledged) + " unacknowledged)\n";
   b += "Growth:     " + growth_text(n) + "\n";
   b += "Consumers:  " + std::to_string(n.consumers) + "\n";
-  if (n.bindings.empty()) b += "Bindings:   none\n";
-  for (size_t i = 0; i < n.bindings.size(); ++i) {
-    b += i == 0 ? "Bindings:   " : "            ";
-    b += "exchange " + quoted(n.bindings[i].source) + ", routing key " +
-         quoted(n.bindings[i].routing_key) + "\n";
-  }
+  b += binding_lines(n);
   b += "Thresholds: warning over " + warn + ", deletion over " + del + " messages" +
        (n.unbounded ? " (unbounded: never deleted)" : "") + "\n";
   if (n.event != Event::kBackToNormal) {

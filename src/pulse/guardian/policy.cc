@@ -21,6 +21,8 @@ std::string_view event_name(Event event) {
       return "idle_deleted";
     case Event::kConnectionClosed:
       return "connection_closed";
+    case Event::kOperator:
+      return "operator";
   }
   return "unknown";
 }

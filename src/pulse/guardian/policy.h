@@ -23,10 +23,12 @@ using admin::ConnectionInfo;
 using admin::QueueInfo;
 using admin::TimePoint;
 
-enum class Event { kWarning, kBackToNormal, kDeleted, kIdleDeleted, kConnectionClosed };
+// kOperator is not the policy's: an administrator writes to a queue's owner through the API
+// (POST /api/pulse/guardian/notices), and it goes out like the guardian's own notices.
+enum class Event { kWarning, kBackToNormal, kDeleted, kIdleDeleted, kConnectionClosed, kOperator };
 
-// "warning", "back_to_normal", "deleted", "idle_deleted", "connection_closed": one routing-key
-// word each (no dots), so `*.<owner>` selects exactly one owner's notices.
+// "warning", "back_to_normal", "deleted", "idle_deleted", "connection_closed", "operator": one
+// routing-key word each (no dots), so `*.<owner>` selects exactly one owner's notices.
 std::string_view event_name(Event event);
 
 struct Notice {
@@ -56,6 +58,10 @@ struct Notice {
   TimePoint connected_at{};
   std::chrono::seconds connection_age{0};
   std::chrono::seconds max_connection_age{0};
+
+  // kOperator: who wrote it (the administrator's user name) and what.
+  std::string operator_name;
+  std::string message;
 
   bool operator==(const Notice&) const = default;
 };

@@ -15,6 +15,11 @@ std::string notice_log_line(const Notice& n) {
             " s, max_connection_age " + std::to_string(n.max_connection_age.count()) + " s";
     return line;
   }
+  if (n.event == Event::kOperator) {
+    // The message itself is the mail's and the exchange's; the log says who wrote to whom.
+    return line + "operator '" + n.operator_name + "' wrote to the owner of queue '" + n.queue +
+           "' in vhost '" + n.vhost + "' (" + std::to_string(n.message.size()) + " bytes)";
+  }
   line += "queue '" + n.queue + "' in vhost '" + n.vhost + "': " + std::to_string(n.messages) +
           " messages (" + std::to_string(n.messages_ready) + " ready, " +
           std::to_string(n.messages_unacknowledged) + " unacknowledged), " +

@@ -28,6 +28,7 @@ std::string target_of(const Notice& n) {
       return connection_target(n.connection);
     case Event::kWarning:
     case Event::kBackToNormal:
+    case Event::kOperator:
       break;
   }
   return {};
@@ -146,6 +147,10 @@ GuardianRunner::Outcome GuardianRunner::report(const Status& st, const Target& t
     spdlog::debug("guardian: {} failed again: {}", what, st.error().text);
   }
   return Outcome::kFailed;
+}
+
+void GuardianRunner::announce(const Notice& notice) {
+  deliver(notice);
 }
 
 void GuardianRunner::deliver(const Notice& notice) {

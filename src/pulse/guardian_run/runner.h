@@ -40,6 +40,12 @@ class GuardianRunner {
   // before the next poll: the interval, or PollBackoff's longer wait after an error.
   std::chrono::seconds poll(admin::TimePoint now);
 
+  // A notice that is not the policy's (an administrator's, Event::kOperator), handed to every
+  // sink now, as the policy's are: published, mailed, logged and kept in the NoticeLog.
+  void announce(const Notice& notice);
+  // The broker the runner polls (the API looks a queue up there before announcing about it).
+  admin::BrokerAdmin& admin() { return admin_; }
+
   // From the next poll on (see GuardianPolicy::set_settings).
   void set_settings(GuardianSettings settings);
   const GuardianSettings& settings() const { return policy_.settings(); }

@@ -164,7 +164,7 @@ TEST_F(GuardianApiTest, OwnersSeeTheNoticesOfTheirOwnQueues) {
   EXPECT_EQ(call(a, "GET", "/guardian/notices?since=abc").status, 400u);
   EXPECT_EQ(call(a, "GET", "/guardian/notices?since=-1").status, 400u);
   EXPECT_EQ(call(a, "GET", "/guardian/notices?limit=0").status, 400u);
-  EXPECT_EQ(call(a, "POST", "/guardian/notices").status, 405u);
+  EXPECT_EQ(call(a, "DELETE", "/guardian/notices").status, 405u);
 }
 
 TEST_F(GuardianApiTest, UnboundedFlagsKeepQueuesAndSurviveARestart) {
