@@ -14,6 +14,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <type_traits>
 
@@ -182,7 +183,10 @@ Result<HttpReply> HttpClient::request(const std::string& method, const std::stri
   // tcp_stream each get one, so a stopped server cannot hang the tool.
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(boost::none);  // a listing of 100k queues is tens of MiB
+  // A listing of 100k queues is tens of MiB: no limit. Not boost::none: Boost 1.74's parser
+  // compares a Content-Length with the optional limit as `len > none`, always true, and fails
+  // every reply whose headers arrive in a read of their own with body_limit.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(1 << 20);
   Exchange x{timeout_, req, buffer, parser, {}, "connect"};
   std::optional<asio::ssl::context> tls_ctx;
