@@ -17,13 +17,13 @@
 #include "app/pulse_service.h"
 #include "app/reload.h"
 #include "app/stomp_listeners.h"
-#include "app/web_dir.h"
 #include "app/web_stomp_listeners.h"
 #include "base/listen.h"
 #include "base/log.h"
 #include "definitions/json.h"
 #include "http/api.h"
 #include "http/http_server.h"
+#include "httpd/web_dir.h"
 #include "persist/queue_storage.h"
 #include "server/asio.h"
 #include "server/connection_limits.h"
@@ -409,7 +409,7 @@ int main(int argc, char** argv) {
   http_options.cors_max_age = config.management_cors_max_age;
   pulse::http::HttpServer http_server(io, api, http_options);
   http_server.set_upgrade_handler(&web_stomp);
-  auto web_files = pulse::app::load_web_dir(flags.web_dir);
+  auto web_files = pulse::httpd::load_web_dir(flags.web_dir);
   if (!web_files) die(web_files.error().text);
   http_server.set_static_files(std::move(*web_files));
   start_listeners(

@@ -58,7 +58,7 @@ httpd::Handler HttpServer::handler(bool metrics_only) {
       done(not_found());
       return;
     }
-    if (!metrics_only && StaticFiles::owns(req)) {
+    if (!metrics_only && httpd::StaticFiles::owns(req)) {
       // The inspector's files: public, no login (the page itself signs in).
       done(static_files_.serve(req, req.if_none_match));
       return;

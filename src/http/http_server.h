@@ -13,8 +13,8 @@
 
 #include "base/result.h"
 #include "http/chunked.h"
-#include "http/static_files.h"
 #include "httpd/server.h"
+#include "httpd/static_files.h"
 #include "server/asio.h"
 
 namespace pulse::tls {
@@ -45,7 +45,7 @@ class HttpServer : public Scheduler {
                                                     bool metrics_only = false);
   // The pages under /inspector and /examples (none until set), on every listener but the
   // metrics-only one. Set before listening.
-  void set_static_files(StaticFiles files) { static_files_ = std::move(files); }
+  void set_static_files(httpd::StaticFiles files) { static_files_ = std::move(files); }
   // Requests to `handler->path()` on every listener but the metrics-only ones are handed to
   // it (Web-STOMP at /ws). Set before listening; the handler outlives the server.
   void set_upgrade_handler(httpd::UpgradeHandler* handler) { upgrade_ = handler; }
@@ -63,7 +63,7 @@ class HttpServer : public Scheduler {
   Api& api_;
   httpd::Server server_;
   httpd::UpgradeHandler* upgrade_ = nullptr;
-  StaticFiles static_files_;
+  httpd::StaticFiles static_files_;
   boost::asio::steady_timer stats_timer_;
   bool shutting_down_ = false;
   boost::asio::thread_pool worker_{1};

@@ -15,12 +15,14 @@ namespace pulse::httpd {
 struct Request {
   std::string method;                        // "GET", "PUT", ...
   std::string path;                          // raw target path, without the query
+  std::string target;                        // raw target as sent: path and query
   bool under_api = false;                    // the path starts with /api
   std::vector<std::string> segments;         // URL-decoded path segments (after "/api")
   std::map<std::string, std::string> query;  // URL-decoded; the last of repeated keys wins
   std::string body;
   std::string authorization;  // the Authorization header
   std::string x_reason;       // X-Reason (DELETE of a connection)
+  std::string content_type;   // Content-Type (relayed by pulse-guardian's proxy)
   std::string if_none_match;  // If-None-Match (static pages' ETags)
   std::string peer_address;   // the client's IP address; empty when unknown
   bool peer_loopback = false;

@@ -168,6 +168,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (auto it = in.find(bhttp::field::authorization); it != in.end())
       req.authorization = std::string(it->value());
     if (auto it = in.find("x-reason"); it != in.end()) req.x_reason = std::string(it->value());
+    if (auto it = in.find(bhttp::field::content_type); it != in.end())
+      req.content_type = std::string(it->value());
+    req.target = std::string(in.target());
     if (auto it = in.find(bhttp::field::if_none_match); it != in.end())
       req.if_none_match = std::string(it->value());
     boost::system::error_code pec;

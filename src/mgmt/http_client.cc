@@ -14,6 +14,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <type_traits>
 
@@ -106,6 +107,80 @@ void run_exchange(Exchange& x, Stream& stream, const Endpoints& endpoints) {
   });
 }
 
+// Sends `req` (Host and User-Agent set here) on a connection of its own and reads the reply.
+Result<HttpReply> exchange(http::request<http::string_body>& req, const Url& url,
+                           const TlsSettings& tls, std::chrono::milliseconds timeout,
+                           const std::string& user_agent) {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  const auto endpoints = resolver.resolve(url.host, url.port, ec);
+  if (ec) return unreachable(url, "cannot resolve '" + url.host + "': " + ec.message());
+
+  req.set(http::field::host, url.host + ":" + url.port);
+  req.set(http::field::user_agent, user_agent);
+  req.prepare_payload();
+
+  // Beast's synchronous calls have no deadline; the same steps as async operations on a
+  // tcp_stream each get one, so a stopped server cannot hang the tool.
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  // A listing of 100k queues is tens of MiB: no limit. Not boost::none: Boost 1.74's parser
+  // compares a Content-Length with the optional limit as `len > none`, always true, and fails
+  // every reply whose headers arrive in a read of their own with body_limit.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  parser.header_limit(1 << 20);
+  Exchange x{timeout, req, buffer, parser, {}, "connect"};
+  std::optional<asio::ssl::context> tls_ctx;
+  if (url.tls) {
+    tls_ctx.emplace(asio::ssl::context::tls_client);
+    if (Status s = configure_tls_context(tls_ctx->native_handle(), tls); !s) return s.error();
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, *tls_ctx);
+    if (Status s = prepare_tls_session(stream.native_handle(), url.host, tls); !s) {
+      return s.error();
+    }
+    run_exchange(x, stream, endpoints);
+    ioc.run();
+    if (x.failure && x.step == kHandshake) {
+      // asio reports OpenSSL's packed error code in the ssl category.
+      const bool ssl = x.failure.category() == asio::error::get_ssl_category();
+      const std::string why = tls_handshake_failure(
+          stream.native_handle(), ssl ? static_cast<unsigned long>(x.failure.value()) : 0, url.host,
+          x.failure.message());
+      ERR_clear_error();
+      if (x.failure != beast::error::timeout) return unreachable(url, "TLS: " + why);
+    }
+    // No close_notify exchange: the reply is complete (its length is known) and a server that
+    // does not answer one must not make the tool wait.
+    beast::get_lowest_layer(stream).socket().close(ec);
+  } else {
+    beast::tcp_stream stream(ioc);
+    run_exchange(x, stream, endpoints);
+    ioc.run();
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  if (x.failure) {
+    if (x.failure == beast::error::timeout) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", timeout.count() / 1000.0);
+      return unreachable(url, std::string("timed out after ") + seconds + " s trying to " + x.step);
+    }
+    return unreachable(url, x.failure.message());
+  }
+
+  HttpReply reply;
+  auto& res = parser.get();
+  reply.status = res.result_int();
+  reply.body = std::move(res.body());
+  for (const auto& field : res) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  return reply;
+}
+
 }  // namespace
 
 Result<Url> parse_url(const std::string& text) {
@@ -159,15 +234,7 @@ HttpClient::HttpClient(Url url, std::string user, std::string password,
 
 Result<HttpReply> HttpClient::request(const std::string& method, const std::string& target,
                                       const std::string& body, const Headers& extra) const {
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::error_code ec;
-  const auto endpoints = resolver.resolve(url_.host, url_.port, ec);
-  if (ec) return unreachable(url_, "cannot resolve '" + url_.host + "': " + ec.message());
-
   http::request<http::string_body> req{http::string_to_verb(method), url_.base_path + target, 11};
-  req.set(http::field::host, url_.host + ":" + url_.port);
-  req.set(http::field::user_agent, user_agent_);
   // No Accept header: RabbitMQ answers 406 to `DELETE .../contents` with Accept:
   // application/json (its purge resource offers no JSON); rabbitmqadmin sends none either.
   req.set(http::field::authorization, authorization_);
@@ -176,64 +243,22 @@ Result<HttpReply> HttpClient::request(const std::string& method, const std::stri
     req.set(http::field::content_type, "application/json");
     req.body() = body;
   }
-  req.prepare_payload();
+  return exchange(req, url_, tls_, timeout_, user_agent_);
+}
 
-  // Beast's synchronous calls have no deadline; the same steps as async operations on a
-  // tcp_stream each get one, so a stopped server cannot hang the tool.
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(boost::none);  // a listing of 100k queues is tens of MiB
-  parser.header_limit(1 << 20);
-  Exchange x{timeout_, req, buffer, parser, {}, "connect"};
-  std::optional<asio::ssl::context> tls_ctx;
-  if (url_.tls) {
-    tls_ctx.emplace(asio::ssl::context::tls_client);
-    if (Status s = configure_tls_context(tls_ctx->native_handle(), tls_); !s) return s.error();
-    beast::ssl_stream<beast::tcp_stream> stream(ioc, *tls_ctx);
-    if (Status s = prepare_tls_session(stream.native_handle(), url_.host, tls_); !s) {
-      return s.error();
-    }
-    run_exchange(x, stream, endpoints);
-    ioc.run();
-    if (x.failure && x.step == kHandshake) {
-      // asio reports OpenSSL's packed error code in the ssl category.
-      const bool ssl = x.failure.category() == asio::error::get_ssl_category();
-      const std::string why = tls_handshake_failure(
-          stream.native_handle(), ssl ? static_cast<unsigned long>(x.failure.value()) : 0,
-          url_.host, x.failure.message());
-      ERR_clear_error();
-      if (x.failure != beast::error::timeout) return unreachable(url_, "TLS: " + why);
-    }
-    // No close_notify exchange: the reply is complete (its length is known) and a server that
-    // does not answer one must not make the tool wait.
-    beast::get_lowest_layer(stream).socket().close(ec);
+Result<HttpReply> HttpClient::relay(const std::string& method, const std::string& target,
+                                    const std::string& body, const Headers& headers) const {
+  http::request<http::string_body> req;
+  req.version(11);
+  if (const auto verb = http::string_to_verb(method); verb != http::verb::unknown) {
+    req.method(verb);
   } else {
-    beast::tcp_stream stream(ioc);
-    run_exchange(x, stream, endpoints);
-    ioc.run();
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    req.method_string(method);
   }
-
-  if (x.failure) {
-    if (x.failure == beast::error::timeout) {
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%g", timeout_.count() / 1000.0);
-      return unreachable(url_,
-                         std::string("timed out after ") + seconds + " s trying to " + x.step);
-    }
-    return unreachable(url_, x.failure.message());
-  }
-
-  HttpReply reply;
-  auto& res = parser.get();
-  reply.status = res.result_int();
-  reply.body = std::move(res.body());
-  for (const auto& field : res) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    reply.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  return reply;
+  req.target(url_.base_path + target);
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.body() = body;
+  return exchange(req, url_, tls_, timeout_, user_agent_);
 }
 
 }  // namespace pulse::mgmt

@@ -45,6 +45,12 @@ class HttpClient {
   Result<HttpReply> request(const std::string& method, const std::string& target,
                             const std::string& body = {}, const Headers& extra = {}) const;
 
+  // A client's request passed on as it came (pulse-guardian's proxy of the management API):
+  // `target` (path and query) below the URL's base path, exactly `headers` (the caller's own
+  // Authorization, or none) and `body`; none of this client's credentials. Errors as request().
+  Result<HttpReply> relay(const std::string& method, const std::string& target,
+                          const std::string& body, const Headers& headers) const;
+
   const Url& url() const { return url_; }
   const std::string& user() const { return user_; }
   // The User-Agent header sent (default "pulse-mgmt"; pulsectl sends "pulsectl").

@@ -2,6 +2,7 @@
 
 #include "base/log.h"
 #include "base/url.h"
+#include "httpd/web_dir.h"
 
 namespace pulse::tools {
 
@@ -14,14 +15,19 @@ ApiFront::ApiFront(boost::asio::io_context& io, const GuardianArgs& args,
       guardian_store_(file_, "pulse.guardian"),
       host_(io, admin, account_store_, guardian_store_, config.accounts),
       auth_(rabbit),
+      proxy_(io, rabbit),
       server_(io, [] {
         httpd::ServerOptions o;
         o.server_name = "pulse-guardian";
+        o.body_limit = ApiProxy::kMaxBody;
         return o;
       }()) {}
 
 Status ApiFront::load() {
   if (auto s = host_.start(); !s) return Error{kExitUsage, "--state-file: " + s.error().text};
+  auto web = httpd::load_web_dir(args_.web_dir);
+  if (!web) return Error{kExitUsage, web.error().text};
+  web_ = std::move(*web);
   return {};
 }
 
@@ -48,20 +54,31 @@ Status ApiFront::listen() {
     bound = server_.listen(args_.listen_host, args_.listen_port, std::move(handler), "HTTP");
   }
   if (!bound) return Error{kExitUsage, bound.error().text};
-  spdlog::info("pulse: serving /api/pulse on {}://{}", tls ? "https" : "http",
-               format_host_port(bound->address().to_string(), bound->port()));
+  spdlog::info("pulse: serving the admin UI and /api/pulse on {}://{}, the rest of /api from {}",
+               tls ? "https" : "http",
+               format_host_port(bound->address().to_string(), bound->port()), args_.mgmt.url);
   return {};
 }
 
 void ApiFront::stop() {
   server_.shutdown();
+  proxy_.stop();
   host_.stop();
 }
 
-// Only /api/pulse/...: the rest of the management API is RabbitMQ's own.
+// The UI's files are served here, /api/pulse/... is answered here, and the rest of /api is
+// RabbitMQ's own management API, passed on.
 void ApiFront::handle(httpd::Request req, httpd::Reply done) {
-  if (!req.under_api || req.segments.empty() || req.segments[0] != "pulse") {
+  if (httpd::StaticFiles::owns(req)) {
+    done(web_.serve(req, req.if_none_match));
+    return;
+  }
+  if (!req.under_api) {
     done(httpd::not_found());
+    return;
+  }
+  if (req.segments.empty() || req.segments[0] != "pulse") {
+    proxy_.forward(std::move(req), std::move(done));
     return;
   }
   auto who = auth_.authenticate(req);

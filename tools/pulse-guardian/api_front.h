@@ -1,21 +1,25 @@
 #pragma once
-// pulse-guardian's /api/pulse (--listen): Pulse's HTTP API in front of RabbitMQ, as pulsed
-// serves it. pulse/api_host's ApiHost (the AccountService over the guardian's HttpBrokerAdmin,
+// pulse-guardian's --listen: the admin UI and Pulse's HTTP API in front of RabbitMQ, as pulsed
+// serves them. The UI's static files (httpd's StaticFiles from --web-dir or the default web
+// directory), RabbitMQ's own management API through ApiProxy (every /api/... but /api/pulse),
+// and /api/pulse: pulse/api_host's ApiHost (the AccountService over the guardian's HttpBrokerAdmin,
 // PulseApi, the claims' sweep) with its records in --state-file (one JSON file, the scopes
 // pulse.owner and pulse.guardian as pulsed's kv table has them), httpd's server (HTTP, or HTTPS
 // with --listen-cert/--listen-key), and sign-in by RabbitMQ's whoami.
 //
 // Thread: the loop's io_context, which also runs the guardian's polls: one thread owns the
-// runner, the account service and the API. Calls to RabbitMQ block it, each bounded by
-// --timeout.
+// runner, the account service and the API. /api/pulse's calls to RabbitMQ block it, each
+// bounded by --timeout; the proxied requests run on ApiProxy's workers.
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "api_proxy.h"
 #include "base/result.h"
 #include "config_file.h"
 #include "guardian_args.h"
 #include "httpd/server.h"
+#include "httpd/static_files.h"
 #include "mgmt/http_client.h"
 #include "pulse/accounts/account_store.h"
 #include "pulse/api_host/api_host.h"
@@ -30,7 +34,8 @@ class ApiFront {
   ApiFront(boost::asio::io_context& io, const GuardianArgs& args, const GuardianConfig& config,
            admin::BrokerAdmin& admin, const mgmt::HttpClient& rabbit);
 
-  // Reads --state-file (an error: unreadable or damaged, which stops the start).
+  // Reads --state-file and the web directory (an error: unreadable or damaged, which stops
+  // the start).
   Status load();
   // Plugs the guardian in (its notices and settings behind /api/pulse/guardian...).
   void attach_guardian(guardian::GuardianRunner& runner, const guardian::NoticeLog& notices);
@@ -51,6 +56,8 @@ class ApiFront {
   accounts::ScopedAccountStore guardian_store_;
   api::ApiHost host_;
   api::WhoamiAuth auth_;
+  httpd::StaticFiles web_;
+  ApiProxy proxy_;
   httpd::Server server_;
 };
 

@@ -51,12 +51,19 @@ NOTICES
     "Environment: PULSECTL_URL, PULSECTL_USER, PULSECTL_PASSWORD, PULSECTL_CACERT."
     R"(
 
-PULSE'S HTTP API (--listen HOST:PORT --state-file PATH)
-  Serves /api/pulse/... (owners, Pulse users, namespace claims, the guardian's settings,
-  notices and unbounded flags) as pulsed does, in front of RabbitMQ: Basic credentials are
-  checked by RabbitMQ's GET /api/whoami, accounts are made as RabbitMQ users by -u (which
-  needs the administrator tag), records are kept in --state-file. HTTPS with --listen-cert
-  and --listen-key. Other paths are RabbitMQ's own management API's (404 here).
+THE ADMIN UI AND PULSE'S HTTP API (--listen HOST:PORT --state-file PATH)
+  Serves, as pulsed does, in front of RabbitMQ:
+  - the admin UI at / (and /ui/..., /inspector/...) from --web-dir, else share/pulse/web
+    beside the binary's directory; sign in with a RabbitMQ user with a management tag;
+  - /api/pulse/... (owners, Pulse users, namespace claims, the guardian's settings, notices
+    and unbounded flags): Basic credentials are checked by RabbitMQ's GET /api/whoami,
+    accounts are made as RabbitMQ users by -u (which needs the administrator tag), records
+    are kept in --state-file;
+  - every other /api/... request is passed on to --url's management API as it came (method,
+    path, query, body up to 20 MiB, the client's Authorization, Content-Type and X-Reason)
+    and RabbitMQ's answer comes back; RabbitMQ unreachable: 503. These run on 4 threads of
+    their own (64 more may wait), so they never hold the polls.
+  HTTPS with --listen-cert and --listen-key.
 
 SIGNALS
   SIGINT, SIGTERM: stop after the poll in progress (a request is bounded by --timeout);
@@ -95,7 +102,8 @@ Parsed<GuardianArgs> parse_guardian_args(int argc, const char* const* argv) {
   app.add_option("--log-level", a.log_level, "debug, info, warning, error, none")
       ->capture_default_str();
   app.add_option("--listen", a.listen,
-                 "serve Pulse's HTTP API (/api/pulse/...) on HOST:PORT (default: off; "
+                 "serve the admin UI, Pulse's HTTP API (/api/pulse/...) and RabbitMQ's "
+                 "management API (passed on to --url) on HOST:PORT (default: off; "
                  "suggested 127.0.0.1:" +
                      std::to_string(kSuggestedListenPort) + ")");
   app.add_option("--listen-cert", a.listen_cert, "PEM certificate chain: --listen is HTTPS")
@@ -105,6 +113,10 @@ Parsed<GuardianArgs> parse_guardian_args(int argc, const char* const* argv) {
   app.add_option("--state-file", a.state_file,
                  "where owners, Pulse users, claims and the guardian's API settings are kept "
                  "(JSON, mode 0600); required with --listen");
+  app.add_option("--web-dir", a.web_dir,
+                 "directory of the admin UI's files served by --listen (default: "
+                 "share/pulse/web beside the binary's directory, or a build tree's web/)")
+      ->check(CLI::ExistingDirectory);
 
   Parsed<GuardianArgs> p;
   if (!parse_cli(app, kProgram, argc, argv, p.exit_code, p.message)) return p;
@@ -117,8 +129,9 @@ Parsed<GuardianArgs> parse_guardian_args(int argc, const char* const* argv) {
     a.listen_port = hp->port;
     if (a.state_file.empty()) return usage("--listen needs --state-file");
     if (a.once) return usage("--listen and --once exclude each other");
-  } else if (!a.listen_cert.empty() || !a.listen_key.empty() || !a.state_file.empty()) {
-    return usage("--listen-cert, --listen-key and --state-file go with --listen");
+  } else if (!a.listen_cert.empty() || !a.listen_key.empty() || !a.state_file.empty() ||
+             !a.web_dir.empty()) {
+    return usage("--listen-cert, --listen-key, --state-file and --web-dir go with --listen");
   }
   if (a.listen_cert.empty() != a.listen_key.empty())
     return usage("--listen-cert and --listen-key go together");

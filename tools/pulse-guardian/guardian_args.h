@@ -1,7 +1,8 @@
 #pragma once
 // pulse-guardian's command line (README.md): the management API connection flags shared with
 // pulsectl (tools/pulse-common/mgmt_options.h), --config, --amqp-url, --once, --log-level, and
-// /api/pulse's listener: --listen, --listen-cert, --listen-key, --state-file.
+// the listener (the admin UI, /api/pulse, RabbitMQ's API passed on): --listen, --listen-cert,
+// --listen-key, --state-file, --web-dir.
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct GuardianArgs {
   uint16_t listen_port = 0;
   std::string listen_cert, listen_key;  // both or neither: HTTPS
   std::string state_file;               // required with --listen
+  std::string web_dir;                  // the admin UI's files; empty: the default search
 };
 
 // A port for --listen nothing else claims by default (RabbitMQ's management is 15672).

@@ -132,6 +132,8 @@ TEST(GuardianArgs, UsageErrors) {
            {"--listen", "127.0.0.1:0", "--state-file", "s"},
            {"--listen", "127.0.0.1:15680"},
            {"--state-file", "s.json"},
+           {"--web-dir", "/tmp"},  // only with --listen
+           {"--listen", "15680", "--state-file", "s", "--web-dir", "/nonexistent/web"},
            {"--listen", "15680", "--state-file", "s", "--once"}}) {
     std::vector<const char*> argv{"pulse-guardian"};
     for (const auto& w : words) argv.push_back(w.c_str());
@@ -149,6 +151,11 @@ TEST(GuardianArgs, ListenWithAStateFile) {
   EXPECT_EQ(p.args->listen_host, "127.0.0.1");
   EXPECT_EQ(p.args->listen_port, 15680);
   EXPECT_EQ(p.args->state_file, "/tmp/s.json");
+  EXPECT_EQ(p.args->web_dir, "");  // the default search (httpd/web_dir.h)
+  test::Argv web{"pulse-guardian", "--listen", "15680", "--state-file", "s", "--web-dir", "/tmp"};
+  p = parse_guardian_args(web.argc(), web.argv());
+  ASSERT_TRUE(p.args) << p.message;
+  EXPECT_EQ(p.args->web_dir, "/tmp");
 }
 
 }  // namespace

@@ -1,16 +1,16 @@
-#include "app/web_dir.h"
+#include "httpd/web_dir.h"
 
 #include <filesystem>
 
 #include "base/log.h"
 
-namespace pulse::app {
+namespace pulse::httpd {
 
 namespace fs = std::filesystem;
 
-Result<http::StaticFiles> load_web_dir(const std::string& flag) {
+Result<StaticFiles> load_web_dir(const std::string& flag) {
   if (!flag.empty()) {
-    auto files = http::StaticFiles::load(flag);
+    auto files = StaticFiles::load(flag);
     if (!files) return Error{0, "--web-dir: " + files.error().text};
     spdlog::info("serving {} web files from {}", files->size(), flag);
     return files;
@@ -22,14 +22,14 @@ Result<http::StaticFiles> load_web_dir(const std::string& flag) {
     for (const fs::path& dir :
          {bin / ".." / "share" / "pulse" / "web", bin / ".." / ".." / "web"}) {
       if (!fs::is_directory(dir / "inspector", ec)) continue;
-      auto files = http::StaticFiles::load(dir);
+      auto files = StaticFiles::load(dir);
       if (!files) return std::move(files).error();
       spdlog::info("serving {} web files from {}", files->size(), dir.lexically_normal().string());
       return files;
     }
   }
-  spdlog::info("no web directory found (--web-dir): /inspector is not served");
-  return http::StaticFiles();
+  spdlog::info("no web directory found (--web-dir): the admin UI and /inspector are not served");
+  return StaticFiles();
 }
 
-}  // namespace pulse::app
+}  // namespace pulse::httpd

@@ -1,11 +1,11 @@
-#include "http/static_files.h"
+#include "httpd/static_files.h"
 
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
-namespace pulse::http {
+namespace pulse::httpd {
 
 namespace fs = std::filesystem;
 
@@ -145,4 +145,4 @@ Response StaticFiles::serve(const Request& req, std::string_view if_none_match) 
   return r;
 }
 
-}  // namespace pulse::http
+}  // namespace pulse::httpd

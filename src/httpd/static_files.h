@@ -1,18 +1,18 @@
 #pragma once
-// The static pages pulsed serves beside the API: the admin UI (`/`, its files below `/ui/`),
-// the live inspector (`/inspector/`) and the browser example (`/examples/browser/`), read from the
-// web directory (web/ in the sources, /usr/share/pulse/web in the package). Files are read once, at
-// start-up, into memory: a request is a lookup of its exact decoded path in that table, so nothing
-// a client sends can name a file outside it.
+// The static pages pulsed and pulse-guardian serve beside the API: the admin UI (`/`, its files
+// below `/ui/`), the live inspector (`/inspector/`) and the browser example (`/examples/browser/`),
+// read from the web directory (web/ in the sources, /usr/share/pulse/web in the package). Files are
+// read once, at start-up, into memory: a request is a lookup of its exact decoded path in that
+// table, so nothing a client sends can name a file outside it.
 #include <filesystem>
 #include <map>
 #include <string>
 #include <string_view>
 
 #include "base/result.h"
-#include "http/message.h"
+#include "httpd/message.h"
 
-namespace pulse::http {
+namespace pulse::httpd {
 
 class StaticFiles {
  public:
@@ -52,4 +52,4 @@ std::string static_content_type(const std::string& filename);
 // (ws:, wss:) so the page reaches /ws here or the separate Web-STOMP listener (another port).
 extern const char* const kStaticPagesCsp;
 
-}  // namespace pulse::http
+}  // namespace pulse::httpd
