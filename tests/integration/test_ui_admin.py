@@ -54,8 +54,8 @@ def in_form(name):
 
 
 def wait_toast(ui, text):
-    ui.wait_function(
-        "t => Array.from(document.querySelectorAll('#toasts .toast')).some(e => e.textContent.includes(t))", text)
+    ui.wait_until("Array.from(document.querySelectorAll('#toasts .toast')).some(e => e.textContent.includes(%s))"
+                  % json.dumps(text))
 
 
 def test_user_created_and_permitted_from_the_ui(broker, ui):
@@ -117,7 +117,7 @@ def test_user_created_and_permitted_from_the_ui(broker, ui):
         ui.click(role="button", name="Set max-connections")
         assert eventually(lambda: api.get("/api/user-limits/" + q(user)).json ==
                           [{"user": user, "value": {"max-connections": 3}}])
-        ui.wait_function("() => !document.querySelector('button[aria-label=\"Clear max-connections\"]').disabled")
+        ui.wait_until("!document.querySelector('button[aria-label=\"Clear max-connections\"]').disabled")
         ui.fill(role="spinbutton", name="max-channels", value="1.5")
         ui.click(role="button", name="Set max-channels")
         wait_toast(ui, "A limit is a whole number")
@@ -264,8 +264,9 @@ def test_vhost_add_clone_limit_delete(broker, ui):
         c.close()
         assert eventually(lambda: api.get("/api/vhosts/" + v).json.get("messages") == 1)
         ui.goto(base(broker) + "/#/vhosts")
-        ui.wait_function("v => Array.from(document.querySelectorAll('table.grid tbody tr')).some("
-                         "tr => tr.cells[0].innerText === v && tr.innerText.includes('staging'))", vhost)
+        ui.wait_until("Array.from(document.querySelectorAll('table.grid tbody tr')).some("
+                      "tr => tr.cells[0].innerText === %s && tr.innerText.includes('staging'))"
+                      % json.dumps(vhost))
         ui.screenshot("vhosts")
 
         ui.click(role="link", name=vhost, exact=True)
@@ -332,29 +333,29 @@ def test_policies_and_limits_pages(broker, ui):
         ui.fill(label="Pattern", value="^jobs\\.", within=form)
         ui.select(label="Apply to", value="queues", within=form)
         ui.fill(label="Priority", value="3", within=form)
-        ui.fill(label="Definition key 1", value="max-length")
-        ui.press("Tab", label="Definition key 1")
-        assert ui.eval("document.querySelector('[aria-label=\"Definition type 1\"]').value") == "number"
-        ui.fill(label="Definition value 1", value="ten")
+        ui.fill(label="Definition 1 key", value="max-length")
+        ui.press("Tab", label="Definition 1 key")
+        assert ui.eval("document.querySelector('[role=group][aria-label=\"Definition 1\"] select').value") == "number"
+        ui.fill(label="Definition 1 value", value="ten")
         ui.click(role="button", name="Add policy")
         assert 'max-length: "ten" is not a number' in ui.text(role="alert", within=form)
         assert api.get("/api/policies/%s/%s" % (v, name)).status == 404
-        ui.fill(label="Definition value 1", value="10")
-        ui.click(role="button", name="Add definition row")
-        ui.fill(label="Definition key 2", value="lazy")
-        ui.select(label="Definition type 2", value="boolean")
-        ui.fill(label="Definition value 2", value="true")
+        ui.fill(label="Definition 1 value", value="10")
+        ui.click(role="button", name="Add definition", exact=True)
+        ui.fill(label="Definition 2 key", value="lazy")
+        ui.select(label="Definition 2 type", value="boolean")
+        ui.fill(label="Definition 2 value", value="true")
         ui.click(role="button", name="Add policy")
         # A key the broker does not know: its reason, nothing stored.
         refused = api.put("/api/policies/%s/%s" % (v, name), {"pattern": "^jobs\\.", "definition": {"max-length": 10, "lazy": True}})
         assert refused.status == 400, refused
         wait_toast(ui, refused.json["reason"].splitlines()[0])
         assert api.get("/api/policies/%s/%s" % (v, name)).status == 404
-        ui.click(role="button", name="Remove definition row 2")
-        ui.click(role="button", name="Add definition row")
-        ui.fill(label="Definition key 3", value="dead-letter-exchange")
-        ui.press("Tab", label="Definition key 3")
-        ui.fill(label="Definition value 3", value="dlx")
+        ui.click(role="button", name="Remove definition 2")
+        ui.click(role="button", name="Add definition", exact=True)
+        ui.fill(label="Definition 3 key", value="dead-letter-exchange")
+        ui.press("Tab", label="Definition 3 key")
+        ui.fill(label="Definition 3 value", value="dlx")
         ui.click(role="button", name="Add policy")
         ui.wait(role="link", name=name, exact=True)
         p = ok(api.get("/api/policies/%s/%s" % (v, name))).json
@@ -444,9 +445,9 @@ def test_policymaker_sees_and_sets_policies(broker, ui):
         ui.select(label="Virtual host", value=vhost, within=form)
         ui.fill(label="Name", value=name, within=form)
         ui.fill(label="Pattern", value=".*", within=form)
-        ui.fill(label="Definition key 1", value="message-ttl")
-        ui.press("Tab", label="Definition key 1")
-        ui.fill(label="Definition value 1", value="60000")
+        ui.fill(label="Definition 1 key", value="message-ttl")
+        ui.press("Tab", label="Definition 1 key")
+        ui.fill(label="Definition 1 value", value="60000")
         ui.click(role="button", name="Add policy")
         ui.wait(role="link", name=name, exact=True)
         assert ok(api.get("/api/policies/%s/%s" % (q(vhost), q(name)))).json["definition"] == {"message-ttl": 60000}

@@ -42,8 +42,8 @@ def test_list_add_and_delete_an_exchange(broker, ui):
     ui.select("topic", label="Type", exact=True, within=form)
     ui.check(False, label="Durable", exact=True, within=form)
     ui.check(True, label="Auto-delete", exact=True, within=form)
-    ui.fill(value="alternate-exchange", label="Key", exact=True, within=form)
-    ui.fill(value="amq.fanout", label="Value", exact=True, within=form)
+    ui.fill(value="alternate-exchange", label="Argument 1 key", within=form)
+    ui.fill(value="amq.fanout", label="Argument 1 value", within=form)
     ui.click(role="button", name="Add exchange")
     ui.wait(text='Exchange "%s" added.' % name)
     try:
@@ -110,13 +110,11 @@ def test_bindings_and_publish(broker, ui):
         pub = {"role": "form", "name": "Publish message"}
         ui.fill(value="orders", label="Routing key", exact=True, within=pub)
         ui.select("2", label="Delivery mode", within=pub)
-        headers = {"role": "group", "name": "Headers row 1", "within": pub}
-        ui.fill(value="attempt", label="Key", exact=True, within=headers)
-        ui.fill(value="3", label="Value", exact=True, within=headers)
-        ui.select("number", label="Value type", exact=True, within=headers)
-        props = {"role": "group", "name": "Properties row 1", "within": pub}
-        ui.fill(value="content_type", label="Key", exact=True, within=props)
-        ui.fill(value="text/plain", label="Value", exact=True, within=props)
+        ui.fill(value="attempt", label="Header 1 key", within=pub)
+        ui.fill(value="3", label="Header 1 value", within=pub)
+        ui.select("number", label="Header 1 type", within=pub)
+        ui.fill(value="content_type", label="Property 1 key", within=pub)
+        ui.fill(value="text/plain", label="Property 1 value", within=pub)
         ui.fill(value="hello from the ui", label="Payload", exact=True, within=pub)
         ui.click(role="button", name="Publish message", within=pub)
         ui.wait(text="Message published.", exact=True)

@@ -316,7 +316,7 @@ def base(guardian):
 def test_ui_overview_of_rabbitmq_through_the_guardian(guardian, admin, ui):
     ui.sign_in(base(guardian), *admin)
     ui.wait(role="heading", name="Overview")
-    ui.wait_function("() => document.querySelector('h1 .sub')?.textContent.includes('RabbitMQ')")
+    ui.wait_until("document.querySelector('h1 .sub')?.textContent.includes('RabbitMQ')")
     assert "RabbitMQ 3." in ui.text(role="heading", name="Overview")
     ui.wait(css=".cards .card")
     nav = ui.texts(css="nav a")

@@ -4,6 +4,7 @@
 import { api, path } from "./api.js";
 import { field, h } from "./dom.js";
 import { act, ask } from "./dialog.js";
+import { kvEditor } from "./kv_editor.js";
 
 export const KNOWN_TAGS = ["administrator", "monitoring", "policymaker", "management", "impersonator"];
 
@@ -154,67 +155,16 @@ export const POLICY_KEYS = {
   "stream-max-segment-size-bytes": "number", "alternate-exchange": "string",
   "federation-upstream-set": "string", "federation-upstream": "string",
 };
-const TYPES = ["string", "number", "boolean", "list"];
-
-function typeOf(v) {
-  if (typeof v === "number") return "number";
-  if (typeof v === "boolean") return "boolean";
-  if (Array.isArray(v)) return "list";
-  return "string";
-}
-function textOf(v) {
-  if (Array.isArray(v)) return v.join(", ");
-  return v === undefined || v === null ? "" : String(v);
-}
-
-// The definition editor: rows of key, type and value. value() returns the definition object
-// or throws an Error saying which row is wrong.
+// The definition editor: typed key/value rows (kv_editor.js), known keys typed as they are
+// picked. value() returns the definition or throws an Error saying which row is wrong.
 export function definitionEditor(initial) {
-  const listId = uid("policy-keys");
-  const body = h("tbody");
-  let n = 0;
-  function addRow(key = "", value) {
-    const i = ++n;
-    const k = h("input", { name: "key", value: key, list: listId, "aria-label": `Definition key ${i}` });
-    const t = select("type", TYPES, value === undefined ? POLICY_KEYS[key] || "string" : typeOf(value));
-    t.setAttribute("aria-label", `Definition type ${i}`);
-    const v = h("input", { name: "value", value: textOf(value), "aria-label": `Definition value ${i}` });
-    k.addEventListener("change", () => { if (POLICY_KEYS[k.value]) t.value = POLICY_KEYS[k.value]; });
-    const row = h("tr", null, h("td", null, k), h("td", null, t), h("td", null, v),
-      h("td", null, h("button", { type: "button", class: "secondary small", "aria-label": `Remove definition row ${i}`,
-        onclick: () => row.remove() }, "Remove")));
-    body.append(row);
-  }
-  const entries = Object.entries(initial || {});
-  if (entries.length) for (const [k, v] of entries) addRow(k, v);
-  else addRow();
-  const el = h("div", { class: "defedit" },
-    h("table", { class: "grid" }, h("caption", null, "Definition"),
-      h("thead", null, h("tr", null, ["Key", "Type", "Value", ""].map((x) => h("th", { scope: "col" }, x)))), body),
-    h("datalist", { id: listId }, Object.keys(POLICY_KEYS).map((k) => h("option", { value: k }))),
-    h("button", { type: "button", class: "secondary small", onclick: () => addRow() }, "Add definition row"));
+  const ed = kvEditor({ noun: "Definition", legend: "Definition", keys: POLICY_KEYS, initial });
   function value() {
-    const out = {};
-    for (const row of body.querySelectorAll("tr")) {
-      const [k, t, v] = row.querySelectorAll("input, select");
-      const key = k.value.trim();
-      if (!key && !v.value.trim()) continue;
-      if (!key) throw new Error("A definition value has no key");
-      const text = v.value.trim();
-      if (t.value === "number") {
-        if (text === "" || !Number.isFinite(Number(text))) throw new Error(`${key}: "${text}" is not a number`);
-        out[key] = Number(text);
-      } else if (t.value === "boolean") {
-        if (text !== "true" && text !== "false") throw new Error(`${key}: a boolean is true or false`);
-        out[key] = text === "true";
-      } else if (t.value === "list") {
-        out[key] = text === "" ? [] : text.split(",").map((x) => x.trim());
-      } else out[key] = v.value;
-    }
+    const out = ed.value();
     if (!Object.keys(out).length) throw new Error("A policy needs at least one definition key");
     return out;
   }
-  return { el, value };
+  return { el: ed.el, value };
 }
 
 // The add/update policy form; `policy` prefills it (editing), `kind` "policies" or

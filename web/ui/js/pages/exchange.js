@@ -6,10 +6,16 @@ import { historyParams, lineChart } from "../chart.js";
 import { act, ask, toast } from "../dialog.js";
 import { facts, field, h, href, kv, link, ownerOf, rate, section, yesno } from "../dom.js";
 import { listTable } from "../table.js";
-import { argsEditor } from "./args_editor.js";
+import { kvEditor } from "../kv_editor.js";
 import { exchangeHref, exchangeLabel, features } from "./exchanges.js";
 
 const AGE = 600;
+// The message properties the publish form offers (all strings but the numbers).
+const PROPERTY_KEYS = {
+  content_type: "string", content_encoding: "string", priority: "number", correlation_id: "string",
+  reply_to: "string", expiration: "string", message_id: "string", timestamp: "number", type: "string",
+  user_id: "string", app_id: "string",
+};
 
 export async function render(ctx) {
   const { vhost } = ctx.params;
@@ -109,7 +115,7 @@ function bindForm(ctx, vhost, name, role, refresh) {
   const kind = h("select", { "aria-label": "Destination type" }, h("option", { value: "q" }, "Queue"), h("option", { value: "e" }, "Exchange"));
   const other = h("input", { required: true, autocomplete: "off" });
   const key = h("input", { autocomplete: "off" });
-  const args = argsEditor("Arguments");
+  const args = kvEditor({ noun: "Argument", legend: "Arguments" });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const title = role === "source" ? "Add binding from this exchange" : "Add binding to this exchange";
   const form = h("form", { class: "bind", "aria-label": title },
@@ -137,8 +143,8 @@ function bindForm(ctx, vhost, name, role, refresh) {
 function publishForm(vhost, apiName, label) {
   const key = h("input", { autocomplete: "off" });
   const mode = h("select", { "aria-label": "Delivery mode" }, h("option", { value: "1" }, "1 - Non-persistent"), h("option", { value: "2" }, "2 - Persistent"));
-  const headers = argsEditor("Headers", { addLabel: "Add header" });
-  const props = argsEditor("Properties", { types: false, keyHint: "content_type", addLabel: "Add property" });
+  const headers = kvEditor({ noun: "Header", legend: "Headers" });
+  const props = kvEditor({ noun: "Property", legend: "Properties", types: false, keys: PROPERTY_KEYS });
   const payload = h("textarea", { rows: 5 });
   const encoding = h("select", { "aria-label": "Payload encoding" }, h("option", { value: "string" }, "String"), h("option", { value: "base64" }, "Base64"));
   const result = h("p", { role: "status", class: "pubresult" });

@@ -4,7 +4,7 @@ import { api, path } from "../api.js";
 import { act } from "../dialog.js";
 import { field, h, href, ownerOf, rate, section } from "../dom.js";
 import { pagedTable } from "../table.js";
-import { argsEditor } from "./args_editor.js";
+import { kvEditor } from "../kv_editor.js";
 
 export const DEFAULT_TYPES = ["direct", "fanout", "headers", "topic"];
 
@@ -66,7 +66,7 @@ function addForm(ctx, vhosts, current, table) {
   const durable = h("input", { type: "checkbox", name: "durable", checked: true });
   const autoDelete = h("input", { type: "checkbox", name: "auto_delete" });
   const internal = h("input", { type: "checkbox", name: "internal" });
-  const args = argsEditor("Arguments", { keyHint: "alternate-exchange" });
+  const args = kvEditor({ noun: "Argument", legend: "Arguments", keys: { "alternate-exchange": "string" } });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   // RabbitMQ lists the exchange types its plugins add (x-delayed-message, ...) in /api/overview.
   api.get("/overview").then((ov) => {

@@ -3,6 +3,7 @@
 import { api, path } from "../api.js";
 import { toast } from "../dialog.js";
 import { field, h, href, num, ownerOf, rate, section, since } from "../dom.js";
+import { kvEditor } from "../kv_editor.js";
 import { pagedTable } from "../table.js";
 
 // RabbitMQ's UI abbreviates the arguments it knows in the features column.
@@ -55,50 +56,14 @@ const COLUMNS = [
   { label: "Idle for", sort: "idle_since", numeric: false, cls: "num", value: (q) => since(q.idle_since), fields: ["idle_since"] },
 ];
 
-// A typed argument row of the add-queue form: key, type, value.
-const ARG_TYPES = ["String", "Number", "Boolean", "List"];
-export function argumentRows(legend) {
-  const rows = h("div", { class: "argrows" });
-  function addRow() {
-    const n = rows.children.length + 1;
-    const key = h("input", { name: "arg-key", autocomplete: "off", list: "queue-arg-keys" });
-    const type = h("select", { name: "arg-type" }, ARG_TYPES.map((t) => h("option", { value: t }, t)));
-    const value = h("input", { name: "arg-value", autocomplete: "off" });
-    const row = h("div", { class: "argrow" },
-      field(`Argument ${n} key`, key), field(`Argument ${n} type`, type), field(`Argument ${n} value`, value),
-      h("button", { type: "button", class: "secondary", onclick: () => row.remove() }, `Remove argument ${n}`));
-    rows.append(row);
-    return row;
-  }
-  const keys = h("datalist", { id: "queue-arg-keys" }, Object.keys(ARG_TAGS).map((k) => h("option", { value: k })));
-  const el = h("fieldset", { class: "args" }, h("legend", null, legend), keys, rows,
-    h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add argument"));
-  // { key: typed value }, or throws an Error saying which row is wrong.
-  function read() {
-    const out = {};
-    for (const row of rows.children) {
-      const k = row.querySelector("[name=arg-key]").value.trim();
-      const t = row.querySelector("[name=arg-type]").value;
-      const raw = row.querySelector("[name=arg-value]").value.trim();
-      if (!k) { if (raw) throw new Error(`Argument value "${raw}" has no key`); continue; }
-      if (t === "Number") {
-        const v = Number(raw);
-        if (raw === "" || !Number.isFinite(v)) throw new Error(`Argument ${k}: "${raw}" is not a number`);
-        out[k] = v;
-      } else if (t === "Boolean") {
-        if (!["true", "false"].includes(raw.toLowerCase())) throw new Error(`Argument ${k}: give true or false`);
-        out[k] = raw.toLowerCase() === "true";
-      } else if (t === "List") {
-        let v;
-        try { v = JSON.parse(raw); } catch { v = null; }
-        if (!Array.isArray(v)) throw new Error(`Argument ${k}: give a JSON list such as ["a", 1]`);
-        out[k] = v;
-      } else out[k] = raw;
-    }
-    return out;
-  }
-  return { el, read, addRow, clear: () => rows.replaceChildren() };
-}
+// The value types of the arguments the add-queue form offers.
+const ARG_TYPES = {
+  "x-message-ttl": "number", "x-expires": "number", "x-max-length": "number", "x-max-length-bytes": "number",
+  "x-overflow": "string", "x-dead-letter-exchange": "string", "x-dead-letter-routing-key": "string",
+  "x-max-priority": "number", "x-single-active-consumer": "boolean", "x-queue-mode": "string",
+  "x-delivery-limit": "number", "x-queue-master-locator": "string", "x-max-in-memory-length": "number",
+  "x-max-in-memory-bytes": "number", "x-quorum-initial-group-size": "number",
+};
 
 function addQueueForm(ctx, vhosts, onAdded) {
   const vhost = h("select", { name: "vhost" }, vhosts.map((v) =>
@@ -107,7 +72,7 @@ function addQueueForm(ctx, vhosts, onAdded) {
   const type = h("select", { name: "type" }, ["classic", "quorum"].map((t) => h("option", { value: t }, t)));
   const durable = h("select", { name: "durable" }, h("option", { value: "true" }, "Durable"), h("option", { value: "false" }, "Transient"));
   const autoDelete = h("select", { name: "auto_delete" }, h("option", { value: "false" }, "No"), h("option", { value: "true" }, "Yes"));
-  const args = argumentRows("Arguments");
+  const args = kvEditor({ noun: "Argument", legend: "Arguments", keys: ARG_TYPES });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const form = h("form", { class: "addqueue", "aria-label": "Add a queue" },
     h("div", { class: "inline" }, field("Virtual host", vhost), field("Queue name", name), field("Type", type),
@@ -118,7 +83,7 @@ function addQueueForm(ctx, vhosts, onAdded) {
     error.hidden = true;
     let argv;
     try {
-      argv = args.read();
+      argv = args.value();
     } catch (ex) {
       error.hidden = false;
       error.textContent = ex.message;
