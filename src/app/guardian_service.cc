@@ -67,6 +67,8 @@ GuardianService::GuardianService(boost::asio::io_context& io, ManagementContext&
       runner_(admin_, std::move(settings), {&log_, &notices_, &publish_, &mail_}),
       timer_(io) {
   mail_.sink = mail_sink(smtp, std::move(owners));
+  // An interval changed through /api/pulse/guardian takes effect now, not after the old one.
+  runner_.on_interval_change([this](std::chrono::seconds) { reschedule(); });
 }
 
 GuardianService::~GuardianService() {

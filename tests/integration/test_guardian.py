@@ -278,6 +278,25 @@ def test_idle_queue_expiry():
         b.stop()
 
 
+def test_an_interval_set_through_the_api_applies_at_once():
+    # Configured hourly: only the API's new 1 s interval can warn within the wait below.
+    b = start({"pulse.guardian.enabled": True, "pulse.guardian.interval": 3600,
+               "pulse.guardian.warn_queue_size": 5, "pulse.guardian.delete_queue_size": 1000})
+    try:
+        notices = Subscriber(b)
+        c = b.connect()
+        ch = c.channel()
+        ch.queue_declare("queue/alice/soon")
+        publish(ch, 6, "", "queue/alice/soon")
+        r = HttpApi(b).put("/api/pulse/guardian", {"interval": 1})
+        assert r.status == 200 and r.json["settings"]["interval"] == 1, r
+        notices.wait("warning.alice", "queue/alice/soon", timeout=8)
+        c.close()
+        notices.close()
+    finally:
+        b.stop()
+
+
 def test_max_connection_age_closes_old_connections():
     b = start({"pulse.guardian.enabled": True, "pulse.guardian.interval": 1,
                "pulse.guardian.max_connection_age": 2})

@@ -245,13 +245,17 @@ int run_guardian(const GuardianArgs& args, const GuardianConfig& config,
   // One thread: the polls, the publisher's pumping, the stop flag and /api/pulse all run on
   // this io_context, so the runner and the account service are never used concurrently.
   boost::asio::steady_timer poll_timer(io);
-  std::function<void()> poll = [&] {
-    const auto delay = runner.poll(std::chrono::system_clock::now());
+  std::function<void()> poll;
+  // Re-arming cancels the wait in progress (its handler sees operation_aborted).
+  auto arm = [&](std::chrono::seconds delay) {
     poll_timer.expires_after(delay);
     poll_timer.async_wait([&](boost::system::error_code ec) {
       if (!ec) poll();
     });
   };
+  poll = [&] { arm(runner.poll(std::chrono::system_clock::now())); };
+  // An interval changed through /api/pulse/guardian: the next poll one new interval from now.
+  runner.on_interval_change(arm);
   boost::asio::steady_timer tick(io);
   std::function<void()> on_tick = [&] {
     if (stop.load()) {

@@ -44,8 +44,10 @@ GuardianRunner::GuardianRunner(admin::BrokerAdmin& admin, GuardianSettings setti
       sinks_(std::move(sinks)) {}
 
 void GuardianRunner::set_settings(GuardianSettings settings) {
+  const bool new_interval = settings.interval != policy_.settings().interval;
   backoff_ = PollBackoff(settings.interval);
   policy_.set_settings(std::move(settings));
+  if (new_interval && interval_changed_) interval_changed_(policy_.settings().interval);
 }
 
 std::chrono::seconds GuardianRunner::poll(admin::TimePoint now) {

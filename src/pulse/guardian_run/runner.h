@@ -7,6 +7,7 @@
 // Thread: the caller's, one at a time, the same as the BrokerAdmin's and the sinks'.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -46,8 +47,12 @@ class GuardianRunner {
   // The broker the runner polls (the API looks a queue up there before announcing about it).
   admin::BrokerAdmin& admin() { return admin_; }
 
-  // From the next poll on (see GuardianPolicy::set_settings).
+  // From the next poll on (see GuardianPolicy::set_settings). A new interval is also told to
+  // the on_interval_change callback, so the loop need not wait out the old one.
   void set_settings(GuardianSettings settings);
+  void on_interval_change(std::function<void(std::chrono::seconds)> fn) {
+    interval_changed_ = std::move(fn);
+  }
   const GuardianSettings& settings() const { return policy_.settings(); }
   const RunnerStats& stats() const { return stats_; }
 
@@ -55,6 +60,8 @@ class GuardianRunner {
   // What a command's success decides: "q\0<vhost>\0<name>" or "c\0<name>".
   using Target = std::string;
   enum class Outcome { kDone, kFailed, kUnavailable };
+
+  std::function<void(std::chrono::seconds)> interval_changed_;
 
   Outcome carry_out(const DeleteQueue& d);
   Outcome carry_out(const CloseConnection& c);

@@ -61,6 +61,21 @@ TEST(GuardianRunner, WarnsThenDeletesAndEverySinkHearsInOrder) {
   EXPECT_EQ(f.runner.stats().notices, 2u);
 }
 
+TEST(GuardianRunner, ANewIntervalIsToldAtOnceAndTheNextPollWaitsIt) {
+  Fixture f;
+  std::vector<seconds> told;
+  f.runner.on_interval_change([&](seconds s) { told.push_back(s); });
+  GuardianSettings same = small();
+  same.thresholds = {6, 12};  // thresholds only: the loop's wait stays as it is
+  f.runner.set_settings(same);
+  EXPECT_TRUE(told.empty());
+  GuardianSettings faster = small();
+  faster.interval = seconds(1);
+  f.runner.set_settings(faster);
+  EXPECT_EQ(told, (std::vector<seconds>{seconds(1)}));
+  EXPECT_EQ(f.runner.poll(at(0)), seconds(1));
+}
+
 TEST(GuardianRunner, ConnectionsAreListedOnlyWhenMaxConnectionAgeIsOn) {
   Fixture off;
   off.admin.connections = {connection("c1", "bob", -100000)};
