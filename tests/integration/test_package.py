@@ -178,6 +178,9 @@ def test_contents(deb):
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/" + GUARDIAN_UNIT, "/" + GUARDIAN_CONF,
                  "/usr/share/doc/pulse-broker/README.md",
+                 "/usr/share/pulse/web/ui/index.html",
+                 "/usr/share/pulse/web/ui/js/app.js",
+                 "/usr/share/pulse/web/ui/js/pages/queues.js",
                  "/usr/share/pulse/web/inspector/index.html",
                  "/usr/share/pulse/web/inspector/inspector.js",
                  "/usr/share/pulse/web/examples/browser/index.html"):
@@ -417,6 +420,8 @@ def test_installed_pulsed_serves_amqp(installed):
         # the installed pages, found beside the installed binary (/usr/share/pulse/web)
         with urllib.request.urlopen("http://%s:%d/inspector/" % (HOST, http_port)) as r:
             assert r.status == 200 and b"Pulse inspector" in r.read()
+        with urllib.request.urlopen("http://%s:%d/" % (HOST, http_port)) as r:
+            assert r.status == 200 and b'src="/ui/js/app.js"' in r.read()
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
