@@ -42,6 +42,12 @@ def test_sign_in_navigate_sign_out(broker, ui):
     ui.wait(role="heading", name="Overview")
     ui.wait(role="img", name="Message rates")
     ui.screenshot("02-overview")
+    # The chart window is kept in the address, so a reload or a shared link keeps it.
+    ui.select(label="Chart range", value="600")
+    assert ui.url().endswith("#/?range=600"), ui.url()
+    ui.wait(role="img", name="Message rates")
+    ui.goto(ui.url())
+    assert ui.eval("document.getElementById('chart-range').value") == "600"
     nav = ui.texts(css="nav a")
     for page in ("Overview", "Connections", "Channels", "Exchanges", "Queues", "Users",
                  "Virtual hosts", "Policies", "Limits", "Definitions", "Pulse", "Inspector"):

@@ -97,3 +97,33 @@ export const RATE_SERIES = [
 export function rateSeries(stats, keys = RATE_SERIES) {
   return keys.map(([k, label]) => ({ label, kind: "rate", samples: stats?.[k + "_details"]?.samples || [] }));
 }
+
+// The queued-message lines (ready, unacked, total) of a queue's, vhost's or queue_totals' lengths.
+export function lengthSeries(o) {
+  return [
+    { label: "Ready", kind: "value", samples: o?.messages_ready_details?.samples },
+    { label: "Unacked", kind: "value", samples: o?.messages_unacknowledged_details?.samples },
+    { label: "Total", kind: "value", samples: o?.messages_details?.samples },
+  ];
+}
+
+// The chart window picker: `ranges` [[seconds, label]], the choice kept in the address
+// (`?range=600`). onChange(age) after a new choice; .age() the current one.
+export const RANGES = [[60, "Last minute"], [600, "Last ten minutes"], [3600, "Last hour"]];
+export function rangePicker(ctx, id, ranges, onChange) {
+  const asked = +ctx.query.get("range");
+  let age = ranges.some(([a]) => a === asked) ? asked : ranges[0][0];
+  const select = document.createElement("select");
+  select.id = id;
+  for (const [a, l] of ranges) select.add(new Option(l, a, false, a === age));
+  select.addEventListener("change", () => {
+    age = +select.value;
+    ctx.replaceQuery(age === ranges[0][0] ? {} : { range: age });
+    onChange(age);
+  });
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.className = "inline";
+  label.textContent = "Chart range";
+  return { label, select, age: () => age };
+}

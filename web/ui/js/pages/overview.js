@@ -3,10 +3,9 @@
 // alarms, listeners, version and uptime.
 import { api } from "../api.js";
 import { bytes, duration, h, num, section } from "../dom.js";
-import { historyParams, lineChart, rateSeries } from "../chart.js";
+import { historyParams, lengthSeries, lineChart, RANGES, rangePicker, rateSeries } from "../chart.js";
 import { listTable } from "../table.js";
 
-const RANGES = [[60, "Last minute"], [600, "Last ten minutes"], [3600, "Last hour"]];
 
 function meter(label, used, limit, alarm, { inverse = false } = {}) {
   // Memory: used against the high watermark; disk: free space against the free-space limit.
@@ -22,20 +21,20 @@ function meter(label, used, limit, alarm, { inverse = false } = {}) {
 
 export async function render(ctx) {
   ctx.title("Overview");
-  let age = RANGES.some(([a]) => String(a) === ctx.query.get("range")) ? +ctx.query.get("range") : 60;
-  const range = h("select", { id: "chart-range" }, RANGES.map(([a, l]) => h("option", { value: a, selected: a === age }, l)));
+  // The node's totals keep an hour of samples.
+  const range = rangePicker(ctx, "chart-range", RANGES, () => refresh());
   const head = h("h1", null, "Overview");
   const charts = h("div", { class: "grid2" });
   const totals = h("div", { class: "cards", "aria-label": "Totals", role: "group" });
   const nodes = h("div");
   const listeners = h("div");
   ctx.root.append(head,
-    h("div", { class: "actions" }, h("label", { for: "chart-range", class: "inline" }, "Chart range"), range),
+    h("div", { class: "actions" }, range.label, range.select),
     charts, totals,
     section("Nodes", nodes), h("div", { class: "panel" }, listeners));
-  range.addEventListener("change", () => { age = +range.value; ctx.replaceQuery(age === 60 ? {} : { range: age }); refresh(); });
 
   async function refresh() {
+    const age = range.age();
     const [ov, nodeList] = await Promise.all([
       api.get("/overview", historyParams(age)),
       api.get("/nodes").catch(() => []),
@@ -45,11 +44,7 @@ export async function render(ctx) {
       `${ov.product_name || "Pulse"} ${ov.product_version || ov.rabbitmq_version || ""} on ${ov.node || ""}`));
     const q = ov.queue_totals || {};
     charts.replaceChildren(
-      h("div", { class: "panel" }, lineChart("Queued messages", [
-        { label: "Ready", kind: "value", samples: q.messages_ready_details?.samples },
-        { label: "Unacked", kind: "value", samples: q.messages_unacknowledged_details?.samples },
-        { label: "Total", kind: "value", samples: q.messages_details?.samples },
-      ], age)),
+      h("div", { class: "panel" }, lineChart("Queued messages", lengthSeries(q), age)),
       h("div", { class: "panel" }, lineChart("Message rates", rateSeries(ov.message_stats), age)));
     const t = ov.object_totals || {};
     totals.replaceChildren(...[["Connections", t.connections], ["Channels", t.channels], ["Exchanges", t.exchanges],

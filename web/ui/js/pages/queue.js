@@ -4,11 +4,10 @@
 import { api, path } from "../api.js";
 import { act, ask, toast } from "../dialog.js";
 import { bytes, facts, field, h, href, kv, num, ownerOf, section, show, yesno } from "../dom.js";
-import { historyParams, lineChart, rateSeries } from "../chart.js";
+import { historyParams, lengthSeries, lineChart, RANGES, rangePicker, rateSeries } from "../chart.js";
 import { listTable } from "../table.js";
 import { features, stateOf } from "./queues.js";
 
-const RANGES = [[60, "Last minute"], [600, "Last ten minutes"], [3600, "Last hour"]];
 const QUEUE_RATES = [["publish", "Published"], ["deliver_get", "Delivered"], ["ack", "Acknowledged"], ["redeliver", "Redelivered"]];
 
 // RabbitMQ reports "" while the queue process hibernates.
@@ -141,11 +140,10 @@ async function deleteQueue(ctx, vhost, queue) {
 export async function render(ctx) {
   const { vhost, name } = ctx.params;
   ctx.title(`Queue ${name}`);
-  let age = RANGES.some(([a]) => String(a) === ctx.query.get("range")) ? +ctx.query.get("range") : 60;
-  const first = await api.get(path`/queues/${vhost}/${name}`, historyParams(age));
+  // A queue keeps ten minutes of samples (RabbitMQ's default retention).
+  const range = rangePicker(ctx, "queue-range", RANGES.slice(0, 2), () => refresh());
+  const first = await api.get(path`/queues/${vhost}/${name}`, historyParams(range.age()));
   if (ctx.stale()) return;
-  const range = h("select", { id: "queue-range" }, RANGES.map(([a, l]) => h("option", { value: a, selected: a === age }, l)));
-  range.addEventListener("change", () => { age = +range.value; ctx.replaceQuery(age === 60 ? {} : { range: age }); refresh(); });
   const info = h("div");
   const args = h("div");
   const charts = h("div", { class: "grid2" });
@@ -161,7 +159,7 @@ export async function render(ctx) {
   del.addEventListener("click", () => deleteQueue(ctx, vhost, name));
   ctx.root.append(
     h("h1", null, "Queue ", h("span", { class: "qname" }, name), h("span", { class: "sub" }, `in ${vhost}`)),
-    h("div", { class: "actions" }, h("label", { for: "queue-range", class: "inline" }, "Chart range"), range,
+    h("div", { class: "actions" }, range.label, range.select,
       h("span", { class: "grow" }), purge, del),
     charts,
     h("div", { class: "grid2" }, section("Details", info), section("Arguments", args)),
@@ -188,12 +186,8 @@ export async function render(ctx) {
     ]));
     args.replaceChildren(kv(q.arguments));
     charts.replaceChildren(
-      h("div", { class: "panel" }, lineChart("Queued messages", [
-        { label: "Ready", kind: "value", samples: q.messages_ready_details?.samples },
-        { label: "Unacked", kind: "value", samples: q.messages_unacknowledged_details?.samples },
-        { label: "Total", kind: "value", samples: q.messages_details?.samples },
-      ], age)),
-      h("div", { class: "panel" }, lineChart("Message rates", rateSeries(q.message_stats, QUEUE_RATES), age)));
+      h("div", { class: "panel" }, lineChart("Queued messages", lengthSeries(q), range.age())),
+      h("div", { class: "panel" }, lineChart("Message rates", rateSeries(q.message_stats, QUEUE_RATES), range.age())));
     consumers.replaceChildren(listTable("Consumers", [
       { label: "Channel", value: (c) => c.channel_details?.name ? h("a", { href: href("channels", c.channel_details.name) }, c.channel_details.name) : "" },
       { label: "Consumer tag", value: (c) => c.consumer_tag },
@@ -206,7 +200,7 @@ export async function render(ctx) {
   }
 
   async function refresh() {
-    const q = await api.get(path`/queues/${vhost}/${name}`, historyParams(age));
+    const q = await api.get(path`/queues/${vhost}/${name}`, historyParams(range.age()));
     if (ctx.stale()) return;
     show_(q);
     await bindings.refresh();
