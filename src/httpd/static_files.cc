@@ -134,7 +134,9 @@ Response StaticFiles::serve(const Request& req, std::string_view if_none_match) 
   Response r;
   r.headers.emplace_back("etag", f.etag);
   r.headers.emplace_back("cache-control", "no-cache");
-  r.headers.emplace_back("content-security-policy", kStaticPagesCsp);
+  // `/` answers with the server's CSP header, RabbitMQ's at its UI's address; the page
+  // narrows it with the same policy in a <meta> tag (a document obeys both).
+  if (!req.segments.empty()) r.headers.emplace_back("content-security-policy", kStaticPagesCsp);
   if (if_none_match == f.etag) {
     r.status = 304;
     r.content_type.clear();

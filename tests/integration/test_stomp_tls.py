@@ -9,6 +9,7 @@ import stomp
 from harness.amqps import PulsedTlsBroker
 from harness.broker import HOST, RabbitBroker, free_port
 from harness.certs import certs
+from harness.https import wait_port
 from harness.stomp_helpers import Collector, close
 
 
@@ -21,6 +22,8 @@ def tls_broker(request):
     else:
         b = RabbitBroker(config=conf, tls=True, plugins=["rabbitmq_stomp"]).start()
     b.stomps_port = port
+    # Ready means the AMQP listener for the harness; the STOMP one may follow a moment later.
+    wait_port(port)
     yield b
     b.stop()
 

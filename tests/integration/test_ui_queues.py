@@ -244,8 +244,10 @@ def test_add_a_queue_with_arguments(broker, ui, queues):
                                    "x-single-active-consumer": True}
     assert r.json["durable"] is True and r.json["auto_delete"] is False
     ui.fill(label="Filter", value=name)
-    ui.wait(role="link", name=name, exact=True)
-    row = ui.rows(role="table", name="Queues")[0]
+    # The unfiltered list may show the new queue too: wait for the filtered one.
+    rows = wait_for(lambda: (lambda r: r if len(r) == 1 else None)(
+        ui.rows(role="table", name="Queues")), timeout=15, interval=0.2)
+    row = rows[0]
     assert row[1] == name and "D" in row[4] and "Lim" in row[4] and "DLX" in row[4], row
     # One vhost's list: no vhost column.
     ui.goto(base(broker) + "/#/queues/%2F?name=" + q(name))
