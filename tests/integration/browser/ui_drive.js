@@ -45,6 +45,13 @@ function locate(page, t) {
     url: async () => page.url(),
     click: async (c) => { await locate(page, c).click(); },
     fill: async (c) => { await locate(page, c).fill(c.value); },
+    type: async (c) => { await page.keyboard.type(c.value); },
+    focused: async () => page.evaluate(() => {
+      const e = document.activeElement;
+      return e ? { tag: e.tagName.toLowerCase(), text: (e.innerText || e.value || "").trim().slice(0, 80),
+        label: e.getAttribute("aria-label") || e.labels?.[0]?.innerText?.trim() || "",
+        inDialog: !!e.closest("dialog[open]") } : null;
+    }),
     press: async (c) => { await (c.role || c.label || c.css || c.text ? locate(page, c) : page.keyboard).press(c.key); },
     check: async (c) => { await locate(page, c).setChecked(c.value !== false); },
     select: async (c) => locate(page, c).selectOption(c.value),

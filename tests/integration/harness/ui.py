@@ -70,6 +70,14 @@ class Ui:
     def upload(self, file, **t):
         return self.call("upload", file=file, **t)
 
+    def type(self, value):
+        """Types on the keyboard into whatever has the focus."""
+        return self.call("type", value=value)
+
+    def focused(self):
+        """The focused element: {tag, text, label, inDialog}."""
+        return self.call("focused")
+
     def press(self, key, **t):
         return self.call("press", key=key, **t)
 

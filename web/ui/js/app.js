@@ -172,6 +172,8 @@ $("signin-form").addEventListener("submit", async (e) => {
   err.hidden = true;
   try {
     await signIn(basicAuth($("signin-user").value, $("signin-password").value));
+    // The form that had the focus is gone: the page's content takes it (main has tabindex -1).
+    $("page").focus();
   } catch (ex) {
     setAuthorization(null);
     err.hidden = false;
