@@ -6,14 +6,18 @@ import { field, h, href, num, ownerOf, rate, section, since } from "../dom.js";
 import { kvEditor } from "../kv_editor.js";
 import { pagedTable } from "../table.js";
 
-// RabbitMQ's UI abbreviates the arguments it knows in the features column.
-const ARG_TAGS = {
-  "x-message-ttl": "TTL", "x-expires": "Exp", "x-max-length": "Lim", "x-max-length-bytes": "Lim B",
-  "x-overflow": "Ovfl", "x-dead-letter-exchange": "DLX", "x-dead-letter-routing-key": "DLK",
-  "x-max-priority": "Pri", "x-single-active-consumer": "SAC", "x-queue-mode": "Mode",
-  "x-delivery-limit": "DlvLim", "x-queue-master-locator": "ML", "x-max-in-memory-length": "IM Lim",
-  "x-max-in-memory-bytes": "IM Lim B", "x-quorum-initial-group-size": "Grp",
+// The queue arguments RabbitMQ's UI knows: the short tag of the features column, and the
+// value type the add-queue form gives them.
+const KNOWN_ARGS = {
+  "x-message-ttl": ["TTL", "number"], "x-expires": ["Exp", "number"], "x-max-length": ["Lim", "number"],
+  "x-max-length-bytes": ["Lim B", "number"], "x-overflow": ["Ovfl", "string"],
+  "x-dead-letter-exchange": ["DLX", "string"], "x-dead-letter-routing-key": ["DLK", "string"],
+  "x-max-priority": ["Pri", "number"], "x-single-active-consumer": ["SAC", "boolean"],
+  "x-queue-mode": ["Mode", "string"], "x-delivery-limit": ["DlvLim", "number"],
+  "x-queue-master-locator": ["ML", "string"], "x-max-in-memory-length": ["IM Lim", "number"],
+  "x-max-in-memory-bytes": ["IM Lim B", "number"], "x-quorum-initial-group-size": ["Grp", "number"],
 };
+const ARG_TYPES = Object.fromEntries(Object.entries(KNOWN_ARGS).map(([k, [, type]]) => [k, type]));
 
 // Badges for a queue's flags, arguments and policy (titles say what each short tag means).
 export function features(q) {
@@ -23,7 +27,7 @@ export function features(q) {
   if (q.exclusive) tags.push(["Excl", "exclusive"]);
   for (const [k, v] of Object.entries(q.arguments || {})) {
     if (k === "x-queue-type") continue;  // the type column says it
-    tags.push([ARG_TAGS[k] || "Args", `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`]);
+    tags.push([KNOWN_ARGS[k]?.[0] || "Args", `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`]);
   }
   const out = tags.map(([t, title]) => h("abbr", { class: "badge", title }, t));
   if (q.policy) out.push(h("span", { class: "badge policy", title: "policy" }, q.policy));
@@ -55,15 +59,6 @@ const COLUMNS = [
   // idle_since ascending puts the longest idle first.
   { label: "Idle for", sort: "idle_since", numeric: false, cls: "num", value: (q) => since(q.idle_since), fields: ["idle_since"] },
 ];
-
-// The value types of the arguments the add-queue form offers.
-const ARG_TYPES = {
-  "x-message-ttl": "number", "x-expires": "number", "x-max-length": "number", "x-max-length-bytes": "number",
-  "x-overflow": "string", "x-dead-letter-exchange": "string", "x-dead-letter-routing-key": "string",
-  "x-max-priority": "number", "x-single-active-consumer": "boolean", "x-queue-mode": "string",
-  "x-delivery-limit": "number", "x-queue-master-locator": "string", "x-max-in-memory-length": "number",
-  "x-max-in-memory-bytes": "number", "x-quorum-initial-group-size": "number",
-};
 
 function addQueueForm(ctx, vhosts, onAdded) {
   const vhost = h("select", { name: "vhost" }, vhosts.map((v) =>
