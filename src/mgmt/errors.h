@@ -10,5 +10,8 @@ namespace pulse::mgmt {
 inline constexpr int kUnreachable = 69;
 // Bad settings: a malformed URL, an unreadable CA / certificate / key file.
 inline constexpr int kBadSettings = 2;
+// A reply (or its gzip-decoded body) larger than the client's body limit, or a gzip body that
+// does not decode: an answer came, but not one the caller can use. sysexits.h's EX_DATAERR.
+inline constexpr int kBadReply = 65;
 
 }  // namespace pulse::mgmt

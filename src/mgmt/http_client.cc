@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "mgmt/errors.h"
+#include "mgmt/gzip.h"
 
 namespace pulse::mgmt {
 
@@ -107,10 +108,15 @@ void run_exchange(Exchange& x, Stream& stream, const Endpoints& endpoints) {
   });
 }
 
+struct ReplyRules {
+  std::uint64_t body_limit;
+  bool accept_gzip;
+};
+
 // Sends `req` (Host and User-Agent set here) on a connection of its own and reads the reply.
 Result<HttpReply> exchange(http::request<http::string_body>& req, const Url& url,
                            const TlsSettings& tls, std::chrono::milliseconds timeout,
-                           const std::string& user_agent) {
+                           const std::string& user_agent, ReplyRules rules) {
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::error_code ec;
@@ -119,16 +125,19 @@ Result<HttpReply> exchange(http::request<http::string_body>& req, const Url& url
 
   req.set(http::field::host, url.host + ":" + url.port);
   req.set(http::field::user_agent, user_agent);
+  if (rules.accept_gzip) req.set(http::field::accept_encoding, "gzip");
   req.prepare_payload();
 
   // Beast's synchronous calls have no deadline; the same steps as async operations on a
   // tcp_stream each get one, so a stopped server cannot hang the tool.
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  // A listing of 100k queues is tens of MiB: no limit. Not boost::none: Boost 1.74's parser
-  // compares a Content-Length with the optional limit as `len > none`, always true, and fails
-  // every reply whose headers arrive in a read of their own with body_limit.
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  // A listing of 100k queues is tens of MiB: no limit unless the caller set one. Never
+  // boost::none: Boost 1.74's parser compares a Content-Length with the optional limit as
+  // `len > none`, always true, and fails every reply whose headers arrive in a read of their own.
+  parser.body_limit(rules.body_limit);
+  // A HEAD reply's Content-Length describes a body that never comes.
+  if (req.method() == http::verb::head) parser.skip(true);
   parser.header_limit(1 << 20);
   Exchange x{timeout, req, buffer, parser, {}, "connect"};
   std::optional<asio::ssl::context> tls_ctx;
@@ -166,6 +175,10 @@ Result<HttpReply> exchange(http::request<http::string_body>& req, const Url& url
       std::snprintf(seconds, sizeof seconds, "%g", timeout.count() / 1000.0);
       return unreachable(url, std::string("timed out after ") + seconds + " s trying to " + x.step);
     }
+    if (x.failure == http::error::body_limit) {
+      return Error{kBadReply, url.text + ": the reply is larger than the limit of " +
+                                  std::to_string(rules.body_limit) + " bytes"};
+    }
     return unreachable(url, x.failure.message());
   }
 
@@ -177,6 +190,14 @@ Result<HttpReply> exchange(http::request<http::string_body>& req, const Url& url
     std::string name(field.name_string());
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     reply.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  if (rules.accept_gzip && !reply.body.empty()) {
+    const auto encoding = res[http::field::content_encoding];
+    if (beast::iequals(encoding, "gzip") || beast::iequals(encoding, "x-gzip")) {
+      auto decoded = gunzip(reply.body, rules.body_limit);
+      if (!decoded) return Error{kBadReply, url.text + ": " + decoded.error().text};
+      reply.body = std::move(*decoded);
+    }
   }
   return reply;
 }
@@ -243,7 +264,7 @@ Result<HttpReply> HttpClient::request(const std::string& method, const std::stri
     req.set(http::field::content_type, "application/json");
     req.body() = body;
   }
-  return exchange(req, url_, tls_, timeout_, user_agent_);
+  return exchange(req, url_, tls_, timeout_, user_agent_, {body_limit_, accept_gzip_});
 }
 
 Result<HttpReply> HttpClient::relay(const std::string& method, const std::string& target,
@@ -258,7 +279,7 @@ Result<HttpReply> HttpClient::relay(const std::string& method, const std::string
   req.target(url_.base_path + target);
   for (const auto& [name, value] : headers) req.set(name, value);
   req.body() = body;
-  return exchange(req, url_, tls_, timeout_, user_agent_);
+  return exchange(req, url_, tls_, timeout_, user_agent_, {body_limit_, accept_gzip_});
 }
 
 }  // namespace pulse::mgmt

@@ -4,6 +4,8 @@
 // Errors (mgmt/errors.h): kBadSettings for a malformed URL or TLS files, kUnreachable when no
 // HTTP answer came back; any HTTP status is a reply, for the caller to judge.
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,8 +42,9 @@ class HttpClient {
   HttpClient(Url url, std::string user, std::string password, std::chrono::milliseconds timeout,
              TlsSettings tls = {});
 
-  // method: GET, PUT, POST, DELETE. target: path (with query) below the URL's base path.
-  // body: sent as application/json when non-empty. Fails only when no HTTP answer came back.
+  // method: GET, HEAD, PUT, POST, DELETE (a HEAD reply has headers and no body). target: path (with
+  // query) below the URL's base path. body: sent as application/json when non-empty. Fails only
+  // when no HTTP answer came back.
   Result<HttpReply> request(const std::string& method, const std::string& target,
                             const std::string& body = {}, const Headers& extra = {}) const;
 
@@ -55,6 +58,13 @@ class HttpClient {
   const std::string& user() const { return user_; }
   // The User-Agent header sent (default "pulse-mgmt"; pulsectl sends "pulsectl").
   void set_user_agent(std::string agent) { user_agent_ = std::move(agent); }
+  // The largest reply body accepted, after gzip decoding (default: no limit, as a management
+  // listing of 100k queues is tens of MiB). A larger one fails with kBadReply without reading
+  // the rest, so a fetcher of build logs cannot be made to buffer an endless reply.
+  void set_body_limit(std::uint64_t bytes) { body_limit_ = bytes; }
+  // Sends `Accept-Encoding: gzip` and decodes a reply with `Content-Encoding: gzip` (the
+  // reply's headers still say so; its body is the decoded one).
+  void set_accept_gzip(bool on) { accept_gzip_ = on; }
 
  private:
   Url url_;
@@ -63,6 +73,8 @@ class HttpClient {
   std::chrono::milliseconds timeout_;
   TlsSettings tls_;
   std::string user_agent_ = "pulse-mgmt";
+  std::uint64_t body_limit_ = std::numeric_limits<std::uint64_t>::max();
+  bool accept_gzip_ = false;
 };
 
 // Percent-encodes one path segment (the vhost "/" becomes "%2F" as the management API expects).
