@@ -62,9 +62,33 @@ struct Exchange {
   http::request<http::string_body>& req;
   beast::flat_buffer& buffer;
   http::response_parser<http::string_body>& parser;
+  std::uint64_t body_limit;
   beast::error_code failure;
   const char* step = "connect";
 };
+
+// Reads until the reply is complete, a piece at a time: Boost 1.74's parser does not enforce
+// its own body_limit on replies (a Content-Length over it is read all the same), so the limit is
+// checked here, on the announced length and on what arrived. Each read gets the timeout, so a
+// large log that keeps coming is not cut by a deadline meant for one step.
+template <class Stream>
+void read_reply(Exchange& x, Stream& stream) {
+  beast::get_lowest_layer(stream).expires_after(x.timeout);
+  http::async_read_some(stream, x.buffer, x.parser, [&x, &stream](beast::error_code e, size_t) {
+    if (e) {
+      x.failure = e;
+      return;
+    }
+    // A HEAD reply announces the length of a body it does not send.
+    const auto announced =
+        x.req.method() == http::verb::head ? boost::none : x.parser.content_length();
+    if ((announced && *announced > x.body_limit) || x.parser.get().body().size() > x.body_limit) {
+      x.failure = http::error::body_limit;
+      return;
+    }
+    if (!x.parser.is_done()) read_reply(x, stream);
+  });
+}
 
 template <class Stream>
 void send_and_read(Exchange& x, Stream& stream) {
@@ -76,9 +100,7 @@ void send_and_read(Exchange& x, Stream& stream) {
       return;
     }
     x.step = "read the reply";
-    beast::get_lowest_layer(stream).expires_after(x.timeout);
-    http::async_read(stream, x.buffer, x.parser,
-                     [&x](beast::error_code e, size_t) { x.failure = e; });
+    read_reply(x, stream);
   });
 }
 
@@ -132,14 +154,15 @@ Result<HttpReply> exchange(http::request<http::string_body>& req, const Url& url
   // tcp_stream each get one, so a stopped server cannot hang the tool.
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  // A listing of 100k queues is tens of MiB: no limit unless the caller set one. Never
-  // boost::none: Boost 1.74's parser compares a Content-Length with the optional limit as
-  // `len > none`, always true, and fails every reply whose headers arrive in a read of their own.
-  parser.body_limit(rules.body_limit);
+  // The caller's limit is read_reply's (a listing of 100k queues is tens of MiB: none by
+  // default). Never boost::none here: Boost 1.74's parser compares a Content-Length with the
+  // optional limit as `len > none`, always true, and fails every reply whose headers arrive in
+  // a read of their own.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   // A HEAD reply's Content-Length describes a body that never comes.
   if (req.method() == http::verb::head) parser.skip(true);
   parser.header_limit(1 << 20);
-  Exchange x{timeout, req, buffer, parser, {}, "connect"};
+  Exchange x{timeout, req, buffer, parser, rules.body_limit, {}, "connect"};
   std::optional<asio::ssl::context> tls_ctx;
   if (url.tls) {
     tls_ctx.emplace(asio::ssl::context::tls_client);
