@@ -338,7 +338,7 @@ def test_policies_and_limits_pages(broker, ui):
         assert ui.eval("document.querySelector('[role=group][aria-label=\"Definition 1\"] select').value") == "number"
         ui.fill(label="Definition 1 value", value="ten")
         ui.click(role="button", name="Add policy")
-        assert 'max-length: "ten" is not a number' in ui.text(role="alert", within=form)
+        ui.text_with('max-length: "ten" is not a number', role="alert", within=form)
         assert api.get("/api/policies/%s/%s" % (v, name)).status == 404
         ui.fill(label="Definition 1 value", value="10")
         ui.click(role="button", name="Add definition", exact=True)

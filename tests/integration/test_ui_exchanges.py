@@ -53,7 +53,7 @@ def test_list_add_and_delete_an_exchange(broker, ui):
         # Adding it again says so instead of answering "added".
         ui.fill(value=name, label="Name", exact=True, within=form)
         ui.click(role="button", name="Add exchange")
-        assert "already exists" in ui.text(role="alert", within=form)
+        ui.text_with("already exists", role="alert", within=form)
 
         ui.fill(label="Filter", value=name)
         ui.wait(role="link", name="(AMQP default)", exact=True, state="detached")
@@ -132,7 +132,7 @@ def test_bindings_and_publish(broker, ui):
         ui.select("base64", label="Payload encoding", within=pub)
         ui.fill(value="not base64!", label="Payload", exact=True, within=pub)
         ui.click(role="button", name="Publish message", within=pub)
-        assert "not_base64" in ui.text(role="status", within=pub)
+        ui.text_with("not_base64", role="status", within=pub)
 
         # Remove both bindings.
         ui.click(role="button", name="Unbind %s → %s (orders)" % (x, q))

@@ -332,7 +332,7 @@ def test_ui_wrong_password_shows_rabbitmqs_reason(guardian, ui):
     ui.fill(label="Username", value="guest")
     ui.fill(label="Password", value="wrong")
     ui.click(role="button", name="Sign in")
-    assert "Login failed" in ui.text(role="alert")
+    ui.text_with("Login failed", role="alert")
 
 
 @pytest.mark.skipif(not os.path.exists(QUEUES_PAGE),

@@ -225,7 +225,7 @@ def test_add_a_queue_with_arguments(broker, ui, queues):
     ui.select(label="Argument 1 type", value="Number")
     ui.fill(label="Argument 1 value", value="ten")
     ui.click(role="button", name="Add queue")
-    assert "not a number" in ui.text(role="alert", within={"role": "form", "name": "Add a queue"})
+    ui.text_with("not a number", role="alert", within={"role": "form", "name": "Add a queue"})
     assert api.get("/api/queues/%2F/" + q(name)).status == 404
     ui.fill(label="Argument 1 value", value="10")
     ui.click(role="button", name="Add argument")
@@ -258,7 +258,7 @@ def test_add_a_queue_with_arguments(broker, ui, queues):
     ui.fill(label="Queue name", value=name)
     ui.select(label="Durability", value="false")
     ui.click(role="button", name="Add queue")
-    assert "inequivalent" in ui.text(role="alert", within={"role": "form", "name": "Add a queue"})
+    ui.text_with("inequivalent", role="alert", within={"role": "form", "name": "Add a queue"})
 
 
 def test_first_page_of_20000_queues_sorted_by_messages(ui):

@@ -38,7 +38,7 @@ def test_sign_in_navigate_sign_out(broker, ui):
     ui.fill(label="Username", value="guest")
     ui.fill(label="Password", value="wrong")
     ui.click(role="button", name="Sign in")
-    assert "Login failed" in ui.text(role="alert")
+    ui.text_with("Login failed", role="alert")
     ui.screenshot("01-signin-refused")
     ui.fill(label="Password", value="guest")
     ui.click(role="button", name="Sign in")
@@ -77,7 +77,7 @@ def test_user_without_management_tag_is_refused(broker, ui):
         ui.fill(label="Username", value=name)
         ui.fill(label="Password", value="pw")
         ui.click(role="button", name="Sign in")
-        assert "Not management user" in ui.text(role="alert")
+        ui.text_with("Not management user", role="alert")
     finally:
         api.delete("/api/users/" + name)
 

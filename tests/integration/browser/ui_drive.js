@@ -97,4 +97,7 @@ function locate(page, t) {
     }
   }
   await browser.close();
+  // stdin stays referenced after the loop: without an explicit exit node waited for the
+  // harness to kill it (30 s per test).
+  process.exit(0);
 })().catch((e) => { console.error(e); process.exit(1); });

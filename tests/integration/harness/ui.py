@@ -84,6 +84,18 @@ class Ui:
     def text(self, **t):
         return self.call("text", **t)
 
+    def text_with(self, part, timeout=15, **t):
+        """The target's text once it contains `part` (a message region may exist, empty or
+        with the previous message, before the answer to the last click arrives)."""
+        deadline = time.time() + timeout
+        while True:
+            value = self.text(**t)
+            if part in value:
+                return value
+            if time.time() > deadline:
+                raise UiError("timed out waiting for %r in %s (last %r)" % (part, t, value))
+            time.sleep(0.1)
+
     def texts(self, **t):
         return self.call("texts", **t)
 
@@ -144,7 +156,7 @@ class Ui:
     def close(self):
         try:
             self.p.stdin.write(json.dumps({"op": "quit"}) + "\n")
-            self.p.stdin.flush()
+            self.p.stdin.close()
             self.p.wait(timeout=30)
         except (BrokenPipeError, subprocess.TimeoutExpired, ValueError):
             pass
