@@ -311,3 +311,20 @@ def test_restarts_lose_and_duplicate_nothing(pulse_target, env):
         assert_exactly(col, a + b + c + d)
         assert second.stop() == 0
         pulse_target.delete(queues=[env["queue"], env["collect"]], broker=broker)
+
+
+def test_dry_run_prints_instead_of_publishing(pulse_target, env):
+    col = collector(pulse_target, env)
+    dry = _Process([built_tool("PULSE_TRANSLATOR_BIN", "pulse-translator"),
+                    "--uri", pulse_target.uri(), "--dry-run"])
+    env["procs"].append(dry)
+    dry.wait_stderr("pulse-translator: consuming queue/alice/", timeout=30)
+    msg = fixture(BUILD, env["logs"])  # its log is never served: a dry run does not wait
+    publish_buildbot(pulse_target, [msg])
+    line = json.loads(dry.wait_until(lambda: dry.out[:1], 30, "a printed message")[0])
+    want = msg[2][0]
+    assert (line["exchange"], line["routing_key"]) == (OUT_EX, want["routing_key"])
+    assert line["body"]["_meta"]["routing_key"] == want["routing_key"]
+    assert comparable(line["body"]["payload"]) == comparable(want["payload"])
+    col.quiet()
+    assert col.received == []
