@@ -57,7 +57,7 @@ Status write_atomically(const std::string& path, const std::string& text) {
   return fsync_path(fs::path(path).parent_path().string(), O_RDONLY | O_DIRECTORY);
 }
 
-json to_json(const Pending& p) {
+json pending_to_json(const Pending& p) {
   json outs = json::array();
   for (const auto& o : p.outputs) {
     outs.push_back(
@@ -70,7 +70,7 @@ json to_json(const Pending& p) {
           {"outputs", outs}};
 }
 
-std::optional<Pending> from_json(const json& j) {
+std::optional<Pending> pending_from_json(const json& j) {
   if (!j.is_object() || !j.value("id", json()).is_string() || !j.contains("outputs")) {
     return std::nullopt;
   }
@@ -135,7 +135,7 @@ Status Spool::load() {
     std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
-    auto p = from_json(json::parse(ss.str(), nullptr, false));
+    auto p = pending_from_json(json::parse(ss.str(), nullptr, false));
     if (!p) return Error{0, "unreadable pending file " + path};
     if (done_.count(p->id)) {
       fs::remove(f.path(), ec);  // finished just before a crash: only the unlink was missing
@@ -167,7 +167,7 @@ size_t Spool::pending_count() const {
 }
 
 Status Spool::write_pending(const Pending& p) {
-  return write_atomically(dir_ + "/pending/" + p.id + ".json", to_json(p).dump());
+  return write_atomically(dir_ + "/pending/" + p.id + ".json", pending_to_json(p).dump());
 }
 
 Status Spool::add(Pending p) {

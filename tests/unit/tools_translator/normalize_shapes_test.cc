@@ -12,12 +12,12 @@ using pulse::translator::Outcome;
 
 namespace {
 
-constexpr int64_t kNow = 1446638400;
+constexpr int64_t kShapesNow = 1446638400;
 
 NormalizeResult run(const std::string& key, json props, json results = 0) {
   json msg = {{"_meta", {{"exchange", "exchange/build/"}, {"routing_key", key}}},
               {"payload", {{"build", {{"results", results}, {"properties", props}}}}}};
-  return normalize(msg, key, kNow);
+  return normalize(msg, key, kShapesNow);
 }
 
 json test_props(const std::string& builder, const std::string& platform) {
@@ -42,7 +42,7 @@ TEST(TranslatorShapes, UnitTestKeyFromTheBuilderName) {
   EXPECT_EQ(p["os"], "ubuntu64_vm");
   EXPECT_EQ(p["test"], "mochitest-1");
   EXPECT_EQ(p["talos"], false);
-  EXPECT_EQ(p["insertion_time"], kNow);
+  EXPECT_EQ(p["insertion_time"], kShapesNow);
   EXPECT_EQ(p["timestamp"], "2015-11-04T12:00:00Z");
   EXPECT_EQ(p["buildtype"], "debug");
   EXPECT_EQ(p["job_number"], 7);
@@ -150,8 +150,9 @@ TEST(TranslatorShapes, IgnoredAndMalformedBuilds) {
   json bad_type = build_props("linux64");
   bad_type[2][1] = 5;  // product must be a string
   EXPECT_EQ(run("build.mozilla-central-linux64.1.log_uploaded", bad_type).outcome, Outcome::kError);
-  EXPECT_EQ(normalize(json::array(), "k", kNow).outcome, Outcome::kBad);
-  EXPECT_EQ(normalize(json{{"_meta", {{"routing_key", "x"}}}}, "x", kNow).outcome, Outcome::kBad);
+  EXPECT_EQ(normalize(json::array(), "k", kShapesNow).outcome, Outcome::kBad);
+  EXPECT_EQ(normalize(json{{"_meta", {{"routing_key", "x"}}}}, "x", kShapesNow).outcome,
+            Outcome::kBad);
 }
 
 TEST(TranslatorShapes, RepackStopsAtAnEmptyLocaleKeepingThoseBefore) {
