@@ -35,6 +35,8 @@ CONF = "etc/pulse/pulse.conf"
 GUARDIAN_UNIT = "lib/systemd/system/pulse-guardian.service"
 GUARDIAN_CONF = "etc/pulse/guardian.conf"
 GUARDIAN_ENV = "etc/pulse/pulse-guardian.env"
+TRANSLATOR_UNIT = "lib/systemd/system/pulse-translator.service"
+TRANSLATOR_ENV = "etc/pulse/pulse-translator.env"
 
 
 def build_dir():
@@ -173,10 +175,12 @@ def test_contents(deb):
         path = parts[5].lstrip(".")
         entries[path.rstrip("/") or "/"] = (parts[0], parts[1])
     for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf", "/usr/bin/pulsectl",
-                 "/usr/bin/pulse-publish", "/usr/bin/pulse-listen", "/usr/bin/pulse-guardian"):
+                 "/usr/bin/pulse-publish", "/usr/bin/pulse-listen", "/usr/bin/pulse-guardian",
+                 "/usr/bin/pulse-translator"):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/" + GUARDIAN_UNIT, "/" + GUARDIAN_CONF,
+                 "/" + TRANSLATOR_UNIT,
                  "/usr/share/doc/pulse-broker/README.md",
                  "/usr/share/pulse/web/ui/index.html",
                  "/usr/share/pulse/web/ui/js/app.js",
@@ -187,6 +191,7 @@ def test_contents(deb):
         assert entries[path] == ("-rw-r--r--", "root/root"), (path, entries[path])
     # It holds the management API's password.
     assert entries["/" + GUARDIAN_ENV] == ("-rw-------", "root/root"), entries["/" + GUARDIAN_ENV]
+    assert entries["/" + TRANSLATOR_ENV] == ("-rw-------", "root/root")
     for path in ("/var/lib/pulse", "/var/log/pulse"):
         assert entries[path][0].startswith("d"), (path, entries[path])
     # Nothing from the build tree: no tests, headers, static libraries or codegen.
@@ -199,7 +204,7 @@ def test_control_area(deb, tmp_path):
     run("dpkg-deb", "--control", deb, tmp_path / "DEBIAN")
     ctl = tmp_path / "DEBIAN"
     assert (ctl / "conffiles").read_text().split() == [
-        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV]
+        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV, "/" + TRANSLATOR_ENV]
     for script in ("postinst", "prerm", "postrm"):
         mode = (ctl / script).stat().st_mode
         assert mode & stat.S_IXUSR, script
@@ -316,6 +321,21 @@ def test_guardian_unit_file(installed):
         t.path("etc/systemd/system/multi-user.target.wants/pulse-guardian.service"))
     for path in ("/usr/bin/pulse-guardian", "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV):
         assert os.path.exists(t.path(path.lstrip("/"))), path
+
+
+def test_translator_unit_file(installed):
+    """pulse-translator.service: shipped, not enabled; its state in its StateDirectory."""
+    t = installed
+    u = unit_settings(t.path(TRANSLATOR_UNIT))
+    assert u[("Service", "User")] == SERVICE_USER
+    assert u[("Service", "ExecStart")] == (
+        "/usr/bin/pulse-translator --state-dir /var/lib/pulse-translator $PULSE_TRANSLATOR_OPTS")
+    assert u[("Service", "EnvironmentFile")] == "/etc/pulse/pulse-translator.env"
+    assert u[("Service", "StateDirectory")] == "pulse-translator"
+    assert not os.path.lexists(
+        t.path("etc/systemd/system/multi-user.target.wants/pulse-translator.service"))
+    p = run(t.path("usr/bin/pulse-translator"), "--help")
+    assert p.stdout.startswith("pulse-translator: ") and "Exit status:" in p.stdout, p.stdout
 
 
 def test_installed_guardian_config_is_accepted(installed, tmp_path):

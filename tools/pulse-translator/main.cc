@@ -1,0 +1,39 @@
+// pulse-translator: buildbot's messages normalized as pulsetranslator did. See README.md.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "translator_args.h"
+#include "translator_loop.h"
+
+namespace {
+
+void on_signal(int) {
+  pulse::tools::request_translator_stop();
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed =
+      pulse::tools::parse_translator_args(argc, argv, std::getenv("PULSE_URI"), host_name());
+  if (!parsed.args) {
+    std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return pulse::tools::run_translator(*parsed.args);
+}
