@@ -45,14 +45,18 @@ class LogServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
+            def do_HEAD(self, with_body=False):
                 name = self.path.lstrip("/")
                 server.hits.append(name)
                 body = b"log of " + name.encode()
                 self.send_response(200 if name in server.ready else 404)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if with_body:
+                    self.wfile.write(body)
+
+            def do_GET(self):
+                self.do_HEAD(with_body=True)
 
             def log_message(self, *args):
                 pass

@@ -13,7 +13,12 @@ LogProbe probe_log(const std::string& url, std::chrono::milliseconds timeout) {
   }
   mgmt::HttpClient client(*parsed, "", "", timeout);
   client.set_user_agent("pulse-translator");
-  auto reply = client.relay("GET", "", "", {{"Range", "bytes=0-0"}});
+  // HEAD: whether the log is there, without its megabytes. A server that refuses HEAD is asked
+  // for the first byte instead (a server that also ignores Range sends the whole log: rare).
+  auto reply = client.relay("HEAD", "", "", {});
+  if (reply && (reply->status == 405 || reply->status == 501)) {
+    reply = client.relay("GET", "", "", {{"Range", "bytes=0-0"}});
+  }
   if (!reply) {
     p.detail = reply.error().text;
     return p;
