@@ -47,8 +47,9 @@ fi
 parallel=()
 [ "$workers" -gt 0 ] && parallel=(-n "$workers" --dist loadfile)
 echo "== integration tests (pytest, target ${PULSE_TEST_TARGET:-pulsed}, ${workers} workers)"
+# --durations: the slowest steps in CI's log, so the suite's time can be kept in check.
 PULSED_BIN="$PWD/build/src/app/pulsed" /usr/bin/python3 -m pytest tests/integration -q \
-  -p no:cacheprovider --timeout=300 "${parallel[@]}" "$@"
+  -p no:cacheprovider --timeout=300 --durations=25 "${parallel[@]}" "$@"
 rc=$?
 # pytest's 5 means "no tests collected", which is a failure for this suite.
 [ $rc -ne 0 ] && status=1
