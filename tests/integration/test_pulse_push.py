@@ -1,5 +1,6 @@
 """HTTP push subscriptions (issue 17, src/pulse/push/README.md): /api/pulse/subscriptions on
-pulsed. A subscription's callback is a local HTTP subscriber (harness/push_subscriber.py): Pulse
+both of its servers, every test on each: pulsed (in-process queues) and pulse-guardian --listen
+in front of a private RabbitMQ 3.10 node (queues read over AMQP). A subscription's callback is a local HTTP subscriber (harness/push_subscriber.py): Pulse
 verifies intent with a challenge GET, then POSTs every matching message, signed with the
 secret, in order, from a durable queue of the subscription's own; retries while the subscriber
 is down; ends at the lease's end, on 410 Gone, or when deleted; keeps everything across a
@@ -10,7 +11,9 @@ import pika
 import pytest
 
 from harness.broker import PulsedBroker, free_port
-from harness.http_api import HttpApi, q
+from harness.http_api import q
+from harness.pulse_front import Front, Guardian, RabbitLeftovers
+from harness.pulse_targets import broker_for
 from harness.push_subscriber import Subscriber
 
 P = "/api/pulse"
@@ -18,18 +21,39 @@ EXCHANGE = "exchange/guest/push"
 SECRET = "s3cret-key"
 
 
-@pytest.fixture(scope="module")
-def broker():
-    b = PulsedBroker()
-    b.port = free_port()
-    # Short retries so a subscriber that comes back is served at once.
-    b.config = {"pulse.push.retry_initial_ms": 100, "pulse.push.retry_max_ms": 500}
-    b.start()
-    conn = b.connect()
+# Short retries so a subscriber that comes back is served at once.
+CONFIG = {"pulse.push.retry_initial_ms": 100, "pulse.push.retry_max_ms": 500}
+
+
+def rabbit(registry):
+    import conftest
+    return broker_for("rabbitmq", registry, lambda: conftest._start({}))
+
+
+@pytest.fixture(scope="module", params=["pulsed", "guardian"])
+def front(request, _broker_registry):
+    leftovers = None
+    if request.param == "pulsed":
+        b = PulsedBroker()
+        b.port = free_port()
+        b.config = dict(CONFIG)
+        f = Front("pulsed", b.start())
+    else:
+        node = rabbit(_broker_registry)
+        leftovers = RabbitLeftovers(node)
+        f = Front("guardian", node, Guardian(node, dict(CONFIG)).start())
+    conn = f.broker.connect()
     conn.channel().exchange_declare(EXCHANGE, "topic", durable=True)
     conn.close()
-    yield b
-    b.stop()
+    yield f
+    f.stop()
+    if leftovers:
+        leftovers.clean()
+
+
+@pytest.fixture(scope="module")
+def broker(front):
+    return front.broker
 
 
 @pytest.fixture
@@ -87,8 +111,8 @@ def queue_of(api, sub):
     return api.get("/api/queues/%2F/" + q(sub["queue"]))
 
 
-def test_verified_subscription_gets_matching_messages_in_order_signed(broker, subscriber):
-    api = HttpApi(broker)
+def test_verified_subscription_gets_matching_messages_in_order_signed(front, broker, subscriber):
+    api = front.api()
     sub = active(api, subscriber)
     v = subscriber.verifications[0]
     assert v["hub.mode"] == "subscribe" and v["hub.topic"] == "a.#"
@@ -127,8 +151,8 @@ def test_verified_subscription_gets_matching_messages_in_order_signed(broker, su
 
 
 @pytest.mark.parametrize("mode", ["refuse", "wrong"])
-def test_refused_verification_fails_the_subscription(broker, subscriber, mode):
-    api = HttpApi(broker)
+def test_refused_verification_fails_the_subscription(front, broker, subscriber, mode):
+    api = front.api()
     subscriber.verify_mode = mode
     r = subscribe(api, subscriber)
     assert r.status == 202, r
@@ -141,8 +165,8 @@ def test_refused_verification_fails_the_subscription(broker, subscriber, mode):
     assert api.delete(P + "/subscriptions/" + failed["id"]).status == 204
 
 
-def test_unreachable_callback_fails_verification(broker):
-    api = HttpApi(broker)
+def test_unreachable_callback_fails_verification(front):
+    api = front.api()
     port = free_port()
     r = api.post(P + "/subscriptions", {"exchange": EXCHANGE, "secret": "x",
                                         "callback": "http://127.0.0.1:%d/" % port})
@@ -170,14 +194,14 @@ def test_unreachable_callback_fails_verification(broker):
     ({"exchange": EXCHANGE, "secret": "x", "callback": "http://h/", "colour": 1},
      "unknown field 'colour'"),
 ])
-def test_bad_requests_are_400_naming_the_problem(broker, body, why):
-    r = HttpApi(broker).post(P + "/subscriptions", body)
+def test_bad_requests_are_400_naming_the_problem(front, body, why):
+    r = front.api().post(P + "/subscriptions", body)
     assert r.status == 400 and r.json["error"] == "bad_request", r
     assert why in r.json["reason"], r
 
 
-def test_missing_exchange_is_404_and_other_methods_405(broker):
-    api = HttpApi(broker)
+def test_missing_exchange_is_404_and_other_methods_405(front):
+    api = front.api()
     r = api.post(P + "/subscriptions", {"exchange": "exchange/guest/none", "secret": "x",
                                         "callback": "http://127.0.0.1:1/"})
     assert r.status == 404 and "no exchange 'exchange/guest/none'" in r.json["reason"], r
@@ -187,8 +211,8 @@ def test_missing_exchange_is_404_and_other_methods_405(broker):
     assert r.status == 400
 
 
-def test_subscriber_down_messages_wait_in_the_queue_and_arrive_in_order(broker, subscriber):
-    api = HttpApi(broker)
+def test_subscriber_down_messages_wait_in_the_queue_and_arrive_in_order(front, broker, subscriber):
+    api = front.api()
     sub = active(api, subscriber)
     subscriber.post_status = 503
     publish(broker, ["a.%d" % i for i in range(5)])
@@ -210,8 +234,8 @@ def test_subscriber_down_messages_wait_in_the_queue_and_arrive_in_order(broker, 
     api.delete(P + "/subscriptions/" + sub["id"])
 
 
-def test_410_gone_ends_the_subscription(broker, subscriber):
-    api = HttpApi(broker)
+def test_410_gone_ends_the_subscription(front, broker, subscriber):
+    api = front.api()
     sub = active(api, subscriber)
     subscriber.post_status = 410
     publish(broker, ["a.1", "a.2"])
@@ -222,8 +246,8 @@ def test_410_gone_ends_the_subscription(broker, subscriber):
     api.delete(P + "/subscriptions/" + sub["id"])
 
 
-def test_lease_runs_out_and_renewal_extends_it(broker, subscriber):
-    api = HttpApi(broker)
+def test_lease_runs_out_and_renewal_extends_it(front, broker, subscriber):
+    api = front.api()
     sub = active(api, subscriber, lease=2)
     # Renewal: the same callback and topic; verified again, the lease starts anew.
     other = active(api, subscriber, topic="z.#", lease=60)
@@ -241,8 +265,8 @@ def test_lease_runs_out_and_renewal_extends_it(broker, subscriber):
         api.delete(P + "/subscriptions/" + s["id"])
 
 
-def test_owners_see_only_their_own_and_limits(broker, subscriber):
-    admin = HttpApi(broker)
+def test_owners_see_only_their_own_and_limits(front, broker, subscriber):
+    admin = front.api()
     for email in ("pa@example.com", "pb@example.com"):
         r = admin.put(P + "/owners/" + q(email), {"password": "ownerpw1"})
         assert r.status == 201, r
@@ -262,13 +286,13 @@ def test_owners_see_only_their_own_and_limits(broker, subscriber):
     assert pa.delete(P + "/subscriptions/" + sub["id"]).status == 204
 
 
-def test_restart_keeps_subscriptions_and_undelivered_messages(broker, subscriber):
-    api = HttpApi(broker)
+def test_restart_keeps_subscriptions_and_undelivered_messages(front, broker, subscriber):
+    api = front.api()
     sub = active(api, subscriber)
     subscriber.post_status = 503
     publish(broker, ["a.%d" % i for i in range(4)], persistent=True)
     wait_for(lambda: subscriber.posts >= 1, what="a failed attempt")
-    broker.restart()
+    front.restart()
     s = api.get(P + "/subscriptions/" + sub["id"]).json
     assert s["state"] == "active" and s["callback"] == subscriber.url
     subscriber.post_status = 204
@@ -276,3 +300,35 @@ def test_restart_keeps_subscriptions_and_undelivered_messages(broker, subscriber
     assert subscriber.keys() == ["a.%d" % i for i in range(4)]
     assert subscriber.bodies[0]["redelivered"] is True
     api.delete(P + "/subscriptions/" + sub["id"])
+
+
+def test_pulsectl_subscriptions_add_list_show_delete(front, broker, subscriber):
+    from pulsectl_common import Ctl
+    from harness.broker import built_tool
+    ctl = Ctl(built_tool("PULSECTL_BIN", "pulsectl"), broker)
+    ctl.url = "http://127.0.0.1:%d" % front.api().pulse_port
+    p = ctl.run("pulse", "subscriptions", "add", "--exchange", EXCHANGE, "--topic", "a.#",
+                "--callback", subscriber.url, "--secret", SECRET, "--lease", "1h")
+    sid = p.stdout.split()[1]
+    assert p.stdout.startswith("subscription %s accepted: Pulse verifies %s now" % (
+        sid, subscriber.url)), p.stdout
+    wait_for(lambda: ctl.json("pulse", "subscriptions", "show", sid)["state"] == "active",
+             what="active")
+    shown = ctl.json("pulse", "subscriptions", "show", sid)
+    assert shown["lease_seconds"] == 3600 and shown["topic"] == "a.#"
+    publish(broker, ["a.cli"])
+    wait_for(lambda: subscriber.keys() == ["a.cli"], what="the delivery")
+    listed = ctl.run("pulse", "subscriptions", "list").stdout.splitlines()
+    assert listed[0].split() == ["id", "state", "exchange", "topic", "callback", "delivered",
+                                 "failed", "messages"], listed
+    row = [line for line in listed if line.startswith(sid)]
+    assert row and row[0].split()[1:5] == ["active", EXCHANGE, "a.#", subscriber.url], listed
+    err = ctl.error(2, "pulse", "subscriptions", "add", "--exchange", EXCHANGE, "--callback",
+                    subscriber.url, "--secret", "x", "--lease", "5x")
+    assert "--lease '5x'" in err, err
+    err = ctl.error(1, "pulse", "subscriptions", "add", "--exchange", EXCHANGE, "--callback",
+                    "ftp://h/", "--secret", "x")
+    assert "'callback' must be an http:// or https:// URL" in err, err
+    assert ctl.run("pulse", "subscriptions", "delete", sid).stdout == \
+        "deleted subscription '%s'\n" % sid
+    ctl.error(3, "pulse", "subscriptions", "show", sid)
