@@ -1,10 +1,11 @@
 """HTTP push subscriptions (issue 17, src/pulse/push/README.md): /api/pulse/subscriptions on
 both of its servers, every test on each: pulsed (in-process queues) and pulse-guardian --listen
-in front of a private RabbitMQ 3.10 node (queues read over AMQP). A subscription's callback is a local HTTP subscriber (harness/push_subscriber.py): Pulse
-verifies intent with a challenge GET, then POSTs every matching message, signed with the
-secret, in order, from a durable queue of the subscription's own; retries while the subscriber
-is down; ends at the lease's end, on 410 Gone, or when deleted; keeps everything across a
-restart. Messages are published with pika."""
+in front of a private RabbitMQ 3.10 node (queues read over AMQP). A subscription's callback is
+a local HTTP subscriber (harness/push_subscriber.py): Pulse verifies intent with a challenge
+GET, then POSTs every matching message, signed with the secret, in order, from a durable queue
+of the subscription's own; retries while the subscriber is down; ends at the lease's end, on
+410 Gone, or when deleted; keeps everything across a restart (of pulsed; of pulse-guardian,
+RabbitMQ running on). Messages are published with pika; pulsectl drives the API too."""
 import time
 
 import pika
