@@ -549,6 +549,13 @@ Result<Config> parse_config(std::string_view text, std::string_view source) {
       continue;
     }
 
+    if (key.starts_with("pulse.push.")) {
+      if (auto st = push::apply_setting(cfg.push, key, value); !st)
+        return config_line_error(source, line_no, st.error().text);
+      cfg.settings[std::string(key)] = value;
+      continue;
+    }
+
     const KeySpec* spec = nullptr;
     std::string_view var;
     for (const KeySpec& k : kKeys) {

@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings.h"
+#include "pulse/push/engine.h"
 #include "pulse/smtp/settings.h"
 #include "stomp_server/options.h"
 #include "tls/certificate.h"
@@ -165,6 +166,8 @@ struct Config {
   // pulse.accounts.*: owners, Pulse users and namespace claims (/api/pulse), each key validated
   // by pulse/accounts' apply_setting.
   accounts::AccountSettings accounts;
+  // pulse.push.*: HTTP push subscriptions (pulse/push's apply_setting); applied at start.
+  push::Settings push;
 
   // Every key as written (key -> raw value, the last one wins): a reload compares these to
   // say which settings changed.

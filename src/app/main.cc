@@ -384,7 +384,7 @@ int main(int argc, char** argv) {
   mctx.disk_free_limit = options.disk_free_limit;
   mctx.data_dir = data_dir;
   // Pulse's accounts and /api/pulse (pulse.accounts.*); a damaged record stops the start.
-  pulse::app::PulseService pulse_service(io, mctx, config.accounts);
+  pulse::app::PulseService pulse_service(io, mctx, config.accounts, config.push);
   if (auto s = pulse_service.start(); !s) die(data_dir + ": " + s.error().text);
   if (boot_pulse) {
     if (auto s = pulse_service.import_section(*boot_pulse); !s)

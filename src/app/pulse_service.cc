@@ -5,13 +5,30 @@
 
 namespace pulse::app {
 
+namespace {
+
+// The definitions store's kv scope of the push subscriptions (one record each).
+constexpr const char* kPushScope = "pulse.push";
+
+}  // namespace
+
 PulseService::PulseService(boost::asio::io_context& io, ManagementContext& ctx,
-                           accounts::AccountSettings settings)
+                           accounts::AccountSettings settings, push::Settings push)
     : store_(ctx.store),
       admin_(ctx.broker, ctx.auth, local_admin_hooks(ctx)),
       account_store_(ctx.store),
       guardian_store_(ctx.store, accounts::kPulseGuardianScope),
-      host_(io, admin_, account_store_, guardian_store_, std::move(settings)) {}
+      host_(io, admin_, account_store_, guardian_store_, std::move(settings)),
+      push_source_(ctx.broker),
+      push_store_(ctx.store, kPushScope),
+      push_(io, push_source_, push_store_, std::move(push)) {}
+
+Status PulseService::start() {
+  if (auto s = host_.start(); !s) return s;
+  if (auto s = push_.start(); !s) return s;
+  host_.attach_push(&push_.engine(), [this] { push_.kick(); });
+  return {};
+}
 
 Status PulseService::import_section(const api::PulseSection& section) {
   return host_.import_section(

@@ -14,6 +14,8 @@
 #include "pulse/accounts_kv/kv_account_store.h"
 #include "pulse/admin_local/local_broker_admin.h"
 #include "pulse/api_host/api_host.h"
+#include "pulse/push_host/push_host.h"
+#include "pulse/push_local/local_source.h"
 #include "server/asio.h"
 
 namespace pulse::app {
@@ -27,12 +29,17 @@ class PulseService {
  public:
   // `ctx` must outlive the service.
   PulseService(boost::asio::io_context& io, ManagementContext& ctx,
-               accounts::AccountSettings settings);
+               accounts::AccountSettings settings, push::Settings push = {});
 
   // Reads the stored records (an error: a damaged store, which stops the start) and schedules
   // the first sweep.
-  Status start() { return host_.start(); }
-  void stop() { host_.stop(); }
+  // Then starts the push subscriptions (kv scope pulse.push) behind /api/pulse/subscriptions.
+  Status start();
+  void stop() {
+    host_.attach_push(nullptr);
+    push_.stop();
+    host_.stop();
+  }
 
   // The running guardian behind /api/pulse/guardian...
   void attach_guardian(guardian::GuardianRunner& runner, const guardian::NoticeLog& notices) {
@@ -72,6 +79,9 @@ class PulseService {
   accounts::KvAccountStore account_store_;
   accounts::KvAccountStore guardian_store_;
   api::ApiHost host_;
+  push::LocalSource push_source_;
+  accounts::KvAccountStore push_store_;
+  push::PushHost push_;
 };
 
 }  // namespace pulse::app

@@ -8,12 +8,22 @@ namespace pulse::tools {
 
 ApiFront::ApiFront(boost::asio::io_context& io, const GuardianArgs& args,
                    const GuardianConfig& config, admin::BrokerAdmin& admin,
-                   const mgmt::HttpClient& rabbit)
+                   const mgmt::HttpClient& rabbit, std::vector<client::ConnectionOptions> amqp)
     : args_(args),
       file_(args.state_file),
       account_store_(file_, "pulse.owner"),
       guardian_store_(file_, "pulse.guardian"),
       host_(io, admin, account_store_, guardian_store_, config.accounts),
+      push_store_(file_, "pulse.push"),
+      push_enabled_(!amqp.empty()),
+      push_source_(std::move(amqp)),
+      push_(io, push_source_, push_store_,
+            [&] {
+              // Each look at an idle queue is a round trip to RabbitMQ on this loop.
+              push::Settings s = config.push;
+              s.idle_poll = std::chrono::milliseconds(1000);
+              return s;
+            }()),
       auth_(rabbit),
       proxy_(io, rabbit),
       server_(io, [] {
@@ -25,6 +35,10 @@ ApiFront::ApiFront(boost::asio::io_context& io, const GuardianArgs& args,
 
 Status ApiFront::load() {
   if (auto s = host_.start(); !s) return Error{kExitUsage, "--state-file: " + s.error().text};
+  if (push_enabled_) {
+    if (auto s = push_.start(); !s) return Error{kExitUsage, "--state-file: " + s.error().text};
+    host_.attach_push(&push_.engine(), [this] { push_.kick(); });
+  }
   auto web = httpd::load_web_dir(args_.web_dir);
   if (!web) return Error{kExitUsage, web.error().text};
   web_ = std::move(*web);
@@ -63,6 +77,8 @@ Status ApiFront::listen() {
 void ApiFront::stop() {
   server_.shutdown();
   proxy_.stop();
+  host_.attach_push(nullptr);
+  push_.stop();
   host_.stop();
 }
 

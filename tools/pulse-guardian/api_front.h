@@ -24,6 +24,8 @@
 #include "pulse/accounts/account_store.h"
 #include "pulse/api_host/api_host.h"
 #include "pulse/api_host/whoami_auth.h"
+#include "pulse/push_amqp/amqp_source.h"
+#include "pulse/push_host/push_host.h"
 #include "tls/context.h"
 
 namespace pulse::tools {
@@ -31,8 +33,11 @@ namespace pulse::tools {
 class ApiFront {
  public:
   // `admin` and `rabbit` (the guardian's management API client) must outlive the front.
+  // `amqp`: where the push subscriptions read their queues (--amqp-url, or the management
+  // URL's host); none: /api/pulse/subscriptions answers 503.
   ApiFront(boost::asio::io_context& io, const GuardianArgs& args, const GuardianConfig& config,
-           admin::BrokerAdmin& admin, const mgmt::HttpClient& rabbit);
+           admin::BrokerAdmin& admin, const mgmt::HttpClient& rabbit,
+           std::vector<client::ConnectionOptions> amqp = {});
 
   // Reads --state-file and the web directory (an error: unreadable or damaged, which stops
   // the start).
@@ -55,6 +60,11 @@ class ApiFront {
   accounts::ScopedAccountStore account_store_;
   accounts::ScopedAccountStore guardian_store_;
   api::ApiHost host_;
+  // Push subscriptions: records in the state file's scope pulse.push, queues over AMQP.
+  accounts::ScopedAccountStore push_store_;
+  bool push_enabled_;
+  push::AmqpSource push_source_;
+  push::PushHost push_;
   api::WhoamiAuth auth_;
   httpd::StaticFiles web_;
   ApiProxy proxy_;

@@ -31,10 +31,12 @@ Result<GuardianConfig> parse_guardian_config(std::string_view text, std::string_
       st = smtp::apply_setting(cfg.smtp, l.key, l.value);
     } else if (l.key.starts_with(kAccountsPrefix)) {
       st = accounts::apply_setting(cfg.accounts, l.key, l.value);
+    } else if (l.key.starts_with("pulse.push.")) {
+      st = push::apply_setting(cfg.push, l.key, l.value);
     } else {
       st = Error{0, "unknown key '" + l.key +
-                        "': pulse-guardian reads only pulse.guardian.*, pulse.smtp.* and "
-                        "pulse.accounts.* keys"};
+                        "': pulse-guardian reads only pulse.guardian.*, pulse.smtp.*, "
+                        "pulse.accounts.* and pulse.push.* keys"};
     }
     if (!st) return config_line_error(source, l.line, st.error().text);
   }

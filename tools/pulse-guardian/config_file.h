@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings.h"
+#include "pulse/push/engine.h"
 #include "pulse/smtp/settings.h"
 
 namespace pulse::tools {
@@ -18,6 +19,7 @@ struct GuardianConfig {
   guardian::GuardianSettings guardian;  // enabled: true unless the file refused it
   smtp::SmtpSettings smtp;              // host empty: email is off
   accounts::AccountSettings accounts;   // pulse.accounts.*: /api/pulse's (--listen)
+  push::Settings push;                  // pulse.push.*: push subscriptions (--listen)
 };
 
 // `source` names the file in errors ("<source>:<line>: ..." for a line, "<source>: ..." for

@@ -175,7 +175,11 @@ int run_guardian(const GuardianArgs& args, const GuardianConfig& config,
   // addresses the accounts know.
   std::unique_ptr<ApiFront> front;
   if (!args.listen.empty()) {
-    front = std::make_unique<ApiFront>(io, args, config, http_admin, client);
+    // Push subscriptions read their queues over AMQP where the notices are published.
+    auto amqp = notice_endpoints(args);
+    front = std::make_unique<ApiFront>(
+        io, args, config, http_admin, client,
+        amqp ? std::move(*amqp) : std::vector<client::ConnectionOptions>{});
     if (auto s = front->load(); !s) {
       spdlog::error("{}", s.error().text);
       return kExitUsage;

@@ -215,6 +215,7 @@ Status run_pulse(const Ctx& c, const PulseCommand& cmd) {
   if (cmd.noun == "owners") return owners(c, cmd);
   if (cmd.noun == "users") return users(c, cmd);
   if (cmd.noun == "namespaces") return namespaces(c, cmd);
+  if (cmd.noun == "subscriptions") return run_subscriptions(c, cmd);
   return run_guardian(c, cmd);
 }
 

@@ -153,6 +153,19 @@ Result<json> parse_guardian_settings(const std::vector<std::string>& items) {
   return out;
 }
 
+Result<json> subscription_body(const PulseCommand& cmd) {
+  json body = {{"exchange", cmd.exchange}, {"callback", cmd.callback}, {"secret", cmd.secret}};
+  if (cmd.topic) body["topic"] = *cmd.topic;
+  if (cmd.vhost) body["vhost"] = *cmd.vhost;
+  if (cmd.user) body["user"] = *cmd.user;
+  if (cmd.lease) {
+    auto secs = parse_seconds(*cmd.lease, "--lease");
+    if (!secs) return std::move(secs).error();
+    body["lease_seconds"] = *secs;
+  }
+  return body;
+}
+
 std::string notices_query(std::optional<uint64_t> after, const std::optional<std::string>& owner,
                           std::optional<uint64_t> limit) {
   std::string q;

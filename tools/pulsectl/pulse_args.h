@@ -30,6 +30,10 @@ struct PulseCommand {
   bool follow = false;
   double poll_seconds = 2;
   std::string columns;  // lists: -c
+  // subscriptions add: --exchange, --callback, --secret (required), --topic, --vhost, --lease
+  // (seconds or a duration), --user; `name` is the id for show and delete.
+  std::string exchange, callback, secret;
+  std::optional<std::string> topic, vhost, lease, user;
 };
 
 // Adds the `pulse` command group to `app`. When CLI11 has parsed one of its commands into
@@ -54,6 +58,9 @@ Result<uint64_t> parse_seconds(const std::string& text, const std::string& what)
 // gives the key back to the configuration (JSON null).
 Result<nlohmann::json> parse_guardian_settings(const std::vector<std::string>& items);
 extern const std::vector<std::string> kGuardianSettingKeys;
+
+// subscriptions add: the POST body (the lease read with parse_seconds).
+Result<nlohmann::json> subscription_body(const PulseCommand& cmd);
 
 // "?after=5&owner=o&limit=10" (empty when none is given).
 std::string notices_query(std::optional<uint64_t> after, const std::optional<std::string>& owner,

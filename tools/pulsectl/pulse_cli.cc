@@ -18,6 +18,8 @@ Examples:
   pulsectl pulse guardian set warn_queue_size=1000 interval=30s max_connection_age=default
   pulsectl pulse guardian notices --follow --owner ci
   pulsectl pulse guardian unbounded add / queue/ci/builds
+  pulsectl pulse subscriptions add --exchange exchange/build/ --topic '#.finished' \
+      --callback https://ci.example.com/hook --secret s3cret --lease 7d
 
 --json prints lists and objects as JSON (and, after a change, the API's answer).
 Exit status: 0 ok, 1 refused (409, 400, 503: the API's reason), 2 usage, 3 not found (404),
@@ -188,6 +190,29 @@ void guardian(const Builder& b, CLI::App* pulse) {
   }
 }
 
+void subscriptions(const Builder& b, CLI::App* pulse) {
+  auto* g = b.group(pulse, "subscriptions", "HTTP push subscriptions (yours; administrators: all)");
+  b.columns(b.leaf(g, "subscriptions", "list", "list push subscriptions and their state"));
+  b.name(b.leaf(g, "subscriptions", "show", "show a push subscription"), "ID", "subscription id");
+  auto* a = b.leaf(g, "subscriptions", "add",
+                   "subscribe a callback URL (or renew the same one): Pulse verifies it, then "
+                   "POSTs each matching message");
+  a->add_option("--exchange", b.cmd->exchange, "exchange to bind")->required()->check(kNotEmpty);
+  a->add_option("--callback", b.cmd->callback, "http:// or https:// URL")
+      ->required()
+      ->check(kNotEmpty);
+  a->add_option("--secret", b.cmd->secret, "HMAC key of X-Hub-Signature-256")
+      ->required()
+      ->check(kNotEmpty);
+  b.text(a, "--topic", &PulseCommand::topic, "routing-key pattern (default '#')");
+  b.text(a, "--vhost", &PulseCommand::vhost, "vhost (default '/')");
+  b.text(a, "--lease", &PulseCommand::lease, "lease: seconds or a duration (7d); default 1d");
+  b.text(a, "--user", &PulseCommand::user,
+         "the Pulse user whose queue/<user>/push-<id> holds the messages (default: you)");
+  b.name(b.leaf(g, "subscriptions", "delete", "end a push subscription now (its queue goes)"), "ID",
+         "subscription id");
+}
+
 }  // namespace
 
 CLI::App* add_pulse_commands(CLI::App& app, std::shared_ptr<PulseCommand> cmd,
@@ -195,13 +220,14 @@ CLI::App* add_pulse_commands(CLI::App& app, std::shared_ptr<PulseCommand> cmd,
   Builder b{std::move(cmd), std::move(chosen)};
   auto* pulse = b.group(&app, "pulse",
                         "Pulse accounts and the guardian: whoami, owners, users, namespaces, "
-                        "guardian");
+                        "guardian, subscriptions");
   pulse->footer(kPulseFooter);
   b.leaf(pulse, "whoami", "whoami", "who you are signed in as, and your Pulse role");
   owners(b, pulse);
   users(b, pulse);
   namespaces(b, pulse);
   guardian(b, pulse);
+  subscriptions(b, pulse);
   return pulse;
 }
 

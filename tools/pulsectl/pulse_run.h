@@ -20,5 +20,6 @@ void print_object(const Ctx& c, const json& object, const std::vector<std::strin
 void report(const Ctx& c, const std::string& line, const json& answer);
 
 Status run_guardian(const Ctx& c, const PulseCommand& cmd);
+Status run_subscriptions(const Ctx& c, const PulseCommand& cmd);
 
 }  // namespace pulse::ctl::pulse_run

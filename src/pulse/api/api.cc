@@ -111,7 +111,8 @@ ApiResponse PulseApi::dispatch(const ApiRequest& req, const Caller& caller) {
   if (req.segments.empty()) return not_found("Not Found");
   const std::string& s = req.segments[0];
   if (s == "whoami") return whoami(req, caller);
-  const bool known = s == "owners" || s == "users" || s == "namespaces" || s == "guardian";
+  const bool known =
+      s == "owners" || s == "users" || s == "namespaces" || s == "guardian" || s == "subscriptions";
   if (!known) return not_found("Not Found");
   const bool monitor_read = caller.monitor && s == "guardian" && req.method == "GET";
   if (!caller.owner && !caller.admin && !monitor_read)
@@ -119,6 +120,7 @@ ApiResponse PulseApi::dispatch(const ApiRequest& req, const Caller& caller) {
   if (s == "owners") return owners(req, caller);
   if (s == "users") return users(req, caller);
   if (s == "namespaces") return namespaces(req, caller);
+  if (s == "subscriptions") return subscriptions(req, caller);
   return guardian(req, caller);
 }
 

@@ -21,6 +21,7 @@
 #include "pulse/api/request.h"
 #include "pulse/guardian_run/notice_log.h"
 #include "pulse/guardian_run/runner.h"
+#include "pulse/push/engine.h"
 
 namespace pulse::api {
 
@@ -41,6 +42,13 @@ class PulseApi {
   // Both must outlive the API or be detached.
   Status attach_guardian(guardian::GuardianRunner& runner, const guardian::NoticeLog& notices);
   void detach_guardian();
+
+  // Plugs the push engine in behind /subscriptions (until then 503); `changed` is called after
+  // the API changed a subscription (the host polls the engine at once). Null detaches.
+  void attach_push(push::Engine* engine, std::function<void()> changed = {}) {
+    push_ = engine;
+    push_changed_ = std::move(changed);
+  }
 
   ApiResponse handle(const ApiRequest& req);
 
@@ -89,6 +97,9 @@ class PulseApi {
   // POST /guardian/notices: an administrator's notice to a queue's owner (notice_routes.cc).
   ApiResponse operator_notice(const ApiRequest& req, const Caller& caller);
   ApiResponse guardian_unbounded(const ApiRequest& req, const Caller& caller);
+  // /subscriptions (subscription_routes.cc).
+  ApiResponse subscriptions(const ApiRequest& req, const Caller& caller);
+  nlohmann::json subscription_json(const push::Subscription& s) const;
   nlohmann::json guardian_json() const;
   // Validates and applies (runner) then stores `next`.
   ApiResponse apply_overrides(const GuardianOverrides& next);
@@ -99,6 +110,8 @@ class PulseApi {
   guardian::GuardianRunner* runner_ = nullptr;
   const guardian::NoticeLog* notices_ = nullptr;
   guardian::GuardianSettings base_;  // the runner's settings when attached
+  push::Engine* push_ = nullptr;
+  std::function<void()> push_changed_;
 };
 
 }  // namespace pulse::api

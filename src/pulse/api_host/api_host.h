@@ -38,6 +38,10 @@ class ApiHost {
   // it (logged when it no longer fits the configuration).
   void attach_guardian(guardian::GuardianRunner& runner, const guardian::NoticeLog& notices);
   void detach_guardian() { api_.detach_guardian(); }
+  // The push engine behind /api/pulse/subscriptions (PulseApi::attach_push).
+  void attach_push(push::Engine* engine, std::function<void()> changed = {}) {
+    api_.attach_push(engine, std::move(changed));
+  }
   // SIGHUP: new configured guardian settings under the API's stored layer (an error: they do
   // not fit it, the running ones stay) and new pulse.accounts.* settings (the sweep is
   // rescheduled: a shorter rotation interval may make a claim due now).

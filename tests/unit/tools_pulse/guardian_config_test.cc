@@ -63,6 +63,9 @@ TEST(GuardianConfig, RefusesWithFileLineAndKey) {
        "g.conf:1: unknown key 'pulse.accounts.rotation_intervall'"},
       {"pulse.accounts.rotation_interval = 5\n",
        "g.conf:1: pulse.accounts.rotation_interval (5): must be between 60 and 604800"},
+      {"pulse.push.workers = 0\n",
+       "g.conf:1: pulse.push.workers must be a whole number from 1 to 64"},
+      {"pulse.push.colour = 1\n", "g.conf:1: unknown setting 'pulse.push.colour'"},
       {"pulse.guardian.enabled = true\npulse.guardian.enabled = false\n",
        "g.conf:2: pulse.guardian.enabled = false"},
       // Rules between keys name the file (and the keys), not a line.

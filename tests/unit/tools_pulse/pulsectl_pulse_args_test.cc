@@ -170,5 +170,26 @@ TEST(PulsectlPulseArgs, GuardianSettings) {
   }
 }
 
+TEST(PulsectlPulseArgs, SubscriptionBody) {
+  PulseCommand cmd;
+  cmd.exchange = "exchange/a/x";
+  cmd.callback = "https://h/cb";
+  cmd.secret = "k";
+  EXPECT_EQ(*subscription_body(cmd),
+            json({{"exchange", "exchange/a/x"}, {"callback", "https://h/cb"}, {"secret", "k"}}));
+  cmd.topic = "a.#";
+  cmd.lease = "1d12h";
+  cmd.user = "ann";
+  auto full = subscription_body(cmd);
+  ASSERT_TRUE(full);
+  EXPECT_EQ((*full)["lease_seconds"], 129600);
+  EXPECT_EQ((*full)["topic"], "a.#");
+  EXPECT_EQ((*full)["user"], "ann");
+  cmd.lease = "soon";
+  auto bad = subscription_body(cmd);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, kExitUsage);
+}
+
 }  // namespace
 }  // namespace pulse::ctl

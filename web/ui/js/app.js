@@ -22,7 +22,7 @@ const ROUTES = [
   ["limits", "limits"], ["definitions", "definitions"],
   ["pulse", "pulse"], ["pulse/owners", "pulse_owners"], ["pulse/owners/:email", "pulse_owner"],
   ["pulse/users/:name", "pulse_user"], ["pulse/guardian", "pulse_guardian"],
-  ["pulse/namespaces", "pulse_namespaces"],
+  ["pulse/namespaces", "pulse_namespaces"], ["pulse/subscriptions", "pulse_subscriptions"],
 ];
 
 export const session = { user: null, pulse: null };

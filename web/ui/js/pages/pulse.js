@@ -53,7 +53,10 @@ export async function render(ctx) {
   }
   if (admin) {
     ctx.root.append(h("nav", { class: "actions pulse-links", "aria-label": "Pulse administration" },
-      link("Owners", "pulse", "owners"), link("Guardian", "pulse", "guardian"), link("Namespaces", "pulse", "namespaces")));
+      link("Owners", "pulse", "owners"), link("Guardian", "pulse", "guardian"), link("Namespaces", "pulse", "namespaces"),
+      link("Push subscriptions", "pulse", "subscriptions")));
+  } else {
+    ctx.root.append(h("nav", { class: "actions pulse-links", "aria-label": "Pulse" }, link("Push subscriptions", "pulse", "subscriptions")));
   }
   const guardianBox = h("div");
   const usersBox = h("div");
