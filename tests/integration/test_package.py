@@ -35,6 +35,8 @@ CONF = "etc/pulse/pulse.conf"
 GUARDIAN_UNIT = "lib/systemd/system/pulse-guardian.service"
 GUARDIAN_CONF = "etc/pulse/guardian.conf"
 GUARDIAN_ENV = "etc/pulse/pulse-guardian.env"
+LOGPARSER_UNIT = "lib/systemd/system/pulse-logparser.service"
+LOGPARSER_ENV = "etc/pulse/pulse-logparser.env"
 
 
 def build_dir():
@@ -199,7 +201,7 @@ def test_control_area(deb, tmp_path):
     run("dpkg-deb", "--control", deb, tmp_path / "DEBIAN")
     ctl = tmp_path / "DEBIAN"
     assert (ctl / "conffiles").read_text().split() == [
-        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV]
+        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV, "/" + LOGPARSER_ENV]
     for script in ("postinst", "prerm", "postrm"):
         mode = (ctl / script).stat().st_mode
         assert mode & stat.S_IXUSR, script
@@ -316,6 +318,19 @@ def test_guardian_unit_file(installed):
         t.path("etc/systemd/system/multi-user.target.wants/pulse-guardian.service"))
     for path in ("/usr/bin/pulse-guardian", "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV):
         assert os.path.exists(t.path(path.lstrip("/"))), path
+
+
+def test_logparser_unit_file(installed):
+    """pulse-logparser.service: shipped, not enabled; its environment file holds a password."""
+    t = installed
+    u = unit_settings(t.path(LOGPARSER_UNIT))
+    assert u[("Service", "User")] == SERVICE_USER
+    assert u[("Service", "ExecStart")] == "/usr/bin/pulse-logparser $PULSE_LOGPARSER_OPTS"
+    assert u[("Service", "EnvironmentFile")] == "/etc/pulse/pulse-logparser.env"
+    assert not os.path.lexists(
+        t.path("etc/systemd/system/multi-user.target.wants/pulse-logparser.service"))
+    assert os.access(t.path("usr/bin/pulse-logparser"), os.X_OK)
+    assert os.stat(t.path(LOGPARSER_ENV)).st_mode & 0o077 == 0
 
 
 def test_installed_guardian_config_is_accepted(installed, tmp_path):
