@@ -202,6 +202,9 @@ def test_summaries_for_each_kind_of_log(pulse_target, server, logparser):
         "/logs/flaky.txt": lambda n: ((500, {}, b"busy") if n == 1
                                       else (200, {}, fixture_log("xpcshell.log"))),
         "/logs/big.txt": (200, {}, b"x" * 5000),
+        # Archived logs move: a redirect to a path on the same server.
+        "/logs/moved.txt": (302, {"Location": "/archive/reftest.txt"}, b""),
+        "/archive/reftest.txt": (200, {}, fixture_log("reftest.log")),
     }
     tag = uuid.uuid4().hex[:8]
     queue = "queue/alice/logparser-%s" % tag
@@ -219,7 +222,9 @@ def test_summaries_for_each_kind_of_log(pulse_target, server, logparser):
             normalized("mozilla-central", "android-api-15", "android", "opt", "reftest.1",
                        server.url("/logs/big.txt"), 5),
             normalized("mozilla-central", "linux64", "ubuntu64_vm", "pgo", "tp5o",
-                       server.url("/logs/missing.txt"), 6, talos=True)]
+                       server.url("/logs/missing.txt"), 6, talos=True),
+            normalized("mozilla-aurora", "linux", "ubuntu32_vm", "opt", "reftest",
+                       server.url("/logs/moved.txt"), 7)]
     pulse_target.declare_exchange(src)
     summaries = Summaries(url, out)
     tool = Tool(logparser, ["--uri", url, "--queue", queue, "--jobs", "3", "--max-log-bytes",
@@ -238,7 +243,8 @@ def test_summaries_for_each_kind_of_log(pulse_target, server, logparser):
             "try.macosx64.debug.mochitest-bc",
             "fx-team.win32.opt.xpcshell",
             "mozilla-central.android-api-15.opt.reftest_1",
-            "mozilla-central.linux64.pgo.tp5o"]), [k for k, _, _ in got]
+            "mozilla-central.linux64.pgo.tp5o",
+            "mozilla-aurora.linux.opt.reftest"]), [k for k, _, _ in got]
         assert len(got) == len(jobs)
         for key, (body, message) in by_key.items():
             assert message.content_type == "application/json"
@@ -295,6 +301,11 @@ def test_summaries_for_each_kind_of_log(pulse_target, server, logparser):
         assert p["talos"] is True
         assert p["error"].endswith("HTTP 404") and p["fetch"]["attempts"] == 1
         assert p["failures"] == []
+
+        p = by_key["mozilla-aurora.linux.opt.reftest"][0]["payload"]
+        assert server.hits["/logs/moved.txt"] == 1 and server.hits["/archive/reftest.txt"] == 1
+        assert [f["kind"] for f in p["failures"]] == ["unexpected-fail", "unexpected-pass"]
+        assert p["logurl"] == server.url("/logs/moved.txt") and p["fetch"]["http_status"] == 200
 
         assert tool.stop() == 0, "\n".join(tool.err)
         assert pulse_target.queue_depth(queue) == 0  # every input acked, none left unacked

@@ -27,6 +27,7 @@ struct Fetched {
   FetchInfo info;
 };
 
+// Redirects (301, 302, 303, 307, 308) are followed, up to 5.
 // Retried (up to `attempts`): no answer (refused, timed out, reset) and 5xx / 429 replies.
 // Not retried: a bad URL, another 4xx, a log over max_bytes, gzip that does not decode.
 // `sleep` waits out a back-off delay and returns false when the tool is stopping.

@@ -43,7 +43,7 @@ struct Loop {
   logparser::WorkPool& pool;
   std::unordered_map<uint64_t, DeliveryRef> unconfirmed;  // publish ticket -> input
   std::vector<DeliveryRef> to_ack, to_requeue;
-  uint64_t published = 0, failed = 0;
+  uint64_t sent = 0, published = 0, failed = 0;
 
   void hand_out(std::vector<logparser::Done> done) {
     for (logparser::Done& d : done) {
@@ -66,6 +66,7 @@ struct Loop {
         to_requeue.push_back(d.ref);
         continue;
       }
+      ++sent;
       unconfirmed.emplace(*ticket, d.ref);
     }
   }
@@ -138,7 +139,7 @@ int run_logparser(const LogparserArgs& args) {
     return {};
   });
   queue_name = consumer.queue_name();
-  Loop loop{args, consumer, publisher.get(), pool, {}, {}, {}, 0, 0};
+  Loop loop{args, consumer, publisher.get(), pool, {}, {}, {}, 0, 0, 0};
   if (publisher) {
     publisher->on_outcome([&loop](uint64_t t, const Status& st) { loop.on_outcome(t, st); });
   }
@@ -155,7 +156,9 @@ int run_logparser(const LogparserArgs& args) {
     loop.to_ack.insert(loop.to_ack.end(), bad.begin(), bad.end());
     bad.clear();
     loop.hand_out(pool.take_done());
-    if (publisher && !loop.unconfirmed.empty()) publisher->poll(std::chrono::milliseconds(0));
+    // Once connected the publisher is pumped every turn, for its confirms and so that its
+    // heartbeats go out while no summary is due.
+    if (publisher && loop.sent > 0) publisher->poll(std::chrono::milliseconds(0));
     loop.settle();
   }
   // Jobs not started stay unacked (the broker delivers them again); those under way finish and
