@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -20,6 +21,7 @@ import pytest
 from kombu import Connection, Exchange, Queue, binding
 
 from harness.broker import built_tool
+from harness.certs import certs
 from harness.util import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,7 +42,7 @@ def logparser():
 class LogServer:
     """Serves logs from a dict path -> (status, headers, body) or a callable; counts hits."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.routes, self.hits, self.accept = {}, {}, {}
         server = self
 
@@ -67,10 +69,16 @@ class LogServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.httpd.server_address[1], path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.httpd.server_address[1], path)
 
     def close(self):
         self.httpd.shutdown()
@@ -396,3 +404,47 @@ def test_help_and_usage_errors(logparser):
     r = subprocess.run([logparser, "--queue", "nope"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 2
     assert r.stderr.startswith("pulse-logparser: --queue 'nope': expected queue/<user>/<name>")
+
+
+def test_https_log_checked_against_cacert(pulse_target, logparser):
+    c = certs()
+    server = LogServer(tls=(c.server_cert, c.server_key))
+    tag = uuid.uuid4().hex[:8]
+    src, out = "exchange/alice/%s/normalized" % tag, "exchange/alice/%s/logparser" % tag
+    url = pulse_target.uri()
+    pulse_target.declare_exchange(src)
+    summaries = Summaries(url, out)
+    server.routes = {"/logs/a.txt.gz": (200, {}, gzip.compress(fixture_log("assertion.log")))}
+    tool = Tool(logparser, ["--uri", url, "--exchange", src, "--output-exchange", out,
+                            "--cacert", c.ca, "--dry-run", "--queue",
+                            "queue/alice/logparser-%s" % tag, "--fetch-attempts", "1"])
+    try:
+        tool.wait_consuming()
+        publish_normalized(url, src, [
+            normalized("try", "linux", "ubuntu32_vm", "debug", "crashtest",
+                       server.url("/logs/a.txt.gz"), 1),
+            normalized("try", "linux", "ubuntu32_vm", "debug", "crashtest-2",
+                       "https://localhost:%d/logs/a.txt.gz" % server.httpd.server_address[1], 2)])
+        first, second = (json.loads(tool.proc.stdout.readline()) for _ in range(2))
+        by_number = {p["build_number"]: p for p in (first, second)}
+        p = by_number[1]
+        assert p["error"] is None and p["fetch"]["gzip"] == "file"
+        assert [(f["kind"], f["test"]) for f in p["failures"]] == [
+            ("assertion", "layout/generic/crashtests/crashtest-1.html")]
+        assert by_number[2]["error"] is None  # the certificate names localhost too
+        assert tool.stop() == 0
+        # Without --cacert the test CA is not trusted: a summary with the error, no failures.
+        tool = Tool(logparser, ["--uri", url, "--exchange", src, "--output-exchange", out,
+                                "--dry-run", "--queue", "queue/alice/logparser-%s" % tag,
+                                "--fetch-attempts", "1"])
+        tool.wait_consuming()
+        publish_normalized(url, src, [normalized("try", "linux", "ubuntu32_vm", "debug",
+                                                 "crashtest", server.url("/logs/a.txt.gz"), 3)])
+        p = json.loads(tool.proc.stdout.readline())
+        assert p["failures"] == [] and "certificate" in p["error"], p["error"]
+        assert tool.stop() == 0
+    finally:
+        tool.stop(signal.SIGKILL)
+        summaries.close()
+        server.close()
+        cleanup(pulse_target, [src, out], ["queue/alice/logparser-%s" % tag])
