@@ -448,3 +448,34 @@ def test_https_log_checked_against_cacert(pulse_target, logparser):
         summaries.close()
         server.close()
         cleanup(pulse_target, [src, out], ["queue/alice/logparser-%s" % tag])
+
+
+def test_a_message_published_twice_while_its_job_runs_gets_one_summary(pulse_target, server,
+                                                                        logparser):
+    def slow(_hit):
+        time.sleep(1.0)
+        return 200, {}, b"TEST-UNEXPECTED-FAIL | a.js | once\n"
+
+    server.routes = {"/logs/slow.txt": slow}
+    tag = uuid.uuid4().hex[:8]
+    src, out = "exchange/alice/%s/normalized" % tag, "exchange/alice/%s/logparser" % tag
+    queue = "queue/alice/logparser-%s" % tag
+    url = pulse_target.uri()
+    pulse_target.declare_exchange(src)
+    summaries = Summaries(url, out)
+    tool = Tool(logparser, ["--uri", url, "--queue", queue, "--exchange", src,
+                            "--output-exchange", out])
+    try:
+        tool.wait_consuming()
+        job = normalized("try", "linux", "ubuntu32_vm", "opt", "xpcshell",
+                         server.url("/logs/slow.txt"), 1)
+        publish_normalized(url, src, [job, job])
+        summaries.drain_until(lambda: summaries.received)
+        summaries.idle(0.5)
+        assert len(summaries.received) == 1 and server.hits["/logs/slow.txt"] == 1
+        assert tool.stop() == 0, "\n".join(tool.err)
+        assert pulse_target.queue_depth(queue) == 0  # both deliveries acked
+    finally:
+        tool.stop(signal.SIGKILL)
+        summaries.close()
+        cleanup(pulse_target, [src, out], [queue])

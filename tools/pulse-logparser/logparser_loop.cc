@@ -41,21 +41,36 @@ struct Loop {
   Consumer& consumer;
   Publisher* publisher;  // null in a dry run
   logparser::WorkPool& pool;
-  std::unordered_map<uint64_t, DeliveryRef> unconfirmed;  // publish ticket -> input
+  // Inputs with a job under way, by Task::input: every delivery of one input waits for the
+  // same summary (a copy redelivered after a reconnect joins the job instead of starting one).
+  std::unordered_map<std::string, std::vector<DeliveryRef>> inflight;
+  std::unordered_map<uint64_t, std::vector<DeliveryRef>> unconfirmed;  // publish ticket -> inputs
   std::vector<DeliveryRef> to_ack, to_requeue;
   uint64_t sent = 0, published = 0, failed = 0;
 
+  // True when the input starts a job; false when it joins one under way.
+  bool admit(const std::string& input, const DeliveryRef& ref) {
+    auto [it, fresh] = inflight.try_emplace(input);
+    it->second.push_back(ref);
+    return fresh;
+  }
+
   void hand_out(std::vector<logparser::Done> done) {
     for (logparser::Done& d : done) {
+      std::vector<DeliveryRef> refs;
+      if (auto it = inflight.find(d.input); it != inflight.end()) {
+        refs = std::move(it->second);
+        inflight.erase(it);
+      }
       if (d.payload.is_null()) {
-        to_requeue.push_back(d.ref);
+        to_requeue.insert(to_requeue.end(), refs.begin(), refs.end());
         continue;
       }
       if (!publisher) {
         const std::string line = to_text(d.payload) + "\n";
         std::fputs(line.c_str(), stdout);
         std::fflush(stdout);
-        to_ack.push_back(d.ref);
+        to_ack.insert(to_ack.end(), refs.begin(), refs.end());
         continue;
       }
       auto ticket = publisher->send(args.output_exchange, d.routing_key, to_text(d.payload),
@@ -63,34 +78,37 @@ struct Loop {
       if (!ticket) {
         spdlog::error("logparser: event=publish_failed routing_key={} error=\"{}\"", d.routing_key,
                       ticket.error().text);
-        to_requeue.push_back(d.ref);
+        to_requeue.insert(to_requeue.end(), refs.begin(), refs.end());
         continue;
       }
       ++sent;
-      unconfirmed.emplace(*ticket, d.ref);
+      unconfirmed.emplace(*ticket, std::move(refs));
     }
   }
 
   void on_outcome(uint64_t ticket, const Status& st) {
     const auto it = unconfirmed.find(ticket);
     if (it == unconfirmed.end()) return;
+    auto& refs = it->second;
     if (st) {
       ++published;
-      to_ack.push_back(it->second);
+      to_ack.insert(to_ack.end(), refs.begin(), refs.end());
     } else {
       // Requeued, the input is parsed and published again later (a broker that refused
       // confirms for the publisher's whole deadline).
       ++failed;
       spdlog::error("logparser: event=publish_failed error=\"{}\"", st.error().text);
-      to_requeue.push_back(it->second);
+      to_requeue.insert(to_requeue.end(), refs.begin(), refs.end());
     }
     unconfirmed.erase(it);
   }
 
   void settle() {
     for (const DeliveryRef& r : to_ack) {
+      // A delivery of a lost connection: the broker has it again (its new copy, if it came
+      // while the job ran, is among these refs).
       if (auto st = consumer.ack(r); !st) {
-        spdlog::warn("logparser: event=ack_lost error=\"{}\"", st.error().text);
+        spdlog::debug("logparser: event=ack_stale error=\"{}\"", st.error().text);
       }
     }
     for (const DeliveryRef& r : to_requeue) (void)consumer.requeue(r);
@@ -115,6 +133,7 @@ int run_logparser(const LogparserArgs& args) {
   }
   logparser::WorkPool pool(args.jobs, args.fetch, args.parser);
   std::vector<DeliveryRef> bad;
+  Loop* loop_ptr = nullptr;  // set once the loop exists, before the first delivery
   ConsumerOptions co = consumer_options(args);
   announce_recovery(co.recovery, "pulse-logparser");
   std::string queue_name;
@@ -135,11 +154,19 @@ int run_logparser(const LogparserArgs& args) {
       bad.push_back(r.ref);
       return {};
     }
-    pool.submit({r.ref, std::move(*job)});
+    std::string input = key;
+    input += '\n';
+    input += r.raw.body;
+    if (!loop_ptr->admit(input, r.ref)) {
+      spdlog::debug("logparser: event=joined_job routing_key={}", key);
+      return {};
+    }
+    pool.submit({std::move(input), std::move(*job)});
     return {};
   });
   queue_name = consumer.queue_name();
-  Loop loop{args, consumer, publisher.get(), pool, {}, {}, {}, 0, 0, 0};
+  Loop loop{args, consumer, publisher.get(), pool, {}, {}, {}, {}, 0, 0, 0};
+  loop_ptr = &loop;
   if (publisher) {
     publisher->on_outcome([&loop](uint64_t t, const Status& st) { loop.on_outcome(t, st); });
   }

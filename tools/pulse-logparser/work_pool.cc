@@ -6,7 +6,7 @@ namespace pulse::logparser {
 
 Done run_task(const Task& task, const FetchOptions& fetch, const ParserOptions& parser,
               const std::function<bool(std::chrono::milliseconds)>& sleep) {
-  Done done{task.ref, task.job.routing_key, nullptr};
+  Done done{task.input, task.job.routing_key, nullptr};
   const std::string key = task.job.identity.value("job_key", "");
   if (task.job.logurl.empty()) {
     spdlog::warn("logparser: event=no_logurl job_key={}", key);
@@ -102,7 +102,7 @@ void WorkPool::work() {
       // same way for ever), and the worker goes on.
       spdlog::error("logparser: event=job_failed error=\"{}\"", e.what());
       done =
-          Done{task.ref, task.job.routing_key,
+          Done{task.input, task.job.routing_key,
                summary_payload(task.job, {}, std::string("internal error: ") + e.what(), nullptr)};
     }
     std::lock_guard lock(mu_);

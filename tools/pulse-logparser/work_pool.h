@@ -20,13 +20,15 @@
 
 namespace pulse::logparser {
 
+// `input` names the input message (its routing key and body) for the main thread, which may
+// hold several deliveries of it (a redelivery after a reconnect, a message published twice).
 struct Task {
-  DeliveryRef ref;
+  std::string input;
   Job job;
 };
 
 struct Done {
-  DeliveryRef ref;
+  std::string input;
   std::string routing_key;
   nlohmann::json payload;  // null: no verdict (stopped in a back-off): requeue the input
 };
