@@ -52,6 +52,7 @@ struct Consumer::Impl {
   Status setup(client::Connection& c);
   void on_delivery(const client::Delivery& d);
   void end_batch();
+  Status settle(const DeliveryRef& ref, bool ack);
 
   ConsumerOptions options;
   MessageHandler handler;
@@ -144,7 +145,8 @@ void Consumer::Impl::on_delivery(const client::Delivery& d) {
   }
   ++stats.delivered;
   auto env = parse_envelope(d.body);
-  Received r{env ? &*env : nullptr, env ? std::string_view() : env.error().text, d};
+  Received r{env ? &*env : nullptr, env ? std::string_view() : env.error().text, d,
+             DeliveryRef{generation, d.delivery_tag}};
   Status st;
   try {
     st = handler(r);
@@ -155,6 +157,7 @@ void Consumer::Impl::on_delivery(const client::Delivery& d) {
   }
   if (st) {
     if (!attempts.empty()) attempts.erase(attempt_key(d));
+    if (options.manual_ack) return;
     ack_through = d.delivery_tag;
     ack_generation = generation;
     ++ack_count;
@@ -238,6 +241,28 @@ Status Consumer::run_for(milliseconds timeout) {
 
 void Consumer::stop() {
   impl_->stop_flag.store(true, std::memory_order_relaxed);
+}
+
+Status Consumer::Impl::settle(const DeliveryRef& ref, bool ack) {
+  if (ref.generation != generation || !channel || !channel->is_open()) {
+    return Error{0, "delivery " + std::to_string(ref.delivery_tag) +
+                        " came on a connection since lost; the broker delivers it again"};
+  }
+  const Status sent = ack ? channel->ack(ref.delivery_tag, /*multiple=*/false)
+                          : channel->nack(ref.delivery_tag, false, /*requeue=*/true);
+  if (!sent || !channel->connection().flush()) {
+    return Error{0, "cannot settle delivery " + std::to_string(ref.delivery_tag)};
+  }
+  if (ack) ++stats.acked;
+  return {};
+}
+
+Status Consumer::ack(const DeliveryRef& ref) {
+  return impl_->settle(ref, true);
+}
+
+Status Consumer::requeue(const DeliveryRef& ref) {
+  return impl_->settle(ref, false);
 }
 
 const std::string& Consumer::queue_name() const {

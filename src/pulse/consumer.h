@@ -52,10 +52,22 @@ struct ConsumerOptions {
   GiveUp give_up = GiveUp::kLog;
   // With kDeadLetter: declared on the queue as x-dead-letter-exchange (empty: none).
   std::string dead_letter_exchange;
+  // The handler's OK leaves the message unacked: the application settles it later with
+  // Consumer::ack() or requeue() on run()'s thread (between run_for() calls or in a hook), e.g.
+  // once work handed to other threads is done and its output confirmed. Unacked messages count
+  // against `prefetch`, which so bounds the work in progress. Failures are handled as without it.
+  bool manual_ack = false;
   // Called on run()'s thread after the handler has seen every delivery of one read, before
   // their acks are sent and before run() waits again: a tool flushes its output there, so a
   // crash cannot lose a message it printed but had not written out yet. May be empty.
   std::function<void()> on_batch_end;
+};
+
+// Names one delivery for a later Consumer::ack() / requeue() (manual_ack): its delivery tag
+// and the channel it came on (a tag means nothing on a later channel).
+struct DeliveryRef {
+  uint64_t generation = 0;
+  uint64_t delivery_tag = 0;
 };
 
 // What the handler receives. `envelope` is null when the body is not JSON (parse_error says
@@ -64,6 +76,7 @@ struct Received {
   const Envelope* envelope = nullptr;
   std::string_view parse_error;
   const client::Delivery& raw;
+  DeliveryRef ref;
 };
 
 // Return an error (or throw) to have the message requeued and retried.
@@ -97,6 +110,11 @@ class Consumer {
   // same read that the handler has not seen yet go back to the queue). Async-signal-safe: it
   // only sets an atomic flag. A connection attempt or declaration under way finishes first.
   void stop();
+
+  // manual_ack: settles a delivery the handler accepted. An error when the channel it came on
+  // is gone (the broker has requeued it and delivers it again: at-least-once).
+  Status ack(const DeliveryRef& ref);
+  Status requeue(const DeliveryRef& ref);
 
   const std::string& queue_name() const;
   const ConsumerStats& stats() const;

@@ -37,6 +37,8 @@ GUARDIAN_CONF = "etc/pulse/guardian.conf"
 GUARDIAN_ENV = "etc/pulse/pulse-guardian.env"
 TRANSLATOR_UNIT = "lib/systemd/system/pulse-translator.service"
 TRANSLATOR_ENV = "etc/pulse/pulse-translator.env"
+LOGPARSER_UNIT = "lib/systemd/system/pulse-logparser.service"
+LOGPARSER_ENV = "etc/pulse/pulse-logparser.env"
 
 
 def build_dir():
@@ -204,7 +206,8 @@ def test_control_area(deb, tmp_path):
     run("dpkg-deb", "--control", deb, tmp_path / "DEBIAN")
     ctl = tmp_path / "DEBIAN"
     assert (ctl / "conffiles").read_text().split() == [
-        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV, "/" + TRANSLATOR_ENV]
+        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV, "/" + TRANSLATOR_ENV,
+        "/" + LOGPARSER_ENV]
     for script in ("postinst", "prerm", "postrm"):
         mode = (ctl / script).stat().st_mode
         assert mode & stat.S_IXUSR, script
@@ -336,6 +339,19 @@ def test_translator_unit_file(installed):
         t.path("etc/systemd/system/multi-user.target.wants/pulse-translator.service"))
     p = run(t.path("usr/bin/pulse-translator"), "--help")
     assert p.stdout.startswith("pulse-translator: ") and "Exit status:" in p.stdout, p.stdout
+
+
+def test_logparser_unit_file(installed):
+    """pulse-logparser.service: shipped, not enabled; its environment file holds a password."""
+    t = installed
+    u = unit_settings(t.path(LOGPARSER_UNIT))
+    assert u[("Service", "User")] == SERVICE_USER
+    assert u[("Service", "ExecStart")] == "/usr/bin/pulse-logparser $PULSE_LOGPARSER_OPTS"
+    assert u[("Service", "EnvironmentFile")] == "/etc/pulse/pulse-logparser.env"
+    assert not os.path.lexists(
+        t.path("etc/systemd/system/multi-user.target.wants/pulse-logparser.service"))
+    assert os.access(t.path("usr/bin/pulse-logparser"), os.X_OK)
+    assert os.stat(t.path(LOGPARSER_ENV)).st_mode & 0o077 == 0
 
 
 def test_installed_guardian_config_is_accepted(installed, tmp_path):

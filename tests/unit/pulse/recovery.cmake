@@ -4,6 +4,7 @@
 add_executable(pulse_recovery_test
   ${CMAKE_CURRENT_LIST_DIR}/publisher_live_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/consumer_live_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/consumer_manual_ack_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/recovery_backoff_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/recovery_heartbeat_test.cc)
 target_link_libraries(pulse_recovery_test PRIVATE pulse_layer GTest::gtest GTest::gtest_main)
