@@ -11,6 +11,9 @@ namespace {
 
 // Of a callback's answer only the start is kept: a challenge is short.
 constexpr size_t kMaxReply = 64 * 1024;
+// What a callback may answer at all: its memory is ours. A longer answer counts as a failed
+// delivery (retried), as a subscriber that cannot answer sensibly.
+constexpr std::uint64_t kReplyLimit = 1 << 20;
 
 Outcome exchange(const Job& job, std::chrono::milliseconds timeout) {
   Outcome o;
@@ -24,6 +27,7 @@ Outcome exchange(const Job& job, std::chrono::milliseconds timeout) {
   const std::string target = url->base_path.empty() ? "/" : "";
   mgmt::HttpClient client(*url, "", "", timeout);
   client.set_user_agent("pulse-push");
+  client.set_body_limit(kReplyLimit);
   auto reply = client.relay(job.method, target, job.body, job.headers);
   if (!reply) {
     o.error = reply.error().text;
