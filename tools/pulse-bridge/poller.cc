@@ -169,9 +169,9 @@ void Poller::run() {
       wait = backoff.next();
       if (failures++ == 0) {
         spdlog::warn(
-            "bridge: source={} event=poll_failed reason=\"{}\" (retrying with back-off; logged "
-            "once until it recovers)",
-            source_.name, r.error().text);
+            "bridge: source={} event=poll_failed reason=\"{}\" retry_ms={} (retrying with "
+            "back-off; logged once until it recovers)",
+            source_.name, r.error().text, wait.count());
       } else {
         spdlog::debug("bridge: source={} event=poll_failed reason=\"{}\" retry_ms={}", source_.name,
                       r.error().text, wait.count());
