@@ -35,6 +35,9 @@ CONF = "etc/pulse/pulse.conf"
 GUARDIAN_UNIT = "lib/systemd/system/pulse-guardian.service"
 GUARDIAN_CONF = "etc/pulse/guardian.conf"
 GUARDIAN_ENV = "etc/pulse/pulse-guardian.env"
+BRIDGE_UNIT = "lib/systemd/system/pulse-bridge.service"
+BRIDGE_CONF = "etc/pulse/bridge.conf"
+BRIDGE_ENV = "etc/pulse/pulse-bridge.env"
 
 
 def build_dir():
@@ -173,10 +176,12 @@ def test_contents(deb):
         path = parts[5].lstrip(".")
         entries[path.rstrip("/") or "/"] = (parts[0], parts[1])
     for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf", "/usr/bin/pulsectl",
-                 "/usr/bin/pulse-publish", "/usr/bin/pulse-listen", "/usr/bin/pulse-guardian"):
+                 "/usr/bin/pulse-publish", "/usr/bin/pulse-listen", "/usr/bin/pulse-guardian",
+                 "/usr/bin/pulse-bridge"):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/" + GUARDIAN_UNIT, "/" + GUARDIAN_CONF,
+                 "/" + BRIDGE_UNIT, "/" + BRIDGE_CONF,
                  "/usr/share/doc/pulse-broker/README.md",
                  "/usr/share/pulse/web/ui/index.html",
                  "/usr/share/pulse/web/ui/js/app.js",
@@ -187,6 +192,8 @@ def test_contents(deb):
         assert entries[path] == ("-rw-r--r--", "root/root"), (path, entries[path])
     # It holds the management API's password.
     assert entries["/" + GUARDIAN_ENV] == ("-rw-------", "root/root"), entries["/" + GUARDIAN_ENV]
+    # It holds the broker's password and the webhooks' secrets.
+    assert entries["/" + BRIDGE_ENV] == ("-rw-------", "root/root"), entries["/" + BRIDGE_ENV]
     for path in ("/var/lib/pulse", "/var/log/pulse"):
         assert entries[path][0].startswith("d"), (path, entries[path])
     # Nothing from the build tree: no tests, headers, static libraries or codegen.
@@ -199,7 +206,7 @@ def test_control_area(deb, tmp_path):
     run("dpkg-deb", "--control", deb, tmp_path / "DEBIAN")
     ctl = tmp_path / "DEBIAN"
     assert (ctl / "conffiles").read_text().split() == [
-        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV]
+        "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV, "/" + BRIDGE_CONF, "/" + BRIDGE_ENV]
     for script in ("postinst", "prerm", "postrm"):
         mode = (ctl / script).stat().st_mode
         assert mode & stat.S_IXUSR, script
@@ -316,6 +323,23 @@ def test_guardian_unit_file(installed):
         t.path("etc/systemd/system/multi-user.target.wants/pulse-guardian.service"))
     for path in ("/usr/bin/pulse-guardian", "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV):
         assert os.path.exists(t.path(path.lstrip("/"))), path
+
+
+def test_bridge_unit_file(installed):
+    """pulse-bridge.service: shipped, not enabled; the sample bridge.conf names no source, so
+    the installed pulse-bridge refuses it (exit 2) until the operator adds one."""
+    t = installed
+    u = unit_settings(t.path(BRIDGE_UNIT))
+    assert u[("Service", "User")] == SERVICE_USER
+    assert u[("Service", "ExecStart")] == (
+        "/usr/bin/pulse-bridge --config /etc/pulse/bridge.conf --state-dir /var/lib/pulse-bridge "
+        "$PULSE_BRIDGE_OPTS")
+    assert u[("Service", "EnvironmentFile")] == "/etc/pulse/pulse-bridge.env"
+    assert u[("Service", "StateDirectory")] == "pulse-bridge"
+    assert not os.path.lexists(
+        t.path("etc/systemd/system/multi-user.target.wants/pulse-bridge.service"))
+    p = run(t.path("usr/bin/pulse-bridge"), "--config", t.path(BRIDGE_CONF), check=False)
+    assert p.returncode == 2 and "no sources" in p.stderr, (p.returncode, p.stderr)
 
 
 def test_installed_guardian_config_is_accepted(installed, tmp_path):
