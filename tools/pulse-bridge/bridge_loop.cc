@@ -90,8 +90,12 @@ int run_bridge(const BridgeArgs& args, const BridgeConfig& config, const std::at
   boost::asio::io_context io;
   httpd::ServerOptions so;
   so.server_name = "pulse-bridge";
-  so.body_limit = 1024;
+  // The largest source's limit, plus room so that a body a little over a source's own limit
+  // is read and refused naming that limit; far larger ones get the server's bare 413 from
+  // their Content-Length, before they are read.
+  so.body_limit = 0;
   for (const auto& s : config.sources) so.body_limit = std::max(so.body_limit, s.max_body);
+  so.body_limit += 1024 * 1024;
   httpd::Server server(io, so);
   Ingress ingress(io, config, exchanges, *sink, stats);
   if (!listen.empty()) {
