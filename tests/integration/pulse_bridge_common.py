@@ -52,14 +52,15 @@ def http(method, url, body=None, headers=None, timeout=30):
 class Bridge:
     """pulse-bridge with a config of `lines` (pulse.bridge.* keys), listening on a free port."""
 
-    def __init__(self, lines, uri=None, dry_run=False, state_dir=None, env=None, listen=True):
+    def __init__(self, lines, uri=None, dry_run=False, state_dir=None, env=None, listen=True,
+                 extra=()):
         self.dir = tempfile.mkdtemp(prefix="pulse-bridge-")
         self.state_dir = state_dir or os.path.join(self.dir, "state")
         self.config = os.path.join(self.dir, "bridge.conf")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.port = free_port() if listen else None
-        self.uri, self.dry_run, self.env = uri, dry_run, env or {}
+        self.uri, self.dry_run, self.env, self.extra = uri, dry_run, env or {}, list(extra)
         self.proc = None
         self.runs = 0
 
@@ -72,7 +73,7 @@ class Bridge:
             a += ["--uri", self.uri]
         if self.dry_run:
             a.append("--dry-run")
-        return a
+        return a + self.extra
 
     def start(self):
         self.runs += 1

@@ -254,3 +254,32 @@ def test_bad_config_and_usage(tmp_path):
     assert r.returncode == 0 and "POST /hooks/<name>" in r.stdout
     r = subprocess.run([bridge_bin()], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "--config FILE is required" in r.stderr
+
+
+def test_https_listener(bridges):
+    """--listen-cert and --listen-key make the listener HTTPS (the project's tls module); a
+    signed hook is accepted over it, a plaintext client gets no answer."""
+    import http.client
+    import socket
+    import ssl
+
+    from harness.broker import HOST
+    from harness.certs import certs
+    c = certs()
+    b = bridges(["pulse.bridge.sources.gh.type = github",
+                 "pulse.bridge.sources.gh.secret = " + SECRET],
+                uri="amqp://alice:x@127.0.0.1:%d/" % free_port(), dry_run=True,
+                extra=["--listen-cert", c.server_cert, "--listen-key", c.server_key]).start()
+    raw = json.dumps(push_body()).encode()
+    conn = http.client.HTTPSConnection("localhost", b.port,
+                                       context=ssl.create_default_context(cafile=c.ca),
+                                       timeout=10)
+    conn.request("POST", "/hooks/gh", raw, {"X-GitHub-Event": "push",
+                                            "X-Hub-Signature-256": sign(SECRET, raw)})
+    r = conn.getresponse()
+    assert r.status == 202 and r.getheader("server") == "pulse-bridge", r.read()
+    conn.close()
+    wait_for(lambda: b.output().count("\n") == 3, msg="three lines on stdout")
+    with socket.create_connection((HOST, b.port), timeout=10) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert not s.recv(100).startswith(b"HTTP/")

@@ -148,7 +148,10 @@ void Ingress::github(const SourceConfig& s, SourceStats& st, const httpd::Reques
     return done(httpd::json_response({{"ok", true}, {"source", s.name}}));
   }
   json payload = json::parse(req.body, nullptr, false);
-  if (payload.is_discarded()) return refuse(400, "bad_request", "the body is not JSON");
+  if (payload.is_discarded()) {
+    return refuse(400, "bad_request",
+                  "the body is not JSON (set the webhook's content type to application/json)");
+  }
   auto msgs = github_messages(event, payload);
   if (!msgs) return refuse(400, "bad_request", msgs.error().text);
   const bool wanted =

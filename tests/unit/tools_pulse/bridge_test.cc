@@ -195,6 +195,20 @@ TEST(BridgePushlog, OneChangegroupPerPushInIdOrder) {
            {"push_full_json_url", base + "/json-pushes?version=2&full=1&startID=11&endID=12"}}}},
         {"source", "push"}}}};
   EXPECT_EQ(m->payloads[1], expected);
+  // full=1: the push's changesets (objects with a node) ride along in its entry.
+  json full = {{"lastpushid", 3},
+               {"pushes",
+                {{"3",
+                  {{"changesets", {{{"node", "n1"}, {"desc", "one"}}, {{"node", "n2"}}}},
+                   {"date", 1},
+                   {"user", "u"}}}}}};
+  auto f = pushlog_messages(full, repo, 2, true);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->payloads[0]["data"]["heads"], json({"n2"}));
+  EXPECT_EQ(f->payloads[0]["data"]["pushlog_pushes"][0]["changesets"][0]["desc"], "one");
+  EXPECT_FALSE(pushlog_messages(full, repo, 2, false)
+                   ->payloads[0]["data"]["pushlog_pushes"][0]
+                   .contains("changesets"));
   EXPECT_EQ(repo_routing_key(repo), "integration/mozilla-inbound");
   EXPECT_EQ(repo_routing_key("http://127.0.0.1:8000/mozilla-central"), "mozilla-central");
 
