@@ -217,6 +217,53 @@ def test_broker_down_is_503_with_retry_after(bridges):
     assert "pulse_bridge_broker_up 0" in http("GET", b.url("/metrics"))[2]
 
 
+def test_broker_outage_503_then_recovery(pulse_target, bridges, exchanges, consumer):
+    """The broker goes away (a proxy in front of it drops the connection and refuses new ones):
+    requests get 503 with Retry-After and nothing is published; once it is back the publisher
+    reconnects by itself and the next request is confirmed and delivered."""
+    from harness.fault_proxy import FaultProxy
+    ex = exchanges("api")
+    cons = consumer(ex)
+    with FaultProxy(pulse_target.port) as proxy:
+        b = bridges(["pulse.bridge.sources.api.type = publish",
+                     "pulse.bridge.sources.api.secret = " + TOKEN,
+                     "pulse.bridge.sources.api.exchange = " + ex],
+                    uri=pulse_target.uri(port=proxy.port)).start()
+        url = b.url("/publish/api?routing_key=outage")
+        auth = {"Authorization": "Bearer " + TOKEN}
+        assert http("POST", url, {"n": 1}, auth)[0] == 202
+        proxy.refuse()
+        proxy.drop()
+        wait_for(lambda: b.health()[2]["broker"] == "disconnected", timeout=20,
+                 msg="the bridge to see the broker gone")
+        status, headers, body = http("POST", url, {"n": 2}, auth)
+        assert status == 503 and headers["retry-after"] == "5", body
+        proxy.accept()
+        wait_for(lambda: b.health()[2]["broker"] == "connected", timeout=40,
+                 msg="the bridge to reconnect")
+        status, _, body = http("POST", url, {"n": 3}, auth)
+        assert status == 202, body
+        got = cons.take(2)
+        assert [body["payload"] for _, body in got] == [{"n": 1}, {"n": 3}]
+        cons.assert_nothing_more()
+        assert "event=reconnected" in b.log()
+
+
+def test_broker_refusal_is_502(pulse_target, bridges):
+    """A message the broker refuses for good (here: an amq.* exchange that does not exist, which
+    nobody may declare) is 502 without Retry-After, with the broker's reason."""
+    b = bridges(["pulse.bridge.sources.api.type = publish",
+                 "pulse.bridge.sources.api.secret = " + TOKEN,
+                 "pulse.bridge.sources.api.exchange = amq.no-such-bridge-exchange"],
+                uri=pulse_target.uri()).start()
+    status, headers, body = http("POST", b.url("/publish/api?routing_key=a"), {"n": 1},
+                                 {"Authorization": "Bearer " + TOKEN})
+    assert status == 502 and "retry-after" not in headers, body
+    assert body["error"] == "refused_by_broker" and "NOT_FOUND" in body["reason"], body
+    _, _, h = b.health("api")
+    assert h["errors"] == 1 and h["status"] == "failing"
+
+
 def test_dry_run_prints_and_needs_no_broker(bridges):
     b = bridges(["pulse.bridge.sources.gh.type = github",
                  "pulse.bridge.sources.gh.secret = " + SECRET],

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "amqp/generated/constants.h"
 #include "base/log.h"
 #include "events.h"
 #include "pulse/envelope.h"
@@ -46,6 +47,11 @@ const char* route_type(const std::string& first) {
   if (first == "publish") return "publish";
   if (first == "bugzilla") return "bugzilla";
   return nullptr;
+}
+
+bool refused_by_broker(const Error& e) {
+  return e.code == amqp::kAccessRefused || e.code == amqp::kNotFound ||
+         e.code == amqp::kPreconditionFailed || e.code == amqp::kNotAllowed;
 }
 
 }  // namespace
@@ -273,6 +279,13 @@ void Ingress::send(const SourceConfig& s, SourceStats& st, std::vector<Outgoing>
       stp->error(first->text);
       spdlog::warn("bridge: source={} event=publish_failed confirmed={} of={} reason=\"{}\"", name,
                    ok, n, first->text);
+      if (refused_by_broker(*first)) {
+        // The broker said no (permissions, a missing exchange): retrying will not help until
+        // someone changes the setup, so no Retry-After.
+        return done(error(502, "refused_by_broker",
+                          "the broker refused the message (" + std::to_string(ok) + " of " +
+                              std::to_string(n) + " published): " + first->text));
+      }
       done(unavailable("not confirmed by the broker (" + std::to_string(ok) + " of " +
                        std::to_string(n) + " messages were): " + first->text));
     });
