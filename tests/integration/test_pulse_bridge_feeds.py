@@ -162,7 +162,8 @@ def test_hg_pushlog_cursor_across_restart(pulse_target, bridges, exchanges, cons
 
 
 def test_dry_run_feeds_print_and_keep_no_cursor(bridges, feed_server):
-    feed_server.routes["/feed.json"] = (200, {"ETag": '"1"'}, {"items": [{"id": "x"}]})
+    feed_server.routes["/feed.json"] = (200, {"ETag": '"1"'},
+                                        {"items": [{"id": "x"}, {"no": "id"}]})
     pushes = {7: push(7), 8: push(8)}
     feed_server.routes["/central/json-pushes"] = pushlog_route(pushes)
     b = bridges(feed_lines("f", feed_server.url("/feed.json"), "exchange/alice/f") +
@@ -180,6 +181,9 @@ def test_dry_run_feeds_print_and_keep_no_cursor(bridges, feed_server):
     assert [line["body"]["payload"]["data"]["pushlog_pushes"][0]["pushid"] for line in hg] == [9]
     assert [line["body"]["payload"] for line in lines if line["routing_key"] == "f"] == \
         [{"id": "x"}]
+    # An item without an id cannot be published exactly once: skipped, said once.
+    wait_for(lambda: feed_server.count("/feed.json") >= 3, msg="three polls")
+    assert b.log().count("source=f event=items_without_id count=1 id_field=id") == 1
     assert b.stop() == 0
     assert not os.path.exists(b.state_dir)
 

@@ -100,9 +100,11 @@ Result<bool> JsonFeedPoller::poll_once() {
     new_ids.push_back(id);
     out.push_back({exchange_, key, build_envelope(*it, exchange_, key)});
   }
-  if (missing > 0) {
-    spdlog::warn("bridge: source={} event=items_without_id count={} id_field={}", source_.name,
-                 missing, source_.id_field);
+  if (missing > 0 && !said_missing_ids_) {
+    said_missing_ids_ = true;  // every poll would say it again
+    spdlog::warn(
+        "bridge: source={} event=items_without_id count={} id_field={} (skipped; logged once)",
+        source_.name, missing, source_.id_field);
   }
   std::vector<Status> outcomes;
   if (!out.empty()) outcomes = publish(std::move(out));

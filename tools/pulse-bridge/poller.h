@@ -80,6 +80,7 @@ class JsonFeedPoller : public Poller {
   std::string etag_;
   std::string last_modified_;
   std::vector<std::string> seen_;  // ids of the last fetch that were published
+  bool said_missing_ids_ = false;
 };
 
 // hg.mozilla.org's pushlog (hg_pushlog): json-pushes?version=2 -> exchange/hgpushes/v2.
