@@ -61,6 +61,7 @@ def test_json_feed_conditional_requests_and_cursor_across_restart(
     wait_for(lambda: cursor(b, "feed")["etag"] == '"v2"', msg="the cursor saved")
     assert sorted(cursor(b, "feed")["seen"]) == ["a", "b", "c"]
     assert cursor(b, "lm") == {"etag": "", "last_modified": LAST_MODIFIED, "seen": ["7"]}
+    assert os.stat(os.path.join(b.state_dir, "feed.cursor.json")).st_mode & 0o777 == 0o600
 
     # Down while two items arrive; the restart publishes those two, and only those.
     assert b.stop() == 0
