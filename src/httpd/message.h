@@ -26,7 +26,14 @@ struct Request {
   std::string if_none_match;  // If-None-Match (static pages' ETags)
   std::string peer_address;   // the client's IP address; empty when unknown
   bool peer_loopback = false;
+  // Every request header, names lower-cased (a repeated header: the last one). For handlers
+  // that read headers of their own (pulse-bridge's X-Hub-Signature-256, X-GitHub-Event).
+  std::map<std::string, std::string> headers;
 
+  const std::string* header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
   const std::string* param(const std::string& key) const {
     auto it = query.find(key);
     return it == query.end() ? nullptr : &it->second;

@@ -2,6 +2,8 @@
 // everything else sees Request and Response.
 #include "httpd/server.h"
 
+#include <cctype>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -171,6 +173,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (auto it = in.find(bhttp::field::content_type); it != in.end())
       req.content_type = std::string(it->value());
     req.target = std::string(in.target());
+    for (const auto& f : in) {
+      std::string name(f.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers[std::move(name)] = std::string(f.value());
+    }
     if (auto it = in.find(bhttp::field::if_none_match); it != in.end())
       req.if_none_match = std::string(it->value());
     boost::system::error_code pec;

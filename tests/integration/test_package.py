@@ -39,6 +39,9 @@ TRANSLATOR_UNIT = "lib/systemd/system/pulse-translator.service"
 TRANSLATOR_ENV = "etc/pulse/pulse-translator.env"
 LOGPARSER_UNIT = "lib/systemd/system/pulse-logparser.service"
 LOGPARSER_ENV = "etc/pulse/pulse-logparser.env"
+BRIDGE_UNIT = "lib/systemd/system/pulse-bridge.service"
+BRIDGE_CONF = "etc/pulse/bridge.conf"
+BRIDGE_ENV = "etc/pulse/pulse-bridge.env"
 
 
 def build_dir():
@@ -178,11 +181,13 @@ def test_contents(deb):
         entries[path.rstrip("/") or "/"] = (parts[0], parts[1])
     for path in ("/usr/sbin/pulsed", "/usr/bin/pulse-perf", "/usr/bin/pulsectl",
                  "/usr/bin/pulse-publish", "/usr/bin/pulse-listen", "/usr/bin/pulse-guardian",
-                 "/usr/bin/pulse-translator"):
+                 "/usr/bin/pulse-translator", "/usr/bin/pulse-logparser",
+                 "/usr/bin/pulse-bridge"):
         mode, owner = entries[path]
         assert mode == "-rwxr-xr-x" and owner == "root/root", (path, mode, owner)
     for path in ("/" + UNIT, "/" + CONF, "/" + GUARDIAN_UNIT, "/" + GUARDIAN_CONF,
-                 "/" + TRANSLATOR_UNIT,
+                 "/" + TRANSLATOR_UNIT, "/" + LOGPARSER_UNIT, "/" + BRIDGE_UNIT,
+                 "/" + BRIDGE_CONF,
                  "/usr/share/doc/pulse-broker/README.md",
                  "/usr/share/pulse/web/ui/index.html",
                  "/usr/share/pulse/web/ui/js/app.js",
@@ -194,6 +199,8 @@ def test_contents(deb):
     # It holds the management API's password.
     assert entries["/" + GUARDIAN_ENV] == ("-rw-------", "root/root"), entries["/" + GUARDIAN_ENV]
     assert entries["/" + TRANSLATOR_ENV] == ("-rw-------", "root/root")
+    # It holds the broker's password and the webhooks' secrets.
+    assert entries["/" + BRIDGE_ENV] == ("-rw-------", "root/root"), entries["/" + BRIDGE_ENV]
     for path in ("/var/lib/pulse", "/var/log/pulse"):
         assert entries[path][0].startswith("d"), (path, entries[path])
     # Nothing from the build tree: no tests, headers, static libraries or codegen.
@@ -207,7 +214,7 @@ def test_control_area(deb, tmp_path):
     ctl = tmp_path / "DEBIAN"
     assert (ctl / "conffiles").read_text().split() == [
         "/" + CONF, "/" + GUARDIAN_CONF, "/" + GUARDIAN_ENV, "/" + TRANSLATOR_ENV,
-        "/" + LOGPARSER_ENV]
+        "/" + LOGPARSER_ENV, "/" + BRIDGE_CONF, "/" + BRIDGE_ENV]
     for script in ("postinst", "prerm", "postrm"):
         mode = (ctl / script).stat().st_mode
         assert mode & stat.S_IXUSR, script
@@ -352,6 +359,23 @@ def test_logparser_unit_file(installed):
         t.path("etc/systemd/system/multi-user.target.wants/pulse-logparser.service"))
     assert os.access(t.path("usr/bin/pulse-logparser"), os.X_OK)
     assert os.stat(t.path(LOGPARSER_ENV)).st_mode & 0o077 == 0
+
+
+def test_bridge_unit_file(installed):
+    """pulse-bridge.service: shipped, not enabled; the sample bridge.conf names no source, so
+    the installed pulse-bridge refuses it (exit 2) until the operator adds one."""
+    t = installed
+    u = unit_settings(t.path(BRIDGE_UNIT))
+    assert u[("Service", "User")] == SERVICE_USER
+    assert u[("Service", "ExecStart")] == (
+        "/usr/bin/pulse-bridge --config /etc/pulse/bridge.conf --state-dir /var/lib/pulse-bridge "
+        "$PULSE_BRIDGE_OPTS")
+    assert u[("Service", "EnvironmentFile")] == "/etc/pulse/pulse-bridge.env"
+    assert u[("Service", "StateDirectory")] == "pulse-bridge"
+    assert not os.path.lexists(
+        t.path("etc/systemd/system/multi-user.target.wants/pulse-bridge.service"))
+    p = run(t.path("usr/bin/pulse-bridge"), "--config", t.path(BRIDGE_CONF), check=False)
+    assert p.returncode == 2 and "no sources" in p.stderr, (p.returncode, p.stderr)
 
 
 def test_installed_guardian_config_is_accepted(installed, tmp_path):
