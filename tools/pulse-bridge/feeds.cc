@@ -21,15 +21,7 @@ std::string header_of(const mgmt::HttpReply& r, const char* name) {
 
 // The first failure among `outcomes`, as one error; OK when all were confirmed.
 Status first_failure(const std::vector<Status>& outcomes) {
-  size_t ok = 0;
-  const Error* first = nullptr;
-  for (const auto& o : outcomes) {
-    if (o) {
-      ++ok;
-    } else if (!first) {
-      first = &o.error();
-    }
-  }
+  const auto [ok, first] = tally(outcomes);
   if (!first) return {};
   return Error{0, std::to_string(outcomes.size() - ok) + " of " + std::to_string(outcomes.size()) +
                       " messages not confirmed: " + first->text};

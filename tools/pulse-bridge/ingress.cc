@@ -74,6 +74,39 @@ bool same_secret(std::string_view given, std::string_view secret) {
          given.size() == secret.size();
 }
 
+// A request refused: counted, logged with the peer, answered. Sources that take a bearer token
+// say so on a 401 (WWW-Authenticate: Bearer).
+struct Refusal {
+  const SourceConfig& s;
+  SourceStats& st;
+  const httpd::Request& req;
+  Reply& done;
+  bool bearer;
+
+  void operator()(unsigned status, const std::string& err, const std::string& reason) const {
+    ++st.refused;
+    spdlog::warn("bridge: source={} event=refused status={} peer={} reason=\"{}\"", s.name, status,
+                 req.peer_address, reason);
+    Response r = error(status, err, reason);
+    if (bearer && status == 401) r.headers.emplace_back("www-authenticate", "Bearer");
+    done(std::move(r));
+  }
+};
+
+// The source's token in `Authorization: Bearer`; refused (and false) otherwise.
+bool bearer_ok(const httpd::Request& req, const SourceConfig& s, const Refusal& refuse) {
+  const std::string token = bearer_token(req.authorization);
+  if (token.empty()) {
+    refuse(401, "unauthorized", "missing 'Authorization: Bearer <token>'");
+    return false;
+  }
+  if (!same_secret(token, s.secret)) {
+    refuse(403, "forbidden", "wrong token");
+    return false;
+  }
+  return true;
+}
+
 Ingress::Ingress(boost::asio::io_context& io, const BridgeConfig& config,
                  std::map<std::string, std::string> exchanges, MessageSink& sink,
                  StatsRegistry& stats)
@@ -136,12 +169,7 @@ void Ingress::handle(httpd::Request req, Reply done) {
 
 void Ingress::github(const SourceConfig& s, SourceStats& st, const httpd::Request& req,
                      Reply done) {
-  auto refuse = [&](unsigned status, const std::string& err, const std::string& reason) {
-    ++st.refused;
-    spdlog::warn("bridge: source={} event=refused status={} peer={} reason=\"{}\"", s.name, status,
-                 req.peer_address, reason);
-    done(error(status, err, reason));
-  };
+  Refusal refuse{s, st, req, done, false};
   if (auto sig = check_github_signature(req.header("x-hub-signature-256"), s.secret, req.body);
       !sig) {
     const unsigned code = static_cast<unsigned>(sig.error().code);
@@ -185,17 +213,8 @@ void Ingress::github(const SourceConfig& s, SourceStats& st, const httpd::Reques
 
 void Ingress::publish(const SourceConfig& s, SourceStats& st, const httpd::Request& req,
                       Reply done) {
-  auto refuse = [&](unsigned status, const std::string& err, const std::string& reason) {
-    ++st.refused;
-    spdlog::warn("bridge: source={} event=refused status={} peer={} reason=\"{}\"", s.name, status,
-                 req.peer_address, reason);
-    Response r = error(status, err, reason);
-    if (status == 401) r.headers.emplace_back("www-authenticate", "Bearer");
-    done(std::move(r));
-  };
-  const std::string token = bearer_token(req.authorization);
-  if (token.empty()) return refuse(401, "unauthorized", "missing 'Authorization: Bearer <token>'");
-  if (!same_secret(token, s.secret)) return refuse(403, "forbidden", "wrong token");
+  Refusal refuse{s, st, req, done, true};
+  if (!bearer_ok(req, s, refuse)) return;
   std::string key;
   if (const std::string* h = req.header("x-pulse-routing-key")) key = *h;
   if (const std::string* q = req.param("routing_key")) key = *q;
@@ -213,17 +232,8 @@ void Ingress::publish(const SourceConfig& s, SourceStats& st, const httpd::Reque
 
 void Ingress::bugzilla(const SourceConfig& s, SourceStats& st, const httpd::Request& req,
                        Reply done) {
-  auto refuse = [&](unsigned status, const std::string& err, const std::string& reason) {
-    ++st.refused;
-    spdlog::warn("bridge: source={} event=refused status={} peer={} reason=\"{}\"", s.name, status,
-                 req.peer_address, reason);
-    Response r = error(status, err, reason);
-    if (status == 401) r.headers.emplace_back("www-authenticate", "Bearer");
-    done(std::move(r));
-  };
-  const std::string token = bearer_token(req.authorization);
-  if (token.empty()) return refuse(401, "unauthorized", "missing 'Authorization: Bearer <token>'");
-  if (!same_secret(token, s.secret)) return refuse(403, "forbidden", "wrong token");
+  Refusal refuse{s, st, req, done, true};
+  if (!bearer_ok(req, s, refuse)) return;
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return refuse(400, "bad_request", "the body is not JSON");
   auto r = bugzilla_message(body);
@@ -259,15 +269,7 @@ void Ingress::send(const SourceConfig& s, SourceStats& st, std::vector<Outgoing>
                                      done = std::move(done)](std::vector<Status> outcomes) mutable {
     boost::asio::post(io_, [stp, name, n, summary = std::move(summary), done = std::move(done),
                             outcomes = std::move(outcomes)]() mutable {
-      size_t ok = 0;
-      const Error* first = nullptr;
-      for (const auto& o : outcomes) {
-        if (o) {
-          ++ok;
-        } else if (!first) {
-          first = &o.error();
-        }
-      }
+      const auto [ok, first] = tally(outcomes);
       stp->published += ok;
       if (!first) {
         stp->success();

@@ -12,6 +12,7 @@
 #include "bridge_args.h"
 #include "bridge_config.h"
 #include "bridge_loop.h"
+#include "cli.h"
 
 namespace {
 
@@ -44,11 +45,6 @@ int main(int argc, char** argv) {
     std::cerr << "pulse-bridge: " << config.error().text << "\n";
     return 2;
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  pulse::tools::handle_stop_signals(on_signal);
   return run_bridge(*parsed.args, *config, g_stop);
 }

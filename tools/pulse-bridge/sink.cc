@@ -19,6 +19,18 @@ constexpr milliseconds kSlice{10};
 
 }  // namespace
 
+Tally tally(const std::vector<Status>& outcomes) {
+  Tally t;
+  for (const auto& o : outcomes) {
+    if (o) {
+      ++t.confirmed;
+    } else if (!t.first_failure) {
+      t.first_failure = &o.error();
+    }
+  }
+  return t;
+}
+
 std::string_view broker_name(MessageSink::Broker b) {
   switch (b) {
     case MessageSink::Broker::kUnknown:

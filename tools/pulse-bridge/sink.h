@@ -32,6 +32,13 @@ struct Outgoing {
 // outcomes[i] is messages[i]'s: OK once the broker confirmed it.
 using BatchDone = std::function<void(std::vector<Status> outcomes)>;
 
+// A settled batch in short: how many were confirmed, and the first failure (null: none).
+struct Tally {
+  size_t confirmed = 0;
+  const Error* first_failure = nullptr;
+};
+Tally tally(const std::vector<Status>& outcomes);
+
 class MessageSink {
  public:
   enum class Broker { kUnknown, kUp, kDown, kDryRun };

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -80,6 +81,15 @@ void announce_recovery(RecoveryOptions& recovery, std::string program,
     if (before) before();
     say(program, "cannot connect to " + host_port(endpoint) + ": " + why.text + "; retrying");
   };
+}
+
+void handle_stop_signals(void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
 }
 
 }  // namespace pulse::tools

@@ -65,4 +65,8 @@ void say(std::string_view program, std::string_view text);
 void announce_recovery(RecoveryOptions& recovery, std::string program,
                        std::function<void()> before = {});
 
+// SIGINT and SIGTERM call `handler` (which may only set a flag or _exit: it runs in a signal
+// handler); SIGPIPE is ignored, so a closed stdout or socket is an error value, not a death.
+void handle_stop_signals(void (*handler)(int));
+
 }  // namespace pulse::tools

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "base/log.h"
+#include "cli.h"
 #include "config_file.h"
 #include "guardian_args.h"
 #include "guardian_loop.h"
@@ -53,11 +54,6 @@ int main(int argc, char** argv) {
     config = std::move(*loaded);
   }
 
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  pulse::tools::handle_stop_signals(on_signal);
   return run_guardian(args, config, g_stop);
 }
