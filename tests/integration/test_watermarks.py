@@ -233,8 +233,10 @@ def test_blocked_when_memory_crosses_then_unblocked_after_drain(limited, uname):
                  timeout=30, msg="the messages published after unblocking")
         # What the publisher had written before the block is read once it lifts: on a busy
         # machine that can cross the limit once more (as on RabbitMQ). Any further block must
-        # lift again once drained, each notification alternating.
-        wait_for(lambda: cons.process_data_events(0.05) or w.wire[-1][0] == "unblocked",
+        # lift again once drained, each notification alternating. The publisher's thread has
+        # ended: its connection is read here, or a last connection.unblocked would never be.
+        wait_for(lambda: cons.process_data_events(0.05) or pub.process_data_events(0)
+                 or w.wire[-1][0] == "unblocked",
                  timeout=60, msg="the publisher unblocked at the end")
         kinds = [e[0] for e in w.wire]
         assert kinds[:2] == ["blocked", "unblocked"], w.wire
