@@ -32,6 +32,13 @@ Result<uint64_t> Publisher::Impl::submit(std::string_view exchange, std::string_
     props.set_headers(headers);
   }
   const uint64_t ticket = next_ticket++;
+  // Restored on return (a handler may send() from inside an outcome it is told).
+  struct Submitting {
+    uint64_t& slot;
+    uint64_t before;
+    ~Submitting() { slot = before; }
+  } submitting_guard{submitting, submitting};
+  submitting = ticket;
   if (await) {
     awaited = ticket;
     awaited_outcome.reset();

@@ -71,6 +71,8 @@ class Publisher {
   // Pipelined publishing for bulk senders: send() queues a message (wrapped in the envelope
   // unless `envelope` is false) and returns its ticket at once; wait() pumps until every sent
   // message is confirmed or failed, calling on_outcome(ticket, status) for each as it settles.
+  // A ticket's outcome is never told before send() has returned it (a refusal that comes
+  // during send() is told by the next send(), poll() or wait()).
   // Sent messages are written in batches: one may stay in the output buffer until the next
   // wait(), poll() or a send() that fills the batch, so a producer that goes idle calls poll().
   using OutcomeHandler = std::function<void(uint64_t ticket, const Status& outcome)>;

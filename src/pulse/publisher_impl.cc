@@ -96,11 +96,19 @@ void Publisher::Impl::deliver_outcomes() {
   // Outside every loop over the queues: the handler may send() again.
   if (delivering) return;
   delivering = true;
+  std::vector<std::pair<uint64_t, Status>> held;
   while (!outcomes.empty()) {
     auto batch = std::move(outcomes);
     outcomes.clear();
-    for (const auto& [ticket, st] : batch) on_outcome(ticket, st);
+    for (auto& [ticket, st] : batch) {
+      if (ticket == submitting) {
+        held.emplace_back(ticket, std::move(st));
+      } else {
+        on_outcome(ticket, st);
+      }
+    }
   }
+  outcomes = std::move(held);
   delivering = false;
 }
 

@@ -63,6 +63,9 @@ struct Publisher::Impl {
   std::optional<Status> awaited_outcome;
   std::optional<Error> first_failure;
   std::vector<std::pair<uint64_t, Status>> outcomes;  // settled, not yet told to on_outcome
+  // The ticket send() is about to return: its outcome (a refusal can come during send(), e.g.
+  // the exchange's declaration) waits for the next call, as the caller does not know it yet.
+  uint64_t submitting = 0;
   bool delivering = false;
   OutcomeHandler on_outcome;
   PublisherStats stats;

@@ -91,6 +91,36 @@ TEST_F(PublisherLive, PipelinedSendsAllConfirmed) {
   EXPECT_EQ(testing::drain(broker.options(), "queue/test/bulk").size(), size_t{kN});
 }
 
+// A refusal that comes during send() itself (its exchange's declaration: the exchange exists
+// as a fanout) is told after send() returned the ticket, so the caller can match it.
+TEST_F(PublisherLive, RefusalDuringSendIsToldAfterTheTicketIsKnown) {
+  {
+    auto c = client::Connection::open(broker.options());
+    ASSERT_TRUE(c.ok()) << c.error().text;
+    client::ExchangeOptions eo;
+    eo.durable = true;
+    ASSERT_TRUE((*(*c)->open_channel())->exchange_declare("exchange/test/fan", "fanout", eo).ok());
+    ASSERT_TRUE((*c)->close().ok());
+  }
+  Publisher p(options());
+  std::set<uint64_t> known;
+  std::vector<std::pair<uint64_t, Status>> told;
+  bool unknown_ticket = false;
+  p.on_outcome([&](uint64_t t, const Status& st) {
+    unknown_ticket = unknown_ticket || !known.count(t);
+    told.emplace_back(t, st);
+  });
+  auto t = p.send("exchange/test/fan", "k", "{}", true);
+  ASSERT_TRUE(t.ok()) << t.error().text;
+  known.insert(*t);
+  EXPECT_FALSE(p.wait().ok());
+  EXPECT_FALSE(unknown_ticket);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].first, *t);
+  ASSERT_FALSE(told[0].second.ok());
+  EXPECT_EQ(told[0].second.error().code, 406);
+}
+
 // The broker is killed and restarted on the same port while messages flow: every publish that
 // returned OK is in the durable queue afterwards.
 TEST_F(PublisherLive, BrokerKilledAndRestartedLosesNoConfirmedMessage) {
