@@ -479,3 +479,38 @@ def test_a_message_published_twice_while_its_job_runs_gets_one_summary(pulse_tar
         tool.stop(signal.SIGKILL)
         summaries.close()
         cleanup(pulse_target, [src, out], [queue])
+
+
+def test_a_refused_summary_is_retried_after_a_back_off_not_at_once(pulse_target, server,
+                                                                    logparser):
+    """The output exchange exists as a fanout, so the broker refuses the publisher's declaration
+    of it as a topic exchange (406) for every summary: the input goes back to the queue after
+    1 s, 2 s, 4 s ... rather than being fetched and refused again at once, and is not lost."""
+    server.routes = {"/logs/a.txt": (200, {}, fixture_log("reftest.log"))}
+    tag = uuid.uuid4().hex[:8]
+    src = "exchange/alice/%s/normalized" % tag
+    fanout = "exchange/alice/%s/fanout" % tag
+    queue = "queue/alice/logparser-%s" % tag
+    url = pulse_target.uri()
+    pulse_target.declare_exchange(src)
+    with pulse_target.channel() as ch:
+        ch.exchange_declare(fanout, "fanout", durable=True)
+    tool = Tool(logparser, ["--uri", url, "--queue", queue, "--exchange", src,
+                            "--output-exchange", fanout])
+    try:
+        tool.wait_consuming()
+        publish_normalized(url, src, [normalized("try", "linux", "ubuntu32_vm", "debug",
+                                                 "reftest", server.url("/logs/a.txt"), 7)])
+        wait_for(lambda: server.hits.get("/logs/a.txt", 0) >= 2, timeout=20,
+                 msg="a second attempt after the back-off: %s" % "\n".join(tool.err))
+        time.sleep(3)
+        # Attempts at about 0, 1, 3 (and 7) s: a handful, where an immediate requeue makes
+        # hundreds in the same time.
+        assert 2 <= server.hits["/logs/a.txt"] <= 5, server.hits
+        assert any("event=publish_failed" in l and "PRECONDITION_FAILED" in l
+                   for l in tool.err), "\n".join(tool.err)
+        assert tool.stop() == 0, "\n".join(tool.err)
+        assert pulse_target.queue_depth(queue) == 1
+    finally:
+        tool.stop(signal.SIGKILL)
+        cleanup(pulse_target, [src, fanout], [queue])

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "pulse/backoff.h"
 #include "pulse/publisher.h"
 #include "work_pool.h"
 
@@ -43,10 +44,22 @@ struct Loop {
   logparser::WorkPool& pool;
   // Inputs with a job under way, by Task::input: every delivery of one input waits for the
   // same summary (a copy redelivered after a reconnect joins the job instead of starting one).
-  std::unordered_map<std::string, std::vector<DeliveryRef>> inflight;
-  std::unordered_map<uint64_t, std::vector<DeliveryRef>> unconfirmed;  // publish ticket -> inputs
-  std::vector<DeliveryRef> to_ack, to_requeue;
+  std::unordered_map<std::string, std::vector<DeliveryRef>> inflight{};
+  std::unordered_map<uint64_t, std::vector<DeliveryRef>> unconfirmed{};  // ticket -> inputs
+  std::vector<DeliveryRef> to_ack{}, to_requeue{};
+  // Inputs whose summary could not be published, given back only after a back-off: a broker
+  // that keeps refusing (no write permission, an output exchange of another type) would
+  // otherwise have each input fetched, parsed and refused again at once, without end. Held
+  // inputs count against the prefetch, so while they wait no new work comes either.
+  std::vector<DeliveryRef> held{};
+  Backoff retry{{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0, 0.2}};
+  std::chrono::steady_clock::time_point hold_until{};
   uint64_t sent = 0, published = 0, failed = 0;
+
+  void hold(const std::vector<DeliveryRef>& refs) {
+    if (held.empty()) hold_until = std::chrono::steady_clock::now() + retry.next();
+    held.insert(held.end(), refs.begin(), refs.end());
+  }
 
   // True when the input starts a job; false when it joins one under way.
   bool admit(const std::string& input, const DeliveryRef& ref) {
@@ -63,7 +76,7 @@ struct Loop {
         inflight.erase(it);
       }
       if (d.payload.is_null()) {
-        to_requeue.insert(to_requeue.end(), refs.begin(), refs.end());
+        hold(refs);
         continue;
       }
       if (!publisher) {
@@ -78,7 +91,7 @@ struct Loop {
       if (!ticket) {
         spdlog::error("logparser: event=publish_failed routing_key={} error=\"{}\"", d.routing_key,
                       ticket.error().text);
-        to_requeue.insert(to_requeue.end(), refs.begin(), refs.end());
+        hold(refs);
         continue;
       }
       ++sent;
@@ -92,18 +105,26 @@ struct Loop {
     auto& refs = it->second;
     if (st) {
       ++published;
+      retry.reset();
       to_ack.insert(to_ack.end(), refs.begin(), refs.end());
     } else {
-      // Requeued, the input is parsed and published again later (a broker that refused
-      // confirms for the publisher's whole deadline).
+      // Requeued after the back-off, the input is parsed and published again (a broker that
+      // refused it, or confirms for the publisher's whole deadline).
       ++failed;
       spdlog::error("logparser: event=publish_failed error=\"{}\"", st.error().text);
-      to_requeue.insert(to_requeue.end(), refs.begin(), refs.end());
+      hold(refs);
     }
     unconfirmed.erase(it);
   }
 
-  void settle() {
+  // `all`: at the end, held inputs go back at once.
+  void settle(bool all = false) {
+    if (!held.empty() && (all || std::chrono::steady_clock::now() >= hold_until)) {
+      spdlog::info("logparser: event=requeue count={} reason=\"retrying after a failure\"",
+                   held.size());
+      to_requeue.insert(to_requeue.end(), held.begin(), held.end());
+      held.clear();
+    }
     for (const DeliveryRef& r : to_ack) {
       // A delivery of a lost connection: the broker has it again (its new copy, if it came
       // while the job ran, is among these refs).
@@ -165,7 +186,7 @@ int run_logparser(const LogparserArgs& args) {
     return {};
   });
   queue_name = consumer.queue_name();
-  Loop loop{args, consumer, publisher.get(), pool, {}, {}, {}, {}, 0, 0, 0};
+  Loop loop{args, consumer, publisher.get(), pool};
   loop_ptr = &loop;
   if (publisher) {
     publisher->on_outcome([&loop](uint64_t t, const Status& st) { loop.on_outcome(t, st); });
@@ -193,7 +214,7 @@ int run_logparser(const LogparserArgs& args) {
   pool.stop();
   loop.hand_out(pool.take_done());
   if (publisher) (void)publisher->wait();
-  loop.settle();
+  loop.settle(/*all=*/true);
   (void)consumer.run_for(std::chrono::milliseconds(0));
   spdlog::info("logparser: event=stop published={} failed={} acked={} reconnects={}",
                loop.published, loop.failed, consumer.stats().acked, consumer.stats().reconnects);
