@@ -1,5 +1,7 @@
 """What ends a STOMP session or subscription from the broker's side, on pulsed and RabbitMQ 3.10
 with rabbitmq_stomp: the user deleted, the vhost deleted, the queue of a subscription deleted."""
+import re
+
 from harness.broker import RabbitBroker
 from harness.http_api import q
 from harness.limits import PASSWORD, ok
@@ -16,6 +18,14 @@ def channel_died(reason):
             "{server_initiated_close,320," + sep + text).encode()
     return ("ERROR", [("message", "AMQP channel died"), ("content-type", "text/plain"),
                       ("version", "1.0,1.1,1.2"), ("content-length", str(len(body)))], body)
+
+
+def squashed(frame):
+    """A frame with its body's white space removed (and so without its
+    content-length), for texts whose wrapping is Erlang's to choose."""
+    command, headers, body = frame
+    return (command, [h for h in headers if h[0] != "content-length"],
+            re.sub(rb"\s+", b"", body))
 
 
 def session(target, v, u="guest", p="guest"):
@@ -45,10 +55,12 @@ def test_vhost_deletion_closes_its_sessions(target, admin, vhost):
     try:
         ok(admin.delete("/api/vhosts/" + q(v)), 204)
         got = mine.frame()
-        if isinstance(target, RabbitBroker) and got == channel_died("vhost '%s' is down" % v):
+        if isinstance(target, RabbitBroker) and (
+                squashed(got) == squashed(channel_died("vhost '%s' is down" % v))):
             # RabbitMQ races its own vhost supervisor: now and then the connection is closed
             # as the vhost stops, before the deletion's close (seen in CI); pulsed always
-            # gives the deletion's text.
+            # gives the deletion's text. (Where Erlang's ~p breaks that shorter text's line
+            # is not what channel_died guesses for every name length: compared unwrapped.)
             got = channel_died("vhost '%s' is deleted" % v)
         assert got == channel_died("vhost '%s' is deleted" % v)
         assert mine.closed()
