@@ -93,8 +93,10 @@ def test_inspector_end_to_end(playwright, broker, target):
                             .json, timeout=10)
             assert info["arguments"].get("x-max-length") == 50, info
             assert info["exclusive"] is True and info["auto_delete"] is True, info
-        consumers = wait_for(lambda: [c for c in api.get("/api/consumers").json
-                                      if c["queue"]["name"] in queues], timeout=10)
+        # RabbitMQ's management stats catch up with its consumers a little later, one by one.
+        consumers = wait_for(lambda: len(listed := [c for c in api.get("/api/consumers").json
+                                                    if c["queue"]["name"] in queues]) >= 2
+                             and listed, timeout=10)
         assert sorted(c["prefetch_count"] for c in consumers) == [10, 10], consumers
         assert all(c["ack_required"] for c in consumers), consumers
 
