@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Side-by-side benchmark of pulsed and RabbitMQ (issue 4). See bench/README.md.
 
-    bench/run.py [--rounds 3] [--scenarios 0,1,...,9,1tls,3tls,1tls-pika,1-pika] [--quick]
+    bench/run.py [--rounds 3] [--scenarios 0,1,...,13,1tls,3tls,1tls-pika,1-pika] [--quick]
                  [--pulsed PATH] [--perf PATH] [--sink PATH] [--out bench/RESULTS.md]
 """
 import argparse
@@ -23,13 +23,15 @@ sys.path.insert(0, HERE)
 import brokers  # noqa: E402
 import pika_perf  # noqa: E402
 import report  # noqa: E402
+import rmqc  # noqa: E402
 import scenarios  # noqa: E402
 import tls  # noqa: E402
 
 REPO = os.path.dirname(HERE)
-ALL = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "1tls", "3tls", "1tls-pika"]
+ALL = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "1tls", "3tls",
+       "1tls-pika"]
 EXTRA = ["7c", "7m", "7q", "1-pika"]  # selectable, not in the default set
-ROUND_SCENARIOS = dict(scenarios.ROUND_SCENARIOS, **pika_perf.SCENARIOS)
+ROUND_SCENARIOS = dict(scenarios.ROUND_SCENARIOS, **pika_perf.SCENARIOS, **rmqc.SCENARIOS)
 TLS_SCENARIOS = scenarios.TLS_SCENARIOS + pika_perf.TLS_SCENARIOS
 
 
@@ -90,6 +92,9 @@ def run_round(ctx, args, work, epmd, rnd, selected):
     if "6" in selected:
         log("round %d: latency floor (sink relay)" % rnd)
         guarded(ctx, "round %d scenario 6 floor" % rnd, scenarios.s6_floor, ctx)
+    if "12" in selected:
+        log("round %d: rabbitmq-c latency floor (sink relay)" % rnd)
+        guarded(ctx, "round %d scenario 12 floor" % rnd, rmqc.s12_floor, ctx, work)
     todo = [s for s in selected if s in ROUND_SCENARIOS]
     if not todo:
         return
@@ -207,7 +212,7 @@ def main():
                     help="comma-separated subset of 0-9 (0 = client-bound limit); 7c, 7m, 7q "
                     "= one step of 7 (connections, messages, queues); 1tls, 3tls = 1 and 3 "
                     "over AMQPS; 1tls-pika, 1-pika (not in the default) = 1 driven by pika "
-                    "over AMQPS and plain AMQP")
+                    "over AMQPS and plain AMQP; 10-13: rabbitmq-c and py-amqp (bench/rmqc.py)")
     ap.add_argument("--quick", action="store_true", help="short durations: a smoke run")
     ap.add_argument("--brokers", default="pulsed,rabbitmq",
                     help="comma-separated subset of pulsed,rabbitmq (default both)")
@@ -221,7 +226,7 @@ def main():
     bad = [s for s in selected if s not in ALL + EXTRA]
     args.brokers = [b.strip() for b in args.brokers.split(",") if b.strip()]
     if bad or args.rounds < 1:
-        ap.error("unknown scenarios %s (0-9, 1tls, 3tls, 1tls-pika, 1-pika) or --rounds < 1"
+        ap.error("unknown scenarios %s (0-13, 1tls, 3tls, 1tls-pika, 1-pika) or --rounds < 1"
                  % bad)
     if not args.brokers or set(args.brokers) - {"pulsed", "rabbitmq"}:
         ap.error("--brokers: a subset of pulsed,rabbitmq")
@@ -229,9 +234,12 @@ def main():
     args.pulsed = os.path.abspath(args.pulsed)
     args.perf = args.perf or os.path.join(build, "tools", "pulse-perf", "pulse-perf")
     args.sink = args.sink or os.path.join(build, "bench", "pulse-bench-sink")
-    needs_sink = "0" in selected or "6" in selected
+    args.rmqc = os.path.join(build, "bench", "pulse-bench-rmqc")
+    needs_sink = "0" in selected or "6" in selected or "12" in selected
+    needs_rmqc = any(s in selected for s in ("10", "11", "12"))
     pulsed = (args.pulsed,) if "pulsed" in args.brokers else ()
-    for path in pulsed + (args.perf,) + ((args.sink,) if needs_sink else ()):
+    for path in pulsed + (args.perf,) + ((args.sink,) if needs_sink else ()) + (
+            (args.rmqc,) if needs_rmqc else ()):
         if not os.access(path, os.X_OK):
             ap.error("not executable: %s" % path)
     if not os.access(os.path.join(brokers.RABBIT_BIN, "rabbitmq-server"), os.X_OK):
@@ -258,6 +266,7 @@ def main():
             log(scenarios.NO_AMQPS)
     results = scenarios.Results()
     ctx = scenarios.Context(args.perf, args.sink, args.quick, results, log)
+    ctx.rmqc_bin = args.rmqc
     epmd = brokers.Epmd()
     try:
         for rnd in range(1, args.rounds + 1):
