@@ -158,6 +158,7 @@ const KeySpec kKeys[] = {
     {"prometheus.ssl.ip", FIELD(set_https_ip(s.cfg.prometheus_ssl, v))},
     {"cluster_name", FIELD(set_string(s.cfg.cluster_name.emplace(), v))},
     {"pulse.namespaces.strict", FIELD(parse_config_bool(v, s.cfg.pulse_namespaces_strict))},
+    {"pulse.io.gather_window", FIELD(parse_uint(v, s.cfg.io_gather_window_us, 0, 10000))},
     {"load_definitions", FIELD(set_string(s.cfg.load_definitions, v))},
     {"definitions.local.path", FIELD(set_string(s.cfg.definitions_local_path, v))},
     {"definitions.import_backend",

@@ -154,6 +154,10 @@ struct Config {
   // whatever their permissions say (auth/namespace_policy.h). Off: RabbitMQ's behaviour.
   bool pulse_namespaces_strict = false;
 
+  // pulse.io.gather_window (Pulse's own key), in microseconds, 0 to 10000: how long the event
+  // loop lets streamed input gather between turns (server/event_loop.h); 0 turns it off.
+  uint32_t io_gather_window_us = 200;
+
   std::string load_definitions;        // path to a definitions JSON file imported at boot
   std::string definitions_local_path;  // definitions.local.path
 

@@ -331,6 +331,8 @@ int main(int argc, char** argv) {
   queues->definitions_changed();  // boot-time changes are synced by the first group commit
   options.data_dir = data_dir;
   pulse::server::Server server(io, broker, auth, options);
+  pulse::server::EventLoop loop(io, std::chrono::microseconds(config.io_gather_window_us));
+  server.set_event_loop(&loop);
 
   // The management API runs on the same loop: its handlers read broker state directly.
   pulse::app::ManagementContext mctx{broker, auth, **store,       persister, server, {}, 0,
@@ -459,7 +461,7 @@ int main(int argc, char** argv) {
   boost::asio::steady_timer expiry_timer(io);
   warn_expiring_daily(expiry_timer, tls_registry);
   std::signal(SIGPIPE, SIG_IGN);
-  io.run();
+  loop.run();
   // Whatever was written but not yet synced (acks, delivery marks) goes to disk now.
   queues->sync_now();
   if (auto s = queues->mark_clean_shutdown(); !s)

@@ -83,10 +83,15 @@ void AmqpConnection::read_more() {
     // turn of the loop, for fairness) instead of paying an epoll round trip per read, as asio's
     // own speculative reads do. A read that finds nothing falls back to waiting.
     recently_read_ = false;
-    asio::post(server_.io(), [self = shared_from_this()] {
+    auto again = [self = shared_from_this()] {
       self->read_in_flight_ = false;
       self->on_readable();
-    });
+    };
+    if (EventLoop* loop = server_.event_loop()) {
+      loop->next_turn(std::move(again));
+    } else {
+      asio::post(server_.io(), std::move(again));
+    }
     return;
   }
   // Wait for readability, then read into the loop's shared scratch buffer: no connection
@@ -122,7 +127,11 @@ void AmqpConnection::on_readable() {
 
 void AmqpConnection::consume_input(const uint8_t* data, size_t n) {
   last_recv_ = std::chrono::steady_clock::now();
-  server_.note_ingress(n);
+  // Input the peer sent without waiting for us (a publisher without confirms) may be gathered
+  // by the loop; input that may answer something we wrote (a reply, a confirm, a delivery) is
+  // never delayed.
+  server_.note_ingress(n, !wrote_since_read_);
+  wrote_since_read_ = false;
   io_counters_.recv_oct += n;
   ++io_counters_.recv_cnt;
   bool keep_going;

@@ -183,7 +183,8 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   std::unique_ptr<ConnectionTls> tls_;  // null for plaintext AMQP
   uint64_t id_;
   State state_ = State::kHeader;
-  bool recently_read_ = false;  // the last read returned data: read again before waiting
+  bool recently_read_ = false;     // the last read returned data: read again before waiting
+  bool wrote_since_read_ = false;  // the peer may be waiting for what we wrote
   // A partial frame carried over between reads (usually empty); while blocked, also the
   // complete frames that followed the publish that blocked us.
   std::vector<uint8_t> in_;

@@ -31,6 +31,7 @@ void AmqpConnection::flush() {
   writing_.swap(out_);
   io_counters_.send_oct += writing_.size();
   ++io_counters_.send_cnt;
+  wrote_since_read_ = true;
   write_in_flight_ = true;
   last_send_ = std::chrono::steady_clock::now();
   if (tls_) return write_tls();

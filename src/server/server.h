@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "broker/broker.h"
 #include "server/asio.h"
+#include "server/event_loop.h"
 #include "server/options.h"
 #include "server/resource_monitor.h"
 
@@ -53,7 +54,16 @@ class Server {
   size_t channel_count() const;
   // While a resource alarm is on, connections that publish stop being read.
   bool alarmed() const { return monitor_.alarmed(); }
-  void note_ingress(size_t bytes) { monitor_.note_ingress(bytes); }
+  // A read of `bytes` returned; `streamed`: nothing was written to that connection since its
+  // previous read (see EventLoop).
+  void note_ingress(size_t bytes, bool streamed) {
+    monitor_.note_ingress(bytes);
+    if (loop_) loop_->note_input(streamed, bytes);
+  }
+  // The loop that runs this server's io_context, when it is an EventLoop (pulsed's); without
+  // one (tests running io_context::run()), reads are retried on the next handler instead.
+  void set_event_loop(EventLoop* loop) { loop_ = loop; }
+  EventLoop* event_loop() const { return loop_; }
   // RabbitMQ's connection.blocked reason text.
   std::string blocked_reason() const;
   // Read-only views for the management API.
@@ -107,6 +117,7 @@ class Server {
   boost::asio::steady_timer broker_timer_;
   std::optional<broker::TimePoint> broker_timer_at_;
   bool shutting_down_ = false;
+  EventLoop* loop_ = nullptr;
   ResourceMonitor monitor_;
   std::vector<std::function<void(const std::string&)>> vhost_deleting_;
   OtherConnections other_connections_;

@@ -372,6 +372,22 @@ TEST(Config, StrictNamespaces) {
   EXPECT_EQ(error_of("pulse.namespaces = true"), "rabbitmq.conf:1: unknown key 'pulse.namespaces'");
 }
 
+// pulse.io.gather_window: 200 µs unless set, 0 turns gathering off, bounded at 10 ms.
+TEST(Config, IoGatherWindow) {
+  auto d = parse_config("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->io_gather_window_us, 200u);
+  auto off = parse_config("pulse.io.gather_window = 0\n");
+  ASSERT_TRUE(off.ok()) << off.error().text;
+  EXPECT_EQ(off->io_gather_window_us, 0u);
+  EXPECT_EQ(error_of("pulse.io.gather_window = 20000"),
+            "rabbitmq.conf:1: invalid value '20000' for key 'pulse.io.gather_window': expected "
+            "an integer in 0..10000");
+  EXPECT_EQ(error_of("pulse.io.gather_window = 1ms"),
+            "rabbitmq.conf:1: invalid value '1ms' for key 'pulse.io.gather_window': expected an "
+            "integer");
+}
+
 TEST(Config, DiffSettingsSplitsReloadableKeys) {
   auto a = parse_config("log.console.level = info\nheartbeat = 10\nchannel_max = 5\n");
   auto b = parse_config("log.console.level = debug\nheartbeat = 20\nframe_max = 8192\n");
