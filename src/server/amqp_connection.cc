@@ -29,7 +29,8 @@ AmqpConnection::AmqpConnection(Server& server, asio::ip::tcp::socket socket, uin
       id_(id),
       handshake_timer_(server.io()),
       heartbeat_timer_(server.io()),
-      close_timer_(server.io()) {
+      close_timer_(server.io()),
+      gather_timer_(server.io()) {
   if (tls_context) tls_ = std::make_unique<ConnectionTls>(socket_, std::move(tls_context));
 }
 

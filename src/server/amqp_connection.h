@@ -57,6 +57,13 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   OutputQueue& output() { return out_; }
   // Ask for a flush of the output buffer once the current batch of work is done.
   void schedule_flush();
+  // A delivery to a consumer that acks was appended to the output, which held `size_before`
+  // bytes before it (see gather_deliveries()).
+  void delivery_appended(size_t size_before) {
+    if (size_before == delivery_bytes_) delivery_bytes_ = out_.size();
+  }
+  // `n` deliveries were settled (acked, rejected or requeued): the consumers' pace.
+  void note_settled(size_t n);
   // True when too much output is queued; deliveries resume once it drains.
   bool output_congested();
   // A connection-level error, answered as RabbitMQ does for the current phase: before tune-ok
@@ -171,6 +178,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   // Flushes what is queued, then closes the socket.
   void terminate();
   void flush();
+  // Whether to hold output that is only deliveries for the loop's window: when the consumers
+  // on this connection hold more than they work through in eight windows, a refill can wait and
+  // go out with the next ones (a Python consumer acking one by one then reads several
+  // deliveries per wake-up instead of one). Arms gather_timer_ and returns true if so.
+  bool gather_deliveries();
   void on_write(boost::system::error_code ec);
   void shutdown_socket();
   void teardown();
@@ -225,6 +237,13 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   boost::asio::steady_timer handshake_timer_;
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer close_timer_;
+  boost::asio::steady_timer gather_timer_;
+  size_t delivery_bytes_ = 0;  // out_ holds only deliveries when out_.size() equals this
+  bool gather_armed_ = false;
+  bool gathered_ = false;  // the gather timer fired: this flush writes
+  uint64_t settled_ = 0;   // since pace_since_
+  std::chrono::steady_clock::time_point pace_since_{};
+  double settle_rate_ = 0;  // deliveries settled per second, measured over >= 2 ms
   std::chrono::steady_clock::time_point last_recv_;
   std::chrono::steady_clock::time_point last_send_;
 };

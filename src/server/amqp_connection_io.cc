@@ -17,6 +17,53 @@ void AmqpConnection::schedule_flush() {
   });
 }
 
+namespace {
+constexpr double kGatherMargin = 8;
+}  // namespace
+
+bool AmqpConnection::gather_deliveries() {
+  if (gathered_ || delivery_bytes_ != out_.size() || closing() || close_after_flush_) {
+    return false;
+  }
+  if (gather_armed_) return true;
+  const EventLoop* loop = server_.event_loop();
+  if (!loop || loop->window().count() == 0 || settle_rate_ <= 0) return false;
+  size_t held = 0;
+  for (const auto& [number, channel] : channels_) held += channel->unacked_count();
+  // Eight windows' worth, not one: the pace is measured while refills are held, when it
+  // cannot exceed what is held per window, so with a margin this large holding stops as soon
+  // as it would slow the consumer (with two, pulse-perf's consumer at a prefetch of 100 fell
+  // from 1.17M to 0.35-0.6M msg/s, settling into the pace the holding itself allowed).
+  const double window_s = std::chrono::duration<double>(loop->window()).count();
+  if (static_cast<double>(held) < settle_rate_ * kGatherMargin * window_s) return false;
+  gather_armed_ = true;
+  gather_timer_.expires_after(loop->window());
+  gather_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
+    auto c = self.lock();
+    if (!c) return;
+    c->gather_armed_ = false;
+    if (ec) return;
+    c->gathered_ = true;
+    c->flush();
+    c->gathered_ = false;
+  });
+  return true;
+}
+
+void AmqpConnection::note_settled(size_t n) {
+  const auto now = std::chrono::steady_clock::now();
+  if (settled_ == 0) {
+    if (pace_since_ == std::chrono::steady_clock::time_point{}) pace_since_ = now;
+  }
+  settled_ += n;
+  const auto elapsed = now - pace_since_;
+  if (elapsed >= std::chrono::milliseconds(2)) {
+    settle_rate_ = static_cast<double>(settled_) / std::chrono::duration<double>(elapsed).count();
+    settled_ = 0;
+    pace_since_ = now;
+  }
+}
+
 bool AmqpConnection::output_congested() {
   if (out_.size() + writing_.size() > options().max_output_backlog) congested_ = true;
   return congested_;
@@ -28,6 +75,8 @@ void AmqpConnection::flush() {
     if (close_after_flush_) shutdown_socket();
     return;
   }
+  if (gather_deliveries()) return;
+  delivery_bytes_ = 0;
   writing_.swap(out_);
   io_counters_.send_oct += writing_.size();
   ++io_counters_.send_cnt;
@@ -83,6 +132,7 @@ void AmqpConnection::teardown() {
   handshake_timer_.cancel();
   heartbeat_timer_.cancel();
   close_timer_.cancel();
+  gather_timer_.cancel();
   end_session();
   channels_.clear();
   if (!user_.empty()) spdlog::info("connection {}: closed", id_);

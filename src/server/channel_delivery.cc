@@ -21,8 +21,10 @@ void Channel::deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessa
   const broker::Message& msg = *m.msg;
   ++(c.no_ack ? counters_.deliver_no_ack : counters_.deliver);
   if (m.redelivered) ++counters_.redeliver;
+  const size_t before = conn_.output().size();
   append_basic_deliver(conn_.out(), id_, c.tag, tag, m.redelivered, msg.exchange, msg.routing_key);
   append_content(conn_.output(), id_, m.msg, conn_.frame_max());
+  if (!c.no_ack) conn_.delivery_appended(before);
   conn_.schedule_flush();
   if (!c.no_ack) {
     ++st->unacked;
@@ -106,6 +108,7 @@ Status Channel::settle(uint64_t tag, bool multiple, Settle how) {
     return {};
   }
   for (auto& u : taken) settle_one(std::move(u), how);
+  conn_.note_settled(taken.size());
   // Freed prefetch credit lets queues deliver more.
   resume_deliveries();
   return {};

@@ -55,6 +55,7 @@ class EventLoop {
     uint64_t pauses = 0;
   };
   const Stats& stats() const { return stats_; }
+  std::chrono::microseconds window() const { return window_; }
 
  private:
   // The most handlers one turn runs, so that a connection whose handlers keep posting more
