@@ -178,7 +178,7 @@ def write_results(path, m, args, results, loads, elapsed, fd_limit):
         "node); open-files limit %d" % (args.rounds, ", --quick" if args.quick else "",
                                         fd_limit),
         "",
-        "## Targets (issue 4)",
+        "## Targets (issues 4 and 18)",
         "",
         report.targets_table(results) or "(no target figure measured in this run)",
         "",
@@ -187,8 +187,14 @@ def write_results(path, m, args, results, loads, elapsed, fd_limit):
         report.table(results),
         "",
         "Ratio = pulsed / RabbitMQ (above 1 is better for rates, below 1 for latency, memory "
-        "and times). CPU per message = the broker's utime+stime over the pulse-perf run / "
+        "and times). CPU per message = the broker's utime+stime over the client's run / "
         "messages consumed (confirmed for scenario 3; deliveries for fan-out).",
+        "",
+        "Which client produced each figure: scenarios 0-9, 1tls and 3tls `pulse-perf` (ours; it "
+        "writes hundreds of publishes per syscall, so those rows are the client-side limit); "
+        "1-pika and 1tls-pika pika; 10-12 rabbitmq-c 0.11 (`pulse-bench-rmqc`, one "
+        "`amqp_basic_publish()` per message, as users write it); 13 py-amqp (kombu's "
+        "transport). Issue 18's targets are judged on 10-12.",
         "",
         report.sink_table(results),
         "",

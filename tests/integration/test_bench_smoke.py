@@ -1,6 +1,6 @@
 """bench/run.py works: a quick one-round run of scenario 1 (and of 1 over AMQPS, with pulse-perf
-and with pika) against pulsed and a private RabbitMQ node prints the comparison table and writes
-the results file.
+and with pika, and of 10 with rabbitmq-c) against pulsed and a private RabbitMQ node prints the
+comparison table and writes the results file.
 
 Speed is not asserted (the machine is shared); only that both brokers were measured, that the
 figures are plausible numbers and that the table and the results file have their shape."""
@@ -27,7 +27,7 @@ def test_quick_scenario_1(tmp_path):
     out = tmp_path / "RESULTS.md"
     p = subprocess.run(
         ["/usr/bin/python3", os.path.join(REPO, "bench", "run.py"), "--quick",
-         "--scenarios", "1,1tls,1tls-pika", "--rounds", "1", "--pulsed", pulsed, "--perf", perf,
+         "--scenarios", "1,1tls,1tls-pika,10", "--rounds", "1", "--pulsed", pulsed, "--perf", perf,
          "--out", str(out), "--workdir", str(tmp_path)],
         capture_output=True, text=True, timeout=240)
     assert p.returncode == 0, p.stdout + p.stderr[-3000:]
@@ -66,10 +66,20 @@ def test_quick_scenario_1(tmp_path):
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert re.fullmatch(NUMBER, cells[3]) and re.fullmatch(NUMBER, cells[6]), cells
         assert cells[2] == "—" if pulsed_rate == "—" else re.fullmatch(NUMBER, cells[2]), cells
+    # 10: rabbitmq-c, a client we did not write, one publish per call: both brokers measured,
+    # with the client's CPU per message beside the broker's
+    for prefix in ("| 10 · rabbitmq-c 1P/1C, 16 B", "| 10 · rabbitmq-c 1P/1C: client CPU"):
+        rows10 = [line for line in lines if line.startswith(prefix)]
+        assert len(rows10) == 1, p.stdout
+        cells = [c.strip() for c in rows10[0].strip("|").split("|")]
+        for value in cells[2:4]:
+            assert re.fullmatch(NUMBER, value) and float(value.replace(",", "")) > 0, cells
     # the two S1 targets are judged (met or missed), nothing else was measured
     assert "S1 consumed rate ≥ 4× RabbitMQ's" in p.stdout
     assert "S1 broker CPU ≤ 2.3 µs/msg" in p.stdout
     assert "S3 ≥ 120k" not in p.stdout
+    assert "(18) rabbitmq-c consumed rate ≥ 3× RabbitMQ's" in p.stdout
+    assert "(18) rabbitmq-c client CPU per message" in p.stdout
 
     text = out.read_text()
     for needle in ("# Benchmark results", "`uname -a`: Linux", "RabbitMQ 3.", "Erlang/OTP",
