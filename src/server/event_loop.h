@@ -11,8 +11,8 @@
 // When: only for input nobody waited for. A read counts as streamed when the broker wrote
 // nothing to that connection since its previous read (a publisher without confirms, not a
 // client waiting for a reply, a confirm or a delivery: those are never delayed), and only when
-// such input came in two turns less than a window apart (a lone message is handled at once;
-// at 1k msg/s reads are 1 ms apart and never wait). The pause is bounded by the window, and
+// such input came in two turns less than two windows apart (a lone message is handled at
+// once; at 1k msg/s reads are 1 ms apart and never wait). The pause is bounded by the window, and
 // a turn that already took longer, or read a large batch, does not pause at all.
 #include <chrono>
 #include <functional>
