@@ -6,6 +6,7 @@ import hashlib
 import http.server as http_server
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,6 +109,13 @@ class Bridge:
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
 
+    def remove(self):
+        """Deletes the bridge's directory (its config, logs and, unless given, state)."""
+        for f in (getattr(self, "stdout", None), getattr(self, "stderr", None)):
+            if f:
+                f.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
     def log(self):
         self.stderr.flush()
         with open(self.stderr.name) as f:
@@ -133,6 +141,7 @@ def bridges():
     yield make
     for b in made:
         b.stop()
+        b.remove()
 
 
 class KombuConsumer:
