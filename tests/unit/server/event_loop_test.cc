@@ -40,50 +40,49 @@ TEST(EventLoopTest, RunsPostedWorkAndReturnsWhenNothingIsLeft) {
   EXPECT_EQ(loop.stats().pauses, 0u);
 }
 
-TEST(EventLoopTest, ALoneStreamedReadIsNotDelayed) {
-  asio::io_context io(1);
-  EventLoop loop(io, kWindow);
-  Reader r{loop, true, 100, 1};
-  asio::post(io, [&] { r.read(); });
-  loop.run();
-  EXPECT_EQ(r.done, 1);
-  EXPECT_EQ(loop.stats().pauses, 0u);
-}
+// One connection's chain of `reads` reads through a fresh loop.
+struct Outcome {
+  int done;
+  uint64_t pauses;
+  EventLoop::Clock::duration elapsed;
+};
 
-TEST(EventLoopTest, ADenseStreamIsGatheredOneWindowPerTurn) {
+Outcome run_reads(bool streamed, size_t bytes, int reads) {
   asio::io_context io(1);
   EventLoop loop(io, kWindow);
-  Reader r{loop, true, 100, 20};
+  Reader r{loop, streamed, bytes, reads};
   asio::post(io, [&] { r.read(); });
   const auto t0 = EventLoop::Clock::now();
   loop.run();
-  const auto elapsed = EventLoop::Clock::now() - t0;
-  EXPECT_EQ(r.done, 20);
+  return {r.done, loop.stats().pauses, EventLoop::Clock::now() - t0};
+}
+
+TEST(EventLoopTest, ALoneStreamedReadIsNotDelayed) {
+  const Outcome o = run_reads(true, 100, 1);
+  EXPECT_EQ(o.done, 1);
+  EXPECT_EQ(o.pauses, 0u);
+}
+
+TEST(EventLoopTest, ADenseStreamIsGatheredOneWindowPerTurn) {
+  const Outcome o = run_reads(true, 100, 20);
+  EXPECT_EQ(o.done, 20);
   // The first read has no earlier one to be dense with, and the last asks for no next turn;
   // a turn that was itself held up past the window (a busy machine) does not pause either.
-  const uint64_t pauses = loop.stats().pauses;
-  EXPECT_LE(pauses, 18u);
-  EXPECT_GE(pauses, 12u);
-  EXPECT_GE(elapsed, static_cast<int>(pauses) * kWindow);
+  EXPECT_LE(o.pauses, 18u);
+  EXPECT_GE(o.pauses, 12u);
+  EXPECT_GE(o.elapsed, static_cast<int>(o.pauses) * kWindow);
 }
 
 TEST(EventLoopTest, InputThatMayAnswerOurWritesIsNeverDelayed) {
-  asio::io_context io(1);
-  EventLoop loop(io, kWindow);
-  Reader r{loop, false, 100, 20};  // a client waiting for replies, confirms or deliveries
-  asio::post(io, [&] { r.read(); });
-  loop.run();
-  EXPECT_EQ(r.done, 20);
-  EXPECT_EQ(loop.stats().pauses, 0u);
+  const Outcome o = run_reads(false, 100, 20);  // a client waiting for replies or deliveries
+  EXPECT_EQ(o.done, 20);
+  EXPECT_EQ(o.pauses, 0u);
 }
 
 TEST(EventLoopTest, LargeReadsAreNotDelayed) {
-  asio::io_context io(1);
-  EventLoop loop(io, kWindow);
-  Reader r{loop, true, 64 * 1024, 20};
-  asio::post(io, [&] { r.read(); });
-  loop.run();
-  EXPECT_EQ(loop.stats().pauses, 0u);
+  const Outcome o = run_reads(true, 64 * 1024, 20);
+  EXPECT_EQ(o.done, 20);
+  EXPECT_EQ(o.pauses, 0u);
 }
 
 TEST(EventLoopTest, AStreamDoesNotDelayTurnsOnceItStops) {
