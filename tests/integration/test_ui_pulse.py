@@ -204,7 +204,10 @@ def test_administrator_manages_owners_thresholds_flags_and_namespaces(pulse, ui)
         assert r.status == 200 and r.json["set_by"] == "api", r
         ui.fill(role="spinbutton", name="Warning threshold", value="900")
         ui.click(role="button", name="Save settings")
-        ui.wait(role="button", name="Clear Warning threshold")
+        # The Clear button is always there (disabled without an override): the save is done
+        # once it is enabled.
+        ui.wait_until("!document.querySelector('[aria-label=\"Clear Warning threshold\"]')"
+                      ".disabled")
         assert admin.get(P + "/guardian").json["overrides"]["warn_queue_size"] == 900
         ui.screenshot("admin-04-pulse-guardian")
         ui.click(role="button", name="Clear Warning threshold")

@@ -58,8 +58,11 @@ class WsStomp:
     def close_status(self):
         """Reads until the server's close frame: (code, reason)."""
         while True:
-            op, data = self.ws.recv_data(control_frame=True)
-            if op == websocket.ABNF.OPCODE_CLOSE:
+            # recv_frame(), not recv_data(): the latter answers the close frame itself, and a
+            # server that already reset the connection (RabbitMQ, seen once) fails that send.
+            fr = self.ws.recv_frame()
+            if fr.opcode == websocket.ABNF.OPCODE_CLOSE:
+                data = fr.data
                 code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
                 return code, data[2:].decode(errors="replace")
 
