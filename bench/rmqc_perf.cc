@@ -221,7 +221,7 @@ Options parse(int argc, char** argv) {
     else
       die("usage", "unknown argument " + a +
                        " (--host --port --user --pass --vhost --queue --size --seconds --rate "
-                       "--window)");
+                       "--window --consumers)");
   }
   if (o.queue.empty()) o.queue = "bench.rmqc." + std::to_string(getpid());
   return o;

@@ -52,9 +52,7 @@ bool AmqpConnection::gather_deliveries() {
 
 void AmqpConnection::note_settled(size_t n) {
   const auto now = std::chrono::steady_clock::now();
-  if (settled_ == 0) {
-    if (pace_since_ == std::chrono::steady_clock::time_point{}) pace_since_ = now;
-  }
+  if (pace_since_ == std::chrono::steady_clock::time_point{}) pace_since_ = now;
   settled_ += n;
   const auto elapsed = now - pace_since_;
   if (elapsed >= std::chrono::milliseconds(2)) {
