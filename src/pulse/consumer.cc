@@ -190,6 +190,9 @@ Consumer::Consumer(ConsumerOptions options, MessageHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
 Consumer::~Consumer() {
+  // The handler may refer to state that is already gone: deliveries that arrive while the
+  // connection closes go back to the queue unseen.
+  impl_->stop_flag.store(true, std::memory_order_relaxed);
   impl_->channel = nullptr;
   impl_->session.close();
 }

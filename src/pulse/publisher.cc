@@ -69,6 +69,8 @@ Publisher::Publisher(PublisherOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Publisher::~Publisher() {
+  // The handler may refer to state that is already gone; close() tells the outcomes.
+  impl_->on_outcome = nullptr;
   close();
 }
 

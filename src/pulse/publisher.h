@@ -87,7 +87,8 @@ class Publisher {
   // poll(2) or the back-off; never busy-loops.
   void poll(std::chrono::milliseconds timeout);
 
-  // Closes the connection (unconfirmed messages fail).
+  // Closes the connection (unconfirmed messages fail). The destructor closes too but tells
+  // no outcome.
   void close();
   const PublisherStats& stats() const;
 

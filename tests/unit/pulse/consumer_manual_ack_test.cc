@@ -99,5 +99,26 @@ TEST_F(ManualAck, ARefFromALostConnectionIsRefusedAndTheMessageComesAgain) {
   EXPECT_TRUE(testing::drain(broker.options(), c.queue_name()).empty());
 }
 
+// A tool's handler refers to state that ends before the Consumer (pulse-logparser's loop did):
+// a message redelivered while the destructor closes the connection goes back unseen.
+TEST_F(ManualAck, TheHandlerIsNotCalledWhileTheConsumerIsDestroyed) {
+  std::string queue;
+  size_t seen = 0;
+  {
+    Consumer c(options(), collect());
+    queue = c.queue_name();
+    ASSERT_TRUE(c.run_for(milliseconds(100)).ok());
+    ASSERT_TRUE(pub->publish(kManualExchange, "k", {{"n", 5}}).ok());
+    ASSERT_TRUE(run_until(c, [&] { return got.size() >= 1; }));
+    // The broker redelivers at once; the copy arrives while the destructor waits for close-ok.
+    ASSERT_TRUE(c.requeue(refs[0]).ok());
+    seen = got.size();
+  }
+  EXPECT_EQ(got.size(), seen);
+  const auto left = testing::drain(broker.options(), queue);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(left[0].body)["payload"].value("n", -1), 5);
+}
+
 }  // namespace
 }  // namespace pulse

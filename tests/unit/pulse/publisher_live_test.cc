@@ -121,6 +121,24 @@ TEST_F(PublisherLive, RefusalDuringSendIsToldAfterTheTicketIsKnown) {
   EXPECT_EQ(told[0].second.error().code, 406);
 }
 
+// The handler of a tool refers to state that may end before the Publisher: the destructor
+// tells no outcome (close() does).
+TEST_F(PublisherLive, TheDestructorTellsNoOutcome) {
+  declare_bound_queue(broker.options(), "exchange/test/gone", "queue/test/gone");
+  int told = 0;
+  {
+    Publisher p(options());
+    p.on_outcome([&](uint64_t, const Status&) { ++told; });
+    ASSERT_TRUE(p.send("exchange/test/gone", "k", "{}", true).ok());
+  }
+  EXPECT_EQ(told, 0);
+  Publisher q(options());
+  q.on_outcome([&](uint64_t, const Status&) { ++told; });
+  ASSERT_TRUE(q.send("exchange/test/gone", "k", "{}", true).ok());
+  q.close();
+  EXPECT_EQ(told, 1);
+}
+
 // The broker is killed and restarted on the same port while messages flow: every publish that
 // returned OK is in the durable queue afterwards.
 TEST_F(PublisherLive, BrokerKilledAndRestartedLosesNoConfirmedMessage) {
