@@ -126,6 +126,20 @@ void AmqpConnection::on_readable() {
   consume_input(scratch.data(), n);
 }
 
+void AmqpConnection::drain_input() {
+  // A TLS connection's input is records, not frames; a blocked or paused one is not being
+  // read on purpose. The bound keeps a client that streams at the shutdown from holding it.
+  if (tls_ || torn_down_ || blocked_ || read_paused_ || state_ != State::kRunning) return;
+  std::vector<uint8_t>& scratch = server_.read_scratch();
+  for (int reads = 0; reads < 64 && state_ == State::kRunning && !blocked_; ++reads) {
+    boost::system::error_code ec;
+    if (socket_.available(ec) == 0 || ec) return;
+    const size_t n = socket_.read_some(asio::buffer(scratch), ec);
+    if (ec) return;
+    consume_input(scratch.data(), n);
+  }
+}
+
 void AmqpConnection::consume_input(const uint8_t* data, size_t n) {
   last_recv_ = std::chrono::steady_clock::now();
   // Input the peer sent without waiting for us (a publisher without confirms) may be gathered

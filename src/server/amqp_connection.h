@@ -43,6 +43,9 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void unblock();
   // Closes with connection.close (CONNECTION_FORCED on shutdown, management close...).
   void force_close(uint16_t code, const std::string& text);
+  // At shutdown, before force_close: handles what the client sent before the broker decided
+  // to stop (acks above all), as a reader that was never behind would have.
+  void drain_input();
 
   uint64_t id() const { return id_; }
   Server& server() { return server_; }

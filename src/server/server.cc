@@ -136,6 +136,7 @@ void Server::shutdown() {
     a->close(ec);
   }
   auto conns = connections_;
+  for (auto& [id, c] : conns) c->drain_input();
   for (auto& [id, c] : conns)
     c->force_close(320,
                    "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'");

@@ -4,7 +4,9 @@ RabbitMQ semantics). Transient messages, non-durable and exclusive queues do not
 import datetime
 import decimal
 import random
+import os
 import re
+import signal
 import time
 
 import pika
@@ -323,6 +325,37 @@ def test_redelivered_flag_after_restart(node, kill):
 
     check(q_get, [b"m2", b"m3", b"m4"], [b"m%d" % i for i in range(5, 10)])
     check(q_consume, [b"m1", b"m2"], [b"m%d" % i for i in range(3, 10)])
+
+
+@pulsed_only
+def test_acks_sent_just_before_a_clean_stop_are_kept(node):
+    """Acks already on the wire when SIGTERM comes are handled before the connection is closed
+    with CONNECTION_FORCED: after the restart those messages are gone and only the unacked
+    ones come back."""
+    q = "acks-" + unique("s")
+    n = 400
+    c = node.connect()
+    ch = c.channel()
+    ch.queue_declare(q, durable=True)
+    publish_confirmed(node, "", q, [persistent(b"m%d" % i) for i in range(n)])
+    ch.basic_qos(prefetch_count=n)
+    got = []
+    ch.basic_consume(q, lambda _c, m, _p, b: got.append((m.delivery_tag, b)))
+    wait_for(lambda: c.process_data_events(0.02) or len(got) == n, msg="all delivered")
+    # One basic.ack each, as a client settling its batch does; the last ten stay unacked. The
+    # broker is stopped while they are written and gets SIGTERM before it runs again, so the
+    # signal and the acks wait for it together.
+    os.kill(node.pid, signal.SIGSTOP)
+    try:
+        for tag, _b in got[:-10]:
+            ch.basic_ack(tag)
+        os.kill(node.pid, signal.SIGTERM)
+    finally:
+        os.kill(node.pid, signal.SIGCONT)
+    node.restart(kill=False)
+    close_quietly(c)
+    left = [b for _m, _p, b in get_all(node, q)]
+    assert left == [b for _t, b in got[-10:]]
 
 
 # -- priority queue -----------------------------------------------------------------------------
