@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian packages idempotently: only runs apt-get when something is missing.
-# Usage: scripts/deps.sh build|test
+# Usage: scripts/deps.sh build|test|fuzz
 set -euo pipefail
 build_pkgs=(build-essential cmake ninja-build ccache pkg-config clang-format python3
   libboost-dev libre2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
@@ -11,7 +11,12 @@ test_pkgs=(python3-pika python3-kombu python3-pytest python3-pytest-timeout pyth
   python3-prometheus-client prometheus chromium
   systemd init-system-helpers passwd)
 
+# The libFuzzer and sanitizer builds (scripts/fuzz.sh, scripts/sanitize.sh): clang and its
+# runtimes.
+fuzz_pkgs=(clang libclang-rt-14-dev)
+
 want=("${build_pkgs[@]}")
+[ "${1:-build}" = fuzz ] && want+=("${fuzz_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
 # Tests start private RabbitMQ nodes of their own (cross-broker definitions, bench smoke, and the
 # whole suite with PULSE_TEST_TARGET=rabbitmq) and use its rabbitmqadmin.
