@@ -117,6 +117,7 @@ const KeySpec kKeys[] = {
     // RabbitMQ caps max_message_size at 512 MiB.
     {"max_message_size", FIELD(parse_uint(v, s.cfg.max_message_size, 1, 536870912))},
     {"handshake_timeout", FIELD(parse_uint(v, s.cfg.handshake_timeout_ms))},
+    {"consumer_timeout", FIELD(parse_uint(v, s.cfg.consumer_timeout_ms, 1))},
     {"connection_max", FIELD(v == "infinity" ? (s.cfg.connection_max.reset(), std::string())
                                              : parse_uint(v, s.cfg.connection_max.emplace()))},
     {"auth_failure_limit.max_failures", FIELD(parse_uint(v, s.cfg.auth_failure_max_failures))},

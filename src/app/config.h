@@ -94,6 +94,7 @@ struct Config {
   uint16_t channel_max = 2047;
   uint64_t max_message_size = 134217728;
   uint32_t handshake_timeout_ms = 10000;
+  uint32_t consumer_timeout_ms = 1800000;  // consumer_timeout (RabbitMQ's key and default)
   std::optional<uint64_t> connection_max;  // nullopt = infinity
   // auth_failure_limit.*: failed logins per source address (AMQP and the management API's
   // Basic auth). Pulse's own keys; RabbitMQ has no such limit. max_failures = 0 turns it off.

@@ -145,6 +145,7 @@ pulse::server::ServerOptions server_options(const Config& c) {
   o.frame_max = c.frame_max;
   o.heartbeat = c.heartbeat;
   o.handshake_timeout_ms = c.handshake_timeout_ms;
+  o.consumer_timeout_ms = c.consumer_timeout_ms;
   o.max_message_size = c.max_message_size;
   o.connection_max = c.connection_max.value_or(0);
   o.loopback_users = c.loopback_users;

@@ -30,7 +30,8 @@ AmqpConnection::AmqpConnection(Server& server, asio::ip::tcp::socket socket, uin
       handshake_timer_(server.io()),
       heartbeat_timer_(server.io()),
       close_timer_(server.io()),
-      gather_timer_(server.io()) {
+      gather_timer_(server.io()),
+      consumer_timer_(server.io()) {
   if (tls_context) tls_ = std::make_unique<ConnectionTls>(socket_, std::move(tls_context));
 }
 

@@ -65,6 +65,11 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   void delivery_appended(size_t size_before) {
     if (size_before == delivery_bytes_) delivery_bytes_ = out_.size();
   }
+  // A delivery that waits for an ack was sent at `at_ms` (coarse_now_ms()): arms the
+  // consumer_timeout check if none is armed.
+  void unacked_delivery(int64_t at_ms) {
+    if (!consumer_timer_armed_) arm_consumer_timer(at_ms + options().consumer_timeout_ms);
+  }
   // `n` deliveries were settled (acked, rejected or requeued): the consumers' pace.
   void note_settled(size_t n);
   // True when too much output is queued; deliveries resume once it drains.
@@ -241,6 +246,12 @@ class AmqpConnection : public std::enable_shared_from_this<AmqpConnection> {
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer close_timer_;
   boost::asio::steady_timer gather_timer_;
+  // consumer_timeout: armed for the earliest moment a channel's oldest unacked delivery may
+  // time out; when it fires, late channels close and it is armed again for the rest.
+  boost::asio::steady_timer consumer_timer_;
+  bool consumer_timer_armed_ = false;
+  void arm_consumer_timer(int64_t due_ms);
+  void on_consumer_timer();
   size_t delivery_bytes_ = 0;  // out_ holds only deliveries when out_.size() equals this
   bool gather_armed_ = false;
   bool gathered_ = false;  // the gather timer fired: this flush writes

@@ -50,6 +50,36 @@ bool AmqpConnection::gather_deliveries() {
   return true;
 }
 
+void AmqpConnection::arm_consumer_timer(int64_t due_ms) {
+  if (torn_down_) return;
+  consumer_timer_armed_ = true;
+  consumer_timer_.expires_after(
+      std::chrono::milliseconds(std::max<int64_t>(due_ms - coarse_now_ms() + 1, 1)));
+  consumer_timer_.async_wait([self = weak_from_this()](boost::system::error_code ec) {
+    auto c = self.lock();
+    if (!c || ec) return;
+    c->consumer_timer_armed_ = false;
+    c->on_consumer_timer();
+  });
+}
+
+void AmqpConnection::on_consumer_timer() {
+  if (torn_down_ || state_ != State::kRunning) return;
+  const uint32_t timeout = options().consumer_timeout_ms;
+  const int64_t now = coarse_now_ms();
+  std::optional<int64_t> next;
+  for (auto& [number, channel] : channels_) {
+    const auto oldest = channel->oldest_unacked_ms();
+    if (!oldest) continue;
+    if (*oldest + timeout <= now) {
+      channel->consumer_timed_out(timeout);
+    } else if (!next || *oldest + timeout < *next) {
+      next = *oldest + timeout;
+    }
+  }
+  if (next) arm_consumer_timer(*next);
+}
+
 void AmqpConnection::note_settled(size_t n) {
   const auto now = std::chrono::steady_clock::now();
   if (pace_since_ == std::chrono::steady_clock::time_point{}) pace_since_ = now;
@@ -131,6 +161,7 @@ void AmqpConnection::teardown() {
   heartbeat_timer_.cancel();
   close_timer_.cancel();
   gather_timer_.cancel();
+  consumer_timer_.cancel();
   end_session();
   channels_.clear();
   if (!user_.empty()) spdlog::info("connection {}: closed", id_);

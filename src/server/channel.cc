@@ -1,6 +1,7 @@
 #include "server/channel.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "amqp/basic_frames.h"
 #include "amqp/properties_scan.h"
@@ -285,6 +286,29 @@ void Channel::release() {
   for (auto& u : unacked) u.queue->requeue(std::move(u.message));
   tx_publishes_.clear();
   state_ = State::kFinished;
+}
+
+int64_t coarse_now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void Channel::consumer_timed_out(uint32_t timeout_ms) {
+  const Unacked& oldest = unacked_.front();
+  spdlog::warn(
+      "connection {} channel {}: consumer {} has timed out waiting for delivery acknowledgement "
+      "(delivery tag {}); timeout used: {} ms (consumer_timeout)",
+      conn_.id(), id_, oldest.consumer ? oldest.consumer->tag : std::string("(basic.get)"),
+      oldest.tag, timeout_ms);
+  channel_error(
+      Error{amqp::kPreconditionFailed,
+            "PRECONDITION_FAILED - delivery acknowledgement on channel " + std::to_string(id_) +
+                " timed out. Timeout value used: " + std::to_string(timeout_ms) +
+                " ms. This timeout value can be configured, see consumers doc guide to "
+                "learn more"},
+      0, 0);
+  conn_.schedule_flush();
 }
 
 void Channel::end_of_batch() {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -37,7 +38,12 @@ struct Unacked {
   broker::QueuePtr queue;
   broker::QueuedMessage message;
   std::shared_ptr<ConsumerState> consumer;  // null for basic.get
+  int64_t delivered_ms = 0;                 // coarse_now_ms() when it was sent
 };
+
+// CLOCK_MONOTONIC_COARSE in milliseconds: a few ns per call (deliveries read it), a few ms of
+// resolution (consumer_timeout is counted in minutes).
+int64_t coarse_now_ms();
 
 // What a settlement does with a delivery: basic.ack, or basic.nack / basic.reject with
 // requeue true or false (dead-lettered or dropped).
@@ -71,6 +77,13 @@ class Channel : public broker::ConsumerSink,
   bool confirm_mode() const { return confirm_mode_; }
   bool tx_mode() const { return tx_mode_; }
   size_t unacked_count() const { return unacked_.size(); }
+  // When the oldest delivery still unacknowledged was sent (coarse_now_ms()), if any.
+  std::optional<int64_t> oldest_unacked_ms() const {
+    if (state_ != State::kOpen || unacked_.empty()) return std::nullopt;
+    return unacked_.front().delivered_ms;
+  }
+  // consumer_timeout passed for the oldest delivery: the channel closes with 406.
+  void consumer_timed_out(uint32_t timeout_ms);
   size_t consumer_count() const { return consumers_.size(); }
   uint64_t unconfirmed_count() const { return confirm_mode_ ? publish_seq_ - confirm_acked_ : 0; }
   size_t uncommitted_count() const { return tx_publishes_.size(); }

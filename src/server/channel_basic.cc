@@ -170,7 +170,10 @@ Status Channel::get(const amqp::BasicGet& g) {
   append_basic_get_ok(conn_.out(), id_, tag, msg->redelivered, msg->msg->exchange,
                       msg->msg->routing_key, static_cast<uint32_t>((*q)->message_count()));
   append_content(conn_.output(), id_, msg->msg, conn_.frame_max());
-  if (!g.no_ack) unacked_.push_back(Unacked{tag, *q, std::move(*msg), nullptr});
+  if (!g.no_ack) {
+    unacked_.push_back(Unacked{tag, *q, std::move(*msg), nullptr, coarse_now_ms()});
+    conn_.unacked_delivery(unacked_.back().delivered_ms);
+  }
   return {};
 }
 

@@ -31,7 +31,9 @@ void Channel::deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessa
     ++unacked_with_limit_;
     auto it = consumers_.find(c.tag);
     std::shared_ptr<ConsumerState> owner = it != consumers_.end() ? it->second : nullptr;
-    unacked_.push_back(Unacked{tag, q.shared_from_this(), std::move(m), std::move(owner)});
+    unacked_.push_back(
+        Unacked{tag, q.shared_from_this(), std::move(m), std::move(owner), coarse_now_ms()});
+    conn_.unacked_delivery(unacked_.back().delivered_ms);
   }
 }
 

@@ -15,6 +15,9 @@ struct ServerOptions {
   uint32_t frame_max = 131072;
   uint16_t heartbeat = 60;  // seconds; 0 disables
   uint32_t handshake_timeout_ms = 10000;
+  // consumer_timeout: a channel whose oldest unacknowledged delivery (to a consumer or from
+  // basic.get) is older than this is closed with 406, its deliveries requeued, as RabbitMQ.
+  uint32_t consumer_timeout_ms = 1800000;
   uint64_t max_message_size = 128ull * 1024 * 1024;
   uint64_t connection_max = 0;  // 0 = unlimited
   std::vector<std::string> loopback_users{"guest"};

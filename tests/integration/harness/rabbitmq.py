@@ -121,6 +121,12 @@ class RabbitBroker(BrokerHandle):
         with open(conf, "w") as f:
             for k, v in lines.items():
                 f.write("%s = %s\n" % (k, v))
+        # RabbitMQ checks consumer_timeout only on its channel tick (every 60 s): a node given
+        # a consumer_timeout ticks every 100 ms, so a test of seconds sees what pulsed does.
+        advanced = os.path.join(self.tmp, "advanced.config")
+        with open(advanced, "w") as f:
+            f.write("[{rabbit, [{channel_tick_interval, 100}]}].\n"
+                    if "consumer_timeout" in self.config else "[].\n")
         plugins = os.path.join(self.tmp, "enabled_plugins")
         extra = ",rabbitmq_auth_mechanism_ssl" if self.tls_external else ""
         extra += "".join("," + p for p in self.plugins)

@@ -32,6 +32,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.channel_max, 2047);
   EXPECT_EQ(c.max_message_size, 134217728u);
   EXPECT_EQ(c.handshake_timeout_ms, 10000u);
+  EXPECT_EQ(c.consumer_timeout_ms, 1800000u);
   EXPECT_FALSE(c.connection_max.has_value());
   EXPECT_DOUBLE_EQ(c.memory_high_watermark_relative, 0.4);
   EXPECT_FALSE(c.memory_high_watermark_absolute.has_value());
@@ -61,6 +62,7 @@ frame_max = 0
 channel_max = 128
 max_message_size = 16777216
 handshake_timeout = 5000
+consumer_timeout = 60000
 connection_max = 1000
 vm_memory_high_watermark.absolute = 2GB
 disk_free_limit.absolute = 512MiB
@@ -90,6 +92,7 @@ definitions.local.path = /etc/pulse/defs
   EXPECT_EQ(c.channel_max, 128);
   EXPECT_EQ(c.max_message_size, 16777216u);
   EXPECT_EQ(c.handshake_timeout_ms, 5000u);
+  EXPECT_EQ(c.consumer_timeout_ms, 60000u);
   EXPECT_EQ(c.connection_max, 1000u);
   EXPECT_EQ(c.memory_high_watermark_absolute, 2000000000u);
   EXPECT_EQ(c.disk_free_limit_absolute, 512u << 20);
@@ -128,6 +131,8 @@ TEST(Config, ErrorsNameFileLineAndKey) {
             "rabbitmq.conf:3: invalid value 'ten' for key 'heartbeat': expected an integer");
   EXPECT_NE(error_of("heartbeat = 70000").find("expected an integer in 0..65535"),
             std::string::npos);
+  // RabbitMQ's schema: a non-zero positive integer.
+  EXPECT_NE(error_of("consumer_timeout = 0").find("key 'consumer_timeout'"), std::string::npos);
   EXPECT_NE(error_of("listeners.tcp.default = localhost:").find("key 'listeners.tcp.default'"),
             std::string::npos);
   EXPECT_NE(error_of("vm_memory_high_watermark.absolute = 2TB").find("expected a size"),
