@@ -4,7 +4,7 @@
 set -euo pipefail
 build_pkgs=(build-essential cmake ninja-build ccache pkg-config clang-format python3
   libboost-dev libre2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  nettle-dev libssl-dev zlib1g-dev libsqlite3-dev uuid-dev libgtest-dev libgmock-dev libcurl4-openssl-dev
+  nettle-dev libssl-dev zlib1g-dev libsqlite3-dev uuid-dev libgtest-dev libgmock-dev
   dpkg-dev fakeroot file lld librabbitmq-dev)
 test_pkgs=(python3-pika python3-kombu python3-pytest python3-pytest-timeout python3-pytest-xdist
   python3-stomp python3-websocket python3-aiosmtpd amqp-tools

@@ -2,9 +2,10 @@
 // Reads guardian notices as JSON lines (the exchange payload's fields: event, vhost, owner,
 // queue, messages, messages_ready, messages_unacknowledged, growth_rate, consumers, bindings
 // [{exchange, routing_key}], warn_queue_size, delete_queue_size, unbounded; connection, user,
-// peer, age_seconds, max_connection_age), hands each to an SmtpNoticeSink, waits for the queue
-// to drain and prints the sink's counts as one JSON line. Exit 0: every mail was taken; 1: some
-// were not (the sink logs why on stderr); 2: bad settings or input. A test driver, not a tool.
+// peer, age_seconds, max_connection_age; operator_name, message), hands each to an
+// SmtpNoticeSink, waits for the queue to drain and prints the sink's counts as one JSON line.
+// Exit 0: every mail was taken; 1: some were not (the sink logs why on stderr); 2: bad settings
+// or input. A test driver, not a tool.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -33,7 +34,8 @@ std::optional<Event> parse_event(const std::string& s) {
       {"back_to_normal", Event::kBackToNormal},
       {"deleted", Event::kDeleted},
       {"idle_deleted", Event::kIdleDeleted},
-      {"connection_closed", Event::kConnectionClosed}};
+      {"connection_closed", Event::kConnectionClosed},
+      {"operator", Event::kOperator}};
   auto it = kEvents.find(s);
   if (it == kEvents.end()) return std::nullopt;
   return it->second;
@@ -69,6 +71,8 @@ Notice parse_notice(const json& j) {
   n.connected_at = n.at - std::chrono::seconds(j.value("age_seconds", int64_t{0}));
   n.connection_age = std::chrono::seconds(j.value("age_seconds", int64_t{0}));
   n.max_connection_age = std::chrono::seconds(j.value("max_connection_age", int64_t{0}));
+  n.operator_name = j.value("operator_name", std::string());
+  n.message = j.value("message", std::string());
   return n;
 }
 

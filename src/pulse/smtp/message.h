@@ -28,7 +28,7 @@ Mail notice_mail(const guardian::Notice& notice, const std::string& from,
                  std::vector<std::string> to, std::chrono::system_clock::time_point now);
 
 // The full text, headers and body, CRLF line ends, ending in CRLF. Dot-stuffing is the SMTP
-// client's (curl's) job, not done here.
+// client's job (data_payload in smtp_protocol.h), not done here.
 std::string render_mail(const Mail& mail);
 
 // "Sat, 05 Dec 2026 13:01:01 +0000".

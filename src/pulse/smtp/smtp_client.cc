@@ -1,85 +1,196 @@
 #include "pulse/smtp/smtp_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <memory>
-#include <mutex>
+#include <optional>
+
+#include "pulse/smtp/smtp_protocol.h"
+#include "pulse/smtp/smtp_session.h"
 
 namespace pulse::smtp {
 namespace {
 
-void global_init() {
-  // curl_global_init is not thread-safe on every libcurl build: once, before any handle.
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+bool is_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return uint8_t(c) < 0x80; });
 }
 
-struct Upload {
-  std::string text;
-  size_t pos = 0;
-};
-
-size_t read_cb(char* buf, size_t size, size_t n, void* user) {
-  auto* up = static_cast<Upload*>(user);
-  const size_t len = std::min(size * n, up->text.size() - up->pos);
-  std::copy_n(up->text.data() + up->pos, len, buf);
-  up->pos += len;
-  return len;
+uint16_t code_for(int reply_code) {
+  return reply_code >= 500 && reply_code < 600 ? kPermanent : kTransient;
 }
 
-int progress_cb(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* abort = static_cast<const std::atomic<bool>*>(user);
-  return abort && abort->load() ? 1 : 0;
-}
+// One send: the session, the server's last reply (for errors), and the strings no error may
+// show (what AUTH sent holds the password).
+class Exchange {
+ public:
+  Exchange(const SmtpSettings& settings, const std::atomic<bool>* abort, std::string url)
+      : settings_(settings),
+        url_(std::move(url)),
+        session_(settings, SmtpSession::Clock::now() + settings.timeout, abort) {}
 
-// What the server said, read from curl's protocol trace: its last reply line, and the
-// recipients it refused (curl goes on with the others but does not say which failed).
-struct Transcript {
-  std::string last_reply;
-  std::string pending_rcpt;
-  std::vector<std::string> refused;
-};
+  Result<SendOutcome> run(const Mail& mail);
 
-std::string trim_crlf(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-int debug_cb(CURL*, curl_infotype type, char* data, size_t size, void* user) {
-  auto* t = static_cast<Transcript*>(user);
-  const std::string_view text(data, size);
-  if (type == CURLINFO_HEADER_OUT) {
-    // Only RCPT is kept: AUTH lines carry credentials.
-    t->pending_rcpt.clear();
-    if (text.starts_with("RCPT TO:")) t->pending_rcpt = trim_crlf(text.substr(8));
-  } else if (type == CURLINFO_HEADER_IN) {
-    const std::string line = trim_crlf(text);
-    if (line.size() < 3) return 0;
-    t->last_reply = line;
-    // "250-..." continues a reply; only the final line ("250 ...") ends it.
-    if (line.size() > 3 && line[3] == '-') return 0;
-    if (!t->pending_rcpt.empty() && (line[0] == '4' || line[0] == '5')) {
-      t->refused.push_back(t->pending_rcpt + ": " + line);
-    }
-    t->pending_rcpt.clear();
+ private:
+  // The session's own failure (connection, timeout, TLS, a malformed reply).
+  Error broken(const Error& e) const { return Error{e.code, url_ + ": " + e.text + said()}; }
+  // A step that did not go as it should; `reply_code` decides transient or permanent.
+  Error failure(const std::string& what, int reply_code) {
+    Error e{code_for(reply_code), url_ + ": " + what + said()};
+    quit();
+    return e;
   }
-  return 0;
+  std::string said() const { return last_reply_.empty() ? "" : "; server said: " + last_reply_; }
+
+  Result<Reply> command(std::string_view line, std::string_view name) {
+    auto r = session_.command(line, name);
+    if (r) last_reply_ = r->text(secrets_);
+    return r;
+  }
+  // Best effort, after the mail went through or a step failed: the outcome is known already.
+  void quit() {
+    if (session_.alive()) (void)session_.command("QUIT", "QUIT");
+  }
+
+  Result<Capabilities> hello();
+  Status authenticate(const Capabilities& caps);
+
+  const SmtpSettings& settings_;
+  const std::string url_;
+  SmtpSession session_;
+  std::string last_reply_;
+  std::vector<std::string> secrets_;
+};
+
+// EHLO, and HELO for a server that refuses it (no extensions then, so no STARTTLS nor AUTH).
+Result<Capabilities> Exchange::hello() {
+  const std::string name = session_.ehlo_name();
+  auto r = command("EHLO " + name, "EHLO");
+  if (!r) return broken(r.error());
+  if (r->code == 250) return parse_ehlo(*r);
+  if (r->code < 500) return failure("EHLO refused", r->code);
+  auto h = command("HELO " + name, "HELO");
+  if (!h) return broken(h.error());
+  if (h->code != 250) return failure("EHLO and HELO refused", h->code);
+  return Capabilities{};
 }
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
+// PLAIN when offered (one round trip), else LOGIN.
+Status Exchange::authenticate(const Capabilities& caps) {
+  const std::string& user = settings_.username;
+  const std::string& password = settings_.password;
+  const std::string plain = auth_plain_response(user, password);
+  secrets_ = {plain, base64(password)};
+  if (password.size() >= 4) secrets_.push_back(password);
+  if (caps.offers_auth("PLAIN")) {
+    auto r = command("AUTH PLAIN " + plain, "AUTH PLAIN");
+    if (!r) return broken(r.error());
+    if (r->code == 334) {
+      // A server that wants more than the initial response: cancel (RFC 4954) and give up.
+      auto c = command("*", "AUTH PLAIN");
+      if (!c) return broken(c.error());
+    }
+    if (r->code != 235) return failure("login denied (AUTH PLAIN)", r->code);
+    return {};
+  }
+  if (caps.offers_auth("LOGIN")) {
+    auto r = command("AUTH LOGIN", "AUTH LOGIN");
+    if (r && r->code == 334) r = command(base64(user), "AUTH LOGIN");
+    if (r && r->code == 334) r = command(base64(password), "AUTH LOGIN");
+    if (!r) return broken(r.error());
+    if (r->code != 235) return failure("login denied (AUTH LOGIN)", r->code);
+    return {};
+  }
+  if (caps.auth.empty()) {
+    return failure("the server offers no AUTH (pulse.smtp.username is set)", 0);
+  }
+  std::string offered;
+  for (const auto& m : caps.auth) offered += (offered.empty() ? "" : " ") + m;
+  return failure(
+      "the server offers no AUTH mechanism this client speaks (PLAIN, LOGIN), only " + offered, 0);
+}
+
+Result<SendOutcome> Exchange::run(const Mail& mail) {
+  if (mail.to.empty()) return Error{kPermanent, url_ + ": the mail has no recipient"};
+  const TlsMode tls = effective_tls(settings_);
+  if (auto st = session_.connect(settings_.host, effective_port(settings_)); !st) {
+    return broken(st.error());
+  }
+  if (tls == TlsMode::kTls) {
+    if (auto st = session_.start_tls(settings_.host); !st) return broken(st.error());
+  }
+  auto greeting = session_.read_reply("the server's greeting");
+  if (!greeting) return broken(greeting.error());
+  last_reply_ = greeting->text();
+  if (greeting->code != 220) return failure("the server refused the connection", greeting->code);
+
+  auto caps = hello();
+  if (!caps) return std::move(caps).error();
+  if (tls == TlsMode::kStartTls) {
+    // Required, never "if offered": a server (or someone in between) hiding the capability
+    // must not get the mail, or the credentials, in clear.
+    if (!caps->starttls) {
+      return failure(
+          "the server does not offer STARTTLS (pulse.smtp.tls = starttls: nothing is "
+          "sent in clear)",
+          0);
+    }
+    auto r = command("STARTTLS", "STARTTLS");
+    if (!r) return broken(r.error());
+    if (r->code != 220) return failure("STARTTLS refused", r->code);
+    if (session_.buffered()) {
+      // Bytes sent before the handshake would be read as if they came over TLS.
+      return broken(Error{kTransient, "the server sent more than its reply to STARTTLS"});
+    }
+    if (auto st = session_.start_tls(settings_.host); !st) return broken(st.error());
+    caps = hello();  // RFC 3207: what was offered in clear means nothing now
+    if (!caps) return std::move(caps).error();
+  }
+  if (!settings_.username.empty()) {
+    if (auto st = authenticate(*caps); !st) return std::move(st).error();
+  }
+  secrets_.clear();  // nothing the server says from now on answers a credential
+
+  const std::string text = render_mail(mail);
+  std::string mail_from = "MAIL FROM:<" + mail.from + ">";
+  if (caps->eightbitmime && !is_ascii(text)) mail_from += " BODY=8BITMIME";
+  auto r = command(mail_from, "MAIL FROM");
+  if (!r) return broken(r.error());
+  if (r->code / 100 != 2) return failure("MAIL FROM refused", r->code);
+
+  // One refused recipient (a mistyped owner address) must not cost the others their mail.
+  SendOutcome out;
+  bool all_permanent = true;
+  for (const auto& to : mail.to) {
+    auto rc = command("RCPT TO:<" + to + ">", "RCPT TO");
+    if (!rc) return broken(rc.error());
+    if (rc->code / 100 == 2) continue;
+    out.refused.push_back("<" + to + ">: " + rc->text());
+    all_permanent = all_permanent && code_for(rc->code) == kPermanent;
+  }
+  if (out.refused.size() == mail.to.size()) {
+    std::string why = url_ + ": every recipient was refused";
+    for (const auto& refused : out.refused) why += "; refused " + refused;
+    quit();
+    return Error{all_permanent ? kPermanent : kTransient, why};
+  }
+
+  r = command("DATA", "DATA");
+  if (!r) return broken(r.error());
+  if (r->code != 354) return failure("DATA refused", r->code);
+  if (auto st = session_.write(data_payload(text), "sending the mail"); !st) {
+    return broken(st.error());
+  }
+  r = session_.read_reply("the reply to the mail");
+  if (!r) return broken(r.error());
+  last_reply_ = r->text();
+  if (r->code / 100 != 2) return failure("the mail was refused", r->code);
+  out.reply_code = r->code;
+  quit();
+  return out;
+}
 
 }  // namespace
 
 SmtpClient::SmtpClient(SmtpSettings settings, const std::atomic<bool>* abort)
-    : settings_(std::move(settings)), abort_(abort) {
-  global_init();
-}
+    : settings_(std::move(settings)), abort_(abort) {}
 
 std::string SmtpClient::url() const {
   const bool implicit = effective_tls(settings_) == TlsMode::kTls;
@@ -90,79 +201,8 @@ std::string SmtpClient::url() const {
 }
 
 Result<SendOutcome> SmtpClient::send(const Mail& mail) {
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return Error{kTransient, url() + ": curl_easy_init failed"};
-  CURL* c = curl.get();
-  Upload up{render_mail(mail), 0};
-  Transcript tr;
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  const std::string target = url();
-  const std::string mail_from = "<" + mail.from + ">";
-  curl_slist* raw = nullptr;
-  for (const auto& to : mail.to) raw = curl_slist_append(raw, ("<" + to + ">").c_str());
-  std::unique_ptr<curl_slist, SlistDeleter> rcpt(raw);
-  const long timeout_ms = static_cast<long>(settings_.timeout.count()) * 1000;
-
-  curl_easy_setopt(c, CURLOPT_URL, target.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM in a multi-threaded process
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
-  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
-  // One bad owner address must not cost the admins their copy.
-#if LIBCURL_VERSION_NUM >= 0x080200  // renamed in 8.2 (the old name had a typo)
-  curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
-#else
-  curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
-#endif
-  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-  curl_easy_setopt(c, CURLOPT_READDATA, &up);
-  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(up.text.size()));
-  curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-  curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
-  curl_easy_setopt(c, CURLOPT_DEBUGDATA, &tr);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, abort_);
-
-  const TlsMode tls = effective_tls(settings_);
-  // STARTTLS is required, never "if offered": a server (or someone in between) that hides
-  // the capability must not get the mail, or the credentials, in clear.
-  curl_easy_setopt(c, CURLOPT_USE_SSL,
-                   tls == TlsMode::kStartTls ? long(CURLUSESSL_ALL) : long(CURLUSESSL_NONE));
-  if (tls != TlsMode::kNone) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, settings_.verify_peer ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, settings_.verify_peer ? 2L : 0L);
-    if (!settings_.cacertfile.empty()) {
-      curl_easy_setopt(c, CURLOPT_CAINFO, settings_.cacertfile.c_str());
-    }
-  }
-  if (!settings_.username.empty()) {
-    curl_easy_setopt(c, CURLOPT_USERNAME, settings_.username.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, settings_.password.c_str());
-  }
-
-  const CURLcode rc = curl_easy_perform(c);
-  SendOutcome out;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.reply_code);
-  out.refused = std::move(tr.refused);
-  if (rc == CURLE_OK) return out;
-
-  std::string text = target + ": " + curl_easy_strerror(rc);
-  if (rc == CURLE_ABORTED_BY_CALLBACK) text = target + ": aborted (shutting down)";
-  if (errbuf[0] != '\0' && std::string_view(errbuf) != curl_easy_strerror(rc)) {
-    text += " (" + trim_crlf(errbuf) + ")";
-  }
-  if (!out.refused.empty()) {
-    for (const auto& r : out.refused) text += "; refused " + r;
-  } else if (!tr.last_reply.empty()) {
-    text += "; server said: " + tr.last_reply;
-  }
-  const bool permanent = out.reply_code >= 500 && out.reply_code < 600;
-  return Error{permanent ? kPermanent : kTransient, text};
+  Exchange exchange(settings_, abort_, url());
+  return exchange.run(mail);
 }
 
 }  // namespace pulse::smtp

@@ -1,7 +1,8 @@
 #pragma once
-// Sends one mail over SMTP with libcurl: plain, STARTTLS (required, never optional) or
-// implicit TLS, AUTH when a username is set, the whole exchange bounded by the settings'
-// timeout. Blocks its caller: the SmtpNoticeSink calls it from its own thread.
+// Sends one mail over SMTP (RFC 5321, over SmtpSession: Boost.Asio and OpenSSL): plain,
+// STARTTLS (required, never optional) or implicit TLS, AUTH PLAIN or LOGIN when a username is
+// set, the whole exchange bounded by the settings' timeout. Blocks its caller: the
+// SmtpNoticeSink calls it from its own thread.
 #include <atomic>
 #include <string>
 #include <vector>
@@ -13,9 +14,10 @@
 namespace pulse::smtp {
 
 struct SendOutcome {
-  // Recipients the server refused while it took the mail for the others.
+  // Recipients the server refused while it took the mail for the others, each with the
+  // server's reply: "<a@b>: 550 5.1.1 no such user".
   std::vector<std::string> refused;
-  // The server's last reply code (e.g. 250, 550); 0 when none came (no connection).
+  // The reply code to the end of the mail's data (250).
   long reply_code = 0;
 };
 
@@ -29,7 +31,9 @@ class SmtpClient {
   // send in progress soon after it becomes true (shutdown).
   explicit SmtpClient(SmtpSettings settings, const std::atomic<bool>* abort = nullptr);
 
-  // Error text: "smtp://host:port: <curl's text> (<curl's detail>); server said: <reply>".
+  // Error text: "smtp://host:port: <what failed>; server said: <the last reply>", or, when
+  // every recipient was refused, "...: every recipient was refused; refused <a@b>: 550 ...".
+  // Never holds credentials.
   Result<SendOutcome> send(const Mail& mail);
 
   // "smtp://127.0.0.1:2525", "smtps://mail.example.org:465".
