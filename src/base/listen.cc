@@ -1,7 +1,85 @@
 #include "base/listen.h"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <string>
+
 namespace pulse {
 namespace asio = boost::asio;
+
+namespace {
+
+// Every listener runs on the loop thread, so one reserve serves them all.
+int g_reserve_fd = -1;
+
+void reserve_descriptor() {
+  if (g_reserve_fd < 0) g_reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+struct Episode {
+  std::chrono::steady_clock::time_point logged{};
+  uint64_t since_log = 0;
+};
+
+}  // namespace
+
+void log_episode(const char* what, const boost::system::error_code& ec, bool refused) {
+  static std::map<std::string, Episode> episodes;
+  Episode& e = episodes[what];
+  if (refused || ec != asio::error::no_descriptors) ++e.since_log;
+  const auto now = std::chrono::steady_clock::now();
+  if (e.since_log == 0 || now - e.logged < std::chrono::seconds(10)) return;
+  if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+    spdlog::error("{} listener: out of file descriptors ({}): refused {} connection(s)", what,
+                  ec.message(), e.since_log);
+  } else {
+    spdlog::warn("{} accept failed: {} ({} time(s))", what, ec.message(), e.since_log);
+  }
+  e.logged = now;
+  e.since_log = 0;
+}
+
+void accept_failed(asio::ip::tcp::acceptor& acceptor, const boost::system::error_code& ec,
+                   const char* what, std::function<void()> again) {
+  const bool no_fds = ec == asio::error::no_descriptors || ec.value() == ENFILE;
+  if (!no_fds) {
+    log_episode(what, ec, false);
+    if (ec == asio::error::connection_aborted) return again();
+    // Out of memory or buffers: give the machine a moment rather than failing in a loop.
+    auto timer = std::make_shared<asio::steady_timer>(acceptor.get_executor(),
+                                                      std::chrono::milliseconds(100));
+    timer->async_wait([timer, again = std::move(again)](boost::system::error_code) { again(); });
+    return;
+  }
+  if (g_reserve_fd >= 0) {
+    ::close(g_reserve_fd);
+    g_reserve_fd = -1;
+  }
+  const int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+  const int accept_errno = errno;
+  if (fd >= 0) ::close(fd);
+  reserve_descriptor();
+  log_episode(what, ec, fd >= 0);
+  if (fd >= 0) return again();  // more may be waiting
+  if (accept_errno == EAGAIN || accept_errno == EWOULDBLOCK) {
+    // Nothing was pending (asio tries accept() before waiting): wait for a connection.
+    acceptor.async_wait(asio::ip::tcp::acceptor::wait_read,
+                        [again = std::move(again)](boost::system::error_code wait_ec) {
+                          if (wait_ec != asio::error::operation_aborted) again();
+                        });
+    return;
+  }
+  // No reserve to refuse with (something else took the descriptor): try again a little later.
+  auto timer =
+      std::make_shared<asio::steady_timer>(acceptor.get_executor(), std::chrono::milliseconds(100));
+  timer->async_wait([timer, again = std::move(again)](boost::system::error_code) { again(); });
+}
 
 Result<std::unique_ptr<asio::ip::tcp::acceptor>> open_acceptor(asio::io_context& io,
                                                                const std::string& host,
@@ -21,6 +99,7 @@ Result<std::unique_ptr<asio::ip::tcp::acceptor>> open_acceptor(asio::io_context&
     return Error{0, std::string("cannot listen (") + what + ") on " + format_host_port(host, port) +
                         ": " + ec.message()};
   }
+  reserve_descriptor();
   return acceptor;
 }
 

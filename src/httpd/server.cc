@@ -308,7 +308,8 @@ void Server::accept(Listener& l) {
   l.acceptor->async_accept([this, &l](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || shutting_down_) return;
     if (ec) {
-      spdlog::warn("HTTP accept failed: {}", ec.message());
+      accept_failed(*l.acceptor, ec, l.holder ? "HTTPS" : "HTTP", [this, &l] { accept(l); });
+      return;
     } else if (!l.holder) {
       std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, l.handler, options_,
                                              l.upgrade)

@@ -88,7 +88,10 @@ void Server::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHolder>
           ids_by_name_[connection_name(conn->peer(), conn->local())] = id;
       }
     } else {
-      spdlog::warn("accept failed: {}", ec.message());
+      const char* what = tls ? "AMQPS" : "AMQP";
+      accept_failed(acceptor, ec, what,
+                    [this, &acceptor, tls]() mutable { accept(acceptor, std::move(tls)); });
+      return;
     }
     accept(acceptor, std::move(tls));
   });

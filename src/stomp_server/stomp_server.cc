@@ -45,7 +45,10 @@ void StompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHo
         conn->start();
       }
     } else {
-      spdlog::warn("STOMP accept failed: {}", ec.message());
+      const char* what = tls ? "STOMP over TLS" : "STOMP";
+      accept_failed(acceptor, ec, what,
+                    [this, &acceptor, tls]() mutable { accept(acceptor, std::move(tls)); });
+      return;
     }
     accept(acceptor, std::move(tls));
   });

@@ -198,7 +198,13 @@ void WebStompServer::accept(const std::shared_ptr<Listener>& l) {
       });
     }
     if (ec) {
-      spdlog::warn("Web-STOMP accept failed: {}", ec.message());
+      // Held while accept_failed() waits, so that a released slot starts no second accept.
+      l->accepting = true;
+      accept_failed(*l->acceptor, ec, l->tls ? "Web-STOMP over TLS" : "Web-STOMP", [this, l] {
+        l->accepting = false;
+        accept(l);
+      });
+      return;
     } else if (!l->tls) {
       std::make_shared<Pending<httpd::PlainStream>>(*this, httpd::PlainStream(std::move(socket)),
                                                     nullptr, std::move(slot))
