@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -79,7 +80,7 @@ class Loopback {
       ssize_t w = ::send(fd, stream.data() + sent, n, MSG_NOSIGNAL);
       if (w > 0) {
         sent += static_cast<size_t>(w);
-      } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         write_failed = true;
       }
       pump(chunk == 0 ? 1 : 2);
@@ -147,7 +148,20 @@ class Loopback {
     a.sin_family = AF_INET;
     a.sin_port = htons(port_);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      // libFuzzer's timers interrupt it (SIGALRM); the connect goes on in the background.
+      if (errno != EINTR) die("connect");
+      pollfd p{fd, POLLOUT, 0};
+      while (::poll(&p, 1, -1) < 0)
+        if (errno != EINTR) die("poll");
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err != 0) {
+        errno = err;
+        die("connect");
+      }
+    }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
