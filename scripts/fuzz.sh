@@ -53,6 +53,8 @@ run_one() {
   local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
               -artifact_prefix="build-fuzz/crashes/$t-")
   [ -f "$dict" ] && args+=(-dict="$dict")
+  # tests/fuzz/options/<name>: more libFuzzer flags for that target, one a line (# comments).
+  [ -f "tests/fuzz/options/$t" ] && args+=($(sed 's/#.*//' "tests/fuzz/options/$t"))
   ASAN_OPTIONS=detect_leaks=1 "build-fuzz/tests/fuzz/$t" "${args[@]}" "$dir" \
     >"build-fuzz/logs/$t.log" 2>&1
   local rc=$? stats
