@@ -47,25 +47,38 @@ void Exchange::set_policy(std::shared_ptr<const Policy> policy) {
       name_.empty() ? std::nullopt : effective_alternate_exchange(arguments_, policy_.get());
 }
 
+size_t Exchange::same_key_hash(const Destination& d, std::string_view key) {
+  const size_t h = std::hash<std::string_view>{}(d.name) ^ (d.is_exchange ? 0x9e3779b9u : 0);
+  return h * 31 + std::hash<std::string_view>{}(key);
+}
+
+void Exchange::index(size_t i) {
+  const Binding& b = bindings_[i];
+  same_key_[same_key_hash(b.destination, b.routing_key)].push_back(i);
+  if (type_ == ExchangeType::kDirect) direct_index_[b.routing_key].push_back(i);
+  if (type_ == ExchangeType::kTopic) topic_index_.add(b.routing_key, i);
+}
+
 bool Exchange::add_binding(Binding b) {
-  for (const auto& e : bindings_)
-    if (e.same_as(b.destination, b.routing_key, b.arguments)) return false;
-  bindings_.push_back(std::move(b));
-  if (type_ == ExchangeType::kDirect) {
-    direct_index_[bindings_.back().routing_key].push_back(bindings_.size() - 1);
-  } else if (type_ == ExchangeType::kTopic) {
-    topic_index_.add(bindings_.back().routing_key, bindings_.size() - 1);
-    clear_topic_cache();
+  if (auto it = same_key_.find(same_key_hash(b.destination, b.routing_key));
+      it != same_key_.end()) {
+    for (size_t i : it->second)
+      if (bindings_[i].same_as(b.destination, b.routing_key, b.arguments)) return false;
   }
+  bindings_.push_back(std::move(b));
+  index(bindings_.size() - 1);
+  if (type_ == ExchangeType::kTopic) clear_topic_cache();
   return true;
 }
 
 bool Exchange::remove_binding(const Destination& d, std::string_view key,
                               const amqp::FieldTable& args) {
-  auto it = std::find_if(bindings_.begin(), bindings_.end(),
-                         [&](const Binding& b) { return b.same_as(d, key, args); });
-  if (it == bindings_.end()) return false;
-  bindings_.erase(it);
+  const auto same = same_key_.find(same_key_hash(d, key));
+  if (same == same_key_.end()) return false;
+  const auto pos = std::find_if(same->second.begin(), same->second.end(),
+                                [&](size_t i) { return bindings_[i].same_as(d, key, args); });
+  if (pos == same->second.end()) return false;
+  bindings_.erase(bindings_.begin() + static_cast<ptrdiff_t>(*pos));
   rebuild_index();
   return true;
 }
@@ -78,12 +91,10 @@ void Exchange::remove_bindings_to(const Destination& d) {
 
 void Exchange::rebuild_index() {
   direct_index_.clear();
+  same_key_.clear();
   topic_index_ = TopicTrie<size_t>();
   clear_topic_cache();
-  for (size_t i = 0; i < bindings_.size(); ++i) {
-    if (type_ == ExchangeType::kDirect) direct_index_[bindings_[i].routing_key].push_back(i);
-    if (type_ == ExchangeType::kTopic) topic_index_.add(bindings_[i].routing_key, i);
-  }
+  for (size_t i = 0; i < bindings_.size(); ++i) index(i);
 }
 
 void Exchange::route(const Message& msg, std::string_view routing_key,
