@@ -10,6 +10,7 @@
 //
 // Checks: every request is answered before handle() returns (no scheduler: chunked work runs
 // inline), with a valid status; a JSON error body is RabbitMQ's {"error", "reason"}.
+#include <spdlog/spdlog.h>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,9 @@
 #include "fuzz_check.h"
 #include "http/api.h"
 #include "http/message.h"
+#include "pulse/accounts/account_store.h"
+#include "pulse/admin_local/local_broker_admin.h"
+#include "pulse/api_host/api_host.h"
 
 namespace {
 
@@ -135,6 +139,12 @@ constexpr size_t kUserCount = sizeof(kUsers) / sizeof(kUsers[0]);
 struct World {
   pulse::broker::Broker broker;
   pulse::auth::AuthStore auth;
+  // /api/pulse/...: Pulse's API as pulsed hosts it (ApiHost over this broker, stores in memory;
+  // no guardian or push engine attached, so those routes answer 503).
+  boost::asio::io_context io;
+  pulse::admin::LocalBrokerAdmin admin{broker, auth, {}};
+  pulse::accounts::MemoryAccountStore accounts_store, guardian_store;
+  pulse::api::ApiHost pulse_api{io, admin, accounts_store, guardian_store, {}};
   std::unique_ptr<pulse::http::Api> api;
 
   World() {
@@ -170,8 +180,13 @@ struct World {
       if (!parsed) return done(parsed.error());
       done(pulse::definitions::apply_definitions(*parsed, broker, auth));
     };
+    check(pulse_api.start().ok(), "Pulse API starts");
+    hooks.pulse_api = [this](const pulse::http::Request& req, const pulse::auth::User& user) {
+      return pulse_api.handle(req, pulse::api::Principal{user.name, user.tags});
+    };
     api = std::make_unique<pulse::http::Api>(broker, auth, std::move(hooks), "rabbit@localhost");
   }
+  ~World() { pulse_api.stop(); }
   void user(const char* name, const char* password, std::vector<std::string> tags) {
     check(auth.add_user(name, password, std::move(tags)).ok(), "fixture user");
   }
@@ -288,6 +303,11 @@ void templated_request(World& w, std::string_view rec) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool quiet = [] {
+    if (!kTrace) spdlog::set_level(spdlog::level::off);
+    return true;
+  }();
+  (void)quiet;
   World w;
   std::string_view in(reinterpret_cast<const char*>(data), size);
   for (int n = 0; n < 16 && !in.empty(); ++n) {
