@@ -64,6 +64,12 @@ std::optional<SystemTime> parse(std::string_view text, bool management) {
   const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
                             day{static_cast<unsigned>(*d)}};
   if (!date.ok()) return std::nullopt;
+  // The clock counts nanoseconds in 64 bits (1677-09-21 to 2262-04-11): a day outside that,
+  // with a day's margin for the time and offset, is no time it can hold (the sum overflowed).
+  const sys_days day0{date};
+  if (day0 <= floor<days>(SystemTime::min()) + days(1) ||
+      day0 >= floor<days>(SystemTime::max()) - days(1))
+    return std::nullopt;
 
   nanoseconds frac{0};
   if (c.eat(".")) {
@@ -86,7 +92,7 @@ std::optional<SystemTime> parse(std::string_view text, bool management) {
     return std::nullopt;
   }
   if (!c.done()) return std::nullopt;
-  return SystemTime(sys_days(date)) + hours(*h) + minutes(*mi) + seconds(*s) - offset +
+  return SystemTime(day0) + hours(*h) + minutes(*mi) + seconds(*s) - offset +
          duration_cast<SystemTime::duration>(frac);
 }
 

@@ -280,7 +280,8 @@ Result<Definitions> parse_definitions(std::string_view json_text) {
   json root;
   try {
     root = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number no double holds (1e400).
     return def_error(std::string("not valid JSON: ") + e.what());
   }
   if (!root.is_object()) return def_error("top level must be a JSON object");

@@ -55,6 +55,18 @@ TEST(Rfc3339, RefusesOtherTexts) {
     EXPECT_FALSE(parse_rfc3339(bad)) << bad;
 }
 
+// Years the clock (64-bit nanoseconds) cannot hold are refused, not wrapped around (found by
+// fuzz_http_api: POST /api/pulse/namespaces/x {"expires": "9226-01-01T00:00:00Z"}).
+TEST(Rfc3339, RefusesTimesTheClockCannotHold) {
+  for (const char* bad : {"9226-01-01T00:00:00Z", "2263-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                          "1677-01-01T00:00:00Z", "0000-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(parse_rfc3339(bad)) << bad;
+    EXPECT_FALSE(parse_management_time(bad)) << bad;
+  }
+  EXPECT_EQ(parse_rfc3339("2262-01-01T00:00:00Z"), SystemTime(sys_days(2262y / 1 / 1)));
+  EXPECT_EQ(parse_rfc3339("1678-01-01T00:00:00Z"), SystemTime(sys_days(1678y / 1 / 1)));
+}
+
 // RabbitMQ's texts: 3.10's and pulsed's ISO form, older versions' now_to_str.
 TEST(ManagementTime, ReadsRabbitMqForms) {
   EXPECT_EQ(parse_management_time("2027-01-15 08:00:00"), kT);

@@ -169,6 +169,14 @@ std::string error_of(std::string_view json) {
   return r.ok() ? "(parsed)" : r.error().text;
 }
 
+// A number no double holds is nlohmann's out_of_range, not a parse_error: it must be refused
+// like any other malformed document, not thrown out of pulsed (found by fuzz_definitions).
+TEST(Definitions, AnOutOfRangeNumberIsRefusedAsInvalidJson) {
+  EXPECT_NE(error_of(R"({"queues": 1e400})").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of(R"({"users": [{"name": "u", "x": -1e999}]})").find("not valid JSON"),
+            std::string::npos);
+}
+
 TEST(Definitions, ErrorsNameTheEntry) {
   EXPECT_NE(error_of("{not json").find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of("[]").find("top level must be a JSON object"), std::string::npos);

@@ -37,6 +37,20 @@ TEST(RoutingKey, EmptyAndDoubleDotAreRefusedAsMozillapulseDid) {
   EXPECT_FALSE(check_routing_key("..").ok());
 }
 
+// The key travels in the envelope's _meta too, a JSON string: bytes that are not UTF-8 would
+// be published as one key and read back as another (found by fuzz_bridge_ingress through
+// pulse-bridge's X-Pulse-Routing-Key).
+TEST(RoutingKey, KeysThatAreNotUtf8AreRefused) {
+  for (const char* bad : {"a\xae"
+                          "b.c",
+                          "\xff", "key.\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    auto st = check_routing_key(bad);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.error().text.find("it is not UTF-8"), std::string::npos);
+  }
+  EXPECT_TRUE(check_routing_key("caf\xc3\xa9.\xe2\x82\xac.\xf0\x9f\x98\x80").ok());
+}
+
 TEST(RoutingKey, LeadingOrTrailingDotPassesAsInMozillapulse) {
   for (const char* key : {".build", "build.", "."}) {
     EXPECT_TRUE(check_routing_key(key).ok()) << key;

@@ -105,6 +105,10 @@ TEST(PublishCounts, LinesMustBeJson) {
   EXPECT_EQ(why->rfind("parse error at line 1", 0), 0u) << *why;
   EXPECT_TRUE(json_error("not json"));
   EXPECT_TRUE(json_error("\"bad \xff utf-8\""));
+  // nlohmann throws out_of_range, not parse_error, for a number no double holds.
+  auto huge = json_error(R"({"n": 1e400})");
+  ASSERT_TRUE(huge);
+  EXPECT_NE(huge->find("number overflow"), std::string::npos) << *huge;
 }
 
 TEST(PublishCounts, TrimLine) {
