@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "base/openssl_error.h"
 #include "base/url.h"
 #include "client/options.h"
 #include "client/socket.h"
@@ -19,16 +20,8 @@ namespace pulse::client {
 
 namespace {
 
-// The oldest queued OpenSSL error as text, and the queue cleared for the next call.
 std::string openssl_reason() {
-  unsigned long e = ERR_peek_error();
-  std::string why;
-  if (e != 0) {
-    const char* r = ERR_reason_error_string(e);
-    why = r != nullptr ? r : "error " + std::to_string(e);
-  }
-  ERR_clear_error();
-  return why;
+  return pulse::openssl_reason("");
 }
 
 constexpr std::string_view kTlsPrefix = "TLS: ";

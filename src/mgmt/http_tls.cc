@@ -4,24 +4,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "base/openssl_error.h"
 #include "base/url.h"
 #include "mgmt/errors.h"
 
 namespace pulse::mgmt {
 
 namespace {
-
-// The oldest queued OpenSSL error as text; the queue is cleared.
-std::string openssl_reason() {
-  const unsigned long e = ERR_peek_error();
-  std::string why = "unknown error";
-  if (e != 0) {
-    const char* r = ERR_reason_error_string(e);
-    why = r != nullptr ? r : "error " + std::to_string(e);
-  }
-  ERR_clear_error();
-  return why;
-}
 
 Error load_error(const std::string& option, const std::string& file, const std::string& what) {
   return Error{kBadSettings, option + " " + file + ": " + what + ": " + openssl_reason()};

@@ -18,6 +18,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
+#include "base/openssl_error.h"
 #include "base/url.h"
 #include "pulse/smtp/smtp_client.h"
 
@@ -31,25 +32,6 @@ namespace {
 
 // How often a blocked step looks at the abort flag.
 constexpr auto kAbortPoll = std::chrono::milliseconds(100);
-
-std::string unbracket(const std::string& host) {
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    return host.substr(1, host.size() - 2);
-  }
-  return host;
-}
-
-// The oldest queued OpenSSL error as text; the queue is cleared.
-std::string openssl_reason() {
-  const unsigned long e = ERR_peek_error();
-  std::string why = "unknown error";
-  if (e != 0) {
-    const char* r = ERR_reason_error_string(e);
-    why = r != nullptr ? r : "error " + std::to_string(e);
-  }
-  ERR_clear_error();
-  return why;
-}
 
 bool peer_closed(const error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -128,7 +110,7 @@ Status SmtpSession::wait(const bool& done, std::string_view what) {
 }
 
 Status SmtpSession::connect(const std::string& host_in, int port) {
-  const std::string host = unbracket(host_in);
+  const std::string host(unbracket(host_in));
   const std::string service = std::to_string(port);
   std::vector<tcp::endpoint> endpoints;
   error_code ec;
@@ -200,7 +182,7 @@ std::string handshake_failure(SSL* ssl, const error_code& ec, const std::string&
 
 Status SmtpSession::start_tls(const std::string& host_in) {
   if (dead_) return Error{kTransient, "the connection is closed"};
-  const std::string host = unbracket(host_in);
+  const std::string host(unbracket(host_in));
   auto& ctx = io_->ctx.emplace(asio::ssl::context::tls_client);
   SSL_CTX* c = ctx.native_handle();
   ERR_clear_error();
