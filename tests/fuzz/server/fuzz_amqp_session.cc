@@ -13,30 +13,17 @@
 
 #include "amqp/frame.h"
 #include "amqp/generated/methods.h"
-#include "auth/auth_store.h"
-#include "base/log.h"
-#include "broker/broker.h"
-#include "fuzz_check.h"
-#include "server/loopback.h"
 #include "server/server.h"
+#include "server/session_world.h"
 
 using namespace pulse;
 
 namespace {
 
-struct World {
-  boost::asio::io_context io{1};
-  broker::Broker broker;
-  auth::AuthStore auth;
+struct World : fuzz::SessionWorld {
   std::unique_ptr<server::Server> server;
-  std::unique_ptr<fuzz::Loopback> client;
-  uint64_t inputs = 0;
 
   World() {
-    set_log_level("none");
-    broker.add_vhost("/");
-    fuzz::check(auth.add_user("guest", "guest", {"administrator"}).ok(), "add guest");
-    fuzz::check(auth.set_permissions("guest", "/", ".*", ".*", ".*").ok(), "permissions");
     server::ServerOptions o;
     o.heartbeat = 0;                // no timers beyond what an input asks for
     o.handshake_timeout_ms = 2000;  // bounds Loopback::settle's wait on a stuck handshake
@@ -113,18 +100,9 @@ void check_health(World& w) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   World& w = world();
-  const uint8_t opts = size > 0 ? data[0] : 0;
-  std::string_view stream;
-  if (size > 1) stream = std::string_view(reinterpret_cast<const char*>(data + 1), size - 1);
+  const fuzz::Input in = fuzz::split_input(data, size);
   static constexpr size_t kChunk[] = {0, 0, 7, 100};
-  w.client->run({handshake(opts), stream}, kChunk[(opts >> 2) & 3]);
-  if (++w.inputs % 128 == 1) check_health(w);  // from the first input: the replay runs it too
-  // What inputs declared (durable queues, exchanges, bindings, messages) goes with the vhost,
-  // so the broker does not grow over a long run; every connection is gone by now.
-  if (w.inputs % 512 == 0) {
-    w.broker.delete_vhost("/");
-    w.broker.add_vhost("/");
-    check_health(w);
-  }
+  w.client->run({handshake(in.opts), in.stream}, kChunk[(in.opts >> 2) & 3]);
+  w.after_input([&w] { check_health(w); });
   return 0;
 }

@@ -9,32 +9,17 @@
 #include <memory>
 #include <string>
 
-#include "auth/auth_store.h"
-#include "auth/failure_limiter.h"
-#include "base/log.h"
-#include "broker/broker.h"
-#include "fuzz_check.h"
-#include "server/loopback.h"
+#include "server/session_world.h"
 #include "stomp_server/stomp_server.h"
 
 using namespace pulse;
 
 namespace {
 
-struct World {
-  boost::asio::io_context io{1};
-  broker::Broker broker;
-  auth::AuthStore auth;
-  auth::FailureLimiter failures{auth::FailureLimitOptions{}};
+struct World : fuzz::SessionWorld {
   std::unique_ptr<stomp_server::StompServer> server;
-  std::unique_ptr<fuzz::Loopback> client;
-  uint64_t inputs = 0;
 
   World() {
-    set_log_level("none");
-    broker.add_vhost("/");
-    fuzz::check(auth.add_user("guest", "guest", {"administrator"}).ok(), "add guest");
-    fuzz::check(auth.set_permissions("guest", "/", ".*", ".*", ".*").ok(), "permissions");
     stomp_server::StompOptions o;
     o.login_timeout_ms = 2000;  // bounds Loopback::settle's wait on a session without CONNECT
     server = std::make_unique<stomp_server::StompServer>(io, broker, auth, failures, o);
@@ -78,17 +63,9 @@ void check_health(World& w) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   World& w = world();
-  const uint8_t opts = size > 0 ? data[0] : 0;
-  std::string_view stream;
-  if (size > 1) stream = std::string_view(reinterpret_cast<const char*>(data + 1), size - 1);
+  const fuzz::Input in = fuzz::split_input(data, size);
   static constexpr size_t kChunk[] = {0, 0, 5, 64};
-  w.client->run({connect_frame(opts), stream}, kChunk[(opts >> 2) & 3]);
-  if (++w.inputs % 128 == 1) check_health(w);  // from the first input: the replay runs it too
-  // Queues and messages the inputs left go with the vhost; every session is gone by now.
-  if (w.inputs % 512 == 0) {
-    w.broker.delete_vhost("/");
-    w.broker.add_vhost("/");
-    check_health(w);
-  }
+  w.client->run({connect_frame(in.opts), in.stream}, kChunk[(in.opts >> 2) & 3]);
+  w.after_input([&w] { check_health(w); });
   return 0;
 }
