@@ -114,12 +114,18 @@ def test_external_with_a_client_certificate(tb):
 def test_mechanisms_offered_on_tls_and_plaintext(tb):
     # RabbitMQ offers in its registry's order, not auth_mechanisms' (PLAIN, AMQPLAIN, EXTERNAL),
     # and EXTERNAL only on TLS connections. PLAIN is then accepted (tune); the connection is
-    # dropped there rather than waiting out the broker's handshake timeout.
+    # dropped there rather than waiting out the broker's handshake timeout. The registry's order
+    # is the one most nodes show, not a fixed one (a node in CI offered "AMQPLAIN EXTERNAL
+    # PLAIN"): pulsed offers that order, RabbitMQ is only held to the same set.
     for raw, expected in ((TlsRaw(tb.tls_port, client_context()), "PLAIN EXTERNAL AMQPLAIN"),
                           (RawConnection(HOST, tb.port), "PLAIN AMQPLAIN")):
         try:
             fr = raw.handshake(open_vhost=False)
-            assert raw.start.mechanisms.decode() == expected
+            offered = raw.start.mechanisms.decode()
+            if tb.target == "rabbitmq":
+                assert sorted(offered.split()) == sorted(expected.split())
+            else:
+                assert offered == expected
             assert isinstance(fr.method, pika.spec.Connection.Tune), fr
         finally:
             raw.close()
