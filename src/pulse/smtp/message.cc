@@ -9,13 +9,11 @@
 #include "pulse/smtp/smtp_protocol.h"
 
 namespace pulse::smtp {
-namespace {
+namespace {}  // namespace
 
 bool is_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return uint8_t(c) < 0x80; });
 }
-
-}  // namespace
 
 std::string header_value(std::string_view text) {
   std::string clean(text);

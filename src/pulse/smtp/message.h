@@ -34,6 +34,9 @@ std::string render_mail(const Mail& mail);
 // "Sat, 05 Dec 2026 13:01:01 +0000".
 std::string rfc5322_date(std::chrono::system_clock::time_point t);
 
+// Whether the text is 7-bit (the body's Content-Transfer-Encoding; 8BITMIME when it is not).
+bool is_ascii(std::string_view s);
+
 // A header value safe on one logical line: control characters (CR and LF above all: header
 // injection) become spaces; non-ASCII text becomes RFC 2047 base64 words, folded.
 std::string header_value(std::string_view text);

@@ -9,10 +9,6 @@
 namespace pulse::smtp {
 namespace {
 
-bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return uint8_t(c) < 0x80; });
-}
-
 uint16_t code_for(int reply_code) {
   return reply_code >= 500 && reply_code < 600 ? kPermanent : kTransient;
 }
