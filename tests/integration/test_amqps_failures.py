@@ -256,7 +256,11 @@ def test_expired_server_certificate_is_logged_at_start():
                                 "ssl_options.keyfile": c.expired_key})
     b.start()
     try:
-        assert "TLS certificate of ssl_options has expired" in b.log_text()
+        # Logged once every listener is up, after the readiness line start() waits for.
+        deadline = time.time() + 10
+        while "TLS certificate of ssl_options has expired" not in b.log_text():
+            assert time.time() < deadline, b.log_text()
+            time.sleep(0.05)
         with pytest.raises(ssl.SSLCertVerificationError) as e:
             tls_connect(b.tls_port, client_context())
         assert "certificate has expired" in str(e.value)
