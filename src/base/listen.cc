@@ -27,8 +27,6 @@ struct Episode {
   uint64_t since_log = 0;
 };
 
-}  // namespace
-
 void log_episode(const char* what, const boost::system::error_code& ec, bool refused) {
   static std::map<std::string, Episode> episodes;
   Episode& e = episodes[what];
@@ -45,17 +43,23 @@ void log_episode(const char* what, const boost::system::error_code& ec, bool ref
   e.since_log = 0;
 }
 
+// Out of memory or buffers, or no reserve to refuse with: accept again a little later rather
+// than failing in a loop.
+void retry_later(asio::ip::tcp::acceptor& acceptor, std::function<void()> again) {
+  auto timer =
+      std::make_shared<asio::steady_timer>(acceptor.get_executor(), std::chrono::milliseconds(100));
+  timer->async_wait([timer, again = std::move(again)](boost::system::error_code) { again(); });
+}
+
+}  // namespace
+
 void accept_failed(asio::ip::tcp::acceptor& acceptor, const boost::system::error_code& ec,
                    const char* what, std::function<void()> again) {
   const bool no_fds = ec == asio::error::no_descriptors || ec.value() == ENFILE;
   if (!no_fds) {
     log_episode(what, ec, false);
     if (ec == asio::error::connection_aborted) return again();
-    // Out of memory or buffers: give the machine a moment rather than failing in a loop.
-    auto timer = std::make_shared<asio::steady_timer>(acceptor.get_executor(),
-                                                      std::chrono::milliseconds(100));
-    timer->async_wait([timer, again = std::move(again)](boost::system::error_code) { again(); });
-    return;
+    return retry_later(acceptor, std::move(again));
   }
   if (g_reserve_fd >= 0) {
     ::close(g_reserve_fd);
@@ -75,10 +79,8 @@ void accept_failed(asio::ip::tcp::acceptor& acceptor, const boost::system::error
                         });
     return;
   }
-  // No reserve to refuse with (something else took the descriptor): try again a little later.
-  auto timer =
-      std::make_shared<asio::steady_timer>(acceptor.get_executor(), std::chrono::milliseconds(100));
-  timer->async_wait([timer, again = std::move(again)](boost::system::error_code) { again(); });
+  // No reserve to refuse with: something else took the descriptor.
+  retry_later(acceptor, std::move(again));
 }
 
 Result<std::unique_ptr<asio::ip::tcp::acceptor>> open_acceptor(asio::io_context& io,
