@@ -151,12 +151,19 @@ void QueueStorage::flush() {
   flush_posted_ = false;
   std::vector<std::shared_ptr<store::File>> files;
   bool ok = true;
+  bool failed = false;
   for (LogQueueStore* s : dirty_) {
     s->dirty = false;
     if (!s->log()) continue;
     auto f = s->log()->flush();
     if (!f) {
-      spdlog::error("message store flush failed: {}", f.error().text);
+      if (failing_rounds_ == 0) {
+        spdlog::error(
+            "message store flush failed: {}; publishes are nacked until writes work "
+            "again",
+            f.error().text);
+      }
+      failed = true;
       if (s->durable()) ok = false;
       continue;
     }
@@ -164,6 +171,12 @@ void QueueStorage::flush() {
     if (s->durable()) files.insert(files.end(), f->begin(), f->end());
   }
   dirty_.clear();
+  if (failed) {
+    ++failing_rounds_;
+  } else if (failing_rounds_ > 0) {
+    spdlog::info("message store writes work again after {} failed flush round(s)", failing_rounds_);
+    failing_rounds_ = 0;
+  }
   if (wal_dirty_) {
     files.push_back(wal_);
     wal_dirty_ = false;

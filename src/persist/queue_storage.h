@@ -79,6 +79,9 @@ class QueueStorage : public broker::MessageStorage {
   std::shared_ptr<store::File> wal_;
   bool wal_dirty_ = false;
   size_t in_flight_ = 0;  // sync requests handed to the thread, not yet completed
+  // Flush rounds that failed in a row (a full disk fails every round): logged at the first
+  // and when writes work again, not once per round.
+  uint64_t failing_rounds_ = 0;
   uint64_t next_paging_id_ = 1;
   std::unique_ptr<store::StorageThread> thread_;
 };

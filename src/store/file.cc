@@ -94,13 +94,22 @@ Status sync_dir(const std::string& path) {
 }
 
 Status write_file_atomic(const std::string& path, std::span<const uint8_t> data) {
-  std::string tmp = path + ".tmp";
-  {
-    auto f = File::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-    if (!f) return std::move(f).error();
-    if (auto s = (*f)->write_all(data); !s) return s;
-    if (auto s = (*f)->sync(); !s) return s;
-  }
+  if (auto s = write_temp_file(path, data); !s) return s;
+  return replace_with_temp(path);
+}
+
+Status write_temp_file(const std::string& path, std::span<const uint8_t> data) {
+  const std::string tmp = path + ".tmp";
+  auto f = File::open(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+  if (!f) return std::move(f).error();
+  Status s = (*f)->write_all(data);
+  if (s) s = (*f)->sync();
+  if (!s) ::unlink(tmp.c_str());  // best effort: the space a full disk needs back
+  return s;
+}
+
+Status replace_with_temp(const std::string& path) {
+  const std::string tmp = path + ".tmp";
   if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename", tmp, errno);
   return sync_dir(std::filesystem::path(path).parent_path().string());
 }

@@ -47,6 +47,11 @@ Status read_file(const std::string& path, std::vector<uint8_t>& out);
 // Writes `data` to path.tmp, fdatasyncs it, renames it over `path` and fsyncs the directory,
 // so a crash leaves either the old or the new content, never a mix.
 Status write_file_atomic(const std::string& path, std::span<const uint8_t> data);
+// Its two steps. write_temp_file writes and fdatasyncs path.tmp, and removes it when that fails
+// (a full disk): `path` is then untouched. replace_with_temp renames path.tmp over `path` and
+// fsyncs the directory.
+Status write_temp_file(const std::string& path, std::span<const uint8_t> data);
+Status replace_with_temp(const std::string& path);
 Status sync_dir(const std::string& path);
 Status make_dirs(const std::string& path);
 Status remove_all(const std::string& path);

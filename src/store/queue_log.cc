@@ -78,7 +78,9 @@ Status QueueLog::new_segment() {
   uint8_t header[kSegmentHeaderBytes];
   encode_segment_header(header, seg->first_seq);
   if (auto s = seg->file->write_all(header); !s) {
-    failed_ = true;
+    // A full disk: nothing refers to the file yet, so it goes and the log stays usable (the
+    // next append tries again). Its id is not reused: ids only grow.
+    if (::unlink(segment_path(seg->id).c_str()) != 0 && errno != ENOENT) failed_ = true;
     return s;
   }
   seg->size = seg->written = kSegmentHeaderBytes;
@@ -122,7 +124,7 @@ Status QueueLog::write_out() {
     compact_buffer(seg);
     if (!seg_buf_.empty()) {
       if (auto s = seg.file->write_all(seg_buf_); !s) {
-        failed_ = true;
+        unwrite(*seg.file, seg.written);
         return s;
       }
       seg.written += seg_buf_.size();
@@ -132,12 +134,20 @@ Status QueueLog::write_out() {
   }
   if (!ack_buf_.empty()) {
     if (auto s = ack_file_->write_all(ack_buf_); !s) {
-      failed_ = true;
+      unwrite(*ack_file_, ack_bytes_ - ack_buf_.size());
       return s;
     }
     ack_buf_.clear();
   }
   return ok_status();
+}
+
+void QueueLog::unwrite(File& f, uint64_t size) {
+  // A write that failed (a full disk, most often) may have appended part of the buffer: cut it
+  // off and keep the buffer, which the next flush writes again, so the log outlives the full
+  // disk. The caller fails the round's confirms. Only if the cut fails too is the file's tail
+  // unknown, and the log unusable.
+  if (!f.truncate(size)) failed_ = true;
 }
 
 Result<uint64_t> QueueLog::append(std::span<const uint8_t> payload) {
@@ -165,9 +175,10 @@ Result<uint64_t> QueueLog::append(std::span<const uint8_t> payload) {
   seg.live++;
   live_++;
   append_record(seg_buf_, RecordType::kMessage, seq, payload);
-  if (seg_buf_.size() >= opt_.write_buffer_bytes) {
-    if (auto s = write_out(); !s) return std::move(s).error();
-  }
+  // The record is appended either way: a write that fails here (a full disk) leaves it in the
+  // buffer like any other not yet written, and the next flush() reports the failure for the
+  // round. Failing the append would orphan a record the caller never heard of.
+  if (seg_buf_.size() >= opt_.write_buffer_bytes) (void)write_out();
   return seq;
 }
 
@@ -269,11 +280,16 @@ Status QueueLog::compact_ack_log() {
     }
     records += seg->ack_records;
   }
-  ack_buf_.clear();
   // Synchronous on purpose: the rename must not become durable before the new content. Bounded
   // by the live segments' records, and runs only when most of the old log is obsolete.
   std::string path = dir_ + "/" + kAckLogName;
-  if (auto s = write_file_atomic(path, out); !s) {
+  if (auto s = write_temp_file(path, out); !s) {
+    // The old log and its buffer still stand (a full disk): compaction waits for the next
+    // released segment.
+    return s;
+  }
+  ack_buf_.clear();
+  if (auto s = replace_with_temp(path); !s) {
     failed_ = true;
     return s;
   }

@@ -122,6 +122,7 @@ class QueueLog {
   Status load_ack_log(std::vector<uint64_t>& acked, std::vector<uint64_t>& delivered);
   Status new_segment();
   Status write_out();
+  void unwrite(File& f, uint64_t size);
   void compact_buffer(Segment& seg);
   void add_ack_record(uint8_t type, uint64_t seq);
   Status append_ack_record(uint8_t type, uint64_t seq);
@@ -156,7 +157,7 @@ class QueueLog {
   std::vector<uint8_t> read_cache_;
   uint32_t read_cache_seg_ = 0;
   uint64_t read_cache_off_ = 0;
-  bool failed_ = false;  // a write failed: the on-disk state is unknown, refuse further work
+  bool failed_ = false;  // a sync (or a write's undoing) failed: the on-disk state is unknown
 };
 
 }  // namespace pulse::store
