@@ -17,9 +17,11 @@ case $kind in
 esac
 scripts/deps.sh test >/dev/null || exit 1
 dir=build-$kind
+# A unity build, as CI's (scripts/build.sh): the sanitized tree compiles in about half the time.
 [ -f "$dir/build.ninja" ] ||
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPULSE_BUILD_EXAMPLES=OFF \
-    "$flag" >/dev/null || exit 1
+    -DCMAKE_UNITY_BUILD=ON -DCMAKE_CXX_FLAGS=-fno-var-tracking-assignments "$flag" >/dev/null ||
+    exit 1
 nice cmake --build "$dir" -j "$(nproc)" || exit 1
 
 # Reports go to stderr, which the suite keeps in each broker's log; the exit code marks them.
