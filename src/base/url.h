@@ -13,6 +13,8 @@ std::string percent_encode(std::string_view s);
 // Its inverse, for one path segment or query component ('+' is a space only in queries, as
 // `plus_is_space` says). nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+// The value of one hex digit (either case), -1 for any other character.
+int hex_digit_value(char c);
 
 struct HostPort {
   std::string host;  // empty: a bare port; IPv6 without brackets

@@ -4,15 +4,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/url.h"
+
 namespace pulse::fuzz {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // The quoted part of a dictionary line, unescaped; false if the line has none.
 bool parse_token(const std::string& line, Bytes& out) {
@@ -25,8 +20,10 @@ bool parse_token(const std::string& line, Bytes& out) {
       continue;
     }
     const char e = line[++i];
-    if (e == 'x' && i + 2 < close && hex_value(line[i + 1]) >= 0 && hex_value(line[i + 2]) >= 0) {
-      out.push_back(static_cast<uint8_t>(hex_value(line[i + 1]) * 16 + hex_value(line[i + 2])));
+    if (e == 'x' && i + 2 < close && hex_digit_value(line[i + 1]) >= 0 &&
+        hex_digit_value(line[i + 2]) >= 0) {
+      out.push_back(
+          static_cast<uint8_t>(hex_digit_value(line[i + 1]) * 16 + hex_digit_value(line[i + 2])));
       i += 2;
     } else {
       out.push_back(static_cast<uint8_t>(e));
