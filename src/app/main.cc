@@ -349,6 +349,7 @@ int main(int argc, char** argv) {
   pulse::stomp_server::StompOptions stomp_options = config.stomp;
   stomp_options.loopback_users = config.loopback_users;
   stomp_options.max_output_backlog = options.max_output_backlog;
+  stomp_options.consumer_timeout_ms = options.consumer_timeout_ms;
   pulse::stomp_server::StompServer stomp(io, broker, auth, server.auth_failures(), stomp_options);
   server.on_vhost_deleting([&stomp](const std::string& vhost) { stomp.vhost_deleting(vhost); });
   // RabbitMQ counts STOMP sessions (one channel each) toward the vhost and user limits.

@@ -1,7 +1,6 @@
 #include "server/channel.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "amqp/basic_frames.h"
 #include "amqp/properties_scan.h"
@@ -288,12 +287,6 @@ void Channel::release() {
   state_ = State::kFinished;
 }
 
-int64_t coarse_now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 void Channel::consumer_timed_out(uint32_t timeout_ms) {
   const Unacked& oldest = unacked_.front();
   spdlog::warn(
@@ -301,13 +294,7 @@ void Channel::consumer_timed_out(uint32_t timeout_ms) {
       "(delivery tag {}); timeout used: {} ms (consumer_timeout)",
       conn_.id(), id_, oldest.consumer ? oldest.consumer->tag : std::string("(basic.get)"),
       oldest.tag, timeout_ms);
-  channel_error(
-      Error{amqp::kPreconditionFailed,
-            "PRECONDITION_FAILED - delivery acknowledgement on channel " + std::to_string(id_) +
-                " timed out. Timeout value used: " + std::to_string(timeout_ms) +
-                " ms. This timeout value can be configured, see consumers doc guide to "
-                "learn more"},
-      0, 0);
+  channel_error(Error{amqp::kPreconditionFailed, consumer_timeout_text(id_, timeout_ms)}, 0, 0);
   conn_.schedule_flush();
 }
 

@@ -17,6 +17,7 @@
 #include "broker/broker.h"
 #include "broker/consumer.h"
 #include "broker/principal.h"
+#include "server/consumer_timeout.h"
 
 namespace pulse::server {
 
@@ -40,10 +41,6 @@ struct Unacked {
   std::shared_ptr<ConsumerState> consumer;  // null for basic.get
   int64_t delivered_ms = 0;                 // coarse_now_ms() when it was sent
 };
-
-// CLOCK_MONOTONIC_COARSE in milliseconds: a few ns per call (deliveries read it), a few ms of
-// resolution (consumer_timeout is counted in minutes).
-int64_t coarse_now_ms();
 
 // What a settlement does with a delivery: basic.ack, or basic.nack / basic.reject with
 // requeue true or false (dead-lettered or dropped).

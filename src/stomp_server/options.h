@@ -19,6 +19,8 @@ struct StompOptions {
   bool implicit_connect = false;                     // stomp.implicit_connect
   bool hide_server_info = false;                     // stomp.hide_server_info
   uint32_t login_timeout_ms = 10000;                 // stomp.login_timeout
+  // consumer_timeout, the AMQP key: RabbitMQ's STOMP sessions run on an AMQP channel.
+  uint32_t consumer_timeout_ms = 1800000;
   std::vector<std::string> loopback_users{"guest"};
   stomp::ParserLimits limits;
   // The CONNECTED frame's `server` header.

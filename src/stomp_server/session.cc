@@ -69,7 +69,8 @@ Session::Session(SessionContext ctx, Transport& transport, uint64_t id, PeerInfo
       parser_(parser_options(ctx.options)),
       login_timer_(ctx.io),
       send_timer_(ctx.io),
-      receive_timer_(ctx.io) {}
+      receive_timer_(ctx.io),
+      consumer_timer_(ctx.io) {}
 
 Session::~Session() {
   if (sync_waiting_) ctx_.broker.durability().remove_waiter(this);
@@ -337,6 +338,7 @@ void Session::end_session() {
   login_timer_.cancel();
   send_timer_.cancel();
   receive_timer_.cancel();
+  consumer_timer_.cancel();
   auto subs = std::move(subs_);
   subs_.clear();
   for (auto& [tag, s] : subs) remove_consumer(*s);
@@ -352,55 +354,6 @@ void Session::end_session() {
   }
   if (vhost_ != nullptr) ctx_.broker.connection_closed(id_);
   principal_.reset();
-}
-
-void Session::start_heartbeats() {
-  if (heartbeat_.send_ms > 0) {
-    sent_at_last_tick_ = transport_.bytes_sent();
-    arm_send_heartbeat();
-  }
-  if (heartbeat_.receive_ms > 0) {
-    recv_at_last_tick_ = recv_oct_;
-    arm_receive_heartbeat();
-  }
-}
-
-// As rabbit_heartbeat: the sender checks every half period and sends when nothing went out;
-// the receiver checks every period and gives up after two silent ones.
-void Session::arm_send_heartbeat() {
-  send_timer_.expires_after(std::chrono::milliseconds(heartbeat_.send_ms / 2));
-  send_timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
-    auto self = w.lock();
-    if (!self || ec || self->ended_) return;
-    if (self->transport_.bytes_sent() == self->sent_at_last_tick_ &&
-        self->transport_.pending_bytes() == 0)
-      self->transport_.send(stomp::kHeartbeat);
-    self->sent_at_last_tick_ = self->transport_.bytes_sent();
-    self->arm_send_heartbeat();
-  });
-}
-
-void Session::arm_receive_heartbeat() {
-  receive_timer_.expires_after(std::chrono::milliseconds(heartbeat_.receive_ms));
-  receive_timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
-    auto self = w.lock();
-    if (!self || ec || self->ended_) return;
-    if (self->blocked_) {
-      self->missed_ = 0;  // not read while blocked: the silence is ours
-    } else if (self->recv_oct_ == self->recv_at_last_tick_) {
-      if (++self->missed_ >= 2) {
-        spdlog::warn("STOMP detected missed client heartbeat(s) on connection {}, closing it",
-                     self->id_);
-        self->end_session();
-        self->transport_.abort();
-        return;
-      }
-    } else {
-      self->missed_ = 0;
-    }
-    self->recv_at_last_tick_ = self->recv_oct_;
-    self->arm_receive_heartbeat();
-  });
 }
 
 }  // namespace pulse::stomp_server

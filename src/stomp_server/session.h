@@ -145,6 +145,7 @@ class Session : public broker::ConsumerSink,
     broker::QueuePtr queue;
     broker::QueuedMessage message;
     std::shared_ptr<Subscription> sub;
+    int64_t delivered_ms = 0;  // server::coarse_now_ms() when it was sent
   };
   enum class Settle { ack, requeue, reject };
   struct TxAction {
@@ -168,10 +169,16 @@ class Session : public broker::ConsumerSink,
   void send_receipt(const std::string& id);
   void end_session();
   void close();
+  static Failure death(const Error& e);
+
+  // session_timers.cc
   void start_heartbeats();
   void arm_send_heartbeat();
   void arm_receive_heartbeat();
-  static Failure death(const Error& e);
+  // A MESSAGE that waits for its ACK was sent at `at_ms`: arms the consumer_timeout check.
+  void unacked_delivery(int64_t at_ms);
+  void arm_consumer_timer(int64_t due_ms);
+  void on_consumer_timer();
 
   // session_subscribe.cc
   Step subscribe(const stomp::Frame& f);
@@ -229,6 +236,9 @@ class Session : public broker::ConsumerSink,
   boost::asio::steady_timer login_timer_;
   boost::asio::steady_timer send_timer_;
   boost::asio::steady_timer receive_timer_;
+  // consumer_timeout: armed for the moment the oldest unacked MESSAGE may time out.
+  boost::asio::steady_timer consumer_timer_;
+  bool consumer_timer_armed_ = false;
   uint64_t sent_at_last_tick_ = 0;
   uint64_t recv_oct_ = 0, recv_cnt_ = 0, recv_at_last_tick_ = 0;
   int missed_ = 0;

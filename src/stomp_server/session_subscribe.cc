@@ -2,6 +2,7 @@
 // cancel_subscription, ack_action and send_delivery over the broker's operations).
 #include "base/log.h"
 #include "broker/operations.h"
+#include "server/consumer_timeout.h"
 #include "stomp/serializer.h"
 #include "stomp_server/mapping.h"
 #include "stomp_server/session.h"
@@ -344,7 +345,9 @@ void Session::deliver(broker::Consumer& c, broker::Queue& q, broker::QueuedMessa
     ++s->unacked;
     auto it = subs_.find(s->tag);
     std::shared_ptr<Subscription> owner = it != subs_.end() ? it->second : nullptr;
-    unacked_.push_back(Unacked{tag, q.shared_from_this(), std::move(m), std::move(owner)});
+    unacked_.push_back(Unacked{tag, q.shared_from_this(), std::move(m), std::move(owner),
+                               server::coarse_now_ms()});
+    unacked_delivery(unacked_.back().delivered_ms);
   }
 }
 

@@ -33,6 +33,8 @@ StompConnection::StompConnection(StompServer& server, SessionContext ctx, tcp::s
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
   boost::system::error_code ec;
   socket_.set_option(tcp::no_delay(true), ec);
+  // Plain reads are made when the socket is readable (read_more) and must not block the loop.
+  if (!tls_context_) socket_.non_blocking(true, ec);
 }
 
 void StompConnection::start() {
@@ -68,14 +70,50 @@ void StompConnection::start() {
 
 void StompConnection::read_more() {
   if (torn_down_ || close_after_flush_) return;
-  auto done = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-    self->on_read(ec, n);
-  };
   if (tls_) {
-    tls_->async_read_some(asio::buffer(in_), std::move(done));
-  } else {
-    socket_.async_read_some(asio::buffer(in_), std::move(done));
+    tls_->async_read_some(asio::buffer(in_),
+                          [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                            self->on_read(ec, n);
+                          });
+    return;
   }
+  // Unlike async_read_some, whose read may complete with input queued behind other handlers
+  // (the shutdown's), waiting for readability leaves the input in the socket until it is
+  // handled. A read that got input is followed by another on the next turn of the loop, as
+  // asio's speculative reads do; one that finds nothing waits.
+  if (read_soon_) {
+    read_soon_ = false;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable(); });
+    return;
+  }
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       if (ec) return self->on_read(ec, 0);
+                       self->on_readable();
+                     });
+}
+
+void StompConnection::on_readable() {
+  // A drain at shutdown may have read the input and closed the session meanwhile.
+  if (torn_down_ || close_after_flush_) return;
+  boost::system::error_code ec;
+  const size_t n = socket_.read_some(asio::buffer(in_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return read_more();
+  read_soon_ = !ec;
+  on_read(ec, n);
+}
+
+void StompConnection::drain_input(std::function<void()> then) {
+  for (int reads = 0;
+       reads < 64 && !tls_ && !torn_down_ && !close_after_flush_ && !session_->blocked(); ++reads) {
+    boost::system::error_code ec;
+    if (socket_.available(ec) == 0 || ec) break;
+    const size_t n = socket_.read_some(asio::buffer(in_), ec);
+    if (ec) break;
+    session_->input(std::string_view(in_.data(), n));
+  }
+  flush();
+  then();
 }
 
 void StompConnection::on_read(boost::system::error_code ec, size_t n) {

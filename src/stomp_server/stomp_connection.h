@@ -1,7 +1,9 @@
 #pragma once
 // A STOMP connection over TCP, optionally TLS: the Transport of one Session. Reads feed the
 // session; its output is buffered and written by one write at a time, coalescing everything
-// queued meanwhile.
+// queued meanwhile. A plain connection waits for readability and then reads (as AMQP
+// connections do), so no read holds input the session has not seen: drain_input() can read
+// the socket directly at shutdown.
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
 #include <string>
@@ -30,9 +32,13 @@ class StompConnection : public Transport, public std::enable_shared_from_this<St
   size_t pending_bytes() const override { return out_.size() + writing_.size(); }
   uint64_t bytes_sent() const override { return sent_; }
   void resume_reading() override;
+  // Up to 64 reads of what the socket already holds (none over TLS, whose input is records
+  // read by the TLS stream, nor while the session is blocked), then `then`.
+  void drain_input(std::function<void()> then) override;
 
  private:
   void read_more();
+  void on_readable();
   void on_read(boost::system::error_code ec, size_t n);
   void flush();
   void on_write(boost::system::error_code ec, size_t n);
@@ -52,7 +58,8 @@ class StompConnection : public Transport, public std::enable_shared_from_this<St
   bool flush_posted_ = false;
   bool close_after_flush_ = false;
   bool torn_down_ = false;
-  bool held_ = false;  // not read: its session is blocked by a resource alarm
+  bool held_ = false;       // not read: its session is blocked by a resource alarm
+  bool read_soon_ = false;  // the last read got input: try the next one without waiting
 };
 
 }  // namespace pulse::stomp_server

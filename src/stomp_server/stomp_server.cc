@@ -54,7 +54,7 @@ void StompServer::accept(tcp::acceptor& acceptor, std::shared_ptr<tls::ContextHo
   });
 }
 
-void StompServer::add(uint64_t id, std::shared_ptr<void> connection,
+void StompServer::add(uint64_t id, std::shared_ptr<Transport> connection,
                       std::shared_ptr<Session> session) {
   connections_[id] = Live{std::move(connection), std::move(session)};
   ++broker_.node_counters().connections_opened;
@@ -130,11 +130,16 @@ void StompServer::shutdown() {
     boost::system::error_code ec;
     a->close(ec);
   }
+  // As the AMQP server does: ACKs a client wrote just before the stop are handled, so those
+  // messages are not delivered again after the restart.
   auto conns = connections_;
-  for (auto& [id, c] : conns)
-    c.session->force_close("connection_forced",
+  for (auto& [id, c] : conns) {
+    c.connection->drain_input([session = c.session] {
+      session->force_close("connection_forced",
                            "CONNECTION_FORCED - broker forced connection closure with reason "
                            "'shutdown'");
+    });
+  }
 }
 
 }  // namespace pulse::stomp_server

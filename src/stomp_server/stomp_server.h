@@ -13,6 +13,7 @@
 #include "server/asio.h"
 #include "stomp_server/options.h"
 #include "stomp_server/session.h"
+#include "stomp_server/transport.h"
 
 namespace pulse::tls {
 class ContextHolder;
@@ -32,7 +33,8 @@ class StompServer {
   Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port);
   Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
                                                     std::shared_ptr<tls::ContextHolder> tls);
-  // Stops accepting; every session gets an ERROR and is closed.
+  // Stops accepting; every session handles the input already received (Transport::drain_input),
+  // then gets an ERROR and is closed.
   void shutdown();
 
   const StompOptions& options() const { return options_; }
@@ -54,7 +56,7 @@ class StompServer {
   SessionContext context(const StompOptions& options) {
     return SessionContext{io_, broker_, auth_, failures_, options, &limits_};
   }
-  void add(uint64_t id, std::shared_ptr<void> connection, std::shared_ptr<Session> session);
+  void add(uint64_t id, std::shared_ptr<Transport> connection, std::shared_ptr<Session> session);
 
   void connection_finished(uint64_t id);
   // Sessions connecting from now on are checked against these.
@@ -64,7 +66,7 @@ class StompServer {
 
  private:
   struct Live {
-    std::shared_ptr<void> connection;
+    std::shared_ptr<Transport> connection;
     std::shared_ptr<Session> session;
   };
 

@@ -3,6 +3,7 @@
 // and TLS listener (stomp_server.h) implements it, and so can a WebSocket (Web-STOMP), whose
 // messages carry the same bytes.
 #include <cstddef>
+#include <functional>
 #include <string_view>
 
 namespace pulse::stomp_server {
@@ -22,6 +23,10 @@ class Transport {
   virtual uint64_t bytes_sent() const = 0;
   // The session stopped reading for a resource alarm (Session::blocked) and may read again.
   virtual void resume_reading() = 0;
+  // Shutdown: the session handles the input the peer already sent (an ACK written just before
+  // the stop), then `then` runs: at once, or after the reads a transport that reads
+  // asynchronously still has to make. Nothing is drained once the session is closing.
+  virtual void drain_input(std::function<void()> then) = 0;
 };
 
 }  // namespace pulse::stomp_server

@@ -162,6 +162,46 @@ void WsConnection<Next>::read_more() {
 
 template <class Next>
 void WsConnection<Next>::on_read(boost::system::error_code ec) {
+  handle_read(ec);
+  if (!drained_) return;
+  // Posted after the next read started: a read Beast completes from what it already holds,
+  // or from the socket at once, is handled before the check.
+  if (session_ && session_->recv_oct() - drain_from_ >= kDrainBytes) return drained();
+  asio::post(ws_.get_executor(),
+             [self = this->shared_from_this(), r = reads_] { self->check_drained(r, 0); });
+}
+
+template <class Next>
+void WsConnection<Next>::drain_input(std::function<void()> then) {
+  if (tls_ || torn_down_ || closing_ || held_ || !session_) return then();
+  drained_ = std::move(then);
+  drain_from_ = session_->recv_oct();
+  // A read that already completed waits in the loop's queue: the check comes after it.
+  asio::post(ws_.get_executor(),
+             [self = this->shared_from_this(), r = reads_] { self->check_drained(r, 0); });
+}
+
+template <class Next>
+void WsConnection<Next>::check_drained(uint64_t reads, int turns) {
+  if (!drained_ || reads != reads_) return;  // a later read posted its own check
+  boost::system::error_code ec;
+  const bool more = beast::get_lowest_layer(ws_).socket().available(ec) > 0 && !ec;
+  // Input in the socket is read on one of the next turns, when the loop polls it.
+  if (!more || torn_down_ || closing_ || held_ || turns >= 64) return drained();
+  asio::post(ws_.get_executor(), [self = this->shared_from_this(), reads, turns] {
+    self->check_drained(reads, turns + 1);
+  });
+}
+
+template <class Next>
+void WsConnection<Next>::drained() {
+  auto then = std::move(drained_);
+  drained_ = nullptr;
+  then();
+}
+
+template <class Next>
+void WsConnection<Next>::handle_read(boost::system::error_code ec) {
   ++reads_;
   idle_.cancel();
   if (torn_down_) return;

@@ -8,6 +8,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,11 +41,18 @@ class WsConnection : public stomp_server::Transport,
   size_t pending_bytes() const override { return pending_; }
   uint64_t bytes_sent() const override { return sent_; }
   void resume_reading() override;
+  // Reads go on through Beast until what the socket held is handled (up to 4 MiB), then
+  // `then`. Not over TLS (as AMQP and STOMP connections) nor while the session is blocked.
+  void drain_input(std::function<void()> then) override;
 
  private:
   void on_accept(boost::system::error_code ec);
   void read_more();
   void on_read(boost::system::error_code ec);
+  void handle_read(boost::system::error_code ec);
+  // Ends the drain once no read completed since `reads` and the socket holds nothing more.
+  void check_drained(uint64_t reads, int turns);
+  void drained();
   // Drops what was not yet being written and closes with `reason`.
   void close_now(boost::beast::websocket::close_reason reason);
   void write_next();
@@ -74,8 +82,13 @@ class WsConnection : public stomp_server::Transport,
   bool closing_ = false;  // close after the queued messages
   bool close_sent_ = false;
   bool torn_down_ = false;
-  bool held_ = false;           // not read: its session is blocked by a resource alarm
-  std::shared_ptr<void> slot_;  // its place under web_stomp.max_connections
+  bool held_ = false;              // not read: its session is blocked by a resource alarm
+  std::shared_ptr<void> slot_;     // its place under web_stomp.max_connections
+  std::function<void()> drained_;  // drain_input's `then`, while the drain goes on
+  uint64_t drain_from_ = 0;        // the session's input count when the drain began
+  // The most a drain reads: as the 64 reads of 64 KiB of a STOMP connection's (a read here is
+  // one WebSocket message, often one frame).
+  static constexpr uint64_t kDrainBytes = 4 * 1024 * 1024;
 };
 
 // The sub-protocol rabbit_web_stomp_handler answers with: the highest of v10.stomp,
