@@ -71,9 +71,10 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
     }
     beast::get_lowest_layer(stream_).expires_never();
     if constexpr (std::is_same_v<Stream, httpd::TlsStream>) {
-      server_.upgrade(std::move(stream_), ctx_, parser_->release(), std::move(slot_));
+      server_.upgrade(std::move(stream_), ctx_, parser_->release(), std::move(buffer_),
+                      std::move(slot_));
     } else {
-      server_.upgrade(std::move(stream_), parser_->release(), std::move(slot_));
+      server_.upgrade(std::move(stream_), parser_->release(), std::move(buffer_), std::move(slot_));
     }
   }
 
@@ -220,17 +221,18 @@ void WebStompServer::accept(const std::shared_ptr<Listener>& l) {
 }
 
 void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
-                             beast::flat_buffer) {
-  upgrade(std::move(stream), std::move(request), std::shared_ptr<void>());
+                             beast::flat_buffer leftover) {
+  upgrade(std::move(stream), std::move(request), std::move(leftover), std::shared_ptr<void>());
 }
 
 void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
-                             httpd::UpgradeRequest request, beast::flat_buffer) {
-  upgrade(std::move(stream), std::move(context), std::move(request), std::shared_ptr<void>());
+                             httpd::UpgradeRequest request, beast::flat_buffer leftover) {
+  upgrade(std::move(stream), std::move(context), std::move(request), std::move(leftover),
+          std::shared_ptr<void>());
 }
 
 void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
-                             std::shared_ptr<void> slot) {
+                             beast::flat_buffer leftover, std::shared_ptr<void> slot) {
   if (shutting_down_) return;
   std::string why;
   if (unsigned status = refusal(request, why)) {
@@ -239,14 +241,15 @@ void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest re
         ->answer(status, why, status == 426);
     return;
   }
-  auto c =
-      std::make_shared<WsConnection<httpd::PlainStream>>(*this, std::move(stream), nullptr, false);
+  auto c = std::make_shared<WsConnection<httpd::PlainStream>>(*this, std::move(stream),
+                                                              std::move(leftover), nullptr, false);
   c->hold(std::move(slot));
   c->start(std::move(request));
 }
 
 void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
-                             httpd::UpgradeRequest request, std::shared_ptr<void> slot) {
+                             httpd::UpgradeRequest request, beast::flat_buffer leftover,
+                             std::shared_ptr<void> slot) {
   if (shutting_down_) return;
   std::string why;
   if (unsigned status = refusal(request, why)) {
@@ -255,8 +258,8 @@ void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl:
         ->answer(status, why, status == 426);
     return;
   }
-  auto c = std::make_shared<WsConnection<httpd::TlsStream>>(*this, std::move(stream),
-                                                            std::move(context), true);
+  auto c = std::make_shared<WsConnection<httpd::TlsStream>>(
+      *this, std::move(stream), std::move(leftover), std::move(context), true);
   c->hold(std::move(slot));
   c->start(std::move(request));
 }

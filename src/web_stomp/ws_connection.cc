@@ -34,11 +34,11 @@ std::string choose_subprotocol(const httpd::UpgradeRequest& request) {
 }
 
 template <class Next>
-WsConnection<Next>::WsConnection(WebStompServer& server, Next stream,
+WsConnection<Next>::WsConnection(WebStompServer& server, Next stream, beast::flat_buffer leftover,
                                  std::shared_ptr<asio::ssl::context> ctx, bool tls)
     : server_(server),
       ctx_(std::move(ctx)),
-      ws_(std::move(stream)),
+      ws_(std::move(stream), std::move(leftover)),
       tls_(tls),
       idle_(ws_.get_executor()) {}
 
