@@ -266,6 +266,14 @@ void WsConnection<Next>::abort() {
     pending_ -= std::min(pending_, out_.back().size());
     out_.pop_back();
   }
+  // Such a client may never answer the close frame (one that trickles in a
+  // CONNECT a byte at a time goes on doing so): the socket closes 1 s after it,
+  // not after the handshake timeout. cowboy closes without waiting at all.
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(1);
+  t.idle_timeout = websocket::stream_base::none();
+  t.keep_alive_pings = false;
+  ws_.set_option(t);
   close_after_flush();
 }
 
