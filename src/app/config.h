@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "httpd/timeouts.h"
 #include "pulse/accounts/settings.h"
 #include "pulse/guardian/settings.h"
 #include "pulse/push/engine.h"
@@ -132,6 +133,10 @@ struct Config {
   // .ssl listener of a plugin is configured, its plaintext listener is not started.
   bool management_tcp_configured = false;
   bool prometheus_tcp_configured = false;
+  // management.tcp.request_timeout / .idle_timeout, prometheus.tcp.* likewise (milliseconds,
+  // cowboy's meaning and defaults, 5000 and 60000: httpd/timeouts.h).
+  httpd::Timeouts management_tcp_timeouts;
+  httpd::Timeouts prometheus_tcp_timeouts;
   // management.ssl.* / prometheus.ssl.*: HTTPS listeners (off unless configured). The ip
   // defaults to all interfaces and the port must be given, as in RabbitMQ.
   struct HttpsListener {
@@ -139,6 +144,7 @@ struct Config {
     std::string ip;
     std::optional<uint16_t> port;
     tls::ServerTlsOptions tls;
+    httpd::Timeouts timeouts;  // .request_timeout, .idle_timeout
   };
   HttpsListener management_ssl;
   HttpsListener prometheus_ssl;

@@ -36,7 +36,8 @@ Status start_https_listeners(const Config& config, TlsRegistry& registry, http::
     auto holder = registry.holder(s.holder, s.listener.tls);
     if (!holder) return std::move(holder).error();
     const std::string host = s.listener.ip.empty() ? "0.0.0.0" : s.listener.ip;
-    auto ep = server.listen_tls(host, *s.listener.port, *holder, s.metrics_only);
+    auto ep =
+        server.listen_tls(host, *s.listener.port, *holder, s.metrics_only, s.listener.timeouts);
     if (!ep) return std::move(ep).error();
     std::string ip = ep->address().to_string();
     spdlog::info("{}listening on {}", s.label, format_host_port(ip, ep->port()));

@@ -418,13 +418,17 @@ int main(int argc, char** argv) {
   http_server.set_static_files(std::move(*web_files));
   start_listeners(
       http_listeners, "http", "management API ",
-      [&](const std::string& host, uint16_t port) { return http_server.listen(host, port); },
+      [&](const std::string& host, uint16_t port) {
+        return http_server.listen(host, port, /*metrics_only=*/false,
+                                  config.management_tcp_timeouts);
+      },
       mctx.listeners);
   // A second listener of the same server, answering /metrics only (rabbitmq_prometheus).
   start_listeners(
       prometheus_listeners, "http/prometheus", "Prometheus metrics ",
       [&](const std::string& host, uint16_t port) {
-        return http_server.listen(host, port, /*metrics_only=*/true);
+        return http_server.listen(host, port, /*metrics_only=*/true,
+                                  config.prometheus_tcp_timeouts);
       },
       mctx.listeners);
   if (auto s = pulse::app::start_https_listeners(config, tls_registry, http_server, mctx.listeners);

@@ -67,17 +67,17 @@ httpd::Handler HttpServer::handler(bool metrics_only) {
   };
 }
 
-Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port,
-                                         bool metrics_only) {
+Result<tcp::endpoint> HttpServer::listen(const std::string& host, uint16_t port, bool metrics_only,
+                                         const httpd::Timeouts& timeouts) {
   return server_.listen(host, port, handler(metrics_only), "HTTP",
-                        metrics_only ? nullptr : upgrade_);
+                        metrics_only ? nullptr : upgrade_, timeouts);
 }
 
 Result<tcp::endpoint> HttpServer::listen_tls(const std::string& host, uint16_t port,
                                              std::shared_ptr<tls::ContextHolder> holder,
-                                             bool metrics_only) {
+                                             bool metrics_only, const httpd::Timeouts& timeouts) {
   return server_.listen_tls(host, port, std::move(holder), handler(metrics_only), "HTTPS",
-                            metrics_only ? nullptr : upgrade_);
+                            metrics_only ? nullptr : upgrade_, timeouts);
 }
 
 void HttpServer::shutdown() {

@@ -36,13 +36,16 @@ class HttpServer : public Scheduler {
 
   // Binds and starts accepting; port 0 picks a free port. A `metrics_only` listener (the
   // Prometheus port, like rabbitmq_prometheus's 15692) answers /metrics and 404 otherwise.
+  // `timeouts`: the listener's (management.tcp.request_timeout, ...).
   Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port,
-                                                bool metrics_only = false);
+                                                bool metrics_only = false,
+                                                const httpd::Timeouts& timeouts = {});
   // The same over TLS. Each connection takes the holder's current context when it is accepted
   // and keeps it: a reload (SIGHUP) changes the certificate for new connections only.
   Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
                                                     std::shared_ptr<tls::ContextHolder> holder,
-                                                    bool metrics_only = false);
+                                                    bool metrics_only = false,
+                                                    const httpd::Timeouts& timeouts = {});
   // The pages under /inspector and /examples (none until set), on every listener but the
   // metrics-only one. Set before listening.
   void set_static_files(httpd::StaticFiles files) { static_files_ = std::move(files); }

@@ -73,6 +73,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
           UpgradeHandler* upgrade)
       : ctx_(std::move(ctx)),
         stream_(make_stream(std::move(socket), ctx_.get())),
+        deadline_(stream_.get_executor()),
         handler_(std::move(handler)),
         options_(options),
         upgrade_(upgrade) {}
@@ -118,10 +119,60 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(options_.header_limit));
     parser_->body_limit(options_.body_limit);
-    lowest().expires_after(options_.idle_timeout);
+    // The headers' deadline, which the bytes trickling in do not move: a timer of its own,
+    // because the stream's expiry closes the socket and the first request may get a 408.
+    lowest().expires_never();
+    timed_out_ = false;
+    deadline_.expires_after(first_ ? options_.timeouts.request : options_.timeouts.idle);
+    deadline_.async_wait([w = this->weak_from_this()](boost::system::error_code ec) {
+      auto self = w.lock();
+      if (ec || !self) return;
+      self->timed_out_ = true;
+      self->lowest().cancel();
+    });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    deadline_.cancel();
+    if (ec && timed_out_) {
+      headers_timed_out();
+      return;
+    }
+    if (ec || parser_->is_done()) {
+      on_read(ec);
+      return;
+    }
+    // The body, within the idle timeout of the headers however it trickles in (cowboy's idle
+    // timeout restarts with each piece, so a body sent a byte at a time never ends).
+    lowest().expires_after(options_.timeouts.idle);
     bhttp::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  // cowboy's answer when the headers do not come in time: on a connection's first request,
+  // a 408 once its request line is in, else (and on later requests) just the close.
+  void headers_timed_out() {
+    const auto d = buffer_.data();
+    const bool request_line =
+        !parser_->get().target().empty() ||  // Beast consumed a whole request line
+        request_line_received(std::string_view(static_cast<const char*>(d.data()), d.size()));
+    spdlog::debug("{}: closing the connection from {}: no complete request headers within {} ms",
+                  kTls ? "HTTPS" : "HTTP", peer(),
+                  (first_ ? options_.timeouts.request : options_.timeouts.idle).count());
+    if (!first_ || !request_line) {
+      close(false);
+      return;
+    }
+    cors_origin_.clear();
+    keep_alive_ = false;
+    head_ = false;
+    version_ = 11;
+    linger_ = true;
+    write(empty_response(408));
   }
 
   void on_read(beast::error_code ec) {
@@ -145,6 +196,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       write(std::move(r));
       return;
     }
+    first_ = false;
     auto& in = parser_->get();
     if (upgrade_ && path_of(in.target()) == upgrade_->path()) {
       // The connection is the handler's from here; this session ends with this call.
@@ -224,7 +276,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // other clients are served between them.
     auto sr = std::make_shared<bhttp::serializer<false, bhttp::string_body>>(*res);
     sr->limit(kWritePiece);
-    lowest().expires_after(options_.idle_timeout);
+    lowest().expires_after(options_.timeouts.idle);
     bhttp::async_write(stream_, *sr,
                        [self = this->shared_from_this(), res, sr](beast::error_code ec, size_t) {
                          self->response_.reset();
@@ -247,13 +299,35 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         return;
       }
     }
+    if (graceful && linger_) return linger();
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     lowest().socket().close(ec);
   }
 
+  // After an answer to a request not read to its end (a 408): what the client still sends is
+  // read and dropped for a moment, until it closes (cowboy's linger_timeout, 1 s), so that the
+  // kernel does not answer unread input with a reset that can destroy the answer on its way.
+  void linger() {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().expires_after(std::chrono::seconds(1));
+    drop_input();
+  }
+
+  void drop_input() {
+    buffer_.consume(buffer_.size());
+    lowest().async_read_some(buffer_.prepare(4096),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (!ec) return self->drop_input();
+                               self->linger_ = false;
+                               self->close(false);
+                             });
+  }
+
   std::shared_ptr<asio::ssl::context> ctx_;  // before stream_, which is made with it
   Stream stream_;
+  asio::steady_timer deadline_;  // the request headers' (read())
   std::shared_ptr<const Handler> handler_;
   ServerOptions options_;
   UpgradeHandler* upgrade_ = nullptr;
@@ -264,6 +338,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool keep_alive_ = true;
   bool head_ = false;
   unsigned version_ = 11;
+  bool first_ = true;       // no request read yet: its headers get the request timeout
+  bool timed_out_ = false;  // the headers' deadline passed (read())
+  bool linger_ = false;     // the answer cuts a request short: linger() before closing
 };
 
 }  // namespace
@@ -273,6 +350,7 @@ struct Server::Listener {
   std::shared_ptr<tls::ContextHolder> holder;  // null: plaintext
   std::shared_ptr<const Handler> handler;
   UpgradeHandler* upgrade = nullptr;
+  ServerOptions options;  // the server's, with this listener's timeouts
 };
 
 Server::Server(asio::io_context& io, ServerOptions options)
@@ -283,14 +361,15 @@ Server::~Server() {
 }
 
 Result<tcp::endpoint> Server::listen(const std::string& host, uint16_t port, Handler handler,
-                                     const char* what, UpgradeHandler* upgrade) {
-  return listen_tls(host, port, nullptr, std::move(handler), what, upgrade);
+                                     const char* what, UpgradeHandler* upgrade,
+                                     std::optional<Timeouts> timeouts) {
+  return listen_tls(host, port, nullptr, std::move(handler), what, upgrade, timeouts);
 }
 
 Result<tcp::endpoint> Server::listen_tls(const std::string& host, uint16_t port,
                                          std::shared_ptr<tls::ContextHolder> holder,
-                                         Handler handler, const char* what,
-                                         UpgradeHandler* upgrade) {
+                                         Handler handler, const char* what, UpgradeHandler* upgrade,
+                                         std::optional<Timeouts> timeouts) {
   auto acceptor = open_acceptor(io_, host, port, what);
   if (!acceptor) return std::move(acceptor).error();
   tcp::endpoint bound = (*acceptor)->local_endpoint();
@@ -299,6 +378,8 @@ Result<tcp::endpoint> Server::listen_tls(const std::string& host, uint16_t port,
   l->holder = std::move(holder);
   l->handler = std::make_shared<const Handler>(std::move(handler));
   l->upgrade = upgrade;
+  l->options = options_;
+  if (timeouts) l->options.timeouts = *timeouts;
   listeners_.push_back(std::move(l));
   accept(*listeners_.back());
   return bound;
@@ -311,11 +392,11 @@ void Server::accept(Listener& l) {
       accept_failed(*l.acceptor, ec, l.holder ? "HTTPS" : "HTTP", [this, &l] { accept(l); });
       return;
     } else if (!l.holder) {
-      std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, l.handler, options_,
+      std::make_shared<Session<PlainStream>>(std::move(socket), nullptr, l.handler, l.options,
                                              l.upgrade)
           ->start();
     } else if (auto ctx = l.holder->current()) {
-      std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), l.handler, options_,
+      std::make_shared<Session<TlsStream>>(std::move(socket), std::move(ctx), l.handler, l.options,
                                            l.upgrade)
           ->start();
     }  // else no context was ever loaded (cannot happen once listening): the socket closes

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>  // Boost 1.74's asio uses std::exchange without including it (GCC 12)
 #include <vector>
@@ -19,6 +20,7 @@
 
 #include "base/result.h"
 #include "httpd/message.h"
+#include "httpd/timeouts.h"
 
 namespace pulse::tls {
 class ContextHolder;
@@ -33,7 +35,8 @@ struct ServerOptions {
   // Definitions imports are the largest bodies; RabbitMQ's management.http.max_body_size
   // defaults to 20 MB too.
   size_t body_limit = 20 * 1024 * 1024;
-  std::chrono::seconds idle_timeout{60};
+  // cowboy's request and idle timeouts (httpd/timeouts.h); a listener may have its own.
+  Timeouts timeouts;
   // An HTTPS client must finish its TLS handshake within this (cowboy/ranch's default, which
   // RabbitMQ's HTTPS listeners use: a silent client is closed after 5 s).
   std::chrono::milliseconds handshake_timeout{5000};
@@ -58,16 +61,18 @@ class Server {
   // Binds and starts accepting; port 0 picks a free port. `what` names the listener in errors
   // ("HTTP", "HTTPS"). `handler` must outlive the server's connections (the io_context).
   // Requests to `upgrade->path()` are handed to `upgrade` with the connection (Web-STOMP's
-  // /ws); it must outlive the io_context too.
+  // /ws); it must outlive the io_context too. `timeouts`: this listener's, instead of the
+  // options' (management.tcp.* and prometheus.tcp.* differ).
   Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, uint16_t port,
                                                 Handler handler, const char* what = "HTTP",
-                                                UpgradeHandler* upgrade = nullptr);
+                                                UpgradeHandler* upgrade = nullptr,
+                                                std::optional<Timeouts> timeouts = std::nullopt);
   // The same over TLS. Each connection takes the holder's current context when it is accepted
   // and keeps it: a reload (SIGHUP) changes the certificate for new connections only.
-  Result<boost::asio::ip::tcp::endpoint> listen_tls(const std::string& host, uint16_t port,
-                                                    std::shared_ptr<tls::ContextHolder> holder,
-                                                    Handler handler, const char* what = "HTTPS",
-                                                    UpgradeHandler* upgrade = nullptr);
+  Result<boost::asio::ip::tcp::endpoint> listen_tls(
+      const std::string& host, uint16_t port, std::shared_ptr<tls::ContextHolder> holder,
+      Handler handler, const char* what = "HTTPS", UpgradeHandler* upgrade = nullptr,
+      std::optional<Timeouts> timeouts = std::nullopt);
   // Stops accepting; open keep-alive connections end with the io_context.
   void shutdown();
   const ServerOptions& options() const { return options_; }

@@ -18,8 +18,14 @@ struct WebStompOptions {
   // web_stomp.ws_opts.idle_timeout (cowboy's default, 60 s): closed when nothing arrived for
   // that long. 0: never.
   std::chrono::milliseconds idle_timeout{60000};
-  // The upgrade request on Web-STOMP's own listener, and a closing handshake, must finish
-  // within this.
+  // The upgrade request on Web-STOMP's own listeners must have arrived within this of the
+  // connection's start (after a TLS handshake), however slowly it trickles in: cowboy's
+  // request_timeout, which rabbitmq_web_stomp leaves at its default (rabbitmq.conf has no key
+  // for it). Cut within the headers it is answered 408, before its request line just closed.
+  std::chrono::milliseconds request_timeout{5000};
+  // The TLS handshake on its TLS listener (ranch's handshake_timeout default).
+  std::chrono::milliseconds tls_handshake_timeout{5000};
+  // Beast's answer to the upgrade, and a closing handshake, must finish within this.
   std::chrono::milliseconds handshake_timeout{10000};
   // web_stomp.use_http_auth: the upgrade request's Basic credentials (or, without an
   // Authorization header, stomp.default_user's) log the session in; CONNECT's are ignored.

@@ -4,6 +4,7 @@
 
 #include "base/listen.h"
 #include "base/log.h"
+#include "httpd/timeouts.h"
 #include "tls/context.h"
 #include "web_stomp/ws_connection.h"
 
@@ -27,8 +28,8 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
       : server_(server), ctx_(std::move(ctx)), stream_(std::move(stream)), slot_(std::move(slot)) {}
 
   void start() {
-    beast::get_lowest_layer(stream_).expires_after(server_.options().handshake_timeout);
     if constexpr (std::is_same_v<Stream, httpd::TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(server_.options().tls_handshake_timeout);
       stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](
                                                                   boost::system::error_code ec) {
         if (ec) {
@@ -48,6 +49,16 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
     parser_.emplace();
     parser_->header_limit(64 * 1024);
     parser_->body_limit(64 * 1024);
+    // A deadline the bytes trickling in do not move; a timer of its own, because the stream's
+    // expiry closes the socket and a request cut within its headers gets a 408.
+    beast::get_lowest_layer(stream_).expires_never();
+    deadline_.expires_after(server_.options().request_timeout);
+    deadline_.async_wait([w = this->weak_from_this()](boost::system::error_code ec) {
+      auto self = w.lock();
+      if (ec || !self) return;
+      self->timed_out_ = true;
+      beast::get_lowest_layer(self->stream_).cancel();
+    });
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
                         self->on_read(ec);
@@ -55,6 +66,11 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
   }
 
   void on_read(boost::system::error_code ec) {
+    deadline_.cancel();
+    if (ec && timed_out_) {
+      timed_out();
+      return;
+    }
     if (ec) {
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
           ec != bhttp::error::end_of_stream)
@@ -69,12 +85,33 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
       answer(404, "Not found: Web-STOMP listens on " + server_.path() + "\n");
       return;
     }
-    beast::get_lowest_layer(stream_).expires_never();
     if constexpr (std::is_same_v<Stream, httpd::TlsStream>) {
-      server_.upgrade(std::move(stream_), ctx_, parser_->release(), std::move(slot_));
+      server_.upgrade(std::move(stream_), ctx_, parser_->release(), std::move(buffer_),
+                      std::move(slot_));
     } else {
-      server_.upgrade(std::move(stream_), parser_->release(), std::move(slot_));
+      server_.upgrade(std::move(stream_), parser_->release(), std::move(buffer_), std::move(slot_));
     }
+  }
+
+  // cowboy's request_timeout: a 408 once the request line is in, else just the close.
+  void timed_out() {
+    const auto d = buffer_.data();
+    const bool request_line =
+        !parser_->get().target().empty() ||  // Beast consumed a whole request line
+        httpd::request_line_received(
+            std::string_view(static_cast<const char*>(d.data()), d.size()));
+    boost::system::error_code ignored;
+    auto peer = beast::get_lowest_layer(stream_).socket().remote_endpoint(ignored);
+    spdlog::info(
+        "Web-STOMP: closing the connection from {}:{}: no complete upgrade request "
+        "within {} ms",
+        peer.address().to_string(), peer.port(), server_.options().request_timeout.count());
+    if (!request_line) {
+      beast::get_lowest_layer(stream_).close();
+      return;
+    }
+    linger_ = true;
+    answer(408, "");
   }
 
  public:
@@ -90,23 +127,52 @@ class Pending : public std::enable_shared_from_this<Pending<Stream>> {
       res->set(bhttp::field::upgrade, "websocket");
     }
     if (!upgrade_headers) res->keep_alive(false);
+    if (body.empty()) res->erase(bhttp::field::content_type);
     res->body() = std::move(body);
     res->prepare_payload();
-    bhttp::async_write(stream_, *res,
-                       [self = this->shared_from_this(), res](boost::system::error_code, size_t) {
-                         boost::system::error_code ec;
-                         auto& s = beast::get_lowest_layer(self->stream_).socket();
-                         s.shutdown(tcp::socket::shutdown_both, ec);
-                         s.close(ec);
-                       });
+    beast::get_lowest_layer(stream_).expires_after(server_.options().handshake_timeout);
+    bhttp::async_write(
+        stream_, *res,
+        [self = this->shared_from_this(), res](boost::system::error_code ec, size_t) {
+          if (!ec && self->linger_) return self->linger();
+          auto& s = beast::get_lowest_layer(self->stream_).socket();
+          s.shutdown(tcp::socket::shutdown_both, ec);
+          s.close(ec);
+        });
+  }
+
+ private:
+  // After the 408, what the client still sends is read and dropped for a moment (cowboy's
+  // linger_timeout, 1 s), so that unread input does not make the kernel reset the connection,
+  // which can destroy the answer on its way.
+  void linger() {
+    auto& l = beast::get_lowest_layer(stream_);
+    boost::system::error_code ec;
+    l.socket().shutdown(tcp::socket::shutdown_send, ec);
+    l.expires_after(std::chrono::seconds(1));
+    drop_input();
+  }
+
+  void drop_input() {
+    buffer_.consume(buffer_.size());
+    beast::get_lowest_layer(stream_).async_read_some(
+        buffer_.prepare(4096),
+        [self = this->shared_from_this()](boost::system::error_code ec, size_t) {
+          if (!ec) return self->drop_input();
+          boost::system::error_code ignored;
+          beast::get_lowest_layer(self->stream_).socket().close(ignored);
+        });
   }
 
   WebStompServer& server_;
   std::shared_ptr<asio::ssl::context> ctx_;  // before stream_, which is made with it
   Stream stream_;
+  asio::steady_timer deadline_{stream_.get_executor()};  // the upgrade request's (read())
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<void> slot_;  // released when this is gone, unless passed on
+  bool timed_out_ = false;
+  bool linger_ = false;  // the answer cuts the request short: linger() before closing
 };
 
 // What cowboy_websocket refuses before a handshake: not an upgrade (426 with the upgrade it
@@ -220,17 +286,18 @@ void WebStompServer::accept(const std::shared_ptr<Listener>& l) {
 }
 
 void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
-                             beast::flat_buffer) {
-  upgrade(std::move(stream), std::move(request), std::shared_ptr<void>());
+                             beast::flat_buffer leftover) {
+  upgrade(std::move(stream), std::move(request), std::move(leftover), std::shared_ptr<void>());
 }
 
 void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
-                             httpd::UpgradeRequest request, beast::flat_buffer) {
-  upgrade(std::move(stream), std::move(context), std::move(request), std::shared_ptr<void>());
+                             httpd::UpgradeRequest request, beast::flat_buffer leftover) {
+  upgrade(std::move(stream), std::move(context), std::move(request), std::move(leftover),
+          std::shared_ptr<void>());
 }
 
 void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
-                             std::shared_ptr<void> slot) {
+                             beast::flat_buffer leftover, std::shared_ptr<void> slot) {
   if (shutting_down_) return;
   std::string why;
   if (unsigned status = refusal(request, why)) {
@@ -239,14 +306,15 @@ void WebStompServer::upgrade(httpd::PlainStream stream, httpd::UpgradeRequest re
         ->answer(status, why, status == 426);
     return;
   }
-  auto c =
-      std::make_shared<WsConnection<httpd::PlainStream>>(*this, std::move(stream), nullptr, false);
+  auto c = std::make_shared<WsConnection<httpd::PlainStream>>(*this, std::move(stream),
+                                                              std::move(leftover), nullptr, false);
   c->hold(std::move(slot));
   c->start(std::move(request));
 }
 
 void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl::context> context,
-                             httpd::UpgradeRequest request, std::shared_ptr<void> slot) {
+                             httpd::UpgradeRequest request, beast::flat_buffer leftover,
+                             std::shared_ptr<void> slot) {
   if (shutting_down_) return;
   std::string why;
   if (unsigned status = refusal(request, why)) {
@@ -255,8 +323,8 @@ void WebStompServer::upgrade(httpd::TlsStream stream, std::shared_ptr<asio::ssl:
         ->answer(status, why, status == 426);
     return;
   }
-  auto c = std::make_shared<WsConnection<httpd::TlsStream>>(*this, std::move(stream),
-                                                            std::move(context), true);
+  auto c = std::make_shared<WsConnection<httpd::TlsStream>>(
+      *this, std::move(stream), std::move(leftover), std::move(context), true);
   c->hold(std::move(slot));
   c->start(std::move(request));
 }

@@ -42,11 +42,13 @@ class WebStompServer : public httpd::UpgradeHandler {
   void upgrade(httpd::TlsStream stream, std::shared_ptr<boost::asio::ssl::context> context,
                httpd::UpgradeRequest request, boost::beast::flat_buffer buffer) override;
   // The same for a connection of Web-STOMP's own listeners: `slot` is its place under
-  // max_connections, held until the connection is gone.
+  // max_connections, held until the connection is gone. `leftover`: what was read past the
+  // request, the client's first WebSocket bytes.
   void upgrade(httpd::PlainStream stream, httpd::UpgradeRequest request,
-               std::shared_ptr<void> slot);
+               boost::beast::flat_buffer leftover, std::shared_ptr<void> slot);
   void upgrade(httpd::TlsStream stream, std::shared_ptr<boost::asio::ssl::context> context,
-               httpd::UpgradeRequest request, std::shared_ptr<void> slot);
+               httpd::UpgradeRequest request, boost::beast::flat_buffer leftover,
+               std::shared_ptr<void> slot);
 
   // For the connections.
   const WebStompOptions& options() const { return options_; }

@@ -34,11 +34,11 @@ std::string choose_subprotocol(const httpd::UpgradeRequest& request) {
 }
 
 template <class Next>
-WsConnection<Next>::WsConnection(WebStompServer& server, Next stream,
+WsConnection<Next>::WsConnection(WebStompServer& server, Next stream, beast::flat_buffer leftover,
                                  std::shared_ptr<asio::ssl::context> ctx, bool tls)
     : server_(server),
       ctx_(std::move(ctx)),
-      ws_(std::move(stream)),
+      ws_(std::move(stream), std::move(leftover)),
       tls_(tls),
       idle_(ws_.get_executor()) {}
 
@@ -306,6 +306,14 @@ void WsConnection<Next>::abort() {
     pending_ -= std::min(pending_, out_.back().size());
     out_.pop_back();
   }
+  // Such a client may never answer the close frame (one that trickles in a
+  // CONNECT a byte at a time goes on doing so): the socket closes 1 s after it,
+  // not after the handshake timeout. cowboy closes without waiting at all.
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(1);
+  t.idle_timeout = websocket::stream_base::none();
+  t.keep_alive_pings = false;
+  ws_.set_option(t);
   close_after_flush();
 }
 

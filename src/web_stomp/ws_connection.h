@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "httpd/prefixed_stream.h"
 #include "httpd/upgrade.h"
 #include "stomp_server/session.h"
 #include "stomp_server/transport.h"
@@ -26,8 +27,10 @@ template <class Next>
 class WsConnection : public stomp_server::Transport,
                      public std::enable_shared_from_this<WsConnection<Next>> {
  public:
-  WsConnection(WebStompServer& server, Next stream, std::shared_ptr<boost::asio::ssl::context> ctx,
-               bool tls);
+  // `leftover`: what the HTTP reader read past the upgrade request (the client's first
+  // WebSocket frames, when it did not wait for the 101): read before the socket.
+  WsConnection(WebStompServer& server, Next stream, boost::beast::flat_buffer leftover,
+               std::shared_ptr<boost::asio::ssl::context> ctx, bool tls);
   // Answers the upgrade request (101 with the chosen sub-protocol, or Beast's 400/426 naming
   // what is wrong), then starts the session.
   void start(httpd::UpgradeRequest request);
@@ -60,7 +63,7 @@ class WsConnection : public stomp_server::Transport,
 
   WebStompServer& server_;
   std::shared_ptr<boost::asio::ssl::context> ctx_;  // before ws_, which is made with it
-  boost::beast::websocket::stream<Next> ws_;
+  boost::beast::websocket::stream<httpd::PrefixedStream<Next>> ws_;
   bool tls_;
   uint64_t id_ = 0;
   std::string subprotocol_;

@@ -2,7 +2,10 @@
 run: sub-protocols, frames across and within WebSocket messages, text and binary input, the
 listener's answers to other requests, the end of a session with its socket, the management
 API's view, and messages crossing between AMQP (pika) and Web-STOMP both ways."""
+import base64
 import http.client
+import os
+import socket
 import time
 import uuid
 
@@ -234,6 +237,42 @@ def test_ws_on_the_management_listener(pulse_target, name):
     finally:
         c.close()
         pulse_target.delete(queues=[name])
+
+
+def test_connect_in_the_segment_of_the_upgrade_request(pulse_target):
+    """A client that does not wait for the 101: its CONNECT frame, written with the upgrade
+    request in one send(), is read (pulsed once dropped what its HTTP reader had read past the
+    request). On Web-STOMP's listener, and on pulsed's management listener too."""
+    ports = [pulse_target.web_stomp_port]
+    if pulse_target.name == "pulsed":
+        ports.append(pulse_target.http_port)
+    for port in ports:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            key = base64.b64encode(os.urandom(16)).decode()
+            request = ("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp\r\n\r\n"
+                       % (port, key)).encode()
+            connect = ("CONNECT\naccept-version:1.2\nhost:%s\nlogin:%s\npasscode:%s\n\n\0"
+                       % (pulse_target.vhost, pulse_target.user, pulse_target.password)).encode()
+            mask = os.urandom(4)
+            frame = (bytes([0x81, 0x80 | len(connect)]) + mask
+                     + bytes(c ^ mask[i % 4] for i, c in enumerate(connect)))
+            s.sendall(request + frame)
+            data = b""
+            while not (b"\r\n\r\n" in data and b"\0" in data.split(b"\r\n\r\n", 1)[1]):
+                chunk = s.recv(65536)
+                assert chunk, "closed after %r" % data
+                data += chunk
+            head, rest = data.split(b"\r\n\r\n", 1)
+            assert head.startswith(b"HTTP/1.1 101 "), head
+            # One unmasked text frame from the server: CONNECTED.
+            assert rest[0] == 0x81, rest
+            start = 2 if rest[1] < 126 else 4
+            assert rest[start:].startswith(b"CONNECTED\n"), (port, rest)
+        finally:
+            s.close()
 
 
 def test_listeners_in_the_overview(pulse_target):

@@ -261,6 +261,40 @@ TEST(Config, WebStompKeys) {
   EXPECT_EQ(error_of("web_stomp.bogus = 1"), "rabbitmq.conf:1: unknown key 'web_stomp.bogus'");
 }
 
+TEST(Config, HttpTimeouts) {
+  auto d = parse_config("");
+  ASSERT_TRUE(d);
+  // cowboy's defaults, which RabbitMQ's listeners keep unless told otherwise.
+  for (const auto* t : {&d->management_tcp_timeouts, &d->prometheus_tcp_timeouts,
+                        &d->management_ssl.timeouts, &d->prometheus_ssl.timeouts}) {
+    EXPECT_EQ(t->request, std::chrono::milliseconds(5000));
+    EXPECT_EQ(t->idle, std::chrono::milliseconds(60000));
+  }
+  EXPECT_FALSE(d->management_tcp_configured);
+  auto c = parse_config(
+      "management.tcp.request_timeout = 2000\nmanagement.tcp.idle_timeout = 3000\n"
+      "prometheus.tcp.request_timeout = 4000\nprometheus.tcp.idle_timeout = 0\n"
+      "management.ssl.port = 15671\nmanagement.ssl.certfile = c.pem\n"
+      "management.ssl.keyfile = k.pem\nmanagement.ssl.request_timeout = 7000\n"
+      "management.ssl.idle_timeout = 8000\n");
+  ASSERT_TRUE(c) << c.error().text;
+  EXPECT_EQ(c->management_tcp_timeouts.request, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c->management_tcp_timeouts.idle, std::chrono::milliseconds(3000));
+  EXPECT_EQ(c->prometheus_tcp_timeouts.request, std::chrono::milliseconds(4000));
+  EXPECT_EQ(c->prometheus_tcp_timeouts.idle, std::chrono::milliseconds(0));
+  EXPECT_EQ(c->management_ssl.timeouts.request, std::chrono::milliseconds(7000));
+  EXPECT_EQ(c->management_ssl.timeouts.idle, std::chrono::milliseconds(8000));
+  EXPECT_EQ(c->prometheus_ssl.timeouts, Config().prometheus_ssl.timeouts);
+  // As any management.tcp.* key in RabbitMQ, they configure the plaintext listener.
+  EXPECT_TRUE(c->management_tcp_configured);
+  EXPECT_TRUE(c->prometheus_tcp_configured);
+  EXPECT_EQ(error_of("management.tcp.request_timeout = soon"),
+            "rabbitmq.conf:1: invalid value 'soon' for key 'management.tcp.request_timeout': "
+            "expected an integer");
+  EXPECT_EQ(error_of("prometheus.ssl.idle_timeout = 1000"),
+            "rabbitmq.conf: prometheus.ssl.port is required when prometheus.ssl.* is set");
+}
+
 TEST(Config, ReservedKeysAreNotSupportedYet) {
   EXPECT_EQ(error_of("web_stomp.cowboy_opts.max_keepalive = 5"),
             "rabbitmq.conf:1: key 'web_stomp.cowboy_opts.max_keepalive' is not supported yet "

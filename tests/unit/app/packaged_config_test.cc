@@ -65,6 +65,7 @@ TEST(PackagedConfig, CommentedExamplesAreTheDefaults) {
   EXPECT_EQ(c.max_message_size, defaults.max_message_size);
   EXPECT_EQ(c.handshake_timeout_ms, defaults.handshake_timeout_ms);
   EXPECT_EQ(c.consumer_timeout_ms, defaults.consumer_timeout_ms);
+  EXPECT_EQ(c.management_tcp_timeouts, defaults.management_tcp_timeouts);
   EXPECT_EQ(c.connection_max, defaults.connection_max);
   EXPECT_EQ(c.memory_high_watermark_relative, defaults.memory_high_watermark_relative);
   EXPECT_EQ(c.memory_high_watermark_absolute, defaults.memory_high_watermark_absolute);
