@@ -242,11 +242,12 @@ def test_ws_on_the_management_listener(pulse_target, name):
 def test_connect_in_the_segment_of_the_upgrade_request(pulse_target):
     """A client that does not wait for the 101: its CONNECT frame, written with the upgrade
     request in one send(), is read (pulsed once dropped what its HTTP reader had read past the
-    request). On Web-STOMP's listener, and on pulsed's management listener too."""
-    ports = [pulse_target.web_stomp_port]
-    if pulse_target.name == "pulsed":
-        ports.append(pulse_target.http_port)
-    for port in ports:
+    request). On Web-STOMP's listener, and on pulsed's management listener too. pulsed only:
+    RabbitMQ's cowboy upgrades or answers 400 Bad Request depending on how the bytes arrive
+    (both seen on 3.10.8), and RFC 6455 has the client wait for the 101; pulsed reads them."""
+    if pulse_target.name != "pulsed":
+        pytest.skip("RabbitMQ answers 400 or upgrades depending on how the segment arrives")
+    for port in (pulse_target.web_stomp_port, pulse_target.http_port):
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         try:
             key = base64.b64encode(os.urandom(16)).decode()
