@@ -7,6 +7,7 @@ import os
 import random
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -109,8 +110,7 @@ class Chaos(threading.Thread):
         for c in victims:
             name = urllib.parse.quote(c["name"], safe="")
             try:
-                req_path = "/api/connections/" + name
-                api(self.broker, "DELETE", req_path)
+                api(self.broker, "DELETE", "/api/connections/" + name)
             except urllib.error.HTTPError as e:
                 if e.code != 404:  # gone meanwhile
                     raise
